@@ -1,0 +1,143 @@
+package dev.graft.base;
+
+import dev.graft.GraftException;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * How a base wants its pixels, declared once per weight set and applied by Graft (never by the
+ * user) in training, evaluation and prediction alike.
+ *
+ * <p>Input pixels are RGB values in [0, 255]; each output value is {@code (pixel * scale -
+ * mean[c]) / std[c]}, with the channels reordered to {@link #channelOrder()} first, so {@code mean}
+ * and {@code std} are given in output channel order.
+ *
+ * <pre>{@code
+ * Preprocessing.caffe();      // VGG16, ResNet50: BGR, ImageNet means subtracted, no scaling
+ * Preprocessing.inception();  // InceptionV3: RGB scaled to [-1, 1]
+ * Preprocessing.unit();       // RGB scaled to [0, 1], the default for a base of your own
+ * }</pre>
+ *
+ * @param name short name used on the command line and in model files
+ * @param channelOrder channel order of the output tensor
+ * @param scale factor applied to the raw [0, 255] value before the mean is subtracted
+ * @param mean per-channel mean subtracted after scaling, in output channel order
+ * @param std per-channel divisor applied last, in output channel order
+ */
+public record Preprocessing(
+    String name, ChannelOrder channelOrder, float scale, float[] mean, float[] std) {
+
+  /** ImageNet channel means in BGR order, as Caffe (and Keras's "caffe" mode) subtract them. */
+  private static final float[] IMAGENET_MEAN_BGR = {103.939f, 116.779f, 123.68f};
+
+  private static final float[] ZEROS = {0f, 0f, 0f};
+  private static final float[] ONES = {1f, 1f, 1f};
+
+  public Preprocessing {
+    if (mean.length != 3 || std.length != 3) {
+      throw new GraftException(
+          "preprocessing '" + name + "' needs 3 means and 3 stds, got " + mean.length + " and " + std.length);
+    }
+    mean = mean.clone();
+    std = std.clone();
+  }
+
+  /** VGG16 and ResNet50: RGB to BGR, then the ImageNet channel means subtracted; no scaling. */
+  public static Preprocessing caffe() {
+    return new Preprocessing("caffe", ChannelOrder.BGR, 1f, IMAGENET_MEAN_BGR, ONES);
+  }
+
+  /** InceptionV3 (Keras "tf" mode): RGB scaled to [-1, 1]. */
+  public static Preprocessing inception() {
+    return new Preprocessing("inception", ChannelOrder.RGB, 1f / 127.5f, ONES, ONES);
+  }
+
+  /** RGB scaled to [0, 1]: the default for a base brought from a file. */
+  public static Preprocessing unit() {
+    return new Preprocessing("unit", ChannelOrder.RGB, 1f / 255f, ZEROS, ONES);
+  }
+
+  /** RGB left in [0, 255]. */
+  public static Preprocessing none() {
+    return new Preprocessing("none", ChannelOrder.RGB, 1f, ZEROS, ONES);
+  }
+
+  /**
+   * The preprocessing called {@code name} on the command line: unit, caffe, inception or none.
+   *
+   * @throws GraftException naming the value when it is none of those
+   */
+  public static Preprocessing named(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "unit" -> unit();
+      case "caffe" -> caffe();
+      case "inception", "tf" -> inception();
+      case "none" -> none();
+      default -> throw new GraftException(
+          "unknown preprocessing: '" + name + "' (expected unit, caffe, inception or none)");
+    };
+  }
+
+  /**
+   * Preprocesses one image in place.
+   *
+   * @param chw RGB pixels in [0, 255], channel-major ({@code [3][height][width]} flattened); on
+   *     return it holds the base's input in {@link #channelOrder()}
+   * @param height image height in pixels
+   * @param width image width in pixels
+   */
+  public void applyInPlace(float[] chw, int height, int width) {
+    int plane = height * width;
+    if (chw.length != 3 * plane) {
+      throw new GraftException(
+          "expected 3x" + height + "x" + width + " = " + 3 * plane + " values, got " + chw.length);
+    }
+    if (channelOrder == ChannelOrder.BGR) {
+      // Swap the R and B planes; G stays.
+      for (int i = 0; i < plane; i++) {
+        float r = chw[i];
+        chw[i] = chw[2 * plane + i];
+        chw[2 * plane + i] = r;
+      }
+    }
+    for (int c = 0; c < 3; c++) {
+      float m = mean[c];
+      float inv = 1f / std[c];
+      int offset = c * plane;
+      for (int i = offset; i < offset + plane; i++) {
+        chw[i] = (chw[i] * scale - m) * inv;
+      }
+    }
+  }
+
+  @Override
+  public float[] mean() {
+    return mean.clone();
+  }
+
+  @Override
+  public float[] std() {
+    return std.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Preprocessing p
+        && name.equals(p.name)
+        && channelOrder == p.channelOrder
+        && Float.compare(scale, p.scale) == 0
+        && Arrays.equals(mean, p.mean)
+        && Arrays.equals(std, p.std);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * (31 * name.hashCode() + channelOrder.hashCode()) + Arrays.hashCode(mean);
+  }
+
+  @Override
+  public String toString() {
+    return name + "(" + channelOrder + ", scale=" + scale + ", mean=" + Arrays.toString(mean)
+        + ", std=" + Arrays.toString(std) + ")";
+  }
+}
