@@ -64,10 +64,25 @@ public final class InferenceGraphs {
    * @return a new, initialised graph with the same inputs and outputs
    */
   public static ComputationGraph optimize(ComputationGraph source) {
+    return optimize(source, List.of());
+  }
+
+  /**
+   * Like {@link #optimize(ComputationGraph)}, but the copy ends at {@code outputs} (for example a
+   * cut point inside the network): vertices not needed to compute them are dropped.
+   *
+   * @param source a ComputationGraph (not modified)
+   * @param outputs vertex names to output, in order; empty keeps the source's outputs
+   * @return a new, initialised graph
+   */
+  public static ComputationGraph optimize(ComputationGraph source, List<String> outputs) {
     ComputationGraphConfiguration conf = source.getConfiguration().clone();
     Map<String, GraphVertex> vertices = conf.getVertices();
     Map<String, List<String>> inputs = conf.getVertexInputs();
-    Set<String> outputs = new HashSet<>(conf.getNetworkOutputs());
+    if (!outputs.isEmpty()) {
+      prune(conf, outputs);
+    }
+    Set<String> outputSet = new HashSet<>(conf.getNetworkOutputs());
     Map<String, Integer> consumers = new HashMap<>();
     inputs.values().forEach(l -> l.forEach(i -> consumers.merge(i, 1, Integer::sum)));
 
@@ -81,13 +96,13 @@ public final class InferenceGraphs {
     Set<String> fusedActivations = new HashSet<>();
     Map<String, String> renamedInputs = new HashMap<>();
     for (String name : source.getConfiguration().getTopologicalOrderStr()) {
-      if (!(vertices.get(name) instanceof LayerVertex lv) || outputs.contains(name)
+      if (!(vertices.get(name) instanceof LayerVertex lv) || outputSet.contains(name)
           || lv.getPreProcessor() != null || inputs.get(name) == null || inputs.get(name).size() != 1) {
         continue;
       }
       String in = inputs.get(name).get(0);
       if (!(vertices.get(in) instanceof LayerVertex cv) || cv.getLayerConf().getLayer().getClass() != ConvolutionLayer.class
-          || outputs.contains(in) || consumers.getOrDefault(in, 0) != 1) {
+          || outputSet.contains(in) || consumers.getOrDefault(in, 0) != 1) {
         continue;
       }
       ConvolutionLayer conv = (ConvolutionLayer) cv.getLayerConf().getLayer();
@@ -143,6 +158,27 @@ public final class InferenceGraphs {
     }
     log.debug("optimized graph: {} BatchNorm folded, {} activations fused", folds.size(), fusedActivations.size());
     return out;
+  }
+
+  private static void prune(ComputationGraphConfiguration conf, List<String> outputs) {
+    Map<String, List<String>> inputs = conf.getVertexInputs();
+    Set<String> keep = new HashSet<>(conf.getNetworkInputs());
+    List<String> todo = new ArrayList<>();
+    for (String o : outputs) {
+      if (!conf.getVertices().containsKey(o) && !conf.getNetworkInputs().contains(o)) {
+        throw new GraftException("no vertex named '" + o + "' in the network; vertices: " + conf.getVertices().keySet());
+      }
+      todo.add(o);
+    }
+    while (!todo.isEmpty()) {
+      String v = todo.remove(todo.size() - 1);
+      if (keep.add(v) && inputs.get(v) != null) {
+        todo.addAll(inputs.get(v));
+      }
+    }
+    conf.getVertices().keySet().retainAll(keep);
+    inputs.keySet().retainAll(keep);
+    conf.setNetworkOutputs(new ArrayList<>(outputs));
   }
 
   private static void fold(Layer conv, Layer bnLayer, Layer target) {
