@@ -33,7 +33,8 @@ public class InferenceBatchNorm extends FrozenLayerWithBackprop {
    */
   public InferenceBatchNorm(@JsonProperty("layer") org.deeplearning4j.nn.conf.layers.Layer layer) {
     super(layer);
-    if (!(layer instanceof BatchNormalization)) {
+    // Jackson passes null here and sets the wrapped layer afterwards.
+    if (layer != null && !(layer instanceof BatchNormalization)) {
       throw new IllegalArgumentException(
           "InferenceBatchNorm wraps BatchNormalization, got " + layer.getClass().getSimpleName());
     }
