@@ -1,8 +1,7 @@
 package dev.graft.base;
 
 import dev.graft.GraftException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
+import dev.graft.base.inception.InceptionV3;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -66,8 +65,7 @@ public enum Architecture {
       (input, size, seed, top) -> ResNet50Graph.build(input, size, seed)),
 
   /**
-   * InceptionV3 (Szegedy et al. 2015) with Keras's layer names; graph by {@code
-   * dev.graft.base.inception.InceptionV3}. Feature layer {@code mixed10}; ImageNet weights come
+   * InceptionV3 (Szegedy et al. 2015) with Keras's layer names; graph by {@link InceptionV3}. Feature layer {@code mixed10}; ImageNet weights come
    * as a Keras {@code .h5} file.
    */
   INCEPTION_V3(
@@ -80,7 +78,7 @@ public enum Architecture {
       List.of(),
       inceptionBlocks(),
       null,
-      (input, size, seed, top) -> inceptionV3(size, seed).getConfiguration());
+      (input, size, seed, top) -> InceptionV3.configuration(size, seed));
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
   public static final String INPUT = "input_1";
@@ -273,21 +271,5 @@ public enum Architecture {
       ends.add(new BlockEnd("mixed" + i, "mixed" + i));
     }
     return List.copyOf(ends);
-  }
-
-  /** The keras engineer's builder, looked up when first needed. */
-  private static ComputationGraph inceptionV3(int inputSize, long seed) {
-    String name = "dev.graft.base.inception.InceptionV3";
-    try {
-      Method build = Class.forName(name).getMethod("build", int.class, long.class);
-      return (ComputationGraph) build.invoke(null, inputSize, seed);
-    } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
-      throw new GraftException("inceptionv3 is not available in this build (" + name + ")", e);
-    } catch (InvocationTargetException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new GraftException("building inceptionv3 failed: " + e.getCause(), e.getCause());
-    }
   }
 }
