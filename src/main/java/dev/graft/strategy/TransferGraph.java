@@ -1,6 +1,8 @@
 package dev.graft.strategy;
 
 import dev.graft.GraftException;
+import dev.graft.base.Base;
+import dev.graft.base.Block;
 import dev.graft.head.Head;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -39,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * {@link Phase}s the strategy asks for.
  *
  * <pre>{@code
- * TransferGraph tg = TransferGraph.assemble(baseGraph, 224, "block5_pool", blocks,
- *     Head.flatten().dense(256), Strategy.fineTune().unfreezeLast(3), GraphOptions.of(10));
+ * TransferGraph tg = TransferGraph.assemble(base, Head.flatten().dense(256),
+ *     Strategy.fineTune().unfreezeLast(3), GraphOptions.of(10));
  * ComputationGraph net = tg.network();   // frozen layers wrapped, head initialised
  * }</pre>
  *
@@ -79,20 +81,34 @@ public final class TransferGraph {
   }
 
   /**
+   * Assembles a loaded base (up to its feature layer) + head for {@code strategy}.
+   *
+   * @param base the base; its graph is not modified
+   * @param head the head
+   * @param strategy the strategy
+   * @param options class count, class weights, weight decay, seed, epochs, rate override
+   */
+  public static TransferGraph assemble(Base base, Head head, Strategy strategy,
+      GraphOptions options) {
+    return assemble(base.graph(), base.inputSize(), base.featureLayer(), base.blocks(), head,
+        strategy, options);
+  }
+
+  /**
    * Assembles base (up to {@code cut}) + head for {@code strategy}.
    *
    * @param base the pretrained graph, one input taking {@code [N, 3, inputSize, inputSize]};
    *     not modified
    * @param inputSize square input side the base runs at
    * @param cut the vertex whose output the head reads ({@code [N, C, h, w]} or {@code [N, F]})
-   * @param blocks the base's unfreezable blocks in order, block name to layer names (may be empty)
+   * @param blocks the base's unfreezable blocks in order (may be empty)
    * @param head the head
    * @param strategy the strategy
    * @param options class count, class weights, weight decay, seed, epochs, rate override
    * @throws GraftException for a missing cut, unknown block, or nothing to unfreeze
    */
   public static TransferGraph assemble(ComputationGraph base, int inputSize, String cut,
-      Map<String, List<String>> blocks, Head head, Strategy strategy, GraphOptions options) {
+      List<Block> blocks, Head head, Strategy strategy, GraphOptions options) {
     ComputationGraphConfiguration conf = base.getConfiguration();
     if (conf.getNetworkInputs().size() != 1) {
       throw new GraftException("a base needs exactly one input, this one has "
@@ -172,17 +188,17 @@ public final class TransferGraph {
   }
 
   private static List<String> unfrozenLayers(ComputationGraphConfiguration conf,
-      List<String> order, List<String> paramLayers, Map<String, List<String>> blocks, FineTune ft) {
+      List<String> order, List<String> paramLayers, List<Block> blocks, FineTune ft) {
     List<String> candidates = paramLayers.stream()
         .filter(v -> ft.trainBatchNorm() || !Graphs.isBatchNorm(conf, v)).toList();
     Map<String, List<String>> usable = new LinkedHashMap<>();
     if (blocks != null) {
-      blocks.forEach((name, layers) -> {
-        List<String> in = layers.stream().filter(candidates::contains).toList();
+      for (Block b : blocks) {
+        List<String> in = b.layers().stream().filter(candidates::contains).toList();
         if (!in.isEmpty()) {
-          usable.put(name, in);
+          usable.put(b.name(), in);
         }
-      });
+      }
     }
     List<String> chosen = new ArrayList<>();
     List<String> blockNames = new ArrayList<>(usable.keySet());

@@ -93,7 +93,7 @@ class TransferGraphTest {
     assertThrows(GraftException.class,
         () -> assemble(Strategy.fineTune().unfreezeLast(4), Head.averagePooling()));
     GraftException cut = assertThrows(GraftException.class, () -> TransferGraph.assemble(
-        SmallNets.pretrainedOnLowDigits(), 28, "nope", Map.of(), Head.flatten(), Strategy.frozen(),
+        SmallNets.pretrainedOnLowDigits(), 28, "nope", List.of(), Head.flatten(), Strategy.frozen(),
         GraphOptions.of(5)));
     assertTrue(cut.getMessage().contains("nope"));
   }

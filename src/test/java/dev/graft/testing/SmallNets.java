@@ -28,12 +28,11 @@ public final class SmallNets {
 
 
   /** Ordered blocks: block1 (conv1, bn1), block2 (conv2, bn2), block3 (conv3, bn3). */
-  public static java.util.LinkedHashMap<String, java.util.List<String>> blocks() {
-    var m = new java.util.LinkedHashMap<String, java.util.List<String>>();
-    m.put("block1", java.util.List.of("conv1", "bn1", "relu1", "pool1"));
-    m.put("block2", java.util.List.of("conv2", "bn2", "relu2", "pool2"));
-    m.put("block3", java.util.List.of("conv3", "bn3", "relu3"));
-    return m;
+  public static java.util.List<dev.graft.base.Block> blocks() {
+    return java.util.List.of(
+        new dev.graft.base.Block("block1", java.util.List.of("conv1", "bn1", "relu1", "pool1")),
+        new dev.graft.base.Block("block2", java.util.List.of("conv2", "bn2", "relu2", "pool2")),
+        new dev.graft.base.Block("block3", java.util.List.of("conv3", "bn3", "relu3")));
   }
 
   /** The untrained network for {@code classes} outputs on 3 x size x size images. */
