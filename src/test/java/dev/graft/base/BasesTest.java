@@ -35,16 +35,17 @@ class BasesTest {
 
   @Test
   void aSavedBaseLoadsBackBitIdenticalThroughWeightsFile() throws IOException {
-    Base original = Bases.resnet50().weights(Weights.none()).seed(11).inputSize(32).load();
-    Path zip = dir.resolve("resnet50-32.zip");
+    Base original = Bases.vgg16().weights(Weights.none()).seed(11).inputSize(32).load();
+    Path zip = dir.resolve("vgg16-32.zip");
     ModelSerializer.writeModel(original.graph(), zip.toFile(), false);
 
-    Base loaded = Bases.resnet50().weights(Weights.file(zip)).seed(99).inputSize(32).load();
+    Base loaded = Bases.vgg16().weights(Weights.file(zip)).seed(99).inputSize(48).load();
     assertEquals(original.graph().params(), loaded.graph().params());
     assertTrue(loaded.weightsKey().matches("file:[0-9a-f]{64}"), loaded.weightsKey());
+    assertEquals(48, loaded.inputSize());
     INDArray x = Nd4j.rand(2, 3, 32, 32);
     assertEquals(original.graph().outputSingle(x), loaded.graph().outputSingle(x));
-    assertNotEquals(Nd4j.zeros(1), original.graph().getLayer("bn5c_branch2c").getParam("gamma").sumNumber());
+    assertNotEquals(0.0, original.graph().params().sumNumber().doubleValue());
   }
 
   @Test
