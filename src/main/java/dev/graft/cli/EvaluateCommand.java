@@ -45,7 +45,7 @@ final class EvaluateCommand extends GraftCommand {
   int run() throws IOException {
     requireDirectory("--data", data);
     TransferModel m = loadModel("--model", model);
-    ImageDataset ds = scan("--data", data);
+    ImageDataset ds = scan("--data", data, m.labels());
     ClassificationReport r;
     try (ProgressBar bar = progress("evaluating", ds.size(), "img")) {
       r = m.evaluate(ds, bar::update);
@@ -74,8 +74,14 @@ final class EvaluateCommand extends GraftCommand {
   }
 
   static ImageDataset scan(String flag, Path dir) throws IOException {
+    return scan(flag, dir, null);
+  }
+
+  /** Scans a labelled folder; with {@code labels}, folders must be named after them (any subset). */
+  static ImageDataset scan(String flag, Path dir, List<String> labels) throws IOException {
     try {
-      ImageDataset ds = ImageFolder.of(dir);
+      ImageDataset ds = labels == null ? ImageFolder.of(dir)
+          : ImageFolder.of(dir, labels, dev.graft.data.ScanOptions.defaults());
       if (ds.size() == 0) {
         throw new BadInputException(flag + ": no images found in " + dir);
       }

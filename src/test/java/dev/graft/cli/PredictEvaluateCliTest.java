@@ -93,6 +93,16 @@ class PredictEvaluateCliTest {
     assertTrue(text.out().contains(String.format(java.util.Locale.ROOT, "accuracy:  %.4f", acc)), text.out());
     assertTrue(text.out().contains("confusion matrix"));
     assertTrue(text.err().contains("evaluating"), "progress bar on stderr: " + text.err());
+
+    // A test folder may hold a single class of the model's; an unknown class is named.
+    Path one = TinyNets.digits(dir.resolve("one"), List.of("8"), 2);
+    Cli.Result single = Cli.run("evaluate", "--model", model.toString(), "--data", one.toString(), "--json");
+    assertEquals(0, single.code(), single.toString());
+    assertEquals(2, new ObjectMapper().readTree(single.out()).get("images").asInt());
+    Path unknown = TinyNets.digits(dir.resolve("unknown"), List.of("8", "9"), 1);
+    Cli.Result bad = Cli.run("evaluate", "--model", model.toString(), "--data", unknown.toString());
+    assertEquals(2, bad.code(), bad.toString());
+    assertTrue(bad.err().startsWith("graft evaluate: error: --data: ") && bad.err().contains("9"), bad.err());
   }
 
   @Test
