@@ -1,0 +1,275 @@
+package dev.graft.base;
+
+import dev.graft.GraftException;
+import dev.graft.base.inception.InceptionV3;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+/**
+ * The catalog of pretrained architectures, each declared once, as data: id, input sizes,
+ * preprocessing, cut points, blocks, published weights and the graph itself. A new base is one
+ * more constant here; the table-driven tests pick it up.
+ *
+ * <pre>{@code
+ * Architecture a = Architecture.named("resnet50");
+ * ComputationGraph g = a.build(64, 42);   // random init at 64 px, ends in avg_pool [N, 2048]
+ * }</pre>
+ */
+public enum Architecture {
+  /**
+   * VGG16 (Simonyan and Zisserman 2014): 13 convolutions in 5 blocks. Feature layer {@code
+   * block5_pool}, the output of Keras's {@code include_top=False} model; cut {@code fc2} keeps the
+   * dense top (224 px only).
+   */
+  VGG16(
+      "vgg16",
+      224,
+      32,
+      Preprocessing::caffe,
+      "block5_pool",
+      List.of("block5_pool", "fc2"),
+      List.of("fc1", "fc2"),
+      List.of(
+          new BlockEnd("block1", "block1_pool"),
+          new BlockEnd("block2", "block2_pool"),
+          new BlockEnd("block3", "block3_pool"),
+          new BlockEnd("block4", "block4_pool"),
+          new BlockEnd("block5", "block5_pool"),
+          new BlockEnd("top", "fc2")),
+      new PretrainedFile("models/vgg16_dl4j_inference.zip", 3501732770L),
+      (input, size, seed, top) -> Vgg16Graph.build(input, size, seed, top)),
+
+  /**
+   * ResNet50 v1 (He et al. 2015). Feature layer {@code res5c_branch}, the last activation (2048
+   * channels) before the global average pooling {@code avg_pool}, which is also a cut point.
+   */
+  RESNET50(
+      "resnet50",
+      224,
+      32,
+      Preprocessing::caffe,
+      ResNet50Graph.LAST_ACTIVATION,
+      List.of(ResNet50Graph.LAST_ACTIVATION, ResNet50Graph.POOL),
+      List.of(),
+      List.of(
+          new BlockEnd("stem", "stem-maxpool1"),
+          new BlockEnd("res2", "res2c_branch"),
+          new BlockEnd("res3", "res3d_branch"),
+          new BlockEnd("res4", "res4f_branch"),
+          new BlockEnd("res5", ResNet50Graph.LAST_ACTIVATION)),
+      new PretrainedFile("models/resnet50_dl4j_inference.v3.zip", 3914447815L),
+      (input, size, seed, top) -> ResNet50Graph.build(input, size, seed)),
+
+  /**
+   * InceptionV3 (Szegedy et al. 2015) with Keras's layer names; graph by {@link InceptionV3}. Feature layer {@code mixed10}; ImageNet weights come
+   * as a Keras {@code .h5} file.
+   */
+  INCEPTION_V3(
+      "inceptionv3",
+      299,
+      75,
+      Preprocessing::inception,
+      "mixed10",
+      List.of("mixed10"),
+      List.of(),
+      inceptionBlocks(),
+      null,
+      (input, size, seed, top) -> InceptionV3.configuration(size, seed));
+
+  /** Name of the single input of every catalog graph (Keras's name for it). */
+  public static final String INPUT = "input_1";
+
+  private final String id;
+  private final int defaultInputSize;
+  private final int minInputSize;
+  private final Supplier<Preprocessing> preprocessing;
+  private final String featureLayer;
+  private final List<String> cutPoints;
+  private final List<String> topLayers;
+  private final List<BlockEnd> blockEnds;
+  private final PretrainedFile imagenetFile;
+  private final GraphFactory factory;
+  private volatile List<Block> blocks;
+
+  Architecture(
+      String id,
+      int defaultInputSize,
+      int minInputSize,
+      Supplier<Preprocessing> preprocessing,
+      String featureLayer,
+      List<String> cutPoints,
+      List<String> topLayers,
+      List<BlockEnd> blockEnds,
+      PretrainedFile imagenetFile,
+      GraphFactory factory) {
+    this.id = id;
+    this.defaultInputSize = defaultInputSize;
+    this.minInputSize = minInputSize;
+    this.preprocessing = preprocessing;
+    this.featureLayer = featureLayer;
+    this.cutPoints = cutPoints;
+    this.topLayers = topLayers;
+    this.blockEnds = blockEnds;
+    this.imagenetFile = imagenetFile;
+    this.factory = factory;
+  }
+
+  /** The id used on the command line and in model files: "vgg16", "resnet50", "inceptionv3". */
+  public String id() {
+    return id;
+  }
+
+  /** The input side in pixels the published weights were trained at. */
+  public int defaultInputSize() {
+    return defaultInputSize;
+  }
+
+  /** The smallest input side the graph accepts (feature maps shrink to 1x1 or more). */
+  public int minInputSize() {
+    return minInputSize;
+  }
+
+  /** The preprocessing the published weights expect. */
+  public Preprocessing preprocessing() {
+    return preprocessing.get();
+  }
+
+  /** The last convolutional output, the one global average pooling reads: [N, C, h, w]. */
+  public String featureLayer() {
+    return featureLayer;
+  }
+
+  /** All named cut points, {@link #featureLayer()} first. */
+  public List<String> cutPoints() {
+    return cutPoints;
+  }
+
+  /**
+   * Layers of the dense top kept only when a cut beyond the feature layer asks for them (VGG16
+   * {@code fc1}, {@code fc2}); such cuts work at {@link #defaultInputSize()} only.
+   */
+  public List<String> topLayers() {
+    return topLayers;
+  }
+
+  /** Whether cutting at {@code layer} needs the dense top. */
+  public boolean needsTop(String layer) {
+    return topLayers.contains(layer);
+  }
+
+  /**
+   * The ordered blocks of the graph up to its {@link #featureLayer()}, input to output (those of
+   * a default {@link Base}).
+   */
+  public List<Block> blocks() {
+    List<Block> b = blocks;
+    if (b == null) {
+      b = Graphs.blocks(
+          Graphs.newGraph(Graphs.truncate(configuration(minInputSize, 0L, false), featureLayer), false),
+          blockEnds);
+      blocks = b;
+    }
+    return b;
+  }
+
+  /** The block boundaries (block name, last vertex), in order, including the dense top's. */
+  List<BlockEnd> blockEnds() {
+    return blockEnds;
+  }
+
+  /**
+   * The published ImageNet weight file (DL4J's zoo file), or {@code null} when there is none in
+   * DL4J's format (InceptionV3: Keras {@code .h5} only).
+   */
+  public PretrainedFile imagenetFile() {
+    return imagenetFile;
+  }
+
+  /**
+   * A freshly initialised graph without the ImageNet top, at {@code inputSize} pixels.
+   *
+   * @throws GraftException when {@code inputSize} is below {@link #minInputSize()}
+   */
+  public ComputationGraph build(int inputSize, long seed) {
+    return build(inputSize, seed, false);
+  }
+
+  /**
+   * A freshly initialised graph, with the dense top up to the last of {@link #topLayers()} when
+   * {@code top} is set (then only at {@link #defaultInputSize()}).
+   */
+  public ComputationGraph build(int inputSize, long seed, boolean top) {
+    return Graphs.newGraph(configuration(inputSize, seed, top), true);
+  }
+
+  /** The configuration {@link #build(int, long, boolean)} initialises. */
+  ComputationGraphConfiguration configuration(int inputSize, long seed, boolean top) {
+    checkInputSize(inputSize);
+    if (top && !topLayers.isEmpty() && inputSize != defaultInputSize) {
+      throw new GraftException(
+          id + "'s dense top (" + String.join(", ", topLayers) + ") needs "
+              + defaultInputSize + " px input, got " + inputSize
+              + "; cut at " + featureLayer + " for other sizes");
+    }
+    return factory.build(INPUT, inputSize, seed, top && !topLayers.isEmpty());
+  }
+
+  void checkInputSize(int inputSize) {
+    if (inputSize < minInputSize) {
+      throw new GraftException(
+          id + " needs an input size of at least " + minInputSize + " px, got " + inputSize);
+    }
+  }
+
+  /**
+   * The architecture called {@code id} ("vgg16", "resnet50", "inceptionv3"; case and dashes or
+   * underscores ignored).
+   */
+  public static Architecture named(String id) {
+    Architecture a = find(id);
+    if (a == null) {
+      List<String> ids = new ArrayList<>();
+      for (Architecture x : values()) {
+        ids.add(x.id);
+      }
+      throw new GraftException(
+          "unknown base: '" + id + "' (expected one of " + String.join(", ", ids) + ")");
+    }
+    return a;
+  }
+
+  /** The architecture called {@code id}, or {@code null}. */
+  static Architecture find(String id) {
+    if (id == null) {
+      return null;
+    }
+    String key = id.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+    for (Architecture a : values()) {
+      if (a.id.equals(key)) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  /** A block: its name and the last graph vertex in it. */
+  record BlockEnd(String name, String lastVertex) {}
+
+  @FunctionalInterface
+  private interface GraphFactory {
+    ComputationGraphConfiguration build(String input, int inputSize, long seed, boolean top);
+  }
+
+  private static List<BlockEnd> inceptionBlocks() {
+    List<BlockEnd> ends = new ArrayList<>();
+    ends.add(new BlockEnd("stem", "max_pooling2d_2"));
+    for (int i = 0; i <= 10; i++) {
+      ends.add(new BlockEnd("mixed" + i, "mixed" + i));
+    }
+    return List.copyOf(ends);
+  }
+}

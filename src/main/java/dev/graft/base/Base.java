@@ -1,0 +1,117 @@
+package dev.graft.base;
+
+import java.util.List;
+import java.util.Optional;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+/**
+ * A loaded base: an immutable description (input, preprocessing, cut, blocks, provenance) and the
+ * pretrained network, cut at {@link #featureLayer()}. Made by {@link BaseBuilder#load()}.
+ *
+ * <pre>{@code
+ * Base base = Bases.resnet50().imagenet().inputSize(160).load();
+ * base.graph().outputSingle(images);   // [N, 2048, 5, 5] at res5c_branch
+ * }</pre>
+ *
+ * <p>The graph is shared, not copied: callers must not mutate it (train it, freeze it, change
+ * its parameters); {@code graph().clone()} gives a private copy.
+ */
+public final class Base {
+  private final String id;
+  private final ComputationGraph graph;
+  private final String inputName;
+  private final int inputSize;
+  private final int inputChannels;
+  private final Preprocessing preprocessing;
+  private final String featureLayer;
+  private final List<String> cutPoints;
+  private final List<Block> blocks;
+  private final String weightsKey;
+  private final Architecture architecture;
+
+  Base(String id, ComputationGraph graph, String inputName, int inputSize, int inputChannels,
+      Preprocessing preprocessing, String featureLayer, List<String> cutPoints, List<Block> blocks,
+      String weightsKey, Architecture architecture) {
+    this.id = id;
+    this.graph = graph;
+    this.inputName = inputName;
+    this.inputSize = inputSize;
+    this.inputChannels = inputChannels;
+    this.preprocessing = preprocessing;
+    this.featureLayer = featureLayer;
+    this.cutPoints = List.copyOf(cutPoints);
+    this.blocks = List.copyOf(blocks);
+    this.weightsKey = weightsKey;
+    this.architecture = architecture;
+  }
+
+  /** "vgg16", "resnet50", "inceptionv3", or the file/graph name of a base of your own. */
+  public String id() {
+    return id;
+  }
+
+  /**
+   * The loaded network, whose single output is {@link #featureLayer()}. Shared: do not mutate it
+   * (clone first).
+   */
+  public ComputationGraph graph() {
+    return graph;
+  }
+
+  /** The graph's single input. */
+  public String inputName() {
+    return inputName;
+  }
+
+  /** The square input side in pixels the graph was built for. */
+  public int inputSize() {
+    return inputSize;
+  }
+
+  /** Channels of the input image tensor (3 for every catalog base). */
+  public int inputChannels() {
+    return inputChannels;
+  }
+
+  /** How images must be preprocessed for this base. */
+  public Preprocessing preprocessing() {
+    return preprocessing;
+  }
+
+  /**
+   * The cut point, the graph's output: {@code [N, C, h, w]} for a convolutional cut, {@code [N,
+   * F]} for a dense one (VGG16 {@code fc2}, ResNet50 {@code avg_pool}).
+   */
+  public String featureLayer() {
+    return featureLayer;
+  }
+
+  /** All named cut points, {@link #featureLayer()} first. */
+  public List<String> cutPoints() {
+    return cutPoints;
+  }
+
+  /** The unfreezable blocks, ordered input to output; together they hold every graph vertex. */
+  public List<Block> blocks() {
+    return blocks;
+  }
+
+  /**
+   * Provenance and cache key of the weights: {@code imagenet:adler32=3501732770}, {@code
+   * none:seed=42}, {@code file:<sha256>}, {@code keras:<sha256>}, {@code graph:<sha256>}.
+   */
+  public String weightsKey() {
+    return weightsKey;
+  }
+
+  /** The catalog entry this base was built from; empty for a base of your own. */
+  public Optional<Architecture> architecture() {
+    return Optional.ofNullable(architecture);
+  }
+
+  @Override
+  public String toString() {
+    return "Base[" + id + ", " + inputSize + " px, " + preprocessing.name() + ", cut " + featureLayer
+        + ", " + blocks.size() + " blocks, " + weightsKey + "]";
+  }
+}

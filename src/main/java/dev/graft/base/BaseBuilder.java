@@ -1,0 +1,326 @@
+package dev.graft.base;
+
+import dev.graft.GraftException;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.OptionalInt;
+import org.deeplearning4j.common.resources.DL4JResources;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Configures and loads a {@link Base}. Everything is optional; a catalog base defaults to its
+ * ImageNet weights, input size, preprocessing and feature layer.
+ *
+ * <pre>{@code
+ * Base base = Bases.vgg16()
+ *     .imagenet()                      // or weights(Weights.none()), weights(Weights.file(zip))
+ *     .inputSize(160)
+ *     .cacheDir(Path.of("/data/graft-cache"))
+ *     .offline(true)                   // fail instead of downloading
+ *     .load();
+ * }</pre>
+ *
+ * <p>Settings read from the environment when not set here: cache directory from the system
+ * property {@value #CACHE_DIR_PROPERTY}, then {@code GRAFT_CACHE_DIR}, then {@code ~/.graft/cache};
+ * offline mode from {@value #OFFLINE_PROPERTY}{@code =true} or {@code GRAFT_OFFLINE=1}; the
+ * ImageNet download base URL from {@value #BASE_URL_PROPERTY}, then {@code GRAFT_IMAGENET_BASE_URL},
+ * then DL4J's own ({@code https://dl4jdata.blob.core.windows.net/}).
+ */
+public final class BaseBuilder {
+  /** System property naming the weights cache directory. */
+  public static final String CACHE_DIR_PROPERTY = "graft.cache.dir";
+  /** System property turning offline mode on ({@code true}). */
+  public static final String OFFLINE_PROPERTY = "graft.offline";
+  /** System property giving the base URL ImageNet weight files are downloaded from. */
+  public static final String BASE_URL_PROPERTY = "graft.imagenet.baseUrl";
+  /** The seed used unless {@link #seed(long)} says otherwise. */
+  public static final long DEFAULT_SEED = 42L;
+
+  private static final Logger LOG = LoggerFactory.getLogger(BaseBuilder.class);
+
+  private final Architecture architecture;
+  private final Path customZip;
+  private final String customName;
+  private final ComputationGraph customGraph;
+  private Weights weights;
+  private Integer inputSize;
+  private Preprocessing preprocessing;
+  private String cut;
+  private long seed = DEFAULT_SEED;
+  private Path cacheDir;
+  private Boolean offline;
+  private String baseUrl;
+
+  BaseBuilder(Architecture architecture) {
+    this.architecture = architecture;
+    this.customZip = null;
+    this.customName = null;
+    this.customGraph = null;
+  }
+
+  BaseBuilder(Path zip) {
+    this.architecture = null;
+    this.customZip = zip;
+    this.customName = null;
+    this.customGraph = null;
+  }
+
+  BaseBuilder(String name, ComputationGraph graph) {
+    this.architecture = null;
+    this.customZip = null;
+    this.customName = name;
+    this.customGraph = graph;
+  }
+
+  /** Where the weights come from (catalog bases only; default {@link Weights#imagenet()}). */
+  public BaseBuilder weights(Weights w) {
+    this.weights = Objects.requireNonNull(w, "weights");
+    return this;
+  }
+
+  /** Shorthand for {@code weights(Weights.imagenet())}. */
+  public BaseBuilder imagenet() {
+    return weights(Weights.imagenet());
+  }
+
+  /** The square input side in pixels (catalog: at least the architecture's minimum). */
+  public BaseBuilder inputSize(int px) {
+    if (px <= 0) {
+      throw new GraftException("input size must be positive, got " + px);
+    }
+    if (architecture != null) {
+      architecture.checkInputSize(px);
+    }
+    this.inputSize = px;
+    return this;
+  }
+
+  /** Overrides the preprocessing (for a base of your own; a catalog base's weights expect theirs). */
+  public BaseBuilder preprocessing(Preprocessing p) {
+    this.preprocessing = Objects.requireNonNull(p, "preprocessing");
+    return this;
+  }
+
+  /** The layer to cut at: its output becomes the base's output and feature layer. */
+  public BaseBuilder cut(String layerName) {
+    if (layerName == null || layerName.isBlank()) {
+      throw new GraftException("cut needs a layer name, got '" + layerName + "'");
+    }
+    this.cut = layerName;
+    return this;
+  }
+
+  /** Seed of the random initialisation (and of any layer left unloaded). */
+  public BaseBuilder seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
+  /** Directory holding downloaded weight files. */
+  public BaseBuilder cacheDir(Path dir) {
+    this.cacheDir = Objects.requireNonNull(dir, "cacheDir");
+    return this;
+  }
+
+  /** When set, never opens a connection: missing weight files are an error naming the file. */
+  public BaseBuilder offline(boolean offline) {
+    this.offline = offline;
+    return this;
+  }
+
+  /** Base URL ImageNet weight files are downloaded from (a mirror, or a test server). */
+  public BaseBuilder imagenetBaseUrl(String url) {
+    this.baseUrl = Objects.requireNonNull(url, "url");
+    return this;
+  }
+
+  /**
+   * Builds the graph and loads the weights.
+   *
+   * @throws GraftException on impossible settings (echoing the value) or offline with weights
+   *     missing from the cache
+   * @throws IOException reading or downloading weights failed, or a checksum did not match
+   */
+  public Base load() throws IOException {
+    return architecture != null ? loadCatalog() : loadCustom();
+  }
+
+  private Base loadCatalog() throws IOException {
+    Architecture a = architecture;
+    int size = inputSize != null ? inputSize : a.defaultInputSize();
+    String cutAt = cut != null ? cut : a.featureLayer();
+    Weights w = weights != null ? weights : Weights.imagenet();
+    ComputationGraphConfiguration conf = a.configuration(size, seed, a.needsTop(cutAt));
+    if (!conf.getVertices().containsKey(cutAt)) {
+      throw new GraftException("no layer '" + cutAt + "' in " + a.id() + " (cut points: "
+          + String.join(", ", a.cutPoints()) + ")");
+    }
+    conf = Graphs.truncate(conf, cutAt);
+    ComputationGraph graph = Graphs.newGraph(conf, w instanceof Weights.None);
+    String key;
+    if (w instanceof Weights.None) {
+      key = "none:seed=" + seed;
+    } else if (w instanceof Weights.Dl4jZip zip) {
+      graph = Graphs.transferParams(Graphs.loadZip(zip.path()), graph,
+          "weights file " + zip.path().toAbsolutePath());
+      key = "file:" + Graphs.sha256(zip.path());
+    } else if (w instanceof Weights.Imagenet imagenet) {
+      PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
+      if (file == null) {
+        throw new GraftException("ImageNet weights for " + a.id()
+            + " are published as a Keras .h5 file only; use Weights.keras(path to the .h5)"
+            + " (--weights FILE.h5)");
+      }
+      Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
+      graph = Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
+      key = "imagenet:adler32=" + file.adler32();
+    } else {
+      Weights.Keras keras = (Weights.Keras) w;
+      loadKeras(graph, keras.path());
+      key = "keras:" + Graphs.sha256(keras.path());
+    }
+    ComputationGraph cutGraph = graph;
+    List<String> cuts = new ArrayList<>(List.of(cutAt));
+    for (String c : a.cutPoints()) {
+      if (!cuts.contains(c)) {
+        cuts.add(c);
+      }
+    }
+    Base base = new Base(a.id(), cutGraph, Architecture.INPUT, size, 3,
+        preprocessing != null ? preprocessing : a.preprocessing(), cutAt, cuts,
+        Graphs.blocks(cutGraph, a.blockEnds()), key, a);
+    LOG.info("Loaded {}", base);
+    return base;
+  }
+
+  private Base loadCustom() throws IOException {
+    if (weights != null) {
+      throw new GraftException("a base of your own brings its weights; weights(" + weights
+          + ") applies to catalog bases only");
+    }
+    ComputationGraph graph;
+    String id;
+    String key;
+    if (customZip != null) {
+      graph = Graphs.loadZip(customZip);
+      String file = customZip.getFileName().toString();
+      id = file.toLowerCase(Locale.ROOT).endsWith(".zip") ? file.substring(0, file.length() - 4) : file;
+      key = "file:" + Graphs.sha256(customZip);
+    } else {
+      graph = customGraph;
+      id = customName;
+      key = "graph:" + Graphs.sha256(customGraph);
+    }
+    String what = customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
+    String input = Graphs.inputName(graph, what);
+    String cutAt = cut != null ? cut : Graphs.defaultCut(graph, what);
+    if (!graph.getConfiguration().getVertices().containsKey(cutAt)) {
+      throw new GraftException("no layer '" + cutAt + "' in " + what + " (layers: "
+          + String.join(", ", Graphs.topologicalNames(graph)) + ")");
+    }
+    int size;
+    if (inputSize != null) {
+      size = inputSize;
+    } else {
+      OptionalInt declared = Graphs.declaredInputSize(graph);
+      if (declared.isEmpty()) {
+        throw new GraftException(what + " declares no input size (it is fully convolutional);"
+            + " set one with inputSize(px) (--image-size)");
+      }
+      size = declared.getAsInt();
+    }
+    int channels = Graphs.inputChannels(graph).orElse(3);
+    if (channels != 3) {
+      LOG.warn("{} reads {} channel(s); Graft's image pipeline produces 3 (RGB)", what, channels);
+    }
+    ComputationGraph cutGraph = Graphs.truncate(graph, cutAt);
+    Base base = new Base(id, cutGraph, input, size, channels,
+        preprocessing != null ? preprocessing : Preprocessing.unit(), cutAt, List.of(cutAt),
+        Graphs.blocksPerLayer(cutGraph), key, null);
+    LOG.info("Loaded {}", base);
+    return base;
+  }
+
+  /** Keras .h5 weights, through the keras engineer's loader. */
+  private static void loadKeras(ComputationGraph graph, Path h5) throws IOException {
+    String name = "dev.graft.base.keras.KerasWeights";
+    try {
+      Method load = Class.forName(name).getMethod("load", ComputationGraph.class, Path.class);
+      load.invoke(null, graph, h5);
+    } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
+      throw new GraftException("Keras .h5 weights are not supported in this build (" + name + ")", e);
+    } catch (InvocationTargetException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new GraftException("loading " + h5 + " failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  Path resolveCacheDir() {
+    if (cacheDir != null) {
+      return cacheDir;
+    }
+    return defaultCacheDir();
+  }
+
+  boolean resolveOffline() {
+    return offline != null ? offline : defaultOffline();
+  }
+
+  String resolveBaseUrl() {
+    if (baseUrl != null) {
+      return baseUrl;
+    }
+    String p = System.getProperty(BASE_URL_PROPERTY);
+    if (p != null && !p.isBlank()) {
+      return p;
+    }
+    String env = System.getenv("GRAFT_IMAGENET_BASE_URL");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    return DL4JResources.getBaseDownloadURL();
+  }
+
+  /**
+   * The cache directory when none is set on the builder: system property {@value
+   * #CACHE_DIR_PROPERTY}, then environment variable {@code GRAFT_CACHE_DIR}, then {@code
+   * ~/.graft/cache}.
+   */
+  public static Path defaultCacheDir() {
+    String p = System.getProperty(CACHE_DIR_PROPERTY);
+    if (p != null && !p.isBlank()) {
+      return Path.of(p);
+    }
+    String env = System.getenv("GRAFT_CACHE_DIR");
+    if (env != null && !env.isBlank()) {
+      return Path.of(env);
+    }
+    return Path.of(System.getProperty("user.home"), ".graft", "cache");
+  }
+
+  /**
+   * Offline mode when none is set on the builder: system property {@value #OFFLINE_PROPERTY}
+   * {@code =true}, or environment variable {@code GRAFT_OFFLINE} set to {@code 1} or {@code true}.
+   */
+  public static boolean defaultOffline() {
+    if (Boolean.parseBoolean(System.getProperty(OFFLINE_PROPERTY, "false"))) {
+      return true;
+    }
+    String env = System.getenv("GRAFT_OFFLINE");
+    return env != null && (env.equals("1") || env.equalsIgnoreCase("true"));
+  }
+}

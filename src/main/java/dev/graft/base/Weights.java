@@ -1,0 +1,99 @@
+package dev.graft.base;
+
+import dev.graft.GraftException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Where a base's weights come from.
+ *
+ * <pre>{@code
+ * Bases.resnet50().weights(Weights.imagenet()).load();          // DL4J's zoo file, downloaded once
+ * Bases.vgg16().weights(Weights.none()).seed(7).load();         // random init, reproducible
+ * Bases.vgg16().weights(Weights.file(Path.of("vgg.zip"))).load();  // a DL4J zip of your own
+ * Bases.inceptionV3().weights(Weights.keras(Path.of("inception_v3.h5"))).load();
+ * }</pre>
+ */
+public sealed interface Weights
+    permits Weights.Imagenet, Weights.None, Weights.Dl4jZip, Weights.Keras {
+
+  /** The published ImageNet weights of the architecture. */
+  static Weights imagenet() {
+    return new Imagenet(null);
+  }
+
+  /**
+   * ImageNet-style pretrained weights from a given file instead of the architecture's own (a
+   * mirror, a newer release, or a test).
+   */
+  static Weights imagenet(PretrainedFile file) {
+    return new Imagenet(Objects.requireNonNull(file, "file"));
+  }
+
+  /** Random initialisation from the builder's seed. */
+  static Weights none() {
+    return new None();
+  }
+
+  /** A local DL4J model zip (ComputationGraph or MultiLayerNetwork saved by ModelSerializer). */
+  static Weights file(Path dl4jZip) {
+    return new Dl4jZip(dl4jZip);
+  }
+
+  /** A Keras HDF5 weights file (InceptionV3's ImageNet weights exist only in this form). */
+  static Weights keras(Path h5) {
+    return new Keras(h5);
+  }
+
+  /**
+   * The weights named on the command line: {@code imagenet}, {@code none}, a {@code .h5} file
+   * (Keras) or any other path (a DL4J zip).
+   */
+  static Weights named(String name) {
+    if (name == null || name.isBlank()) {
+      throw new GraftException("--weights needs a value: imagenet, none or a file, got '" + name + "'");
+    }
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "imagenet" -> imagenet();
+      case "none", "random" -> none();
+      default -> {
+        Path p = Path.of(name);
+        String lower = name.toLowerCase(Locale.ROOT);
+        yield lower.endsWith(".h5") || lower.endsWith(".hdf5") ? keras(p) : file(p);
+      }
+    };
+  }
+
+  /**
+   * Pretrained ImageNet weights.
+   *
+   * @param file the file to fetch, or {@code null} for the architecture's published one
+   */
+  record Imagenet(PretrainedFile file) implements Weights {}
+
+  /** Random initialisation from the builder's seed. */
+  record None() implements Weights {}
+
+  /**
+   * A local DL4J model zip.
+   *
+   * @param path the zip written by ModelSerializer
+   */
+  record Dl4jZip(Path path) implements Weights {
+    public Dl4jZip {
+      Objects.requireNonNull(path, "path");
+    }
+  }
+
+  /**
+   * A Keras HDF5 weights file, loaded by {@code dev.graft.base.keras.KerasWeights}.
+   *
+   * @param path the {@code .h5} file
+   */
+  record Keras(Path path) implements Weights {
+    public Keras {
+      Objects.requireNonNull(path, "path");
+    }
+  }
+}

@@ -1,0 +1,630 @@
+package dev.graft.data;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferInt;
+import java.awt.image.DataBufferUShort;
+import java.awt.image.Raster;
+import java.awt.image.SampleModel;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.imageio.IIOException;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+
+/**
+ * Reads an image file of any format Java's ImageIO knows (JPEG, PNG, GIF, BMP, TIFF, WBMP, and
+ * whatever plugins are on the class path) into an upright 8-bit RGB image.
+ *
+ * <ul>
+ *   <li>The format is recognised from the file's first bytes, not its name.
+ *   <li>JPEG (and TIFF, and PNG's {@code eXIf} chunk): the EXIF Orientation tag is applied, so a
+ *       phone photo taken in portrait comes out in portrait.
+ *   <li>Grayscale becomes three equal channels; 16-bit samples are rounded to 8 bits; palette images
+ *       are expanded; an alpha channel is composited on white. Samples are taken as stored (no
+ *       colour-management conversion), as PIL and the pipelines the ImageNet weights were trained
+ *       with do.
+ *   <li>A truncated JPEG (which ImageIO would otherwise fill with grey and only warn about), a
+ *       corrupt file, a zero-byte file or a file that is not an image throws an {@link IOException}
+ *       naming the file and the reason.
+ * </ul>
+ *
+ * <pre>{@code
+ * BufferedImage img = ImageDecoder.read(Path.of("IMG_0042.jpg"));  // TYPE_INT_RGB, upright
+ * }</pre>
+ *
+ * <p>Thread-safe: every call uses its own reader.
+ */
+public final class ImageDecoder {
+
+  /** Images above this many pixels are subsampled while decoding so that memory stays bounded. */
+  static final long MAX_PIXELS = 1L << 26; // 67 megapixels, 256 MiB as TYPE_INT_RGB
+
+  /** File name extensions treated as images (lower case, no dot). */
+  private static final Set<String> EXTENSIONS = extensions();
+
+  private ImageDecoder() {}
+
+  /**
+   * Reads and decodes one image file.
+   *
+   * @return an upright {@link BufferedImage#TYPE_INT_RGB} image
+   * @throws IOException if the file cannot be read or is not a decodable image; the message names
+   *     the file and the reason
+   */
+  public static BufferedImage read(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    return read(bytes, file.toString());
+  }
+
+  /**
+   * Decodes an image held in memory.
+   *
+   * @param bytes the encoded file
+   * @param name the name to put in error messages
+   * @return an upright {@link BufferedImage#TYPE_INT_RGB} image
+   * @throws IOException if the bytes are not a decodable image
+   */
+  public static BufferedImage read(byte[] bytes, String name) throws IOException {
+    if (bytes.length == 0) {
+      throw new IOException(name + ": zero-byte file");
+    }
+    BufferedImage decoded;
+    try {
+      decoded = decode(bytes, name);
+    } catch (IOException e) {
+      if (e.getMessage() != null && e.getMessage().startsWith(name + ": ")) {
+        throw e;
+      }
+      // EOFException and friends straight from a reader.
+      throw new IOException(name + (endsEarly(e) ? ": truncated image (" : ": corrupt image (") + e
+          + ")", e);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      // ImageIO plugins answer some corrupt files with unchecked exceptions.
+      throw new IOException(name + ": corrupt image (" + e + ")", e);
+    }
+    BufferedImage rgb = toRgb(decoded);
+    int orientation = orientation(bytes);
+    return orientation == 1 ? rgb : orient(rgb, orientation);
+  }
+
+  /**
+   * Reads an image from a stream (for example an upload); the stream is read to its end but not
+   * closed.
+   */
+  public static BufferedImage read(InputStream in, String name) throws IOException {
+    return read(in.readAllBytes(), name);
+  }
+
+  /**
+   * Whether a file's name ends with an image extension Graft looks at (jpg, jpeg, png, gif, bmp,
+   * tif, tiff, and any suffix an installed ImageIO reader declares). Case-insensitive.
+   */
+  public static boolean hasImageExtension(Path file) {
+    String name = file.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+  }
+
+  /** The image extensions recognised by {@link #hasImageExtension(Path)}, sorted. */
+  public static Set<String> imageExtensions() {
+    return java.util.Collections.unmodifiableSet(EXTENSIONS);
+  }
+
+  /**
+   * A quick check that does not decode pixels: the file is non-empty and its first bytes are
+   * recognised by an ImageIO reader.
+   *
+   * @return null if the file looks like an image, otherwise the reason it does not
+   */
+  static String probe(Path file) throws IOException {
+    long size = Files.size(file);
+    if (size == 0) {
+      return "zero-byte file";
+    }
+    byte[] head;
+    try (InputStream in = Files.newInputStream(file)) {
+      head = in.readNBytes(64);
+    }
+    try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(head))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
+      if (!readers.hasNext()) {
+        return "not an image (format not recognised" + describeHead(head) + ")";
+      }
+    }
+    return null;
+  }
+
+  private static String describeHead(byte[] head) {
+    if (head.length >= 12 && new String(head, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+        .equals("RIFF") && new String(head, 8, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+        .equals("WEBP")) {
+      return "; WebP needs an ImageIO plugin such as TwelveMonkeys on the class path";
+    }
+    if (head.length >= 12 && new String(head, 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+        .equals("ftyp")) {
+      return "; HEIC/AVIF is not supported by ImageIO";
+    }
+    return "";
+  }
+
+  private static BufferedImage decode(byte[] bytes, String name) throws IOException {
+    try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
+      if (!readers.hasNext()) {
+        byte[] head = java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 64));
+        throw new IOException(name + ": not an image (format not recognised" + describeHead(head)
+            + ")");
+      }
+      ImageReader reader = pick(readers);
+      List<String> warnings = new ArrayList<>();
+      try {
+        reader.setInput(iis, true, true);
+        reader.addIIOReadWarningListener(new IIOReadWarningListener() {
+          @Override
+          public void warningOccurred(ImageReader source, String warning) {
+            warnings.add(warning);
+          }
+        });
+        ImageReadParam param = reader.getDefaultReadParam();
+        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+        if (pixels <= 0) {
+          throw new IOException(name + ": corrupt image (size " + reader.getWidth(0) + "x"
+              + reader.getHeight(0) + ")");
+        }
+        if (pixels > MAX_PIXELS) {
+          int step = (int) Math.ceil(Math.sqrt((double) pixels / MAX_PIXELS));
+          param.setSourceSubsampling(step, step, 0, 0);
+        }
+        BufferedImage img;
+        try {
+          img = reader.read(0, param);
+        } catch (IIOException e) {
+          img = readUnsupportedJpeg(reader, param, e, bytes);
+        }
+        for (String w : warnings) {
+          String lower = w.toLowerCase(Locale.ROOT);
+          if (lower.contains("premature end") || lower.contains("truncated")) {
+            throw new IOException(name + ": truncated " + reader.getFormatName().toUpperCase(
+                Locale.ROOT) + " (" + w + ")");
+          }
+        }
+        return img;
+      } catch (IIOException e) {
+        String kind = endsEarly(e) ? ": truncated " : ": corrupt ";
+        throw new IOException(name + kind + reader.getFormatName().toUpperCase(Locale.ROOT)
+            + " (" + rootMessage(e) + ")", e);
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
+
+  /**
+   * The JDK's own reader when it knows the format, otherwise the plugin reader first by class name.
+   * Plugins on the class path (DL4J brings TwelveMonkeys and jai-imageio) register in an order that
+   * changes from run to run; picking explicitly keeps the pixels, and the handling of bad files,
+   * the same in every run.
+   */
+  private static ImageReader pick(Iterator<ImageReader> readers) {
+    List<ImageReader> all = new ArrayList<>();
+    readers.forEachRemaining(all::add);
+    all.sort(java.util.Comparator
+        .comparing((ImageReader r) -> !r.getClass().getName().startsWith("com.sun.imageio."))
+        .thenComparing(r -> r.getClass().getName()));
+    for (int i = 1; i < all.size(); i++) {
+      all.get(i).dispose();
+    }
+    return all.get(0);
+  }
+
+  private static boolean endsEarly(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.io.EOFException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+      sb.append(": ").append(t);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * ImageIO's JPEG reader refuses CMYK and YCCK JPEGs (as saved by Photoshop for print) with
+   * "Unsupported Image Type"; their raster can still be read and converted here.
+   */
+  private static BufferedImage readUnsupportedJpeg(ImageReader reader, ImageReadParam param,
+      IIOException cause, byte[] bytes) throws IOException {
+    if (!"jpeg".equalsIgnoreCase(reader.getFormatName())
+        || cause.getMessage() == null || !cause.getMessage().contains("Unsupported Image Type")) {
+      throw cause;
+    }
+    Raster raster = reader.readRaster(0, param);
+    if (raster.getNumBands() != 4) {
+      throw cause;
+    }
+    int w = raster.getWidth();
+    int h = raster.getHeight();
+    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    int[] dst = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
+    int[] px = new int[4 * w];
+    // Adobe CMYK JPEGs store inverted values (255 = no ink), so RGB = stored C x stored K / 255.
+    // YCCK (Adobe transform 2) holds YCbCr of 255 - C, 255 - M, 255 - Y, plus stored K.
+    boolean ycck = adobeTransform(bytes) == 2;
+    for (int y = 0; y < h; y++) {
+      raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, px);
+      for (int x = 0; x < w; x++) {
+        int c = px[4 * x];
+        int m = px[4 * x + 1];
+        int ye = px[4 * x + 2];
+        int k = px[4 * x + 3];
+        if (ycck) {
+          double luma = c;
+          double cb = m - 128.0;
+          double cr = ye - 128.0;
+          c = 255 - clamp(luma + 1.402 * cr);
+          m = 255 - clamp(luma - 0.344136 * cb - 0.714136 * cr);
+          ye = 255 - clamp(luma + 1.772 * cb);
+        }
+        int r = c * k / 255;
+        int g = m * k / 255;
+        int b = ye * k / 255;
+        dst[y * w + x] = (r << 16) | (g << 8) | b;
+      }
+    }
+    return out;
+  }
+
+  private static int clamp(double v) {
+    return (int) Math.max(0, Math.min(255, Math.round(v)));
+  }
+
+  /** The transform flag of a JPEG's Adobe APP14 segment (0 CMYK, 1 YCbCr, 2 YCCK), or -1. */
+  static int adobeTransform(byte[] b) {
+    int p = 2;
+    while (b.length >= 4 && p + 4 <= b.length && (b[p] & 0xFF) == 0xFF) {
+      int marker = b[p + 1] & 0xFF;
+      if (marker == 0xD9 || marker == 0xDA) {
+        return -1;
+      }
+      int len = u16(b, p + 2, false);
+      int seg = p + 4;
+      if (len < 2 || p + 2 + len > b.length) {
+        return -1;
+      }
+      if (marker == 0xEE && len >= 14 && b[seg] == 'A' && b[seg + 1] == 'd' && b[seg + 2] == 'o'
+          && b[seg + 3] == 'b' && b[seg + 4] == 'e') {
+        return b[seg + 11] & 0xFF;
+      }
+      p += 2 + len;
+    }
+    return -1;
+  }
+
+  /**
+   * Converts any {@link BufferedImage} to {@link BufferedImage#TYPE_INT_RGB}: grayscale to three
+   * equal channels, 16-bit samples rounded to 8 bits, palettes expanded, alpha composited on
+   * white. An image that already is {@code TYPE_INT_RGB} is returned as is.
+   */
+  public static BufferedImage toRgb(BufferedImage src) {
+    if (src.getType() == BufferedImage.TYPE_INT_RGB) {
+      return src;
+    }
+    int w = src.getWidth();
+    int h = src.getHeight();
+    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    int[] dst = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
+    ColorModel cm = src.getColorModel();
+    if (!(cm instanceof ComponentColorModel) || !componentToRgb(src, dst)) {
+      // Palette and packed (DirectColorModel) images: getRGB gives non-premultiplied sRGB ARGB.
+      int[] row = new int[w];
+      for (int y = 0; y < h; y++) {
+        src.getRGB(0, y, w, 1, row, 0, w);
+        for (int x = 0; x < w; x++) {
+          dst[y * w + x] = cm.hasAlpha() ? onWhite(row[x]) : row[x] & 0xFFFFFF;
+        }
+      }
+    }
+    return out;
+  }
+
+  private static int onWhite(int argb) {
+    int a = argb >>> 24;
+    if (a == 255) {
+      return argb & 0xFFFFFF;
+    }
+    int r = blend((argb >> 16) & 0xFF, a);
+    int g = blend((argb >> 8) & 0xFF, a);
+    int b = blend(argb & 0xFF, a);
+    return (r << 16) | (g << 8) | b;
+  }
+
+  private static int blend(int c, int a) {
+    return (c * a + 255 * (255 - a) + 127) / 255;
+  }
+
+  /**
+   * Reads the samples of a component image as stored (no colour-space conversion, which for gray
+   * images in Java would apply a linear-to-sRGB curve).
+   *
+   * @return false if the layout is not one handled here
+   */
+  private static boolean componentToRgb(BufferedImage src, int[] dst) {
+    ComponentColorModel cm = (ComponentColorModel) src.getColorModel();
+    Raster raster = src.getRaster();
+    SampleModel sm = raster.getSampleModel();
+    DataBuffer db = raster.getDataBuffer();
+    int colors = cm.getNumColorComponents();
+    int bands = cm.getNumComponents();
+    int csType = cm.getColorSpace().getType();
+    boolean gray = colors == 1;
+    boolean rgb = colors == 3;
+    boolean cmyk = colors == 4 && csType == ColorSpace.TYPE_CMYK;
+    if (!(gray || rgb || cmyk) || !(sm instanceof ComponentSampleModel csm)
+        || sm.getNumBands() != bands) {
+      return false;
+    }
+    int bits = cm.getComponentSize(0);
+    for (int i = 1; i < bands; i++) {
+      if (cm.getComponentSize(i) != bits) {
+        return false;
+      }
+    }
+    int max;
+    if (db instanceof DataBufferByte && bits <= 8) {
+      max = (1 << bits) - 1;
+    } else if (db instanceof DataBufferUShort && bits <= 16) {
+      max = (1 << bits) - 1;
+    } else {
+      return false;
+    }
+    int w = src.getWidth();
+    int h = src.getHeight();
+    int pixelStride = csm.getPixelStride();
+    int scanline = csm.getScanlineStride();
+    int[] bandOffsets = csm.getBandOffsets();
+    int[] banks = csm.getBankIndices();
+    int[] dbOffsets = db.getOffsets();
+    int tx = raster.getSampleModelTranslateX();
+    int ty = raster.getSampleModelTranslateY();
+    boolean alpha = cm.hasAlpha();
+    boolean premultiplied = cm.isAlphaPremultiplied();
+    int[] base = new int[bands];
+    Object[] data = new Object[bands];
+    for (int b = 0; b < bands; b++) {
+      base[b] = dbOffsets[banks[b]] + bandOffsets[b] + (-ty) * scanline + (-tx) * pixelStride;
+      data[b] = db instanceof DataBufferByte bb ? bb.getData(banks[b])
+          : ((DataBufferUShort) db).getData(banks[b]);
+    }
+    int[] s = new int[bands];
+    for (int y = 0; y < h; y++) {
+      int rowStart = y * scanline;
+      for (int x = 0; x < w; x++) {
+        int p = rowStart + x * pixelStride;
+        for (int b = 0; b < bands; b++) {
+          int v = data[b] instanceof byte[] arr ? arr[base[b] + p] & 0xFF
+              : ((short[]) data[b])[base[b] + p] & 0xFFFF;
+          s[b] = max == 255 ? v : (v * 255 + max / 2) / max;
+        }
+        int r;
+        int g;
+        int bl;
+        if (gray) {
+          r = g = bl = s[0];
+        } else if (rgb) {
+          r = s[0];
+          g = s[1];
+          bl = s[2];
+        } else {
+          int k = 255 - s[3];
+          r = (255 - s[0]) * k / 255;
+          g = (255 - s[1]) * k / 255;
+          bl = (255 - s[2]) * k / 255;
+        }
+        if (alpha) {
+          int a = s[bands - 1];
+          if (premultiplied) {
+            r = Math.min(255, r + (255 - a));
+            g = Math.min(255, g + (255 - a));
+            bl = Math.min(255, bl + (255 - a));
+          } else if (a != 255) {
+            r = blend(r, a);
+            g = blend(g, a);
+            bl = blend(bl, a);
+          }
+        }
+        dst[y * w + x] = (r << 16) | (g << 8) | bl;
+      }
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- EXIF orientation
+
+  /**
+   * The EXIF Orientation (1 to 8) of an encoded JPEG, TIFF or PNG ({@code eXIf} chunk); 1 when
+   * there is none or it cannot be read.
+   */
+  static int orientation(byte[] b) {
+    if (b.length >= 4 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8) {
+      return jpegOrientation(b);
+    }
+    if (b.length >= 8 && ((b[0] == 'I' && b[1] == 'I') || (b[0] == 'M' && b[1] == 'M'))) {
+      return tiffOrientation(b, 0, b.length);
+    }
+    if (b.length >= 8 && (b[0] & 0xFF) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
+      return pngOrientation(b);
+    }
+    return 1;
+  }
+
+  private static int jpegOrientation(byte[] b) {
+    int p = 2;
+    while (p + 4 <= b.length) {
+      if ((b[p] & 0xFF) != 0xFF) {
+        return 1;
+      }
+      int marker = b[p + 1] & 0xFF;
+      if (marker == 0xFF) {
+        p++;
+        continue;
+      }
+      if (marker == 0xD9 || marker == 0xDA) {
+        return 1; // end of image or start of scan: no more metadata segments
+      }
+      if ((marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+        p += 2;
+        continue;
+      }
+      int len = u16(b, p + 2, false);
+      int seg = p + 4;
+      int end = p + 2 + len;
+      if (len < 2 || end > b.length) {
+        return 1;
+      }
+      if (marker == 0xE1 && len >= 16 && b[seg] == 'E' && b[seg + 1] == 'x' && b[seg + 2] == 'i'
+          && b[seg + 3] == 'f' && b[seg + 4] == 0 && b[seg + 5] == 0) {
+        return tiffOrientation(b, seg + 6, end);
+      }
+      p = end;
+    }
+    return 1;
+  }
+
+  private static int pngOrientation(byte[] b) {
+    int p = 8;
+    while (p + 12 <= b.length) {
+      long len = u32(b, p, false);
+      if (len < 0 || p + 12 + len > b.length) {
+        return 1;
+      }
+      String type = new String(b, p + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+      if (type.equals("eXIf")) {
+        return tiffOrientation(b, p + 8, (int) (p + 8 + len));
+      }
+      if (type.equals("IDAT") || type.equals("IEND")) {
+        return 1;
+      }
+      p += 12 + (int) len;
+    }
+    return 1;
+  }
+
+  /** Orientation tag (0x0112) of IFD0 of the TIFF structure at {@code t}, or 1. */
+  private static int tiffOrientation(byte[] b, int t, int end) {
+    if (t + 8 > end) {
+      return 1;
+    }
+    boolean little;
+    if (b[t] == 'I' && b[t + 1] == 'I') {
+      little = true;
+    } else if (b[t] == 'M' && b[t + 1] == 'M') {
+      little = false;
+    } else {
+      return 1;
+    }
+    if (u16(b, t + 2, little) != 42) {
+      return 1;
+    }
+    long ifd = u32(b, t + 4, little);
+    if (ifd < 8 || t + ifd + 2 > end) {
+      return 1;
+    }
+    int pos = (int) (t + ifd);
+    int n = u16(b, pos, little);
+    for (int i = 0; i < n; i++) {
+      int e = pos + 2 + 12 * i;
+      if (e + 12 > end) {
+        return 1;
+      }
+      if (u16(b, e, little) == 0x0112) {
+        int type = u16(b, e + 2, little);
+        long v = type == 3 ? u16(b, e + 8, little) : type == 4 ? u32(b, e + 8, little) : 1;
+        return v >= 1 && v <= 8 ? (int) v : 1;
+      }
+    }
+    return 1;
+  }
+
+  private static int u16(byte[] b, int p, boolean little) {
+    int a = b[p] & 0xFF;
+    int c = b[p + 1] & 0xFF;
+    return little ? a | (c << 8) : (a << 8) | c;
+  }
+
+  private static long u32(byte[] b, int p, boolean little) {
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+      int byteVal = b[p + (little ? 3 - i : i)] & 0xFF;
+      v = (v << 8) | byteVal;
+    }
+    return v;
+  }
+
+  /** Applies an EXIF orientation (2 to 8) to a TYPE_INT_RGB image. */
+  static BufferedImage orient(BufferedImage img, int orientation) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    int[] in = ((DataBufferInt) img.getRaster().getDataBuffer()).getData();
+    boolean swap = orientation >= 5;
+    int ow = swap ? h : w;
+    int oh = swap ? w : h;
+    BufferedImage out = new BufferedImage(ow, oh, BufferedImage.TYPE_INT_RGB);
+    int[] o = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
+    for (int y = 0; y < oh; y++) {
+      for (int x = 0; x < ow; x++) {
+        int sx;
+        int sy;
+        switch (orientation) {
+          case 2 -> { sx = w - 1 - x; sy = y; }
+          case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
+          case 4 -> { sx = x; sy = h - 1 - y; }
+          case 5 -> { sx = y; sy = x; }
+          case 6 -> { sx = y; sy = h - 1 - x; }
+          case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
+          case 8 -> { sx = w - 1 - y; sy = x; }
+          default -> { sx = x; sy = y; }
+        }
+        o[y * ow + x] = in[sy * w + sx];
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> extensions() {
+    Set<String> s = new TreeSet<>(List.of("jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "tif",
+        "tiff"));
+    for (String suffix : ImageIO.getReaderFileSuffixes()) {
+      if (!suffix.isEmpty()) {
+        s.add(suffix.toLowerCase(Locale.ROOT));
+      }
+    }
+    return s;
+  }
+}

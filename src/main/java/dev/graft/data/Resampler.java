@@ -1,0 +1,168 @@
+package dev.graft.data;
+
+/**
+ * Separable antialiased resampling with a triangle (bilinear) filter whose support widens with the
+ * downscaling factor, the way PIL's {@code Image.resize(..., BILINEAR)} (and so torchvision)
+ * resizes: every source pixel in the footprint contributes, so downscaling does not alias.
+ */
+final class Resampler {
+
+  private Resampler() {}
+
+  /** Filter taps for one axis. */
+  private record Taps(int[] start, int[] count, float[] weights, int width) {}
+
+  private static Taps taps(int inSize, double in0, double inLen, int outSize) {
+    double scale = inLen / outSize;
+    double filterScale = Math.max(scale, 1.0);
+    double support = filterScale; // triangle filter has support 1
+    int width = (int) Math.ceil(support) * 2 + 1;
+    int[] start = new int[outSize];
+    int[] count = new int[outSize];
+    float[] weights = new float[outSize * width];
+    double[] w = new double[width];
+    for (int i = 0; i < outSize; i++) {
+      double center = in0 + (i + 0.5) * scale;
+      int lo = Math.max((int) Math.floor(center - support + 0.5), 0);
+      int hi = Math.min((int) Math.floor(center + support + 0.5), inSize);
+      if (hi - lo > width) {
+        hi = lo + width;
+      }
+      double sum = 0;
+      for (int x = lo; x < hi; x++) {
+        double t = Math.abs((x - center + 0.5) / filterScale);
+        double v = t < 1 ? 1 - t : 0;
+        w[x - lo] = v;
+        sum += v;
+      }
+      if (sum <= 0) {
+        // The footprint lies outside the image (a crop reaching past the edge): nearest pixel.
+        lo = Math.min(Math.max((int) Math.floor(center), 0), inSize - 1);
+        hi = lo + 1;
+        w[0] = 1;
+        sum = 1;
+      }
+      start[i] = lo;
+      count[i] = hi - lo;
+      for (int j = 0; j < hi - lo; j++) {
+        weights[i * width + j] = (float) (w[j] / sum);
+      }
+    }
+    return new Taps(start, count, weights, width);
+  }
+
+  /**
+   * Resamples the region {@code [x0, x0 + cw) x [y0, y0 + ch)} of a packed RGB image to {@code ow
+   * x oh}.
+   *
+   * @return RGB values in [0, 255], channel-major
+   */
+  static float[] resample(int[] src, int sw, int sh, double x0, double y0, double cw, double ch,
+      int ow, int oh) {
+    Taps tx = taps(sw, x0, cw, ow);
+    Taps ty = taps(sh, y0, ch, oh);
+    int rowLo = Integer.MAX_VALUE;
+    int rowHi = 0;
+    for (int i = 0; i < oh; i++) {
+      rowLo = Math.min(rowLo, ty.start[i]);
+      rowHi = Math.max(rowHi, ty.start[i] + ty.count[i]);
+    }
+    int rows = rowHi - rowLo;
+    // Horizontal pass over the rows the vertical pass needs.
+    float[] tr = new float[rows * ow];
+    float[] tg = new float[rows * ow];
+    float[] tb = new float[rows * ow];
+    for (int y = 0; y < rows; y++) {
+      int rowBase = (rowLo + y) * sw;
+      int tBase = y * ow;
+      for (int ox = 0; ox < ow; ox++) {
+        int s = rowBase + tx.start[ox];
+        int n = tx.count[ox];
+        int wBase = ox * tx.width;
+        float r = 0;
+        float g = 0;
+        float b = 0;
+        for (int j = 0; j < n; j++) {
+          int p = src[s + j];
+          float wt = tx.weights[wBase + j];
+          r += wt * ((p >> 16) & 0xFF);
+          g += wt * ((p >> 8) & 0xFF);
+          b += wt * (p & 0xFF);
+        }
+        tr[tBase + ox] = r;
+        tg[tBase + ox] = g;
+        tb[tBase + ox] = b;
+      }
+    }
+    // Vertical pass.
+    int plane = ow * oh;
+    float[] out = new float[3 * plane];
+    for (int oy = 0; oy < oh; oy++) {
+      int s = ty.start[oy] - rowLo;
+      int n = ty.count[oy];
+      int wBase = oy * ty.width;
+      int oBase = oy * ow;
+      for (int j = 0; j < n; j++) {
+        float wt = ty.weights[wBase + j];
+        int tBase = (s + j) * ow;
+        for (int ox = 0; ox < ow; ox++) {
+          out[oBase + ox] += wt * tr[tBase + ox];
+          out[plane + oBase + ox] += wt * tg[tBase + ox];
+          out[2 * plane + oBase + ox] += wt * tb[tBase + ox];
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Mirrors a channel-major image left to right, in place. */
+  static void flipHorizontal(float[] chw, int h, int w) {
+    for (int row = 0; row < 3 * h; row++) {
+      int a = row * w;
+      int b = a + w - 1;
+      while (a < b) {
+        float t = chw[a];
+        chw[a++] = chw[b];
+        chw[b--] = t;
+      }
+    }
+  }
+
+  /**
+   * Rotates a channel-major image about its centre by {@code degrees} (counter-clockwise), zoomed
+   * in by {@code |cos| + |sin|} so that every output pixel samples inside the source.
+   */
+  static float[] rotate(float[] chw, int h, int w, double degrees) {
+    double a = Math.toRadians(degrees);
+    double cos = Math.cos(a);
+    double sin = Math.sin(a);
+    double zoom = Math.abs(cos) + Math.abs(sin);
+    double cx = w / 2.0;
+    double cy = h / 2.0;
+    int plane = h * w;
+    float[] out = new float[chw.length];
+    for (int y = 0; y < h; y++) {
+      double dy = y + 0.5 - cy;
+      for (int x = 0; x < w; x++) {
+        double dx = x + 0.5 - cx;
+        double sx = (cos * dx - sin * dy) / zoom + cx - 0.5;
+        double sy = (sin * dx + cos * dy) / zoom + cy - 0.5;
+        sx = Math.min(Math.max(sx, 0), w - 1);
+        sy = Math.min(Math.max(sy, 0), h - 1);
+        int x0 = (int) sx;
+        int y0 = (int) sy;
+        int x1 = Math.min(x0 + 1, w - 1);
+        int y1 = Math.min(y0 + 1, h - 1);
+        float fx = (float) (sx - x0);
+        float fy = (float) (sy - y0);
+        for (int c = 0; c < 3; c++) {
+          int o = c * plane;
+          float top = chw[o + y0 * w + x0] * (1 - fx) + chw[o + y0 * w + x1] * fx;
+          float bottom = chw[o + y1 * w + x0] * (1 - fx) + chw[o + y1 * w + x1] * fx;
+          out[o + y * w + x] = top * (1 - fy) + bottom * fy;
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,144 @@
+package dev.graft.head;
+
+import dev.graft.GraftException;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.activations.Activation;
+
+/**
+ * The classifier put on top of a base: a reduction of the base's feature map to a vector (global
+ * average pooling or flatten), optional hidden dense layers with dropout, and a softmax output
+ * whose width is the number of classes in the training data. A head is an immutable value; each
+ * fluent call returns a new one.
+ *
+ * <pre>{@code
+ * Head.averagePooling();                          // GAP -> softmax (logistic regression on pooled features)
+ * Head.averagePooling().dense(256).dropout(0.3);  // GAP -> Dense(256, relu) -> Dropout(0.3) -> softmax
+ * Head.flatten().dense(256);                      // the classic VGG16 head: Flatten -> Dense(256, relu) -> softmax
+ * }</pre>
+ *
+ * <p>Dropout follows Keras: {@code dropout(p)} drops a fraction {@code p} of the values produced
+ * by the layer before it (DL4J itself speaks of the retain probability {@code 1 - p}).
+ */
+public sealed interface Head permits HeadSpec {
+
+  /** How the base's {@code [N, C, h, w]} feature map becomes a vector. */
+  enum Reduction {
+    /** Mean over the spatial positions: {@code [N, C]}. Works at any input size. */
+    AVERAGE_POOLING,
+    /** All values in order: {@code [N, C*h*w]}. Ties the head to one input size. */
+    FLATTEN
+  }
+
+  /**
+   * One hidden dense layer.
+   *
+   * @param units width
+   * @param activation activation function
+   * @param dropout fraction of this layer's outputs dropped in training, in [0, 1)
+   */
+  record Dense(int units, Activation activation, double dropout) {
+    /** Validates the values. */
+    public Dense {
+      if (units < 1) {
+        throw new GraftException("a dense layer needs at least one unit, got " + units);
+      }
+      if (activation == null) {
+        throw new GraftException("a dense layer needs an activation, got null");
+      }
+      checkDropout(dropout);
+    }
+  }
+
+  /** Global average pooling, then (unless dense layers are added) straight to the softmax. */
+  static Head averagePooling() {
+    return new HeadSpec(Reduction.AVERAGE_POOLING, 0, List.of());
+  }
+
+  /** Flatten, then (unless dense layers are added) straight to the softmax. */
+  static Head flatten() {
+    return new HeadSpec(Reduction.FLATTEN, 0, List.of());
+  }
+
+  /**
+   * The head Graft uses when none is given: the classic {@code Flatten -> Dense(256, relu) ->
+   * Dropout(0.5)} for VGG16 (its features are small after five poolings), and global average
+   * pooling straight to the softmax for everything else (ResNet50, InceptionV3, bases of your
+   * own), as Keras's applications do.
+   */
+  static Head defaultFor(String baseId) {
+    return "vgg16".equalsIgnoreCase(baseId)
+        ? flatten().dense(256).dropout(0.5)
+        : averagePooling();
+  }
+
+  /** How the feature map becomes a vector. */
+  Reduction reduction();
+
+  /** Fraction of the reduced features dropped before the first dense layer (0: none). */
+  double inputDropout();
+
+  /** The hidden dense layers, input side first; the softmax output is not listed. */
+  List<Dense> hidden();
+
+  /** Appends a hidden dense layer with ReLU activation. */
+  default Head dense(int units) {
+    List<Dense> layers = new ArrayList<>(hidden());
+    layers.add(new Dense(units, Activation.RELU, 0));
+    return new HeadSpec(reduction(), inputDropout(), layers);
+  }
+
+  /**
+   * Drops a fraction {@code p} of the outputs of the layer added last (of the reduced features
+   * when no dense layer was added yet) while training.
+   *
+   * @param p drop rate in [0, 1)
+   */
+  default Head dropout(double p) {
+    checkDropout(p);
+    List<Dense> layers = new ArrayList<>(hidden());
+    if (layers.isEmpty()) {
+      return new HeadSpec(reduction(), p, layers);
+    }
+    Dense last = layers.remove(layers.size() - 1);
+    layers.add(new Dense(last.units(), last.activation(), p));
+    return new HeadSpec(reduction(), inputDropout(), layers);
+  }
+
+  /** Sets the activation of the dense layer added last. */
+  default Head activation(Activation activation) {
+    List<Dense> layers = new ArrayList<>(hidden());
+    if (layers.isEmpty()) {
+      throw new GraftException("activation(" + activation + ") needs a dense layer before it");
+    }
+    Dense last = layers.remove(layers.size() - 1);
+    layers.add(new Dense(last.units(), activation, last.dropout()));
+    return new HeadSpec(reduction(), inputDropout(), layers);
+  }
+
+  /**
+   * A one-line description, e.g. {@code GlobalAveragePooling -> Dense(256, relu) -> Dropout(0.3)
+   * -> Dense(classes, softmax)}.
+   */
+  default String describe() {
+    StringBuilder sb = new StringBuilder(
+        reduction() == Reduction.AVERAGE_POOLING ? "GlobalAveragePooling" : "Flatten");
+    if (inputDropout() > 0) {
+      sb.append(" -> Dropout(").append(inputDropout()).append(')');
+    }
+    for (Dense d : hidden()) {
+      sb.append(" -> Dense(").append(d.units()).append(", ")
+          .append(d.activation().name().toLowerCase(java.util.Locale.ROOT)).append(')');
+      if (d.dropout() > 0) {
+        sb.append(" -> Dropout(").append(d.dropout()).append(')');
+      }
+    }
+    return sb.append(" -> Dense(classes, softmax)").toString();
+  }
+
+  private static void checkDropout(double p) {
+    if (!(p >= 0 && p < 1)) {
+      throw new GraftException("dropout must be in [0, 1), got " + p);
+    }
+  }
+}

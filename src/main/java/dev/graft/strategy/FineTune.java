@@ -1,0 +1,196 @@
+package dev.graft.strategy;
+
+import dev.graft.GraftException;
+import java.util.Objects;
+
+/**
+ * Fine-tuning: the top of the base trains too, at a low rate, with the head learning faster.
+ *
+ * <p>What unfreezes (pick one; default: the base's last block, or its last two layers with
+ * parameters when it declares no blocks):
+ *
+ * <ul>
+ *   <li>{@link #unfreezeLast(int)}: the last {@code n} layers that have parameters, in
+ *       topological order. BatchNorm layers are not counted unless {@link #trainBatchNorm(boolean)}
+ *       is on (they stay frozen anyway).
+ *   <li>{@link #unfreezeLastBlocks(int)}: the last {@code n} blocks the base declares (VGG16's
+ *       {@code block5}, ResNet50's stages, InceptionV3's {@code mixed} modules).
+ *   <li>{@link #fromBlock(String)}: everything from the named block up.
+ * </ul>
+ *
+ * <p>How (defaults after Keras's and fastai's advice): {@link #warmupEpochs(int) two head-only
+ * epochs} first so that a random head does not wreck the pretrained features, then the unfrozen
+ * layers at {@link #learningRate(double) Adam 1e-4} and the head {@link
+ * #headLearningRateMultiplier(double) 10x} faster, with a linear warm-up over the first 10 % of
+ * steps and a cosine decay to zero ({@link #cosineSchedule(boolean)}). BatchNorm stays in
+ * inference mode (moving statistics, fixed scale and shift) unless {@link
+ * #trainBatchNorm(boolean)}.
+ */
+public final class FineTune implements Strategy {
+  static final FineTune DEFAULT = new FineTune(Unfreeze.DEFAULT, 0, null, 1e-4, 10, 2, false, true);
+
+  /** Which way the unfrozen part is chosen. */
+  enum Unfreeze { DEFAULT, LAST_LAYERS, LAST_BLOCKS, FROM_BLOCK }
+
+  private final Unfreeze unfreeze;
+  private final int count;
+  private final String block;
+  private final double learningRate;
+  private final double headMultiplier;
+  private final int warmupEpochs;
+  private final boolean trainBatchNorm;
+  private final boolean cosine;
+
+  private FineTune(Unfreeze unfreeze, int count, String block, double learningRate,
+      double headMultiplier, int warmupEpochs, boolean trainBatchNorm, boolean cosine) {
+    if (!(learningRate > 0)) {
+      throw new GraftException("learning rate must be positive, got " + learningRate);
+    }
+    if (!(headMultiplier > 0)) {
+      throw new GraftException("head learning-rate multiplier must be positive, got " + headMultiplier);
+    }
+    if (warmupEpochs < 0) {
+      throw new GraftException("warm-up epochs must be >= 0, got " + warmupEpochs);
+    }
+    this.unfreeze = unfreeze;
+    this.count = count;
+    this.block = block;
+    this.learningRate = learningRate;
+    this.headMultiplier = headMultiplier;
+    this.warmupEpochs = warmupEpochs;
+    this.trainBatchNorm = trainBatchNorm;
+    this.cosine = cosine;
+  }
+
+  /** Unfreezes the last {@code n >= 1} layers that have parameters (BatchNorm not counted unless trained). */
+  public FineTune unfreezeLast(int n) {
+    if (n < 1) {
+      throw new GraftException("unfreezeLast needs at least one layer, got " + n);
+    }
+    return new FineTune(Unfreeze.LAST_LAYERS, n, null, learningRate, headMultiplier, warmupEpochs,
+        trainBatchNorm, cosine);
+  }
+
+  /** Unfreezes the last {@code n >= 1} blocks the base declares. */
+  public FineTune unfreezeLastBlocks(int n) {
+    if (n < 1) {
+      throw new GraftException("unfreezeLastBlocks needs at least one block, got " + n);
+    }
+    return new FineTune(Unfreeze.LAST_BLOCKS, n, null, learningRate, headMultiplier, warmupEpochs,
+        trainBatchNorm, cosine);
+  }
+
+  /** Unfreezes the named block and every block after it. */
+  public FineTune fromBlock(String blockName) {
+    Objects.requireNonNull(blockName, "blockName");
+    return new FineTune(Unfreeze.FROM_BLOCK, 0, blockName, learningRate, headMultiplier,
+        warmupEpochs, trainBatchNorm, cosine);
+  }
+
+  /** Adam learning rate of the unfrozen base layers (default 1e-4). */
+  public FineTune learningRate(double lr) {
+    return new FineTune(unfreeze, count, block, lr, headMultiplier, warmupEpochs, trainBatchNorm, cosine);
+  }
+
+  /** How much faster the head learns than the base (default 10). */
+  public FineTune headLearningRateMultiplier(double m) {
+    return new FineTune(unfreeze, count, block, learningRate, m, warmupEpochs, trainBatchNorm, cosine);
+  }
+
+  /** Head-only epochs before the base unfreezes, in addition to the training epochs (default 2). */
+  public FineTune warmupEpochs(int epochs) {
+    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, epochs, trainBatchNorm, cosine);
+  }
+
+  /**
+   * Whether unfrozen BatchNorm layers train (batch statistics, moving averages updated, scale and
+   * shift learned). Default false: they stay in inference mode, as Keras advises for fine-tuning.
+   */
+  public FineTune trainBatchNorm(boolean train) {
+    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs, train, cosine);
+  }
+
+  /** Whether the fine-tuning phase uses linear warm-up then cosine decay (default true) or a constant rate. */
+  public FineTune cosineSchedule(boolean on) {
+    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs, trainBatchNorm, on);
+  }
+
+  @Override
+  public double learningRate() {
+    return learningRate;
+  }
+
+  /** The head's learning rate multiplier. */
+  public double headLearningRateMultiplier() {
+    return headMultiplier;
+  }
+
+  /** Head-only warm-up epochs. */
+  public int warmupEpochs() {
+    return warmupEpochs;
+  }
+
+  /** Whether unfrozen BatchNorm layers train. */
+  public boolean trainBatchNorm() {
+    return trainBatchNorm;
+  }
+
+  /** Whether the fine-tuning phase uses warm-up + cosine decay. */
+  public boolean cosineSchedule() {
+    return cosine;
+  }
+
+  Unfreeze unfreeze() {
+    return unfreeze;
+  }
+
+  int count() {
+    return count;
+  }
+
+  String block() {
+    return block;
+  }
+
+  @Override
+  public String name() {
+    return "finetune";
+  }
+
+  /** What unfreezes, e.g. {@code last 3 layers}, {@code last 1 blocks}, {@code from block mixed9}. */
+  public String unfreezeDescription() {
+    return switch (unfreeze) {
+      case DEFAULT -> "last block";
+      case LAST_LAYERS -> "last " + count + " layers";
+      case LAST_BLOCKS -> "last " + count + " blocks";
+      case FROM_BLOCK -> "from block " + block;
+    };
+  }
+
+  @Override
+  public String describe() {
+    return "fine-tune " + unfreezeDescription() + " at Adam " + learningRate + " (head x"
+        + headMultiplier + "), " + warmupEpochs + " warm-up epochs"
+        + (cosine ? ", warm-up + cosine schedule" : "")
+        + (trainBatchNorm ? ", BatchNorm trained" : ", BatchNorm in inference mode");
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof FineTune f && f.unfreeze == unfreeze && f.count == count
+        && Objects.equals(f.block, block) && f.learningRate == learningRate
+        && f.headMultiplier == headMultiplier && f.warmupEpochs == warmupEpochs
+        && f.trainBatchNorm == trainBatchNorm && f.cosine == cosine;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs,
+        trainBatchNorm, cosine);
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+}

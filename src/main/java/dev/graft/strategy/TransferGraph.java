@@ -1,0 +1,460 @@
+package dev.graft.strategy;
+
+import dev.graft.GraftException;
+import dev.graft.base.Base;
+import dev.graft.base.Block;
+import dev.graft.head.Head;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A base cut at a layer, a head on top, and how to train it: the one {@link ComputationGraph}
+ * that maps preprocessed images {@code [N, 3, s, s]} to class probabilities, plus the training
+ * {@link Phase}s the strategy asks for.
+ *
+ * <pre>{@code
+ * TransferGraph tg = TransferGraph.assemble(base, Head.flatten().dense(256),
+ *     Strategy.fineTune().unfreezeLast(3), GraphOptions.of(10));
+ * ComputationGraph net = tg.network();   // frozen layers wrapped, head initialised
+ * }</pre>
+ *
+ * <p>The base graph is never modified: the assembled network holds copies of its parameters.
+ * Layers are named as in the base; the head adds {@code head_pool}, {@code head_dense_1}, ... and
+ * {@code head_output}.
+ */
+public final class TransferGraph {
+  private static final Logger log = LoggerFactory.getLogger(TransferGraph.class);
+
+  /** Name of the head's softmax output layer. */
+  public static final String OUTPUT = "head_output";
+
+  private final ComputationGraph network;
+  private final String inputName;
+  private final String cut;
+  private final List<String> headLayers;
+  private final List<String> unfrozenBaseLayers;
+  private final List<Phase> phases;
+  private final GraphOptions options;
+  private final Strategy strategy;
+  private final Head head;
+
+  private TransferGraph(ComputationGraph network, String inputName, String cut,
+      List<String> headLayers, List<String> unfrozenBaseLayers, List<Phase> phases,
+      GraphOptions options, Strategy strategy, Head head) {
+    this.network = network;
+    this.inputName = inputName;
+    this.cut = cut;
+    this.headLayers = List.copyOf(headLayers);
+    this.unfrozenBaseLayers = List.copyOf(unfrozenBaseLayers);
+    this.phases = List.copyOf(phases);
+    this.options = options;
+    this.strategy = strategy;
+    this.head = head;
+  }
+
+  /**
+   * Assembles a loaded base (up to its feature layer) + head for {@code strategy}.
+   *
+   * @param base the base; its graph is not modified
+   * @param head the head
+   * @param strategy the strategy
+   * @param options class count, class weights, weight decay, seed, epochs, rate override
+   */
+  public static TransferGraph assemble(Base base, Head head, Strategy strategy,
+      GraphOptions options) {
+    return assemble(base.graph(), base.inputSize(), base.featureLayer(), base.blocks(), head,
+        strategy, options);
+  }
+
+  /**
+   * Assembles base (up to {@code cut}) + head for {@code strategy}.
+   *
+   * @param base the pretrained graph, one input taking {@code [N, 3, inputSize, inputSize]};
+   *     not modified
+   * @param inputSize square input side the base runs at
+   * @param cut the vertex whose output the head reads ({@code [N, C, h, w]} or {@code [N, F]})
+   * @param blocks the base's unfreezable blocks in order (may be empty)
+   * @param head the head
+   * @param strategy the strategy
+   * @param options class count, class weights, weight decay, seed, epochs, rate override
+   * @throws GraftException for a missing cut, unknown block, or nothing to unfreeze
+   */
+  public static TransferGraph assemble(ComputationGraph base, int inputSize, String cut,
+      List<Block> blocks, Head head, Strategy strategy, GraphOptions options) {
+    ComputationGraphConfiguration conf = base.getConfiguration();
+    if (conf.getNetworkInputs().size() != 1) {
+      throw new GraftException("a base needs exactly one input, this one has "
+          + conf.getNetworkInputs());
+    }
+    String input = conf.getNetworkInputs().get(0);
+    if (!conf.getVertices().containsKey(cut)) {
+      throw new GraftException("cut layer '" + cut + "' is not in the base (layers: "
+          + conf.getVertices().keySet() + ")");
+    }
+    Set<String> keep = Graphs.ancestors(conf, List.of(cut));
+    List<String> order = new ArrayList<>(Graphs.topologicalOrder(conf));
+    order.retainAll(keep);
+
+    // Shape at the cut, from one forward pass in inference mode.
+    INDArray probe = Nd4j.zeros(base.getConfiguration().getDataType() == null
+        ? DataType.FLOAT : base.getConfiguration().getDataType(), 1, 3, inputSize, inputSize);
+    INDArray cutAct = base.feedForward(new INDArray[] {probe}, false, false).get(cut);
+    if (cutAct == null) {
+      throw new GraftException("cut layer '" + cut + "' produced no activation");
+    }
+    long[] cutShape = cutAct.shape();
+
+    // Raw configuration: base vertices up to the cut, then the head.
+    NeuralNetConfiguration.Builder global = new NeuralNetConfiguration.Builder()
+        .seed(options.seed())
+        .dataType(conf.getDataType())
+        .trainingWorkspaceMode(conf.getTrainingWorkspaceMode())
+        .inferenceWorkspaceMode(conf.getInferenceWorkspaceMode())
+        .cacheMode(conf.getCacheMode())
+        .updater(new Adam(1e-3))
+        .weightInit(WeightInit.XAVIER);
+    ComputationGraphConfiguration.GraphBuilder gb = global.graphBuilder().addInputs(input);
+    for (String v : order) {
+      GraphVertex gv = conf.getVertices().get(v).clone();
+      if (gv instanceof LayerVertex lv) {
+        lv.getLayerConf().setLayer(Graphs.unwrap(lv.getLayerConf().getLayer()));
+      }
+      gb.addVertex(v, gv, Graphs.inputsOf(conf, v).toArray(String[]::new));
+    }
+    List<String> headLayers = addHead(gb, cut, cutShape, head, options);
+    gb.setOutputs(OUTPUT);
+    ComputationGraphConfiguration raw = gb.build();
+
+    // Which base layers train, and at which rate, phase by phase.
+    List<String> paramLayers = order.stream().filter(v -> Graphs.hasParams(conf, v)).toList();
+    List<String> unfrozen = List.of();
+    List<Phase> phases = new ArrayList<>();
+    double mainRate = Double.isNaN(options.learningRate()) ? strategy.learningRate()
+        : options.learningRate();
+    if (strategy instanceof FineTune ft) {
+      unfrozen = unfrozenLayers(conf, order, paramLayers, blocks, ft);
+      double headRate = mainRate * ft.headLearningRateMultiplier();
+      Map<String, Double> warm = new LinkedHashMap<>();
+      headLayers.stream().filter(h -> Graphs.hasParams(raw, h)).forEach(h -> warm.put(h, headRate));
+      if (ft.warmupEpochs() > 0) {
+        phases.add(new Phase("warmup", warm, ft.warmupEpochs(), false, false));
+      }
+      Map<String, Double> all = new LinkedHashMap<>();
+      unfrozen.forEach(u -> all.put(u, mainRate));
+      all.putAll(warm);
+      phases.add(new Phase("finetune", all, options.epochs(), ft.cosineSchedule(), true));
+      log.info("fine-tuning {} base layers from '{}' at {} (head at {})", unfrozen.size(),
+          unfrozen.get(0), mainRate, headRate);
+    } else {
+      Map<String, Double> rates = new LinkedHashMap<>();
+      headLayers.stream().filter(h -> Graphs.hasParams(raw, h)).forEach(h -> rates.put(h, mainRate));
+      phases.add(new Phase("head", rates, options.epochs(), false, true));
+    }
+
+    Phase last = phases.get(phases.size() - 1);
+    ComputationGraphConfiguration finalConf = Graphs.rebuild(raw, raw.getVertices().keySet(),
+        List.of(input), List.of(OUTPUT), updaters(last, 0, 0), options.weightDecay(),
+        options.seed());
+    ComputationGraph net = Graphs.instantiate(finalConf, base, options.seed());
+    return new TransferGraph(net, input, cut, headLayers, unfrozen, phases, options, strategy, head);
+  }
+
+  private static List<String> unfrozenLayers(ComputationGraphConfiguration conf,
+      List<String> order, List<String> paramLayers, List<Block> blocks, FineTune ft) {
+    List<String> candidates = paramLayers.stream()
+        .filter(v -> ft.trainBatchNorm() || !Graphs.isBatchNorm(conf, v)).toList();
+    Map<String, List<String>> usable = new LinkedHashMap<>();
+    if (blocks != null) {
+      for (Block b : blocks) {
+        List<String> in = b.layers().stream().filter(candidates::contains).toList();
+        if (!in.isEmpty()) {
+          usable.put(b.name(), in);
+        }
+      }
+    }
+    List<String> chosen = new ArrayList<>();
+    List<String> blockNames = new ArrayList<>(usable.keySet());
+    switch (ft.unfreeze()) {
+      case LAST_LAYERS -> {
+        if (ft.count() > candidates.size()) {
+          throw new GraftException("unfreezeLast(" + ft.count() + ") but the base has only "
+              + candidates.size() + " trainable layers with parameters below the cut");
+        }
+        chosen.addAll(candidates.subList(candidates.size() - ft.count(), candidates.size()));
+      }
+      case LAST_BLOCKS -> {
+        if (ft.count() > blockNames.size()) {
+          throw new GraftException("unfreezeLastBlocks(" + ft.count() + ") but the base has "
+              + blockNames.size() + " blocks below the cut: " + blockNames);
+        }
+        blockNames.subList(blockNames.size() - ft.count(), blockNames.size())
+            .forEach(b -> chosen.addAll(usable.get(b)));
+      }
+      case FROM_BLOCK -> {
+        int i = blockNames.indexOf(ft.block());
+        if (i < 0) {
+          throw new GraftException("fromBlock(\"" + ft.block() + "\"): no such block below the cut;"
+              + " blocks: " + blockNames);
+        }
+        blockNames.subList(i, blockNames.size()).forEach(b -> chosen.addAll(usable.get(b)));
+      }
+      case DEFAULT -> {
+        if (!blockNames.isEmpty()) {
+          chosen.addAll(usable.get(blockNames.get(blockNames.size() - 1)));
+        } else {
+          chosen.addAll(candidates.subList(Math.max(0, candidates.size() - 2), candidates.size()));
+        }
+      }
+    }
+    if (chosen.isEmpty()) {
+      throw new GraftException("fine-tuning found no base layer to unfreeze ("
+          + ft.unfreezeDescription() + ")");
+    }
+    // Keep topological order.
+    List<String> ordered = new ArrayList<>(order);
+    ordered.retainAll(new LinkedHashSet<>(chosen));
+    return ordered;
+  }
+
+  private static List<String> addHead(ComputationGraphConfiguration.GraphBuilder gb, String cut,
+      long[] cutShape, Head head, GraphOptions options) {
+    List<String> names = new ArrayList<>();
+    String prev = cut;
+    long width;
+    InputPreProcessor pre = null;
+    if (cutShape.length == 4) {
+      if (head.reduction() == Head.Reduction.AVERAGE_POOLING) {
+        gb.addLayer("head_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), prev);
+        names.add("head_pool");
+        prev = "head_pool";
+        width = cutShape[1];
+      } else {
+        width = cutShape[1] * cutShape[2] * cutShape[3];
+        pre = new CnnToFeedForwardPreProcessor(cutShape[2], cutShape[3], cutShape[1]);
+      }
+    } else if (cutShape.length == 2) {
+      width = cutShape[1];
+    } else {
+      throw new GraftException("cut layer '" + cut + "' outputs rank " + cutShape.length
+          + " activations " + java.util.Arrays.toString(cutShape) + "; expected [N,C,h,w] or [N,F]");
+    }
+    double dropout = head.inputDropout();
+    int i = 0;
+    for (Head.Dense d : head.hidden()) {
+      i++;
+      String name = "head_dense_" + i;
+      DenseLayer.Builder b = new DenseLayer.Builder().nIn(width).nOut(d.units())
+          .activation(d.activation())
+          .weightInit(d.activation() == Activation.RELU ? WeightInit.RELU : WeightInit.XAVIER);
+      if (dropout > 0) {
+        b.dropOut(new Dropout(1 - dropout));
+      }
+      gb.addLayer(name, b.build(), pre, prev);
+      pre = null;
+      names.add(name);
+      prev = name;
+      width = d.units();
+      dropout = d.dropout();
+    }
+    LossMCXENT loss = options.classWeights() == null ? new LossMCXENT()
+        : new LossMCXENT(Nd4j.create(options.classWeights()).castTo(DataType.FLOAT)
+            .reshape(1, options.numClasses()));
+    OutputLayer.Builder ob = new OutputLayer.Builder(loss).nIn(width).nOut(options.numClasses())
+        .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
+    if (dropout > 0) {
+      ob.dropOut(new Dropout(1 - dropout));
+    }
+    gb.addLayer(OUTPUT, ob.build(), pre, prev);
+    names.add(OUTPUT);
+    return names;
+  }
+
+  /**
+   * Per-layer Adam updaters for {@code phase}: each trainable layer its own instance, constant
+   * or warm-up + cosine over {@code totalSteps} iterations.
+   */
+  static Map<String, IUpdater> updaters(Phase phase, int warmupSteps, int totalSteps) {
+    Map<String, IUpdater> m = new LinkedHashMap<>();
+    phase.learningRates().forEach((layer, lr) -> m.put(layer,
+        phase.warmupCosine() && totalSteps > 0
+            ? new Adam(new WarmupCosineSchedule(lr, warmupSteps, totalSteps, 0.0))
+            : new Adam(lr)));
+    return m;
+  }
+
+  /** Iterations of linear warm-up for a phase of {@code totalSteps}: 10 %, at least one. */
+  static int warmupSteps(int totalSteps) {
+    return Math.max(1, (int) Math.round(totalSteps * 0.1));
+  }
+
+  /** The assembled network: images in, probabilities out; frozen layers wrapped. */
+  public ComputationGraph network() {
+    return network;
+  }
+
+  /** The network's input name (the base's). */
+  public String inputName() {
+    return inputName;
+  }
+
+  /** The cut layer the head reads. */
+  public String cut() {
+    return cut;
+  }
+
+  /** The head's layers in order, {@link #OUTPUT} last. */
+  public List<String> headLayers() {
+    return headLayers;
+  }
+
+  /** Base layers that train in the fine-tuning phase (empty for the other strategies). */
+  public List<String> unfrozenBaseLayers() {
+    return unfrozenBaseLayers;
+  }
+
+  /** The training phases, in order. */
+  public List<Phase> phases() {
+    return phases;
+  }
+
+  /** Every layer that trains in some phase. */
+  public Set<String> everTrainable() {
+    Set<String> s = new LinkedHashSet<>();
+    phases.forEach(p -> s.addAll(p.trainable()));
+    return s;
+  }
+
+  /** The options the graph was assembled with. */
+  public GraphOptions options() {
+    return options;
+  }
+
+  /** The strategy. */
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /** The head. */
+  public Head head() {
+    return head;
+  }
+
+  /**
+   * A copy of the whole network set up for {@code phase}: its layers train at its rates (the
+   * schedule over {@code totalSteps} iterations when the phase has one), every other layer frozen.
+   */
+  public ComputationGraph phaseNetwork(Phase phase, int totalSteps) {
+    ComputationGraphConfiguration src = network.getConfiguration();
+    ComputationGraphConfiguration c = Graphs.rebuild(src, src.getVertices().keySet(),
+        List.of(inputName), List.of(OUTPUT), updaters(phase, warmupSteps(totalSteps), totalSteps),
+        options.weightDecay(), options.seed());
+    return Graphs.instantiate(c, network, options.seed());
+  }
+
+  /**
+   * The frozen part of the network for {@code phase}: images in, the activations at the freeze
+   * boundary out (the inputs of the {@link #trainablePart trainable part}). Empty when a
+   * trainable layer reads the images directly (nothing to cache).
+   *
+   * @param phase the phase
+   * @param cacheKey identifies the base and its weights, for persistent caches
+   */
+  public Optional<FrozenPart> frozenPart(Phase phase, String cacheKey) {
+    ComputationGraphConfiguration src = network.getConfiguration();
+    List<String> boundary = boundary(phase);
+    if (boundary.contains(inputName)) {
+      return Optional.empty();
+    }
+    ComputationGraphConfiguration frozenConf = Graphs.rebuild(src, Graphs.ancestors(src, boundary),
+        List.of(inputName), boundary, Map.of(), 0, options.seed());
+    ComputationGraph frozen = Graphs.instantiate(frozenConf, network, options.seed());
+    String key = cacheKey + "|cut=" + cut + "|boundary=" + String.join(",", boundary);
+    return Optional.of(new GraphFrozenPart(frozen, boundary, key));
+  }
+
+  /**
+   * The trainable part of the network for {@code phase}: its inputs are the boundary activations
+   * of {@link #frozenPart}, named as the boundary vertices, in that order; its output the
+   * probabilities. Its layers train at the phase's rates (with the schedule over {@code
+   * totalSteps} iterations when the phase has one).
+   */
+  public ComputationGraph trainablePart(Phase phase, int totalSteps) {
+    ComputationGraphConfiguration src = network.getConfiguration();
+    List<String> order = Graphs.topologicalOrder(src);
+    Set<String> down = Graphs.downstream(src, order, phase.trainable());
+    ComputationGraphConfiguration trainConf = Graphs.rebuild(src, down, boundary(phase),
+        List.of(OUTPUT), updaters(phase, warmupSteps(totalSteps), totalSteps),
+        options.weightDecay(), options.seed());
+    return Graphs.instantiate(trainConf, network, options.seed());
+  }
+
+  /** Vertices (or the input) outside the trainable part that feed it, in topological order. */
+  public List<String> boundary(Phase phase) {
+    ComputationGraphConfiguration src = network.getConfiguration();
+    List<String> order = Graphs.topologicalOrder(src);
+    Set<String> down = Graphs.downstream(src, order, phase.trainable());
+    List<String> boundary = new ArrayList<>();
+    for (String v : order) {
+      if (down.contains(v)) {
+        for (String in : Graphs.inputsOf(src, v)) {
+          if (!down.contains(in) && !boundary.contains(in)) {
+            boundary.add(in);
+          }
+        }
+      }
+    }
+    return boundary;
+  }
+
+  /** Copies the parameters of {@code layers} from a phase network back into {@link #network()}. */
+  public void absorb(ComputationGraph trained, Collection<String> layers) {
+    Graphs.copyParams(trained, network, new LinkedHashSet<>(layers));
+  }
+
+  /** Copies of the parameters of {@code layers} as {@code net} holds them. */
+  public static Map<String, Map<String, INDArray>> snapshot(ComputationGraph net,
+      Collection<String> layers) {
+    return Graphs.snapshot(net, layers);
+  }
+
+  /** Writes a {@link #snapshot} into {@link #network()}. */
+  public void restore(Map<String, Map<String, INDArray>> snapshot) {
+    Graphs.restore(network, snapshot);
+  }
+
+  private record GraphFrozenPart(ComputationGraph graph, List<String> outputs, String key)
+      implements FrozenPart {
+    @Override
+    public INDArray[] activations(INDArray images) {
+      return graph.output(false, images);
+    }
+  }
+}

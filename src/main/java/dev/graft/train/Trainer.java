@@ -1,0 +1,441 @@
+package dev.graft.train;
+
+import dev.graft.GraftException;
+import dev.graft.metrics.ClassificationReport;
+import dev.graft.metrics.EpochRecord;
+import dev.graft.metrics.History;
+import dev.graft.strategy.ActivationCache;
+import dev.graft.strategy.FrozenPart;
+import dev.graft.strategy.Phase;
+import dev.graft.strategy.TransferGraph;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the phases of a {@link TransferGraph}: epochs over the training data, validation after
+ * each, early stopping on the monitored metric, and at the end the best epoch's weights restored
+ * into {@link TransferGraph#network()}.
+ *
+ * <p>When {@link TrainingConfig#cacheActivations()} is on, each phase computes the activations of
+ * its frozen part once (training and validation sets) and every epoch trains only the trainable
+ * part on them; otherwise the whole network runs every epoch (needed with augmentation).
+ *
+ * <pre>{@code
+ * TrainingResult r = Trainer.train(transferGraph, trainBatches, validationBatches,
+ *     TrainingConfig.defaults(labels).withPatience(3));
+ * }</pre>
+ *
+ * <p>Reproducible on the CPU: the same seed, data and thread count give bit-identical weights.
+ */
+public final class Trainer {
+  private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+
+  private Trainer() {}
+
+  /**
+   * Trains {@code tg} in place.
+   *
+   * @param tg the assembled network and its phases
+   * @param train training images and one-hot labels (reset before each pass)
+   * @param validation validation images and labels, or null
+   * @param cfg loop settings
+   * @return the trained network with its history
+   */
+  public static TrainingResult train(TransferGraph tg, DataSetIterator train,
+      DataSetIterator validation, TrainingConfig cfg) {
+    History history = new History(cfg.monitor());
+    List<String> everTrainable = new ArrayList<>(tg.everTrainable());
+    int totalEpochs = tg.phases().stream().mapToInt(Phase::epochs).sum();
+    Map<String, Map<String, INDArray>> best = null;
+    ClassificationReport bestReport = null;
+    ClassificationReport lastReport = null;
+    double bestValue = Double.NaN;
+    int bestEpoch = -1;
+    int epoch = 0;
+    boolean stoppedEarly = false;
+    double secondsSoFar = 0;
+    Random shuffle = new Random(cfg.seed());
+    Nd4j.getRandom().setSeed(cfg.seed());
+
+    for (Phase phase : tg.phases()) {
+      if (phase.epochs() == 0) {
+        continue;
+      }
+      try (Runner runner = runner(tg, phase, train, validation, cfg, shuffle)) {
+        for (TrainingListener l : cfg.listeners()) {
+          l.onPhaseStart(phase, runner.cached());
+        }
+        int sinceBest = 0;
+        for (int e = 0; e < phase.epochs(); e++) {
+          epoch++;
+          long t0 = System.nanoTime();
+          double[] lossAcc = runner.trainEpoch();
+          ClassificationReport report = runner.validate();
+          double seconds = (System.nanoTime() - t0) / 1e9;
+          secondsSoFar += seconds;
+          double lr = runner.learningRate();
+          EpochRecord rec = new EpochRecord(epoch, lossAcc[0], lossAcc[1],
+              report == null ? Double.NaN : report.logLoss(),
+              report == null ? Double.NaN : report.accuracy(), lr, seconds);
+          history.add(rec);
+          lastReport = report;
+          double eta = secondsSoFar / epoch * (totalEpochs - epoch);
+          log.info(String.format(Locale.ROOT,
+              "epoch %d/%d [%s] loss %.4f acc %.4f%s lr %.2e %.1fs ETA %.0fs", epoch, totalEpochs,
+              phase.name(), rec.trainLoss(), rec.trainAccuracy(),
+              report == null ? "" : String.format(Locale.ROOT, " val_loss %.4f val_acc %.4f",
+                  rec.validationLoss(), rec.validationAccuracy()),
+              lr, seconds, eta));
+          for (TrainingListener l : cfg.listeners()) {
+            l.onEpochEnd(rec, history);
+          }
+          double value = cfg.monitor().value(rec);
+          if (bestEpoch < 0 || cfg.monitor().isBetter(value, bestValue)) {
+            bestValue = value;
+            bestEpoch = epoch;
+            bestReport = report;
+            sinceBest = 0;
+            if (validation != null) {
+              best = runner.snapshot(everTrainable);
+            }
+          } else {
+            sinceBest++;
+          }
+          if (phase.earlyStopping() && cfg.patience() > 0 && validation != null
+              && sinceBest >= cfg.patience()) {
+            log.info("early stopping after epoch {}: no better {} for {} epochs (best: epoch {})",
+                epoch, cfg.monitor(), sinceBest, bestEpoch);
+            stoppedEarly = true;
+            break;
+          }
+        }
+        tg.absorb(runner.net(), phase.trainable());
+      }
+      if (stoppedEarly) {
+        break;
+      }
+    }
+    int restored = epoch;
+    ClassificationReport finalReport = lastReport;
+    if (best != null) {
+      tg.restore(best);
+      restored = bestEpoch;
+      finalReport = bestReport;
+      if (bestEpoch != epoch) {
+        log.info("restored the weights of epoch {} (best {} {})", bestEpoch, cfg.monitor(),
+            String.format(Locale.ROOT, "%.4f", bestValue));
+      }
+    }
+    for (TrainingListener l : cfg.listeners()) {
+      l.onTrainingEnd(history, restored, stoppedEarly);
+    }
+    return new TrainingResult(tg.network(), history, restored, stoppedEarly, finalReport);
+  }
+
+  private static Runner runner(TransferGraph tg, Phase phase, DataSetIterator train,
+      DataSetIterator validation, TrainingConfig cfg, Random shuffle) {
+    if (cfg.cacheActivations()) {
+      // Cache at the freeze boundary; the schedule length needs the example count, so the
+      // split is built after the cache has been filled from a head-only probe of the size.
+      Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
+      if (frozen.isPresent()) {
+        try {
+          ActivationCache trainCache = cfg.cacheFactory().build(frozen.get(), train);
+          ActivationCache valCache = validation == null ? null
+              : cfg.cacheFactory().build(frozen.get(), validation);
+          int steps = phase.epochs() * ceilDiv(trainCache.size(), cfg.batchSize());
+          return new CachedRunner(tg.trainablePart(phase, steps), trainCache, valCache, cfg,
+              shuffle);
+        } catch (IOException e) {
+          throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
+        }
+      }
+      log.info("phase {}: a trainable layer reads the images directly; nothing to cache",
+          phase.name());
+    } else {
+      log.info("phase {}: frozen activations not cached (augmentation or caching off);"
+          + " every epoch runs the whole network", phase.name());
+    }
+    int steps = 0;
+    if (phase.warmupCosine()) {
+      steps = phase.epochs() * cfg.batchesPerEpoch();
+      if (steps == 0) {
+        log.warn("phase {}: unknown number of batches; constant learning rate", phase.name());
+      }
+    }
+    return new DirectRunner(tg.phaseNetwork(phase, steps), train, validation, cfg);
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
+  }
+
+  /** One phase's way of running epochs. */
+  private abstract static class Runner implements AutoCloseable {
+    final ComputationGraph net;
+    final TrainingConfig cfg;
+    final AccuracyProbe probe;
+
+    Runner(ComputationGraph net, TrainingConfig cfg) {
+      this.net = net;
+      this.cfg = cfg;
+      this.probe = new AccuracyProbe(net);
+      net.addListeners(probe);
+    }
+
+    ComputationGraph net() {
+      return net;
+    }
+
+    abstract boolean cached();
+
+    abstract double[] trainEpoch();
+
+    abstract ClassificationReport validate();
+
+    double learningRate() {
+      Double lr = net.getLearningRate(TransferGraph.OUTPUT);
+      return lr == null ? Double.NaN : lr;
+    }
+
+    /** Parameters of {@code layers}: from this phase's network where it has them, else from the final one. */
+    Map<String, Map<String, INDArray>> snapshot(List<String> layers) {
+      Map<String, Map<String, INDArray>> m = TransferGraph.snapshot(net, layers);
+      return m;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  private static final class CachedRunner extends Runner {
+    private final ActivationCache trainCache;
+    private final ActivationCache valCache;
+    private final Random shuffle;
+
+    CachedRunner(ComputationGraph net, ActivationCache train, ActivationCache val,
+        TrainingConfig cfg, Random shuffle) {
+      super(net, cfg);
+      this.trainCache = train;
+      this.valCache = val;
+      this.shuffle = shuffle;
+    }
+
+    @Override
+    boolean cached() {
+      return true;
+    }
+
+    @Override
+    double[] trainEpoch() {
+      int n = trainCache.size();
+      int[] perm = new int[n];
+      for (int i = 0; i < n; i++) {
+        perm[i] = i;
+      }
+      for (int i = n - 1; i > 0; i--) {
+        int j = shuffle.nextInt(i + 1);
+        int t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+      }
+      double lossSum = 0;
+      probe.reset();
+      for (int start = 0; start < n; start += cfg.batchSize()) {
+        int[] idx = java.util.Arrays.copyOfRange(perm, start, Math.min(n, start + cfg.batchSize()));
+        MultiDataSet mds = trainCache.batch(idx);
+        probe.set(mds.getFeatures(), mds.getLabels(0));
+        net.fit(mds);
+        lossSum += net.score() * idx.length;
+      }
+      net.incrementEpochCount();
+      return new double[] {lossSum / n, probe.accuracy()};
+    }
+
+    @Override
+    ClassificationReport validate() {
+      if (valCache == null) {
+        return null;
+      }
+      int n = valCache.size();
+      List<INDArray> probs = new ArrayList<>();
+      List<INDArray> labels = new ArrayList<>();
+      for (int start = 0; start < n; start += cfg.batchSize()) {
+        int end = Math.min(n, start + cfg.batchSize());
+        int[] idx = new int[end - start];
+        for (int i = 0; i < idx.length; i++) {
+          idx[i] = start + i;
+        }
+        MultiDataSet mds = valCache.batch(idx);
+        probs.add(net.output(false, mds.getFeatures())[0]);
+        labels.add(mds.getLabels(0));
+      }
+      return report(cfg, labels, probs);
+    }
+
+    @Override
+    public void close() {
+      trainCache.close();
+      if (valCache != null) {
+        valCache.close();
+      }
+    }
+  }
+
+  private static final class DirectRunner extends Runner {
+    private final DataSetIterator train;
+    private final DataSetIterator validation;
+
+    DirectRunner(ComputationGraph net, DataSetIterator train, DataSetIterator validation,
+        TrainingConfig cfg) {
+      super(net, cfg);
+      this.train = train;
+      this.validation = validation;
+    }
+
+    @Override
+    boolean cached() {
+      return false;
+    }
+
+    @Override
+    double[] trainEpoch() {
+      if (train.resetSupported()) {
+        train.reset();
+      }
+      double lossSum = 0;
+      long n = 0;
+      probe.reset();
+      while (train.hasNext()) {
+        DataSet ds = train.next();
+        probe.set(new INDArray[] {ds.getFeatures()}, ds.getLabels());
+        net.fit(ds);
+        long b = ds.getFeatures().size(0);
+        lossSum += net.score() * b;
+        n += b;
+      }
+      if (n == 0) {
+        throw new GraftException("the training iterator produced no examples");
+      }
+      net.incrementEpochCount();
+      return new double[] {lossSum / n, probe.accuracy()};
+    }
+
+    @Override
+    ClassificationReport validate() {
+      if (validation == null) {
+        return null;
+      }
+      if (validation.resetSupported()) {
+        validation.reset();
+      }
+      List<INDArray> probs = new ArrayList<>();
+      List<INDArray> labels = new ArrayList<>();
+      while (validation.hasNext()) {
+        DataSet ds = validation.next();
+        probs.add(net.outputSingle(false, ds.getFeatures()));
+        labels.add(ds.getLabels());
+      }
+      return report(cfg, labels, probs);
+    }
+  }
+
+  private static ClassificationReport report(TrainingConfig cfg, List<INDArray> labels,
+      List<INDArray> probs) {
+    if (labels.isEmpty()) {
+      return null;
+    }
+    INDArray l = Nd4j.concat(0, labels.stream().map(a -> a.castTo(DataType.FLOAT)).toArray(INDArray[]::new));
+    INDArray p = Nd4j.concat(0, probs.stream().map(a -> a.castTo(DataType.FLOAT)).toArray(INDArray[]::new));
+    List<String> names = cfg.labels();
+    if (names.size() != l.size(1)) {
+      names = new ArrayList<>();
+      for (int i = 0; i < l.size(1); i++) {
+        names.add(Integer.toString(i));
+      }
+    }
+    return ClassificationReport.of(names, l, p);
+  }
+
+  /**
+   * Counts correct predictions during training from the forward pass DL4J already does: DL4J
+   * does not compute the output layer there, so the probe applies the output layer's weights to
+   * its input (arg-max of the logits, before the step's update; dropout not applied).
+   */
+  static final class AccuracyProbe extends BaseTrainingListener {
+    private final String outputInput;
+    private final int outputInputIndex;
+    private INDArray[] inputs;
+    private INDArray labels;
+    private long correct;
+    private long seen;
+
+    AccuracyProbe(ComputationGraph net) {
+      var conf = net.getConfiguration();
+      this.outputInput = conf.getVertexInputs().get(TransferGraph.OUTPUT).get(0);
+      this.outputInputIndex = conf.getNetworkInputs().indexOf(outputInput);
+      if (!(conf.getVertices().get(TransferGraph.OUTPUT) instanceof LayerVertex)) {
+        throw new IllegalStateException("no output layer " + TransferGraph.OUTPUT);
+      }
+    }
+
+    void reset() {
+      correct = 0;
+      seen = 0;
+    }
+
+    void set(INDArray[] in, INDArray y) {
+      inputs = in;
+      labels = y;
+    }
+
+    double accuracy() {
+      return seen == 0 ? Double.NaN : (double) correct / seen;
+    }
+
+    @Override
+    public void onForwardPass(Model model, Map<String, INDArray> activations) {
+      INDArray x = activations.get(outputInput);
+      if (x == null && outputInputIndex >= 0) {
+        x = inputs[outputInputIndex];
+      }
+      if (x == null || labels == null) {
+        return;
+      }
+      ComputationGraph g = (ComputationGraph) model;
+      var out = g.getLayer(TransferGraph.OUTPUT);
+      INDArray w = out.getParam("W");
+      INDArray b = out.getParam("b");
+      if (x.rank() > 2) {
+        x = x.dup('c').reshape('c', x.size(0), x.length() / x.size(0));
+      }
+      INDArray logits = x.castTo(w.dataType()).mmul(w).addiRowVector(b);
+      int[] p = logits.argMax(1).toIntVector();
+      int[] y = labels.argMax(1).toIntVector();
+      for (int i = 0; i < p.length; i++) {
+        if (p[i] == y[i]) {
+          correct++;
+        }
+      }
+      seen += p.length;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.graft.base;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.GraftException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.zoo.PretrainedType;
+import org.deeplearning4j.zoo.ZooModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** One table-driven test over the whole catalog: every entry builds, runs and is what Keras says. */
+class ArchitectureTest {
+  /** Keras {@code keras.applications.*(include_top=False).count_params()}. */
+  private static final Map<Architecture, Long> KERAS_NOTOP_PARAMS = Map.of(
+      Architecture.VGG16, 14_714_688L,
+      Architecture.RESNET50, 23_587_712L,
+      Architecture.INCEPTION_V3, 21_802_784L);
+
+  /**
+   * Parameters DL4J holds beyond Keras's count: InceptionV3's BatchNorms have no scale in Keras
+   * ({@code scale=False}) while DL4J keeps a gamma per channel, fixed at 1.
+   */
+  private static final Map<Architecture, Long> DL4J_EXTRA_PARAMS = Map.of(
+      Architecture.INCEPTION_V3, dev.graft.base.inception.InceptionV3.FIXED_GAMMA_COUNT);
+
+  /** Channels of the feature layer. */
+  private static final Map<Architecture, Integer> FEATURE_CHANNELS = Map.of(
+      Architecture.VGG16, 512,
+      Architecture.RESNET50, 2048,
+      Architecture.INCEPTION_V3, 2048);
+
+  @ParameterizedTest
+  @EnumSource(Architecture.class)
+  void buildsAtItsMinimumSizeAndMatchesKeras(Architecture a) throws Exception {
+    Base base = Bases.of(a).weights(Weights.none()).inputSize(a.minInputSize()).seed(1).load();
+    ComputationGraph g = base.graph();
+
+    assertEquals(a.id(), base.id());
+    assertEquals(a.featureLayer(), base.featureLayer());
+    assertEquals(List.of(a.featureLayer()), g.getConfiguration().getNetworkOutputs());
+    assertEquals(a.cutPoints().get(0), a.featureLayer());
+    assertEquals(a.preprocessing(), base.preprocessing());
+    assertEquals("none:seed=1", base.weightsKey());
+
+    INDArray out = g.outputSingle(Nd4j.rand(2, 3, a.minInputSize(), a.minInputSize()));
+    long[] shape = out.shape();
+    assertEquals(4, shape.length, "feature layer output " + java.util.Arrays.toString(shape));
+    assertEquals(2, shape[0]);
+    assertEquals((long) FEATURE_CHANNELS.get(a), shape[1]);
+    assertTrue(shape[2] >= 1 && shape[3] >= 1);
+    assertTrue(out.isMatrix() || !Double.isNaN(out.sumNumber().doubleValue()));
+
+    assertEquals(KERAS_NOTOP_PARAMS.get(a) + DL4J_EXTRA_PARAMS.getOrDefault(a, 0L), g.numParams(),
+        a + " parameters");
+
+    // Blocks: ordered, disjoint, covering every vertex of the graph, the feature layer last.
+    List<Block> blocks = base.blocks();
+    assertTrue(blocks.size() >= 5, "blocks " + blocks);
+    List<String> all = new ArrayList<>();
+    blocks.forEach(b -> all.addAll(b.layers()));
+    Set<String> unique = new HashSet<>(all);
+    assertEquals(all.size(), unique.size(), "a vertex in two blocks");
+    assertEquals(new HashSet<>(Graphs.topologicalNames(g)), unique);
+    assertEquals(a.featureLayer(), blocks.get(blocks.size() - 1).lastLayer());
+    assertEquals(blocks, a.blocks());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Architecture.class)
+  void refusesInputsBelowItsMinimum(Architecture a) {
+    GraftException e = assertThrows(GraftException.class,
+        () -> Bases.of(a).inputSize(a.minInputSize() - 1));
+    assertTrue(e.getMessage().contains(String.valueOf(a.minInputSize() - 1)), e.getMessage());
+    assertTrue(e.getMessage().contains(a.id()), e.getMessage());
+  }
+
+  @Test
+  void imagenetFilesAreTheZooFiles() {
+    assertZooFile(Architecture.VGG16, org.deeplearning4j.zoo.model.VGG16.builder().build());
+    assertZooFile(Architecture.RESNET50, org.deeplearning4j.zoo.model.ResNet50.builder().build());
+  }
+
+  private static void assertZooFile(Architecture a, ZooModel<?> zoo) {
+    assertTrue(zoo.pretrainedUrl(PretrainedType.IMAGENET).endsWith("/" + a.imagenetFile().path()),
+        zoo.pretrainedUrl(PretrainedType.IMAGENET));
+    assertEquals(zoo.pretrainedChecksum(PretrainedType.IMAGENET), a.imagenetFile().adler32());
+  }
+
+  @Test
+  void namesAreCaseAndDashInsensitive() {
+    assertEquals(Architecture.INCEPTION_V3, Architecture.named("Inception-V3"));
+    assertEquals(Architecture.RESNET50, Architecture.named("resnet50"));
+    GraftException e = assertThrows(GraftException.class, () -> Architecture.named("vgg19"));
+    assertTrue(e.getMessage().contains("'vgg19'"), e.getMessage());
+  }
+
+  @Test
+  void resnet50EndsInGlobalAveragePoolingOver2048Channels() {
+    ComputationGraph g = Architecture.RESNET50.build(64, 3);
+    assertEquals(List.of("avg_pool"), g.getConfiguration().getNetworkOutputs());
+    assertArrayEquals(new long[] {1, 2048}, g.outputSingle(Nd4j.rand(1, 3, 64, 64)).shape());
+  }
+
+  @Test
+  void inceptionBlocksAgreeWithTheKerasBuilder() {
+    var declared = dev.graft.base.inception.InceptionV3.blocks();
+    List<Block> blocks = Architecture.INCEPTION_V3.blocks();
+    assertEquals(List.copyOf(declared.keySet()), blocks.stream().map(Block::name).toList());
+    for (Block b : blocks) {
+      assertEquals(new HashSet<>(declared.get(b.name())), new HashSet<>(b.layers()), b.name());
+    }
+  }
+}
