@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -165,6 +166,12 @@ public final class KerasWeights {
    * @throws IOException the file cannot be written
    */
   public static void save(ComputationGraph graph, Path h5) throws IOException {
+    save(graph, h5, KerasNames::kerasName);
+  }
+
+  /** As {@link #save(ComputationGraph, Path)}, with the Keras name of each graph vertex given. */
+  static void save(ComputationGraph graph, Path h5, UnaryOperator<String> kerasName)
+      throws IOException {
     Objects.requireNonNull(graph, "graph");
     Path target = Objects.requireNonNull(h5, "h5").toAbsolutePath();
     Path dir = target.getParent();
@@ -172,7 +179,7 @@ public final class KerasWeights {
     Path part = Files.createTempFile(dir, target.getFileName() + ".", ".part");
     try {
       try (H5 file = H5.create(part)) {
-        write(graph, file);
+        write(graph, file, kerasName);
       }
       Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       LOG.info("Saved Keras weights of {} to {}", graph.getConfiguration().getNetworkOutputs(), target);
@@ -617,12 +624,12 @@ public final class KerasWeights {
   /** One weight to write: Keras role, Keras-layout shape, row-major values. */
   private record OutWeight(String role, long[] shape, float[] values) {}
 
-  private static void write(ComputationGraph graph, H5 file) {
+  private static void write(ComputationGraph graph, H5 file, UnaryOperator<String> kerasName) {
     GraphVertex[] vertices = graph.getVertices();
     List<String> names = new ArrayList<>();
     List<GraphVertex> ordered = new ArrayList<>();
     for (String in : graph.getConfiguration().getNetworkInputs()) {
-      names.add(KerasNames.kerasName(in));
+      names.add(kerasName.apply(in));
       ordered.add(null);
     }
     for (int idx : graph.topologicalSortOrder()) {
@@ -630,7 +637,7 @@ public final class KerasWeights {
       if (v.isInputVertex()) {
         continue;
       }
-      names.add(KerasNames.kerasName(v.getVertexName()));
+      names.add(kerasName.apply(v.getVertexName()));
       ordered.add(v);
     }
     Set<String> seen = new HashSet<>();
