@@ -165,7 +165,10 @@ public final class BaseBuilder {
           + String.join(", ", a.cutPoints()) + ")");
     }
     conf = Graphs.truncate(conf, cutAt);
-    ComputationGraph graph = Graphs.newGraph(conf, w instanceof Weights.None);
+    // Weights copied over every layer need no random init (zeros are much faster); a Keras file
+    // may leave layers it lacks as they are, so those start from the seed.
+    boolean fullCopy = w instanceof Weights.Dl4jZip || w instanceof Weights.Imagenet;
+    ComputationGraph graph = Graphs.newGraph(conf, !fullCopy);
     String key;
     if (w instanceof Weights.None) {
       key = "none:seed=" + seed;

@@ -108,9 +108,18 @@ class ArchitectureTest {
 
   @Test
   void resnet50EndsInGlobalAveragePoolingOver2048Channels() {
-    ComputationGraph g = Architecture.RESNET50.build(64, 3);
-    assertEquals(List.of("avg_pool"), g.getConfiguration().getNetworkOutputs());
-    assertArrayEquals(new long[] {1, 2048}, g.outputSingle(Nd4j.rand(1, 3, 64, 64)).shape());
+    var conf = Architecture.RESNET50.configuration(64, 3, false);
+    assertEquals(List.of("avg_pool"), conf.getNetworkOutputs());
+    var pool = ((org.deeplearning4j.nn.conf.graph.LayerVertex) conf.getVertices().get("avg_pool"))
+        .getLayerConf().getLayer();
+    assertEquals(org.deeplearning4j.nn.conf.layers.PoolingType.AVG,
+        ((org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer) pool).getPoolingType());
+    var types = conf.getLayerActivationTypes(
+        org.deeplearning4j.nn.conf.inputs.InputType.convolutional(64, 64, 3));
+    assertEquals(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(2048), types.get("avg_pool"));
+    // Keras geometry: 64 px -> 2x2 at res5c (the zoo's stride-2 stage 2 would give 1x1).
+    assertEquals(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(2, 2, 2048),
+        types.get("res5c_branch"));
   }
 
   @Test

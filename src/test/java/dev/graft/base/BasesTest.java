@@ -196,4 +196,13 @@ class BasesTest {
     g.init();
     return g;
   }
+
+  @Test
+  void weightsNamedOnTheCommandLine() {
+    assertEquals(Weights.imagenet(), Weights.named("ImageNet"));
+    assertEquals(Weights.none(), Weights.named("none"));
+    assertEquals(Weights.keras(Path.of("w/inception.h5")), Weights.named("w/inception.h5"));
+    assertEquals(Weights.file(Path.of("base.zip")), Weights.named("base.zip"));
+    assertThrows(GraftException.class, () -> Weights.named(" "));
+  }
 }
