@@ -230,7 +230,7 @@ public final class BaseBuilder {
     String what = customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
     String input = Graphs.inputName(graph, what);
     String cutAt = cut != null ? cut : Graphs.defaultCut(graph, what);
-    if (!graph.getConfiguration().getVertices().containsKey(cutAt)) {
+    if (!graph.getConfiguration().getVertices().containsKey(cutAt) || cutAt.equals(input)) {
       throw new GraftException("no layer '" + cutAt + "' in " + what + " (layers: "
           + String.join(", ", Graphs.topologicalNames(graph)) + ")");
     }

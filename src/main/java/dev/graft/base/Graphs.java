@@ -441,7 +441,9 @@ final class Graphs {
         }
       } else if (t instanceof FeedForwardLayer && tv.getPreProcessor() instanceof CnnToFeedForwardPreProcessor) {
         InputPreProcessor trained = flatteningBefore(source, pair.getValue());
-        if (trained != null && !trained.equals(tv.getPreProcessor())) {
+        // Class first: lombok's equals lets a subclass (Keras's channels-last flatten) equal its parent.
+        if (trained != null && (trained.getClass() != tv.getPreProcessor().getClass()
+            || !trained.equals(tv.getPreProcessor()))) {
           tv.setPreProcessor(trained.clone());
           changed = true;
         }
