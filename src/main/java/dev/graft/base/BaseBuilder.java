@@ -1,9 +1,9 @@
 package dev.graft.base;
 
 import dev.graft.GraftException;
+import dev.graft.base.keras.KerasImagenet;
+import dev.graft.base.keras.KerasWeights;
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -179,13 +179,17 @@ public final class BaseBuilder {
     } else if (w instanceof Weights.Imagenet imagenet) {
       PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
       if (file == null) {
-        throw new GraftException("ImageNet weights for " + a.id()
-            + " are published as a Keras .h5 file only; use Weights.keras(path to the .h5)"
-            + " (--weights FILE.h5)");
+        // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
+        KerasImagenet.KerasWeightFile h5 = KerasImagenet.file(a.id(), a.needsTop(cutAt));
+        Path local = KerasImagenet.fetch(
+            h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
+        KerasWeights.load(graph, local);
+        key = "imagenet:md5=" + h5.md5();
+      } else {
+        Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
+        graph = Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
+        key = "imagenet:adler32=" + file.adler32();
       }
-      Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
-      graph = Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
-      key = "imagenet:adler32=" + file.adler32();
     } else {
       Weights.Keras keras = (Weights.Keras) w;
       loadKeras(graph, keras.path());
@@ -253,23 +257,9 @@ public final class BaseBuilder {
     return base;
   }
 
-  /** Keras .h5 weights, through the keras engineer's loader. */
+  /** Keras .h5 weights, by layer name (a classifier top in the file is skipped). */
   private static void loadKeras(ComputationGraph graph, Path h5) throws IOException {
-    String name = "dev.graft.base.keras.KerasWeights";
-    try {
-      Method load = Class.forName(name).getMethod("load", ComputationGraph.class, Path.class);
-      load.invoke(null, graph, h5);
-    } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
-      throw new GraftException("Keras .h5 weights are not supported in this build (" + name + ")", e);
-    } catch (InvocationTargetException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new GraftException("loading " + h5 + " failed: " + e.getCause(), e.getCause());
-    }
+    KerasWeights.load(graph, h5);
   }
 
   Path resolveCacheDir() {

@@ -83,10 +83,13 @@ class BasesTest {
   }
 
   @Test
-  void inceptionImagenetWithoutKerasFileIsAClearError() {
+  void inceptionImagenetOfflineWithoutKerasFileIsAClearError() {
+    // InceptionV3's ImageNet weights are Keras's .h5 (KerasImagenetTest covers the download)
     GraftException e = assertThrows(GraftException.class,
-        () -> Bases.inceptionV3().imagenet().inputSize(75).load());
-    assertTrue(e.getMessage().contains(".h5") || e.getMessage().contains("inception"), e.getMessage());
+        () -> Bases.inceptionV3().imagenet().inputSize(75).cacheDir(dir.resolve("cache"))
+            .offline(true).load());
+    assertTrue(e.getMessage().contains("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        e.getMessage());
   }
 
   @Test
