@@ -176,10 +176,10 @@ public final class BaseBuilder {
               + ")");
     }
     conf = Graphs.truncate(conf, cutAt);
-    // Weights copied over every layer need no random init (zeros are much faster); a Keras file
-    // may leave layers it lacks as they are, so those start from the seed.
-    boolean fullCopy = w instanceof Weights.Dl4jZip || w instanceof Weights.Imagenet;
-    ComputationGraph graph = Graphs.newGraph(conf, !fullCopy);
+    // Every source below fills every layer of the graph or fails (DL4J zips by transferParams,
+    // Keras files by KerasWeights' exact match), so only random init needs random numbers;
+    // zeros are much faster to make.
+    ComputationGraph graph = Graphs.newGraph(conf, w instanceof Weights.None);
     String key;
     if (w instanceof Weights.None) {
       key = "none:seed=" + seed;
