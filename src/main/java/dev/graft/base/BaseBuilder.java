@@ -165,9 +165,10 @@ public final class BaseBuilder {
           + String.join(", ", a.cutPoints()) + ")");
     }
     conf = Graphs.truncate(conf, cutAt);
-    // Weights copied over every layer need no random init (zeros are much faster); a Keras file
-    // may leave layers it lacks as they are, so those start from the seed.
-    boolean fullCopy = w instanceof Weights.Dl4jZip || w instanceof Weights.Imagenet;
+    // Weights copied over every layer need no random init (zeros are much faster). A Keras file
+    // too sets every parameter of every layer (KerasWeights.load fails on a layer it lacks).
+    boolean fullCopy = w instanceof Weights.Dl4jZip || w instanceof Weights.Imagenet
+        || w instanceof Weights.Keras;
     ComputationGraph graph = Graphs.newGraph(conf, !fullCopy);
     String key;
     if (w instanceof Weights.None) {
