@@ -29,19 +29,22 @@ import org.slf4j.LoggerFactory;
  *     .load();
  * }</pre>
  *
- * <p>Settings read from the environment when not set here: cache directory from the system
- * property {@value #CACHE_DIR_PROPERTY}, then {@code GRAFT_CACHE_DIR}, then {@code ~/.graft/cache};
- * offline mode from {@value #OFFLINE_PROPERTY}{@code =true} or {@code GRAFT_OFFLINE=1}; the
- * ImageNet download base URL from {@value #BASE_URL_PROPERTY}, then {@code GRAFT_IMAGENET_BASE_URL},
- * then DL4J's own ({@code https://dl4jdata.blob.core.windows.net/}).
+ * <p>Settings read from the environment when not set here: cache directory from the system property
+ * {@value #CACHE_DIR_PROPERTY}, then {@code GRAFT_CACHE_DIR}, then {@code ~/.graft/cache}; offline
+ * mode from {@value #OFFLINE_PROPERTY}{@code =true} or {@code GRAFT_OFFLINE=1}; the ImageNet
+ * download base URL from {@value #BASE_URL_PROPERTY}, then {@code GRAFT_IMAGENET_BASE_URL}, then
+ * DL4J's own ({@code https://dl4jdata.blob.core.windows.net/}).
  */
 public final class BaseBuilder {
   /** System property naming the weights cache directory. */
   public static final String CACHE_DIR_PROPERTY = "graft.cache.dir";
+
   /** System property turning offline mode on ({@code true}). */
   public static final String OFFLINE_PROPERTY = "graft.offline";
+
   /** System property giving the base URL ImageNet weight files are downloaded from. */
   public static final String BASE_URL_PROPERTY = "graft.imagenet.baseUrl";
+
   /** The seed used unless {@link #seed(long)} says otherwise. */
   public static final long DEFAULT_SEED = 42L;
 
@@ -104,7 +107,9 @@ public final class BaseBuilder {
     return this;
   }
 
-  /** Overrides the preprocessing (for a base of your own; a catalog base's weights expect theirs). */
+  /**
+   * Overrides the preprocessing (for a base of your own; a catalog base's weights expect theirs).
+   */
   public BaseBuilder preprocessing(Preprocessing p) {
     this.preprocessing = Objects.requireNonNull(p, "preprocessing");
     return this;
@@ -161,8 +166,14 @@ public final class BaseBuilder {
     Weights w = weights != null ? weights : Weights.imagenet();
     ComputationGraphConfiguration conf = a.configuration(size, seed, a.needsTop(cutAt));
     if (!conf.getVertices().containsKey(cutAt)) {
-      throw new GraftException("no layer '" + cutAt + "' in " + a.id() + " (cut points: "
-          + String.join(", ", a.cutPoints()) + ")");
+      throw new GraftException(
+          "no layer '"
+              + cutAt
+              + "' in "
+              + a.id()
+              + " (cut points: "
+              + String.join(", ", a.cutPoints())
+              + ")");
     }
     conf = Graphs.truncate(conf, cutAt);
     // Weights copied over every layer need no random init (zeros are much faster). A Keras file
@@ -174,16 +185,18 @@ public final class BaseBuilder {
     if (w instanceof Weights.None) {
       key = "none:seed=" + seed;
     } else if (w instanceof Weights.Dl4jZip zip) {
-      graph = Graphs.transferParams(Graphs.loadZip(zip.path()), graph,
-          "weights file " + zip.path().toAbsolutePath());
+      graph =
+          Graphs.transferParams(
+              Graphs.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
       key = "file:" + Graphs.sha256(zip.path());
     } else if (w instanceof Weights.Imagenet imagenet) {
       PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
       if (file == null) {
         // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
         KerasImagenet.KerasWeightFile h5 = KerasImagenet.file(a.id(), a.needsTop(cutAt));
-        Path local = KerasImagenet.fetch(
-            h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
+        Path local =
+            KerasImagenet.fetch(
+                h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
         KerasWeights.load(graph, local);
         key = "imagenet:md5=" + h5.md5();
       } else {
@@ -203,17 +216,29 @@ public final class BaseBuilder {
         cuts.add(c);
       }
     }
-    Base base = new Base(a.id(), cutGraph, Architecture.INPUT, size, 3,
-        preprocessing != null ? preprocessing : a.preprocessing(), cutAt, cuts,
-        Graphs.blocks(cutGraph, a.blockEnds()), key, a);
+    Base base =
+        new Base(
+            a.id(),
+            cutGraph,
+            Architecture.INPUT,
+            size,
+            3,
+            preprocessing != null ? preprocessing : a.preprocessing(),
+            cutAt,
+            cuts,
+            Graphs.blocks(cutGraph, a.blockEnds()),
+            key,
+            a);
     LOG.info("Loaded {}", base);
     return base;
   }
 
   private Base loadCustom() throws IOException {
     if (weights != null) {
-      throw new GraftException("a base of your own brings its weights; weights(" + weights
-          + ") applies to catalog bases only");
+      throw new GraftException(
+          "a base of your own brings its weights; weights("
+              + weights
+              + ") applies to catalog bases only");
     }
     ComputationGraph graph;
     String id;
@@ -221,19 +246,29 @@ public final class BaseBuilder {
     if (customZip != null) {
       graph = Graphs.loadZip(customZip);
       String file = customZip.getFileName().toString();
-      id = file.toLowerCase(Locale.ROOT).endsWith(".zip") ? file.substring(0, file.length() - 4) : file;
+      id =
+          file.toLowerCase(Locale.ROOT).endsWith(".zip")
+              ? file.substring(0, file.length() - 4)
+              : file;
       key = "file:" + Graphs.sha256(customZip);
     } else {
       graph = customGraph;
       id = customName;
       key = "graph:" + Graphs.sha256(customGraph);
     }
-    String what = customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
+    String what =
+        customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
     String input = Graphs.inputName(graph, what);
     String cutAt = cut != null ? cut : Graphs.defaultCut(graph, what);
     if (!graph.getConfiguration().getVertices().containsKey(cutAt) || cutAt.equals(input)) {
-      throw new GraftException("no layer '" + cutAt + "' in " + what + " (layers: "
-          + String.join(", ", Graphs.topologicalNames(graph)) + ")");
+      throw new GraftException(
+          "no layer '"
+              + cutAt
+              + "' in "
+              + what
+              + " (layers: "
+              + String.join(", ", Graphs.topologicalNames(graph))
+              + ")");
     }
     int size;
     if (inputSize != null) {
@@ -241,8 +276,10 @@ public final class BaseBuilder {
     } else {
       OptionalInt declared = Graphs.declaredInputSize(graph);
       if (declared.isEmpty()) {
-        throw new GraftException(what + " declares no input size (it is fully convolutional);"
-            + " set one with inputSize(px) (--image-size)");
+        throw new GraftException(
+            what
+                + " declares no input size (it is fully convolutional);"
+                + " set one with inputSize(px) (--image-size)");
       }
       size = declared.getAsInt();
     }
@@ -251,9 +288,19 @@ public final class BaseBuilder {
       LOG.warn("{} reads {} channel(s); Graft's image pipeline produces 3 (RGB)", what, channels);
     }
     ComputationGraph cutGraph = Graphs.truncate(graph, cutAt);
-    Base base = new Base(id, cutGraph, input, size, channels,
-        preprocessing != null ? preprocessing : Preprocessing.unit(), cutAt, List.of(cutAt),
-        Graphs.blocksPerLayer(cutGraph), key, null);
+    Base base =
+        new Base(
+            id,
+            cutGraph,
+            input,
+            size,
+            channels,
+            preprocessing != null ? preprocessing : Preprocessing.unit(),
+            cutAt,
+            List.of(cutAt),
+            Graphs.blocksPerLayer(cutGraph),
+            key,
+            null);
     LOG.info("Loaded {}", base);
     return base;
   }
@@ -307,8 +354,8 @@ public final class BaseBuilder {
   }
 
   /**
-   * Offline mode when none is set on the builder: system property {@value #OFFLINE_PROPERTY}
-   * {@code =true}, or environment variable {@code GRAFT_OFFLINE} set to {@code 1} or {@code true}.
+   * Offline mode when none is set on the builder: system property {@value #OFFLINE_PROPERTY} {@code
+   * =true}, or environment variable {@code GRAFT_OFFLINE} set to {@code 1} or {@code true}.
    */
   public static boolean defaultOffline() {
     if (Boolean.parseBoolean(System.getProperty(OFFLINE_PROPERTY, "false"))) {

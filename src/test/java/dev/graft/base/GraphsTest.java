@@ -27,16 +27,34 @@ class GraphsTest {
    * channels-last flatten vertex before the dense layer.
    */
   private static ComputationGraph kerasStyle() {
-    ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(1)
-        .graphBuilder()
-        .addInputs("input_1")
-        .setInputTypes(InputType.convolutional(8, 8, 3))
-        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build(), "input_1")
-        .addLayer("bn", new BatchNormalization.Builder().eps(1e-3).useLogStd(false).build(), "conv")
-        .addVertex("flatten", new PreprocessorVertex(new TensorFlowCnnToFeedForwardPreProcessor(6, 6, 4)), "bn")
-        .addLayer("fc", new DenseLayer.Builder().nIn(144).nOut(5).activation(Activation.TANH).build(), "flatten")
-        .setOutputs("fc")
-        .build());
+    ComputationGraph g =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .seed(1)
+                .graphBuilder()
+                .addInputs("input_1")
+                .setInputTypes(InputType.convolutional(8, 8, 3))
+                .addLayer(
+                    "conv",
+                    new ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .activation(Activation.IDENTITY)
+                        .build(),
+                    "input_1")
+                .addLayer(
+                    "bn",
+                    new BatchNormalization.Builder().eps(1e-3).useLogStd(false).build(),
+                    "conv")
+                .addVertex(
+                    "flatten",
+                    new PreprocessorVertex(new TensorFlowCnnToFeedForwardPreProcessor(6, 6, 4)),
+                    "bn")
+                .addLayer(
+                    "fc",
+                    new DenseLayer.Builder().nIn(144).nOut(5).activation(Activation.TANH).build(),
+                    "flatten")
+                .setOutputs("fc")
+                .build());
     g.init();
     g.getLayer("bn").getParam("var").assign(Nd4j.rand(1, 4).muli(0.002));
     g.getLayer("bn").getParam("mean").assign(Nd4j.rand(1, 4));
@@ -45,15 +63,27 @@ class GraphsTest {
 
   /** The same network as Graft would declare it: DL4J defaults, automatic NCHW flattening. */
   private static ComputationGraph graftStyle(String convName) {
-    ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(2)
-        .graphBuilder()
-        .addInputs("input_1")
-        .setInputTypes(InputType.convolutional(8, 8, 3))
-        .addLayer(convName, new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build(), "input_1")
-        .addLayer("bn", new BatchNormalization.Builder().build(), convName)
-        .addLayer("fc", new DenseLayer.Builder().nOut(5).activation(Activation.TANH).build(), "bn")
-        .setOutputs("fc")
-        .build());
+    ComputationGraph g =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .seed(2)
+                .graphBuilder()
+                .addInputs("input_1")
+                .setInputTypes(InputType.convolutional(8, 8, 3))
+                .addLayer(
+                    convName,
+                    new ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .activation(Activation.IDENTITY)
+                        .build(),
+                    "input_1")
+                .addLayer("bn", new BatchNormalization.Builder().build(), convName)
+                .addLayer(
+                    "fc",
+                    new DenseLayer.Builder().nOut(5).activation(Activation.TANH).build(),
+                    "bn")
+                .setOutputs("fc")
+                .build());
     g.init();
     return g;
   }
@@ -61,7 +91,7 @@ class GraphsTest {
   @Test
   void transferKeepsWhatTheWeightsWereTrainedWith() {
     ComputationGraph source = kerasStyle();
-    ComputationGraph target = graftStyle("stem");   // "stem" pairs with "conv" by order
+    ComputationGraph target = graftStyle("stem"); // "stem" pairs with "conv" by order
     INDArray x = Nd4j.rand(2, 3, 8, 8);
     INDArray expected = source.outputSingle(x);
 
@@ -72,23 +102,29 @@ class GraphsTest {
     assertNotEquals(expected, naive.outputSingle(x));
 
     ComputationGraph adapted = Graphs.transferParams(source, target, "test weights");
-    assertTrue(expected.equalsWithEps(adapted.outputSingle(x), 1e-5),
+    assertTrue(
+        expected.equalsWithEps(adapted.outputSingle(x), 1e-5),
         expected + " vs " + adapted.outputSingle(x));
   }
 
   @Test
   void transferRefusesWeightsOfAnotherShape() {
-    ComputationGraph other = new ComputationGraph(new NeuralNetConfiguration.Builder()
-        .graphBuilder()
-        .addInputs("input_1")
-        .setInputTypes(InputType.convolutional(8, 8, 3))
-        .addLayer("conv", new ConvolutionLayer.Builder(5, 5).nOut(4).build(), "input_1")
-        .setOutputs("conv")
-        .build());
+    ComputationGraph other =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .graphBuilder()
+                .addInputs("input_1")
+                .setInputTypes(InputType.convolutional(8, 8, 3))
+                .addLayer("conv", new ConvolutionLayer.Builder(5, 5).nOut(4).build(), "input_1")
+                .setOutputs("conv")
+                .build());
     other.init();
-    GraftException e = assertThrows(GraftException.class,
-        () -> Graphs.transferParams(other, graftStyle("conv"), "file x.zip"));
-    assertTrue(e.getMessage().contains("file x.zip") && e.getMessage().contains("'conv'"), e.getMessage());
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> Graphs.transferParams(other, graftStyle("conv"), "file x.zip"));
+    assertTrue(
+        e.getMessage().contains("file x.zip") && e.getMessage().contains("'conv'"), e.getMessage());
   }
 
   @Test

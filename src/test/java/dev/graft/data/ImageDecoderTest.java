@@ -174,6 +174,28 @@ class ImageDecoderTest {
     assertColor(expected[3], img.getRGB(3 * w / 4, 3 * h / 4), 40, "bottom-right");
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {3, 6, 8})
+  void tiffOrientationIsApplied(int orientation) throws Exception {
+    byte[] tiff = TestImages.tiffWithOrientation(TestImages.quadrants(64, 32), orientation);
+    assertEquals(orientation, ImageDecoder.orientation(tiff));
+    BufferedImage img = ImageDecoder.read(Files.write(dir.resolve("o.tif"), tiff));
+    int w = img.getWidth();
+    int h = img.getHeight();
+    assertEquals(orientation >= 5 ? 32 : 64, w);
+    int[] expected = ORIENTED.get(orientation);
+    assertEquals(expected[0], img.getRGB(w / 4, h / 4) & 0xFFFFFF);
+    assertEquals(expected[3], img.getRGB(3 * w / 4, 3 * h / 4) & 0xFFFFFF);
+  }
+
+  @Test
+  void cmykJpegIsConverted() throws Exception {
+    Path file = Files.write(dir.resolve("print.jpg"), TestImages.cmykJpeg(32, 32));
+    BufferedImage img = ImageDecoder.read(file);
+    assertColor(RED, img.getRGB(16, 4), 30, "top");
+    assertColor(BLUE, img.getRGB(16, 28), 30, "bottom");
+  }
+
   @Test
   void noExifMeansOrientationOne() throws Exception {
     assertEquals(1, ImageDecoder.orientation(TestImages.jpegBytes(TestImages.quadrants(8, 8), 0.9f)));
