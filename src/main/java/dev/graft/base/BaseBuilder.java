@@ -176,11 +176,10 @@ public final class BaseBuilder {
               + ")");
     }
     conf = Graphs.truncate(conf, cutAt);
-    // Weights copied over every layer need no random init (zeros are much faster). A Keras file
-    // too sets every parameter of every layer (KerasWeights.load fails on a layer it lacks).
-    boolean fullCopy = w instanceof Weights.Dl4jZip || w instanceof Weights.Imagenet
-        || w instanceof Weights.Keras;
-    ComputationGraph graph = Graphs.newGraph(conf, !fullCopy);
+    // Every source below fills every layer of the graph or fails (DL4J zips by transferParams,
+    // Keras files by KerasWeights' exact match), so only random init needs random numbers;
+    // zeros are much faster to make.
+    ComputationGraph graph = Graphs.newGraph(conf, w instanceof Weights.None);
     String key;
     if (w instanceof Weights.None) {
       key = "none:seed=" + seed;
