@@ -99,6 +99,20 @@ class StrategiesTransferTest {
     assertEquals(1.0, probs.getRow(0).sumNumber().doubleValue(), 1e-5);
   }
 
+  @Test
+  void aFineTunedModelSurvivesSaveAndLoad() throws IOException {
+    TransferModel model = Graft.base(base).head(Head.averagePooling().dense(8))
+        .strategy(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1)).epochs(1).batchSize(25)
+        .fit(train, null);
+    Path file = dir.resolve("digits.graft");
+    model.save(file);
+    TransferModel back = TransferModel.load(file);
+    INDArray x = Digits.tensors(Digits.HIGH, 300, 2, 28).getFeatures();
+    assertEquals(model.network().outputSingle(x), back.network().outputSingle(x));
+    assertEquals(model.info().history().epochs(), back.info().history().epochs());
+    assertEquals("finetune", back.info().strategy());
+  }
+
   static double accuracy(ComputationGraph net, ImageDataset data) {
     return Digits.accuracy(net, data, 28, Preprocessing.unit());
   }

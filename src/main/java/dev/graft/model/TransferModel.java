@@ -1,0 +1,153 @@
+package dev.graft.model;
+
+import dev.graft.GraftException;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.Sample;
+import dev.graft.metrics.ClassificationReport;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntConsumer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+/**
+ * A trained transfer-learning model: the network (preprocessed images {@code [N, 3, s, s]} in,
+ * softmax {@code [N, classes]} out) and its {@link ModelInfo}. Save it as one {@code .graft} file,
+ * load it anywhere, predict.
+ *
+ * <pre>{@code
+ * model.save(Path.of("digits.graft"));
+ * TransferModel loaded = TransferModel.load(Path.of("digits.graft"));
+ * List<Prediction> top = loaded.predict(Path.of("seven.png"), 3);
+ * ClassificationReport r = loaded.evaluate(ImageFolder.of(Path.of("test")));
+ * }</pre>
+ *
+ * <p>The network is not thread-safe; {@link #predictor()} gives a shared, thread-safe predictor.
+ */
+public final class TransferModel {
+  private final ComputationGraph network;
+  private final ModelInfo info;
+  private volatile Predictor predictor;
+
+  /**
+   * @param network images {@code [N, 3, s, s]} preprocessed → softmax {@code [N, classes]}
+   * @param info the model's description; its label count must match the network's outputs
+   * @throws GraftException if the label count and the network's output size differ
+   */
+  public TransferModel(ComputationGraph network, ModelInfo info) {
+    if (network == null || info == null) {
+      throw new GraftException("network and info are required");
+    }
+    long outputs = ModelFile.outputSize(network);
+    if (outputs > 0 && outputs != info.numClasses()) {
+      throw new GraftException("the network has " + outputs + " outputs but " + info.numClasses()
+          + " labels were given: " + info.labels());
+    }
+    this.network = network;
+    this.info = info;
+  }
+
+  /** The network (not thread-safe: use {@link #predictor()} to share). */
+  public ComputationGraph network() {
+    return network;
+  }
+
+  /** The model's description. */
+  public ModelInfo info() {
+    return info;
+  }
+
+  /** Class labels in output order. */
+  public List<String> labels() {
+    return info.labels();
+  }
+
+  /** Writes the model to a {@code .graft} file, atomically (see {@link ModelFile}). */
+  public void save(Path file) throws IOException {
+    ModelFile.write(file, network, info);
+  }
+
+  /**
+   * Reads a {@code .graft} file.
+   *
+   * @throws ModelFileException naming the file and the problem if it is not a valid model file
+   * @throws IOException if it cannot be read
+   */
+  public static TransferModel load(Path file) throws IOException {
+    return ModelFile.read(file);
+  }
+
+  /** A copy of this model with a different description (same network). */
+  public TransferModel withInfo(ModelInfo newInfo) {
+    return new TransferModel(network, newInfo);
+  }
+
+  /**
+   * The shared predictor of this model (made on first use, with up to {@code
+   * min(4, availableProcessors)} network clones).
+   */
+  public Predictor predictor() {
+    Predictor p = predictor;
+    if (p == null) {
+      synchronized (this) {
+        p = predictor;
+        if (p == null) {
+          p = new Predictor(network, info, Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
+          predictor = p;
+        }
+      }
+    }
+    return p;
+  }
+
+  /** A new predictor with its own pool of at most {@code maxConcurrency} network clones. */
+  public Predictor predictor(int maxConcurrency) {
+    return new Predictor(network, info, maxConcurrency);
+  }
+
+  /** The top {@code topK} labels for an image file. */
+  public List<Prediction> predict(Path image, int topK) throws IOException {
+    return predictor().predict(image, topK);
+  }
+
+  /** Evaluates on a labelled dataset; see {@link #evaluate(ImageDataset, IntConsumer)}. */
+  public ClassificationReport evaluate(ImageDataset data) throws IOException {
+    return evaluate(data, null);
+  }
+
+  /**
+   * Evaluates on a labelled dataset. The dataset's classes are matched to the model's by name, so
+   * a test folder may hold a subset of the classes, in any order.
+   *
+   * @param progress called with the number of images done after each batch; may be null
+   * @throws GraftException naming the class if the dataset has a class the model does not know
+   * @throws IOException naming the file if an image cannot be read
+   */
+  public ClassificationReport evaluate(ImageDataset data, IntConsumer progress) throws IOException {
+    Map<String, Integer> index = new HashMap<>();
+    for (int i = 0; i < labels().size(); i++) {
+      index.put(labels().get(i), i);
+    }
+    int[] map = new int[data.numClasses()];
+    for (int c = 0; c < data.numClasses(); c++) {
+      Integer i = index.get(data.labels().get(c));
+      if (i == null) {
+        throw new GraftException("class '" + data.labels().get(c)
+            + "' is not one the model knows; the model's labels are " + labels());
+      }
+      map[c] = i;
+    }
+    List<Path> files = new ArrayList<>(data.size());
+    int[] actual = new int[data.size()];
+    int k = 0;
+    for (Sample s : data.samples()) {
+      files.add(s.path());
+      actual[k++] = map[s.label()];
+    }
+    float[][] probs = predictor().probabilities(files, progress);
+    return ClassificationReport.of(labels(), actual, probs);
+  }
+}
