@@ -59,6 +59,18 @@ final class Resampler {
    */
   static float[] resample(int[] src, int sw, int sh, double x0, double y0, double cw, double ch,
       int ow, int oh) {
+    float[] out = new float[3 * ow * oh];
+    resample(src, sw, sh, x0, y0, cw, ch, ow, oh, out);
+    return out;
+  }
+
+  /** Per-thread scratch rows for the horizontal pass, grown as needed. */
+  private static final ThreadLocal<float[][]> SCRATCH =
+      ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[0]});
+
+  /** As {@link #resample(int[], int, int, double, double, double, double, int, int)}, into out. */
+  static void resample(int[] src, int sw, int sh, double x0, double y0, double cw, double ch,
+      int ow, int oh, float[] out) {
     Taps tx = taps(sw, x0, cw, ow);
     Taps ty = taps(sh, y0, ch, oh);
     int rowLo = Integer.MAX_VALUE;
@@ -69,9 +81,15 @@ final class Resampler {
     }
     int rows = rowHi - rowLo;
     // Horizontal pass over the rows the vertical pass needs.
-    float[] tr = new float[rows * ow];
-    float[] tg = new float[rows * ow];
-    float[] tb = new float[rows * ow];
+    float[][] scratch = SCRATCH.get();
+    if (scratch[0].length < rows * ow) {
+      for (int c = 0; c < 3; c++) {
+        scratch[c] = new float[rows * ow];
+      }
+    }
+    float[] tr = scratch[0];
+    float[] tg = scratch[1];
+    float[] tb = scratch[2];
     for (int y = 0; y < rows; y++) {
       int rowBase = (rowLo + y) * sw;
       int tBase = y * ow;
@@ -96,7 +114,7 @@ final class Resampler {
     }
     // Vertical pass.
     int plane = ow * oh;
-    float[] out = new float[3 * plane];
+    java.util.Arrays.fill(out, 0, 3 * plane, 0f);
     for (int oy = 0; oy < oh; oy++) {
       int s = ty.start[oy] - rowLo;
       int n = ty.count[oy];
@@ -112,7 +130,6 @@ final class Resampler {
         }
       }
     }
-    return out;
   }
 
   /** Mirrors a channel-major image left to right, in place. */

@@ -1,0 +1,97 @@
+package dev.graft.cli;
+
+import dev.graft.GraftException;
+import dev.graft.model.ModelFileException;
+import dev.graft.model.TransferModel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * Base of every command: runs {@link #run()} and turns any exception into an exit code and one
+ * line on stderr through {@link ExitCodes}, so commands behave the same however the {@code
+ * CommandLine} was built.
+ */
+abstract class GraftCommand implements Callable<Integer> {
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  @Spec CommandSpec spec;
+  @Mixin CommonOptions common;
+
+  /** The command's work; returns the exit code. */
+  abstract int run() throws Exception;
+
+  @Override
+  public final Integer call() {
+    try {
+      return run();
+    } catch (Exception | Error e) {
+      if (e instanceof VirtualMachineError && !(e instanceof OutOfMemoryError)) {
+        throw (Error) e;
+      }
+      return ExitCodes.report(e, spec.name(), err(), common != null && common.verbose);
+    }
+  }
+
+  PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
+  boolean verbose() {
+    return common != null && common.verbose;
+  }
+
+  ProgressBar progress(String label, long total, String unit) {
+    return new ProgressBar(err(), label, total, unit, ProgressBar.stderrIsTerminal());
+  }
+
+  static Path requireDirectory(String flag, Path dir) {
+    if (dir == null) {
+      throw new BadInputException(flag + ": missing");
+    }
+    if (!Files.exists(dir)) {
+      throw new BadInputException(flag + ": no such directory: " + dir);
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new BadInputException(flag + ": not a directory: " + dir);
+    }
+    return dir;
+  }
+
+  static Path requireFile(String flag, Path file) {
+    if (!Files.exists(file)) {
+      throw new BadInputException(flag + ": no such file: " + file);
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new BadInputException(flag + ": not a file: " + file);
+    }
+    return file;
+  }
+
+  /** Loads a model, blaming {@code flag} for anything wrong with the file. */
+  static TransferModel loadModel(String flag, Path file) throws IOException {
+    requireFile(flag, file);
+    try {
+      return TransferModel.load(file);
+    } catch (ModelFileException | NoSuchFileException | GraftException e) {
+      throw new BadInputException(flag + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Wraps a library GraftException so the message names the flag that carried the value. */
+  static BadInputException blame(String flag, RuntimeException e) {
+    return new BadInputException(flag + ": " + e.getMessage(), e);
+  }
+}
