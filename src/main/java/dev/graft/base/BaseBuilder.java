@@ -3,6 +3,7 @@ package dev.graft.base;
 import dev.graft.GraftException;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasWeights;
+import dev.graft.perf.NativeTuning;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -156,6 +157,7 @@ public final class BaseBuilder {
    * @throws IOException reading or downloading weights failed, or a checksum did not match
    */
   public Base load() throws IOException {
+    NativeTuning.apply(); // once, before ND4J loads (no-op afterwards): native build for this CPU
     return architecture != null ? loadCatalog() : loadCustom();
   }
 
