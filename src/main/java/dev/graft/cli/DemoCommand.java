@@ -35,7 +35,6 @@ import picocli.CommandLine.Option;
           + " and writes an HTML report."},
     footer = {"", "Example: graft demo --labels 10,100 --report graft-demo-report"})
 final class DemoCommand extends GraftCommand {
-  private static final int VALIDATION = 30;
 
   @Option(names = "--labels", split = ",", defaultValue = "10,100", paramLabel = "N[,N...]",
       description = "Labelled images per class for the transfer runs (default: ${DEFAULT-VALUE}).")
@@ -65,6 +64,16 @@ final class DemoCommand extends GraftCommand {
       description = "Held-out test images per target digit (default: ${DEFAULT-VALUE}).")
   int test;
 
+  @Option(names = "--validation", defaultValue = "30", paramLabel = "N",
+      description = "Validation images per target digit, shared by every run for learning curves and"
+          + " the best epoch (default: ${DEFAULT-VALUE}).")
+  int validation;
+
+  @Option(names = "--epochs", defaultValue = "0", paramLabel = "E",
+      description = "Epochs of every transfer run (default: 30 with up to 20 labels per class, 20"
+          + " up to 50, 12 above).")
+  int epochs;
+
   @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
       description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -77,9 +86,9 @@ final class DemoCommand extends GraftCommand {
   int run() throws IOException {
     MnistTransferDemo.Config config;
     try {
-      config = new MnistTransferDemo.Config(labels, pretrain, pretrainEpochs, VALIDATION, test, seed, strategies);
+      config = new MnistTransferDemo.Config(labels, pretrain, pretrainEpochs, validation, test, seed, strategies, epochs);
     } catch (dev.graft.GraftException e) {
-      throw new BadInputException("--labels/--strategies/--pretrain/--test: " + e.getMessage(), e);
+      throw new BadInputException("--labels/--strategies/--pretrain/--validation/--test/--epochs: " + e.getMessage(), e);
     }
     if (Files.exists(report) && !Files.isDirectory(report)) {
       throw new BadInputException("--report: not a directory: " + report);
@@ -146,7 +155,7 @@ final class DemoCommand extends GraftCommand {
         + " are learned from " + labels + " labelled images per class with each Graft strategy on that base,"
         + " and with the same network trained from scratch as the baseline. Accuracy is measured on "
         + 5 * test + " held-out digits never used for training or validation; every run also sees the same"
-        + " " + VALIDATION + " validation images per class (learning curves, best epoch). Total time "
+        + " " + validation + " validation images per class (learning curves, best epoch). Total time "
         + String.format(Locale.ROOT, "%.0f s", total) + ".");
     b.table("Results", List.of("strategy", "labels per class", "held-out accuracy", "seconds"), rows);
     Map<String, List<Double>> series = new LinkedHashMap<>();

@@ -79,9 +79,10 @@ public final class MnistTransferDemo {
    * @param testPerClass held-out test images per target digit
    * @param seed seed for sampling, initialisation and shuffling
    * @param strategies which of {@link #STRATEGIES} to run
+   * @param epochs epochs of every transfer run, or 0 for {@link #epochsFor(int) by label count}
    */
   public record Config(List<Integer> labelsPerClass, int pretrainPerClass, int pretrainEpochs,
-      int validationPerClass, int testPerClass, long seed, List<String> strategies) {
+      int validationPerClass, int testPerClass, long seed, List<String> strategies, int epochs) {
     /** Validates the numbers. */
     public Config {
       labelsPerClass = List.copyOf(labelsPerClass);
@@ -93,19 +94,23 @@ public final class MnistTransferDemo {
         throw new GraftException("labels per class must be 1..400, got " + labelsPerClass);
       }
       if (pretrainPerClass < 10 || pretrainPerClass > 900 || pretrainEpochs < 1
-          || validationPerClass < 1 || testPerClass < 1 || validationPerClass + testPerClass > 440) {
+          || validationPerClass < 1 || testPerClass < 1 || validationPerClass + testPerClass > 440
+          || epochs < 0) {
         throw new GraftException("bad demo sizes: pretrain " + pretrainPerClass + "x" + pretrainEpochs
-            + ", validation " + validationPerClass + ", test " + testPerClass);
+            + ", validation " + validationPerClass + ", test " + testPerClass + ", epochs " + epochs);
       }
     }
 
     /** 10 and 100 labels per class; 300 pretraining digits per class, 3 epochs; 50/200 val/test. */
     public static Config defaults() {
-      return new Config(List.of(10, 100), 300, 3, 30, 200, 42, STRATEGIES);
+      return new Config(List.of(10, 100), 300, 3, 30, 200, 42, STRATEGIES, 0);
     }
 
     /** Epochs for a run with {@code n} labels per class: more passes over fewer images. */
     public int epochsFor(int n) {
+      if (epochs > 0) {
+        return epochs;
+      }
       return n <= 20 ? 30 : n <= 50 ? 20 : 12;
     }
   }
