@@ -36,12 +36,12 @@ import picocli.CommandLine.Option;
     footer = {"", "Example: graft demo --labels 10,100 --report graft-demo-report"})
 final class DemoCommand extends GraftCommand {
 
-  @Option(names = "--labels", split = ",", defaultValue = "10,100", paramLabel = "N[,N...]",
+  @Option(names = "--labels", split = ",", defaultValue = "10,100", paramLabel = "N",
       description = "Labelled images per class for the transfer runs (default: ${DEFAULT-VALUE}).")
   List<Integer> labels;
 
   @Option(names = "--strategies", split = ",", defaultValue = "frozen,finetune,features,scratch",
-      paramLabel = "S[,S...]", description = "Which runs to make (default: ${DEFAULT-VALUE}).")
+      paramLabel = "S", description = "Which runs to make (default: ${DEFAULT-VALUE}).")
   List<String> strategies;
 
   @Option(names = "--report", defaultValue = "graft-demo-report", paramLabel = "DIR",
