@@ -95,7 +95,7 @@ final class DemoCommand extends GraftCommand {
     }
     Path dir = work != null ? Files.createDirectories(work) : Files.createTempDirectory("graft-demo-");
     PrintWriter err = err();
-    err.println("graft demo: pretrain a CNN on digits 0-4, transfer to 5-9 with " + labels
+    err.println("graft demo: pretrain a CNN on digits 0-4, transfer to 5-9 with " + joinAnd(labels)
         + " labels per class; held-out test: " + test + " images per digit");
     err.flush();
     long start = System.nanoTime();
@@ -152,7 +152,7 @@ final class DemoCommand extends GraftCommand {
     HtmlReport.Builder b = HtmlReport.builder("Graft demo: transfer from digits 0-4 to digits 5-9");
     b.text("What this is", "Keras's mnist_transfer_cnn experiment on " + "the bundled MNIST digits: a small CNN"
         + " (conv 5x5x8, max-pool, conv 3x3x16, max-pool, dense 64) is trained on digits 0-4, then digits 5-9"
-        + " are learned from " + labels + " labelled images per class with each Graft strategy on that base,"
+        + " are learned from " + joinAnd(labels) + " labelled images per class with each Graft strategy on that base,"
         + " and with the same network trained from scratch as the baseline. Accuracy is measured on "
         + 5 * test + " held-out digits never used for training or validation; every run also sees the same"
         + " " + validation + " validation images per class (learning curves, best epoch). Total time "
@@ -187,6 +187,12 @@ final class DemoCommand extends GraftCommand {
     settings.put("seed", Long.toString(result.config().seed()));
     b.settings(settings);
     return b.build().write(report);
+  }
+
+  private static String joinAnd(List<Integer> xs) {
+    List<String> s = xs.stream().map(String::valueOf).toList();
+    return s.size() == 1 ? s.get(0)
+        : String.join(", ", s.subList(0, s.size() - 1)) + " and " + s.get(s.size() - 1);
   }
 
   private static void deleteTree(Path dir) {
