@@ -47,6 +47,7 @@ public final class GraftCli implements Callable<Integer> {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn");
     }
     System.setProperty("java.awt.headless", "true");
+    dev.graft.perf.NativeTuning.apply(); // before anything touches ND4J
     System.exit(commandLine().execute(args));
   }
 
