@@ -11,8 +11,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
  * The catalog of pretrained architectures, each declared once, as data: id, input sizes,
- * preprocessing, cut points, blocks, published weights and the graph itself. A new base is one
- * more constant here; the table-driven tests pick it up.
+ * preprocessing, cut points, blocks, published weights and the graph itself. A new base is one more
+ * constant here; the table-driven tests pick it up.
  *
  * <pre>{@code
  * Architecture a = Architecture.named("resnet50");
@@ -65,8 +65,8 @@ public enum Architecture {
       (input, size, seed, top) -> ResNet50Graph.build(input, size, seed)),
 
   /**
-   * InceptionV3 (Szegedy et al. 2015) with Keras's layer names; graph by {@link InceptionV3}. Feature layer {@code mixed10}; ImageNet weights come
-   * as a Keras {@code .h5} file.
+   * InceptionV3 (Szegedy et al. 2015) with Keras's layer names; graph by {@link InceptionV3}.
+   * Feature layer {@code mixed10}; ImageNet weights come as a Keras {@code .h5} file.
    */
   INCEPTION_V3(
       "inceptionv3",
@@ -162,15 +162,17 @@ public enum Architecture {
   }
 
   /**
-   * The ordered blocks of the graph up to its {@link #featureLayer()}, input to output (those of
-   * a default {@link Base}).
+   * The ordered blocks of the graph up to its {@link #featureLayer()}, input to output (those of a
+   * default {@link Base}).
    */
   public List<Block> blocks() {
     List<Block> b = blocks;
     if (b == null) {
-      b = Graphs.blocks(
-          Graphs.newGraph(Graphs.truncate(configuration(minInputSize, 0L, false), featureLayer), false),
-          blockEnds);
+      b =
+          Graphs.blocks(
+              Graphs.newGraph(
+                  Graphs.truncate(configuration(minInputSize, 0L, false), featureLayer), false),
+              blockEnds);
       blocks = b;
     }
     return b;
@@ -211,9 +213,16 @@ public enum Architecture {
     checkInputSize(inputSize);
     if (top && !topLayers.isEmpty() && inputSize != defaultInputSize) {
       throw new GraftException(
-          id + "'s dense top (" + String.join(", ", topLayers) + ") needs "
-              + defaultInputSize + " px input, got " + inputSize
-              + "; cut at " + featureLayer + " for other sizes");
+          id
+              + "'s dense top ("
+              + String.join(", ", topLayers)
+              + ") needs "
+              + defaultInputSize
+              + " px input, got "
+              + inputSize
+              + "; cut at "
+              + featureLayer
+              + " for other sizes");
     }
     return factory.build(INPUT, inputSize, seed, top && !topLayers.isEmpty());
   }

@@ -13,8 +13,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * base.graph().outputSingle(images);   // [N, 2048, 5, 5] at res5c_branch
  * }</pre>
  *
- * <p>The graph is shared, not copied: callers must not mutate it (train it, freeze it, change
- * its parameters); {@code graph().clone()} gives a private copy.
+ * <p>The graph is shared, not copied: callers must not mutate it (train it, freeze it, change its
+ * parameters); {@code graph().clone()} gives a private copy.
  */
 public final class Base {
   private final String id;
@@ -29,9 +29,18 @@ public final class Base {
   private final String weightsKey;
   private final Architecture architecture;
 
-  Base(String id, ComputationGraph graph, String inputName, int inputSize, int inputChannels,
-      Preprocessing preprocessing, String featureLayer, List<String> cutPoints, List<Block> blocks,
-      String weightsKey, Architecture architecture) {
+  Base(
+      String id,
+      ComputationGraph graph,
+      String inputName,
+      int inputSize,
+      int inputChannels,
+      Preprocessing preprocessing,
+      String featureLayer,
+      List<String> cutPoints,
+      List<Block> blocks,
+      String weightsKey,
+      Architecture architecture) {
     this.id = id;
     this.graph = graph;
     this.inputName = inputName;
@@ -79,8 +88,8 @@ public final class Base {
   }
 
   /**
-   * The cut point, the graph's output: {@code [N, C, h, w]} for a convolutional cut, {@code [N,
-   * F]} for a dense one (VGG16 {@code fc2}, ResNet50 {@code avg_pool}).
+   * The cut point, the graph's output: {@code [N, C, h, w]} for a convolutional cut, {@code [N, F]}
+   * for a dense one (VGG16 {@code fc2}, ResNet50 {@code avg_pool}).
    */
   public String featureLayer() {
     return featureLayer;
@@ -111,7 +120,18 @@ public final class Base {
 
   @Override
   public String toString() {
-    return "Base[" + id + ", " + inputSize + " px, " + preprocessing.name() + ", cut " + featureLayer
-        + ", " + blocks.size() + " blocks, " + weightsKey + "]";
+    return "Base["
+        + id
+        + ", "
+        + inputSize
+        + " px, "
+        + preprocessing.name()
+        + ", cut "
+        + featureLayer
+        + ", "
+        + blocks.size()
+        + " blocks, "
+        + weightsKey
+        + "]";
   }
 }

@@ -1,9 +1,10 @@
 package dev.graft.base;
 
 import dev.graft.GraftException;
+import dev.graft.base.keras.KerasImagenet;
+import dev.graft.base.keras.KerasWeights;
+import dev.graft.perf.NativeTuning;
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,19 +30,22 @@ import org.slf4j.LoggerFactory;
  *     .load();
  * }</pre>
  *
- * <p>Settings read from the environment when not set here: cache directory from the system
- * property {@value #CACHE_DIR_PROPERTY}, then {@code GRAFT_CACHE_DIR}, then {@code ~/.graft/cache};
- * offline mode from {@value #OFFLINE_PROPERTY}{@code =true} or {@code GRAFT_OFFLINE=1}; the
- * ImageNet download base URL from {@value #BASE_URL_PROPERTY}, then {@code GRAFT_IMAGENET_BASE_URL},
- * then DL4J's own ({@code https://dl4jdata.blob.core.windows.net/}).
+ * <p>Settings read from the environment when not set here: cache directory from the system property
+ * {@value #CACHE_DIR_PROPERTY}, then {@code GRAFT_CACHE_DIR}, then {@code ~/.graft/cache}; offline
+ * mode from {@value #OFFLINE_PROPERTY}{@code =true} or {@code GRAFT_OFFLINE=1}; the ImageNet
+ * download base URL from {@value #BASE_URL_PROPERTY}, then {@code GRAFT_IMAGENET_BASE_URL}, then
+ * DL4J's own ({@code https://dl4jdata.blob.core.windows.net/}).
  */
 public final class BaseBuilder {
   /** System property naming the weights cache directory. */
   public static final String CACHE_DIR_PROPERTY = "graft.cache.dir";
+
   /** System property turning offline mode on ({@code true}). */
   public static final String OFFLINE_PROPERTY = "graft.offline";
+
   /** System property giving the base URL ImageNet weight files are downloaded from. */
   public static final String BASE_URL_PROPERTY = "graft.imagenet.baseUrl";
+
   /** The seed used unless {@link #seed(long)} says otherwise. */
   public static final long DEFAULT_SEED = 42L;
 
@@ -104,7 +108,9 @@ public final class BaseBuilder {
     return this;
   }
 
-  /** Overrides the preprocessing (for a base of your own; a catalog base's weights expect theirs). */
+  /**
+   * Overrides the preprocessing (for a base of your own; a catalog base's weights expect theirs).
+   */
   public BaseBuilder preprocessing(Preprocessing p) {
     this.preprocessing = Objects.requireNonNull(p, "preprocessing");
     return this;
@@ -151,6 +157,7 @@ public final class BaseBuilder {
    * @throws IOException reading or downloading weights failed, or a checksum did not match
    */
   public Base load() throws IOException {
+    NativeTuning.apply(); // once, before ND4J loads (no-op afterwards): native build for this CPU
     return architecture != null ? loadCatalog() : loadCustom();
   }
 
@@ -161,31 +168,43 @@ public final class BaseBuilder {
     Weights w = weights != null ? weights : Weights.imagenet();
     ComputationGraphConfiguration conf = a.configuration(size, seed, a.needsTop(cutAt));
     if (!conf.getVertices().containsKey(cutAt)) {
-      throw new GraftException("no layer '" + cutAt + "' in " + a.id() + " (cut points: "
-          + String.join(", ", a.cutPoints()) + ")");
+      throw new GraftException(
+          "no layer '"
+              + cutAt
+              + "' in "
+              + a.id()
+              + " (cut points: "
+              + String.join(", ", a.cutPoints())
+              + ")");
     }
     conf = Graphs.truncate(conf, cutAt);
-    // Weights copied over every layer need no random init (zeros are much faster); a Keras file
-    // may leave layers it lacks as they are, so those start from the seed.
-    boolean fullCopy = w instanceof Weights.Dl4jZip || w instanceof Weights.Imagenet;
-    ComputationGraph graph = Graphs.newGraph(conf, !fullCopy);
+    // Every source below fills every layer of the graph or fails (DL4J zips by transferParams,
+    // Keras files by KerasWeights' exact match), so only random init needs random numbers;
+    // zeros are much faster to make.
+    ComputationGraph graph = Graphs.newGraph(conf, w instanceof Weights.None);
     String key;
     if (w instanceof Weights.None) {
       key = "none:seed=" + seed;
     } else if (w instanceof Weights.Dl4jZip zip) {
-      graph = Graphs.transferParams(Graphs.loadZip(zip.path()), graph,
-          "weights file " + zip.path().toAbsolutePath());
+      graph =
+          Graphs.transferParams(
+              Graphs.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
       key = "file:" + Graphs.sha256(zip.path());
     } else if (w instanceof Weights.Imagenet imagenet) {
       PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
       if (file == null) {
-        throw new GraftException("ImageNet weights for " + a.id()
-            + " are published as a Keras .h5 file only; use Weights.keras(path to the .h5)"
-            + " (--weights FILE.h5)");
+        // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
+        KerasImagenet.KerasWeightFile h5 = KerasImagenet.file(a.id(), a.needsTop(cutAt));
+        Path local =
+            KerasImagenet.fetch(
+                h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
+        KerasWeights.load(graph, local);
+        key = "imagenet:md5=" + h5.md5();
+      } else {
+        Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
+        graph = Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
+        key = "imagenet:adler32=" + file.adler32();
       }
-      Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
-      graph = Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
-      key = "imagenet:adler32=" + file.adler32();
     } else {
       Weights.Keras keras = (Weights.Keras) w;
       loadKeras(graph, keras.path());
@@ -198,17 +217,29 @@ public final class BaseBuilder {
         cuts.add(c);
       }
     }
-    Base base = new Base(a.id(), cutGraph, Architecture.INPUT, size, 3,
-        preprocessing != null ? preprocessing : a.preprocessing(), cutAt, cuts,
-        Graphs.blocks(cutGraph, a.blockEnds()), key, a);
+    Base base =
+        new Base(
+            a.id(),
+            cutGraph,
+            Architecture.INPUT,
+            size,
+            3,
+            preprocessing != null ? preprocessing : a.preprocessing(),
+            cutAt,
+            cuts,
+            Graphs.blocks(cutGraph, a.blockEnds()),
+            key,
+            a);
     LOG.info("Loaded {}", base);
     return base;
   }
 
   private Base loadCustom() throws IOException {
     if (weights != null) {
-      throw new GraftException("a base of your own brings its weights; weights(" + weights
-          + ") applies to catalog bases only");
+      throw new GraftException(
+          "a base of your own brings its weights; weights("
+              + weights
+              + ") applies to catalog bases only");
     }
     ComputationGraph graph;
     String id;
@@ -216,19 +247,29 @@ public final class BaseBuilder {
     if (customZip != null) {
       graph = Graphs.loadZip(customZip);
       String file = customZip.getFileName().toString();
-      id = file.toLowerCase(Locale.ROOT).endsWith(".zip") ? file.substring(0, file.length() - 4) : file;
+      id =
+          file.toLowerCase(Locale.ROOT).endsWith(".zip")
+              ? file.substring(0, file.length() - 4)
+              : file;
       key = "file:" + Graphs.sha256(customZip);
     } else {
       graph = customGraph;
       id = customName;
       key = "graph:" + Graphs.sha256(customGraph);
     }
-    String what = customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
+    String what =
+        customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
     String input = Graphs.inputName(graph, what);
     String cutAt = cut != null ? cut : Graphs.defaultCut(graph, what);
-    if (!graph.getConfiguration().getVertices().containsKey(cutAt)) {
-      throw new GraftException("no layer '" + cutAt + "' in " + what + " (layers: "
-          + String.join(", ", Graphs.topologicalNames(graph)) + ")");
+    if (!graph.getConfiguration().getVertices().containsKey(cutAt) || cutAt.equals(input)) {
+      throw new GraftException(
+          "no layer '"
+              + cutAt
+              + "' in "
+              + what
+              + " (layers: "
+              + String.join(", ", Graphs.topologicalNames(graph))
+              + ")");
     }
     int size;
     if (inputSize != null) {
@@ -236,8 +277,10 @@ public final class BaseBuilder {
     } else {
       OptionalInt declared = Graphs.declaredInputSize(graph);
       if (declared.isEmpty()) {
-        throw new GraftException(what + " declares no input size (it is fully convolutional);"
-            + " set one with inputSize(px) (--image-size)");
+        throw new GraftException(
+            what
+                + " declares no input size (it is fully convolutional);"
+                + " set one with inputSize(px) (--image-size)");
       }
       size = declared.getAsInt();
     }
@@ -246,30 +289,26 @@ public final class BaseBuilder {
       LOG.warn("{} reads {} channel(s); Graft's image pipeline produces 3 (RGB)", what, channels);
     }
     ComputationGraph cutGraph = Graphs.truncate(graph, cutAt);
-    Base base = new Base(id, cutGraph, input, size, channels,
-        preprocessing != null ? preprocessing : Preprocessing.unit(), cutAt, List.of(cutAt),
-        Graphs.blocksPerLayer(cutGraph), key, null);
+    Base base =
+        new Base(
+            id,
+            cutGraph,
+            input,
+            size,
+            channels,
+            preprocessing != null ? preprocessing : Preprocessing.unit(),
+            cutAt,
+            List.of(cutAt),
+            Graphs.blocksPerLayer(cutGraph),
+            key,
+            null);
     LOG.info("Loaded {}", base);
     return base;
   }
 
-  /** Keras .h5 weights, through the keras engineer's loader. */
+  /** Keras .h5 weights, by layer name (a classifier top in the file is skipped). */
   private static void loadKeras(ComputationGraph graph, Path h5) throws IOException {
-    String name = "dev.graft.base.keras.KerasWeights";
-    try {
-      Method load = Class.forName(name).getMethod("load", ComputationGraph.class, Path.class);
-      load.invoke(null, graph, h5);
-    } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
-      throw new GraftException("Keras .h5 weights are not supported in this build (" + name + ")", e);
-    } catch (InvocationTargetException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new GraftException("loading " + h5 + " failed: " + e.getCause(), e.getCause());
-    }
+    KerasWeights.load(graph, h5);
   }
 
   Path resolveCacheDir() {
@@ -316,8 +355,8 @@ public final class BaseBuilder {
   }
 
   /**
-   * Offline mode when none is set on the builder: system property {@value #OFFLINE_PROPERTY}
-   * {@code =true}, or environment variable {@code GRAFT_OFFLINE} set to {@code 1} or {@code true}.
+   * Offline mode when none is set on the builder: system property {@value #OFFLINE_PROPERTY} {@code
+   * =true}, or environment variable {@code GRAFT_OFFLINE} set to {@code 1} or {@code true}.
    */
   public static boolean defaultOffline() {
     if (Boolean.parseBoolean(System.getProperty(OFFLINE_PROPERTY, "false"))) {

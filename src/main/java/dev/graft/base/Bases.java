@@ -11,9 +11,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * Entry points to the bases: the catalog ({@link Architecture}) and bases of your own.
  *
  * <pre>{@code
- * Base vgg = Bases.vgg16().imagenet().load();                        // 224 px, caffe, block5_pool
+ * Base vgg = Bases.vgg16().imagenet().load();        // 224 px, caffe, block5_pool
  * Base small = Bases.resnet50().weights(Weights.none()).inputSize(64).load();
- * Base mine = Bases.fromFile(Path.of("lenet.zip")).load();          // unit preprocessing, cut before the output layer
+ * Base mine = Bases.fromFile(Path.of("lenet.zip")).load();
+ * // unit preprocessing, declared input size, cut before the output layer
  * }</pre>
  */
 public final class Bases {
@@ -47,7 +48,8 @@ public final class Bases {
    */
   public static BaseBuilder named(String idOrZipPath) {
     if (idOrZipPath == null || idOrZipPath.isBlank()) {
-      throw new GraftException("--base needs a value: vgg16, resnet50, inceptionv3 or a DL4J .zip file");
+      throw new GraftException(
+          "--base needs a value: vgg16, resnet50, inceptionv3 or a DL4J .zip file");
     }
     Architecture a = Architecture.find(idOrZipPath);
     if (a != null) {
@@ -60,8 +62,10 @@ public final class Bases {
     if (idOrZipPath.toLowerCase(Locale.ROOT).endsWith(".zip")) {
       throw new GraftException("no such model file: " + p.toAbsolutePath());
     }
-    throw new GraftException("unknown base: '" + idOrZipPath
-        + "' (expected vgg16, resnet50, inceptionv3 or the path of a DL4J .zip model)");
+    throw new GraftException(
+        "unknown base: '"
+            + idOrZipPath
+            + "' (expected vgg16, resnet50, inceptionv3 or the path of a DL4J .zip model)");
   }
 
   /**
@@ -78,6 +82,7 @@ public final class Bases {
    * {@link #fromFile(Path)}; the graph is not copied when no truncation is needed.
    */
   public static BaseBuilder fromGraph(String name, ComputationGraph graph) {
-    return new BaseBuilder(Objects.requireNonNull(name, "name"), Objects.requireNonNull(graph, "graph"));
+    return new BaseBuilder(
+        Objects.requireNonNull(name, "name"), Objects.requireNonNull(graph, "graph"));
   }
 }

@@ -4,9 +4,9 @@ import dev.graft.GraftException;
 import java.util.List;
 
 /**
- * An ordered, unfreezable unit of a base: a VGG16 block ({@code block4}), a ResNet50 stage
- * ({@code res4}), an InceptionV3 module ({@code mixed7}). Fine-tuning strategies unfreeze whole
- * blocks, counted from the output end ("unfreeze the last 2 blocks").
+ * An ordered, unfreezable unit of a base: a VGG16 block ({@code block4}), a ResNet50 stage ({@code
+ * res4}), an InceptionV3 module ({@code mixed7}). Fine-tuning strategies unfreeze whole blocks,
+ * counted from the output end ("unfreeze the last 2 blocks").
  *
  * @param name block name, unique within its base
  * @param layers names of the graph vertices in the block, in topological order (layers with and

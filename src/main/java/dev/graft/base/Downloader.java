@@ -16,9 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fetches a {@link PretrainedFile} into the cache directory once: streamed to a temporary name
- * in the same directory while its Adler32 is computed, verified, then atomically renamed, so the
- * cache never holds a half-written or corrupt file. Offline, it opens no connection.
+ * Fetches a {@link PretrainedFile} into the cache directory once: streamed to a temporary name in
+ * the same directory while its Adler32 is computed, verified, then atomically renamed, so the cache
+ * never holds a half-written or corrupt file. Offline, it opens no connection.
  */
 final class Downloader {
   private static final Logger LOG = LoggerFactory.getLogger(Downloader.class);
@@ -45,26 +45,48 @@ final class Downloader {
         return target;
       }
       if (offline) {
-        throw new GraftException("offline mode: the cached file " + target + " is corrupt (Adler32 "
-            + actual + ", expected " + file.adler32() + "); replace it with a good copy of " + url);
+        throw new GraftException(
+            "offline mode: the cached file "
+                + target
+                + " is corrupt (Adler32 "
+                + actual
+                + ", expected "
+                + file.adler32()
+                + "); replace it with a good copy of "
+                + url);
       }
-      LOG.warn("Cached {} is corrupt (Adler32 {}, expected {}); downloading it again",
-          target, actual, file.adler32());
+      LOG.warn(
+          "Cached {} is corrupt (Adler32 {}, expected {}); downloading it again",
+          target,
+          actual,
+          file.adler32());
       Files.delete(target);
     }
     if (offline) {
-      throw new GraftException("offline mode: pretrained weights not in the cache; expected file "
-          + target + " (Adler32 " + file.adler32() + "). Download " + url
-          + " on a connected machine and put it there, or turn offline mode off"
-          + " (graft.offline / GRAFT_OFFLINE)");
+      throw new GraftException(
+          "offline mode: pretrained weights not in the cache; expected file "
+              + target
+              + " (Adler32 "
+              + file.adler32()
+              + "). Download "
+              + url
+              + " on a connected machine and put it there, or turn offline mode off"
+              + " (graft.offline / GRAFT_OFFLINE)");
     }
     Files.createDirectories(cacheDir);
     Path part = Files.createTempFile(target.getParent(), file.fileName() + ".", ".part");
     try {
       long checksum = download(url, part);
       if (checksum != file.adler32()) {
-        throw new IOException("checksum mismatch for " + url + ": Adler32 " + checksum
-            + ", expected " + file.adler32() + "; nothing was cached at " + target);
+        throw new IOException(
+            "checksum mismatch for "
+                + url
+                + ": Adler32 "
+                + checksum
+                + ", expected "
+                + file.adler32()
+                + "; nothing was cached at "
+                + target);
       }
       Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       LOG.info("Cached {} (Adler32 {} verified)", target, checksum);
@@ -87,8 +109,8 @@ final class Downloader {
         int status = http.getResponseCode();
         if (status != HttpURLConnection.HTTP_OK) {
           http.disconnect();
-          throw new IOException("download of " + url + " failed: HTTP " + status + " "
-              + http.getResponseMessage());
+          throw new IOException(
+              "download of " + url + " failed: HTTP " + status + " " + http.getResponseMessage());
         }
       }
       in = connection.getInputStream();
@@ -104,7 +126,8 @@ final class Downloader {
     long start = System.nanoTime();
     long lastLog = start;
     byte[] buf = new byte[1 << 16];
-    try (InputStream src = in; OutputStream dst = Files.newOutputStream(out)) {
+    try (InputStream src = in;
+        OutputStream dst = Files.newOutputStream(out)) {
       int n;
       while ((n = src.read(buf)) > 0) {
         adler.update(buf, 0, n);
@@ -120,7 +143,8 @@ final class Downloader {
       throw new IOException("download of " + url + " broke off after " + done + " bytes: " + e, e);
     }
     if (total >= 0 && done != total) {
-      throw new IOException("download of " + url + " ended after " + done + " of " + total + " bytes");
+      throw new IOException(
+          "download of " + url + " ended after " + done + " of " + total + " bytes");
     }
     LOG.info(progress(url, done, total, System.nanoTime() - start));
     return adler.getValue();
@@ -135,8 +159,15 @@ final class Downloader {
       return String.format(Locale.ROOT, "%s: %.1f MB, %.1f MB/s", name, done / 1e6, rate / 1e6);
     }
     double eta = rate > 0 ? (total - done) / rate : Double.POSITIVE_INFINITY;
-    return String.format(Locale.ROOT, "%s: %.1f of %.1f MB (%d %%), %.1f MB/s, ETA %.0f s",
-        name, done / 1e6, total / 1e6, done * 100 / total, rate / 1e6, eta);
+    return String.format(
+        Locale.ROOT,
+        "%s: %.1f of %.1f MB (%d %%), %.1f MB/s, ETA %.0f s",
+        name,
+        done / 1e6,
+        total / 1e6,
+        done * 100 / total,
+        rate / 1e6,
+        eta);
   }
 
   static long adler32(Path file) throws IOException {

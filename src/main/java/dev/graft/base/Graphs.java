@@ -101,7 +101,9 @@ final class Graphs {
     return out;
   }
 
-  /** A copy of {@code conf} cut at {@code cut} (see {@link #truncate(ComputationGraph, String)}). */
+  /**
+   * A copy of {@code conf} cut at {@code cut} (see {@link #truncate(ComputationGraph, String)}).
+   */
   static ComputationGraphConfiguration truncate(ComputationGraphConfiguration conf, String cut) {
     if (!conf.getVertices().containsKey(cut)) {
       throw new GraftException("no layer named '" + cut + "' in the graph");
@@ -205,30 +207,48 @@ final class Graphs {
   static String inputName(ComputationGraph graph, String what) {
     List<String> inputs = graph.getConfiguration().getNetworkInputs();
     if (inputs.size() != 1) {
-      throw new GraftException(what + " has " + inputs.size() + " inputs " + inputs
-          + "; a base needs exactly one image input");
+      throw new GraftException(
+          what
+              + " has "
+              + inputs.size()
+              + " inputs "
+              + inputs
+              + "; a base needs exactly one image input");
     }
     return inputs.get(0);
   }
 
   /**
-   * The activations that feed the graph's output layer: the default cut of a base brought from
-   * a file.
+   * The activations that feed the graph's output layer: the default cut of a base brought from a
+   * file.
    */
   static String defaultCut(ComputationGraph graph, String what) {
     List<String> outputs = graph.getConfiguration().getNetworkOutputs();
     if (outputs.size() != 1) {
-      throw new GraftException(what + " has " + outputs.size() + " outputs " + outputs
-          + "; name the cut layer explicitly");
+      throw new GraftException(
+          what
+              + " has "
+              + outputs.size()
+              + " outputs "
+              + outputs
+              + "; name the cut layer explicitly");
     }
     List<String> in = graph.getConfiguration().getVertexInputs().get(outputs.get(0));
     if (in == null || in.size() != 1) {
-      throw new GraftException(what + "'s output layer '" + outputs.get(0) + "' has inputs " + in
-          + "; name the cut layer explicitly");
+      throw new GraftException(
+          what
+              + "'s output layer '"
+              + outputs.get(0)
+              + "' has inputs "
+              + in
+              + "; name the cut layer explicitly");
     }
     if (graph.getConfiguration().getNetworkInputs().contains(in.get(0))) {
-      throw new GraftException(what + "'s output layer '" + outputs.get(0)
-          + "' reads the network input directly: nothing is left once it is removed");
+      throw new GraftException(
+          what
+              + "'s output layer '"
+              + outputs.get(0)
+              + "' reads the network input directly: nothing is left once it is removed");
     }
     return in.get(0);
   }
@@ -250,8 +270,7 @@ final class Graphs {
   /**
    * The square input size a graph declares: from a flat-to-image preprocessor on its input, or
    * inferred from the first image-to-dense preprocessor (the smallest even size giving its shape,
-   * else the smallest).
-   * Empty for a fully convolutional graph, which accepts many sizes.
+   * else the smallest). Empty for a fully convolutional graph, which accepts many sizes.
    */
   static OptionalInt declaredInputSize(ComputationGraph graph) {
     ComputationGraphConfiguration conf = graph.getConfiguration();
@@ -267,8 +286,10 @@ final class Graphs {
     }
     for (String name : topologicalNames(graph)) {
       GraphVertex v = conf.getVertices().get(name);
-      InputPreProcessor pp = v instanceof LayerVertex lv ? lv.getPreProcessor()
-          : v instanceof PreprocessorVertex pv ? pv.getPreProcessor() : null;
+      InputPreProcessor pp =
+          v instanceof LayerVertex lv
+              ? lv.getPreProcessor()
+              : v instanceof PreprocessorVertex pv ? pv.getPreProcessor() : null;
       if (pp instanceof CnnToFeedForwardPreProcessor flat) {
         String feeding = conf.getVertexInputs().get(name).get(0);
         // Flooring makes several sizes fit (19 and 20 both give 9 after a stride-2 3x3 conv):
@@ -277,7 +298,8 @@ final class Graphs {
         for (int s = 1; s <= MAX_INFERRED_SIZE; s++) {
           InputType t = activationType(conf, feeding, s, channels.getAsInt());
           if (t instanceof InputType.InputTypeConvolutional c
-              && c.getHeight() == flat.getInputHeight() && c.getWidth() == flat.getInputWidth()) {
+              && c.getHeight() == flat.getInputHeight()
+              && c.getWidth() == flat.getInputWidth()) {
             if (s % 2 == 0) {
               return OptionalInt.of(s);
             }
@@ -295,8 +317,9 @@ final class Graphs {
   private static InputType activationType(
       ComputationGraphConfiguration conf, String vertex, int size, int channels) {
     try {
-      Map<String, InputType> types = conf.clone().getLayerActivationTypes(
-          true, false, InputType.convolutional(size, size, channels));
+      Map<String, InputType> types =
+          conf.clone()
+              .getLayerActivationTypes(true, false, InputType.convolutional(size, size, channels));
       return types.get(vertex);
     } catch (RuntimeException tooSmallOrOdd) {
       return null;
@@ -306,7 +329,8 @@ final class Graphs {
   private static List<LayerVertex> readersOf(ComputationGraphConfiguration conf, String input) {
     List<LayerVertex> readers = new ArrayList<>();
     for (var e : conf.getVertexInputs().entrySet()) {
-      if (e.getValue().contains(input) && conf.getVertices().get(e.getKey()) instanceof LayerVertex lv) {
+      if (e.getValue().contains(input)
+          && conf.getVertices().get(e.getKey()) instanceof LayerVertex lv) {
         readers.add(lv);
       }
     }
@@ -341,7 +365,8 @@ final class Graphs {
         json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
     } catch (java.util.zip.ZipException e) {
-      throw new GraftException("not a zip file: " + zip.toAbsolutePath() + " (" + e.getMessage() + ")", e);
+      throw new GraftException(
+          "not a zip file: " + zip.toAbsolutePath() + " (" + e.getMessage() + ")", e);
     }
     if (json.contains("\"vertices\"")) {
       return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
@@ -353,15 +378,16 @@ final class Graphs {
   /**
    * Copies the parameters of {@code source} into a graph shaped like {@code target} and returns
    * that graph. Layers are paired by name; layers of {@code target} left unpaired are paired, in
-   * topological order, with the unpaired layers of {@code source} (so a stem named {@code conv1}
-   * in one file and {@code stem-cnn1} in the other still meet); every pair must have the same
+   * topological order, with the unpaired layers of {@code source} (so a stem named {@code conv1} in
+   * one file and {@code stem-cnn1} in the other still meet); every pair must have the same
    * parameter shapes. Source layers with no counterpart (an ImageNet classifier) are dropped.
-   * BatchNorm settings that change the numbers (epsilon, variance storage) and the flattening
-   * in front of dense layers are taken from the source, since the weights were trained with them.
+   * BatchNorm settings that change the numbers (epsilon, variance storage) and the flattening in
+   * front of dense layers are taken from the source, since the weights were trained with them.
    *
    * @throws GraftException naming the first layer that finds no counterpart
    */
-  static ComputationGraph transferParams(ComputationGraph source, ComputationGraph target, String what) {
+  static ComputationGraph transferParams(
+      ComputationGraph source, ComputationGraph target, String what) {
     List<String> targetLayers = paramLayers(target);
     List<String> sourceLayers = paramLayers(source);
     Map<String, String> pairs = new LinkedHashMap<>();
@@ -383,17 +409,32 @@ final class Graphs {
       if (pairs.containsKey(t)) {
         continue;
       }
-      if (cursor >= freeSource.size() || !sameShapes(source.getLayer(freeSource.get(cursor)), target.getLayer(t))) {
-        String offered = cursor < freeSource.size()
-            ? "'" + freeSource.get(cursor) + "' " + shapes(source.getLayer(freeSource.get(cursor)))
-            : "none left";
-        throw new GraftException(what + " does not fit: layer '" + t + "' " + shapes(target.getLayer(t))
-            + " has no counterpart in the weights (next unmatched layer there: " + offered + ")");
+      if (cursor >= freeSource.size()
+          || !sameShapes(source.getLayer(freeSource.get(cursor)), target.getLayer(t))) {
+        String offered =
+            cursor < freeSource.size()
+                ? "'"
+                    + freeSource.get(cursor)
+                    + "' "
+                    + shapes(source.getLayer(freeSource.get(cursor)))
+                : "none left";
+        throw new GraftException(
+            what
+                + " does not fit: layer '"
+                + t
+                + "' "
+                + shapes(target.getLayer(t))
+                + " has no counterpart in the weights (next unmatched layer there: "
+                + offered
+                + ")");
       }
       pairs.put(t, freeSource.get(cursor++));
     }
     if (cursor < freeSource.size()) {
-      LOG.debug("{}: layers without a counterpart, dropped: {}", what, freeSource.subList(cursor, freeSource.size()));
+      LOG.debug(
+          "{}: layers without a counterpart, dropped: {}",
+          what,
+          freeSource.subList(cursor, freeSource.size()));
     }
 
     ComputationGraphConfiguration conf = target.getConfiguration().clone();
@@ -411,8 +452,11 @@ final class Graphs {
     return out;
   }
 
-  private static boolean alignConfiguration(ComputationGraphConfiguration source,
-      ComputationGraphConfiguration target, Map<String, String> pairs, String what) {
+  private static boolean alignConfiguration(
+      ComputationGraphConfiguration source,
+      ComputationGraphConfiguration target,
+      Map<String, String> pairs,
+      String what) {
     boolean changed = false;
     for (var pair : pairs.entrySet()) {
       if (!(target.getVertices().get(pair.getKey()) instanceof LayerVertex tv)
@@ -432,16 +476,29 @@ final class Graphs {
             || tc.getConvolutionMode() != sc.getConvolutionMode()
             || !Arrays.equals(tc.getPadding(), sc.getPadding())
             || !tc.getActivationFn().toString().equals(sc.getActivationFn().toString())) {
-          LOG.warn("{}: layer '{}' differs from '{}' in the weights file (stride {} vs {}, mode {} vs {},"
-                  + " padding {} vs {}, activation {} vs {}); its weights are used as they are",
-              what, pair.getKey(), pair.getValue(), Arrays.toString(tc.getStride()),
-              Arrays.toString(sc.getStride()), tc.getConvolutionMode(), sc.getConvolutionMode(),
-              Arrays.toString(tc.getPadding()), Arrays.toString(sc.getPadding()),
-              tc.getActivationFn(), sc.getActivationFn());
+          LOG.warn(
+              "{}: layer '{}' differs from '{}' in the weights file (stride {} vs {}, mode {} vs"
+                  + " {}, padding {} vs {}, activation {} vs {}); its weights are used as they are",
+              what,
+              pair.getKey(),
+              pair.getValue(),
+              Arrays.toString(tc.getStride()),
+              Arrays.toString(sc.getStride()),
+              tc.getConvolutionMode(),
+              sc.getConvolutionMode(),
+              Arrays.toString(tc.getPadding()),
+              Arrays.toString(sc.getPadding()),
+              tc.getActivationFn(),
+              sc.getActivationFn());
         }
-      } else if (t instanceof FeedForwardLayer && tv.getPreProcessor() instanceof CnnToFeedForwardPreProcessor) {
+      } else if (t instanceof FeedForwardLayer
+          && tv.getPreProcessor() instanceof CnnToFeedForwardPreProcessor) {
         InputPreProcessor trained = flatteningBefore(source, pair.getValue());
-        if (trained != null && !trained.equals(tv.getPreProcessor())) {
+        // Class first: lombok's equals lets a subclass (Keras's channels-last flatten) equal its
+        // parent.
+        if (trained != null
+            && (trained.getClass() != tv.getPreProcessor().getClass()
+                || !trained.equals(tv.getPreProcessor()))) {
           tv.setPreProcessor(trained.clone());
           changed = true;
         }
@@ -451,12 +508,15 @@ final class Graphs {
   }
 
   /** The preprocessor that flattens the input of {@code layer} in {@code conf}, if any. */
-  private static InputPreProcessor flatteningBefore(ComputationGraphConfiguration conf, String layer) {
+  private static InputPreProcessor flatteningBefore(
+      ComputationGraphConfiguration conf, String layer) {
     if (conf.getVertices().get(layer) instanceof LayerVertex lv && lv.getPreProcessor() != null) {
       return lv.getPreProcessor();
     }
     List<String> in = conf.getVertexInputs().get(layer);
-    if (in != null && in.size() == 1 && conf.getVertices().get(in.get(0)) instanceof PreprocessorVertex pv) {
+    if (in != null
+        && in.size() == 1
+        && conf.getVertices().get(in.get(0)) instanceof PreprocessorVertex pv) {
       return pv.getPreProcessor();
     }
     return null;

@@ -8,9 +8,9 @@ import java.util.Locale;
  * How a base wants its pixels, declared once per weight set and applied by Graft (never by the
  * user) in training, evaluation and prediction alike.
  *
- * <p>Input pixels are RGB values in [0, 255]; each output value is {@code (pixel * scale -
- * mean[c]) / std[c]}, with the channels reordered to {@link #channelOrder()} first, so {@code mean}
- * and {@code std} are given in output channel order.
+ * <p>Input pixels are RGB values in [0, 255]; each output value is {@code (pixel * scale - mean[c])
+ * / std[c]}, with the channels reordered to {@link #channelOrder()} first, so {@code mean} and
+ * {@code std} are given in output channel order.
  *
  * <pre>{@code
  * Preprocessing.caffe();      // VGG16, ResNet50: BGR, ImageNet means subtracted, no scaling
@@ -36,7 +36,12 @@ public record Preprocessing(
   public Preprocessing {
     if (mean.length != 3 || std.length != 3) {
       throw new GraftException(
-          "preprocessing '" + name + "' needs 3 means and 3 stds, got " + mean.length + " and " + std.length);
+          "preprocessing '"
+              + name
+              + "' needs 3 means and 3 stds, got "
+              + mean.length
+              + " and "
+              + std.length);
     }
     mean = mean.clone();
     std = std.clone();
@@ -73,8 +78,9 @@ public record Preprocessing(
       case "caffe" -> caffe();
       case "inception", "tf" -> inception();
       case "none" -> none();
-      default -> throw new GraftException(
-          "unknown preprocessing: '" + name + "' (expected unit, caffe, inception or none)");
+      default ->
+          throw new GraftException(
+              "unknown preprocessing: '" + name + "' (expected unit, caffe, inception or none)");
     };
   }
 
@@ -137,7 +143,15 @@ public record Preprocessing(
 
   @Override
   public String toString() {
-    return name + "(" + channelOrder + ", scale=" + scale + ", mean=" + Arrays.toString(mean)
-        + ", std=" + Arrays.toString(std) + ")";
+    return name
+        + "("
+        + channelOrder
+        + ", scale="
+        + scale
+        + ", mean="
+        + Arrays.toString(mean)
+        + ", std="
+        + Arrays.toString(std)
+        + ")";
   }
 }

@@ -37,8 +37,8 @@ public record PretrainedFile(String path, long adler32) {
   /**
    * The download URL of this file under {@code baseUrl}.
    *
-   * @param baseUrl for example {@code https://dl4jdata.blob.core.windows.net/}; a missing
-   *     trailing slash is added
+   * @param baseUrl for example {@code https://dl4jdata.blob.core.windows.net/}; a missing trailing
+   *     slash is added
    */
   public URI url(String baseUrl) {
     String base = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";

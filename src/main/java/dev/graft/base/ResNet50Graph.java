@@ -1,5 +1,6 @@
 package dev.graft.base;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -12,19 +13,18 @@ import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 
 /**
  * ResNet50 (v1) with deeplearning4j-zoo's layer names ({@code stem-cnn1}, {@code res2a_branch2a},
- * {@code bn2a_branch2a}, ..., {@code res5c_branch}) and Keras's geometry, ending in global
- * average pooling ({@code avg_pool}) over 2048 channels.
+ * {@code bn2a_branch2a}, ..., {@code res5c_branch}) and Keras's geometry, ending in global average
+ * pooling ({@code avg_pool}) over 2048 channels.
  *
- * <p>Two deliberate differences from the zoo's {@code ResNet50.init()}: stage 2 starts with
- * stride 1, as in Keras and in the published pretrained weights (the zoo's random-init graph
- * uses stride 2 there, which halves every later feature map), and the head is a global average
- * pooling instead of the zoo's 3x3 max pooling named "avgpool".
+ * <p>Two deliberate differences from the zoo's {@code ResNet50.init()}: stage 2 starts with stride
+ * 1, as in Keras and in the published pretrained weights (the zoo's random-init graph uses stride 2
+ * there, which halves every later feature map), and the head is a global average pooling instead of
+ * the zoo's 3x3 max pooling named "avgpool".
  */
 final class ResNet50Graph {
   static final String POOL = "avg_pool";
@@ -66,8 +66,7 @@ final class ResNet50Graph {
         x = residualUnit(g, unit, filters, u == 0, stride, x);
       }
     }
-    g.addLayer(
-        POOL, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), LAST_ACTIVATION);
+    g.addLayer(POOL, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), LAST_ACTIVATION);
     g.setOutputs(POOL);
     return g.build();
   }
@@ -109,8 +108,11 @@ final class ResNet50Graph {
           .addLayer(bn + "1", new BatchNormalization.Builder().build(), conv + "1");
       shortcut = bn + "1";
     }
-    g.addVertex("short" + unit + "_branch", new ElementWiseVertex(ElementWiseVertex.Op.Add),
-            bn + "2c", shortcut)
+    g.addVertex(
+            "short" + unit + "_branch",
+            new ElementWiseVertex(ElementWiseVertex.Op.Add),
+            bn + "2c",
+            shortcut)
         .addLayer(conv, relu(), "short" + unit + "_branch");
     return conv;
   }

@@ -1,5 +1,6 @@
 package dev.graft.base;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -7,15 +8,14 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 
 /**
  * VGG16 as in deeplearning4j-zoo's {@code VGG16} (13 3x3 convolutions in 5 blocks, max pooling
- * after each), with Keras's layer names ({@code block1_conv1} ... {@code block5_pool}, {@code
- * fc1}, {@code fc2}), which are also the names in DL4J's pretrained ImageNet file. Without the
- * dense top unless asked; never with the 1000-way classifier.
+ * after each), with Keras's layer names ({@code block1_conv1} ... {@code block5_pool}, {@code fc1},
+ * {@code fc2}), which are also the names in DL4J's pretrained ImageNet file. Without the dense top
+ * unless asked; never with the 1000-way classifier.
  */
 final class Vgg16Graph {
   static final int[] CONVS_PER_BLOCK = {2, 2, 3, 3, 3};

@@ -52,7 +52,8 @@ public sealed interface Weights
    */
   static Weights named(String name) {
     if (name == null || name.isBlank()) {
-      throw new GraftException("--weights needs a value: imagenet, none or a file, got '" + name + "'");
+      throw new GraftException(
+          "--weights needs a value: imagenet, none or a file, got '" + name + "'");
     }
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "imagenet" -> imagenet();

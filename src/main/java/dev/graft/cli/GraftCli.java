@@ -1,6 +1,7 @@
 package dev.graft.cli;
 
 import dev.graft.model.GraftVersion;
+import dev.graft.perf.NativeTuning;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -47,7 +48,7 @@ public final class GraftCli implements Callable<Integer> {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn");
     }
     System.setProperty("java.awt.headless", "true");
-    dev.graft.perf.NativeTuning.apply(); // before anything touches ND4J
+    NativeTuning.apply(); // before ND4J loads: pick the native build for this CPU
     System.exit(commandLine().execute(args));
   }
 

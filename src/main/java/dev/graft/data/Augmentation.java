@@ -38,6 +38,7 @@ public record Augmentation(
     double brightness,
     double contrast) {
 
+  /** Validates the ranges; the message names the bad value. */
   public Augmentation {
     if (!(minCropArea > 0 && minCropArea <= 1)) {
       throw new GraftException("augmentation minCropArea must be in (0, 1], got " + minCropArea);

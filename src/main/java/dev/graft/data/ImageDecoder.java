@@ -101,6 +101,7 @@ public final class ImageDecoder {
       // ImageIO plugins answer some corrupt files with unchecked exceptions.
       throw new IOException(name + ": corrupt image (" + e + ")", e);
     }
+    // CMYK comes from the JDK readers as ink amounts (Adobe's inverted JPEG values undone).
     BufferedImage rgb = toRgb(decoded);
     int orientation = orientation(bytes);
     return orientation == 1 ? rgb : orient(rgb, orientation);
@@ -256,7 +257,7 @@ public final class ImageDecoder {
   }
 
   /**
-   * ImageIO's JPEG reader refuses CMYK and YCCK JPEGs (as saved by Photoshop for print) with
+   * Older JDK JPEG readers refuse some CMYK and YCCK JPEGs (as saved by Photoshop for print) with
    * "Unsupported Image Type"; their raster can still be read and converted here.
    */
   private static BufferedImage readUnsupportedJpeg(ImageReader reader, ImageReadParam param,

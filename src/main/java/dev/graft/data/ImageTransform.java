@@ -33,6 +33,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public record ImageTransform(int size, ResizeMode resize, Preprocessing preprocessing) {
 
+  /** Validates the size (at least 1 pixel). */
   public ImageTransform {
     if (size < 1) {
       throw new GraftException("image size must be at least 1 pixel, got " + size);

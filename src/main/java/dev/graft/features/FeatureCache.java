@@ -644,7 +644,7 @@ public final class FeatureCache implements AutoCloseable {
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     seenFiles.add(target.getFileName().toString());
-    load(target);
+    load(target, (int) crc.getValue());
   }
 
   private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
@@ -655,7 +655,18 @@ public final class FeatureCache implements AutoCloseable {
 
   /** Validates and maps one segment; deletes it when invalid. */
   private void load(Path file) throws IOException {
+    load(file, null);
+  }
+
+  /**
+   * Validates and maps one segment; deletes it when invalid. The checksum is verified by reading
+   * the file through the channel (page cache, not this process's mapped pages, so the resident
+   * set stays small); for a segment this instance just wrote, {@code knownCrc} is compared
+   * instead.
+   */
+  private void load(Path file, Integer knownCrc) throws IOException {
     MappedByteBuffer m;
+    String problem;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size > Integer.MAX_VALUE) {
@@ -663,11 +674,17 @@ public final class FeatureCache implements AutoCloseable {
         return;
       }
       m = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+      m.order(ByteOrder.LITTLE_ENDIAN);
+      problem = validateHeader(m);
+      if (problem == null) {
+        int crc = knownCrc != null ? knownCrc : checksum(ch, size);
+        if (crc != m.getInt(CRC_OFFSET)) {
+          problem = "checksum mismatch";
+        }
+      }
     } catch (NoSuchFileException e) {
       return; // deleted by another process meanwhile
     }
-    m.order(ByteOrder.LITTLE_ENDIAN);
-    String problem = validate(m);
     if (problem != null) {
       discard(file, problem);
       return;
@@ -700,7 +717,35 @@ public final class FeatureCache implements AutoCloseable {
     }
   }
 
-  private String validate(MappedByteBuffer m) {
+  private static int checksum(FileChannel ch, long size) throws IOException {
+    CRC32C crc = new CRC32C();
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    ch.position(0);
+    buf.limit(CRC_OFFSET);
+    while (buf.hasRemaining() && ch.read(buf) >= 0) {
+      // header bytes covered by the checksum
+    }
+    buf.flip();
+    crc.update(buf);
+    ch.position(HEADER_BYTES);
+    long left = size - HEADER_BYTES;
+    while (left > 0) {
+      buf.clear();
+      if (left < buf.capacity()) {
+        buf.limit((int) left);
+      }
+      int n = ch.read(buf);
+      if (n < 0) {
+        break;
+      }
+      left -= n;
+      buf.flip();
+      crc.update(buf);
+    }
+    return (int) crc.getValue();
+  }
+
+  private String validateHeader(MappedByteBuffer m) {
     long size = m.capacity();
     if (size < HEADER_BYTES) {
       return "shorter than its header (" + size + " bytes)";
@@ -733,12 +778,6 @@ public final class FeatureCache implements AutoCloseable {
     long expected = HEADER_BYTES + (long) count * (HASH_BYTES + 4L * len);
     if (size != expected) {
       return "size " + size + " bytes, header says " + expected + " (truncated?)";
-    }
-    CRC32C crc = new CRC32C();
-    crc.update(m.duplicate().position(0).limit(CRC_OFFSET));
-    crc.update(m.duplicate().position(HEADER_BYTES).limit((int) size));
-    if ((int) crc.getValue() != m.getInt(CRC_OFFSET)) {
-      return "checksum mismatch";
     }
     return null;
   }

@@ -53,4 +53,15 @@ public interface ActivationCache extends AutoCloseable {
   static Factory inMemory() {
     return InMemoryActivationCache::build;
   }
+
+  /**
+   * The on-disk cache factory ({@link DiskActivationCache}): activations persist under {@code
+   * root} across runs and processes, keyed by {@link FrozenPart#key()} and each example's pixels.
+   *
+   * @param root directory holding the feature caches
+   * @return the factory
+   */
+  static Factory onDisk(java.nio.file.Path root) {
+    return (part, data) -> DiskActivationCache.build(root, part, data);
+  }
 }

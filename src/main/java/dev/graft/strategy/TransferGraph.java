@@ -4,6 +4,7 @@ import dev.graft.GraftException;
 import dev.graft.base.Base;
 import dev.graft.base.Block;
 import dev.graft.head.Head;
+import dev.graft.perf.InferenceGraphs;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -395,7 +396,8 @@ public final class TransferGraph {
     }
     ComputationGraphConfiguration frozenConf = Graphs.rebuild(src, Graphs.ancestors(src, boundary),
         List.of(inputName), boundary, Map.of(), 0, options.seed());
-    ComputationGraph frozen = Graphs.instantiate(frozenConf, network, options.seed());
+    // inference-only copy: BatchNorm folded into the convolutions, activations fused (dev.graft.perf)
+    ComputationGraph frozen = InferenceGraphs.optimize(Graphs.instantiate(frozenConf, network, options.seed()));
     String key = cacheKey + "|cut=" + cut + "|boundary=" + String.join(",", boundary);
     return Optional.of(new GraphFrozenPart(frozen, boundary, key));
   }

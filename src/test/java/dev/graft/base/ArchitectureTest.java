@@ -1,6 +1,5 @@
 package dev.graft.base;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,26 +19,30 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** One table-driven test over the whole catalog: every entry builds, runs and is what Keras says. */
+/**
+ * One table-driven test over the whole catalog: every entry builds, runs and is what Keras says.
+ */
 class ArchitectureTest {
   /** Keras {@code keras.applications.*(include_top=False).count_params()}. */
-  private static final Map<Architecture, Long> KERAS_NOTOP_PARAMS = Map.of(
-      Architecture.VGG16, 14_714_688L,
-      Architecture.RESNET50, 23_587_712L,
-      Architecture.INCEPTION_V3, 21_802_784L);
+  private static final Map<Architecture, Long> KERAS_NOTOP_PARAMS =
+      Map.of(
+          Architecture.VGG16, 14_714_688L,
+          Architecture.RESNET50, 23_587_712L,
+          Architecture.INCEPTION_V3, 21_802_784L);
 
   /**
    * Parameters DL4J holds beyond Keras's count: InceptionV3's BatchNorms have no scale in Keras
    * ({@code scale=False}) while DL4J keeps a gamma per channel, fixed at 1.
    */
-  private static final Map<Architecture, Long> DL4J_EXTRA_PARAMS = Map.of(
-      Architecture.INCEPTION_V3, dev.graft.base.inception.InceptionV3.FIXED_GAMMA_COUNT);
+  private static final Map<Architecture, Long> DL4J_EXTRA_PARAMS =
+      Map.of(Architecture.INCEPTION_V3, dev.graft.base.inception.InceptionV3.FIXED_GAMMA_COUNT);
 
   /** Channels of the feature layer. */
-  private static final Map<Architecture, Integer> FEATURE_CHANNELS = Map.of(
-      Architecture.VGG16, 512,
-      Architecture.RESNET50, 2048,
-      Architecture.INCEPTION_V3, 2048);
+  private static final Map<Architecture, Integer> FEATURE_CHANNELS =
+      Map.of(
+          Architecture.VGG16, 512,
+          Architecture.RESNET50, 2048,
+          Architecture.INCEPTION_V3, 2048);
 
   @ParameterizedTest
   @EnumSource(Architecture.class)
@@ -62,7 +65,9 @@ class ArchitectureTest {
     assertTrue(shape[2] >= 1 && shape[3] >= 1);
     assertTrue(out.isMatrix() || !Double.isNaN(out.sumNumber().doubleValue()));
 
-    assertEquals(KERAS_NOTOP_PARAMS.get(a) + DL4J_EXTRA_PARAMS.getOrDefault(a, 0L), g.numParams(),
+    assertEquals(
+        KERAS_NOTOP_PARAMS.get(a) + DL4J_EXTRA_PARAMS.getOrDefault(a, 0L),
+        g.numParams(),
         a + " parameters");
 
     // Blocks: ordered, disjoint, covering every vertex of the graph, the feature layer last.
@@ -80,8 +85,8 @@ class ArchitectureTest {
   @ParameterizedTest
   @EnumSource(Architecture.class)
   void refusesInputsBelowItsMinimum(Architecture a) {
-    GraftException e = assertThrows(GraftException.class,
-        () -> Bases.of(a).inputSize(a.minInputSize() - 1));
+    GraftException e =
+        assertThrows(GraftException.class, () -> Bases.of(a).inputSize(a.minInputSize() - 1));
     assertTrue(e.getMessage().contains(String.valueOf(a.minInputSize() - 1)), e.getMessage());
     assertTrue(e.getMessage().contains(a.id()), e.getMessage());
   }
@@ -93,7 +98,8 @@ class ArchitectureTest {
   }
 
   private static void assertZooFile(Architecture a, ZooModel<?> zoo) {
-    assertTrue(zoo.pretrainedUrl(PretrainedType.IMAGENET).endsWith("/" + a.imagenetFile().path()),
+    assertTrue(
+        zoo.pretrainedUrl(PretrainedType.IMAGENET).endsWith("/" + a.imagenetFile().path()),
         zoo.pretrainedUrl(PretrainedType.IMAGENET));
     assertEquals(zoo.pretrainedChecksum(PretrainedType.IMAGENET), a.imagenetFile().adler32());
   }
@@ -110,15 +116,21 @@ class ArchitectureTest {
   void resnet50EndsInGlobalAveragePoolingOver2048Channels() {
     var conf = Architecture.RESNET50.configuration(64, 3, false);
     assertEquals(List.of("avg_pool"), conf.getNetworkOutputs());
-    var pool = ((org.deeplearning4j.nn.conf.graph.LayerVertex) conf.getVertices().get("avg_pool"))
-        .getLayerConf().getLayer();
-    assertEquals(org.deeplearning4j.nn.conf.layers.PoolingType.AVG,
+    var pool =
+        ((org.deeplearning4j.nn.conf.graph.LayerVertex) conf.getVertices().get("avg_pool"))
+            .getLayerConf()
+            .getLayer();
+    assertEquals(
+        org.deeplearning4j.nn.conf.layers.PoolingType.AVG,
         ((org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer) pool).getPoolingType());
-    var types = conf.getLayerActivationTypes(
-        org.deeplearning4j.nn.conf.inputs.InputType.convolutional(64, 64, 3));
-    assertEquals(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(2048), types.get("avg_pool"));
+    var types =
+        conf.getLayerActivationTypes(
+            org.deeplearning4j.nn.conf.inputs.InputType.convolutional(64, 64, 3));
+    assertEquals(
+        org.deeplearning4j.nn.conf.inputs.InputType.feedForward(2048), types.get("avg_pool"));
     // Keras geometry: 64 px -> 2x2 at res5c (the zoo's stride-2 stage 2 would give 1x1).
-    assertEquals(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(2, 2, 2048),
+    assertEquals(
+        org.deeplearning4j.nn.conf.inputs.InputType.convolutional(2, 2, 2048),
         types.get("res5c_branch"));
   }
 

@@ -52,16 +52,20 @@ class BasesTest {
   void aWeightsFileThatDoesNotFitNamesTheLayer() throws IOException {
     Path zip = dir.resolve("tiny.zip");
     ModelSerializer.writeModel(tinyCnn(16), zip.toFile(), false);
-    GraftException e = assertThrows(GraftException.class,
-        () -> Bases.vgg16().weights(Weights.file(zip)).inputSize(32).load());
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> Bases.vgg16().weights(Weights.file(zip)).inputSize(32).load());
     assertTrue(e.getMessage().contains("block1_conv1"), e.getMessage());
     assertTrue(e.getMessage().contains(zip.toString()), e.getMessage());
   }
 
   @Test
   void vgg16Fc2CutNeedsTheFullSizeAndGivesDenseFeatures() throws IOException {
-    GraftException e = assertThrows(GraftException.class,
-        () -> Bases.vgg16().weights(Weights.none()).inputSize(64).cut("fc2").load());
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> Bases.vgg16().weights(Weights.none()).inputSize(64).cut("fc2").load());
     assertTrue(e.getMessage().contains("64") && e.getMessage().contains("fc2"), e.getMessage());
 
     Base top = Bases.vgg16().weights(Weights.none()).cut("fc2").load();
@@ -70,23 +74,40 @@ class BasesTest {
     assertEquals("top", top.blocks().get(top.blocks().size() - 1).name());
     assertEquals(List.of("fc1", "fc2"), top.blocks().get(5).layers());
     int s = top.inputSize();
-    assertArrayEquals(new long[] {1, 4096}, top.graph().outputSingle(Nd4j.rand(1, 3, s, s)).shape());
+    assertArrayEquals(
+        new long[] {1, 4096}, top.graph().outputSingle(Nd4j.rand(1, 3, s, s)).shape());
   }
 
   @Test
   void resnet50CanCutAfterItsPooling() throws IOException {
     Base pooled = Bases.resnet50().weights(Weights.none()).inputSize(64).cut("avg_pool").load();
-    assertArrayEquals(new long[] {2, 2048}, pooled.graph().outputSingle(Nd4j.rand(2, 3, 64, 64)).shape());
-    GraftException e = assertThrows(GraftException.class,
-        () -> Bases.resnet50().weights(Weights.none()).inputSize(32).cut("fc1000").load());
-    assertTrue(e.getMessage().contains("'fc1000'") && e.getMessage().contains("res5c_branch"), e.getMessage());
+    assertArrayEquals(
+        new long[] {2, 2048}, pooled.graph().outputSingle(Nd4j.rand(2, 3, 64, 64)).shape());
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> Bases.resnet50().weights(Weights.none()).inputSize(32).cut("fc1000").load());
+    assertTrue(
+        e.getMessage().contains("'fc1000'") && e.getMessage().contains("res5c_branch"),
+        e.getMessage());
   }
 
   @Test
-  void inceptionImagenetWithoutKerasFileIsAClearError() {
-    GraftException e = assertThrows(GraftException.class,
-        () -> Bases.inceptionV3().imagenet().inputSize(75).load());
-    assertTrue(e.getMessage().contains(".h5") || e.getMessage().contains("inception"), e.getMessage());
+  void inceptionImagenetOfflineWithoutKerasFileIsAClearError() {
+    // InceptionV3's ImageNet weights are Keras's .h5 (KerasImagenetTest covers the download)
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () ->
+                Bases.inceptionV3()
+                    .imagenet()
+                    .inputSize(75)
+                    .cacheDir(dir.resolve("cache"))
+                    .offline(true)
+                    .load());
+    assertTrue(
+        e.getMessage().contains("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        e.getMessage());
   }
 
   @Test
@@ -115,15 +136,26 @@ class BasesTest {
 
   @Test
   void fromFileMultiLayerNetworkIsConverted() throws IOException {
-    MultiLayerNetwork lenet = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
-        .seed(3)
-        .list()
-        .layer(new ConvolutionLayer.Builder(5, 5).nOut(6).activation(Activation.RELU).build())
-        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-        .layer(new DenseLayer.Builder().nOut(32).activation(Activation.RELU).build())
-        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
-        .setInputType(InputType.convolutionalFlat(28, 28, 1))
-        .build());
+    MultiLayerNetwork lenet =
+        new MultiLayerNetwork(
+            new NeuralNetConfiguration.Builder()
+                .seed(3)
+                .list()
+                .layer(
+                    new ConvolutionLayer.Builder(5, 5).nOut(6).activation(Activation.RELU).build())
+                .layer(
+                    new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new DenseLayer.Builder().nOut(32).activation(Activation.RELU).build())
+                .layer(
+                    new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(10)
+                        .activation(Activation.SOFTMAX)
+                        .build())
+                .setInputType(InputType.convolutionalFlat(28, 28, 1))
+                .build());
     lenet.init();
     Path zip = dir.resolve("lenet.zip");
     ModelSerializer.writeModel(lenet, zip.toFile(), false);
@@ -139,25 +171,39 @@ class BasesTest {
 
   @Test
   void fromGraphNeedsASizeWhenFullyConvolutional() throws IOException {
-    ComputationGraph fcn = new ComputationGraph(new NeuralNetConfiguration.Builder()
-        .graphBuilder()
-        .addInputs("in")
-        .setInputTypes(InputType.convolutional(16, 16, 3))
-        .addLayer("c", new ConvolutionLayer.Builder(3, 3).nOut(4).convolutionMode(ConvolutionMode.Same).build(), "in")
-        .addLayer("gap", new GlobalPoolingLayer.Builder().build(), "c")
-        .addLayer("out", new OutputLayer.Builder().nIn(4).nOut(2).activation(Activation.SOFTMAX).build(), "gap")
-        .setOutputs("out")
-        .build());
+    ComputationGraph fcn =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .graphBuilder()
+                .addInputs("in")
+                .setInputTypes(InputType.convolutional(16, 16, 3))
+                .addLayer(
+                    "c",
+                    new ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .convolutionMode(ConvolutionMode.Same)
+                        .build(),
+                    "in")
+                .addLayer("gap", new GlobalPoolingLayer.Builder().build(), "c")
+                .addLayer(
+                    "out",
+                    new OutputLayer.Builder().nIn(4).nOut(2).activation(Activation.SOFTMAX).build(),
+                    "gap")
+                .setOutputs("out")
+                .build());
     fcn.init();
     GraftException e = assertThrows(GraftException.class, () -> Bases.fromGraph("fcn", fcn).load());
     assertTrue(e.getMessage().contains("inputSize"), e.getMessage());
     Base base = Bases.fromGraph("fcn", fcn).inputSize(40).load();
     assertEquals("gap", base.featureLayer());
     assertTrue(base.weightsKey().matches("graph:[0-9a-f]{64}"), base.weightsKey());
-    assertArrayEquals(new long[] {1, 4}, base.graph().outputSingle(Nd4j.rand(1, 3, 40, 40)).shape());
+    assertArrayEquals(
+        new long[] {1, 4}, base.graph().outputSingle(Nd4j.rand(1, 3, 40, 40)).shape());
 
-    GraftException weights = assertThrows(GraftException.class,
-        () -> Bases.fromGraph("fcn", fcn).weights(Weights.none()).inputSize(40).load());
+    GraftException weights =
+        assertThrows(
+            GraftException.class,
+            () -> Bases.fromGraph("fcn", fcn).weights(Weights.none()).inputSize(40).load());
     assertTrue(weights.getMessage().contains("catalog"), weights.getMessage());
     ComputationGraph noCut = Bases.fromGraph("fcn", fcn).inputSize(40).cut("out").load().graph();
     assertSame(fcn, noCut);
@@ -169,8 +215,8 @@ class BasesTest {
     Bases.named("resnet50");
     GraftException unknown = assertThrows(GraftException.class, () -> Bases.named("alexnet"));
     assertTrue(unknown.getMessage().contains("'alexnet'"), unknown.getMessage());
-    GraftException missing = assertThrows(GraftException.class,
-        () -> Bases.named(dir.resolve("nope.zip").toString()));
+    GraftException missing =
+        assertThrows(GraftException.class, () -> Bases.named(dir.resolve("nope.zip").toString()));
     assertTrue(missing.getMessage().contains("nope.zip"), missing.getMessage());
   }
 
@@ -183,16 +229,34 @@ class BasesTest {
 
   /** A small CNN with an input named "img": conv → dense(8) → softmax output. */
   static ComputationGraph tinyCnn(int size) {
-    ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder()
-        .seed(5)
-        .graphBuilder()
-        .addInputs("img")
-        .setInputTypes(InputType.convolutional(size, size, 3))
-        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(4).activation(Activation.RELU).build(), "img")
-        .addLayer("dense", new DenseLayer.Builder().nOut(8).activation(Activation.RELU).build(), "conv")
-        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX).build(), "dense")
-        .setOutputs("out")
-        .build());
+    ComputationGraph g =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .seed(5)
+                .graphBuilder()
+                .addInputs("img")
+                .setInputTypes(InputType.convolutional(size, size, 3))
+                .addLayer(
+                    "conv",
+                    new ConvolutionLayer.Builder(3, 3)
+                        .stride(2, 2)
+                        .nOut(4)
+                        .activation(Activation.RELU)
+                        .build(),
+                    "img")
+                .addLayer(
+                    "dense",
+                    new DenseLayer.Builder().nOut(8).activation(Activation.RELU).build(),
+                    "conv")
+                .addLayer(
+                    "out",
+                    new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(3)
+                        .activation(Activation.SOFTMAX)
+                        .build(),
+                    "dense")
+                .setOutputs("out")
+                .build());
     g.init();
     return g;
   }

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ImageNet download path against a real HTTP server on 127.0.0.1: verified, cached once,
- * never half-written, and silent offline.
+ * The ImageNet download path against a real HTTP server on 127.0.0.1: verified, cached once, never
+ * half-written, and silent offline.
  */
 class ImagenetDownloadTest {
   @TempDir Path dir;
@@ -40,13 +40,15 @@ class ImagenetDownloadTest {
   /** Serves {@code body} at /models/{name}; counts requests. Returns the base URL. */
   private String serve(String name, byte[] body) throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/models/" + name, exchange -> {
-      requests.incrementAndGet();
-      exchange.sendResponseHeaders(200, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
+    server.createContext(
+        "/models/" + name,
+        exchange -> {
+          requests.incrementAndGet();
+          exchange.sendResponseHeaders(200, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
     server.start();
     return "http://127.0.0.1:" + server.getAddress().getPort() + "/";
   }
@@ -96,7 +98,8 @@ class ImagenetDownloadTest {
     String base = serve("corrupt.zip", bad);
     Path cache = dir.resolve("cache");
 
-    IOException e = assertThrows(IOException.class, () -> Downloader.fetch(file, base, cache, false));
+    IOException e =
+        assertThrows(IOException.class, () -> Downloader.fetch(file, base, cache, false));
     assertTrue(e.getMessage().contains("checksum"), e.getMessage());
     assertTrue(e.getMessage().contains(String.valueOf(adler32(good))), e.getMessage());
     assertEquals(List.of(), cacheFiles(cache));
@@ -110,8 +113,8 @@ class ImagenetDownloadTest {
     Path cache = Files.createDirectories(dir.resolve("cache"));
     Files.write(cache.resolve("w.zip"), new byte[] {1, 2, 3});
 
-    GraftException offline = assertThrows(GraftException.class,
-        () -> Downloader.fetch(file, base, cache, true));
+    GraftException offline =
+        assertThrows(GraftException.class, () -> Downloader.fetch(file, base, cache, true));
     assertTrue(offline.getMessage().contains("corrupt"), offline.getMessage());
     assertEquals(0, requests.get());
 
@@ -128,9 +131,18 @@ class ImagenetDownloadTest {
     }
     PretrainedFile file = new PretrainedFile("models/vgg16_dl4j_inference.zip", 3501732770L);
     Path cache = dir.resolve("cache");
-    IOException e = assertThrows(IOException.class, () -> Bases.vgg16().imagenet()
-        .imagenetBaseUrl("http://127.0.0.1:" + port + "/").cacheDir(cache).offline(false).load());
-    assertTrue(e.getMessage().contains("http://127.0.0.1:" + port + "/models/vgg16_dl4j_inference.zip"),
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                Bases.vgg16()
+                    .imagenet()
+                    .imagenetBaseUrl("http://127.0.0.1:" + port + "/")
+                    .cacheDir(cache)
+                    .offline(false)
+                    .load());
+    assertTrue(
+        e.getMessage().contains("http://127.0.0.1:" + port + "/models/vgg16_dl4j_inference.zip"),
         e.getMessage());
     assertTrue(e.getMessage().toLowerCase().contains("refused"), e.getMessage());
     assertEquals(List.of(), cacheFiles(cache));
@@ -141,20 +153,32 @@ class ImagenetDownloadTest {
   void aMissingFileOnTheServerIsAClearError() throws IOException {
     String base = serve("other.zip", new byte[] {1});
     PretrainedFile file = new PretrainedFile("models/missing.zip", 1L);
-    IOException e = assertThrows(IOException.class,
-        () -> Downloader.fetch(file, base, dir.resolve("cache"), false));
-    assertTrue(e.getMessage().contains("404") && e.getMessage().contains("missing.zip"), e.getMessage());
+    IOException e =
+        assertThrows(
+            IOException.class, () -> Downloader.fetch(file, base, dir.resolve("cache"), false));
+    assertTrue(
+        e.getMessage().contains("404") && e.getMessage().contains("missing.zip"), e.getMessage());
   }
 
   @Test
   void offlineModeNamesTheMissingFileAndOpensNoSocket() throws IOException {
     String base = serve("resnet50_dl4j_inference.v3.zip", new byte[] {1, 2, 3});
     Path cache = dir.resolve("offline-cache");
-    GraftException e = assertThrows(GraftException.class, () -> Bases.resnet50().imagenet()
-        .imagenetBaseUrl(base).cacheDir(cache).offline(true).inputSize(32).load());
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () ->
+                Bases.resnet50()
+                    .imagenet()
+                    .imagenetBaseUrl(base)
+                    .cacheDir(cache)
+                    .offline(true)
+                    .inputSize(32)
+                    .load());
     String expected = cache.resolve("resnet50_dl4j_inference.v3.zip").toAbsolutePath().toString();
     assertTrue(e.getMessage().contains(expected), e.getMessage());
-    assertTrue(e.getMessage().contains(base + "models/resnet50_dl4j_inference.v3.zip"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains(base + "models/resnet50_dl4j_inference.v3.zip"), e.getMessage());
     assertEquals(0, requests.get());
     assertFalse(Files.exists(cache.resolve("resnet50_dl4j_inference.v3.zip")));
   }
@@ -166,9 +190,13 @@ class ImagenetDownloadTest {
     System.setProperty(BaseBuilder.OFFLINE_PROPERTY, "true");
     System.setProperty(BaseBuilder.CACHE_DIR_PROPERTY, cache.toString());
     try {
-      GraftException e = assertThrows(GraftException.class,
-          () -> Bases.vgg16().imagenet().imagenetBaseUrl(base).inputSize(32).load());
-      assertTrue(e.getMessage().contains(cache.resolve("vgg16_dl4j_inference.zip").toAbsolutePath().toString()),
+      GraftException e =
+          assertThrows(
+              GraftException.class,
+              () -> Bases.vgg16().imagenet().imagenetBaseUrl(base).inputSize(32).load());
+      assertTrue(
+          e.getMessage()
+              .contains(cache.resolve("vgg16_dl4j_inference.zip").toAbsolutePath().toString()),
           e.getMessage());
       assertEquals(0, requests.get());
       assertEquals(cache, BaseBuilder.defaultCacheDir());
@@ -181,8 +209,12 @@ class ImagenetDownloadTest {
 
   @Test
   void progressLinesGiveBytesPercentAndEta() {
-    String line = Downloader.progress(java.net.URI.create("http://h/models/x.zip"),
-        50_000_000L, 200_000_000L, 5_000_000_000L);
+    String line =
+        Downloader.progress(
+            java.net.URI.create("http://h/models/x.zip"),
+            50_000_000L,
+            200_000_000L,
+            5_000_000_000L);
     assertEquals("x.zip: 50.0 of 200.0 MB (25 %), 10.0 MB/s, ETA 15 s", line);
   }
 }

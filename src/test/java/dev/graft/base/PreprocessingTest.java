@@ -20,13 +20,30 @@ class PreprocessingTest {
    * Expected output per base, channel-major in the base's channel order. caffe: BGR, minus the
    * ImageNet means (B 103.939, G 116.779, R 123.68); inception: x / 127.5 - 1.
    */
-  private static final Map<Architecture, float[]> EXPECTED = Map.of(
-      Architecture.VGG16, new float[] {
-          0f - 103.939f, 30f - 103.939f, 128f - 116.779f, 20f - 116.779f, 255f - 123.68f, 10f - 123.68f},
-      Architecture.RESNET50, new float[] {
-          0f - 103.939f, 30f - 103.939f, 128f - 116.779f, 20f - 116.779f, 255f - 123.68f, 10f - 123.68f},
-      Architecture.INCEPTION_V3, new float[] {
-          1f, 10f / 127.5f - 1f, 128f / 127.5f - 1f, 20f / 127.5f - 1f, -1f, 30f / 127.5f - 1f});
+  private static final Map<Architecture, float[]> EXPECTED =
+      Map.of(
+          Architecture.VGG16,
+              new float[] {
+                0f - 103.939f,
+                30f - 103.939f,
+                128f - 116.779f,
+                20f - 116.779f,
+                255f - 123.68f,
+                10f - 123.68f
+              },
+          Architecture.RESNET50,
+              new float[] {
+                0f - 103.939f,
+                30f - 103.939f,
+                128f - 116.779f,
+                20f - 116.779f,
+                255f - 123.68f,
+                10f - 123.68f
+              },
+          Architecture.INCEPTION_V3,
+              new float[] {
+                1f, 10f / 127.5f - 1f, 128f / 127.5f - 1f, 20f / 127.5f - 1f, -1f, 30f / 127.5f - 1f
+              });
 
   @ParameterizedTest
   @EnumSource(Architecture.class)
@@ -40,7 +57,8 @@ class PreprocessingTest {
   void unitAndNone() {
     float[] x = PIXELS.clone();
     Preprocessing.unit().applyInPlace(x, 2, 1);
-    assertArrayEquals(new float[] {1f, 10f / 255f, 128f / 255f, 20f / 255f, 0f, 30f / 255f}, x, 1e-6f);
+    assertArrayEquals(
+        new float[] {1f, 10f / 255f, 128f / 255f, 20f / 255f, 0f, 30f / 255f}, x, 1e-6f);
     float[] y = PIXELS.clone();
     Preprocessing.none().applyInPlace(y, 1, 2);
     assertArrayEquals(PIXELS, y);
@@ -52,8 +70,9 @@ class PreprocessingTest {
     assertEquals(Preprocessing.inception(), Preprocessing.named("tf"));
     GraftException e = assertThrows(GraftException.class, () -> Preprocessing.named("imagenet"));
     assertTrue(e.getMessage().contains("'imagenet'"), e.getMessage());
-    GraftException size = assertThrows(GraftException.class,
-        () -> Preprocessing.unit().applyInPlace(new float[5], 1, 2));
+    GraftException size =
+        assertThrows(
+            GraftException.class, () -> Preprocessing.unit().applyInPlace(new float[5], 1, 2));
     assertTrue(size.getMessage().contains("got 5"), size.getMessage());
   }
 }

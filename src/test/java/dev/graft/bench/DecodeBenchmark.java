@@ -24,16 +24,20 @@ import org.nd4j.linalg.dataset.DataSet;
  * feed a base, to set next to the base's forward throughput. Not a unit test.
  *
  * <pre>
- * mvn -B -q -o test-compile exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=dev.graft.bench.DecodeBenchmark [-Dexec.args="--images 200 --size 224"]
+ * mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+ * java -Xmx2g -cp target/classes:target/test-classes:$(cat target/cp.txt) \
+ *     dev.graft.bench.DecodeBenchmark [--images 200] [--size 224]
  * </pre>
+ *
+ * <p>(Run from the repository root: it reads the MNIST digits in {@code src/test/resources}.)
  *
  * <p>Inputs are written to a temporary folder first: synthetic "photos" (smooth gradients plus
  * texture) as JPEG (quality 90) and PNG at 500x375 (a typical web photo) and 1600x1200 (a
  * downsized phone photo), and the MNIST test digits (28x28 gray PNG, upscaled). For each it
  * prints images/s for decoding alone, decode + resize + preprocess on one thread, and {@link
  * ImageBatches} (batch 32, prefetch 2) with 1 and 2 decoding threads, without and with {@link
- * Augmentation#standard()}.
+ * Augmentation#standard()}. A second line divides by the process's CPU time instead of wall time
+ * (images per CPU-second, i.e. per fully used core), which stays meaningful on a shared machine.
  */
 public final class DecodeBenchmark {
 
@@ -81,20 +85,40 @@ public final class DecodeBenchmark {
     batches(data, t, 2, Augmentation.none());
 
     long t0 = System.nanoTime();
+    long c0 = processCpu();
     for (Path f : files) {
       ImageDecoder.read(f);
     }
     double decode = rate(files.size(), t0);
+    double decodeCpu = cpuRate(files.size(), c0);
     t0 = System.nanoTime();
+    c0 = processCpu();
     for (Path f : files) {
       t.toChw(f);
     }
     double full = rate(files.size(), t0);
+    double fullCpu = cpuRate(files.size(), c0);
+    c0 = processCpu();
     double b1 = batches(data, t, 1, Augmentation.none());
+    double b1Cpu = cpuRate(files.size(), c0);
     double b2 = batches(data, t, 2, Augmentation.none());
+    c0 = processCpu();
     double b2a = batches(data, t, 2, Augmentation.standard());
+    double b2aCpu = cpuRate(files.size(), c0);
     System.out.printf(Locale.ROOT, "%-22s %9.1f %12.1f %12.1f %12.1f %14.1f%n", name, decode, full,
         b1, b2, b2a);
+    System.out.printf(Locale.ROOT, "%-22s %9.1f %12.1f %12.1f %12s %14.1f%n",
+        "  per CPU-second", decodeCpu, fullCpu, b1Cpu, "", b2aCpu);
+  }
+
+  /** CPU time of the whole process (all threads), in nanoseconds. */
+  private static long processCpu() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  private static double cpuRate(int n, long c0) {
+    return n / ((processCpu() - c0) / 1e9);
   }
 
   private static double batches(ImageDataset data, ImageTransform t, int threads,

@@ -112,6 +112,15 @@ class ImageDecoderTest {
     assertColor(0x7F7F7F, a.getRGB(1, 0), 1, "half alpha");
     assertEquals(0x123456, a.getRGB(2, 0) & 0xFFFFFF);
 
+    // Gray + alpha: transparent -> white, opaque gray kept
+    BufferedImage ga = javax.imageio.ImageTypeSpecifier.createGrayscale(8,
+        java.awt.image.DataBuffer.TYPE_BYTE, false, false).createBufferedImage(2, 1);
+    ga.getRaster().setPixel(0, 0, new int[] {40, 0});
+    ga.getRaster().setPixel(1, 0, new int[] {40, 255});
+    BufferedImage gaImg = ImageDecoder.read(TestImages.write(ga, "png", dir.resolve("ga.png")));
+    assertEquals(WHITE, gaImg.getRGB(0, 0) & 0xFFFFFF);
+    assertEquals(0x282828, gaImg.getRGB(1, 0) & 0xFFFFFF);
+
     // Palette with a transparent entry, PNG and GIF
     BufferedImage pal = TestImages.palette(16, 16);
     for (String format : new String[] {"png", "gif"}) {
@@ -174,6 +183,28 @@ class ImageDecoderTest {
     assertColor(expected[3], img.getRGB(3 * w / 4, 3 * h / 4), 40, "bottom-right");
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {3, 6, 8})
+  void tiffOrientationIsApplied(int orientation) throws Exception {
+    byte[] tiff = TestImages.tiffWithOrientation(TestImages.quadrants(64, 32), orientation);
+    assertEquals(orientation, ImageDecoder.orientation(tiff));
+    BufferedImage img = ImageDecoder.read(Files.write(dir.resolve("o.tif"), tiff));
+    int w = img.getWidth();
+    int h = img.getHeight();
+    assertEquals(orientation >= 5 ? 32 : 64, w);
+    int[] expected = ORIENTED.get(orientation);
+    assertEquals(expected[0], img.getRGB(w / 4, h / 4) & 0xFFFFFF);
+    assertEquals(expected[3], img.getRGB(3 * w / 4, 3 * h / 4) & 0xFFFFFF);
+  }
+
+  @Test
+  void cmykJpegIsConverted() throws Exception {
+    Path file = Files.write(dir.resolve("print.jpg"), TestImages.cmykJpeg(32, 32));
+    BufferedImage img = ImageDecoder.read(file);
+    assertColor(RED, img.getRGB(16, 4), 30, "top");
+    assertColor(BLUE, img.getRGB(16, 28), 30, "bottom");
+  }
+
   @Test
   void noExifMeansOrientationOne() throws Exception {
     assertEquals(1, ImageDecoder.orientation(TestImages.jpegBytes(TestImages.quadrants(8, 8), 0.9f)));
@@ -222,6 +253,20 @@ class ImageDecoderTest {
     Path bad = TestImages.garble(file, dir.resolve("bad." + format));
     IOException e = assertThrows(IOException.class, () -> ImageDecoder.read(bad));
     assertTrue(e.getMessage().contains("bad." + format), e.getMessage());
+  }
+
+  @Test
+  void aHeaderClaimingAHugeImageFailsCleanly() throws Exception {
+    Path small = TestImages.write(TestImages.photo(16, 16, 1), "png", dir.resolve("s.png"));
+    byte[] b = Files.readAllBytes(small);
+    // IHDR data starts at byte 16: width and height, big-endian; then fix the chunk's CRC.
+    java.nio.ByteBuffer.wrap(b, 16, 8).putInt(60000).putInt(60000);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(b, 12, 17);
+    java.nio.ByteBuffer.wrap(b, 29, 4).putInt((int) crc.getValue());
+    Path bomb = Files.write(dir.resolve("bomb.png"), b);
+    IOException e = assertThrows(IOException.class, () -> ImageDecoder.read(bomb));
+    assertTrue(e.getMessage().contains("bomb.png"), e.getMessage());
   }
 
   @Test

@@ -165,4 +165,60 @@ final class TestImages {
     Files.write(to, b);
     return to;
   }
+
+  /**
+   * A four-channel JPEG as print software writes it: Adobe-style inverted CMYK, top half red,
+   * bottom half blue (ImageIO's writer stores a four-band raster as given).
+   */
+  static byte[] cmykJpeg(int w, int h) throws IOException {
+    WritableRaster raster = java.awt.image.Raster.createInterleavedRaster(
+        DataBuffer.TYPE_BYTE, w, h, 4, null);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        // Inverted CMYK: 255 = no ink. Red = M + Y ink; blue = C + M ink.
+        int[] px = y < h / 2 ? new int[] {255, 0, 0, 255} : new int[] {0, 0, 255, 255};
+        raster.setPixel(x, y, px);
+      }
+    }
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionQuality(0.95f);
+      writer.write(null, new IIOImage(raster, null, null), param);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
+
+  /** A TIFF whose IFD carries an Orientation tag, written with the JDK's TIFF metadata API. */
+  static byte[] tiffWithOrientation(BufferedImage img, int orientation) throws IOException {
+    ImageWriter writer = null;
+    for (Iterator<ImageWriter> it = ImageIO.getImageWritersByFormatName("tiff"); it.hasNext(); ) {
+      ImageWriter w = it.next();
+      if (w.getClass().getName().startsWith("com.sun.imageio.")) {
+        writer = w; // the JDK's writer, which knows javax.imageio.plugins.tiff metadata
+      }
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      javax.imageio.metadata.IIOMetadata meta = writer.getDefaultImageMetadata(
+          ImageTypeSpecifier.createFromRenderedImage(img), param);
+      javax.imageio.plugins.tiff.TIFFDirectory dir =
+          javax.imageio.plugins.tiff.TIFFDirectory.createFromMetadata(meta);
+      dir.addTIFFField(new javax.imageio.plugins.tiff.TIFFField(
+          javax.imageio.plugins.tiff.BaselineTIFFTagSet.getInstance()
+              .getTag(javax.imageio.plugins.tiff.BaselineTIFFTagSet.TAG_ORIENTATION),
+          javax.imageio.plugins.tiff.TIFFTag.TIFF_SHORT, 1, new char[] {(char) orientation}));
+      writer.write(null, new IIOImage(img, null, dir.getAsMetadata()), param);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
 }

@@ -1,0 +1,414 @@
+package dev.graft.base.keras;
+
+import static org.bytedeco.hdf5.global.hdf5.H5F_ACC_RDONLY;
+import static org.bytedeco.hdf5.global.hdf5.H5F_ACC_TRUNC;
+import static org.bytedeco.hdf5.global.hdf5.H5O_TYPE_DATASET;
+import static org.bytedeco.hdf5.global.hdf5.H5O_TYPE_GROUP;
+import static org.bytedeco.hdf5.global.hdf5.H5S_SCALAR;
+import static org.bytedeco.hdf5.global.hdf5.H5T_CSET_ASCII;
+import static org.bytedeco.hdf5.global.hdf5.H5T_STRING;
+import static org.bytedeco.hdf5.global.hdf5.H5T_STR_NULLPAD;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.hdf5.Attribute;
+import org.bytedeco.hdf5.DataSet;
+import org.bytedeco.hdf5.DataSpace;
+import org.bytedeco.hdf5.DataType;
+import org.bytedeco.hdf5.Group;
+import org.bytedeco.hdf5.H5File;
+import org.bytedeco.hdf5.H5Object;
+import org.bytedeco.hdf5.PredType;
+import org.bytedeco.hdf5.StrType;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.deeplearning4j.nn.modelimport.keras.Hdf5Archive;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The few HDF5 operations a Keras weights file needs, on the HDF5 library that DL4J's model
+ * import brings (bytedeco's {@code hdf5}), serialised on {@link Hdf5Archive#LOCK_OBJECT} because
+ * the library is not thread safe.
+ *
+ * <p>Why not {@link Hdf5Archive} itself: it reads a dataset one {@code putScalar} at a time (tens
+ * of seconds for VGG16's 138 M weights), cannot read an attribute holding an array of strings
+ * (Keras's {@code layer_names} and {@code weight_names}), and cannot write.
+ */
+final class H5 implements AutoCloseable {
+
+  /** Keras splits an attribute larger than this into {@code name0}, {@code name1}, … */
+  static final int HDF5_OBJECT_HEADER_LIMIT = 64512;
+
+  static {
+    Loader.load(org.bytedeco.hdf5.global.hdf5.class);
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      // Errors come back as exceptions with messages; don't also print HDF5's error stack.
+      org.bytedeco.hdf5.Exception.dontPrint();
+    }
+  }
+
+  // Created once and never freed: a native object left to the garbage collector is closed by
+  // JavaCPP's deallocator thread, and an HDF5 call from that thread races with ours.
+  private static final DataType MEM_FLOAT;
+  private static final DataType FILE_FLOAT;
+  private static final DataType FILE_DOUBLE;
+
+  static {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      MEM_FLOAT = new DataType(PredType.NATIVE_FLOAT());
+      FILE_FLOAT = new DataType(PredType.IEEE_F32LE());
+      FILE_DOUBLE = new DataType(PredType.IEEE_F64LE());
+    }
+  }
+
+  private final H5File file;
+  private final Path path;
+
+  private H5(H5File file, Path path) {
+    this.file = file;
+    this.path = path;
+  }
+
+  /** Opens {@code path} read-only; an unreadable, truncated or non-HDF5 file is an IOException. */
+  static H5 openRead(Path path) throws IOException {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      try {
+        return new H5(new H5File(path.toString(), H5F_ACC_RDONLY()), path);
+      } catch (RuntimeException e) {
+        throw new IOException(
+            "not a readable HDF5 file (truncated or corrupt?): " + path + " (" + message(e) + ")",
+            e);
+      }
+    }
+  }
+
+  /** Creates (or truncates) {@code path} for writing. */
+  static H5 create(Path path) throws IOException {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      try {
+        return new H5(new H5File(path.toString(), H5F_ACC_TRUNC()), path);
+      } catch (RuntimeException e) {
+        throw new IOException("cannot create HDF5 file " + path + ": " + message(e), e);
+      }
+    }
+  }
+
+  Path path() {
+    return path;
+  }
+
+  @Override
+  public void close() {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      file._close();
+      file.deallocate();
+    }
+  }
+
+  // ---- reading ----
+
+  /** Whether an object (group or dataset) exists at the slash-separated {@code objectPath}. */
+  boolean exists(String objectPath) {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      Group g = file;
+      List<Group> opened = new ArrayList<>();
+      try {
+        String[] parts = objectPath.split("/");
+        for (int i = 0; i < parts.length; i++) {
+          if (!g.nameExists(parts[i])) {
+            return false;
+          }
+          if (i < parts.length - 1) {
+            if (g.childObjType(parts[i]) != H5O_TYPE_GROUP) {
+              return false;
+            }
+            g = g.openGroup(parts[i]);
+            opened.add(g);
+          }
+        }
+        return true;
+      } catch (RuntimeException e) {
+        return false;
+      } finally {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+          opened.get(i).deallocate();
+        }
+      }
+    }
+  }
+
+  /**
+   * A Keras string-list attribute of the group at {@code groupPath} (empty: the root), also when
+   * Keras split it into {@code name0}, {@code name1}, …; null when absent.
+   */
+  List<String> stringList(String groupPath, String name) throws IOException {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      H5Object obj = groupPath.isEmpty() ? file : file.openGroup(groupPath);
+      try {
+        if (obj.attrExists(name)) {
+          return readStrings(obj, name);
+        }
+        if (!obj.attrExists(name + "0")) {
+          return null;
+        }
+        List<String> all = new ArrayList<>();
+        for (int i = 0; obj.attrExists(name + i); i++) {
+          all.addAll(readStrings(obj, name + i));
+        }
+        return all;
+      } catch (RuntimeException e) {
+        throw new IOException(
+            "cannot read attribute '" + name + "' of '/" + groupPath + "' in " + path + ": "
+                + message(e),
+            e);
+      } finally {
+        if (obj != file) {
+          obj.deallocate();
+        }
+      }
+    }
+  }
+
+  private static List<String> readStrings(H5Object obj, String name) {
+    Attribute a = obj.openAttribute(name);
+    DataSpace space = a.getSpace();
+    try {
+      long n = space.getSimpleExtentNpoints();
+      List<String> out = new ArrayList<>();
+      if (n == 0) {
+        return out; // Keras writes an empty float64 array for a layer without weights
+      }
+      if (a.getTypeClass() != H5T_STRING) {
+        throw new IllegalStateException("attribute '" + name + "' does not hold strings");
+      }
+      StrType type = a.getStrType();
+      try {
+        if (type.isVariableStr()) {
+          PointerPointer<BytePointer> ptrs = new PointerPointer<>(n);
+          a.read(type, ptrs);
+          for (int i = 0; i < n; i++) {
+            out.add(new String(ptrs.getString(i).getBytes(), StandardCharsets.UTF_8));
+          }
+        } else {
+          int size = (int) type.getSize();
+          byte[] bytes = new byte[(int) (n * size)];
+          BytePointer buf = new BytePointer(bytes.length);
+          a.read(type, (Pointer) buf);
+          buf.get(bytes);
+          buf.deallocate();
+          for (int i = 0; i < n; i++) {
+            int end = i * size;
+            int limit = end + size;
+            while (end < limit && bytes[end] != 0) {
+              end++;
+            }
+            out.add(new String(bytes, i * size, end - i * size, StandardCharsets.UTF_8).trim());
+          }
+        }
+      } finally {
+        type.deallocate();
+      }
+      return out;
+    } finally {
+      space.deallocate();
+      a.deallocate();
+    }
+  }
+
+  /** A scalar string attribute of the root; null when absent. */
+  String rootString(String name) throws IOException {
+    List<String> s = stringList("", name);
+    return s == null || s.isEmpty() ? null : s.get(0);
+  }
+
+  /** Shape of the dataset at {@code datasetPath}. */
+  long[] shape(String datasetPath) throws IOException {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      DataSet d = null;
+      DataSpace space = null;
+      try {
+        d = file.openDataSet(datasetPath);
+        space = d.getSpace();
+        long[] dims = new long[space.getSimpleExtentNdims()];
+        space.getSimpleExtentDims(dims);
+        return dims;
+      } catch (RuntimeException e) {
+        throw new IOException(
+            "cannot open dataset '" + datasetPath + "' in " + path + ": " + message(e), e);
+      } finally {
+        free(space);
+        free(d);
+      }
+    }
+  }
+
+  /**
+   * The dataset at {@code datasetPath} as a float array of its shape in row-major (C) order, read
+   * straight into the array's native buffer.
+   */
+  INDArray read(String datasetPath) throws IOException {
+    long[] shape = shape(datasetPath);
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      DataSet d = null;
+      try {
+        INDArray out = Nd4j.createUninitialized(org.nd4j.linalg.api.buffer.DataType.FLOAT, shape, 'c');
+        if (out.length() > 0) {
+          d = file.openDataSet(datasetPath);
+          d.read(out.data().addressPointer(), MEM_FLOAT);
+        }
+        return out;
+      } catch (RuntimeException e) {
+        throw new IOException(
+            "cannot read dataset '" + datasetPath + "' in " + path + " (truncated file?): "
+                + message(e),
+            e);
+      } finally {
+        free(d);
+      }
+    }
+  }
+
+  private static void free(Pointer p) {
+    if (p != null) {
+      p.deallocate();
+    }
+  }
+
+  // ---- writing ----
+
+  /** Creates the group {@code groupPath} and any missing parents. */
+  void createGroups(String groupPath) {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      StringBuilder sofar = new StringBuilder();
+      for (String part : groupPath.split("/")) {
+        if (sofar.length() > 0) {
+          sofar.append('/');
+        }
+        sofar.append(part);
+        String p = sofar.toString();
+        if (!exists(p)) {
+          file.createGroup(p).deallocate();
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes a list of strings as h5py writes a numpy {@code S} array (fixed length, null padded,
+   * ASCII), as Keras does; an empty list becomes an empty float64 array, as h5py writes {@code []}.
+   */
+  void writeStringList(String groupPath, String name, List<String> values) {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      H5Object obj = groupPath.isEmpty() ? file : file.openGroup(groupPath);
+      try {
+        if (values.isEmpty()) {
+          DataSpace space = new DataSpace(1, new long[] {0});
+          Attribute a = obj.createAttribute(name, FILE_DOUBLE, space);
+          a.deallocate();
+          space.deallocate();
+          return;
+        }
+        byte[][] encoded = new byte[values.size()][];
+        int max = 1;
+        for (int i = 0; i < encoded.length; i++) {
+          encoded[i] = values.get(i).getBytes(StandardCharsets.UTF_8);
+          max = Math.max(max, encoded[i].length);
+        }
+        byte[] flat = new byte[encoded.length * max];
+        for (int i = 0; i < encoded.length; i++) {
+          System.arraycopy(encoded[i], 0, flat, i * max, encoded[i].length);
+        }
+        writeFixedStrings(obj, name, flat, max, new DataSpace(1, new long[] {encoded.length}));
+      } finally {
+        if (obj != file) {
+          obj.deallocate();
+        }
+      }
+    }
+  }
+
+  /** Writes a scalar fixed-length string attribute on the root (Keras's {@code backend}). */
+  void writeRootString(String name, String value) {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      byte[] b = value.getBytes(StandardCharsets.UTF_8);
+      writeFixedStrings(file, name, b, Math.max(1, b.length), new DataSpace(H5S_SCALAR));
+    }
+  }
+
+  private static void writeFixedStrings(
+      H5Object obj, String name, byte[] flat, int size, DataSpace space) {
+    StrType type = null;
+    Attribute a = null;
+    BytePointer buf = null;
+    try {
+      type = new StrType(PredType.C_S1(), size);
+      type.setStrpad(H5T_STR_NULLPAD);
+      type.setCset(H5T_CSET_ASCII);
+      a = obj.createAttribute(name, type, space);
+      buf = new BytePointer(Math.max(1, flat.length));
+      buf.put(flat);
+      a.write(type, (Pointer) buf);
+    } finally {
+      free(buf);
+      free(a);
+      free(type);
+      free(space);
+    }
+  }
+
+  /** Writes {@code values} as a float32 (little-endian) dataset of the array's shape. */
+  void write(String datasetPath, INDArray values) {
+    INDArray c = values.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
+    long[] shape = c.shape();
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      int slash = datasetPath.lastIndexOf('/');
+      if (slash > 0) {
+        createGroups(datasetPath.substring(0, slash));
+      }
+      DataSpace space = null;
+      DataSet d = null;
+      try {
+        space = new DataSpace(shape.length, shape);
+        d = file.createDataSet(datasetPath, FILE_FLOAT, space);
+        if (c.length() > 0) {
+          d.write(c.data().addressPointer(), MEM_FLOAT);
+        }
+      } finally {
+        free(d);
+        free(space);
+      }
+    }
+  }
+
+  /** Names of the direct children of a group, datasets or groups. */
+  List<String> children(String groupPath, boolean datasets) {
+    synchronized (Hdf5Archive.LOCK_OBJECT) {
+      Group g = groupPath.isEmpty() ? file : file.openGroup(groupPath);
+      try {
+        List<String> out = new ArrayList<>();
+        int want = datasets ? H5O_TYPE_DATASET : H5O_TYPE_GROUP;
+        for (long i = 0; i < g.getNumObjs(); i++) {
+          String n = g.getObjnameByIdx(i).getString();
+          if (g.childObjType(n) == want) {
+            out.add(n);
+          }
+        }
+        return out;
+      } finally {
+        if (g != file) {
+          g.deallocate();
+        }
+      }
+    }
+  }
+
+  static String message(Throwable e) {
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+}

@@ -1,0 +1,281 @@
+package dev.graft.base.keras;
+
+import dev.graft.GraftException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.URLConnection;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keras Applications' published ImageNet weight files: where they live, the hash Keras publishes
+ * for each (in {@code keras/applications/*.py}, checked by {@code keras.utils.get_file}), and a
+ * verified, cached, offline-aware download.
+ *
+ * <p>A download is streamed to a temporary name in the cache directory while its MD5 is computed,
+ * verified, then atomically renamed; a mismatch leaves nothing in the cache. A cached file is
+ * verified again before use. Offline, no connection is opened and a missing file is an error that
+ * names the file expected and where to get it.
+ *
+ * <pre>{@code
+ * Path h5 = KerasImagenet.fetch(KerasImagenet.INCEPTION_V3_NOTOP, KerasImagenet.BASE_URL,
+ *     Path.of(System.getProperty("user.home"), ".graft", "cache"), false);
+ * KerasWeights.load(InceptionV3.build(299, 42), h5);
+ * }</pre>
+ */
+public final class KerasImagenet {
+  private static final Logger LOG = LoggerFactory.getLogger(KerasImagenet.class);
+
+  /** Where Keras downloads its application weights from ({@code keras/applications/*.py}). */
+  public static final String BASE_URL =
+      "https://storage.googleapis.com/tensorflow/keras-applications/";
+
+  /** System property giving another base URL (a mirror) for Keras weight files. */
+  public static final String BASE_URL_PROPERTY = "graft.keras.baseUrl";
+
+  /** Environment variable giving another base URL (a mirror) for Keras weight files. */
+  public static final String BASE_URL_ENV = "GRAFT_KERAS_BASE_URL";
+
+  /** InceptionV3 without its top: 87,910,968 bytes. */
+  public static final KerasWeightFile INCEPTION_V3_NOTOP =
+      new KerasWeightFile(
+          "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "bcbd6486424b2319ff4ef7d526e38f63");
+
+  /** InceptionV3 with its 1000-way {@code predictions} layer: 96,112,376 bytes. */
+  public static final KerasWeightFile INCEPTION_V3 =
+      new KerasWeightFile(
+          "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+          "9a0d58056eeedaa3f26cb7ebd46da564");
+
+  /** VGG16 without its dense top ({@code block1_conv1} … {@code block5_conv3}). */
+  public static final KerasWeightFile VGG16_NOTOP =
+      new KerasWeightFile(
+          "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "6d6bbae143d832006294945121d1f1fc");
+
+  /** VGG16 with {@code fc1}, {@code fc2} and {@code predictions}: 553,467,096 bytes. */
+  public static final KerasWeightFile VGG16 =
+      new KerasWeightFile(
+          "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b");
+
+  /** ResNet50 (tf.keras names {@code conv1_conv}, {@code conv2_block1_1_conv}, …) without top. */
+  public static final KerasWeightFile RESNET50_NOTOP =
+      new KerasWeightFile(
+          "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "4d473c1dd8becc155b73f8504c6f6626");
+
+  /** ResNet50 (tf.keras names) with its {@code predictions} layer: 102,967,424 bytes. */
+  public static final KerasWeightFile RESNET50 =
+      new KerasWeightFile(
+          "resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5",
+          "2cb95161c43110f7111970584f804107");
+
+  private static final int CONNECT_TIMEOUT_MS = 30_000;
+  private static final int READ_TIMEOUT_MS = 120_000;
+
+  private KerasImagenet() {}
+
+  /**
+   * One published Keras weight file.
+   *
+   * @param path path relative to the base URL, for example {@code
+   *     inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5}; its last segment
+   *     names the cached file
+   * @param md5 the MD5 Keras publishes for it, 32 hex digits
+   */
+  public record KerasWeightFile(String path, String md5) {
+    public KerasWeightFile {
+      if (path == null || path.isBlank() || path.endsWith("/")) {
+        throw new GraftException("a Keras weight file needs a path naming a file, got '" + path + "'");
+      }
+      if (md5 == null || !md5.matches("[0-9a-fA-F]{32}")) {
+        throw new GraftException("an MD5 hash is 32 hex digits, got '" + md5 + "'");
+      }
+      md5 = md5.toLowerCase(Locale.ROOT);
+      while (path.startsWith("/")) {
+        path = path.substring(1);
+      }
+    }
+
+    /** The file name in the cache directory. */
+    public String fileName() {
+      return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    /** The download URL under {@code baseUrl} (a missing trailing slash is added). */
+    public URI url(String baseUrl) {
+      String base = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
+      try {
+        return URI.create(base + path);
+      } catch (IllegalArgumentException e) {
+        throw new GraftException("bad Keras download base URL: '" + baseUrl + "'", e);
+      }
+    }
+  }
+
+  /**
+   * The published file for a catalog architecture.
+   *
+   * @param architectureId {@code inceptionv3}, {@code vgg16} or {@code resnet50}
+   * @param top whether the file must include the dense top (VGG16 {@code fc1}/{@code fc2})
+   * @throws GraftException for another id
+   */
+  public static KerasWeightFile file(String architectureId, boolean top) {
+    return switch (architectureId.toLowerCase(Locale.ROOT)) {
+      case "inceptionv3", "inception_v3" -> top ? INCEPTION_V3 : INCEPTION_V3_NOTOP;
+      case "vgg16" -> top ? VGG16 : VGG16_NOTOP;
+      case "resnet50" -> top ? RESNET50 : RESNET50_NOTOP;
+      default -> throw new GraftException(
+          "Keras publishes no ImageNet weights Graft knows for '" + architectureId
+              + "' (known: inceptionv3, vgg16, resnet50)");
+    };
+  }
+
+  /**
+   * The base URL to download from: {@code explicit} if not null, else the system property {@value
+   * #BASE_URL_PROPERTY}, else the environment variable {@value #BASE_URL_ENV}, else {@link
+   * #BASE_URL}.
+   */
+  public static String baseUrl(String explicit) {
+    if (explicit != null && !explicit.isBlank()) {
+      return explicit;
+    }
+    String p = System.getProperty(BASE_URL_PROPERTY);
+    if (p != null && !p.isBlank()) {
+      return p;
+    }
+    String env = System.getenv(BASE_URL_ENV);
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    return BASE_URL;
+  }
+
+  /**
+   * The cached, verified copy of {@code file}, downloaded from {@code baseUrl} first if needed.
+   *
+   * @throws GraftException offline with no good cached copy (naming the file expected and its URL)
+   * @throws IOException the download failed or its bytes do not have the published MD5
+   */
+  public static Path fetch(KerasWeightFile file, String baseUrl, Path cacheDir, boolean offline)
+      throws IOException {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(cacheDir, "cacheDir");
+    Path target = cacheDir.resolve(file.fileName()).toAbsolutePath();
+    URI url = file.url(baseUrl);
+    if (Files.isRegularFile(target)) {
+      String actual = md5(target);
+      if (actual.equals(file.md5())) {
+        LOG.info("Using cached {} (MD5 {} verified)", target, actual);
+        return target;
+      }
+      if (offline) {
+        throw new GraftException(
+            "offline mode: the cached file " + target + " is corrupt (MD5 " + actual
+                + ", expected " + file.md5() + "); replace it with a good copy of " + url);
+      }
+      LOG.warn("Cached {} is corrupt (MD5 {}, expected {}); downloading it again", target, actual, file.md5());
+      Files.delete(target);
+    }
+    if (offline) {
+      throw new GraftException(
+          "offline mode: Keras ImageNet weights not in the cache; expected file " + target
+              + " (MD5 " + file.md5() + "). Download " + url
+              + " on a connected machine and put it there, or turn offline mode off"
+              + " (graft.offline / GRAFT_OFFLINE)");
+    }
+    Files.createDirectories(target.getParent());
+    Path part = Files.createTempFile(target.getParent(), file.fileName() + ".", ".part");
+    try {
+      String md5 = download(url, part);
+      if (!md5.equals(file.md5())) {
+        throw new IOException(
+            "checksum mismatch for " + url + ": MD5 " + md5 + ", expected " + file.md5()
+                + "; nothing was cached at " + target);
+      }
+      Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      LOG.info("Cached {} (MD5 {} verified)", target, md5);
+      return target;
+    } finally {
+      Files.deleteIfExists(part);
+    }
+  }
+
+  /** Streams {@code url} into {@code out}; returns the MD5 of the bytes, in hex. */
+  private static String download(URI url, Path out) throws IOException {
+    LOG.info("Downloading {} to {}", url, out.getParent());
+    URLConnection connection;
+    InputStream in;
+    try {
+      connection = url.toURL().openConnection();
+      connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
+      connection.setReadTimeout(READ_TIMEOUT_MS);
+      if (connection instanceof HttpURLConnection http) {
+        int status = http.getResponseCode();
+        if (status != HttpURLConnection.HTTP_OK) {
+          http.disconnect();
+          throw new IOException(
+              "download of " + url + " failed: HTTP " + status + " " + http.getResponseMessage());
+        }
+      }
+      in = connection.getInputStream();
+    } catch (IOException e) {
+      if (e.getMessage() != null && e.getMessage().startsWith("download of ")) {
+        throw e;
+      }
+      throw new IOException("could not download " + url + ": " + e, e);
+    }
+    long total = connection.getContentLengthLong();
+    MessageDigest md5 = newMd5();
+    long done = 0;
+    byte[] buf = new byte[1 << 16];
+    try (InputStream src = in;
+        OutputStream dst = Files.newOutputStream(out)) {
+      int n;
+      while ((n = src.read(buf)) > 0) {
+        md5.update(buf, 0, n);
+        dst.write(buf, 0, n);
+        done += n;
+      }
+    } catch (IOException e) {
+      throw new IOException("download of " + url + " broke off after " + done + " bytes: " + e, e);
+    }
+    if (total >= 0 && done != total) {
+      throw new IOException("download of " + url + " ended after " + done + " of " + total + " bytes");
+    }
+    return HexFormat.of().formatHex(md5.digest());
+  }
+
+  /** The MD5 of a file, in lower-case hex (what Keras's {@code get_file(file_hash=…)} checks). */
+  public static String md5(Path file) throws IOException {
+    MessageDigest md5 = newMd5();
+    byte[] buf = new byte[1 << 16];
+    try (InputStream in = Files.newInputStream(file)) {
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        md5.update(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(md5.digest());
+  }
+
+  private static MessageDigest newMd5() {
+    try {
+      return MessageDigest.getInstance("MD5");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no MD5", e);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.graft.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class InferenceGraphsTest {
+
+  /** conv→BN→relu, conv(no bias)→BN(log std), residual add, relu, pooling; BN stats randomised. */
+  private static ComputationGraph residualBlock(boolean logStd) {
+    ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(3).graphBuilder()
+        .addInputs("in")
+        .setInputTypes(InputType.convolutional(20, 20, 3))
+        .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nOut(6).padding(1, 1).activation(Activation.IDENTITY).build(), "in")
+        .addLayer("bn1", new BatchNormalization.Builder().useLogStd(logStd).build(), "c1")
+        .addLayer("r1", new ActivationLayer(Activation.RELU), "bn1")
+        .addLayer("c2", new ConvolutionLayer.Builder(1, 1).nOut(6).hasBias(false).activation(Activation.IDENTITY).build(), "r1")
+        .addLayer("bn2", new BatchNormalization.Builder().useLogStd(logStd).build(), "c2")
+        .addLayer("c3", new ConvolutionLayer.Builder(1, 1).nOut(6).activation(Activation.IDENTITY).build(), "in")
+        .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "c3")
+        .addLayer("r2", new ActivationLayer(Activation.RELU), "add")
+        .addLayer("pool", new SubsamplingLayer.Builder(2, 2).stride(2, 2).build(), "r2")
+        .addLayer("bn3", new BatchNormalization.Builder().useLogStd(logStd).build(), "pool")
+        .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn3")
+        .setOutputs("gap")
+        .build());
+    g.init();
+    Nd4j.getRandom().setSeed(11);
+    for (String bn : new String[] {"bn1", "bn2", "bn3"}) {
+      var l = g.getLayer(bn);
+      l.getParam("gamma").assign(Nd4j.rand(DataType.FLOAT, l.getParam("gamma").shape()).addi(0.5));
+      l.getParam("beta").assign(Nd4j.randn(DataType.FLOAT, l.getParam("beta").shape()));
+      l.getParam("mean").assign(Nd4j.randn(DataType.FLOAT, l.getParam("mean").shape()));
+      String v = logStd ? "log10stdev" : "var";
+      l.getParam(v).assign(Nd4j.rand(DataType.FLOAT, l.getParam(v).shape()).addi(logStd ? -0.5 : 0.3));
+    }
+    return g;
+  }
+
+  private static void assertClose(INDArray expected, INDArray actual) {
+    double maxAbs = Math.max(1e-3, expected.amaxNumber().doubleValue());
+    double diff = expected.sub(actual).amaxNumber().doubleValue();
+    assertTrue(diff <= 1e-4 * maxAbs, "max difference " + diff + " (scale " + maxAbs + ")");
+  }
+
+  @Test
+  void foldsBatchNormAndFusesActivationsWithTheSameOutput() {
+    for (boolean logStd : new boolean[] {true, false}) {
+      ComputationGraph g = residualBlock(logStd);
+      INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 20, 20).subi(0.5);
+      INDArray before = g.outputSingle(false, x.dup());
+      ComputationGraph fast = InferenceGraphs.optimize(g);
+      assertNull(fast.getVertex("bn1"), "bn1 folded into c1");
+      assertNull(fast.getVertex("r1"), "r1 fused into c1");
+      assertNull(fast.getVertex("bn2"), "bn2 folded into c2");
+      assertNotNull(fast.getVertex("r2"), "relu after the add stays");
+      assertNotNull(fast.getVertex("bn3"), "BN after pooling stays");
+      assertEquals(g.getNumLayers() - 3, fast.getNumLayers());
+      assertClose(before, fast.outputSingle(false, x.dup()));
+      assertClose(before, g.outputSingle(false, x.dup())); // the source is untouched
+    }
+  }
+
+  @Test
+  void unwrapsFrozenLayers() {
+    ComputationGraph g = residualBlock(true);
+    ComputationGraph frozen = new TransferLearning.GraphBuilder(g).setFeatureExtractor("gap").build();
+    INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 20, 20);
+    INDArray before = frozen.outputSingle(false, x.dup());
+    ComputationGraph fast = InferenceGraphs.optimize(frozen);
+    assertNull(fast.getVertex("bn1"));
+    assertClose(before, fast.outputSingle(false, x.dup()));
+  }
+}
