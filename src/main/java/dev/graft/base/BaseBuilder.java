@@ -194,17 +194,14 @@ public final class BaseBuilder {
       PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
       if (file == null) {
         // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
-        KerasImagenet.KerasWeightFile h5 = KerasImagenet.file(a.id(), a.needsTop(cutAt));
-        Path local =
-            KerasImagenet.fetch(
-                h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
-        KerasWeights.load(graph, local);
-        key = "imagenet:md5=" + h5.md5();
+        key = loadKerasImagenet(a, cutAt, graph);
       } else {
         Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
         graph = Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
         key = "imagenet:adler32=" + file.adler32();
       }
+    } else if (w instanceof Weights.ImagenetKeras) {
+      key = loadKerasImagenet(a, cutAt, graph);
     } else {
       Weights.Keras keras = (Weights.Keras) w;
       loadKeras(graph, keras.path());
@@ -304,6 +301,16 @@ public final class BaseBuilder {
             null);
     LOG.info("Loaded {}", base);
     return base;
+  }
+
+  /** Keras Applications' ImageNet file of {@code a}: fetched, MD5-verified, loaded; the key. */
+  private String loadKerasImagenet(Architecture a, String cutAt, ComputationGraph graph)
+      throws IOException {
+    KerasImagenet.KerasWeightFile h5 = KerasImagenet.file(a.id(), a.needsTop(cutAt));
+    Path local =
+        KerasImagenet.fetch(h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
+    KerasWeights.load(graph, local);
+    return "imagenet:md5=" + h5.md5();
   }
 
   /** Keras .h5 weights, by layer name (a classifier top in the file is skipped). */

@@ -16,7 +16,7 @@ import java.util.Objects;
  * }</pre>
  */
 public sealed interface Weights
-    permits Weights.Imagenet, Weights.None, Weights.Dl4jZip, Weights.Keras {
+    permits Weights.Imagenet, Weights.None, Weights.Dl4jZip, Weights.Keras, Weights.ImagenetKeras {
 
   /** The published ImageNet weights of the architecture. */
   static Weights imagenet() {
@@ -47,8 +47,17 @@ public sealed interface Weights
   }
 
   /**
-   * The weights named on the command line: {@code imagenet}, {@code none}, a {@code .h5} file
-   * (Keras) or any other path (a DL4J zip).
+   * Keras Applications' published ImageNet {@code .h5} file of the architecture (downloaded,
+   * MD5-verified and cached like {@link #imagenet()}): InceptionV3's only ImageNet weights, an
+   * alternative to the DL4J zoo files for VGG16 and ResNet50.
+   */
+  static Weights imagenetKeras() {
+    return new ImagenetKeras();
+  }
+
+  /**
+   * The weights named on the command line: {@code imagenet}, {@code imagenet-keras}, {@code none},
+   * a {@code .h5} file (Keras) or any other path (a DL4J zip).
    */
   static Weights named(String name) {
     if (name == null || name.isBlank()) {
@@ -57,6 +66,7 @@ public sealed interface Weights
     }
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "imagenet" -> imagenet();
+      case "imagenet-keras", "keras-imagenet" -> imagenetKeras();
       case "none", "random" -> none();
       default -> {
         Path p = Path.of(name);
@@ -97,4 +107,7 @@ public sealed interface Weights
       Objects.requireNonNull(path, "path");
     }
   }
+
+  /** Keras Applications' published ImageNet {@code .h5} file of the architecture. */
+  record ImagenetKeras() implements Weights {}
 }

@@ -1,24 +1,277 @@
 package dev.graft.cli;
 
+import dev.graft.Graft;
+import dev.graft.GraftException;
+import dev.graft.TransferBuilder;
+import dev.graft.base.Base;
+import dev.graft.data.Augmentation;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.Split;
+import dev.graft.head.Head;
+import dev.graft.metrics.EpochRecord;
+import dev.graft.metrics.History;
 import dev.graft.model.ModelInfo;
+import dev.graft.model.TransferModel;
+import dev.graft.report.HtmlReport;
+import dev.graft.strategy.FineTune;
+import dev.graft.strategy.Phase;
+import dev.graft.strategy.Strategy;
+import dev.graft.train.TrainingListener;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code graft train ...}: placeholder until the training facade lands. */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model.")
+/**
+ * {@code graft train --data DIR [--val DIR | --val-split F] --base ... --strategy ... --out
+ * MODEL.graft [--report DIR] ...}: trains a model and writes it (and optionally an HTML report).
+ */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = "Train a classifier on a folder of labelled images (a subfolder per class) on top"
+        + " of a pretrained base, and write it as one .graft model file.",
+    footer = {"",
+        "Examples:",
+        "  graft train --data flowers/ --base resnet50 --strategy finetune --unfreeze 10 --out flowers.graft --report report/",
+        "  graft train --data digits/ --base cnn.zip --image-size 28 --strategy frozen --epochs 5 --out digits.graft"})
 final class TrainCommand extends GraftCommand {
+  @Option(names = "--data", required = true, paramLabel = "DIR", order = 1,
+      description = "Training images, one subfolder per class (the folder names are the labels).")
+  Path data;
+
+  @ArgGroup(exclusive = true, multiplicity = "0..1", order = 2)
+  Validation validation = new Validation();
+
+  /** Where validation images come from. */
+  static final class Validation {
+    @Option(names = "--val", paramLabel = "DIR",
+        description = "Validation images, laid out like --data.")
+    Path dir;
+
+    @Option(names = "--val-split", paramLabel = "F",
+        description = "Hold out this fraction of --data (stratified) for validation when --val is"
+            + " not given (default: 0.2; 0 for none).")
+    Double split;
+  }
+
   @Mixin BaseOptions baseOptions;
 
-  @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
-  @Option(names = "--out", required = true, paramLabel = "MODEL.graft") Path out;
+  @Option(names = "--strategy", required = true, paramLabel = "frozen|finetune|features", order = 3,
+      description = "frozen: train a new head on the frozen base; finetune: also train the base's"
+          + " last layers at a low rate; features: a small head on pooled features computed once.")
+  String strategy;
+
+  @Option(names = "--unfreeze", paramLabel = "N", order = 4,
+      description = "finetune only: how many of the base's last layers with parameters to train.")
+  Integer unfreeze;
+
+  @Option(names = "--lr", paramLabel = "X", order = 5,
+      description = "Learning rate: the head's (frozen, features) or the base's (finetune; the head"
+          + " learns faster). Default: the strategy's.")
+  Double lr;
+
+  @Option(names = "--epochs", defaultValue = "10", paramLabel = "E", order = 6,
+      description = "Epochs (default: ${DEFAULT-VALUE}); the best epoch by validation loss is kept.")
+  int epochs;
+
+  @Option(names = "--batch", defaultValue = "32", paramLabel = "B", order = 7,
+      description = "Minibatch size (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--seed", defaultValue = "42", paramLabel = "S", order = 8,
+      description = "Seed for the split, initialisation and shuffling (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--out", required = true, paramLabel = "MODEL.graft", order = 9,
+      description = "Where to write the model file (written atomically).")
+  Path out;
+
+  @Option(names = "--report", paramLabel = "DIR", order = 10,
+      description = "Write an HTML report (learning curves, confusion matrix, per-class metrics,"
+          + " settings) to DIR/index.html.")
+  Path report;
+
+  @Option(names = "--patience", defaultValue = "0", paramLabel = "N", order = 11,
+      description = "Stop after N epochs without validation improvement (default: 0, never).")
+  int patience;
+
+  @Option(names = "--dense", paramLabel = "UNITS", order = 12,
+      description = "Add a dense layer of UNITS to the head (default: the base's default head).")
+  Integer dense;
+
+  @Option(names = "--dropout", paramLabel = "P", order = 13,
+      description = "Dropout before the head's output layer (with --dense).")
+  Double dropout;
+
+  @Option(names = "--augment", order = 14,
+      description = "Random flips, crops and colour jitter on training images (slower: no caching).")
+  boolean augment;
 
   @Override
-  int run() {
-    throw new UnsupportedOperationException("train is not implemented yet");
+  int run() throws IOException {
+    validateFlags();
+    requireDirectory("--data", data);
+    if (validation.dir != null) {
+      requireDirectory("--val", validation.dir);
+    }
+    ImageDataset all = EvaluateCommand.scan("--data", data);
+    ImageDataset train = all;
+    ImageDataset val = null;
+    String valDescription;
+    if (validation.dir != null) {
+      val = EvaluateCommand.scan("--val", validation.dir, all.labels());
+      valDescription = validation.dir.toString();
+    } else {
+      double f = validation.split == null ? 0.2 : validation.split;
+      if (f > 0) {
+        try {
+          Split s = all.split(1 - f, seed);
+          train = s.train();
+          val = s.validation();
+        } catch (GraftException e) {
+          throw blame("--val-split", e);
+        }
+      }
+      valDescription = f > 0 ? String.format(Locale.ROOT, "%.0f%% of --data (stratified, seed %d)", 100 * f, seed) : "none";
+    }
+    Base base = baseOptions.load(seed);
+    TransferBuilder builder = Graft.base(base)
+        .strategy(strategy())
+        .epochs(epochs)
+        .batchSize(batch)
+        .seed(seed)
+        .earlyStopping(patience)
+        .resize(baseOptions.resizeMode());
+    if (lr != null) {
+      builder.learningRate(lr);
+    }
+    if (dense != null) {
+      Head h = Head.defaultFor(base.id()).dense(dense);
+      builder.head(dropout == null ? h : h.dropout(dropout));
+    }
+    if (augment) {
+      builder.augmentation(Augmentation.standard());
+    }
+    PrintWriter err = err();
+    err.printf(Locale.ROOT, "training %s on %s (%d images, %d classes; validation: %s)%n",
+        strategy, base.id(), train.size(), train.numClasses(), val == null ? "none" : val.size() + " images");
+    err.flush();
+    TransferModel model;
+    try (ProgressBar bar = progress("epochs", epochs, "epoch")) {
+      builder.listener(new EpochProgress(bar));
+      model = builder.fit(train, val);
+    }
+    Map<String, String> settings = new LinkedHashMap<>(model.info().settings());
+    settings.put("data", data.toString() + " (" + train.size() + " training images)");
+    settings.put("validation", valDescription + (val == null ? "" : " (" + val.size() + " images)"));
+    model = model.withInfo(model.info().withSettings(settings));
+    model.save(out);
+    var vr = val == null ? null : model.evaluate(val);
+    if (report != null) {
+      HtmlReport.Builder rb = HtmlReport.builder("Graft: " + base.id() + ", " + strategy + ", " + data.getFileName())
+          .learningCurves("Learning curves", model.info().history());
+      if (vr != null) {
+        rb.evaluation("Validation set (" + val.size() + " images, best epoch restored)", vr);
+      }
+      rb.settings(describe(model.info())).build().write(report);
+    }
+    PrintWriter o = out();
+    o.printf(Locale.ROOT, "model: %s%n", out);
+    if (vr != null) {
+      o.printf(Locale.ROOT, "validation accuracy: %.4f (%d images, best epoch %d)%n", vr.accuracy(), vr.size(),
+          model.info().history().bestEpoch());
+    }
+    if (report != null) {
+      o.println("report: " + report.resolve(HtmlReport.FILE_NAME));
+    }
+    o.flush();
+    return ExitCodes.OK;
+  }
+
+  private void validateFlags() {
+    if (epochs < 1) {
+      throw new BadInputException("--epochs: must be at least 1, got " + epochs);
+    }
+    if (batch < 1) {
+      throw new BadInputException("--batch: must be at least 1, got " + batch);
+    }
+    if (patience < 0) {
+      throw new BadInputException("--patience: must be >= 0, got " + patience);
+    }
+    if (lr != null && !(lr > 0)) {
+      throw new BadInputException("--lr: must be positive, got " + lr);
+    }
+    if (validation.split != null && !(validation.split >= 0 && validation.split < 1)) {
+      throw new BadInputException("--val-split: must be in [0, 1), got " + validation.split);
+    }
+    if (dropout != null && dense == null) {
+      throw new BadInputException("--dropout: needs --dense");
+    }
+    if (dropout != null && !(dropout >= 0 && dropout < 1)) {
+      throw new BadInputException("--dropout: must be in [0, 1), got " + dropout);
+    }
+    if (dense != null && dense < 1) {
+      throw new BadInputException("--dense: must be at least 1, got " + dense);
+    }
+    if (Files.isDirectory(out)) {
+      throw new BadInputException("--out: is a directory, expected a file name like model.graft: " + out);
+    }
+    if (report != null && Files.exists(report) && !Files.isDirectory(report)) {
+      throw new BadInputException("--report: not a directory: " + report);
+    }
+    strategy();
+  }
+
+  private Strategy strategy() {
+    Strategy s;
+    try {
+      s = Strategy.named(strategy);
+    } catch (GraftException e) {
+      throw blame("--strategy", e);
+    }
+    if (unfreeze != null) {
+      if (!(s instanceof FineTune ft)) {
+        throw new BadInputException("--unfreeze: only applies to --strategy finetune, got --strategy " + strategy);
+      }
+      if (unfreeze < 1) {
+        throw new BadInputException("--unfreeze: must be at least 1, got " + unfreeze);
+      }
+      s = ft.unfreezeLast(unfreeze);
+    }
+    return s;
+  }
+
+  /** Advances the epoch bar and shows the latest losses. */
+  private static final class EpochProgress implements TrainingListener {
+    private final ProgressBar bar;
+
+    EpochProgress(ProgressBar bar) {
+      this.bar = bar;
+    }
+
+    @Override
+    public void onPhaseStart(Phase phase, boolean cached) {
+      bar.suffix(cached ? "(first epoch computes the cached activations)" : "");
+    }
+
+    @Override
+    public void onEpochEnd(EpochRecord r, History h) {
+      String s = String.format(Locale.ROOT, "loss %.4f acc %.3f", r.trainLoss(), r.trainAccuracy());
+      if (r.hasValidation()) {
+        s += String.format(Locale.ROOT, "  val_loss %.4f val_acc %.3f", r.validationLoss(), r.validationAccuracy());
+      }
+      bar.suffix(s);
+      bar.update(r.epoch());
+    }
   }
 
   /** The model's provenance as ordered key/value pairs for reports. */
@@ -27,11 +280,11 @@ final class TrainCommand extends GraftCommand {
     m.put("base", info.baseId());
     m.put("weights", info.weightsKey());
     m.put("strategy", info.strategy());
-    m.put("input size", info.inputSize() + " px (" + info.resize().name().toLowerCase(java.util.Locale.ROOT) + ")");
+    m.put("input size", info.inputSize() + " px (" + info.resize().name().toLowerCase(Locale.ROOT) + ")");
     m.put("preprocessing", info.preprocessing().name());
     m.put("classes", info.numClasses() + ": " + String.join(", ", info.labels()));
     info.settings().forEach(m::putIfAbsent);
-    info.metrics().forEach((k, v) -> m.putIfAbsent(k, String.format(java.util.Locale.ROOT, "%.4f", v)));
+    info.metrics().forEach((k, v) -> m.putIfAbsent(k, String.format(Locale.ROOT, "%.4f", v)));
     m.put("graft version", info.graftVersion());
     return m;
   }

@@ -423,6 +423,22 @@ public final class ImageDecoder {
       data[b] = db instanceof DataBufferByte bb ? bb.getData(banks[b])
           : ((DataBufferUShort) db).getData(banks[b]);
     }
+    if (max == 255 && !alpha && (gray || rgb) && data[0] instanceof byte[]
+        && data[0] == data[bands - 1]) {
+      // Fast path for the common case (8-bit gray or RGB in one bank, e.g. every JPEG).
+      byte[] d = (byte[]) data[0];
+      int b0 = base[0];
+      int b1 = base[gray ? 0 : 1];
+      int b2 = base[gray ? 0 : 2];
+      for (int y = 0; y < h; y++) {
+        int p = y * scanline;
+        int o = y * w;
+        for (int x = 0; x < w; x++, p += pixelStride) {
+          dst[o + x] = ((d[b0 + p] & 0xFF) << 16) | ((d[b1 + p] & 0xFF) << 8) | (d[b2 + p] & 0xFF);
+        }
+      }
+      return true;
+    }
     int[] s = new int[bands];
     for (int y = 0; y < h; y++) {
       int rowStart = y * scanline;

@@ -27,7 +27,7 @@ import java.util.Objects;
  * #trainBatchNorm(boolean)}.
  */
 public final class FineTune implements Strategy {
-  static final FineTune DEFAULT = new FineTune(Unfreeze.DEFAULT, 0, null, 1e-4, 10, 2, false, true);
+  static final FineTune DEFAULT = new FineTune(Unfreeze.DEFAULT, 0, null, 1e-4, 10, 2, false, true, Double.NaN);
 
   /** Which way the unfrozen part is chosen. */
   enum Unfreeze { DEFAULT, LAST_LAYERS, LAST_BLOCKS, FROM_BLOCK }
@@ -40,9 +40,14 @@ public final class FineTune implements Strategy {
   private final int warmupEpochs;
   private final boolean trainBatchNorm;
   private final boolean cosine;
+  private final double warmupRate;
 
   private FineTune(Unfreeze unfreeze, int count, String block, double learningRate,
-      double headMultiplier, int warmupEpochs, boolean trainBatchNorm, boolean cosine) {
+      double headMultiplier, int warmupEpochs, boolean trainBatchNorm, boolean cosine,
+      double warmupRate) {
+    if (!Double.isNaN(warmupRate) && !(warmupRate > 0)) {
+      throw new GraftException("warm-up learning rate must be positive, got " + warmupRate);
+    }
     if (!(learningRate > 0)) {
       throw new GraftException("learning rate must be positive, got " + learningRate);
     }
@@ -60,6 +65,7 @@ public final class FineTune implements Strategy {
     this.warmupEpochs = warmupEpochs;
     this.trainBatchNorm = trainBatchNorm;
     this.cosine = cosine;
+    this.warmupRate = warmupRate;
   }
 
   /** Unfreezes the last {@code n >= 1} layers that have parameters (BatchNorm not counted unless trained). */
@@ -68,7 +74,7 @@ public final class FineTune implements Strategy {
       throw new GraftException("unfreezeLast needs at least one layer, got " + n);
     }
     return new FineTune(Unfreeze.LAST_LAYERS, n, null, learningRate, headMultiplier, warmupEpochs,
-        trainBatchNorm, cosine);
+        trainBatchNorm, cosine, warmupRate);
   }
 
   /** Unfreezes the last {@code n >= 1} blocks the base declares. */
@@ -77,29 +83,29 @@ public final class FineTune implements Strategy {
       throw new GraftException("unfreezeLastBlocks needs at least one block, got " + n);
     }
     return new FineTune(Unfreeze.LAST_BLOCKS, n, null, learningRate, headMultiplier, warmupEpochs,
-        trainBatchNorm, cosine);
+        trainBatchNorm, cosine, warmupRate);
   }
 
   /** Unfreezes the named block and every block after it. */
   public FineTune fromBlock(String blockName) {
     Objects.requireNonNull(blockName, "blockName");
     return new FineTune(Unfreeze.FROM_BLOCK, 0, blockName, learningRate, headMultiplier,
-        warmupEpochs, trainBatchNorm, cosine);
+        warmupEpochs, trainBatchNorm, cosine, warmupRate);
   }
 
   /** Adam learning rate of the unfrozen base layers (default 1e-4). */
   public FineTune learningRate(double lr) {
-    return new FineTune(unfreeze, count, block, lr, headMultiplier, warmupEpochs, trainBatchNorm, cosine);
+    return new FineTune(unfreeze, count, block, lr, headMultiplier, warmupEpochs, trainBatchNorm, cosine, warmupRate);
   }
 
   /** How much faster the head learns than the base (default 10). */
   public FineTune headLearningRateMultiplier(double m) {
-    return new FineTune(unfreeze, count, block, learningRate, m, warmupEpochs, trainBatchNorm, cosine);
+    return new FineTune(unfreeze, count, block, learningRate, m, warmupEpochs, trainBatchNorm, cosine, warmupRate);
   }
 
   /** Head-only epochs before the base unfreezes, in addition to the training epochs (default 2). */
   public FineTune warmupEpochs(int epochs) {
-    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, epochs, trainBatchNorm, cosine);
+    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, epochs, trainBatchNorm, cosine, warmupRate);
   }
 
   /**
@@ -107,12 +113,27 @@ public final class FineTune implements Strategy {
    * shift learned). Default false: they stay in inference mode, as Keras advises for fine-tuning.
    */
   public FineTune trainBatchNorm(boolean train) {
-    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs, train, cosine);
+    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs, train, cosine, warmupRate);
   }
 
   /** Whether the fine-tuning phase uses linear warm-up then cosine decay (default true) or a constant rate. */
   public FineTune cosineSchedule(boolean on) {
-    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs, trainBatchNorm, on);
+    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs, trainBatchNorm, on, warmupRate);
+  }
+
+  /**
+   * Adam learning rate of the head during the head-only warm-up epochs (default: the head's
+   * fine-tuning rate, {@code learningRate * headLearningRateMultiplier}). Set it to train the
+   * head as a frozen-base run would (e.g. 1e-3) before fine-tuning at a low rate.
+   */
+  public FineTune warmupLearningRate(double lr) {
+    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs,
+        trainBatchNorm, cosine, lr);
+  }
+
+  /** The warm-up rate if set, else NaN (the head's fine-tuning rate applies). */
+  public double warmupLearningRate() {
+    return warmupRate;
   }
 
   @Override
@@ -171,6 +192,7 @@ public final class FineTune implements Strategy {
   public String describe() {
     return "fine-tune " + unfreezeDescription() + " at Adam " + learningRate + " (head x"
         + headMultiplier + "), " + warmupEpochs + " warm-up epochs"
+        + (Double.isNaN(warmupRate) ? "" : " at " + warmupRate)
         + (cosine ? ", warm-up + cosine schedule" : "")
         + (trainBatchNorm ? ", BatchNorm trained" : ", BatchNorm in inference mode");
   }
@@ -180,13 +202,14 @@ public final class FineTune implements Strategy {
     return o instanceof FineTune f && f.unfreeze == unfreeze && f.count == count
         && Objects.equals(f.block, block) && f.learningRate == learningRate
         && f.headMultiplier == headMultiplier && f.warmupEpochs == warmupEpochs
-        && f.trainBatchNorm == trainBatchNorm && f.cosine == cosine;
+        && f.trainBatchNorm == trainBatchNorm && f.cosine == cosine
+        && Double.compare(f.warmupRate, warmupRate) == 0;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs,
-        trainBatchNorm, cosine);
+        trainBatchNorm, cosine, warmupRate);
   }
 
   @Override

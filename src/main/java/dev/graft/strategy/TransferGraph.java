@@ -163,14 +163,15 @@ public final class TransferGraph {
     if (strategy instanceof FineTune ft) {
       unfrozen = unfrozenLayers(conf, order, paramLayers, blocks, ft);
       double headRate = mainRate * ft.headLearningRateMultiplier();
+      double warmRate = Double.isNaN(ft.warmupLearningRate()) ? headRate : ft.warmupLearningRate();
       Map<String, Double> warm = new LinkedHashMap<>();
-      headLayers.stream().filter(h -> Graphs.hasParams(raw, h)).forEach(h -> warm.put(h, headRate));
+      headLayers.stream().filter(h -> Graphs.hasParams(raw, h)).forEach(h -> warm.put(h, warmRate));
       if (ft.warmupEpochs() > 0) {
         phases.add(new Phase("warmup", warm, ft.warmupEpochs(), false, false));
       }
       Map<String, Double> all = new LinkedHashMap<>();
       unfrozen.forEach(u -> all.put(u, mainRate));
-      all.putAll(warm);
+      warm.keySet().forEach(h -> all.put(h, headRate));
       phases.add(new Phase("finetune", all, options.epochs(), ft.cosineSchedule(), true));
       log.info("fine-tuning {} base layers from '{}' at {} (head at {})", unfrozen.size(),
           unfrozen.get(0), mainRate, headRate);

@@ -43,7 +43,10 @@ import org.slf4j.LoggerFactory;
  *     TrainingConfig.defaults(labels).withPatience(3));
  * }</pre>
  *
- * <p>Reproducible on the CPU: the same seed, data and thread count give bit-identical weights.
+ * <p>Reproducible on the CPU: the same seed, data and thread count give bit-identical weights
+ * (the seed drives ND4J's generator for dropout and the shuffling of cached activations). A
+ * different OpenMP thread count, DL4J's data parallelism ({@code ParallelWrapper}) and cuDNN can
+ * each change the order of floating-point sums, and with it the last bits.
  */
 public final class Trainer {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -73,6 +76,9 @@ public final class Trainer {
     boolean stoppedEarly = false;
     double secondsSoFar = 0;
     Random shuffle = new Random(cfg.seed());
+    if (validation == null && cfg.patience() > 0) {
+      log.warn("early stopping needs validation data; training all {} epochs", totalEpochs);
+    }
     Nd4j.getRandom().setSeed(cfg.seed());
 
     for (Phase phase : tg.phases()) {

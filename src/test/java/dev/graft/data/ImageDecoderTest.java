@@ -161,11 +161,13 @@ class ImageDecoderTest {
       8, new int[] {GREEN, WHITE, RED, BLUE});
 
   @ParameterizedTest
-  @CsvSource({"1,true", "2,false", "3,true", "4,false", "5,true", "6,true", "6,false", "7,false",
-      "8,true", "8,false"})
-  void exifOrientationIsApplied(int orientation, boolean bigEndian) throws Exception {
+  @CsvSource({"1,true,false", "2,false,false", "3,true,true", "4,false,false", "5,true,false",
+      "6,true,false", "6,false,true", "7,false,false", "8,true,true", "8,false,false"})
+  void exifOrientationIsApplied(int orientation, boolean bigEndian, boolean cameraStyle)
+      throws Exception {
     byte[] jpeg = TestImages.jpegWithOrientation(TestImages.quadrants(64, 32), orientation,
-        bigEndian);
+        bigEndian, cameraStyle);
+    assertEquals(cameraStyle, (jpeg[3] & 0xFF) == 0xE1, "EXIF segment first, no JFIF");
     assertEquals(orientation, ImageDecoder.orientation(jpeg));
     Path file = Files.write(dir.resolve("o" + orientation + ".jpg"), jpeg);
     // ImageIO itself ignores the tag.

@@ -87,6 +87,15 @@ final class TestImages {
    */
   static byte[] jpegWithOrientation(BufferedImage img, int orientation, boolean bigEndian)
       throws IOException {
+    return jpegWithOrientation(img, orientation, bigEndian, false);
+  }
+
+  /**
+   * As above; with {@code cameraStyle} the JFIF APP0 segment is replaced by the EXIF one, as
+   * cameras and phones write their files.
+   */
+  static byte[] jpegWithOrientation(BufferedImage img, int orientation, boolean bigEndian,
+      boolean cameraStyle) throws IOException {
     byte[] jpeg = jpegBytes(img, 0.95f);
     ByteArrayOutputStream tiff = new ByteArrayOutputStream();
     if (bigEndian) {
@@ -112,7 +121,7 @@ final class TestImages {
       at = 4 + (((jpeg[4] & 0xFF) << 8) | (jpeg[5] & 0xFF));
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(jpeg, 0, at);
+    out.write(jpeg, 0, cameraStyle ? 2 : at);
     out.writeBytes(app1.toByteArray());
     out.write(jpeg, at, jpeg.length - at);
     return out.toByteArray();

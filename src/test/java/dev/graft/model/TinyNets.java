@@ -66,9 +66,14 @@ public final class TinyNets {
 
   /** Copies the 20-per-class test digits of {@code digits} from the classpath into {@code dir}. */
   public static Path digits(Path dir, List<String> digits, int perClass) throws Exception {
+    return digits(dir, digits, 0, perClass);
+  }
+
+  /** Copies test digits {@code [from, from + perClass)} (at most index 19) of each class. */
+  public static Path digits(Path dir, List<String> digits, int from, int perClass) throws Exception {
     for (String d : digits) {
       Path cls = Files.createDirectories(dir.resolve(d));
-      for (int i = 0; i < perClass; i++) {
+      for (int i = from; i < from + perClass; i++) {
         String name = String.format("%04d.png", i);
         try (var in = TinyNets.class.getResourceAsStream("/mnist/" + d + "/" + name)) {
           Files.copy(in, cls.resolve(name));

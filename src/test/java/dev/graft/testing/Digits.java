@@ -81,6 +81,25 @@ public final class Digits {
     return out;
   }
 
+  /** Accuracy of {@code net} on image files, preprocessed as {@code p} at {@code size} pixels. */
+  public static double accuracy(org.deeplearning4j.nn.graph.ComputationGraph net,
+      dev.graft.data.ImageDataset data, int size, dev.graft.base.Preprocessing p) {
+    dev.graft.data.ImageTransform t = new dev.graft.data.ImageTransform(size,
+        dev.graft.data.ResizeMode.CENTER_CROP, p);
+    List<org.nd4j.linalg.api.ndarray.INDArray> probs = new ArrayList<>();
+    List<org.nd4j.linalg.api.ndarray.INDArray> labels = new ArrayList<>();
+    try (dev.graft.data.ImageBatches b = dev.graft.data.ImageBatches.builder(data, t).batchSize(50).build()) {
+      while (b.hasNext()) {
+        var ds = b.next();
+        probs.add(net.outputSingle(ds.getFeatures()));
+        labels.add(ds.getLabels());
+      }
+    }
+    return dev.graft.metrics.ClassificationReport.of(data.labels(),
+        Nd4j.concat(0, labels.toArray(org.nd4j.linalg.api.ndarray.INDArray[]::new)),
+        Nd4j.concat(0, probs.toArray(org.nd4j.linalg.api.ndarray.INDArray[]::new))).accuracy();
+  }
+
   /** Digits 0..4. */
   public static final List<Integer> LOW = List.of(0, 1, 2, 3, 4);
   /** Digits 5..9. */

@@ -24,11 +24,12 @@ import org.bytedeco.hdf5.H5Object;
 import org.bytedeco.hdf5.PredType;
 import org.bytedeco.hdf5.StrType;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.deeplearning4j.nn.modelimport.keras.Hdf5Archive;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The few HDF5 operations a Keras weights file needs, on the HDF5 library that DL4J's model
@@ -247,20 +248,20 @@ final class H5 implements AutoCloseable {
     }
   }
 
-  /** The dataset at {@code datasetPath} as floats in row-major (C) order. */
-  float[] readFloats(String datasetPath) throws IOException {
+  /**
+   * The dataset at {@code datasetPath} as a float array of its shape in row-major (C) order, read
+   * straight into the array's native buffer.
+   */
+  INDArray read(String datasetPath) throws IOException {
+    long[] shape = shape(datasetPath);
     synchronized (Hdf5Archive.LOCK_OBJECT) {
       DataSet d = null;
-      DataSpace space = null;
-      FloatPointer fp = null;
       try {
-        d = file.openDataSet(datasetPath);
-        space = d.getSpace();
-        long n = space.getSimpleExtentNpoints();
-        float[] out = new float[Math.toIntExact(n)];
-        fp = new FloatPointer(n);
-        d.read(fp, MEM_FLOAT);
-        fp.get(out);
+        INDArray out = Nd4j.createUninitialized(org.nd4j.linalg.api.buffer.DataType.FLOAT, shape, 'c');
+        if (out.length() > 0) {
+          d = file.openDataSet(datasetPath);
+          d.read(out.data().addressPointer(), MEM_FLOAT);
+        }
         return out;
       } catch (RuntimeException e) {
         throw new IOException(
@@ -268,8 +269,6 @@ final class H5 implements AutoCloseable {
                 + message(e),
             e);
       } finally {
-        free(fp);
-        free(space);
         free(d);
       }
     }
@@ -363,8 +362,10 @@ final class H5 implements AutoCloseable {
     }
   }
 
-  /** Writes a float32 (little-endian) dataset of the given shape from row-major values. */
-  void writeFloats(String datasetPath, long[] shape, float[] values) {
+  /** Writes {@code values} as a float32 (little-endian) dataset of the array's shape. */
+  void write(String datasetPath, INDArray values) {
+    INDArray c = values.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
+    long[] shape = c.shape();
     synchronized (Hdf5Archive.LOCK_OBJECT) {
       int slash = datasetPath.lastIndexOf('/');
       if (slash > 0) {
@@ -372,14 +373,13 @@ final class H5 implements AutoCloseable {
       }
       DataSpace space = null;
       DataSet d = null;
-      FloatPointer fp = null;
       try {
         space = new DataSpace(shape.length, shape);
         d = file.createDataSet(datasetPath, FILE_FLOAT, space);
-        fp = new FloatPointer(values);
-        d.write(fp, MEM_FLOAT);
+        if (c.length() > 0) {
+          d.write(c.data().addressPointer(), MEM_FLOAT);
+        }
       } finally {
-        free(fp);
         free(d);
         free(space);
       }

@@ -398,8 +398,7 @@ public final class KerasWeights {
   }
 
   private static INDArray read(H5 h5, FileWeight w) throws IOException {
-    float[] data = h5.readFloats(w.dataset());
-    return Nd4j.create(data, w.shape(), 'c');
+    return h5.read(w.dataset());
   }
 
   private static List<Binding> plan(
@@ -621,8 +620,8 @@ public final class KerasWeights {
   // ---------------------------------------------------------------------------------------------
   // writing
 
-  /** One weight to write: Keras role, Keras-layout shape, row-major values. */
-  private record OutWeight(String role, long[] shape, float[] values) {}
+  /** One weight to write: Keras role and values in Keras's layout. */
+  private record OutWeight(String role, INDArray values) {}
 
   private static void write(ComputationGraph graph, H5 file, UnaryOperator<String> kerasName) {
     GraphVertex[] vertices = graph.getVertices();
@@ -661,7 +660,7 @@ public final class KerasWeights {
       writeChunked(file, kname, "weight_names", weightNames);
       for (int j = 0; j < weights.size(); j++) {
         OutWeight w = weights.get(j);
-        file.writeFloats(kname + "/" + weightNames.get(j), w.shape(), w.values());
+        file.write(kname + "/" + weightNames.get(j), w.values());
       }
     }
   }
@@ -713,10 +712,10 @@ public final class KerasWeights {
       case CONV -> {
         INDArray w = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
         INDArray k = w.permute(2, 3, 1, 0);
-        out.add(new OutWeight(KERNEL, k.shape(), floats(k)));
+        out.add(new OutWeight(KERNEL, k));
         INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
         if (b != null) {
-          out.add(new OutWeight(BIAS, new long[] {b.length()}, floats(b)));
+          out.add(new OutWeight(BIAS, b.reshape(b.length())));
         }
       }
       case DENSE -> {
@@ -727,10 +726,10 @@ public final class KerasWeights {
           k = k.dup('c').reshape('c', f[2], f[0], f[1], outUnits).permute(1, 2, 0, 3)
               .dup('c').reshape('c', f[0] * f[1] * f[2], outUnits);
         }
-        out.add(new OutWeight(KERNEL, k.shape(), floats(k)));
+        out.add(new OutWeight(KERNEL, k));
         INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
         if (b != null) {
-          out.add(new OutWeight(BIAS, new long[] {b.length()}, floats(b)));
+          out.add(new OutWeight(BIAS, b.reshape(b.length())));
         }
       }
       case BATCH_NORM -> {
@@ -744,11 +743,13 @@ public final class KerasWeights {
             ones &= x == 1f;
           }
           if (!ones) {
-            out.add(new OutWeight(GAMMA, c, g));
+            out.add(new OutWeight(GAMMA, gamma.reshape(c)));
           }
-          out.add(new OutWeight(BETA, c, floats(layer.getParam(BatchNormalizationParamInitializer.BETA))));
+          INDArray beta = layer.getParam(BatchNormalizationParamInitializer.BETA);
+          out.add(new OutWeight(BETA, beta.reshape(c)));
         }
-        out.add(new OutWeight(MEAN, c, floats(layer.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN))));
+        INDArray mean = layer.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+        out.add(new OutWeight(MEAN, mean.reshape(c)));
         INDArray var;
         if (bn.isUseLogStd()) {
           INDArray log10std = layer.getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
@@ -770,7 +771,7 @@ public final class KerasWeights {
                     + bn.getEps() + " cannot be expressed with Keras's epsilon " + KerasNames.epsilon(kname));
           }
         }
-        out.add(new OutWeight(VARIANCE, c, values));
+        out.add(new OutWeight(VARIANCE, var.reshape(c)));
       }
       default -> throw new IllegalStateException(kind.toString());
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import dev.graft.GraftException;
 import dev.graft.base.Bases;
+import dev.graft.base.Weights;
 import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -190,5 +191,18 @@ class KerasImagenetTest {
             () -> Bases.inceptionV3().imagenet().inputSize(75).cacheDir(cache).offline(true).load());
     assertTrue(off.getMessage().contains("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"), off.getMessage());
     assertEquals(1, requests.get());
+  }
+
+  /** VGG16 and ResNet50 take Keras's files as an alternative: {@code Weights.imagenetKeras()}. */
+  @Test
+  void resnetKerasImagenetAlternativeUsesKerasFileAndHash() {
+    assertEquals(Weights.imagenetKeras(), Weights.named("imagenet-keras"));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () -> Bases.resnet50().weights(Weights.imagenetKeras()).inputSize(32).cacheDir(cache)
+                .offline(false).imagenetBaseUrl(baseUrl).load());
+    assertTrue(e.getMessage().contains("4d473c1dd8becc155b73f8504c6f6626"), e.getMessage());
+    assertTrue(e.getMessage().contains(baseUrl + "/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"), e.getMessage());
   }
 }

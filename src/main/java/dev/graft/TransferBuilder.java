@@ -1,0 +1,313 @@
+package dev.graft;
+
+import dev.graft.base.Base;
+import dev.graft.data.Augmentation;
+import dev.graft.data.ImageBatches;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.ImageTransform;
+import dev.graft.data.ResizeMode;
+import dev.graft.head.Head;
+import dev.graft.metrics.ClassificationReport;
+import dev.graft.metrics.EpochRecord;
+import dev.graft.metrics.Monitor;
+import dev.graft.model.ModelInfo;
+import dev.graft.model.TransferModel;
+import dev.graft.strategy.ActivationCache;
+import dev.graft.strategy.FeatureExtraction;
+import dev.graft.strategy.FineTune;
+import dev.graft.strategy.GraphOptions;
+import dev.graft.strategy.Strategy;
+import dev.graft.strategy.TransferGraph;
+import dev.graft.train.ClassWeights;
+import dev.graft.train.Trainer;
+import dev.graft.train.TrainingConfig;
+import dev.graft.train.TrainingListener;
+import dev.graft.train.TrainingResult;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Configures and runs one transfer-learning job; start it with {@link Graft#base(Base)}. Every
+ * setting has a default, so {@code Graft.base(base).fit(train, validation)} works.
+ *
+ * <p>Defaults: the base's default head ({@link Head#defaultFor}), {@link Strategy#frozen()}, 10
+ * epochs, batch 32, the strategy's learning rate, no early stopping (the best epoch is still kept
+ * when there is validation data), monitor validation loss, seed 42, no class weights, no weight
+ * decay, no augmentation, center crop.
+ *
+ * <p>Not thread-safe; one builder can run {@code fit} several times.
+ */
+public final class TransferBuilder {
+  private static final Logger log = LoggerFactory.getLogger(TransferBuilder.class);
+
+  private final Base base;
+  private Head head;
+  private Strategy strategy = Strategy.frozen();
+  private int epochs = 10;
+  private int batchSize = 32;
+  private double learningRate = Double.NaN;
+  private int patience;
+  private Monitor monitor = Monitor.VALIDATION_LOSS;
+  private long seed = 42;
+  private ClassWeights classWeights = ClassWeights.none();
+  private double weightDecay;
+  private Augmentation augmentation = Augmentation.none();
+  private ResizeMode resize = ResizeMode.CENTER_CROP;
+  private final List<TrainingListener> listeners = new ArrayList<>();
+  private ActivationCache.Factory cacheFactory = ActivationCache.inMemory();
+  private boolean cacheActivations = true;
+
+  TransferBuilder(Base base) {
+    this.base = Objects.requireNonNull(base, "base");
+  }
+
+  /** The head on top of the base (default: {@link Head#defaultFor} the base's id). */
+  public TransferBuilder head(Head head) {
+    this.head = Objects.requireNonNull(head, "head");
+    return this;
+  }
+
+  /** The strategy (default: {@link Strategy#frozen()}). */
+  public TransferBuilder strategy(Strategy strategy) {
+    this.strategy = Objects.requireNonNull(strategy, "strategy");
+    return this;
+  }
+
+  /** Training epochs; for fine-tuning, after the strategy's head-only warm-up epochs (default 10). */
+  public TransferBuilder epochs(int epochs) {
+    if (epochs < 1) {
+      throw new GraftException("epochs must be >= 1, got " + epochs);
+    }
+    this.epochs = epochs;
+    return this;
+  }
+
+  /** Minibatch size (default 32). */
+  public TransferBuilder batchSize(int batchSize) {
+    if (batchSize < 1) {
+      throw new GraftException("batch size must be >= 1, got " + batchSize);
+    }
+    this.batchSize = batchSize;
+    return this;
+  }
+
+  /**
+   * Overrides the strategy's main learning rate: the head's for frozen and features, the base's
+   * for fine-tuning (the head then learns {@link FineTune#headLearningRateMultiplier} times faster).
+   */
+  public TransferBuilder learningRate(double lr) {
+    if (!(lr > 0)) {
+      throw new GraftException("learning rate must be positive, got " + lr);
+    }
+    this.learningRate = lr;
+    return this;
+  }
+
+  /** Stops after {@code patience} epochs without improvement of the monitor (0: never). */
+  public TransferBuilder earlyStopping(int patience) {
+    if (patience < 0) {
+      throw new GraftException("early-stopping patience must be >= 0, got " + patience);
+    }
+    this.patience = patience;
+    return this;
+  }
+
+  /** What decides the best epoch (default validation loss). */
+  public TransferBuilder monitor(Monitor monitor) {
+    this.monitor = Objects.requireNonNull(monitor, "monitor");
+    return this;
+  }
+
+  /** Seed for initialisation, shuffling, dropout and augmentation (default 42). */
+  public TransferBuilder seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
+  /** Per-class loss weights: {@link ClassWeights#balanced()} for imbalanced data (default none). */
+  public TransferBuilder classWeights(ClassWeights weights) {
+    this.classWeights = Objects.requireNonNull(weights, "weights");
+    return this;
+  }
+
+  /** Explicit per-class loss weights, in label order. */
+  public TransferBuilder classWeights(double... weights) {
+    return classWeights(ClassWeights.of(weights));
+  }
+
+  /** Decoupled weight decay of the trainable weights (default 0). */
+  public TransferBuilder weightDecay(double wd) {
+    if (!(wd >= 0)) {
+      throw new GraftException("weight decay must be >= 0, got " + wd);
+    }
+    this.weightDecay = wd;
+    return this;
+  }
+
+  /**
+   * Training-time augmentation (default none). With augmentation on, frozen activations cannot
+   * be cached, so every epoch runs the whole network; feature extraction ignores it.
+   */
+  public TransferBuilder augmentation(Augmentation augmentation) {
+    this.augmentation = Objects.requireNonNull(augmentation, "augmentation");
+    return this;
+  }
+
+  /** How images are brought to the base's input size (default center crop). */
+  public TransferBuilder resize(ResizeMode resize) {
+    this.resize = Objects.requireNonNull(resize, "resize");
+    return this;
+  }
+
+  /** Adds a training callback. */
+  public TransferBuilder listener(TrainingListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+    return this;
+  }
+
+  /** Where cached frozen activations live (default: in memory). */
+  public TransferBuilder activationCache(ActivationCache.Factory factory) {
+    this.cacheFactory = Objects.requireNonNull(factory, "factory");
+    return this;
+  }
+
+  /**
+   * Whether frozen activations may be computed once and reused (default true; always off with
+   * augmentation). Turn off for {@link #fit(DataSetIterator, DataSetIterator, List)} with an
+   * iterator that augments.
+   */
+  public TransferBuilder cacheActivations(boolean on) {
+    this.cacheActivations = on;
+    return this;
+  }
+
+  /**
+   * Trains on labelled image files.
+   *
+   * @param train training images; its labels define the classes
+   * @param validation validation images with the same labels, or null
+   * @return the trained model: preprocessed images to probabilities, with its provenance
+   * @throws GraftException for impossible settings or mismatched labels
+   */
+  public TransferModel fit(ImageDataset train, ImageDataset validation) {
+    Objects.requireNonNull(train, "train");
+    if (validation != null && !validation.labels().equals(train.labels())) {
+      throw new GraftException("validation labels " + validation.labels()
+          + " differ from training labels " + train.labels());
+    }
+    if (train.size() == 0) {
+      throw new GraftException("the training set is empty");
+    }
+    Augmentation aug = augmentation;
+    if (aug.enabled() && strategy instanceof FeatureExtraction) {
+      log.warn("feature extraction computes each image's features once: augmentation ignored");
+      aug = Augmentation.none();
+    }
+    boolean cache = cacheActivations && !aug.enabled();
+    if (aug.enabled()) {
+      log.info("augmentation on: frozen activations are not cached, every epoch runs the whole network");
+    }
+    ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
+    ImageBatches.Builder tb = ImageBatches.builder(train, transform).batchSize(batchSize)
+        .augmentation(aug).seed(seed);
+    if (!cache) {
+      tb.shuffle(seed);
+    }
+    try (ImageBatches trainBatches = tb.build();
+        ImageBatches valBatches = validation == null ? null
+            : ImageBatches.builder(validation, transform).batchSize(batchSize).build()) {
+      double[] weights = classWeights.resolve(train.classCounts());
+      return run(trainBatches, valBatches, train.labels(), weights, cache,
+          trainBatches.batchesPerEpoch());
+    }
+  }
+
+  /**
+   * Trains on minibatch iterators of preprocessed images ({@code [N, 3, s, s]} at the base's
+   * input size) with one-hot labels. Explicit class weights apply; "balanced" needs class counts
+   * and is refused here.
+   *
+   * @param train training batches (reset before each pass)
+   * @param validation validation batches, or null
+   * @param labels class names, in label order
+   */
+  public TransferModel fit(DataSetIterator train, DataSetIterator validation, List<String> labels) {
+    Objects.requireNonNull(train, "train");
+    if (classWeights instanceof ClassWeights.Balanced) {
+      throw new GraftException("balanced class weights need class counts: use fit(ImageDataset, "
+          + "ImageDataset) or explicit weights");
+    }
+    double[] weights = classWeights.resolve(new int[labels.size()]);
+    return run(train, validation, labels, weights, cacheActivations, 0);
+  }
+
+  private TransferModel run(DataSetIterator train, DataSetIterator validation, List<String> labels,
+      double[] weights, boolean cache, int batchesPerEpoch) {
+    Head h = head != null ? head : Head.defaultFor(base.id());
+    GraphOptions options =
+        new GraphOptions(labels.size(), weights, weightDecay, seed, epochs, learningRate);
+    Nd4j.getRandom().setSeed(seed);
+    long start = System.currentTimeMillis();
+    TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
+    log.info("training {} on {} with {} ({} classes): {}", h.describe(), base.id(),
+        strategy.describe(), labels.size(), cache ? "cached frozen activations" : "whole network");
+    String cacheKey = base.id() + "|" + base.weightsKey() + "|" + base.preprocessing().name() + "|"
+        + base.inputSize() + "|" + resize;
+    TrainingConfig cfg = new TrainingConfig(batchSize, patience, monitor, seed, cache,
+        cacheFactory, cacheKey, labels, listeners, batchesPerEpoch);
+    TrainingResult r = Trainer.train(tg, train, validation, cfg);
+
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("strategy", strategy.describe());
+    settings.put("head", h.describe());
+    settings.put("cut", base.featureLayer());
+    if (!tg.unfrozenBaseLayers().isEmpty()) {
+      settings.put("unfrozen", String.join(",", tg.unfrozenBaseLayers()));
+    }
+    settings.put("epochs", Integer.toString(epochs));
+    settings.put("batchSize", Integer.toString(batchSize));
+    settings.put("learningRate", Double.toString(
+        Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
+    settings.put("earlyStopping", Integer.toString(patience));
+    settings.put("monitor", monitor.name());
+    settings.put("seed", Long.toString(seed));
+    settings.put("classWeights", weights == null ? "none" : Arrays.toString(weights));
+    settings.put("weightDecay", Double.toString(weightDecay));
+    settings.put("augmentation", augmentation.toString());
+    settings.put("cachedActivations", Boolean.toString(cache));
+    settings.put("restoredEpoch", Integer.toString(r.restoredEpoch()));
+    settings.put("stoppedEarly", Boolean.toString(r.stoppedEarly()));
+    settings.put("trainingSeconds",
+        String.format(java.util.Locale.ROOT, "%.1f", (System.currentTimeMillis() - start) / 1e3));
+
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    EpochRecord kept = r.history().epochs().stream().filter(e -> e.epoch() == r.restoredEpoch())
+        .findFirst().orElse(null);
+    if (kept != null) {
+      metrics.put("trainLoss", kept.trainLoss());
+      metrics.put("trainAccuracy", kept.trainAccuracy());
+    }
+    ClassificationReport v = r.validation();
+    if (v != null) {
+      metrics.put("validationAccuracy", v.accuracy());
+      metrics.put("validationLoss", v.logLoss());
+      metrics.put("validationMacroF1", v.macroF1());
+      if (labels.size() > 5) {
+        metrics.put("validationTop5", v.topK(5));
+      }
+    }
+    metrics.put("bestEpoch", (double) r.restoredEpoch());
+    ModelInfo info = new ModelInfo(null, base.id(), base.weightsKey(), labels, base.preprocessing(),
+        base.inputSize(), resize, strategy.name(), settings, metrics, r.history(),
+        System.currentTimeMillis());
+    return new TransferModel(r.network(), info);
+  }
+}

@@ -1,0 +1,158 @@
+package dev.graft.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.model.TinyNets;
+import dev.graft.model.TransferModel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+/** train → evaluate → predict end to end on real digit folders, through the command line. */
+class TrainCliTest {
+  static final List<String> LABELS = List.of("1", "4", "8");
+  @TempDir static Path dir;
+  static Path train;
+  static Path test;
+  static Path baseZip;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    train = TinyNets.digits(dir.resolve("train"), LABELS, 0, 12);
+    test = TinyNets.digits(dir.resolve("test"), LABELS, 12, 8);
+    baseZip = dir.resolve("tiny-base.zip");
+    ModelSerializer.writeModel(TinyNets.classifier(28, 5, 1), baseZip.toFile(), false);
+  }
+
+  @Test
+  void trainEvaluatePredictOnAModelFileWrittenToDisk() throws Exception {
+    Path model = dir.resolve("digits.graft");
+    Path report = dir.resolve("report");
+    Cli.Result t = Cli.run("train", "--data", train.toString(), "--val-split", "0.25", "--base", baseZip.toString(), "--image-size", "28",
+        "--strategy", "frozen", "--epochs", "3", "--batch", "8", "--lr", "0.003", "--seed", "7",
+        "--out", model.toString(), "--report", report.toString());
+    assertEquals(0, t.code(), t.toString());
+    assertTrue(t.out().contains("model: " + model), t.out());
+    assertTrue(t.err().contains("epochs") && t.err().contains("3/3"), "epoch progress bar: " + t.err());
+    TransferModel loaded = TransferModel.load(model);
+    assertEquals(LABELS, loaded.labels());
+    assertEquals("frozen", loaded.info().strategy());
+    assertEquals(3, loaded.info().history().size());
+    assertEquals(28, loaded.info().inputSize());
+    assertTrue(loaded.info().settings().get("data").startsWith(train.toString()));
+
+    String html = Files.readString(report.resolve("index.html"));
+    for (String s : List.of("class=\"curves\"", "class=\"confusion\"", "class=\"per-class\"", "class=\"settings\"")) {
+      assertTrue(html.contains(s), s);
+    }
+    assertTrue(html.split("data:image/png;base64,").length - 1 >= 3, "charts embedded");
+
+    Cli.Result e = Cli.run("evaluate", "--model", model.toString(), "--data", test.toString(), "--json");
+    assertEquals(0, e.code(), e.toString());
+    JsonNode ev = new ObjectMapper().readTree(e.out());
+    assertEquals(24, ev.get("images").asInt());
+    assertEquals(loaded.evaluate(dev.graft.data.ImageFolder.of(test)).accuracy(), ev.get("accuracy").asDouble(), 1e-12);
+
+    Path img = test.resolve("8/0015.png");
+    Cli.Result p = Cli.run("predict", "--model", model.toString(), "--json", "--top", "2", img.toString());
+    assertEquals(0, p.code(), p.toString());
+    JsonNode pr = new ObjectMapper().readTree(p.out()).get("predictions").get(0);
+    var expected = loaded.predict(img, 2);
+    assertEquals(expected.get(0).label(), pr.get("label").asText());
+    assertEquals(expected.get(1).label(), pr.get("labels").get(1).get("label").asText());
+    assertEquals(expected.get(0).probability(), pr.get("probability").asDouble(), 1e-6);
+  }
+
+  @Test
+  void finetuneAndFeaturesStrategiesTrainToo() throws Exception {
+    for (String[] s : List.of(new String[] {"finetune", "--unfreeze", "1"}, new String[] {"features"})) {
+      Path model = dir.resolve(s[0] + ".graft");
+      String[] args = {"train", "--data", train.toString(), "--val", test.toString(), "--base", baseZip.toString(), "--image-size", "28",
+          "--strategy", s[0], "--epochs", "2", "--batch", "8", "--out", model.toString()};
+      if (s.length > 1) {
+        args = concat(args, s[1], s[2]);
+      }
+      Cli.Result r = Cli.run(args);
+      assertEquals(0, r.code(), r.toString());
+      assertEquals(s[0], TransferModel.load(model).info().strategy());
+      assertTrue(r.out().contains("validation accuracy:"), r.out());
+    }
+  }
+
+  @Test
+  void featurizeWritesANpyMatrixAndLabels() throws Exception {
+    Path out = dir.resolve("features");
+    Cli.Result r = Cli.run("featurize", "--base", "vgg16", "--weights", "none", "--image-size", "32",
+        "--data", test.toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.toString());
+    byte[] npy = Files.readAllBytes(out.resolve("features.npy"));
+    assertEquals((byte) 0x93, npy[0]);
+    int headerLen = (npy[8] & 0xff) | (npy[9] & 0xff) << 8;
+    String header = new String(npy, 10, headerLen, StandardCharsets.US_ASCII);
+    assertTrue(header.contains("'shape': (24, 512)"), header);
+    assertEquals(0, (10 + headerLen) % 64, "header padded to 64 bytes");
+    assertEquals(10 + headerLen + 24 * 512 * 4, npy.length);
+    ByteBuffer data = ByteBuffer.wrap(npy, 10 + headerLen, 24 * 512 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    boolean nonZero = false;
+    for (int i = 0; i < 24 * 512; i++) {
+      float v = data.getFloat();
+      assertTrue(Float.isFinite(v));
+      nonZero |= v != 0;
+    }
+    assertTrue(nonZero);
+    List<String> csv = Files.readAllLines(out.resolve("labels.csv"));
+    assertEquals("row,label,class_index,path", csv.get(0));
+    assertEquals(25, csv.size());
+    assertTrue(csv.get(1).startsWith("0,1,0,"), csv.get(1));
+    assertEquals(LABELS, Files.readAllLines(out.resolve("classes.txt")));
+    JsonNode meta = new ObjectMapper().readTree(out.resolve("featurize.json").toFile());
+    assertEquals(512, meta.get("dimension").asInt());
+    assertEquals("vgg16", meta.get("base").asText());
+    assertTrue(r.err().contains("featurizing"), r.err());
+  }
+
+  @Test
+  void badTrainUsageExitsTwoNamingTheFlag() throws Exception {
+    String d = train.toString();
+    String b = baseZip.toString();
+    String o = dir.resolve("x.graft").toString();
+    Object[][] cases = {
+      {new String[] {"train", "--data", d, "--base", b, "--strategy", "bogus", "--out", o}, "--strategy"},
+      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--unfreeze", "2", "--out", o}, "--unfreeze"},
+      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen"}, "--out"},
+      {new String[] {"train", "--data", dir.resolve("nope").toString(), "--base", b, "--strategy", "frozen", "--out", o}, "--data"},
+      {new String[] {"train", "--data", d, "--base", dir.resolve("nope.zip").toString(), "--strategy", "frozen", "--out", o}, "--base"},
+      {new String[] {"train", "--data", d, "--base", "alexnet", "--strategy", "frozen", "--out", o}, "--base"},
+      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--val-split", "1.5", "--out", o}, "--val-split"},
+      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--val", d, "--val-split", "0.1", "--out", o}, "--val"},
+      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--epochs", "0", "--out", o}, "--epochs"},
+      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--preprocess", "sepia", "--out", o}, "--preprocess"},
+      {new String[] {"featurize", "--base", b, "--data", d}, "--out"},
+    };
+    for (Object[] c : cases) {
+      String[] args = (String[]) c[0];
+      Cli.Result r = Cli.run(args);
+      String what = String.join(" ", args);
+      assertEquals(2, r.code(), what + "\n" + r);
+      assertEquals(1, r.err().strip().lines().count(), "one line: " + what + "\n" + r);
+      assertTrue(r.err().contains((String) c[1]), "names " + c[1] + ": " + r.err());
+    }
+    assertTrue(!Files.exists(dir.resolve("x.graft")));
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}
