@@ -74,6 +74,56 @@ public final class InMemoryActivationCache implements ActivationCache {
     return cache;
   }
 
+  /**
+   * Derives a cache from another: runs {@code bridge} (a frozen graph from the source's boundary
+   * to a later one) over the source's examples in order and keeps the result with the labels.
+   *
+   * @param source activations at a deeper freeze boundary
+   * @param bridge inference graph from (some of) the source's activations to the new boundary
+   * @param inputIndices for each bridge input, the index of the source activation feeding it
+   * @param outputs names of the new boundary activations, for logging
+   * @param batchSize examples per forward pass
+   */
+  public static InMemoryActivationCache derive(ActivationCache source,
+      org.deeplearning4j.nn.graph.ComputationGraph bridge, int[] inputIndices,
+      List<String> outputs, int batchSize) {
+    long start = System.nanoTime();
+    int n = source.size();
+    List<List<INDArray>> chunks = new ArrayList<>();
+    for (int i = 0; i < outputs.size(); i++) {
+      chunks.add(new ArrayList<>());
+    }
+    List<INDArray> labelChunks = new ArrayList<>();
+    long[][] shapes = new long[outputs.size()][];
+    for (int startIdx = 0; startIdx < n; startIdx += batchSize) {
+      int[] idx = new int[Math.min(batchSize, n - startIdx)];
+      for (int i = 0; i < idx.length; i++) {
+        idx[i] = startIdx + i;
+      }
+      MultiDataSet mds = source.batch(idx);
+      INDArray[] in = new INDArray[inputIndices.length];
+      for (int i = 0; i < in.length; i++) {
+        in[i] = mds.getFeatures(inputIndices[i]);
+      }
+      INDArray[] acts = bridge.output(false, in);
+      for (int i = 0; i < outputs.size(); i++) {
+        INDArray a = acts[i];
+        shapes[i] = Arrays.copyOfRange(a.shape(), 1, a.rank());
+        chunks.get(i).add(a.castTo(DataType.FLOAT).reshape('c', a.size(0), a.length() / a.size(0)).dup('c'));
+      }
+      labelChunks.add(mds.getLabels(0).dup('c'));
+    }
+    INDArray[] features = new INDArray[outputs.size()];
+    for (int i = 0; i < features.length; i++) {
+      features[i] = Nd4j.concat(0, chunks.get(i).toArray(INDArray[]::new));
+    }
+    InMemoryActivationCache cache = new InMemoryActivationCache(features, shapes,
+        Nd4j.concat(0, labelChunks.toArray(INDArray[]::new)));
+    log.info("derived activations at {} for {} examples from a cached boundary in {} s", outputs,
+        n, String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - start) / 1e9));
+    return cache;
+  }
+
   @Override
   public int size() {
     return (int) labels.size(0);

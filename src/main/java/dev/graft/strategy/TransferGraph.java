@@ -419,6 +419,51 @@ public final class TransferGraph {
     return Graphs.instantiate(trainConf, network, options.seed());
   }
 
+  /**
+   * A frozen, inference-only graph from the activations {@code from} (a deeper freeze boundary)
+   * to the activations {@code to} (a later phase's boundary), so that a phase's cache can be
+   * derived from another's instead of running the base again. Its inputs are the names of {@code
+   * from} it actually reads, in the order of {@code from}; empty when {@code to} cannot be
+   * computed from {@code from} alone.
+   */
+  public Optional<Bridge> bridge(List<String> from, List<String> to) {
+    ComputationGraphConfiguration src = network.getConfiguration();
+    if (to.isEmpty() || to.stream().anyMatch(from::contains)) {
+      return Optional.empty();
+    }
+    Set<String> need = new LinkedHashSet<>();
+    java.util.Deque<String> todo = new java.util.ArrayDeque<>(to);
+    while (!todo.isEmpty()) {
+      String v = todo.pop();
+      if (from.contains(v) || need.contains(v)) {
+        continue;
+      }
+      if (src.getNetworkInputs().contains(v)) {
+        return Optional.empty();
+      }
+      need.add(v);
+      todo.addAll(Graphs.inputsOf(src, v));
+    }
+    List<String> used = new ArrayList<>();
+    for (String f : from) {
+      if (need.stream().anyMatch(v -> Graphs.inputsOf(src, v).contains(f))) {
+        used.add(f);
+      }
+    }
+    ComputationGraphConfiguration c =
+        Graphs.rebuild(src, need, used, to, Map.of(), 0, options.seed());
+    int[] indices = used.stream().mapToInt(from::indexOf).toArray();
+    return Optional.of(new Bridge(Graphs.instantiate(c, network, options.seed()), indices));
+  }
+
+  /**
+   * A frozen graph between two freeze boundaries.
+   *
+   * @param graph inputs: the used activations of the deeper boundary; outputs: the later one's
+   * @param inputIndices for each graph input, its position in the deeper boundary
+   */
+  public record Bridge(ComputationGraph graph, int[] inputIndices) {}
+
   /** Vertices (or the input) outside the trainable part that feed it, in topological order. */
   public List<String> boundary(Phase phase) {
     ComputationGraphConfiguration src = network.getConfiguration();

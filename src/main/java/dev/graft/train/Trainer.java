@@ -6,6 +6,7 @@ import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
 import dev.graft.strategy.ActivationCache;
 import dev.graft.strategy.FrozenPart;
+import dev.graft.strategy.InMemoryActivationCache;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.TransferGraph;
 import java.io.IOException;
@@ -43,7 +44,10 @@ import org.slf4j.LoggerFactory;
  *     TrainingConfig.defaults(labels).withPatience(3));
  * }</pre>
  *
- * <p>Reproducible on the CPU: the same seed, data and thread count give bit-identical weights.
+ * <p>Reproducible on the CPU: the same seed, data and thread count give bit-identical weights
+ * (the seed drives ND4J's generator for dropout and the shuffling of cached activations). A
+ * different OpenMP thread count, DL4J's data parallelism ({@code ParallelWrapper}) and cuDNN can
+ * each change the order of floating-point sums, and with it the last bits.
  */
 public final class Trainer {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -73,13 +77,36 @@ public final class Trainer {
     boolean stoppedEarly = false;
     double secondsSoFar = 0;
     Random shuffle = new Random(cfg.seed());
+    if (validation == null && cfg.patience() > 0) {
+      log.warn("early stopping needs validation data; training all {} epochs", totalEpochs);
+    }
     Nd4j.getRandom().setSeed(cfg.seed());
 
-    for (Phase phase : tg.phases()) {
+    // With several phases (fine-tune: head-only warm-up, then the unfrozen layers), the last
+    // phase's boundary is the deepest: cache there first and derive the earlier phases' caches
+    // from it, so that the base runs over each image once.
+    SharedCaches shared = null;
+    List<Phase> phases = tg.phases();
+    Phase lastPhase = phases.get(phases.size() - 1);
+    if (cfg.cacheActivations() && phases.stream().filter(p -> p.epochs() > 0).count() > 1) {
+      Optional<FrozenPart> deepest = tg.frozenPart(lastPhase, cfg.cacheKey());
+      if (deepest.isPresent()) {
+        try {
+          shared = new SharedCaches(tg.boundary(lastPhase),
+              cfg.cacheFactory().build(deepest.get(), train),
+              validation == null ? null : cfg.cacheFactory().build(deepest.get(), validation));
+        } catch (IOException e) {
+          throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
+        }
+      }
+    }
+    try {
+      for (Phase phase : phases) {
       if (phase.epochs() == 0) {
         continue;
       }
-      try (Runner runner = runner(tg, phase, train, validation, cfg, shuffle)) {
+      try (Runner runner = runner(tg, phase, phase == lastPhase, shared, train, validation, cfg,
+          shuffle)) {
         for (TrainingListener l : cfg.listeners()) {
           l.onPhaseStart(phase, runner.cached());
         }
@@ -132,6 +159,11 @@ public final class Trainer {
       if (stoppedEarly) {
         break;
       }
+      }
+    } finally {
+      if (shared != null) {
+        shared.close();
+      }
     }
     int restored = epoch;
     ClassificationReport finalReport = lastReport;
@@ -150,8 +182,38 @@ public final class Trainer {
     return new TrainingResult(tg.network(), history, restored, stoppedEarly, finalReport);
   }
 
-  private static Runner runner(TransferGraph tg, Phase phase, DataSetIterator train,
-      DataSetIterator validation, TrainingConfig cfg, Random shuffle) {
+  /** Caches at the deepest boundary, shared by the phases; closed when training ends. */
+  private record SharedCaches(List<String> boundary, ActivationCache train, ActivationCache val)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      train.close();
+      if (val != null) {
+        val.close();
+      }
+    }
+  }
+
+  private static Runner runner(TransferGraph tg, Phase phase, boolean last, SharedCaches shared,
+      DataSetIterator train, DataSetIterator validation, TrainingConfig cfg, Random shuffle) {
+    if (shared != null) {
+      if (last) {
+        int steps = phase.epochs() * ceilDiv(shared.train().size(), cfg.batchSize());
+        return new CachedRunner(tg.trainablePart(phase, steps), shared.train(), shared.val(), cfg,
+            shuffle, false);
+      }
+      List<String> boundary = tg.boundary(phase);
+      Optional<TransferGraph.Bridge> bridge = tg.bridge(shared.boundary(), boundary);
+      if (bridge.isPresent()) {
+        var b = bridge.get();
+        ActivationCache t = InMemoryActivationCache.derive(shared.train(), b.graph(),
+            b.inputIndices(), boundary, cfg.batchSize());
+        ActivationCache v = shared.val() == null ? null : InMemoryActivationCache.derive(
+            shared.val(), b.graph(), b.inputIndices(), boundary, cfg.batchSize());
+        int steps = phase.epochs() * ceilDiv(t.size(), cfg.batchSize());
+        return new CachedRunner(tg.trainablePart(phase, steps), t, v, cfg, shuffle, true);
+      }
+    }
     if (cfg.cacheActivations()) {
       // Cache at the freeze boundary; the schedule length needs the example count, so the
       // split is built after the cache has been filled from a head-only probe of the size.
@@ -163,7 +225,7 @@ public final class Trainer {
               : cfg.cacheFactory().build(frozen.get(), validation);
           int steps = phase.epochs() * ceilDiv(trainCache.size(), cfg.batchSize());
           return new CachedRunner(tg.trainablePart(phase, steps), trainCache, valCache, cfg,
-              shuffle);
+              shuffle, true);
         } catch (IOException e) {
           throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
         }
@@ -230,13 +292,15 @@ public final class Trainer {
     private final ActivationCache trainCache;
     private final ActivationCache valCache;
     private final Random shuffle;
+    private final boolean ownsCaches;
 
     CachedRunner(ComputationGraph net, ActivationCache train, ActivationCache val,
-        TrainingConfig cfg, Random shuffle) {
+        TrainingConfig cfg, Random shuffle, boolean ownsCaches) {
       super(net, cfg);
       this.trainCache = train;
       this.valCache = val;
       this.shuffle = shuffle;
+      this.ownsCaches = ownsCaches;
     }
 
     @Override
@@ -293,6 +357,9 @@ public final class Trainer {
 
     @Override
     public void close() {
+      if (!ownsCaches) {
+        return;
+      }
       trainCache.close();
       if (valCache != null) {
         valCache.close();

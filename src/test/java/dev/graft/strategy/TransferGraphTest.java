@@ -99,6 +99,24 @@ class TransferGraphTest {
   }
 
   @Test
+  void classWeightsAndWeightDecayReachTheLayers() {
+    TransferGraph tg = TransferGraph.assemble(SmallNets.pretrainedOnLowDigits(), 28, "relu3",
+        SmallNets.blocks(), Head.averagePooling().dense(8), Strategy.fineTune().unfreezeLast(1),
+        GraphOptions.of(3).withClassWeights(new double[] {1, 2, 5}).withWeightDecay(1e-4));
+    var out = (org.deeplearning4j.nn.conf.layers.OutputLayer)
+        tg.network().getLayer("head_output").conf().getLayer();
+    var loss = (org.nd4j.linalg.lossfunctions.impl.LossMCXENT) out.getLossFn();
+    assertEquals(5.0, loss.getWeights().getDouble(2), 1e-6);
+    for (String l : List.of("conv3", "head_dense_1", "head_output")) {
+      BaseLayer bl = (BaseLayer) tg.network().getLayer(l).conf().getLayer();
+      assertEquals(1, bl.getRegularization().size(), l);
+      assertInstanceOf(org.nd4j.linalg.learning.regularization.WeightDecay.class,
+          bl.getRegularization().get(0), l);
+      assertTrue(bl.getRegularizationBias().isEmpty(), l);
+    }
+  }
+
+  @Test
   void flattenHeadReadsTheWholeFeatureMap() {
     TransferGraph tg = assemble(Strategy.frozen(), Head.flatten().dense(12).dropout(0.5));
     assertEquals(32L * 7 * 7 * 12 + 12, tg.network().getLayer("head_dense_1").numParams());

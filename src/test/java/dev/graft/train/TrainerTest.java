@@ -88,6 +88,25 @@ class TrainerTest {
   }
 
   @Test
+  void fineTuneRunsTheFrozenPartOncePerImage() {
+    // Two phases, two boundaries (head_pool, then pool1): the warm-up's cache is derived from the
+    // fine-tuning one, so the factory runs the base over the training and validation sets once.
+    java.util.concurrent.atomic.AtomicInteger builds = new java.util.concurrent.atomic.AtomicInteger();
+    dev.graft.strategy.ActivationCache.Factory counting = (part, data) -> {
+      builds.incrementAndGet();
+      assertEquals(List.of("pool1"), part.outputs());
+      return dev.graft.strategy.ActivationCache.inMemory().build(part, data);
+    };
+    TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1),
+        Head.averagePooling(), 1);
+    TrainingResult r = Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25),
+        config(true).withCache(counting, "test"));
+    assertEquals(2, builds.get());
+    assertEquals(2, r.history().size());
+    assertTrue(Double.isFinite(r.history().epochs().get(1).validationLoss()));
+  }
+
+  @Test
   void trainBatchNormLetsUnfrozenBatchNormLearn() {
     Map<String, float[]> before = params(SmallNets.pretrainedOnLowDigits(), BASE_LAYERS);
     TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2).trainBatchNorm(true)

@@ -45,10 +45,10 @@ import org.nd4j.linalg.api.buffer.DataType;
  *
  * <p><b>Parameter count.</b> Keras's BatchNormalization here has {@code scale=False}: no gamma.
  * DL4J's has no such switch ({@code lockGammaBeta} would fix beta too, and Keras learns beta), so
- * every BatchNormalization layer carries a gamma of ones: {@link #PARAM_COUNT} = {@link
+ * every BatchNormalization layer carries a gamma of ones, held there by the {@link UnitGamma}
+ * constraint when batch normalisation is trained: {@link #PARAM_COUNT} = {@link
  * #KERAS_PARAM_COUNT} + {@link #FIXED_GAMMA_COUNT} (the 17,216 channels of the 94 batch
- * normalisation layers). Loading Keras weights sets these gammas to 1; a fine-tune that trains
- * batch normalisation may move them, a small liberty Keras does not take.
+ * normalisation layers), the same function.
  *
  * <pre>{@code
  * ComputationGraph net = InceptionV3.build(InceptionV3.DEFAULT_INPUT_SIZE, 42);
@@ -205,6 +205,7 @@ public final class InceptionV3 {
               .eps(BATCH_NORM_EPSILON)
               .decay(BATCH_NORM_MOMENTUM)
               .useLogStd(false)
+              .constrainAllParameters(new UnitGamma())
               .nOut(filters)
               .build(),
           conv);

@@ -2,7 +2,6 @@ package dev.graft.base.keras;
 
 import static org.bytedeco.hdf5.global.hdf5.H5F_ACC_RDONLY;
 import static org.bytedeco.hdf5.global.hdf5.H5F_ACC_TRUNC;
-import static org.bytedeco.hdf5.global.hdf5.H5O_TYPE_DATASET;
 import static org.bytedeco.hdf5.global.hdf5.H5O_TYPE_GROUP;
 import static org.bytedeco.hdf5.global.hdf5.H5S_SCALAR;
 import static org.bytedeco.hdf5.global.hdf5.H5T_CSET_ASCII;
@@ -382,28 +381,6 @@ final class H5 implements AutoCloseable {
       } finally {
         free(d);
         free(space);
-      }
-    }
-  }
-
-  /** Names of the direct children of a group, datasets or groups. */
-  List<String> children(String groupPath, boolean datasets) {
-    synchronized (Hdf5Archive.LOCK_OBJECT) {
-      Group g = groupPath.isEmpty() ? file : file.openGroup(groupPath);
-      try {
-        List<String> out = new ArrayList<>();
-        int want = datasets ? H5O_TYPE_DATASET : H5O_TYPE_GROUP;
-        for (long i = 0; i < g.getNumObjs(); i++) {
-          String n = g.getObjnameByIdx(i).getString();
-          if (g.childObjType(n) == want) {
-            out.add(n);
-          }
-        }
-        return out;
-      } finally {
-        if (g != file) {
-          g.deallocate();
-        }
       }
     }
   }
