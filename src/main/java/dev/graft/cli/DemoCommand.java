@@ -102,10 +102,22 @@ final class DemoCommand extends GraftCommand {
     if (threads < 0) {
       throw new BadInputException("--threads: must be >= 0, got " + threads);
     }
+    var env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
+    int oldThreads = env.maxThreads();
+    int oldMaster = env.maxMasterThreads();
     if (threads > 0) {
-      org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxThreads(threads);
-      org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxMasterThreads(threads);
+      env.setMaxThreads(threads);
+      env.setMaxMasterThreads(threads);
     }
+    try {
+      return runDemo(config);
+    } finally {
+      env.setMaxThreads(oldThreads);
+      env.setMaxMasterThreads(oldMaster);
+    }
+  }
+
+  private int runDemo(MnistTransferDemo.Config config) throws IOException {
     Path dir = work != null ? Files.createDirectories(work) : Files.createTempDirectory("graft-demo-");
     PrintWriter err = err();
     err.println("graft demo: pretrain a CNN on digits 0-4, transfer to 5-9 with " + joinAnd(labels)
