@@ -205,6 +205,10 @@ public final class Bench {
             }
           }
           cmd.addAll(v.jvm());
+          if (System.getProperty("threads") != null) {
+            cmd.add("-Dai.djl.pytorch.num_threads=" + System.getProperty("threads"));
+            cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
+          }
           cmd.addAll(List.of("-cp", cp, Bench.class.getName(), "child", v.engine(), model));
           double[] res = runChild(cmd);
           results.computeIfAbsent(vn, k -> new ArrayList<>()).add(res);
@@ -239,6 +243,12 @@ public final class Bench {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     // no busy-waiting OpenMP threads (both engines): CPU time then measures work, not spinning
     pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+    String threads = System.getProperty("threads");
+    if (threads != null) { // both engines: OpenMP (ND4J, PyTorch), MKL/OpenBLAS
+      pb.environment().put("OMP_NUM_THREADS", threads);
+      pb.environment().put("MKL_NUM_THREADS", threads);
+      pb.environment().put("OPENBLAS_NUM_THREADS", threads);
+    }
     Process p = pb.start();
     double[] res = {0, 0, 0, 0};
     StringBuilder all = new StringBuilder();

@@ -65,7 +65,11 @@ final class Epochs {
     System.out.printf(Locale.ROOT, "# epochs %s %d px, %d images, batch %d, load %s%n", baseName, size, n, batch, Bench.load());
     System.out.printf(Locale.ROOT, "one forward pass of the frozen base over the data: %.1f s wall, %.1f s CPU%n", fwd, fwdCpu);
 
+    List<String> which = List.of(System.getProperty("strategies", "features,frozen,finetune").split(","));
     for (Strategy s : List.of(Strategy.features(), Strategy.frozen(), Strategy.fineTune().unfreezeLastBlocks(1))) {
+      if (!which.contains(s.name())) {
+        continue;
+      }
       for (boolean cached : List.of(true, false)) {
         int e = cached ? epochs : uncachedEpochs;
         TrainingConfig cfg = TrainingConfig.defaults(labels).withBatchSize(batch).withCacheActivations(cached)
@@ -74,7 +78,13 @@ final class Epochs {
         DataSetIterator train = ImageBatches.builder(data, transform).batchSize(batch).shuffle(1).build();
         long t1 = System.nanoTime();
         long c1 = Bench.cpuNanos();
-        TrainingResult r = Trainer.train(tg, train, null, cfg);
+        TrainingResult r;
+        try {
+          r = Trainer.train(tg, train, null, cfg);
+        } catch (RuntimeException ex) {
+          System.out.printf(Locale.ROOT, "%-10s cache=%-5s FAILED: %s%n", s.name(), cached, ex);
+          continue;
+        }
         double wall = (System.nanoTime() - t1) / 1e9;
         double cpu = (Bench.cpuNanos() - c1) / 1e9;
         List<EpochRecord> ep = r.history().epochs();

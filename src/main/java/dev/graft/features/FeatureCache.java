@@ -333,9 +333,15 @@ public final class FeatureCache implements AutoCloseable {
         rows = rows.detach();
       }
     }
-    ByteBuffer data = rows.data().asNio().order(ByteOrder.LITTLE_ENDIAN);
-    data.clear().limit(Math.toIntExact(rows.length() * 4L));
-    writeSegment(contentHashes, data);
+    try {
+      ByteBuffer data = rows.data().asNio().order(ByteOrder.LITTLE_ENDIAN);
+      data.clear().limit(Math.toIntExact(rows.length() * 4L));
+      writeSegment(contentHashes, data);
+    } finally {
+      if (rows != features && rows.closeable()) {
+        rows.close(); // our temporary copy: free its native memory now, not at the next GC
+      }
+    }
   }
 
   /**
@@ -383,7 +389,8 @@ public final class FeatureCache implements AutoCloseable {
    * another process has published meanwhile are not recomputed.
    *
    * @param images image files
-   * @param featurizer turns a chunk of image files into activations {@code [chunk, ...]}
+   * @param featurizer turns a chunk of image files into activations {@code [chunk, ...]}; the
+   *     cache takes ownership of each returned array and closes it once written
    * @return the content hash of each image, in order (for {@link #rows})
    * @throws IOException if an image cannot be read or the cache cannot be written
    */
@@ -426,6 +433,9 @@ public final class FeatureCache implements AutoCloseable {
                 + " for " + chunkPaths.size() + " images; expected one row per image");
       }
       putAll(chunkHashes, out);
+      if (out.closeable()) {
+        out.close(); // written to disk: release native memory now, so memory stays bounded
+      }
       computedNow += chunkPaths.size();
     }
     misses += computedNow;

@@ -106,6 +106,9 @@ public final class DiskActivationCache implements ActivationCache {
         List<String> missingHashes = missing.stream().map(batchHashes::get).toList();
         for (int i = 0; i < caches.length; i++) {
           caches[i].putAll(missingHashes, acts[i]);
+          if (acts[i].closeable()) {
+            acts[i].close(); // on disk now; free the native memory before the next batch
+          }
         }
         computed += missing.size();
       }
