@@ -78,6 +78,12 @@ final class DemoCommand extends GraftCommand {
       description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
+      description = "Native (ND4J) threads for the demo's tiny networks; more threads only add"
+          + " overhead at this size, and a lot of it on a busy machine (default: ${DEFAULT-VALUE};"
+          + " 0 leaves ND4J's default).")
+  int threads;
+
   @Option(names = "--work", paramLabel = "DIR",
       description = "Where to extract the digits (default: a temporary folder, deleted afterwards).")
   Path work;
@@ -93,6 +99,25 @@ final class DemoCommand extends GraftCommand {
     if (Files.exists(report) && !Files.isDirectory(report)) {
       throw new BadInputException("--report: not a directory: " + report);
     }
+    if (threads < 0) {
+      throw new BadInputException("--threads: must be >= 0, got " + threads);
+    }
+    var env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
+    int oldThreads = env.maxThreads();
+    int oldMaster = env.maxMasterThreads();
+    if (threads > 0) {
+      env.setMaxThreads(threads);
+      env.setMaxMasterThreads(threads);
+    }
+    try {
+      return runDemo(config);
+    } finally {
+      env.setMaxThreads(oldThreads);
+      env.setMaxMasterThreads(oldMaster);
+    }
+  }
+
+  private int runDemo(MnistTransferDemo.Config config) throws IOException {
     Path dir = work != null ? Files.createDirectories(work) : Files.createTempDirectory("graft-demo-");
     PrintWriter err = err();
     err.println("graft demo: pretrain a CNN on digits 0-4, transfer to 5-9 with " + joinAnd(labels)

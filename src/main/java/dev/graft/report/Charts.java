@@ -45,8 +45,11 @@ final class Charts {
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
     chart.getStyler().setMarkerSize(7);
     chart.getStyler().setXAxisDecimalPattern("0");
+    chart.getStyler().setYAxisDecimalPattern("#0.0##");
     if (unitRange) {
+      chart.getStyler().setYAxisMin(0.0);
       chart.getStyler().setYAxisMax(1.0);
+      chart.getStyler().setYAxisDecimalPattern("0.0");
       chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
     }
     boolean any = addSeries(chart, "training", TRAIN, epochs, train);
@@ -83,6 +86,7 @@ final class Charts {
     style(chart.getStyler());
     chart.getStyler().setYAxisMin(0.0);
     chart.getStyler().setYAxisMax(1.0);
+    chart.getStyler().setYAxisDecimalPattern("0.0");
     chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
     chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
     chart.getStyler().setAvailableSpaceFill(0.8);

@@ -1,8 +1,11 @@
 package dev.graft.base.keras;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,7 +38,64 @@ final class KerasNames {
   private static final Map<String, String> TO_KERAS =
       Map.of("stem-cnn1", "conv1", "stem-batch1", "bn_conv1");
 
+  /** Names Keras gives unnamed layers: class name, then {@code _N} from the second one on. */
+  private static final Pattern AUTO_NAME =
+      Pattern.compile("(conv2d|batch_normalization|dense|convolution2d|batchnormalization)(?:_(\\d+))?");
+
   private KerasNames() {}
+
+  /**
+   * File names of auto-named layers (value {@code ""}: no graph layer) ({@code conv2d_N}, …) mapped onto the graph's when the file
+   * counts them from elsewhere: tf.keras 2 starts at {@code conv2d} (no suffix) where Keras 2.0
+   * started at {@code conv2d_1}; a model built after others in the same session starts higher;
+   * Keras 1 said {@code convolution2d_N} and {@code batchnormalization_N}. Mapped only when, per
+   * kind, every graph number is a file number shifted by one constant (the file may go on past a
+   * graph cut short); shapes are checked later.
+   */
+  static Map<String, String> renumbered(Collection<String> fileNames, Collection<String> graphNames) {
+    Map<String, TreeMap<Integer, String>> file = byKind(fileNames);
+    Map<String, TreeMap<Integer, String>> graph = byKind(graphNames);
+    Map<String, String> out = new HashMap<>();
+    for (Map.Entry<String, TreeMap<Integer, String>> e : file.entrySet()) {
+      TreeMap<Integer, String> f = e.getValue();
+      TreeMap<Integer, String> g = graph.get(e.getKey());
+      if (g == null) {
+        continue;
+      }
+      // the graph may be cut short of the file's last layers, never the other way round
+      int offset = g.firstKey() - f.firstKey();
+      if (!g.keySet().stream().allMatch(i -> f.containsKey(i - offset))) {
+        continue;
+      }
+      boolean identity = f.entrySet().stream()
+          .allMatch(en -> en.getValue().equals(g.getOrDefault(en.getKey() + offset, en.getValue())));
+      if (identity) {
+        continue;
+      }
+      // "" marks a file layer past the graph's end: it has no counterpart (a top to skip)
+      f.forEach((i, name) -> out.put(name, g.getOrDefault(i + offset, "")));
+    }
+    return out;
+  }
+
+  private static Map<String, TreeMap<Integer, String>> byKind(Collection<String> names) {
+    Map<String, TreeMap<Integer, String>> out = new HashMap<>();
+    for (String n : names) {
+      Matcher m = AUTO_NAME.matcher(n);
+      if (!m.matches()) {
+        continue;
+      }
+      String kind =
+          switch (m.group(1)) {
+            case "convolution2d" -> "conv2d";
+            case "batchnormalization" -> "batch_normalization";
+            default -> m.group(1);
+          };
+      int index = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+      out.computeIfAbsent(kind, k -> new TreeMap<>()).put(index, n);
+    }
+    return out;
+  }
 
   /** Graph layer names a Keras layer may carry in a Graft graph, most specific first. */
   static List<String> graphCandidates(String kerasName) {

@@ -411,6 +411,17 @@ public final class KerasWeights {
         weighted.put(v.getVertexName(), v);
       }
     }
+    List<String> fileWeighted = new ArrayList<>();
+    for (FileLayer fl : layers) {
+      if (!fl.weights().isEmpty()) {
+        fileWeighted.add(fl.name());
+      }
+    }
+    Map<String, String> renumbered = KerasNames.renumbered(fileWeighted, weighted.keySet());
+    if (!renumbered.isEmpty()) {
+      LOG.info("{}: {} auto-named layers numbered from elsewhere than the graph's, matched by"
+          + " number (for example {})", h5, renumbered.size(), renumbered.entrySet().iterator().next());
+    }
     List<Binding> plan = new ArrayList<>();
     Map<String, String> boundBy = new HashMap<>();
     List<FileLayer> unmatched = new ArrayList<>();
@@ -420,7 +431,12 @@ public final class KerasWeights {
         continue;
       }
       String target = null;
-      for (String candidate : KerasNames.graphCandidates(fl.name())) {
+      String renamed = renumbered.get(fl.name());
+      List<String> candidates =
+          renamed == null
+              ? KerasNames.graphCandidates(fl.name())
+              : renamed.isEmpty() ? List.of() : List.of(renamed);
+      for (String candidate : candidates) {
         if (weighted.containsKey(candidate)) {
           target = candidate;
           break;

@@ -429,4 +429,43 @@ class KerasWeightsTest {
       throw new AssertionError(e);
     }
   }
+
+  @Test
+  void autoNamesNumberedFromElsewhereAreMatchedByNumber() {
+    List<String> graph = List.of("conv2d_1", "conv2d_2", "conv2d_3", "batch_normalization_1", "batch_normalization_2", "batch_normalization_3");
+    // tf.keras 2 in a fresh session: conv2d, conv2d_1, ...
+    Map<String, String> tf2 = KerasNames.renumbered(
+        List.of("conv2d", "conv2d_1", "conv2d_2", "batch_normalization", "batch_normalization_1", "batch_normalization_2", "dense"), graph);
+    assertEquals("conv2d_1", tf2.get("conv2d"));
+    assertEquals("conv2d_3", tf2.get("conv2d_2"));
+    assertEquals("batch_normalization_2", tf2.get("batch_normalization_1"));
+    assertFalse(tf2.containsKey("dense"));
+    assertEquals(Map.of(), KerasNames.renumbered(graph, graph));
+    // Keras 1 names, and a later model of a session; a graph cut short of the file's end
+    assertEquals("conv2d_2", KerasNames.renumbered(List.of("convolution2d_1", "convolution2d_2", "convolution2d_3"), graph).get("convolution2d_2"));
+    Map<String, String> later = KerasNames.renumbered(List.of("conv2d_95", "conv2d_96", "conv2d_97", "conv2d_98"), graph);
+    assertEquals("conv2d_1", later.get("conv2d_95"));
+    assertEquals("", later.get("conv2d_98"));
+  }
+
+  /** The same InceptionV3 saved by tf.keras 2 (conv2d, conv2d_1, …) loads the same. */
+  @Test
+  void tfKeras2NumberingLoads() throws IOException {
+    Path h5 = dir.resolve("inception_tf2_names.h5");
+    KerasWeights.save(source, h5, KerasWeightsTest::tf2Name);
+    assertTrue(KerasWeights.layersWithWeights(h5).containsAll(List.of("conv2d", "batch_normalization", "conv2d_93")));
+    ComputationGraph g = fresh.clone();
+    g.params().assign(0);
+    KerasWeights.load(g, h5);
+    assertEquals(source.params(), g.params());
+  }
+
+  private static String tf2Name(String name) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(conv2d|batch_normalization|activation)_(\\d+)").matcher(name);
+    if (!m.matches()) {
+      return name;
+    }
+    int n = Integer.parseInt(m.group(2)) - 1;
+    return n == 0 ? m.group(1) : m.group(1) + "_" + n;
+  }
 }
