@@ -30,6 +30,10 @@ final class DjlPeer {
       block.initialize(manager, DataType.FLOAT32, shape);
       ParameterStore ps = new ParameterStore(manager, false);
       NDArray x = manager.randomUniform(0f, 1f, shape);
+      // inference as torch.no_grad(): no autograd graph is recorded (thread-local in PyTorch)
+      ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+      System.out.println("DJL PyTorch threads=" + ai.djl.pytorch.jni.JniUtils.getNumThreads()
+          + " interop=" + ai.djl.pytorch.jni.JniUtils.getNumInteropThreads() + " gradMode=" + ai.djl.pytorch.jni.JniUtils.isGradMode());
       for (int i = 0; i < warmup; i++) {
         once(manager, block, ps, x);
       }

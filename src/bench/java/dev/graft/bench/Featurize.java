@@ -133,6 +133,8 @@ final class Featurize {
     }
     double write = (System.nanoTime() - t0) / 1e9;
     long rssAfterWrite = Bench.peakRssMb();
+    System.gc();
+    long heapLive = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
     long t1 = System.nanoTime();
     double sum = 0;
     try (FeatureCache cache = FeatureCache.open(tmp.resolve("cache"), "bounded-bench")) {
@@ -149,7 +151,9 @@ final class Featurize {
     }
     System.out.printf(Locale.ROOT,
         "bounded: %d images x %d floats: populate %.1f s, read back in batches %.1f s, cache %.0f MB on disk, "
-            + "peak RSS after populate %d MB, after reading all %d MB (mapped pages count until reclaimed), heap max %d MB, load %s (check %.3f)%n",
-        n, features, write, read, bytes / 1e6, rssAfterWrite, Bench.peakRssMb(), Runtime.getRuntime().maxMemory() >> 20, Bench.load(), sum);
+            + "peak RSS after populate %d MB, after reading all %d MB (mapped pages count until reclaimed), heap max %d MB, "
+            + "live heap after populate (index of %d entries) %d MB, load %s (check %.3f)%n",
+        n, features, write, read, bytes / 1e6, rssAfterWrite, Bench.peakRssMb(), Runtime.getRuntime().maxMemory() >> 20,
+        n, heapLive, Bench.load(), sum);
   }
 }
