@@ -105,15 +105,21 @@ final class DemoCommand extends GraftCommand {
     var env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
     int oldThreads = env.maxThreads();
     int oldMaster = env.maxMasterThreads();
+    var blas = org.nd4j.linalg.factory.Nd4j.factory().blas();
+    int oldBlas = blas.getMaxThreads();
     if (threads > 0) {
       env.setMaxThreads(threads);
       env.setMaxMasterThreads(threads);
+      blas.setMaxThreads(threads); // OpenBLAS has its own pool (what convolutions' GEMMs use)
     }
     try {
       return runDemo(config);
     } finally {
       env.setMaxThreads(oldThreads);
       env.setMaxMasterThreads(oldMaster);
+      if (threads > 0 && oldBlas > 0) {
+        blas.setMaxThreads(oldBlas);
+      }
     }
   }
 
