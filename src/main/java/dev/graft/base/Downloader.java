@@ -10,17 +10,21 @@ import java.net.URLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.zip.Adler32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fetches a {@link PretrainedFile} into the cache directory once: streamed to a temporary name in
- * the same directory while its Adler32 is computed, verified, then atomically renamed, so the cache
- * never holds a half-written or corrupt file. Offline, it opens no connection.
+ * Fetches a published weight file into the cache directory once: streamed to a temporary name in
+ * the same directory while its checksum is computed, verified, then atomically renamed, so the
+ * cache never holds a half-written or corrupt file. Offline, it opens no connection. One code path
+ * for DL4J's zoo files (Adler32) and Keras's {@code .h5} files (MD5).
  */
-final class Downloader {
+public final class Downloader {
   private static final Logger LOG = LoggerFactory.getLogger(Downloader.class);
   private static final int CONNECT_TIMEOUT_MS = 30_000;
   private static final int READ_TIMEOUT_MS = 120_000;
@@ -28,76 +32,212 @@ final class Downloader {
 
   private Downloader() {}
 
+  /** The checksum algorithms publishers use for weight files. */
+  public enum Algorithm {
+    /** DL4J's zoo files. */
+    ADLER32("Adler32"),
+    /** Keras's {@code get_file(file_hash=...)}. */
+    MD5("MD5");
+
+    private final String displayName;
+
+    Algorithm(String displayName) {
+      this.displayName = displayName;
+    }
+
+    /** The checksum of a whole file, as {@link Checksum#expected()} spells it. */
+    public String of(Path file) throws IOException {
+      Hasher hasher = hasher();
+      byte[] buf = new byte[1 << 16];
+      try (InputStream in = Files.newInputStream(file)) {
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          hasher.update(buf, n);
+        }
+      }
+      return hasher.value();
+    }
+
+    Hasher hasher() {
+      if (this == ADLER32) {
+        Adler32 adler = new Adler32();
+        return new Hasher() {
+          @Override
+          public void update(byte[] b, int n) {
+            adler.update(b, 0, n);
+          }
+
+          @Override
+          public String value() {
+            return Long.toString(adler.getValue());
+          }
+        };
+      }
+      MessageDigest md5;
+      try {
+        md5 = MessageDigest.getInstance("MD5");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("this JVM has no MD5", e);
+      }
+      return new Hasher() {
+        @Override
+        public void update(byte[] b, int n) {
+          md5.update(b, 0, n);
+        }
+
+        @Override
+        public String value() {
+          return HexFormat.of().formatHex(md5.digest());
+        }
+      };
+    }
+
+    @Override
+    public String toString() {
+      return displayName;
+    }
+  }
+
+  /** A running checksum over streamed bytes. */
+  private interface Hasher {
+    void update(byte[] bytes, int length);
+
+    String value();
+  }
+
   /**
-   * The cached, verified copy of {@code file}, downloaded from {@code baseUrl} first if needed.
+   * The checksum a published file must have.
+   *
+   * @param algorithm how it is computed
+   * @param expected its value: decimal for Adler32, lower-case hex for MD5
+   */
+  public record Checksum(Algorithm algorithm, String expected) {
+    public static Checksum adler32(long value) {
+      return new Checksum(Algorithm.ADLER32, Long.toString(value));
+    }
+
+    public static Checksum md5(String hex) {
+      return new Checksum(Algorithm.MD5, hex.toLowerCase(Locale.ROOT));
+    }
+
+    @Override
+    public String toString() {
+      return algorithm + " " + expected;
+    }
+  }
+
+  /**
+   * The download URL of {@code path} under {@code baseUrl} (a missing trailing slash is added).
+   *
+   * @throws GraftException naming the base URL when the result is not a URI
+   */
+  public static URI resolve(String baseUrl, String path) {
+    String base = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
+    try {
+      return URI.create(base + path);
+    } catch (IllegalArgumentException e) {
+      throw new GraftException("bad download base URL: '" + baseUrl + "'", e);
+    }
+  }
+
+  /**
+   * The cached, verified copy of a DL4J zoo {@code file}, downloaded from {@code baseUrl} first if
+   * needed.
    *
    * @throws GraftException offline with no cached copy (naming the file expected and its URL)
    * @throws IOException the download failed or the bytes do not match the checksum
    */
   static Path fetch(PretrainedFile file, String baseUrl, Path cacheDir, boolean offline)
       throws IOException {
-    Path target = cacheDir.resolve(file.fileName()).toAbsolutePath();
-    URI url = file.url(baseUrl);
+    return fetch(
+        "pretrained weights",
+        file.fileName(),
+        file.url(baseUrl),
+        Checksum.adler32(file.adler32()),
+        cacheDir,
+        offline);
+  }
+
+  /**
+   * The cached, verified copy of the file at {@code url}, downloaded first if needed.
+   *
+   * @param what what the file is, for messages ("pretrained weights")
+   * @param fileName its name in {@code cacheDir}
+   * @throws GraftException offline with no good cached copy (naming the file expected and its URL)
+   * @throws IOException the download failed or the bytes do not match the checksum
+   */
+  public static Path fetch(
+      String what, String fileName, URI url, Checksum checksum, Path cacheDir, boolean offline)
+      throws IOException {
+    Path target = cacheDir.resolve(fileName).toAbsolutePath();
+    Algorithm algorithm = checksum.algorithm();
     if (Files.isRegularFile(target)) {
-      long actual = adler32(target);
-      if (actual == file.adler32()) {
-        LOG.info("Using cached {} (Adler32 {} verified)", target, actual);
+      String actual = algorithm.of(target);
+      if (actual.equals(checksum.expected())) {
+        LOG.info("Using cached {} ({} {} verified)", target, algorithm, actual);
         return target;
       }
       if (offline) {
         throw new GraftException(
             "offline mode: the cached file "
                 + target
-                + " is corrupt (Adler32 "
+                + " is corrupt ("
+                + algorithm
+                + " "
                 + actual
                 + ", expected "
-                + file.adler32()
+                + checksum.expected()
                 + "); replace it with a good copy of "
                 + url);
       }
       LOG.warn(
-          "Cached {} is corrupt (Adler32 {}, expected {}); downloading it again",
+          "Cached {} is corrupt ({} {}, expected {}); downloading it again",
           target,
+          algorithm,
           actual,
-          file.adler32());
+          checksum.expected());
       Files.delete(target);
     }
     if (offline) {
       throw new GraftException(
-          "offline mode: pretrained weights not in the cache; expected file "
+          "offline mode: "
+              + what
+              + " not in the cache; expected file "
               + target
-              + " (Adler32 "
-              + file.adler32()
+              + " ("
+              + checksum
               + "). Download "
               + url
               + " on a connected machine and put it there, or turn offline mode off"
               + " (graft.offline / GRAFT_OFFLINE)");
     }
-    Files.createDirectories(cacheDir);
-    Path part = Files.createTempFile(target.getParent(), file.fileName() + ".", ".part");
+    Files.createDirectories(target.getParent());
+    Path part = Files.createTempFile(target.getParent(), fileName + ".", ".part");
     try {
-      long checksum = download(url, part);
-      if (checksum != file.adler32()) {
+      String actual = download(url, part, algorithm.hasher());
+      if (!actual.equals(checksum.expected())) {
         throw new IOException(
             "checksum mismatch for "
                 + url
-                + ": Adler32 "
-                + checksum
+                + ": "
+                + algorithm
+                + " "
+                + actual
                 + ", expected "
-                + file.adler32()
+                + checksum.expected()
                 + "; nothing was cached at "
                 + target);
       }
       Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      LOG.info("Cached {} (Adler32 {} verified)", target, checksum);
+      LOG.info("Cached {} ({} {} verified)", target, algorithm, actual);
       return target;
     } finally {
       Files.deleteIfExists(part);
     }
   }
 
-  /** Streams {@code url} into {@code out}, logging progress; returns the Adler32 of the bytes. */
-  private static long download(URI url, Path out) throws IOException {
+  /** Streams {@code url} into {@code out}, logging progress; returns the checksum of the bytes. */
+  private static String download(URI url, Path out, Hasher hasher) throws IOException {
     LOG.info("Downloading {} to {}", url, out.getParent());
     URLConnection connection;
     InputStream in;
@@ -121,7 +261,6 @@ final class Downloader {
       throw new IOException("could not download " + url + ": " + e, e);
     }
     long total = connection.getContentLengthLong();
-    Adler32 adler = new Adler32();
     long done = 0;
     long start = System.nanoTime();
     long lastLog = start;
@@ -130,7 +269,7 @@ final class Downloader {
         OutputStream dst = Files.newOutputStream(out)) {
       int n;
       while ((n = src.read(buf)) > 0) {
-        adler.update(buf, 0, n);
+        hasher.update(buf, n);
         dst.write(buf, 0, n);
         done += n;
         long now = System.nanoTime();
@@ -147,7 +286,7 @@ final class Downloader {
           "download of " + url + " ended after " + done + " of " + total + " bytes");
     }
     LOG.info(progress(url, done, total, System.nanoTime() - start));
-    return adler.getValue();
+    return hasher.value();
   }
 
   /** A progress line: bytes, percent, rate and estimated time left. */
@@ -171,14 +310,6 @@ final class Downloader {
   }
 
   static long adler32(Path file) throws IOException {
-    Adler32 adler = new Adler32();
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(file)) {
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        adler.update(buf, 0, n);
-      }
-    }
-    return adler.getValue();
+    return Long.parseLong(Algorithm.ADLER32.of(file));
   }
 }

@@ -1,5 +1,7 @@
 package dev.graft.base;
 
+import static dev.graft.nn.LayerConfigs.unwrap;
+
 import dev.graft.GraftException;
 import dev.graft.base.Architecture.BlockEnd;
 import java.io.IOException;
@@ -32,8 +34,6 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -337,17 +337,6 @@ final class Graphs {
     return readers;
   }
 
-  static org.deeplearning4j.nn.conf.layers.Layer unwrap(org.deeplearning4j.nn.conf.layers.Layer l) {
-    while (true) {
-      if (l instanceof FrozenLayer f) {
-        l = f.getLayer();
-      } else if (l instanceof FrozenLayerWithBackprop f) {
-        l = f.getUnderlying();
-      } else {
-        return l;
-      }
-    }
-  }
 
   /** Reads a ModelSerializer zip holding a ComputationGraph or a MultiLayerNetwork. */
   static ComputationGraph loadZip(Path zip) throws IOException {

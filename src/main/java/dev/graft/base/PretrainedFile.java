@@ -41,11 +41,6 @@ public record PretrainedFile(String path, long adler32) {
    *     slash is added
    */
   public URI url(String baseUrl) {
-    String base = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
-    try {
-      return URI.create(base + path);
-    } catch (IllegalArgumentException e) {
-      throw new GraftException("bad download base URL: '" + baseUrl + "'", e);
-    }
+    return Downloader.resolve(baseUrl, path);
   }
 }

@@ -1,5 +1,7 @@
 package dev.graft.perf;
 
+import static dev.graft.nn.LayerConfigs.unwrap;
+
 import dev.graft.GraftException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,8 +16,6 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
@@ -218,15 +218,4 @@ public final class InferenceGraphs {
     tb.assign(b2.castTo(tb.dataType()).reshape(tb.shape()));
   }
 
-  private static org.deeplearning4j.nn.conf.layers.Layer unwrap(org.deeplearning4j.nn.conf.layers.Layer l) {
-    while (true) {
-      if (l instanceof FrozenLayer f) {
-        l = f.getLayer();
-      } else if (l instanceof FrozenLayerWithBackprop f) {
-        l = f.getUnderlying();
-      } else {
-        return l;
-      }
-    }
-  }
 }

@@ -1,5 +1,7 @@
 package dev.graft.strategy;
 
+import static dev.graft.nn.LayerConfigs.unwrap;
+
 import dev.graft.GraftException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -31,18 +33,6 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
 final class Graphs {
   private Graphs() {}
 
-  /** The layer a (possibly frozen) layer configuration wraps. */
-  static Layer unwrap(Layer l) {
-    while (true) {
-      if (l instanceof FrozenLayer f) {
-        l = f.getLayer();
-      } else if (l instanceof FrozenLayerWithBackprop f) {
-        l = f.getUnderlying();
-      } else {
-        return l;
-      }
-    }
-  }
 
   static Layer layerOf(ComputationGraphConfiguration conf, String vertex) {
     GraphVertex gv = conf.getVertices().get(vertex);

@@ -1,5 +1,6 @@
 package dev.graft.strategy;
 
+import dev.graft.nn.LayerConfigs;
 import dev.graft.GraftException;
 import dev.graft.base.Base;
 import dev.graft.base.Block;
@@ -146,7 +147,7 @@ public final class TransferGraph {
     for (String v : order) {
       GraphVertex gv = conf.getVertices().get(v).clone();
       if (gv instanceof LayerVertex lv) {
-        lv.getLayerConf().setLayer(Graphs.unwrap(lv.getLayerConf().getLayer()));
+        lv.getLayerConf().setLayer(LayerConfigs.unwrap(lv.getLayerConf().getLayer()));
       }
       gb.addVertex(v, gv, Graphs.inputsOf(conf, v).toArray(String[]::new));
     }

@@ -1,22 +1,12 @@
 package dev.graft.base.keras;
 
 import dev.graft.GraftException;
+import dev.graft.base.Downloader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.URLConnection;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keras Applications' published ImageNet weight files: where they live, the hash Keras publishes
@@ -35,7 +25,6 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class KerasImagenet {
-  private static final Logger LOG = LoggerFactory.getLogger(KerasImagenet.class);
 
   /** Where Keras downloads its application weights from ({@code keras/applications/*.py}). */
   public static final String BASE_URL =
@@ -82,8 +71,6 @@ public final class KerasImagenet {
           "resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5",
           "2cb95161c43110f7111970584f804107");
 
-  private static final int CONNECT_TIMEOUT_MS = 30_000;
-  private static final int READ_TIMEOUT_MS = 120_000;
 
   private KerasImagenet() {}
 
@@ -116,12 +103,7 @@ public final class KerasImagenet {
 
     /** The download URL under {@code baseUrl} (a missing trailing slash is added). */
     public URI url(String baseUrl) {
-      String base = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
-      try {
-        return URI.create(base + path);
-      } catch (IllegalArgumentException e) {
-        throw new GraftException("bad Keras download base URL: '" + baseUrl + "'", e);
-      }
+      return Downloader.resolve(baseUrl, path);
     }
   }
 
@@ -173,109 +155,17 @@ public final class KerasImagenet {
       throws IOException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(cacheDir, "cacheDir");
-    Path target = cacheDir.resolve(file.fileName()).toAbsolutePath();
-    URI url = file.url(baseUrl);
-    if (Files.isRegularFile(target)) {
-      String actual = md5(target);
-      if (actual.equals(file.md5())) {
-        LOG.info("Using cached {} (MD5 {} verified)", target, actual);
-        return target;
-      }
-      if (offline) {
-        throw new GraftException(
-            "offline mode: the cached file " + target + " is corrupt (MD5 " + actual
-                + ", expected " + file.md5() + "); replace it with a good copy of " + url);
-      }
-      LOG.warn("Cached {} is corrupt (MD5 {}, expected {}); downloading it again", target, actual, file.md5());
-      Files.delete(target);
-    }
-    if (offline) {
-      throw new GraftException(
-          "offline mode: Keras ImageNet weights not in the cache; expected file " + target
-              + " (MD5 " + file.md5() + "). Download " + url
-              + " on a connected machine and put it there, or turn offline mode off"
-              + " (graft.offline / GRAFT_OFFLINE)");
-    }
-    Files.createDirectories(target.getParent());
-    Path part = Files.createTempFile(target.getParent(), file.fileName() + ".", ".part");
-    try {
-      String md5 = download(url, part);
-      if (!md5.equals(file.md5())) {
-        throw new IOException(
-            "checksum mismatch for " + url + ": MD5 " + md5 + ", expected " + file.md5()
-                + "; nothing was cached at " + target);
-      }
-      Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      LOG.info("Cached {} (MD5 {} verified)", target, md5);
-      return target;
-    } finally {
-      Files.deleteIfExists(part);
-    }
-  }
-
-  /** Streams {@code url} into {@code out}; returns the MD5 of the bytes, in hex. */
-  private static String download(URI url, Path out) throws IOException {
-    LOG.info("Downloading {} to {}", url, out.getParent());
-    URLConnection connection;
-    InputStream in;
-    try {
-      connection = url.toURL().openConnection();
-      connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
-      connection.setReadTimeout(READ_TIMEOUT_MS);
-      if (connection instanceof HttpURLConnection http) {
-        int status = http.getResponseCode();
-        if (status != HttpURLConnection.HTTP_OK) {
-          http.disconnect();
-          throw new IOException(
-              "download of " + url + " failed: HTTP " + status + " " + http.getResponseMessage());
-        }
-      }
-      in = connection.getInputStream();
-    } catch (IOException e) {
-      if (e.getMessage() != null && e.getMessage().startsWith("download of ")) {
-        throw e;
-      }
-      throw new IOException("could not download " + url + ": " + e, e);
-    }
-    long total = connection.getContentLengthLong();
-    MessageDigest md5 = newMd5();
-    long done = 0;
-    byte[] buf = new byte[1 << 16];
-    try (InputStream src = in;
-        OutputStream dst = Files.newOutputStream(out)) {
-      int n;
-      while ((n = src.read(buf)) > 0) {
-        md5.update(buf, 0, n);
-        dst.write(buf, 0, n);
-        done += n;
-      }
-    } catch (IOException e) {
-      throw new IOException("download of " + url + " broke off after " + done + " bytes: " + e, e);
-    }
-    if (total >= 0 && done != total) {
-      throw new IOException("download of " + url + " ended after " + done + " of " + total + " bytes");
-    }
-    return HexFormat.of().formatHex(md5.digest());
+    return Downloader.fetch(
+        "Keras ImageNet weights",
+        file.fileName(),
+        file.url(baseUrl),
+        Downloader.Checksum.md5(file.md5()),
+        cacheDir,
+        offline);
   }
 
   /** The MD5 of a file, in lower-case hex (what Keras's {@code get_file(file_hash=…)} checks). */
   public static String md5(Path file) throws IOException {
-    MessageDigest md5 = newMd5();
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(file)) {
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        md5.update(buf, 0, n);
-      }
-    }
-    return HexFormat.of().formatHex(md5.digest());
-  }
-
-  private static MessageDigest newMd5() {
-    try {
-      return MessageDigest.getInstance("MD5");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("this JVM has no MD5", e);
-    }
+    return Downloader.Algorithm.MD5.of(file);
   }
 }

@@ -1,5 +1,7 @@
 package dev.graft.base.keras;
 
+import static dev.graft.nn.LayerConfigs.unwrap;
+
 import dev.graft.GraftException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,8 +26,6 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
@@ -509,18 +509,6 @@ public final class KerasWeights {
     return String.join(", ", names.subList(0, 6)) + ", …";
   }
 
-  private static org.deeplearning4j.nn.conf.layers.Layer unwrap(
-      org.deeplearning4j.nn.conf.layers.Layer conf) {
-    while (true) {
-      if (conf instanceof FrozenLayer f) {
-        conf = f.getLayer();
-      } else if (conf instanceof FrozenLayerWithBackprop f) {
-        conf = f.getUnderlying();
-      } else {
-        return conf;
-      }
-    }
-  }
 
   private static BatchNormalization batchNorm(Layer layer) {
     return (BatchNormalization) unwrap(layer.conf().getLayer());
