@@ -232,9 +232,6 @@ public final class Trainer {
       }
       log.info("phase {}: a trainable layer reads the images directly; nothing to cache",
           phase.name());
-    } else {
-      log.info("phase {}: frozen activations not cached (augmentation or caching off);"
-          + " every epoch runs the whole network", phase.name());
     }
     int steps = 0;
     if (phase.warmupCosine()) {
@@ -243,7 +240,17 @@ public final class Trainer {
         log.warn("phase {}: unknown number of batches; constant learning rate", phase.name());
       }
     }
-    return new DirectRunner(tg.phaseNetwork(phase, steps), train, validation, cfg);
+    // Not cached: the frozen part still runs apart, in inference mode, on every batch. Training
+    // the whole graph instead would ask DL4J to backpropagate through frozen layers, which stops
+    // at a residual addition ("Cannot do backward pass: errors not set" on ResNet50).
+    Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
+    if (frozen.isPresent()) {
+      log.info("phase {}: frozen activations not cached (augmentation or caching off); every"
+          + " epoch runs the frozen part in inference mode, then trains the rest", phase.name());
+      return new DirectRunner(tg.trainablePart(phase, steps), frozen.get(), train, validation,
+          cfg);
+    }
+    return new DirectRunner(tg.phaseNetwork(phase, steps), null, train, validation, cfg);
   }
 
   private static int ceilDiv(int a, int b) {
@@ -367,15 +374,23 @@ public final class Trainer {
     }
   }
 
+  /** Trains on the iterators' images, passed through the frozen part first when there is one. */
   private static final class DirectRunner extends Runner {
+    private final FrozenPart frozen;
     private final DataSetIterator train;
     private final DataSetIterator validation;
 
-    DirectRunner(ComputationGraph net, DataSetIterator train, DataSetIterator validation,
-        TrainingConfig cfg) {
+    DirectRunner(ComputationGraph net, FrozenPart frozen, DataSetIterator train,
+        DataSetIterator validation, TrainingConfig cfg) {
       super(net, cfg);
+      this.frozen = frozen;
       this.train = train;
       this.validation = validation;
+    }
+
+    /** The trained network's inputs for a batch of images. */
+    private INDArray[] inputs(INDArray images) {
+      return frozen == null ? new INDArray[] {images} : frozen.activations(images);
     }
 
     @Override
@@ -393,8 +408,9 @@ public final class Trainer {
       probe.reset();
       while (train.hasNext()) {
         DataSet ds = train.next();
-        probe.set(new INDArray[] {ds.getFeatures()}, ds.getLabels());
-        net.fit(ds);
+        INDArray[] in = inputs(ds.getFeatures());
+        probe.set(in, ds.getLabels());
+        net.fit(new org.nd4j.linalg.dataset.MultiDataSet(in, new INDArray[] {ds.getLabels()}));
         long b = ds.getFeatures().size(0);
         lossSum += net.score() * b;
         n += b;
@@ -418,7 +434,7 @@ public final class Trainer {
       List<INDArray> labels = new ArrayList<>();
       while (validation.hasNext()) {
         DataSet ds = validation.next();
-        probs.add(net.outputSingle(false, ds.getFeatures()));
+        probs.add(net.output(false, inputs(ds.getFeatures()))[0]);
         labels.add(ds.getLabels());
       }
       return report(cfg, labels, probs);
