@@ -310,6 +310,21 @@ public final class KerasWeights {
   /** A file layer bound to a graph layer, with its weights checked against the layer's shapes. */
   private record Binding(FileLayer file, String graphName, Kind kind, Layer layer, Map<String, FileWeight> weights, long[] flatten) {
 
+    /** Copies the bias, or zeroes it when the file has none (Keras's use_bias=False); returns values read. */
+    private long assignBias(H5 h5) throws IOException {
+      INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
+      if (b == null) {
+        return 0;
+      }
+      FileWeight fb = weights.get(BIAS);
+      if (fb == null) {
+        b.assign(0);
+        return 0;
+      }
+      b.assign(read(h5, fb).reshape(b.shape()));
+      return b.length();
+    }
+
     long assign(H5 h5) throws IOException {
       long n = 0;
       switch (kind) {
@@ -318,16 +333,7 @@ public final class KerasWeights {
           FileWeight k = weights.get(KERNEL);
           w.assign(read(h5, k).permute(3, 2, 0, 1));
           n += w.length();
-          INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
-          if (b != null) {
-            FileWeight fb = weights.get(BIAS);
-            if (fb == null) {
-              b.assign(0);
-            } else {
-              b.assign(read(h5, fb).reshape(b.shape()));
-              n += b.length();
-            }
-          }
+          n += assignBias(h5);
         }
         case DENSE -> {
           INDArray w = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
@@ -342,16 +348,7 @@ public final class KerasWeights {
           }
           w.assign(k);
           n += w.length();
-          INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
-          if (b != null) {
-            FileWeight fb = weights.get(BIAS);
-            if (fb == null) {
-              b.assign(0);
-            } else {
-              b.assign(read(h5, fb).reshape(b.shape()));
-              n += b.length();
-            }
-          }
+          n += assignBias(h5);
         }
         case BATCH_NORM -> {
           BatchNormalization conf = batchNorm(layer);
