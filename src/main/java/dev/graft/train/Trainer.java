@@ -214,24 +214,23 @@ public final class Trainer {
         return new CachedRunner(tg.trainablePart(phase, steps), t, v, cfg, shuffle, true);
       }
     }
-    if (cfg.cacheActivations()) {
-      // Cache at the freeze boundary; the schedule length needs the example count, so the
-      // split is built after the cache has been filled from a head-only probe of the size.
-      Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
-      if (frozen.isPresent()) {
-        try {
-          ActivationCache trainCache = cfg.cacheFactory().build(frozen.get(), train);
-          ActivationCache valCache = validation == null ? null
-              : cfg.cacheFactory().build(frozen.get(), validation);
-          int steps = phase.epochs() * ceilDiv(trainCache.size(), cfg.batchSize());
-          return new CachedRunner(tg.trainablePart(phase, steps), trainCache, valCache, cfg,
-              shuffle, true);
-        } catch (IOException e) {
-          throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
-        }
-      }
+    Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
+    if (frozen.isEmpty()) {
       log.info("phase {}: a trainable layer reads the images directly; nothing to cache",
           phase.name());
+    } else if (cfg.cacheActivations()) {
+      // Cache at the freeze boundary; the schedule length needs the example count, so the
+      // trainable part is built after the cache has been filled.
+      try {
+        ActivationCache trainCache = cfg.cacheFactory().build(frozen.get(), train);
+        ActivationCache valCache = validation == null ? null
+            : cfg.cacheFactory().build(frozen.get(), validation);
+        int steps = phase.epochs() * ceilDiv(trainCache.size(), cfg.batchSize());
+        return new CachedRunner(tg.trainablePart(phase, steps), trainCache, valCache, cfg,
+            shuffle, true);
+      } catch (IOException e) {
+        throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
+      }
     }
     int steps = 0;
     if (phase.warmupCosine()) {
@@ -240,11 +239,10 @@ public final class Trainer {
         log.warn("phase {}: unknown number of batches; constant learning rate", phase.name());
       }
     }
-    // Not cached: the frozen part still runs apart, in inference mode, on every batch. Training
-    // the whole graph instead would ask DL4J to backpropagate through frozen layers, which stops
-    // at a residual addition ("Cannot do backward pass: errors not set" on ResNet50).
-    Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
     if (frozen.isPresent()) {
+      // Not cached: the frozen part still runs apart, in inference mode, on every batch.
+      // Training the whole graph instead would ask DL4J to backpropagate through frozen layers,
+      // which stops at a residual addition ("Cannot do backward pass: errors not set").
       log.info("phase {}: frozen activations not cached (augmentation or caching off); every"
           + " epoch runs the frozen part in inference mode, then trains the rest", phase.name());
       return new DirectRunner(tg.trainablePart(phase, steps), frozen.get(), train, validation,
