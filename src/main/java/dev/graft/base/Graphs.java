@@ -4,6 +4,7 @@ import static dev.graft.nn.LayerConfigs.unwrap;
 
 import dev.graft.GraftException;
 import dev.graft.base.Architecture.BlockEnd;
+import dev.graft.io.NetworkZip;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -338,30 +339,15 @@ final class Graphs {
   }
 
 
-  /** Reads a ModelSerializer zip holding a ComputationGraph or a MultiLayerNetwork. */
+  /**
+   * Reads a ModelSerializer zip holding a ComputationGraph or a MultiLayerNetwork, through the safe
+   * reader ({@link NetworkZip}: no Java deserialization, allowlisted classes, bounded sizes).
+   */
   static ComputationGraph loadZip(Path zip) throws IOException {
     if (!Files.isRegularFile(zip)) {
       throw new GraftException("no such model file: " + zip.toAbsolutePath());
     }
-    String json;
-    try (ZipFile z = new ZipFile(zip.toFile())) {
-      ZipEntry e = z.getEntry("configuration.json");
-      if (e == null) {
-        throw new GraftException(
-            "not a DL4J model zip (no configuration.json): " + zip.toAbsolutePath());
-      }
-      try (InputStream in = z.getInputStream(e)) {
-        json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      }
-    } catch (java.util.zip.ZipException e) {
-      throw new GraftException(
-          "not a zip file: " + zip.toAbsolutePath() + " (" + e.getMessage() + ")", e);
-    }
-    if (json.contains("\"vertices\"")) {
-      return ModelSerializer.restoreComputationGraph(zip.toFile(), false);
-    }
-    MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), false);
-    return net.toComputationGraph();
+    return NetworkZip.read(zip);
   }
 
   /**
