@@ -103,43 +103,35 @@ public final class NetworkZip {
       String json = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
       ComputationGraph graph;
       if (tree.has("vertices")) {
-        ComputationGraphConfiguration conf = parse(() -> ComputationGraphConfiguration.fromJson(json),
-            shownAs, cfgEntry);
-        long n = count(() -> {
+        graph = network(() -> ComputationGraphConfiguration.fromJson(json), conf -> {
           long sum = 0;
           for (GraphVertex v : conf.getVertices().values()) {
             sum += v.numParams(true);
           }
           return sum;
-        }, shownAs, cfgEntry);
-        INDArray params = readParams(z, n, limits);
-        graph = build(() -> {
+        }, (conf, params) -> {
           if (params != null) {
             conf.setDataType(params.dataType());
           }
           ComputationGraph g = new ComputationGraph(conf);
           g.init(params, false);
           return g;
-        }, shownAs, cfgEntry);
+        }, z, limits);
       } else if (tree.has("confs")) {
-        MultiLayerConfiguration conf = parse(() -> MultiLayerConfiguration.fromJson(json),
-            shownAs, cfgEntry);
-        long n = count(() -> {
+        graph = network(() -> MultiLayerConfiguration.fromJson(json), conf -> {
           long sum = 0;
           for (NeuralNetConfiguration c : conf.getConfs()) {
             sum += c.getLayer().initializer().numParams(c);
           }
           return sum;
-        }, shownAs, cfgEntry);
-        INDArray params = readParams(z, n, limits);
-        graph = build(() -> {
+        }, (conf, params) -> {
           if (params != null) {
             conf.setDataType(params.dataType());
           }
           MultiLayerNetwork net = new MultiLayerNetwork(conf);
           net.init(params, false);
           return net.toComputationGraph();
-        }, shownAs, cfgEntry);
+        }, z, limits);
       } else {
         throw new RefusedFileException(shownAs, cfgEntry,
             "not a DL4J network configuration (neither 'vertices' nor 'confs')");
@@ -318,29 +310,33 @@ public final class NetworkZip {
     T get();
   }
 
-  private static <T> T parse(Step<T> s, Path file, String entry) {
+  /**
+   * Parses the (allowlisted) configuration with DL4J, counts its parameters, reads exactly that
+   * many and builds the network; every failure is a refusal naming the entry.
+   */
+  private static <C> ComputationGraph network(Step<C> parse, java.util.function.ToLongFunction<C> count,
+      java.util.function.BiFunction<C, INDArray, ComputationGraph> build, SafeZip z, Limits limits)
+      throws IOException {
+    Path file = z.shownFile();
+    String entry = z.shownName(CONFIGURATION);
+    C conf;
     try {
-      return s.get();
+      conf = parse.get();
     } catch (RuntimeException | StackOverflowError e) {
       throw refusal(e, file, entry, "not a valid DL4J configuration");
     }
-  }
-
-  private static long count(Step<Long> s, Path file, String entry) {
+    long n;
     try {
-      long n = s.get();
-      if (n < 0) {
-        throw new RefusedFileException(file, entry, "declares a negative parameter count");
-      }
-      return n;
+      n = count.applyAsLong(conf);
     } catch (RuntimeException e) {
       throw refusal(e, file, entry, "cannot count the parameters it declares");
     }
-  }
-
-  private static ComputationGraph build(Step<ComputationGraph> s, Path file, String entry) {
+    if (n < 0) {
+      throw new RefusedFileException(file, entry, "declares a negative parameter count");
+    }
+    INDArray params = readParams(z, n, limits);
     try {
-      return s.get();
+      return build.apply(conf, params);
     } catch (RuntimeException e) {
       throw refusal(e, file, entry, "the network cannot be built from it");
     }
