@@ -1,6 +1,6 @@
 package dev.graft.io;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 
 /**
  * The caps {@link SafeZip}, {@link NetworkZip} and the {@code .graft} reader apply to untrusted

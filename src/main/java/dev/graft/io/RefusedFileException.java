@@ -1,6 +1,6 @@
 package dev.graft.io;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.nio.file.Path;
 
 /**

@@ -382,7 +382,7 @@ public final class ModelFile {
           root.has("createdAtMillis")
               ? (long) integer(root.get("createdAtMillis"), "createdAtMillis")
               : 0L);
-    } catch (dev.graft.GraftException e) {
+    } catch (dev.graft.error.GraftException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
   }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.model.ModelFile;
 import dev.graft.model.TransferModel;
 import java.nio.file.Files;
