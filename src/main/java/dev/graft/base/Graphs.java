@@ -5,6 +5,7 @@ import static dev.graft.nn.LayerConfigs.unwrap;
 import dev.graft.error.GraftException;
 import dev.graft.base.Architecture.BlockEnd;
 import dev.graft.io.NetworkZip;
+import dev.graft.io.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -520,19 +521,6 @@ final class Graphs {
     return s.toString();
   }
 
-  /** SHA-256 of a file, hex. */
-  static String sha256(Path file) throws IOException {
-    MessageDigest md = sha256();
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(file)) {
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        md.update(buf, 0, n);
-      }
-    }
-    return HexFormat.of().formatHex(md.digest());
-  }
-
   /** SHA-256 of a graph's configuration and parameters, hex. */
   static String sha256(ComputationGraph graph) {
     MessageDigest md = sha256();
@@ -546,10 +534,6 @@ final class Graphs {
   }
 
   private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK lacks SHA-256", e);
-    }
+    return Sha256.digest();
   }
 }

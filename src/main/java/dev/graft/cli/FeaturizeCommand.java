@@ -137,6 +137,7 @@ final class FeaturizeCommand extends GraftCommand {
     ObjectNode meta = JSON.createObjectNode();
     meta.put("base", base.id());
     meta.put("weightsKey", base.weightsKey());
+    base.weightsSha256().ifPresent(sha -> meta.put("weightsSha256", sha));
     meta.put("cut", base.featureLayer());
     meta.put("inputSize", base.inputSize());
     meta.put("preprocessing", base.preprocessing().name());

@@ -387,6 +387,8 @@ public final class ModelFile {
     }
   }
 
+  private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
+
   /** Largest input side a model file may declare (a 16384² RGB float input is already 3 GiB). */
   static final int MAX_INPUT_SIZE = 16384;
 
@@ -427,6 +429,9 @@ public final class ModelFile {
   }
 
   private static double number(JsonNode v, String field) {
+    if (v.isTextual() && NON_FINITE.contains(v.asText())) {
+      return Double.parseDouble(v.asText()); // Jackson writes NaN and infinities as strings
+    }
     if (!v.isNumber()) {
       throw new IllegalArgumentException("field '" + field + "' must be a number, got " + shown(v));
     }
