@@ -1,6 +1,6 @@
 package dev.graft.features;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.perf.NativeTuning;
 import java.io.IOException;
 import java.io.InputStream;
