@@ -245,7 +245,7 @@ public final class BaseBuilder {
     String key;
     String sha256 = null;
     if (customZip != null) {
-      sha256 = blame(Setting.BASE, () -> Sha256.verify(customZip, weightsSha256));
+      sha256 = blame(Setting.BASE, () -> verifyZip(customZip));
       graph = blame(Setting.BASE, () -> Graphs.loadZip(customZip));
       String file = customZip.getFileName().toString();
       id =
@@ -321,7 +321,7 @@ public final class BaseBuilder {
     if (w instanceof Weights.None) {
       return new Loaded(graph, "none:seed=" + seed, null);
     } else if (w instanceof Weights.Dl4jZip zip) {
-      String sha256 = Sha256.verify(zip.path(), weightsSha256);
+      String sha256 = verifyZip(zip.path());
       ComputationGraph g =
           Graphs.transferParams(
               Graphs.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
@@ -345,6 +345,14 @@ public final class BaseBuilder {
       loadKeras(graph, keras.path());
       return new Loaded(graph, "keras:" + sha256, sha256);
     }
+  }
+
+  /** The SHA-256 of a DL4J zip, checked against the pin; a missing file is a GraftException. */
+  private String verifyZip(Path zip) throws IOException {
+    if (!java.nio.file.Files.isRegularFile(zip)) {
+      throw new GraftException("no such model file: " + zip.toAbsolutePath());
+    }
+    return Sha256.verify(zip, weightsSha256);
   }
 
   /** A step of loading that may fail on bad input. */
