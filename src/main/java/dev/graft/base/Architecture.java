@@ -1,7 +1,9 @@
 package dev.graft.base;
 
 import dev.graft.GraftException;
+import dev.graft.base.efficientnet.EfficientNetB0;
 import dev.graft.base.inception.InceptionV3;
+import dev.graft.base.mobilenet.MobileNetV2;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -41,11 +43,14 @@ public enum Architecture {
           new BlockEnd("block5", "block5_pool"),
           new BlockEnd("top", "fc2")),
       new PretrainedFile("models/vgg16_dl4j_inference.zip", 3501732770L),
-      (input, size, seed, top) -> Vgg16Graph.build(input, size, seed, top)),
+      (input, size, seed, top, keras) -> Vgg16Graph.build(input, size, seed, top)),
 
   /**
    * ResNet50 v1 (He et al. 2015). Feature layer {@code res5c_branch}, the last activation (2048
-   * channels) before the global average pooling {@code avg_pool}, which is also a cut point.
+   * channels) before the global average pooling {@code avg_pool}, which is also a cut point. Two
+   * layouts: DL4J's zoo graph for the zoo's weights (and random init), and Keras's own, with
+   * {@code pool1_pad} before the stem's max pooling, for Keras weights (see {@link
+   * #buildForKeras}).
    */
   RESNET50(
       "resnet50",
@@ -62,7 +67,7 @@ public enum Architecture {
           new BlockEnd("res4", "res4f_branch"),
           new BlockEnd("res5", ResNet50Graph.LAST_ACTIVATION)),
       new PretrainedFile("models/resnet50_dl4j_inference.v3.zip", 3914447815L),
-      (input, size, seed, top) -> ResNet50Graph.build(input, size, seed)),
+      (input, size, seed, top, keras) -> ResNet50Graph.build(input, size, seed, keras)),
 
   /**
    * InceptionV3 (Szegedy et al. 2015) with Keras's layer names; graph by {@link InceptionV3}.
@@ -78,7 +83,42 @@ public enum Architecture {
       List.of(),
       inceptionBlocks(),
       null,
-      (input, size, seed, top) -> InceptionV3.configuration(size, seed));
+      (input, size, seed, top, keras) -> InceptionV3.configuration(size, seed)),
+
+  /**
+   * MobileNetV2 (Sandler et al. 2018), width 1.0, with Keras's layer names; graph by {@link
+   * MobileNetV2}. Feature layer {@code out_relu} (1280 channels); blocks {@code stem}, {@code
+   * block_0} … {@code block_16}, {@code top}. ImageNet weights come as a Keras {@code .h5} file.
+   */
+  MOBILENET_V2(
+      "mobilenetv2",
+      MobileNetV2.DEFAULT_INPUT_SIZE,
+      MobileNetV2.MIN_INPUT_SIZE,
+      Preprocessing::inception,
+      MobileNetV2.FEATURE_LAYER,
+      List.of(MobileNetV2.FEATURE_LAYER),
+      List.of(),
+      blockEnds(MobileNetV2.blockNames(), MobileNetV2.blockEnds(1.0)),
+      null,
+      (input, size, seed, top, keras) -> MobileNetV2.configuration(size, 1.0, seed)),
+
+  /**
+   * EfficientNetB0 (Tan and Le 2019) with Keras's layer names; graph by {@link EfficientNetB0}.
+   * Feature layer {@code top_activation} (1280 channels); blocks {@code stem}, {@code block1a} …
+   * {@code block7a}, {@code top}. Keras's in-model rescaling and normalisation are the base's
+   * preprocessing ({@link Preprocessing#torch()}). ImageNet weights come as a Keras {@code .h5}.
+   */
+  EFFICIENTNET_B0(
+      "efficientnetb0",
+      EfficientNetB0.DEFAULT_INPUT_SIZE,
+      EfficientNetB0.MIN_INPUT_SIZE,
+      Preprocessing::torch,
+      EfficientNetB0.FEATURE_LAYER,
+      List.of(EfficientNetB0.FEATURE_LAYER),
+      List.of(),
+      blockEnds(EfficientNetB0.blockNames(), EfficientNetB0.blockEnds()),
+      null,
+      (input, size, seed, top, keras) -> EfficientNetB0.configuration(size, seed));
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
   public static final String INPUT = "input_1";
@@ -118,7 +158,10 @@ public enum Architecture {
     this.factory = factory;
   }
 
-  /** The id used on the command line and in model files: "vgg16", "resnet50", "inceptionv3". */
+  /**
+   * The id used on the command line and in model files: "vgg16", "resnet50", "inceptionv3",
+   * "mobilenetv2", "efficientnetb0".
+   */
   public String id() {
     return id;
   }
@@ -208,8 +251,26 @@ public enum Architecture {
     return Graphs.newGraph(configuration(inputSize, seed, top), true);
   }
 
+  /**
+   * A freshly initialised graph without top in the layout Keras's weights of this architecture
+   * need. The same as {@link #build(int, long)} except for ResNet50, whose Keras graph pads the
+   * stem's max pooling ({@code pool1_pad}) where DL4J's zoo graph, and the zoo's weights, do not.
+   */
+  public ComputationGraph buildForKeras(int inputSize, long seed) {
+    return Graphs.newGraph(configuration(inputSize, seed, false, true), true);
+  }
+
   /** The configuration {@link #build(int, long, boolean)} initialises. */
   ComputationGraphConfiguration configuration(int inputSize, long seed, boolean top) {
+    return configuration(inputSize, seed, top, false);
+  }
+
+  /**
+   * The configuration of the graph, in the layout of Keras's weights when {@code keras} is set
+   * (see {@link #buildForKeras}).
+   */
+  ComputationGraphConfiguration configuration(
+      int inputSize, long seed, boolean top, boolean keras) {
     checkInputSize(inputSize);
     if (top && !topLayers.isEmpty() && inputSize != defaultInputSize) {
       throw new GraftException(
@@ -224,7 +285,7 @@ public enum Architecture {
               + featureLayer
               + " for other sizes");
     }
-    return factory.build(INPUT, inputSize, seed, top && !topLayers.isEmpty());
+    return factory.build(INPUT, inputSize, seed, top && !topLayers.isEmpty(), keras);
   }
 
   void checkInputSize(int inputSize) {
@@ -270,7 +331,16 @@ public enum Architecture {
 
   @FunctionalInterface
   private interface GraphFactory {
-    ComputationGraphConfiguration build(String input, int inputSize, long seed, boolean top);
+    ComputationGraphConfiguration build(
+        String input, int inputSize, long seed, boolean top, boolean kerasLayout);
+  }
+
+  private static List<BlockEnd> blockEnds(List<String> names, List<String> lastVertices) {
+    List<BlockEnd> ends = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      ends.add(new BlockEnd(names.get(i), lastVertices.get(i)));
+    }
+    return List.copyOf(ends);
   }
 
   private static List<BlockEnd> inceptionBlocks() {

@@ -35,21 +35,33 @@ public final class Bases {
     return of(Architecture.INCEPTION_V3);
   }
 
+  /** MobileNetV2, width 1.0 (see {@link Architecture#MOBILENET_V2}). */
+  public static BaseBuilder mobilenetV2() {
+    return of(Architecture.MOBILENET_V2);
+  }
+
+  /** EfficientNetB0 (see {@link Architecture#EFFICIENTNET_B0}). */
+  public static BaseBuilder efficientnetB0() {
+    return of(Architecture.EFFICIENTNET_B0);
+  }
+
   /** A catalog base. */
   public static BaseBuilder of(Architecture architecture) {
     return new BaseBuilder(Objects.requireNonNull(architecture, "architecture"));
   }
 
   /**
-   * The base named on the command line: a catalog id ("vgg16", "resnet50", "inceptionv3") or the
-   * path of a DL4J model zip.
+   * The base named on the command line: a catalog id ("vgg16", "resnet50", "inceptionv3",
+   * "mobilenetv2", "efficientnetb0") or the path of a DL4J model zip.
    *
    * @throws GraftException naming the value when it is neither
    */
   public static BaseBuilder named(String idOrZipPath) {
     if (idOrZipPath == null || idOrZipPath.isBlank()) {
       throw new GraftException(
-          "--base needs a value: vgg16, resnet50, inceptionv3 or a DL4J .zip file");
+          "--base needs a value: "
+              + catalogIds()
+              + " or a DL4J .zip file");
     }
     Architecture a = Architecture.find(idOrZipPath);
     if (a != null) {
@@ -65,7 +77,9 @@ public final class Bases {
     throw new GraftException(
         "unknown base: '"
             + idOrZipPath
-            + "' (expected vgg16, resnet50, inceptionv3 or the path of a DL4J .zip model)");
+            + "' (expected "
+            + catalogIds()
+            + " or the path of a DL4J .zip model)");
   }
 
   /**
@@ -84,5 +98,13 @@ public final class Bases {
   public static BaseBuilder fromGraph(String name, ComputationGraph graph) {
     return new BaseBuilder(
         Objects.requireNonNull(name, "name"), Objects.requireNonNull(graph, "graph"));
+  }
+
+  private static String catalogIds() {
+    StringBuilder ids = new StringBuilder();
+    for (Architecture a : Architecture.values()) {
+      ids.append(ids.length() == 0 ? "" : ", ").append(a.id());
+    }
+    return ids.toString();
   }
 }

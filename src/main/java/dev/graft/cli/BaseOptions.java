@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /** The options that choose and load a base: shared by {@code train} and {@code featurize}. */
 public final class BaseOptions {
-  @Option(names = "--base", required = true, paramLabel = "vgg16|resnet50|inceptionv3|FILE.zip",
+  @Option(names = "--base", required = true, paramLabel = "vgg16|resnet50|inceptionv3|mobilenetv2|efficientnetb0|FILE.zip",
       description = "The pretrained base: a catalog id, or a DL4J ComputationGraph/MultiLayerNetwork"
           + " zip saved with ModelSerializer.")
   String base;
@@ -25,10 +25,11 @@ public final class BaseOptions {
 
   @Option(names = "--image-size", paramLabel = "PX",
       description = "Square input size in pixels (default: the base's own: 224 for vgg16/resnet50,"
-          + " 299 for inceptionv3, the declared input size for a FILE base).")
+          + " 299 for inceptionv3, 224 for mobilenetv2/efficientnetb0, the declared input size for a"
+          + " FILE base).")
   Integer imageSize;
 
-  @Option(names = "--preprocess", paramLabel = "unit|caffe|inception|none",
+  @Option(names = "--preprocess", paramLabel = "unit|caffe|inception|torch|none",
       description = "Pixel preprocessing for a FILE base (default: unit, pixels scaled to [0, 1]);"
           + " a catalog base brings its own.")
   String preprocess;

@@ -74,26 +74,57 @@ public final class KerasImagenet {
 
   private KerasImagenet() {}
 
+  /** MobileNetV2 (alpha 1.0, 224 px) without its top; Keras publishes no hash for it. */
+  public static final KerasWeightFile MOBILENET_V2_NOTOP =
+      new KerasWeightFile(
+          "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", null);
+
+  /** MobileNetV2 (alpha 1.0, 224 px) with its {@code predictions} layer; no published hash. */
+  public static final KerasWeightFile MOBILENET_V2 =
+      new KerasWeightFile(
+          "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5", null);
+
+  /** Where Keras downloads its EfficientNet weights from ({@code efficientnet.py}). */
+  public static final String EFFICIENTNET_BASE_URL = "https://storage.googleapis.com/keras-applications/";
+
+  /** EfficientNetB0 without its top (with its {@code normalization} layer's mean and variance). */
+  public static final KerasWeightFile EFFICIENTNET_B0_NOTOP =
+      new KerasWeightFile(
+          "efficientnetb0_notop.h5", "50bc09e76180e00e4465e1a485ddc09d", EFFICIENTNET_BASE_URL);
+
+  /** EfficientNetB0 with its {@code predictions} layer. */
+  public static final KerasWeightFile EFFICIENTNET_B0 =
+      new KerasWeightFile(
+          "efficientnetb0.h5", "902e53a9f72be733fc0bcb005b3ebbac", EFFICIENTNET_BASE_URL);
+
   /**
    * One published Keras weight file.
    *
    * @param path path relative to the base URL, for example {@code
    *     inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5}; its last segment
    *     names the cached file
-   * @param md5 the MD5 Keras publishes for it, 32 hex digits
+   * @param md5 the MD5 Keras publishes for it, 32 hex digits, or {@code null} where Keras
+   *     publishes none (MobileNetV2): Graft then never downloads it
+   * @param home the base URL Keras downloads it from ({@link #BASE_URL} for most files)
    */
-  public record KerasWeightFile(String path, String md5) {
+  public record KerasWeightFile(String path, String md5, String home) {
     public KerasWeightFile {
       if (path == null || path.isBlank() || path.endsWith("/")) {
         throw new GraftException("a Keras weight file needs a path naming a file, got '" + path + "'");
       }
-      if (md5 == null || !md5.matches("[0-9a-fA-F]{32}")) {
+      if (md5 != null && !md5.matches("[0-9a-fA-F]{32}")) {
         throw new GraftException("an MD5 hash is 32 hex digits, got '" + md5 + "'");
       }
-      md5 = md5.toLowerCase(Locale.ROOT);
+      md5 = md5 == null ? null : md5.toLowerCase(Locale.ROOT);
       while (path.startsWith("/")) {
         path = path.substring(1);
       }
+      Objects.requireNonNull(home, "home");
+    }
+
+    /** A file under {@link #BASE_URL}. */
+    public KerasWeightFile(String path, String md5) {
+      this(path, md5, BASE_URL);
     }
 
     /** The file name in the cache directory. */
@@ -119,9 +150,11 @@ public final class KerasImagenet {
       case "inceptionv3", "inception_v3" -> top ? INCEPTION_V3 : INCEPTION_V3_NOTOP;
       case "vgg16" -> top ? VGG16 : VGG16_NOTOP;
       case "resnet50" -> top ? RESNET50 : RESNET50_NOTOP;
+      case "mobilenetv2" -> top ? MOBILENET_V2 : MOBILENET_V2_NOTOP;
+      case "efficientnetb0" -> top ? EFFICIENTNET_B0 : EFFICIENTNET_B0_NOTOP;
       default -> throw new GraftException(
           "Keras publishes no ImageNet weights Graft knows for '" + architectureId
-              + "' (known: inceptionv3, vgg16, resnet50)");
+              + "' (known: inceptionv3, vgg16, resnet50, mobilenetv2, efficientnetb0)");
     };
   }
 
@@ -155,10 +188,21 @@ public final class KerasImagenet {
       throws IOException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(cacheDir, "cacheDir");
+    // a mirror holds every file by its path; Keras's own URLs differ per family
+    URI url = file.url(baseUrl == null || baseUrl.equals(BASE_URL) ? file.home() : baseUrl);
+    if (file.md5() == null) {
+      throw new GraftException(
+          "Keras publishes no checksum for "
+              + url
+              + ", and Graft downloads only weights it can verify: download it yourself, check it,"
+              + " and pass it as a weights file (--weights "
+              + file.fileName()
+              + ")");
+    }
     return Downloader.fetch(
         "Keras ImageNet weights",
         file.fileName(),
-        file.url(baseUrl),
+        url,
         Downloader.Checksum.md5(file.md5()),
         cacheDir,
         offline);
