@@ -1,20 +1,25 @@
 package dev.graft.base;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.efficientnet.EfficientNetB0;
 import dev.graft.base.inception.InceptionV3;
+import dev.graft.base.keras.KerasImagenet;
+import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
 import dev.graft.base.mobilenet.MobileNetV2;
+import dev.graft.head.Head;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
  * The catalog of pretrained architectures, each declared once, as data: id, input sizes,
- * preprocessing, cut points, blocks, published weights and the graph itself. A new base is one more
- * constant here; the table-driven tests pick it up.
+ * preprocessing, cut points, blocks, default head, published weights (DL4J's zoo file and Keras's
+ * {@code .h5} files) and the graph itself. A new base is one more constant here: the command line's
+ * help, the default head, the weight download and the table-driven tests all read it from here.
  *
  * <pre>{@code
  * Architecture a = Architecture.named("resnet50");
@@ -43,6 +48,14 @@ public enum Architecture {
           new BlockEnd("block5", "block5_pool"),
           new BlockEnd("top", "fc2")),
       new PretrainedFile("models/vgg16_dl4j_inference.zip", 3501732770L),
+      // Keras: without the dense top, and with fc1, fc2 and predictions (553,467,096 bytes)
+      new KerasWeightFile(
+          "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "6d6bbae143d832006294945121d1f1fc"),
+      new KerasWeightFile(
+          "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b"),
+      // its features are small after five poolings: the classic Flatten -> Dense(256) head
+      Head.flatten().dense(256).dropout(0.5),
       (input, size, seed, top, keras) -> Vgg16Graph.build(input, size, seed, top)),
 
   /**
@@ -67,6 +80,15 @@ public enum Architecture {
           new BlockEnd("res4", "res4f_branch"),
           new BlockEnd("res5", ResNet50Graph.LAST_ACTIVATION)),
       new PretrainedFile("models/resnet50_dl4j_inference.v3.zip", 3914447815L),
+      // Keras (tf.keras names conv1_conv, conv2_block1_1_conv, ...): without top, and with
+      // predictions (102,967,424 bytes)
+      new KerasWeightFile(
+          "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "4d473c1dd8becc155b73f8504c6f6626"),
+      new KerasWeightFile(
+          "resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5",
+          "2cb95161c43110f7111970584f804107"),
+      Head.averagePooling(),
       (input, size, seed, top, keras) -> ResNet50Graph.build(input, size, seed, keras)),
 
   /**
@@ -76,19 +98,28 @@ public enum Architecture {
   INCEPTION_V3(
       "inceptionv3",
       299,
-      75,
+      InceptionV3.MIN_INPUT_SIZE,
       Preprocessing::inception,
-      "mixed10",
-      List.of("mixed10"),
+      InceptionV3.FEATURE_LAYER,
+      List.of(InceptionV3.FEATURE_LAYER),
       List.of(),
       inceptionBlocks(),
       null,
+      // Keras: without top (87,910,968 bytes), and with predictions (96,112,376 bytes)
+      new KerasWeightFile(
+          "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "bcbd6486424b2319ff4ef7d526e38f63"),
+      new KerasWeightFile(
+          "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+          "9a0d58056eeedaa3f26cb7ebd46da564"),
+      Head.averagePooling(),
       (input, size, seed, top, keras) -> InceptionV3.configuration(size, seed)),
 
   /**
    * MobileNetV2 (Sandler et al. 2018), width 1.0, with Keras's layer names; graph by {@link
    * MobileNetV2}. Feature layer {@code out_relu} (1280 channels); blocks {@code stem}, {@code
-   * block_0} … {@code block_16}, {@code top}. ImageNet weights come as a Keras {@code .h5} file.
+   * block_0} … {@code block_16}, {@code top}. ImageNet weights come as a Keras {@code .h5} file,
+   * for which Keras publishes no hash (Graft does not download it; pass the file).
    */
   MOBILENET_V2(
       "mobilenetv2",
@@ -100,6 +131,13 @@ public enum Architecture {
       List.of(),
       blockEnds(MobileNetV2.blockNames(), MobileNetV2.blockEnds(1.0)),
       null,
+      // Keras (alpha 1.0, 224 px): without top, and with predictions; Keras publishes no hash
+      new KerasWeightFile(
+          "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", null),
+      new KerasWeightFile(
+          "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5", null),
+      // Keras's top: global average pooling to the classifier
+      Head.averagePooling(),
       (input, size, seed, top, keras) -> MobileNetV2.configuration(size, 1.0, seed)),
 
   /**
@@ -118,6 +156,16 @@ public enum Architecture {
       List.of(),
       blockEnds(EfficientNetB0.blockNames(), EfficientNetB0.blockEnds()),
       null,
+      // Keras (efficientnet.py WEIGHTS_HASHES["b0"]): without top (its Normalization layer
+      // included), and with predictions
+      new KerasWeightFile(
+          "efficientnetb0_notop.h5",
+          "50bc09e76180e00e4465e1a485ddc09d",
+          KerasImagenet.EFFICIENTNET_BASE_URL),
+      new KerasWeightFile(
+          "efficientnetb0.h5", "902e53a9f72be733fc0bcb005b3ebbac", KerasImagenet.EFFICIENTNET_BASE_URL),
+      // Keras's top: global average pooling, dropout 0.2 (top_dropout), the classifier
+      Head.averagePooling().dropout(0.2),
       (input, size, seed, top, keras) -> EfficientNetB0.configuration(size, seed));
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
@@ -132,6 +180,9 @@ public enum Architecture {
   private final List<String> topLayers;
   private final List<BlockEnd> blockEnds;
   private final PretrainedFile imagenetFile;
+  private final KerasWeightFile kerasNoTop;
+  private final KerasWeightFile kerasTop;
+  private final Head defaultHead;
   private final GraphFactory factory;
   private volatile List<Block> blocks;
 
@@ -145,6 +196,9 @@ public enum Architecture {
       List<String> topLayers,
       List<BlockEnd> blockEnds,
       PretrainedFile imagenetFile,
+      KerasWeightFile kerasNoTop,
+      KerasWeightFile kerasTop,
+      Head defaultHead,
       GraphFactory factory) {
     this.id = id;
     this.defaultInputSize = defaultInputSize;
@@ -155,6 +209,9 @@ public enum Architecture {
     this.topLayers = topLayers;
     this.blockEnds = blockEnds;
     this.imagenetFile = imagenetFile;
+    this.kerasNoTop = kerasNoTop;
+    this.kerasTop = kerasTop;
+    this.defaultHead = defaultHead;
     this.factory = factory;
   }
 
@@ -235,6 +292,52 @@ public enum Architecture {
   }
 
   /**
+   * Keras Applications' published ImageNet {@code .h5} file for this architecture, the one with the
+   * dense top when {@code top} is set (a cut in {@link #topLayers()}); empty when Keras publishes
+   * none.
+   */
+  public Optional<KerasWeightFile> kerasImagenetFile(boolean top) {
+    return Optional.ofNullable(top ? kerasTop : kerasNoTop);
+  }
+
+  /**
+   * The head Graft puts on this base when none is given (Keras's applications' choice: global
+   * average pooling straight to the softmax, with EfficientNet's dropout 0.2; VGG16 gets the
+   * classic flatten + dense head).
+   */
+  public Head defaultHead() {
+    return defaultHead;
+  }
+
+  /**
+   * One line for help texts: id, default and smallest input size, preprocessing and feature layer,
+   * e.g. {@code vgg16: 224 px (min 32), caffe preprocessing, features at block5_pool}.
+   */
+  public String summary() {
+    return id
+        + ": "
+        + defaultInputSize
+        + " px (min "
+        + minInputSize
+        + "), "
+        + preprocessing().name()
+        + " preprocessing, features at "
+        + featureLayer;
+  }
+
+  /**
+   * The catalog ids, in declaration order: "vgg16", "resnet50", "inceptionv3", "mobilenetv2",
+   * "efficientnetb0".
+   */
+  public static List<String> ids() {
+    List<String> ids = new ArrayList<>();
+    for (Architecture x : values()) {
+      ids.add(x.id);
+    }
+    return List.copyOf(ids);
+  }
+
+  /**
    * A freshly initialised graph without the ImageNet top, at {@code inputSize} pixels.
    *
    * @throws GraftException when {@code inputSize} is below {@link #minInputSize()}
@@ -302,18 +405,14 @@ public enum Architecture {
   public static Architecture named(String id) {
     Architecture a = find(id);
     if (a == null) {
-      List<String> ids = new ArrayList<>();
-      for (Architecture x : values()) {
-        ids.add(x.id);
-      }
       throw new GraftException(
-          "unknown base: '" + id + "' (expected one of " + String.join(", ", ids) + ")");
+          "unknown base: '" + id + "' (expected one of " + String.join(", ", ids()) + ")");
     }
     return a;
   }
 
   /** The architecture called {@code id}, or {@code null}. */
-  static Architecture find(String id) {
+  public static Architecture find(String id) {
     if (id == null) {
       return null;
     }

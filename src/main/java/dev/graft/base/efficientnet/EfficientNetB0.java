@@ -1,6 +1,6 @@
 package dev.graft.base.efficientnet;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.nn.ChannelMultiplyVertex;
 import java.util.ArrayList;
 import java.util.List;

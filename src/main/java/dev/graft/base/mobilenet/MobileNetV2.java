@@ -1,6 +1,6 @@
 package dev.graft.base.mobilenet;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
