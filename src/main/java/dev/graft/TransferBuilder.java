@@ -1,5 +1,6 @@
 package dev.graft;
 
+import dev.graft.error.GraftException;
 import dev.graft.base.Base;
 import dev.graft.data.Augmentation;
 import dev.graft.data.ImageBatches;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * Configures and runs one transfer-learning job; start it with {@link Graft#base(Base)}. Every
  * setting has a default, so {@code Graft.base(base).fit(train, validation)} works.
  *
- * <p>Defaults: the base's default head ({@link Head#defaultFor}), {@link Strategy#frozen()}, 10
+ * <p>Defaults: the base's default head ({@link Base#defaultHead()}), {@link Strategy#frozen()}, 10
  * epochs, batch 32, the strategy's learning rate, no early stopping (the best epoch is still kept
  * when there is validation data), monitor validation loss, seed 42, no class weights, no weight
  * decay, no augmentation, center crop.
@@ -69,7 +70,7 @@ public final class TransferBuilder {
     this.base = Objects.requireNonNull(base, "base");
   }
 
-  /** The head on top of the base (default: {@link Head#defaultFor} the base's id). */
+  /** The head on top of the base (default: {@link Base#defaultHead()} the base's id). */
   public TransferBuilder head(Head head) {
     this.head = Objects.requireNonNull(head, "head");
     return this;
@@ -251,7 +252,7 @@ public final class TransferBuilder {
 
   private TransferModel run(DataSetIterator train, DataSetIterator validation, List<String> labels,
       double[] weights, boolean cache, int batchesPerEpoch) {
-    Head h = head != null ? head : Head.defaultFor(base.id());
+    Head h = head != null ? head : base.defaultHead();
     GraphOptions options =
         new GraphOptions(labels.size(), weights, weightDecay, seed, epochs, learningRate);
     Nd4j.getRandom().setSeed(seed);

@@ -40,7 +40,7 @@ final class Epochs {
     int epochs = Integer.getInteger("epochs", 10);
     int uncachedEpochs = Integer.getInteger("uncached.epochs", 2);
     int batch = Integer.getInteger("batch", 16);
-    Base base = Bases.named(baseName).weights(Weights.none()).load();
+    Base base = Bases.catalog(baseName).weights(Weights.none()).load();
     int size = base.inputSize();
     Path tmp = Files.createTempDirectory("graft-bench-epochs");
     Featurize.mnist(tmp.resolve("images"), n);

@@ -1,18 +1,22 @@
 package dev.graft.base;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.inception.InceptionV3;
+import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
+import dev.graft.head.Head;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
  * The catalog of pretrained architectures, each declared once, as data: id, input sizes,
- * preprocessing, cut points, blocks, published weights and the graph itself. A new base is one more
- * constant here; the table-driven tests pick it up.
+ * preprocessing, cut points, blocks, default head, published weights (DL4J's zoo file and Keras's
+ * {@code .h5} files) and the graph itself. A new base is one more constant here: the command line's
+ * help, the default head, the weight download and the table-driven tests all read it from here.
  *
  * <pre>{@code
  * Architecture a = Architecture.named("resnet50");
@@ -41,6 +45,14 @@ public enum Architecture {
           new BlockEnd("block5", "block5_pool"),
           new BlockEnd("top", "fc2")),
       new PretrainedFile("models/vgg16_dl4j_inference.zip", 3501732770L),
+      // Keras: without the dense top, and with fc1, fc2 and predictions (553,467,096 bytes)
+      new KerasWeightFile(
+          "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "6d6bbae143d832006294945121d1f1fc"),
+      new KerasWeightFile(
+          "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b"),
+      // its features are small after five poolings: the classic Flatten -> Dense(256) head
+      Head.flatten().dense(256).dropout(0.5),
       (input, size, seed, top) -> Vgg16Graph.build(input, size, seed, top)),
 
   /**
@@ -62,6 +74,15 @@ public enum Architecture {
           new BlockEnd("res4", "res4f_branch"),
           new BlockEnd("res5", ResNet50Graph.LAST_ACTIVATION)),
       new PretrainedFile("models/resnet50_dl4j_inference.v3.zip", 3914447815L),
+      // Keras (tf.keras names conv1_conv, conv2_block1_1_conv, ...): without top, and with
+      // predictions (102,967,424 bytes)
+      new KerasWeightFile(
+          "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "4d473c1dd8becc155b73f8504c6f6626"),
+      new KerasWeightFile(
+          "resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5",
+          "2cb95161c43110f7111970584f804107"),
+      Head.averagePooling(),
       (input, size, seed, top) -> ResNet50Graph.build(input, size, seed)),
 
   /**
@@ -71,13 +92,21 @@ public enum Architecture {
   INCEPTION_V3(
       "inceptionv3",
       299,
-      75,
+      InceptionV3.MIN_INPUT_SIZE,
       Preprocessing::inception,
-      "mixed10",
-      List.of("mixed10"),
+      InceptionV3.FEATURE_LAYER,
+      List.of(InceptionV3.FEATURE_LAYER),
       List.of(),
       inceptionBlocks(),
       null,
+      // Keras: without top (87,910,968 bytes), and with predictions (96,112,376 bytes)
+      new KerasWeightFile(
+          "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+          "bcbd6486424b2319ff4ef7d526e38f63"),
+      new KerasWeightFile(
+          "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+          "9a0d58056eeedaa3f26cb7ebd46da564"),
+      Head.averagePooling(),
       (input, size, seed, top) -> InceptionV3.configuration(size, seed));
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
@@ -92,6 +121,9 @@ public enum Architecture {
   private final List<String> topLayers;
   private final List<BlockEnd> blockEnds;
   private final PretrainedFile imagenetFile;
+  private final KerasWeightFile kerasNoTop;
+  private final KerasWeightFile kerasTop;
+  private final Head defaultHead;
   private final GraphFactory factory;
   private volatile List<Block> blocks;
 
@@ -105,6 +137,9 @@ public enum Architecture {
       List<String> topLayers,
       List<BlockEnd> blockEnds,
       PretrainedFile imagenetFile,
+      KerasWeightFile kerasNoTop,
+      KerasWeightFile kerasTop,
+      Head defaultHead,
       GraphFactory factory) {
     this.id = id;
     this.defaultInputSize = defaultInputSize;
@@ -115,6 +150,9 @@ public enum Architecture {
     this.topLayers = topLayers;
     this.blockEnds = blockEnds;
     this.imagenetFile = imagenetFile;
+    this.kerasNoTop = kerasNoTop;
+    this.kerasTop = kerasTop;
+    this.defaultHead = defaultHead;
     this.factory = factory;
   }
 
@@ -192,6 +230,48 @@ public enum Architecture {
   }
 
   /**
+   * Keras Applications' published ImageNet {@code .h5} file for this architecture, the one with the
+   * dense top when {@code top} is set (a cut in {@link #topLayers()}); empty when Keras publishes
+   * none.
+   */
+  public Optional<KerasWeightFile> kerasImagenetFile(boolean top) {
+    return Optional.ofNullable(top ? kerasTop : kerasNoTop);
+  }
+
+  /**
+   * The head Graft puts on this base when none is given (Keras's applications' choice: global
+   * average pooling straight to the softmax, except VGG16's classic flatten + dense head).
+   */
+  public Head defaultHead() {
+    return defaultHead;
+  }
+
+  /**
+   * One line for help texts: id, default and smallest input size, preprocessing and feature layer,
+   * e.g. {@code vgg16: 224 px (min 32), caffe preprocessing, features at block5_pool}.
+   */
+  public String summary() {
+    return id
+        + ": "
+        + defaultInputSize
+        + " px (min "
+        + minInputSize
+        + "), "
+        + preprocessing().name()
+        + " preprocessing, features at "
+        + featureLayer;
+  }
+
+  /** The catalog ids, in declaration order: "vgg16", "resnet50", "inceptionv3". */
+  public static List<String> ids() {
+    List<String> ids = new ArrayList<>();
+    for (Architecture x : values()) {
+      ids.add(x.id);
+    }
+    return List.copyOf(ids);
+  }
+
+  /**
    * A freshly initialised graph without the ImageNet top, at {@code inputSize} pixels.
    *
    * @throws GraftException when {@code inputSize} is below {@link #minInputSize()}
@@ -241,18 +321,14 @@ public enum Architecture {
   public static Architecture named(String id) {
     Architecture a = find(id);
     if (a == null) {
-      List<String> ids = new ArrayList<>();
-      for (Architecture x : values()) {
-        ids.add(x.id);
-      }
       throw new GraftException(
-          "unknown base: '" + id + "' (expected one of " + String.join(", ", ids) + ")");
+          "unknown base: '" + id + "' (expected one of " + String.join(", ", ids()) + ")");
     }
     return a;
   }
 
   /** The architecture called {@code id}, or {@code null}. */
-  static Architecture find(String id) {
+  public static Architecture find(String id) {
     if (id == null) {
       return null;
     }

@@ -1,5 +1,6 @@
 package dev.graft.base;
 
+import dev.graft.head.Head;
 import java.util.List;
 import java.util.Optional;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -116,6 +117,14 @@ public final class Base {
   /** The catalog entry this base was built from; empty for a base of your own. */
   public Optional<Architecture> architecture() {
     return Optional.ofNullable(architecture);
+  }
+
+  /**
+   * The head used when none is given: the catalog entry's {@link Architecture#defaultHead()}, and
+   * global average pooling straight to the softmax for a base of your own.
+   */
+  public Head defaultHead() {
+    return architecture != null ? architecture.defaultHead() : Head.averagePooling();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.graft.base;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
+import dev.graft.base.BaseSettingException.Setting;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasWeights;
 import dev.graft.perf.NativeTuning;
@@ -166,9 +167,11 @@ public final class BaseBuilder {
     int size = inputSize != null ? inputSize : a.defaultInputSize();
     String cutAt = cut != null ? cut : a.featureLayer();
     Weights w = weights != null ? weights : Weights.imagenet();
-    ComputationGraphConfiguration conf = a.configuration(size, seed, a.needsTop(cutAt));
-    if (!conf.getVertices().containsKey(cutAt)) {
-      throw new GraftException(
+    ComputationGraphConfiguration full =
+        blame(Setting.INPUT_SIZE, () -> a.configuration(size, seed, a.needsTop(cutAt)));
+    if (!full.getVertices().containsKey(cutAt)) {
+      throw blame(
+          Setting.CUT,
           "no layer '"
               + cutAt
               + "' in "
@@ -177,36 +180,14 @@ public final class BaseBuilder {
               + String.join(", ", a.cutPoints())
               + ")");
     }
-    conf = Graphs.truncate(conf, cutAt);
+    ComputationGraphConfiguration conf = Graphs.truncate(full, cutAt);
     // Every source below fills every layer of the graph or fails (DL4J zips by transferParams,
     // Keras files by KerasWeights' exact match), so only random init needs random numbers;
     // zeros are much faster to make.
-    ComputationGraph graph = Graphs.newGraph(conf, w instanceof Weights.None);
-    String key;
-    if (w instanceof Weights.None) {
-      key = "none:seed=" + seed;
-    } else if (w instanceof Weights.Dl4jZip zip) {
-      graph =
-          Graphs.transferParams(
-              Graphs.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
-      key = "file:" + Graphs.sha256(zip.path());
-    } else if (w instanceof Weights.Imagenet imagenet) {
-      PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
-      if (file == null) {
-        // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
-        key = loadKerasImagenet(a, cutAt, graph);
-      } else {
-        Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
-        graph = Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
-        key = "imagenet:adler32=" + file.adler32();
-      }
-    } else if (w instanceof Weights.ImagenetKeras) {
-      key = loadKerasImagenet(a, cutAt, graph);
-    } else {
-      Weights.Keras keras = (Weights.Keras) w;
-      loadKeras(graph, keras.path());
-      key = "keras:" + Graphs.sha256(keras.path());
-    }
+    ComputationGraph fresh = Graphs.newGraph(conf, w instanceof Weights.None);
+    Loaded loaded = blame(Setting.WEIGHTS, () -> loadWeights(a, cutAt, w, fresh));
+    ComputationGraph graph = loaded.graph();
+    String key = loaded.key();
     ComputationGraph cutGraph = graph;
     List<String> cuts = new ArrayList<>(List.of(cutAt));
     for (String c : a.cutPoints()) {
@@ -233,7 +214,8 @@ public final class BaseBuilder {
 
   private Base loadCustom() throws IOException {
     if (weights != null) {
-      throw new GraftException(
+      throw blame(
+          Setting.WEIGHTS,
           "a base of your own brings its weights; weights("
               + weights
               + ") applies to catalog bases only");
@@ -242,7 +224,7 @@ public final class BaseBuilder {
     String id;
     String key;
     if (customZip != null) {
-      graph = Graphs.loadZip(customZip);
+      graph = blame(Setting.BASE, () -> Graphs.loadZip(customZip));
       String file = customZip.getFileName().toString();
       id =
           file.toLowerCase(Locale.ROOT).endsWith(".zip")
@@ -256,10 +238,12 @@ public final class BaseBuilder {
     }
     String what =
         customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
-    String input = Graphs.inputName(graph, what);
-    String cutAt = cut != null ? cut : Graphs.defaultCut(graph, what);
+    ComputationGraph g = graph;
+    String input = blame(Setting.BASE, () -> Graphs.inputName(g, what));
+    String cutAt = cut != null ? cut : blame(Setting.BASE, () -> Graphs.defaultCut(g, what));
     if (!graph.getConfiguration().getVertices().containsKey(cutAt) || cutAt.equals(input)) {
-      throw new GraftException(
+      throw blame(
+          Setting.CUT,
           "no layer '"
               + cutAt
               + "' in "
@@ -274,10 +258,9 @@ public final class BaseBuilder {
     } else {
       OptionalInt declared = Graphs.declaredInputSize(graph);
       if (declared.isEmpty()) {
-        throw new GraftException(
-            what
-                + " declares no input size (it is fully convolutional);"
-                + " set one with inputSize(px) (--image-size)");
+        throw blame(
+            Setting.INPUT_SIZE,
+            what + " declares no input size (it is fully convolutional); set one with inputSize(px)");
       }
       size = declared.getAsInt();
     }
@@ -303,10 +286,68 @@ public final class BaseBuilder {
     return base;
   }
 
+  /** A graph with its weights, and the weights' provenance key. */
+  private record Loaded(ComputationGraph graph, String key) {}
+
+  /** Fills {@code graph} (a catalog graph cut at {@code cutAt}) from {@code w}. */
+  private Loaded loadWeights(Architecture a, String cutAt, Weights w, ComputationGraph graph)
+      throws IOException {
+    if (w instanceof Weights.None) {
+      return new Loaded(graph, "none:seed=" + seed);
+    } else if (w instanceof Weights.Dl4jZip zip) {
+      ComputationGraph g =
+          Graphs.transferParams(
+              Graphs.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
+      return new Loaded(g, "file:" + Graphs.sha256(zip.path()));
+    } else if (w instanceof Weights.Imagenet imagenet) {
+      PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
+      if (file == null) {
+        // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
+        return new Loaded(graph, loadKerasImagenet(a, cutAt, graph));
+      }
+      Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
+      ComputationGraph g =
+          Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
+      return new Loaded(g, "imagenet:adler32=" + file.adler32());
+    } else if (w instanceof Weights.ImagenetKeras) {
+      return new Loaded(graph, loadKerasImagenet(a, cutAt, graph));
+    } else {
+      Weights.Keras keras = (Weights.Keras) w;
+      loadKeras(graph, keras.path());
+      return new Loaded(graph, "keras:" + Graphs.sha256(keras.path()));
+    }
+  }
+
+  /** A step of loading that may fail on bad input. */
+  @FunctionalInterface
+  private interface Step<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs {@code step}, blaming {@code setting} for a {@link GraftException} it throws. */
+  private static <T> T blame(Setting setting, Step<T> step) throws IOException {
+    try {
+      return step.run();
+    } catch (BaseSettingException e) {
+      throw e;
+    } catch (GraftException e) {
+      throw new BaseSettingException(setting, e);
+    }
+  }
+
+  private static BaseSettingException blame(Setting setting, String message) {
+    return new BaseSettingException(setting, new GraftException(message));
+  }
+
   /** Keras Applications' ImageNet file of {@code a}: fetched, MD5-verified, loaded; the key. */
   private String loadKerasImagenet(Architecture a, String cutAt, ComputationGraph graph)
       throws IOException {
-    KerasImagenet.KerasWeightFile h5 = KerasImagenet.file(a.id(), a.needsTop(cutAt));
+    KerasImagenet.KerasWeightFile h5 =
+        a.kerasImagenetFile(a.needsTop(cutAt))
+            .orElseThrow(
+                () ->
+                    new GraftException(
+                        "Keras publishes no ImageNet weights Graft knows for '" + a.id() + "'"));
     Path local =
         KerasImagenet.fetch(h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
     KerasWeights.load(graph, local);

@@ -1,9 +1,7 @@
 package dev.graft.base;
 
-import dev.graft.GraftException;
-import java.nio.file.Files;
+import dev.graft.error.GraftException;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Objects;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -41,31 +39,13 @@ public final class Bases {
   }
 
   /**
-   * The base named on the command line: a catalog id ("vgg16", "resnet50", "inceptionv3") or the
-   * path of a DL4J model zip.
+   * The catalog base with id {@code id} ("vgg16", "resnet50", "inceptionv3"; case, dashes and
+   * underscores ignored). For a file, use {@link #fromFile(Path)}.
    *
-   * @throws GraftException naming the value when it is neither
+   * @throws GraftException naming the value and the known ids when there is no such base
    */
-  public static BaseBuilder named(String idOrZipPath) {
-    if (idOrZipPath == null || idOrZipPath.isBlank()) {
-      throw new GraftException(
-          "--base needs a value: vgg16, resnet50, inceptionv3 or a DL4J .zip file");
-    }
-    Architecture a = Architecture.find(idOrZipPath);
-    if (a != null) {
-      return of(a);
-    }
-    Path p = Path.of(idOrZipPath);
-    if (Files.isRegularFile(p)) {
-      return fromFile(p);
-    }
-    if (idOrZipPath.toLowerCase(Locale.ROOT).endsWith(".zip")) {
-      throw new GraftException("no such model file: " + p.toAbsolutePath());
-    }
-    throw new GraftException(
-        "unknown base: '"
-            + idOrZipPath
-            + "' (expected vgg16, resnet50, inceptionv3 or the path of a DL4J .zip model)");
+  public static BaseBuilder catalog(String id) {
+    return of(Architecture.named(id));
   }
 
   /**

@@ -2,7 +2,7 @@ package dev.graft.base;
 
 import static dev.graft.nn.LayerConfigs.unwrap;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.Architecture.BlockEnd;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.graft.base;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.net.URI;
 
 /**

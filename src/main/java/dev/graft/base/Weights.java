@@ -1,6 +1,6 @@
 package dev.graft.base;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
@@ -62,7 +62,7 @@ public sealed interface Weights
   static Weights named(String name) {
     if (name == null || name.isBlank()) {
       throw new GraftException(
-          "--weights needs a value: imagenet, none or a file, got '" + name + "'");
+          "weights need a value: imagenet, none or a file, got '" + name + "'");
     }
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "imagenet" -> imagenet();

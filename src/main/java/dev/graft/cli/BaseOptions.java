@@ -1,21 +1,29 @@
 package dev.graft.cli;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
+import dev.graft.base.Architecture;
 import dev.graft.base.Base;
 import dev.graft.base.BaseBuilder;
+import dev.graft.base.BaseSettingException;
 import dev.graft.base.Bases;
 import dev.graft.base.Preprocessing;
 import dev.graft.base.Weights;
 import dev.graft.data.ResizeMode;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /** The options that choose and load a base: shared by {@code train} and {@code featurize}. */
 public final class BaseOptions {
-  @Option(names = "--base", required = true, paramLabel = "vgg16|resnet50|inceptionv3|FILE.zip",
-      description = "The pretrained base: a catalog id, or a DL4J ComputationGraph/MultiLayerNetwork"
-          + " zip saved with ModelSerializer.")
+  @Option(names = "--base", required = true, paramLabel = "CATALOG-ID|FILE.zip",
+      completionCandidates = CatalogIds.class,
+      description = "The pretrained base: a catalog id (${COMPLETION-CANDIDATES}; see the list"
+          + " below), or a DL4J ComputationGraph/MultiLayerNetwork zip saved with ModelSerializer.")
   String base;
 
   @Option(names = "--weights", paramLabel = "imagenet|none|FILE",
@@ -24,8 +32,8 @@ public final class BaseOptions {
   String weights;
 
   @Option(names = "--image-size", paramLabel = "PX",
-      description = "Square input size in pixels (default: the base's own: 224 for vgg16/resnet50,"
-          + " 299 for inceptionv3, the declared input size for a FILE base).")
+      description = "Square input size in pixels (default: the base's own, listed below for the"
+          + " catalog; the declared input size for a FILE base).")
   Integer imageSize;
 
   @Option(names = "--preprocess", paramLabel = "unit|caffe|inception|none",
@@ -51,14 +59,9 @@ public final class BaseOptions {
     };
   }
 
-  /** Loads the base, blaming the right flag for a bad value. */
+  /** Loads the base, blaming the flag whose value the library reports at fault. */
   Base load(long seed) throws IOException {
-    BaseBuilder b;
-    try {
-      b = Bases.named(base);
-    } catch (GraftException e) {
-      throw GraftCommand.blame("--base", e);
-    }
+    BaseBuilder b = builder();
     if (weights != null) {
       try {
         b.weights(Weights.named(weights));
@@ -70,11 +73,7 @@ public final class BaseOptions {
       if (imageSize < 1) {
         throw new BadInputException("--image-size: must be positive, got " + imageSize);
       }
-      try {
-        b.inputSize(imageSize);
-      } catch (GraftException e) {
-        throw GraftCommand.blame("--image-size", e);
-      }
+      b.inputSize(imageSize);
     }
     if (preprocess != null) {
       try {
@@ -84,31 +83,70 @@ public final class BaseOptions {
       }
     }
     if (cut != null) {
-      b.cut(cut);
+      try {
+        b.cut(cut);
+      } catch (GraftException e) {
+        throw GraftCommand.blame("--cut", e);
+      }
     }
     b.seed(seed);
     try {
       return b.load();
+    } catch (BaseSettingException e) {
+      throw GraftCommand.blame(flag(e.setting()), e);
     } catch (GraftException e) {
-      // The library names the value; say which option family it came from.
-      throw GraftCommand.blame(flagFor(e.getMessage()), e);
+      throw GraftCommand.blame("--base", e);
     }
   }
 
-  private String flagFor(String message) {
-    String m = message == null ? "" : message.toLowerCase(Locale.ROOT);
-    if (cut != null && m.contains(cut.toLowerCase(Locale.ROOT))) {
-      return "--cut";
+  /** {@code --base}: a catalog id, else the path of a model file. */
+  private BaseBuilder builder() {
+    if (base == null || base.isBlank()) {
+      throw new BadInputException("--base: needs a value: "
+          + String.join(", ", Architecture.ids()) + " or a DL4J .zip file");
     }
-    if (m.contains("size") || m.contains("px")) {
-      return "--image-size";
+    Architecture a = Architecture.find(base);
+    if (a != null) {
+      return Bases.of(a);
     }
-    if (m.contains("weight") || m.contains(".h5") || m.contains("checksum")) {
-      return "--weights";
+    Path p = Path.of(base);
+    if (Files.isRegularFile(p)) {
+      return Bases.fromFile(p);
     }
-    if (m.contains("preprocess")) {
-      return "--preprocess";
+    if (base.toLowerCase(Locale.ROOT).endsWith(".zip")) {
+      throw new BadInputException("--base: no such model file: " + p.toAbsolutePath());
     }
-    return "--base";
+    throw new BadInputException("--base: unknown base: '" + base + "' (expected "
+        + String.join(", ", Architecture.ids()) + " or the path of a DL4J .zip model)");
+  }
+
+  /** The flag that carries each base setting. */
+  private static String flag(BaseSettingException.Setting setting) {
+    return switch (setting) {
+      case BASE -> "--base";
+      case WEIGHTS -> "--weights";
+      case INPUT_SIZE -> "--image-size";
+      case PREPROCESSING -> "--preprocess";
+      case CUT -> "--cut";
+    };
+  }
+
+  /** The catalog ids, for {@code --base}'s help and shell completion. */
+  static final class CatalogIds implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Architecture.ids().iterator();
+    }
+  }
+
+  /** Help lines describing the catalog bases, one per base, for the commands that take a base. */
+  static String[] catalogHelp() {
+    List<String> lines = new ArrayList<>();
+    lines.add("");
+    lines.add("Catalog bases (--base):");
+    for (Architecture a : Architecture.values()) {
+      lines.add("  " + a.summary());
+    }
+    return lines.toArray(String[]::new);
   }
 }

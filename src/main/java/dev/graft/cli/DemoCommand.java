@@ -93,7 +93,7 @@ final class DemoCommand extends GraftCommand {
     MnistTransferDemo.Config config;
     try {
       config = new MnistTransferDemo.Config(labels, pretrain, pretrainEpochs, validation, test, seed, strategies, epochs);
-    } catch (dev.graft.GraftException e) {
+    } catch (dev.graft.error.GraftException e) {
       throw new BadInputException("--labels/--strategies/--pretrain/--validation/--test/--epochs: " + e.getMessage(), e);
     }
     if (Files.exists(report) && !Files.isDirectory(report)) {

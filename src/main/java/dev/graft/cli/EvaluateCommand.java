@@ -1,6 +1,6 @@
 package dev.graft.cli;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
 import dev.graft.metrics.ClassificationReport;

@@ -3,7 +3,9 @@ package dev.graft.cli;
 import dev.graft.model.GraftVersion;
 import dev.graft.perf.NativeTuning;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -58,6 +60,15 @@ public final class GraftCli implements Callable<Integer> {
    */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new GraftCli());
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      // the catalog, as Architecture declares it, under the help of each command taking --base
+      CommandSpec spec = sub.getCommandSpec();
+      if (spec.findOption("--base") != null) {
+        List<String> footer = new ArrayList<>(Arrays.asList(BaseOptions.catalogHelp()));
+        footer.addAll(Arrays.asList(spec.usageMessage().footer()));
+        spec.usageMessage().footer(footer.toArray(String[]::new));
+      }
+    }
     cl.setParameterExceptionHandler(GraftCli::onBadUsage);
     cl.setExecutionExceptionHandler((ex, cmd, parse) ->
         ExitCodes.report(ex, cmd.getCommandName(), cmd.getErr(), verbose(parse)));

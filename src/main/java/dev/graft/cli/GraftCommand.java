@@ -1,6 +1,6 @@
 package dev.graft.cli;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.model.ModelFileException;
 import dev.graft.model.TransferModel;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.graft.cli;
 
 import dev.graft.Graft;
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
 import dev.graft.data.Augmentation;
@@ -155,7 +155,7 @@ final class TrainCommand extends GraftCommand {
       builder.learningRate(lr);
     }
     if (dense != null) {
-      Head h = Head.defaultFor(base.id()).dense(dense);
+      Head h = base.defaultHead().dense(dense);
       builder.head(dropout == null ? h : h.dropout(dropout));
     }
     if (augment) {

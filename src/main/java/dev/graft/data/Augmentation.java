@@ -1,6 +1,6 @@
 package dev.graft.data;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 
 /**
  * Random changes applied to training images (never to validation, evaluation or prediction), so

@@ -1,6 +1,6 @@
 package dev.graft.data;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package dev.graft.data;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.Preprocessing;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;

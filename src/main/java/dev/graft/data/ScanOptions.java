@@ -15,7 +15,7 @@ package dev.graft.data;
  * ImageFolder.of(root, ScanOptions.defaults().withStrict(true)); // first bad file is an error
  * }</pre>
  *
- * @param strict if true, the first bad file stops the scan with a {@link dev.graft.GraftException}
+ * @param strict if true, the first bad file stops the scan with a {@link dev.graft.error.GraftException}
  *     naming it; if false, bad files are skipped with one warning each and listed by {@link
  *     ImageDataset#skipped()}
  * @param verify if true, decode every file during the scan

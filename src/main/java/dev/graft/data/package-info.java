@@ -20,6 +20,6 @@
  * (listed by {@link dev.graft.data.ImageDataset#skipped()}); {@link
  * dev.graft.data.ScanOptions#verify()} decodes every file up front; files that fail only when fully
  * decoded are skipped by {@link dev.graft.data.ImageBatches} (listed by its {@code skipped()}). In
- * strict mode the first bad file stops the run with a {@link dev.graft.GraftException} naming it.
+ * strict mode the first bad file stops the run with a {@link dev.graft.error.GraftException} naming it.
  */
 package dev.graft.data;

@@ -1,6 +1,6 @@
 package dev.graft.demo;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.awt.image.BufferedImage;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;

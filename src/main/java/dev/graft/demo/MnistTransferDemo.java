@@ -1,7 +1,7 @@
 package dev.graft.demo;
 
 import dev.graft.Graft;
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
 import dev.graft.base.Bases;

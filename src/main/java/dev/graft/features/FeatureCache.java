@@ -1,6 +1,6 @@
 package dev.graft.features;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

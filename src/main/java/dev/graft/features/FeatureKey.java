@@ -1,6 +1,6 @@
 package dev.graft.features;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

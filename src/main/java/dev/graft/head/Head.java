@@ -1,6 +1,6 @@
 package dev.graft.head;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.activations.Activation;
@@ -58,18 +58,6 @@ public sealed interface Head permits HeadSpec {
   /** Flatten, then (unless dense layers are added) straight to the softmax. */
   static Head flatten() {
     return new HeadSpec(Reduction.FLATTEN, 0, List.of());
-  }
-
-  /**
-   * The head Graft uses when none is given: the classic {@code Flatten -> Dense(256, relu) ->
-   * Dropout(0.5)} for VGG16 (its features are small after five poolings), and global average
-   * pooling straight to the softmax for everything else (ResNet50, InceptionV3, bases of your
-   * own), as Keras's applications do.
-   */
-  static Head defaultFor(String baseId) {
-    return "vgg16".equalsIgnoreCase(baseId)
-        ? flatten().dense(256).dropout(0.5)
-        : averagePooling();
   }
 
   /** How the feature map becomes a vector. */

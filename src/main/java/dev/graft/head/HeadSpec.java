@@ -1,6 +1,6 @@
 package dev.graft.head;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.util.List;
 
 /**

@@ -1,6 +1,6 @@
 package dev.graft.metrics;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,6 +1,6 @@
 package dev.graft.model;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.Preprocessing;
 import dev.graft.data.ResizeMode;
 import dev.graft.metrics.History;

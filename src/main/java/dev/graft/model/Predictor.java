@@ -1,6 +1,6 @@
 package dev.graft.model;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
 import java.awt.image.BufferedImage;

@@ -1,6 +1,6 @@
 package dev.graft.strategy;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.features.FeatureCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;

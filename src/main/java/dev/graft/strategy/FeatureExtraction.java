@@ -1,6 +1,6 @@
 package dev.graft.strategy;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 
 /**
  * Feature extraction: the frozen base's pooled features (global average pooling, or the flattened

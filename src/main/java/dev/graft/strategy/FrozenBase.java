@@ -1,6 +1,6 @@
 package dev.graft.strategy;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 
 /**
  * Frozen base: every base layer is wrapped in DL4J's {@code FrozenLayer} (parameters fixed,

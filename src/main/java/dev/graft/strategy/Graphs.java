@@ -2,7 +2,7 @@ package dev.graft.strategy;
 
 import static dev.graft.nn.LayerConfigs.unwrap;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -58,7 +58,7 @@ public final class InMemoryActivationCache implements ActivationCache {
       labelChunks.add(ds.getLabels().castTo(DataType.FLOAT).dup('c'));
     }
     if (labelChunks.isEmpty()) {
-      throw new dev.graft.GraftException("cannot cache activations of an empty dataset");
+      throw new dev.graft.error.GraftException("cannot cache activations of an empty dataset");
     }
     INDArray[] features = new INDArray[outputs];
     for (int i = 0; i < outputs; i++) {

@@ -48,7 +48,7 @@ public sealed interface Strategy permits FrozenBase, FineTune, FeatureExtraction
       case "frozen", "frozenbase" -> frozen();
       case "finetune" -> fineTune();
       case "features", "featureextraction" -> features();
-      default -> throw new dev.graft.GraftException(
+      default -> throw new dev.graft.error.GraftException(
           "unknown strategy: '" + name + "' (expected frozen, finetune or features)");
     };
   }

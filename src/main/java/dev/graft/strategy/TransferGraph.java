@@ -1,7 +1,7 @@
 package dev.graft.strategy;
 
 import dev.graft.nn.LayerConfigs;
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.Base;
 import dev.graft.base.Block;
 import dev.graft.head.Head;

@@ -1,6 +1,6 @@
 package dev.graft.train;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;

@@ -1,6 +1,6 @@
 package dev.graft.train;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.metrics.Monitor;
 import dev.graft.strategy.ActivationCache;
 import java.util.List;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,7 +160,7 @@ class BasesTest {
     Path zip = dir.resolve("lenet.zip");
     ModelSerializer.writeModel(lenet, zip.toFile(), false);
 
-    Base base = Bases.named(zip.toString()).load();
+    Base base = Bases.fromFile(zip).load();
     assertEquals(28, base.inputSize());
     assertEquals(1, base.inputChannels());
     INDArray x = Nd4j.rand(2, 1, 28, 28);
@@ -192,7 +192,9 @@ class BasesTest {
                 .setOutputs("out")
                 .build());
     fcn.init();
-    GraftException e = assertThrows(GraftException.class, () -> Bases.fromGraph("fcn", fcn).load());
+    BaseSettingException e =
+        assertThrows(BaseSettingException.class, () -> Bases.fromGraph("fcn", fcn).load());
+    assertEquals(BaseSettingException.Setting.INPUT_SIZE, e.setting());
     assertTrue(e.getMessage().contains("inputSize"), e.getMessage());
     Base base = Bases.fromGraph("fcn", fcn).inputSize(40).load();
     assertEquals("gap", base.featureLayer());
@@ -210,13 +212,18 @@ class BasesTest {
   }
 
   @Test
-  void namedResolvesIdsAndRefusesTheRest() {
+  void catalogResolvesIdsAndRefusesTheRest() throws IOException {
     assertEquals("vgg16", Architecture.named("VGG16").id());
-    Bases.named("resnet50");
-    GraftException unknown = assertThrows(GraftException.class, () -> Bases.named("alexnet"));
+    Base resnet = Bases.catalog("ResNet-50").weights(Weights.none()).inputSize(32).load();
+    assertEquals("resnet50", resnet.id());
+    assertEquals(Architecture.RESNET50, resnet.architecture().orElseThrow());
+    GraftException unknown = assertThrows(GraftException.class, () -> Bases.catalog("alexnet"));
     assertTrue(unknown.getMessage().contains("'alexnet'"), unknown.getMessage());
-    GraftException missing =
-        assertThrows(GraftException.class, () -> Bases.named(dir.resolve("nope.zip").toString()));
+    assertTrue(unknown.getMessage().contains("vgg16, resnet50, inceptionv3"), unknown.getMessage());
+    BaseSettingException missing =
+        assertThrows(
+            BaseSettingException.class, () -> Bases.fromFile(dir.resolve("nope.zip")).load());
+    assertEquals(BaseSettingException.Setting.BASE, missing.setting());
     assertTrue(missing.getMessage().contains("nope.zip"), missing.getMessage());
   }
 

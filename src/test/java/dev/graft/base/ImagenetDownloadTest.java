@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.Preprocessing;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.awt.image.BufferedImage;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -3,7 +3,8 @@ package dev.graft.head;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.graft.GraftException;
+import dev.graft.base.Architecture;
+import dev.graft.error.GraftException;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 
@@ -31,9 +32,9 @@ class HeadTest {
 
   @Test
   void defaultsFollowTheCatalog() {
-    assertEquals(Head.flatten().dense(256).dropout(0.5), Head.defaultFor("vgg16"));
-    assertEquals(Head.averagePooling(), Head.defaultFor("resnet50"));
-    assertEquals(Head.averagePooling(), Head.defaultFor("inceptionv3"));
+    assertEquals(Head.flatten().dense(256).dropout(0.5), Architecture.VGG16.defaultHead());
+    assertEquals(Head.averagePooling(), Architecture.RESNET50.defaultHead());
+    assertEquals(Head.averagePooling(), Architecture.INCEPTION_V3.defaultHead());
   }
 
   @Test

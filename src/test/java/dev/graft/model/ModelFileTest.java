@@ -107,7 +107,7 @@ class ModelFileTest {
 
   @Test
   void labelCountMustMatchTheNetwork() {
-    assertThrows(dev.graft.GraftException.class,
+    assertThrows(dev.graft.error.GraftException.class,
         () -> new TransferModel(TinyNets.classifier(28, 2, 1), TinyNets.info(LABELS, 28)));
   }
 

@@ -1,6 +1,6 @@
 package dev.graft.base.inception;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -51,14 +51,11 @@ import org.nd4j.linalg.api.buffer.DataType;
  * normalisation layers), the same function.
  *
  * <pre>{@code
- * ComputationGraph net = InceptionV3.build(InceptionV3.DEFAULT_INPUT_SIZE, 42);
+ * ComputationGraph net = InceptionV3.build(299, 42);   // Architecture.INCEPTION_V3's default size
  * INDArray features = net.outputSingle(images);   // [N, 2048, 8, 8]
  * }</pre>
  */
 public final class InceptionV3 {
-
-  /** Input side Keras's ImageNet weights were trained at. */
-  public static final int DEFAULT_INPUT_SIZE = 299;
 
   /** Smallest input side the architecture accepts (as Keras: {@code min_size=75}). */
   public static final int MIN_INPUT_SIZE = 75;
@@ -94,7 +91,7 @@ public final class InceptionV3 {
   private static final Map<String, List<String>> BLOCKS;
 
   static {
-    Builder b = new Builder(DEFAULT_INPUT_SIZE, 0L);
+    Builder b = new Builder(MIN_INPUT_SIZE, 0L); // block names do not depend on the size
     b.define();
     BLOCKS = b.blocksView();
     BLOCK_NAMES = List.copyOf(BLOCKS.keySet());

@@ -1,6 +1,6 @@
 package dev.graft.base.keras;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.Downloader;
 import java.io.IOException;
 import java.net.URI;
@@ -9,9 +9,10 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * Keras Applications' published ImageNet weight files: where they live, the hash Keras publishes
- * for each (in {@code keras/applications/*.py}, checked by {@code keras.utils.get_file}), and a
- * verified, cached, offline-aware download.
+ * Keras Applications' published ImageNet weight files: where they live and a verified, cached,
+ * offline-aware download. Which file each base uses, with the hash Keras publishes for it (in
+ * {@code keras/applications/*.py}, checked by {@code keras.utils.get_file}), is declared with the
+ * base in {@link dev.graft.base.Architecture#kerasImagenetFile(boolean)}.
  *
  * <p>A download is streamed to a temporary name in the cache directory while its MD5 is computed,
  * verified, then atomically renamed; a mismatch leaves nothing in the cache. A cached file is
@@ -19,7 +20,8 @@ import java.util.Objects;
  * names the file expected and where to get it.
  *
  * <pre>{@code
- * Path h5 = KerasImagenet.fetch(KerasImagenet.INCEPTION_V3_NOTOP, KerasImagenet.BASE_URL,
+ * KerasWeightFile file = Architecture.INCEPTION_V3.kerasImagenetFile(false).orElseThrow();
+ * Path h5 = KerasImagenet.fetch(file, KerasImagenet.BASE_URL,
  *     Path.of(System.getProperty("user.home"), ".graft", "cache"), false);
  * KerasWeights.load(InceptionV3.build(299, 42), h5);
  * }</pre>
@@ -35,42 +37,6 @@ public final class KerasImagenet {
 
   /** Environment variable giving another base URL (a mirror) for Keras weight files. */
   public static final String BASE_URL_ENV = "GRAFT_KERAS_BASE_URL";
-
-  /** InceptionV3 without its top: 87,910,968 bytes. */
-  public static final KerasWeightFile INCEPTION_V3_NOTOP =
-      new KerasWeightFile(
-          "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-          "bcbd6486424b2319ff4ef7d526e38f63");
-
-  /** InceptionV3 with its 1000-way {@code predictions} layer: 96,112,376 bytes. */
-  public static final KerasWeightFile INCEPTION_V3 =
-      new KerasWeightFile(
-          "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-          "9a0d58056eeedaa3f26cb7ebd46da564");
-
-  /** VGG16 without its dense top ({@code block1_conv1} … {@code block5_conv3}). */
-  public static final KerasWeightFile VGG16_NOTOP =
-      new KerasWeightFile(
-          "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-          "6d6bbae143d832006294945121d1f1fc");
-
-  /** VGG16 with {@code fc1}, {@code fc2} and {@code predictions}: 553,467,096 bytes. */
-  public static final KerasWeightFile VGG16 =
-      new KerasWeightFile(
-          "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b");
-
-  /** ResNet50 (tf.keras names {@code conv1_conv}, {@code conv2_block1_1_conv}, …) without top. */
-  public static final KerasWeightFile RESNET50_NOTOP =
-      new KerasWeightFile(
-          "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-          "4d473c1dd8becc155b73f8504c6f6626");
-
-  /** ResNet50 (tf.keras names) with its {@code predictions} layer: 102,967,424 bytes. */
-  public static final KerasWeightFile RESNET50 =
-      new KerasWeightFile(
-          "resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5",
-          "2cb95161c43110f7111970584f804107");
-
 
   private KerasImagenet() {}
 
@@ -105,24 +71,6 @@ public final class KerasImagenet {
     public URI url(String baseUrl) {
       return Downloader.resolve(baseUrl, path);
     }
-  }
-
-  /**
-   * The published file for a catalog architecture.
-   *
-   * @param architectureId {@code inceptionv3}, {@code vgg16} or {@code resnet50}
-   * @param top whether the file must include the dense top (VGG16 {@code fc1}/{@code fc2})
-   * @throws GraftException for another id
-   */
-  public static KerasWeightFile file(String architectureId, boolean top) {
-    return switch (architectureId.toLowerCase(Locale.ROOT)) {
-      case "inceptionv3", "inception_v3" -> top ? INCEPTION_V3 : INCEPTION_V3_NOTOP;
-      case "vgg16" -> top ? VGG16 : VGG16_NOTOP;
-      case "resnet50" -> top ? RESNET50 : RESNET50_NOTOP;
-      default -> throw new GraftException(
-          "Keras publishes no ImageNet weights Graft knows for '" + architectureId
-              + "' (known: inceptionv3, vgg16, resnet50)");
-    };
   }
 
   /**

@@ -2,7 +2,7 @@ package dev.graft.base.keras;
 
 import static dev.graft.nn.LayerConfigs.unwrap;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

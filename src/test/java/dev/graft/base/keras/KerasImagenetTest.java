@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.graft.GraftException;
+import dev.graft.base.Architecture;
+import dev.graft.error.GraftException;
 import dev.graft.base.Bases;
 import dev.graft.base.Weights;
 import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
@@ -162,12 +163,15 @@ class KerasImagenetTest {
   void publishedFilesAsKerasNamesThem() {
     assertEquals(
         "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        KerasImagenet.file("inceptionv3", false).url(KerasImagenet.BASE_URL).toString());
-    assertEquals("bcbd6486424b2319ff4ef7d526e38f63", KerasImagenet.INCEPTION_V3_NOTOP.md5());
-    assertEquals(KerasImagenet.VGG16, KerasImagenet.file("vgg16", true));
-    assertEquals(KerasImagenet.RESNET50_NOTOP, KerasImagenet.file("resnet50", false));
+        Architecture.INCEPTION_V3.kerasImagenetFile(false).orElseThrow()
+            .url(KerasImagenet.BASE_URL).toString());
+    assertEquals("bcbd6486424b2319ff4ef7d526e38f63",
+        Architecture.INCEPTION_V3.kerasImagenetFile(false).orElseThrow().md5());
+    assertEquals("vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+        Architecture.VGG16.kerasImagenetFile(true).orElseThrow().fileName());
+    assertEquals("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        Architecture.RESNET50.kerasImagenetFile(false).orElseThrow().fileName());
     assertEquals(KerasImagenet.BASE_URL, KerasImagenet.baseUrl(null));
-    assertThrows(GraftException.class, () -> KerasImagenet.file("lenet", false));
     assertThrows(GraftException.class, () -> new KerasWeightFile("x.h5", "not-a-hash"));
   }
 

@@ -1,4 +1,4 @@
-package dev.graft;
+package dev.graft.error;
 
 /**
  * The one unchecked exception Graft throws for bad configuration or bad input: an impossible
