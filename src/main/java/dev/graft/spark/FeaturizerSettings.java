@@ -1,6 +1,7 @@
 package dev.graft.spark;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
+import dev.graft.base.Architecture;
 import dev.graft.base.Base;
 import dev.graft.base.BaseBuilder;
 import dev.graft.base.Bases;
@@ -81,8 +82,14 @@ record FeaturizerSettings(String base, String weights, int imageSize, String pre
       b = Bases.fromGraph(name.substring(0, name.length() - ".graft".length()), m.network())
           .preprocessing(m.info().preprocessing())
           .inputSize(m.info().inputSize());
+    } else if (Architecture.find(base) != null) {
+      b = Bases.of(Architecture.find(base));
+    } else if (file.toFile().isFile()) {
+      b = Bases.fromFile(file);
     } else {
-      b = Bases.named(file.toFile().isFile() ? file.toString() : base);
+      throw new GraftException("no base '" + base + "': not a catalog id ("
+          + String.join(", ", Architecture.ids()) + ") nor a file on this machine (" + file.toAbsolutePath()
+          + "); ship a file to executors with spark-submit --files");
     }
     if (weights != null) {
       Weights w = Weights.named(weights);

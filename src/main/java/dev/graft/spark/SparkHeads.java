@@ -1,6 +1,6 @@
 package dev.graft.spark;
 
-import dev.graft.GraftException;
+import dev.graft.error.GraftException;
 import dev.graft.base.Base;
 import dev.graft.head.Head;
 import dev.graft.model.ModelInfo;
