@@ -60,20 +60,20 @@ record FeaturizerSettings(String base, String weights, int imageSize, String pre
 
   /** The cache key: the settings and the stamps of the files they name, as found on this JVM. */
   Object key() {
-    return List.of(this, Executors.stamp(Executors.localFile(base)),
-        weights == null ? List.of() : Executors.stamp(Executors.localFile(weights)));
+    return List.of(this, ExecutorJvm.stamp(ExecutorJvm.localFile(base)),
+        weights == null ? List.of() : ExecutorJvm.stamp(ExecutorJvm.localFile(weights)));
   }
 
   /**
    * Loads the base as {@code graft featurize} would with these options. Files are looked up with
-   * {@link Executors#localFile}, so that a file shipped with {@code --files} is found on executors.
+   * {@link ExecutorJvm#localFile}, so that a file shipped with {@code --files} is found on executors.
    *
    * @throws GraftException on impossible settings, naming the value
    * @throws IOException if a file cannot be read
    */
   Base load() throws IOException {
     BaseBuilder b;
-    Path file = Executors.localFile(base);
+    Path file = ExecutorJvm.localFile(base);
     if (base.toLowerCase(Locale.ROOT).endsWith(".graft")) {
       // A trained model as a base: its own network, preprocessing and input size; the default
       // cut is the activations that feed its softmax.
@@ -94,9 +94,9 @@ record FeaturizerSettings(String base, String weights, int imageSize, String pre
     if (weights != null) {
       Weights w = Weights.named(weights);
       if (w instanceof Weights.Dl4jZip z) {
-        w = Weights.file(Executors.localFile(z.path().toString()));
+        w = Weights.file(ExecutorJvm.localFile(z.path().toString()));
       } else if (w instanceof Weights.Keras k) {
-        w = Weights.keras(Executors.localFile(k.path().toString()));
+        w = Weights.keras(ExecutorJvm.localFile(k.path().toString()));
       }
       b.weights(w);
     }

@@ -238,12 +238,12 @@ public final class GraftPredictor extends Transformer implements DefaultParamsWr
 
   /** This JVM's predictor for the model file, loaded by the first task that asks. */
   static Predictor shared(String modelPath) throws IOException {
-    Path file = Executors.localFile(modelPath);
-    return JvmCache.get(List.of("model", file.toAbsolutePath().toString(), Executors.stamp(file)), () -> {
+    Path file = ExecutorJvm.localFile(modelPath);
+    return JvmCache.get(List.of("model", file.toAbsolutePath().toString(), ExecutorJvm.stamp(file)), () -> {
       TransferModel m = TransferModel.load(file);
       LOG.info("loaded model {} ({} labels, base {}) for {} task slot(s)", file, m.labels().size(),
-          m.info().baseId(), Executors.slots());
-      return m.predictor(Executors.slots());
+          m.info().baseId(), ExecutorJvm.slots());
+      return m.predictor(ExecutorJvm.slots());
     });
   }
 

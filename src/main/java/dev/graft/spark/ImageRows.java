@@ -98,7 +98,7 @@ abstract class ImageRows implements MapPartitionsFunction<Row, Row>, Serializabl
     if (!rows.hasNext()) {
       return rows;
     }
-    Executors.sizeThreads();
+    ExecutorJvm.sizeThreads();
     open();
     return new Iterator<>() {
       private final List<Row> out = new ArrayList<>();
@@ -176,7 +176,7 @@ abstract class ImageRows implements MapPartitionsFunction<Row, Row>, Serializabl
       bytes = (byte[]) r.get(inputIndex);
     } else {
       try {
-        bytes = Executors.read(name);
+        bytes = ExecutorJvm.read(name);
       } catch (IOException | RuntimeException e) {
         throw new IOException(name + ": cannot read (" + e + ")", e);
       }

@@ -45,7 +45,7 @@ final class SharedFeaturizer {
     return JvmCache.get(settings.key(), () -> {
       long t0 = System.nanoTime();
       LOADS.incrementAndGet();
-      SharedFeaturizer f = new SharedFeaturizer(settings.load(), settings, Executors.slots());
+      SharedFeaturizer f = new SharedFeaturizer(settings.load(), settings, ExecutorJvm.slots());
       LOG.info("loaded {} for {} task slot(s) in {} ms", f.base, f.slots, (System.nanoTime() - t0) / 1_000_000);
       return f;
     });

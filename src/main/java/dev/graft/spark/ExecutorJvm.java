@@ -20,11 +20,11 @@ import org.slf4j.LoggerFactory;
  * tasks run at the same time (so how many network copies to keep), how many native threads each
  * forward pass may use, where a file named in a parameter is found, how image paths are read.
  */
-final class Executors {
-  private static final Logger LOG = LoggerFactory.getLogger(Executors.class);
+final class ExecutorJvm {
+  private static final Logger LOG = LoggerFactory.getLogger(ExecutorJvm.class);
   private static final AtomicBoolean THREADS_SIZED = new AtomicBoolean();
 
-  private Executors() {}
+  private ExecutorJvm() {}
 
   /** Tasks this JVM runs at the same time: executor cores / {@code spark.task.cpus}. */
   static int slots() {
