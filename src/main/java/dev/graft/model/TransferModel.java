@@ -4,6 +4,7 @@ import dev.graft.error.GraftException;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.Sample;
 import dev.graft.metrics.ClassificationReport;
+import dev.graft.perf.NativeTuning;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,6 +29,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * <p>The network is not thread-safe; {@link #predictor()} gives a shared, thread-safe predictor.
  */
 public final class TransferModel {
+  static {
+    NativeTuning.apply(); // before this class touches ND4J: the native build for this CPU
+  }
+
   private final ComputationGraph network;
   private final ModelInfo info;
   private volatile Predictor predictor;
