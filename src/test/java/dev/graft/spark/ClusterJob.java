@@ -47,13 +47,18 @@ public final class ClusterJob {
           .setImageSize(size).setPreprocess("unit").setCut(cut)
           .setInputCol("content")
           .setOutputCol("features");
-      Dataset<Row> feats = featurizer.transform(images).drop("content").cache();
+      Dataset<Row> feats = featurizer.transform(images).drop("content")
+          .withColumn("executor", org.apache.spark.sql.functions.udf(
+              (org.apache.spark.sql.api.java.UDF0<String>) () -> org.apache.spark.SparkEnv.get().executorId(),
+              org.apache.spark.sql.types.DataTypes.StringType).asNondeterministic().apply())
+          .cache();
       List<Row> rows = feats.select("path", "features", "featuresError").collectAsList();
+      long featureExecutors = feats.select("executor").distinct().count();
       double featurizeSeconds = (System.nanoTime() - t0) / 1e9;
 
       StringIndexerModel indexer = new StringIndexer().setInputCol("label").setOutputCol("y")
           .setStringOrderType("alphabetAsc").fit(feats);
-      LogisticRegressionModel lr = new LogisticRegression().setLabelCol("y").setMaxIter(200).setRegParam(1e-3)
+      LogisticRegressionModel lr = new LogisticRegression().setLabelCol("y").setMaxIter(100).setRegParam(1e-3)
           .fit(indexer.transform(feats));
       List<String> labels = List.of(indexer.labelsArray()[0]);
 
@@ -67,6 +72,7 @@ public final class ClusterJob {
       ObjectNode root = json.createObjectNode();
       root.put("executors", spark.sparkContext().statusTracker().getExecutorInfos().length - 1);
       root.put("featurizeSeconds", featurizeSeconds);
+      root.put("featureExecutors", featureExecutors);
       ArrayNode ls = root.putArray("labels");
       labels.forEach(ls::add);
       ObjectNode features = root.putObject("features");

@@ -93,6 +93,7 @@ final class LocalSparkCluster implements AutoCloseable {
   static List<String> javaOptions() {
     List<String> opts = new ArrayList<>(List.of(JavaModuleOptions.defaultModuleOptions().split("\\s+")));
     opts.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=info");
+    opts.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
     return opts;
   }
 

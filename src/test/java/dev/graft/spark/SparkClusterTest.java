@@ -32,25 +32,31 @@ class SparkClusterTest {
     Path test = Digits.data().extract(dir.resolve("test"), Digits.HIGH, 200, 12);
     Path base = SparkTesting.smallBase(dir);
     Path out = dir.resolve("out");
-    try (LocalSparkCluster cluster = LocalSparkCluster.start(dir.resolve("cluster"), 2, Duration.ofSeconds(90))) {
+    // Logs of every process (executors: work-*/app-*/*/stderr) stay in target/ for a failed run.
+    Path logs = Path.of("target", "spark-cluster-test").toAbsolutePath();
+    deleteRecursively(logs);
+    try (LocalSparkCluster cluster = LocalSparkCluster.start(logs, 2, Duration.ofSeconds(120))) {
       Map<String, String> conf = new HashMap<>();
       conf.put("spark.master", cluster.masterUrl());
       conf.put("spark.driver.host", "127.0.0.1");
       conf.put("spark.driver.bindAddress", "127.0.0.1");
       conf.put("spark.ui.enabled", "false");
       conf.put("spark.executor.cores", "1");
+      conf.put("spark.cores.max", "2");
+      conf.put("spark.scheduler.minRegisteredResourcesRatio", "1.0"); // start when both executors are up
       conf.put("spark.executor.memory", "768m");
       conf.put("spark.executor.extraClassPath", cluster.classDirs());
       conf.put("spark.executor.extraJavaOptions", String.join(" ", LocalSparkCluster.javaOptions())
           .replace("simpleLogger.defaultLogLevel=info", "simpleLogger.defaultLogLevel=warn"));
-      conf.put("spark.sql.shuffle.partitions", "4");
-      Path log = dir.resolve("driver.log");
-      int code = cluster.runDriver(log, ClusterJob.class.getName(), conf, Duration.ofSeconds(240),
+      conf.put("spark.sql.shuffle.partitions", "2");
+      Path log = logs.resolve("driver.log");
+      int code = cluster.runDriver(log, ClusterJob.class.getName(), conf, Duration.ofSeconds(300),
           train.toString(), test.toString(), base.toString(), "28", "relu3", out.toString());
       assertEquals(0, code, "driver failed:\n" + LocalSparkCluster.tail(log));
     }
     JsonNode result = new ObjectMapper().readTree(out.resolve("result.json").toFile());
     assertEquals(2, result.get("executors").asInt(), "executors registered with the driver");
+    assertTrue(result.get("featureExecutors").asInt() == 2, "executors that computed features: " + result);
 
     // Features: the cluster's equal graft featurize's, image by image.
     Map<Path, float[]> cli = SparkTesting.featurizeCli(train, dir.resolve("cli"), "--base", base.toString(),
@@ -92,6 +98,16 @@ class SparkClusterTest {
     for (Iterator<Map.Entry<String, JsonNode>> it = result.get("predictions").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       assertEquals(e.getValue().asText(), byFile.get(SparkTesting.localPath(e.getKey())), e.getKey());
+    }
+  }
+
+  private static void deleteRecursively(Path p) throws java.io.IOException {
+    if (Files.exists(p)) {
+      try (var s = Files.walk(p)) {
+        for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(q);
+        }
+      }
     }
   }
 }
