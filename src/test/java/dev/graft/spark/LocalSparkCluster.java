@@ -41,6 +41,7 @@ final class LocalSparkCluster implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private final Thread hook = new Thread(this::stopAll, "local-spark-cluster-stop");
   private String masterUrl;
+  private int workers;
 
   private LocalSparkCluster(Path home) {
     this.home = home;
@@ -61,6 +62,7 @@ final class LocalSparkCluster implements AutoCloseable {
           "--host", "127.0.0.1", "--port", "0", "--webui-port", "0");
       Matcher m = c.await(masterLog, MASTER_URL, deadline);
       c.masterUrl = m.group(1);
+      c.workers = workers;
       List<Path> logs = new ArrayList<>();
       for (int i = 0; i < workers; i++) {
         Path log = dir.resolve("worker-" + i + ".log");
@@ -87,6 +89,27 @@ final class LocalSparkCluster implements AutoCloseable {
   /** Graft's class directories, for {@code spark.executor.extraClassPath}. */
   String classDirs() {
     return String.join(File.pathSeparator, classDirs);
+  }
+
+  /**
+   * The configuration of a driver of this cluster: its master, every socket on 127.0.0.1, one core
+   * per executor and one executor per worker (the job starts once all have registered), Graft's
+   * class directories and the Java 17 flags for the executors (which log at WARN).
+   */
+  Map<String, String> driverConf(String executorMemory) {
+    Map<String, String> conf = new java.util.HashMap<>();
+    conf.put("spark.master", masterUrl);
+    conf.put("spark.driver.host", "127.0.0.1");
+    conf.put("spark.driver.bindAddress", "127.0.0.1");
+    conf.put("spark.ui.enabled", "false");
+    conf.put("spark.executor.cores", "1");
+    conf.put("spark.cores.max", Integer.toString(workers));
+    conf.put("spark.scheduler.minRegisteredResourcesRatio", "1.0");
+    conf.put("spark.executor.memory", executorMemory);
+    conf.put("spark.executor.extraClassPath", classDirs());
+    conf.put("spark.executor.extraJavaOptions", String.join(" ", javaOptions())
+        .replace("simpleLogger.defaultLogLevel=info", "simpleLogger.defaultLogLevel=warn"));
+    return conf;
   }
 
   /** The JVM options every Spark JVM of this cluster gets. */

@@ -36,18 +36,7 @@ class SparkClusterTest {
     Path logs = Path.of("target", "spark-cluster-test").toAbsolutePath();
     deleteRecursively(logs);
     try (LocalSparkCluster cluster = LocalSparkCluster.start(logs, 2, Duration.ofSeconds(120))) {
-      Map<String, String> conf = new HashMap<>();
-      conf.put("spark.master", cluster.masterUrl());
-      conf.put("spark.driver.host", "127.0.0.1");
-      conf.put("spark.driver.bindAddress", "127.0.0.1");
-      conf.put("spark.ui.enabled", "false");
-      conf.put("spark.executor.cores", "1");
-      conf.put("spark.cores.max", "2");
-      conf.put("spark.scheduler.minRegisteredResourcesRatio", "1.0"); // start when both executors are up
-      conf.put("spark.executor.memory", "768m");
-      conf.put("spark.executor.extraClassPath", cluster.classDirs());
-      conf.put("spark.executor.extraJavaOptions", String.join(" ", LocalSparkCluster.javaOptions())
-          .replace("simpleLogger.defaultLogLevel=info", "simpleLogger.defaultLogLevel=warn"));
+      Map<String, String> conf = cluster.driverConf("768m");
       conf.put("spark.sql.shuffle.partitions", "2");
       Path log = logs.resolve("driver.log");
       int code = cluster.runDriver(log, ClusterJob.class.getName(), conf, Duration.ofSeconds(300),
@@ -77,7 +66,7 @@ class SparkClusterTest {
     // Accuracy: the single-machine path (graft train --strategy features) on the same images.
     Path single = dir.resolve("single.graft");
     SparkTesting.cli("train", "--data", train.toString(), "--val-split", "0.2", "--base", base.toString(),
-        "--image-size", "28", "--cut", "relu3", "--strategy", "features", "--epochs", "30", "--out", single.toString());
+        "--image-size", "28", "--cut", "relu3", "--strategy", "features", "--epochs", "20", "--out", single.toString());
     JsonNode eval = new ObjectMapper().readTree(SparkTesting.cli("evaluate", "--model", single.toString(),
         "--data", test.toString(), "--json"));
     double singleAccuracy = eval.get("accuracy").asDouble();

@@ -34,15 +34,7 @@ public final class SparkThroughput {
       int workers = Integer.parseInt(which.substring("cluster=".length()));
       try (LocalSparkCluster c = LocalSparkCluster.start(work.resolve("cluster"), workers,
           java.time.Duration.ofMinutes(3))) {
-        java.util.Map<String, String> conf = new java.util.HashMap<>();
-        conf.put("spark.master", c.masterUrl());
-        conf.put("spark.driver.host", "127.0.0.1");
-        conf.put("spark.driver.bindAddress", "127.0.0.1");
-        conf.put("spark.ui.enabled", "false");
-        conf.put("spark.executor.cores", "1");
-        conf.put("spark.executor.memory", "1g");
-        conf.put("spark.executor.extraClassPath", c.classDirs());
-        conf.put("spark.executor.extraJavaOptions", String.join(" ", LocalSparkCluster.javaOptions()));
+        java.util.Map<String, String> conf = c.driverConf("1g");
         Path log = work.resolve("driver.log");
         int code = c.runDriver(log, SparkThroughput.class.getName(), conf, java.time.Duration.ofMinutes(20),
             args[0], base, weights, args[3], work.resolve("driver").toString(), "spark");
