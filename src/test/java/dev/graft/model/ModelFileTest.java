@@ -107,6 +107,39 @@ class ModelFileTest {
   }
 
   @Test
+  void wrongTypesAndUnexpectedEntriesAreNamed() throws Exception {
+    Path file = tmp.resolve("m.graft");
+    model.save(file);
+    String json;
+    try (ZipFile z = new ZipFile(file.toFile())) {
+      json = new String(z.getInputStream(z.getEntry("graft.json")).readAllBytes(), StandardCharsets.UTF_8);
+    }
+    Path badType = rewrite(file, tmp.resolve("badtype.graft"), "graft.json",
+        json.replaceFirst("\"inputSize\" : \\d+", "\"inputSize\" : \"big\""));
+    ModelFileException e = assertThrows(ModelFileException.class, () -> TransferModel.load(badType));
+    assertTrue(e.getMessage().contains("field 'inputSize' must be an integer, got \"big\""), e.getMessage());
+
+    Path badLabels = rewrite(file, tmp.resolve("badlabels.graft"), "labels.txt", "3\n5\n");
+    e = assertThrows(ModelFileException.class, () -> TransferModel.load(badLabels));
+    assertTrue(e.getMessage().contains("entry 'labels.txt'"), e.getMessage());
+
+    Path extra = tmp.resolve("extra.graft");
+    try (ZipFile in = new ZipFile(file.toFile());
+        ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(extra))) {
+      for (ZipEntry ze : java.util.Collections.list(in.entries())) {
+        out.putNextEntry(new ZipEntry(ze.getName()));
+        out.write(in.getInputStream(ze).readAllBytes());
+        out.closeEntry();
+      }
+      out.putNextEntry(new ZipEntry("notes.bin"));
+      out.write(new byte[] {1, 2, 3});
+      out.closeEntry();
+    }
+    RefusedFileException r = assertThrows(RefusedFileException.class, () -> TransferModel.load(extra));
+    assertEquals("notes.bin", r.entry());
+  }
+
+  @Test
   void labelCountMustMatchTheNetwork() {
     assertThrows(dev.graft.error.GraftException.class,
         () -> new TransferModel(TinyNets.classifier(28, 2, 1), TinyNets.info(LABELS, 28)));
