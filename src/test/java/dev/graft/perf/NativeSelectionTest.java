@@ -123,6 +123,14 @@ class NativeSelectionTest {
     assertTrue(c.out.contains("PROPERTY=\n") || c.out.endsWith("PROPERTY="), c.toString());
   }
 
+  /** The CLI chooses in main, before any command runs (here one that never touches ND4J). */
+  @Test
+  void theCliSelectsTheBuildBeforeAnyCommand(@TempDir Path tmp) throws Exception {
+    Child c = runMain(tmp, classPath(), List.of("-D" + NativeTuning.CPU_FLAGS + "=" + ZEN3_FLAGS),
+        "dev.graft.cli.GraftCli", "--version");
+    assertEquals(GENERIC, c.graftSays(), c.toString());
+  }
+
   private static String classPath() {
     return System.getProperty("java.class.path");
   }
@@ -135,10 +143,15 @@ class NativeSelectionTest {
 
   private static Child run(Path tmp, String classPath, List<String> props, String... args)
       throws IOException, InterruptedException {
+    return runMain(tmp, classPath, props, NativeProbe.class.getName(), args);
+  }
+
+  private static Child runMain(Path tmp, String classPath, List<String> props, String main, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-cp", classPath, "-Dorg.slf4j.simpleLogger.defaultLogLevel=info"));
     cmd.addAll(props);
-    cmd.add(NativeProbe.class.getName());
+    cmd.add(main);
     cmd.addAll(List.of(args));
     Path out = tmp.resolve("out.txt");
     Path err = tmp.resolve("err.txt");
