@@ -38,7 +38,8 @@ public final class Nd4jCpu {
     }
 
     /**
-     * Whether the native build uses oneDNN (and allows it), as reported by the moved class.
+     * Whether the loaded native build has oneDNN (its build info says {@code HAVE_ONEDNN}) and
+     * allows it (the moved class's {@code isUseONEDNN}).
      *
      * @return true when the oneDNN helpers can run
      */
@@ -63,12 +64,18 @@ public final class Nd4jCpu {
       try {
         Object env = c.getMethod("getInstance").invoke(null);
         Method m = c.getMethod("isUseONEDNN");
-        boolean on = (boolean) m.invoke(env);
-        if (!on) {
-          log.info("oneDNN layer helpers off: the loaded ND4J native build has no oneDNN, or it is"
-              + " disabled (only the -onednn builds have it; docs/building.md, adding the AVX-512 build)");
+        if (!(boolean) m.invoke(env)) {
+          log.info("oneDNN layer helpers off: ND4J's environment has oneDNN disabled");
+          return false;
         }
-        return on;
+        // isUseONEDNN is only a switch, true even in builds without oneDNN: ask the build itself.
+        String build = NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo();
+        if (build == null || !build.contains("HAVE_ONEDNN")) {
+          log.info("oneDNN layer helpers off: the loaded ND4J native build has no oneDNN (only the"
+              + " -onednn builds have it; docs/building.md, adding the AVX-512 build)");
+          return false;
+        }
+        return true;
       } catch (ReflectiveOperationException | LinkageError | RuntimeException ex) {
         log.info("oneDNN layer helpers off: this ND4J has no Nd4jCpu.Environment#isUseONEDNN (the shim"
             + " targets ND4J 1.0.0-M2.1): {}", ex.toString());

@@ -61,6 +61,9 @@ class NativeSelectionTest {
     assertEquals(GENERIC, c.loaded(), c.toString());
     assertEquals(GENERIC, c.graftSays(), c.toString());
     assertTrue(c.err.contains("CPU lacks AVX-512"), c.toString());
+    // the generic build has no oneDNN: the shim says so, and why
+    assertTrue(c.out.contains("ONEDNN=false"), c.toString());
+    assertTrue(c.err.contains("oneDNN layer helpers off: the loaded ND4J native build has no oneDNN"), c.toString());
   }
 
   @Test
@@ -94,6 +97,7 @@ class NativeSelectionTest {
     Child c = run(tmp, classPath(), List.of(), "graft-first");
     assertEquals(ONEDNN_AVX512, c.loaded(), c.toString());
     assertEquals(ONEDNN_AVX512, c.graftSays(), c.toString());
+    assertTrue(c.out.contains("ONEDNN=true"), c.toString());
   }
 
   /**
