@@ -28,6 +28,7 @@ public final class Base {
   private final List<String> cutPoints;
   private final List<Block> blocks;
   private final String weightsKey;
+  private final String weightsSha256;
   private final Architecture architecture;
 
   Base(
@@ -41,6 +42,7 @@ public final class Base {
       List<String> cutPoints,
       List<Block> blocks,
       String weightsKey,
+      String weightsSha256,
       Architecture architecture) {
     this.id = id;
     this.graph = graph;
@@ -52,6 +54,7 @@ public final class Base {
     this.cutPoints = List.copyOf(cutPoints);
     this.blocks = List.copyOf(blocks);
     this.weightsKey = weightsKey;
+    this.weightsSha256 = weightsSha256;
     this.architecture = architecture;
   }
 
@@ -112,6 +115,15 @@ public final class Base {
    */
   public String weightsKey() {
     return weightsKey;
+  }
+
+  /**
+   * The SHA-256 (hex) of the file the weights were read from (a downloaded ImageNet file, a DL4J
+   * zip, a Keras {@code .h5}, or the zip of a base of your own); empty for random weights and
+   * graphs built in memory. Recorded in a model's provenance ({@code settings.weightsSha256}).
+   */
+  public java.util.Optional<String> weightsSha256() {
+    return java.util.Optional.ofNullable(weightsSha256);
   }
 
   /** The catalog entry this base was built from; empty for a base of your own. */

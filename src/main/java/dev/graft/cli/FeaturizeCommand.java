@@ -40,7 +40,8 @@ import picocli.CommandLine.Option;
  *       resize mode, N and F.
  * </ul>
  *
- * Each file is written under a temporary name and moved into place.
+ * Each file is written under a unique temporary name in DIR and moved into place, so concurrent
+ * runs into one DIR never mix bytes (the last run to finish a file wins that file).
  */
 @Command(
     name = "featurize",
@@ -80,8 +81,20 @@ final class FeaturizeCommand extends GraftCommand {
     ImageTransform transform =
         new ImageTransform(base.inputSize(), baseOptions.resizeMode(), base.preprocessing());
     Files.createDirectories(out);
-    Path npyTmp = out.resolve(".features.npy.tmp");
-    Path rawTmp = out.resolve(".features.raw.tmp");
+    // Unique temporary names: two runs into one --out must not write into each other's files.
+    Path npyTmp = Files.createTempFile(out, ".features.", ".npy.tmp");
+    Path rawTmp = Files.createTempFile(out, ".features.", ".raw.tmp");
+    try {
+      writeFeatures(ds, base, transform, npyTmp, rawTmp);
+    } finally {
+      Files.deleteIfExists(rawTmp);
+      Files.deleteIfExists(npyTmp);
+    }
+    return ExitCodes.OK;
+  }
+
+  private void writeFeatures(ImageDataset ds, Base base, ImageTransform transform, Path npyTmp,
+      Path rawTmp) throws IOException {
     int dim = -1;
     ComputationGraph graph = base.graph();
     List<String> layer = List.of(base.featureLayer());
@@ -111,8 +124,6 @@ final class FeaturizeCommand extends GraftCommand {
     try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(npyTmp), 1 << 16)) {
       o.write(npyHeader(ds.size(), dim));
       Files.copy(rawTmp, o);
-    } finally {
-      Files.deleteIfExists(rawTmp);
     }
     Files.move(npyTmp, out.resolve("features.npy"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     StringBuilder csv = new StringBuilder("row,label,class_index,path\n");
@@ -126,6 +137,7 @@ final class FeaturizeCommand extends GraftCommand {
     ObjectNode meta = JSON.createObjectNode();
     meta.put("base", base.id());
     meta.put("weightsKey", base.weightsKey());
+    base.weightsSha256().ifPresent(sha -> meta.put("weightsSha256", sha));
     meta.put("cut", base.featureLayer());
     meta.put("inputSize", base.inputSize());
     meta.put("preprocessing", base.preprocessing().name());
@@ -139,7 +151,6 @@ final class FeaturizeCommand extends GraftCommand {
     out().printf(Locale.ROOT, "wrote %d x %d features (%s, cut %s) to %s%n", ds.size(), dim, base.id(),
         base.featureLayer(), out.resolve("features.npy"));
     out().flush();
-    return ExitCodes.OK;
   }
 
   /** A NumPy .npy v1.0 header for a C-order little-endian float32 matrix. */
@@ -161,9 +172,14 @@ final class FeaturizeCommand extends GraftCommand {
     return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
   }
 
+  /** Writes {@code text} to a unique temporary name beside {@code target}, then moves it there. */
   static void writeAtomically(Path target, String text) throws IOException {
-    Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".tmp");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 }

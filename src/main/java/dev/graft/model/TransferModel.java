@@ -26,7 +26,9 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * ClassificationReport r = loaded.evaluate(ImageFolder.of(Path.of("test")));
  * }</pre>
  *
- * <p>The network is not thread-safe; {@link #predictor()} gives a shared, thread-safe predictor.
+ * <p>The network is not thread-safe; {@link #predict} and {@link #evaluate} are (they share a
+ * predictor the model owns), and {@link #predictor()} gives the caller a thread-safe predictor of
+ * its own to close when done.
  */
 public final class TransferModel {
   static {
@@ -35,7 +37,7 @@ public final class TransferModel {
 
   private final ComputationGraph network;
   private final ModelInfo info;
-  private volatile Predictor predictor;
+  private volatile Predictor shared;
 
   /**
    * @param network images {@code [N, 3, s, s]} preprocessed → softmax {@code [N, classes]}
@@ -91,31 +93,41 @@ public final class TransferModel {
   }
 
   /**
-   * The shared predictor of this model (made on first use, with up to {@code
-   * min(4, availableProcessors)} network clones).
+   * A new thread-safe predictor owned by the caller, with up to {@code min(4,
+   * availableProcessors)} network clones made on demand. Close it when done (try-with-resources):
+   * that releases its clones and leaves this model usable.
    */
   public Predictor predictor() {
-    Predictor p = predictor;
+    return new Predictor(network, info, defaultConcurrency());
+  }
+
+  /** A new predictor, owned by the caller, with at most {@code maxConcurrency} network clones. */
+  public Predictor predictor(int maxConcurrency) {
+    return new Predictor(network, info, maxConcurrency);
+  }
+
+  private static int defaultConcurrency() {
+    return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** The predictor behind {@link #predict} and {@link #evaluate}: owned here, never closed. */
+  private Predictor shared() {
+    Predictor p = shared;
     if (p == null) {
       synchronized (this) {
-        p = predictor;
+        p = shared;
         if (p == null) {
-          p = new Predictor(network, info, Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
-          predictor = p;
+          p = new Predictor(network, info, defaultConcurrency());
+          shared = p;
         }
       }
     }
     return p;
   }
 
-  /** A new predictor with its own pool of at most {@code maxConcurrency} network clones. */
-  public Predictor predictor(int maxConcurrency) {
-    return new Predictor(network, info, maxConcurrency);
-  }
-
   /** The top {@code topK} labels for an image file. */
   public List<Prediction> predict(Path image, int topK) throws IOException {
-    return predictor().predict(image, topK);
+    return shared().predict(image, topK);
   }
 
   /** Evaluates on a labelled dataset; see {@link #evaluate(ImageDataset, IntConsumer)}. */
@@ -152,7 +164,7 @@ public final class TransferModel {
       files.add(s.path());
       actual[k++] = map[s.label()];
     }
-    float[][] probs = predictor().probabilities(files, progress);
+    float[][] probs = shared().probabilities(files, progress);
     return ClassificationReport.of(labels(), actual, probs);
   }
 }
