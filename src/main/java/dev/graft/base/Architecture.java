@@ -1,5 +1,6 @@
 package dev.graft.base;
 
+import dev.graft.graph.Truncation;
 import dev.graft.error.GraftException;
 import dev.graft.base.inception.InceptionV3;
 import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
@@ -207,9 +208,9 @@ public enum Architecture {
     List<Block> b = blocks;
     if (b == null) {
       b =
-          Graphs.blocks(
-              Graphs.newGraph(
-                  Graphs.truncate(configuration(minInputSize, 0L, false), featureLayer), false),
+          GraphFacts.blocks(
+              Truncation.newGraph(
+                  Truncation.truncate(configuration(minInputSize, 0L, false), featureLayer), false),
               blockEnds);
       blocks = b;
     }
@@ -285,7 +286,7 @@ public enum Architecture {
    * {@code top} is set (then only at {@link #defaultInputSize()}).
    */
   public ComputationGraph build(int inputSize, long seed, boolean top) {
-    return Graphs.newGraph(configuration(inputSize, seed, top), true);
+    return Truncation.newGraph(configuration(inputSize, seed, top), true);
   }
 
   /** The configuration {@link #build(int, long, boolean)} initialises. */

@@ -1,5 +1,8 @@
 package dev.graft.base;
 
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Truncation;
+import dev.graft.graph.Topology;
 import dev.graft.error.GraftException;
 import dev.graft.base.BaseSettingException.Setting;
 import dev.graft.base.keras.KerasImagenet;
@@ -180,11 +183,11 @@ public final class BaseBuilder {
               + String.join(", ", a.cutPoints())
               + ")");
     }
-    ComputationGraphConfiguration conf = Graphs.truncate(full, cutAt);
+    ComputationGraphConfiguration conf = Truncation.truncate(full, cutAt);
     // Every source below fills every layer of the graph or fails (DL4J zips by transferParams,
     // Keras files by KerasWeights' exact match), so only random init needs random numbers;
     // zeros are much faster to make.
-    ComputationGraph fresh = Graphs.newGraph(conf, w instanceof Weights.None);
+    ComputationGraph fresh = Truncation.newGraph(conf, w instanceof Weights.None);
     Loaded loaded = blame(Setting.WEIGHTS, () -> loadWeights(a, cutAt, w, fresh));
     ComputationGraph graph = loaded.graph();
     String key = loaded.key();
@@ -205,7 +208,7 @@ public final class BaseBuilder {
             preprocessing != null ? preprocessing : a.preprocessing(),
             cutAt,
             cuts,
-            Graphs.blocks(cutGraph, a.blockEnds()),
+            GraphFacts.blocks(cutGraph, a.blockEnds()),
             key,
             a);
     LOG.info("Loaded {}", base);
@@ -224,23 +227,23 @@ public final class BaseBuilder {
     String id;
     String key;
     if (customZip != null) {
-      graph = blame(Setting.BASE, () -> Graphs.loadZip(customZip));
+      graph = blame(Setting.BASE, () -> ModelZips.loadZip(customZip));
       String file = customZip.getFileName().toString();
       id =
           file.toLowerCase(Locale.ROOT).endsWith(".zip")
               ? file.substring(0, file.length() - 4)
               : file;
-      key = "file:" + Graphs.sha256(customZip);
+      key = "file:" + ModelZips.sha256(customZip);
     } else {
       graph = customGraph;
       id = customName;
-      key = "graph:" + Graphs.sha256(customGraph);
+      key = "graph:" + ModelZips.sha256(customGraph);
     }
     String what =
         customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
     ComputationGraph g = graph;
-    String input = blame(Setting.BASE, () -> Graphs.inputName(g, what));
-    String cutAt = cut != null ? cut : blame(Setting.BASE, () -> Graphs.defaultCut(g, what));
+    String input = blame(Setting.BASE, () -> GraphFacts.inputName(g, what));
+    String cutAt = cut != null ? cut : blame(Setting.BASE, () -> GraphFacts.defaultCut(g, what));
     if (!graph.getConfiguration().getVertices().containsKey(cutAt) || cutAt.equals(input)) {
       throw blame(
           Setting.CUT,
@@ -249,14 +252,14 @@ public final class BaseBuilder {
               + "' in "
               + what
               + " (layers: "
-              + String.join(", ", Graphs.topologicalNames(graph))
+              + String.join(", ", Topology.order(graph))
               + ")");
     }
     int size;
     if (inputSize != null) {
       size = inputSize;
     } else {
-      OptionalInt declared = Graphs.declaredInputSize(graph);
+      OptionalInt declared = GraphFacts.declaredInputSize(graph);
       if (declared.isEmpty()) {
         throw blame(
             Setting.INPUT_SIZE,
@@ -264,11 +267,11 @@ public final class BaseBuilder {
       }
       size = declared.getAsInt();
     }
-    int channels = Graphs.inputChannels(graph).orElse(3);
+    int channels = GraphFacts.inputChannels(graph).orElse(3);
     if (channels != 3) {
       LOG.warn("{} reads {} channel(s); Graft's image pipeline produces 3 (RGB)", what, channels);
     }
-    ComputationGraph cutGraph = Graphs.truncate(graph, cutAt);
+    ComputationGraph cutGraph = Truncation.truncate(graph, cutAt);
     Base base =
         new Base(
             id,
@@ -279,7 +282,7 @@ public final class BaseBuilder {
             preprocessing != null ? preprocessing : Preprocessing.unit(),
             cutAt,
             List.of(cutAt),
-            Graphs.blocksPerLayer(cutGraph),
+            GraphFacts.blocksPerLayer(cutGraph),
             key,
             null);
     LOG.info("Loaded {}", base);
@@ -296,9 +299,9 @@ public final class BaseBuilder {
       return new Loaded(graph, "none:seed=" + seed);
     } else if (w instanceof Weights.Dl4jZip zip) {
       ComputationGraph g =
-          Graphs.transferParams(
-              Graphs.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
-      return new Loaded(g, "file:" + Graphs.sha256(zip.path()));
+          ParameterTransfer.fit(
+              ModelZips.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
+      return new Loaded(g, "file:" + ModelZips.sha256(zip.path()));
     } else if (w instanceof Weights.Imagenet imagenet) {
       PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
       if (file == null) {
@@ -307,14 +310,14 @@ public final class BaseBuilder {
       }
       Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
       ComputationGraph g =
-          Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
+          ParameterTransfer.fit(ModelZips.loadZip(local), graph, "ImageNet weights " + local);
       return new Loaded(g, "imagenet:adler32=" + file.adler32());
     } else if (w instanceof Weights.ImagenetKeras) {
       return new Loaded(graph, loadKerasImagenet(a, cutAt, graph));
     } else {
       Weights.Keras keras = (Weights.Keras) w;
       loadKeras(graph, keras.path());
-      return new Loaded(graph, "keras:" + Graphs.sha256(keras.path()));
+      return new Loaded(graph, "keras:" + ModelZips.sha256(keras.path()));
     }
   }
 

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  *       ({@code org.eclipse.deeplearning4j.helpers.disable=true}) and looks for oneDNN under a
  *       class name that no longer exists; Graft ships a shim under the old name
  *       ({@code org.nd4j.nativeblas.Nd4jCpu}) and {@link #withLayerHelpers} turns the helpers on
- *       only while building inference-only graphs ({@link InferenceGraphs}).
+ *       only while building inference-only graphs ({@code dev.graft.graph.InferenceGraphs}).
  * </ul>
  *
  * <p>Never prints; logs what it chose at INFO.

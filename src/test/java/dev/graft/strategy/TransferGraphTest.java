@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.error.GraftException;
+import dev.graft.graph.InferenceBatchNormLayer;
 import dev.graft.head.Head;
 import dev.graft.testing.Digits;
 import dev.graft.testing.SmallNets;

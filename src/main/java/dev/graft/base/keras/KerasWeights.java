@@ -1,6 +1,6 @@
 package dev.graft.base.keras;
 
-import static dev.graft.nn.LayerConfigs.unwrap;
+import static dev.graft.graph.Layers.unwrap;
 
 import dev.graft.error.GraftException;
 import java.io.IOException;
