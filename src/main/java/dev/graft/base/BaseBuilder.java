@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * mode from {@value #OFFLINE_PROPERTY}{@code =true} or {@code GRAFT_OFFLINE=1}; the ImageNet
  * download base URL from {@value #BASE_URL_PROPERTY}, then {@code GRAFT_IMAGENET_BASE_URL}, then
  * DL4J's own ({@code https://dl4jdata.blob.core.windows.net/}).
+ *
+ * <p>Why one class of this size: it is the one place where the catalog, a file and a graph in
+ * memory become a {@link Base}, and every failure there is blamed on one setting ({@link
+ * BaseSettingException}).
  */
 public final class BaseBuilder {
   /** System property naming the weights cache directory. */
@@ -252,7 +256,7 @@ public final class BaseBuilder {
               + "' in "
               + what
               + " (layers: "
-              + String.join(", ", Topology.order(graph))
+              + String.join(", ", Topology.runtimeOrder(graph))
               + ")");
     }
     int size;

@@ -66,7 +66,7 @@ final class GraphFacts {
     List<Block> out = new ArrayList<>();
     List<String> pending = new ArrayList<>();
     int next = 0;
-    for (String name : Topology.order(graph)) {
+    for (String name : Topology.runtimeOrder(graph)) {
       if (!needed.contains(name)) {
         continue;
       }
@@ -92,7 +92,7 @@ final class GraphFacts {
     List<Block> out = new ArrayList<>();
     List<String> pending = new ArrayList<>();
     String pendingName = null;
-    for (String name : Topology.order(graph)) {
+    for (String name : Topology.runtimeOrder(graph)) {
       var v = graph.getVertex(name);
       boolean hasParams = v.hasLayer() && v.getLayer().numParams() > 0;
       if (hasParams && pendingName != null) {
@@ -203,7 +203,7 @@ final class GraphFacts {
     if (channels.isEmpty()) {
       return OptionalInt.empty();
     }
-    for (String name : Topology.order(graph)) {
+    for (String name : Topology.runtimeOrder(graph)) {
       GraphVertex v = conf.getVertices().get(name);
       InputPreProcessor pp =
           v instanceof LayerVertex lv

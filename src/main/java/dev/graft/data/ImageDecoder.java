@@ -52,6 +52,10 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * }</pre>
  *
  * <p>Thread-safe: every call uses its own reader.
+ *
+ * <p>Why one class of this size: decoding, CMYK/YCCK conversion and EXIF orientation all work on the
+ * same raster as it leaves ImageIO, and the colour fixes depend on the JPEG metadata read there;
+ * colour conversion could become a class of its own (docs/architecture.md, "Known departures").
  */
 public final class ImageDecoder {
 

@@ -185,7 +185,7 @@ public final class ParameterTransfer {
 
   private static List<String> paramLayers(ComputationGraph g) {
     List<String> names = new ArrayList<>();
-    for (String n : Topology.order(g)) {
+    for (String n : Topology.runtimeOrder(g)) {
       var v = g.getVertex(n);
       if (v.hasLayer() && v.getLayer().numParams() > 0) {
         names.add(n);

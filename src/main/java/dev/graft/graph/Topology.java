@@ -15,8 +15,10 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
- * The shape of a graph as vertex names: inputs of a vertex, the one topological order every Graft
- * rewrite uses, ancestors and descendants. Network inputs are never listed as vertices.
+ * The shape of a graph as vertex names: inputs of a vertex, topological orders, ancestors and
+ * descendants. Network inputs are never listed as vertices. Every rewrite of a configuration uses
+ * {@link #order(ComputationGraphConfiguration)}; the base catalog reads an initialised graph in
+ * DL4J's own {@link #runtimeOrder(ComputationGraph)}.
  */
 public final class Topology {
   private Topology() {}
@@ -27,9 +29,25 @@ public final class Topology {
     return in == null ? List.of() : in;
   }
 
-  /** {@link #order(ComputationGraphConfiguration)} of a graph's configuration. */
-  public static List<String> order(ComputationGraph graph) {
-    return order(graph.getConfiguration());
+  /**
+   * The order DL4J itself runs an initialised graph in (its {@code topologicalSortOrder()}),
+   * network inputs excluded. Block boundaries and the pairing of unnamed pretrained layers were
+   * defined against this order, so the base catalog reads it; it differs from {@link
+   * #order(ComputationGraphConfiguration)} inside the branches of ResNet50 and InceptionV3 (see
+   * TopologyTest), and switching either user to the other would change which layer gets which
+   * weights or which layers a fine-tune unfreezes.
+   */
+  public static List<String> runtimeOrder(ComputationGraph graph) {
+    Set<String> inputs = new LinkedHashSet<>(graph.getConfiguration().getNetworkInputs());
+    List<String> names = new ArrayList<>();
+    var vertices = graph.getVertices();
+    for (int i : graph.topologicalSortOrder()) {
+      String name = vertices[i].getVertexName();
+      if (!inputs.contains(name)) {
+        names.add(name);
+      }
+    }
+    return names;
   }
 
   /**

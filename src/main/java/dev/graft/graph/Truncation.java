@@ -28,7 +28,7 @@ public final class Truncation {
       return graph;
     }
     ComputationGraph out = newGraph(truncate(conf, cut), false);
-    for (String name : Topology.order(out)) {
+    for (String name : Topology.runtimeOrder(out)) {
       var v = out.getVertex(name);
       if (v.hasLayer() && v.getLayer().numParams() > 0) {
         v.getLayer().params().assign(graph.getLayer(name).params());

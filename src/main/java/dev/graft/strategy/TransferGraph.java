@@ -54,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * <p>The base graph is never modified: the assembled network holds copies of its parameters.
  * Layers are named as in the base; the head adds {@code head_pool}, {@code head_dense_1}, ... and
  * {@code head_output}.
+ *
+ * <p>Why one class of this size: assembling base + head and cutting the assembled network into
+ * per-phase parts (frozen part, trainable part, bridges between boundaries) read the same
+ * network and naming; the graph surgery itself is in {@code dev.graft.graph}.
  */
 public final class TransferGraph {
   private static final Logger log = LoggerFactory.getLogger(TransferGraph.class);
@@ -158,32 +162,17 @@ public final class TransferGraph {
     gb.setOutputs(OUTPUT);
     ComputationGraphConfiguration raw = gb.build();
 
-    // Which base layers train, and at which rate, phase by phase.
+    // Which layers train, and at which rate, phase by phase: the strategy's plan.
     List<String> paramLayers = order.stream().filter(v -> Layers.hasParams(conf, v)).toList();
-    List<String> unfrozen = List.of();
-    List<Phase> phases = new ArrayList<>();
-    double mainRate = Double.isNaN(options.learningRate()) ? strategy.learningRate()
-        : options.learningRate();
-    if (strategy instanceof FineTune ft) {
-      unfrozen = unfrozenLayers(conf, order, paramLayers, blocks, ft);
-      double headRate = mainRate * ft.headLearningRateMultiplier();
-      double warmRate = Double.isNaN(ft.warmupLearningRate()) ? headRate : ft.warmupLearningRate();
-      Map<String, Double> warm = new LinkedHashMap<>();
-      headLayers.stream().filter(h -> Layers.hasParams(raw, h)).forEach(h -> warm.put(h, warmRate));
-      if (ft.warmupEpochs() > 0) {
-        phases.add(new Phase("warmup", warm, ft.warmupEpochs(), false, false));
-      }
-      Map<String, Double> all = new LinkedHashMap<>();
-      unfrozen.forEach(u -> all.put(u, mainRate));
-      warm.keySet().forEach(h -> all.put(h, headRate));
-      phases.add(new Phase("finetune", all, options.epochs(), ft.cosineSchedule(), true));
-      log.info("fine-tuning {} base layers from '{}' at {} (head at {})", unfrozen.size(),
-          unfrozen.get(0), mainRate, headRate);
-    } else {
-      Map<String, Double> rates = new LinkedHashMap<>();
-      headLayers.stream().filter(h -> Layers.hasParams(raw, h)).forEach(h -> rates.put(h, mainRate));
-      phases.add(new Phase("head", rates, options.epochs(), false, true));
-    }
+    Set<String> batchNorm = new LinkedHashSet<>();
+    paramLayers.stream().filter(v -> Layers.isBatchNorm(conf, v)).forEach(batchNorm::add);
+    List<String> headParams = headLayers.stream().filter(h -> Layers.hasParams(raw, h)).toList();
+    List<Phase> phases = strategy.plan(
+        new GraphLayout(paramLayers, batchNorm, blocks == null ? List.of() : blocks, headParams),
+        options);
+    Set<String> trained = new LinkedHashSet<>();
+    phases.forEach(p -> trained.addAll(p.trainable()));
+    List<String> unfrozen = paramLayers.stream().filter(trained::contains).toList();
 
     Phase last = phases.get(phases.size() - 1);
     ComputationGraphConfiguration finalConf = Rebuild.rebuild(raw, raw.getVertices().keySet(),
@@ -191,63 +180,6 @@ public final class TransferGraph {
         options.seed());
     ComputationGraph net = Rebuild.instantiate(finalConf, base, options.seed());
     return new TransferGraph(net, input, cut, headLayers, unfrozen, phases, options, strategy, head);
-  }
-
-  private static List<String> unfrozenLayers(ComputationGraphConfiguration conf,
-      List<String> order, List<String> paramLayers, List<Block> blocks, FineTune ft) {
-    List<String> candidates = paramLayers.stream()
-        .filter(v -> ft.trainBatchNorm() || !Layers.isBatchNorm(conf, v)).toList();
-    Map<String, List<String>> usable = new LinkedHashMap<>();
-    if (blocks != null) {
-      for (Block b : blocks) {
-        List<String> in = b.layers().stream().filter(candidates::contains).toList();
-        if (!in.isEmpty()) {
-          usable.put(b.name(), in);
-        }
-      }
-    }
-    List<String> chosen = new ArrayList<>();
-    List<String> blockNames = new ArrayList<>(usable.keySet());
-    switch (ft.unfreeze()) {
-      case LAST_LAYERS -> {
-        if (ft.count() > candidates.size()) {
-          throw new GraftException("unfreezeLast(" + ft.count() + ") but the base has only "
-              + candidates.size() + " trainable layers with parameters below the cut");
-        }
-        chosen.addAll(candidates.subList(candidates.size() - ft.count(), candidates.size()));
-      }
-      case LAST_BLOCKS -> {
-        if (ft.count() > blockNames.size()) {
-          throw new GraftException("unfreezeLastBlocks(" + ft.count() + ") but the base has "
-              + blockNames.size() + " blocks below the cut: " + blockNames);
-        }
-        blockNames.subList(blockNames.size() - ft.count(), blockNames.size())
-            .forEach(b -> chosen.addAll(usable.get(b)));
-      }
-      case FROM_BLOCK -> {
-        int i = blockNames.indexOf(ft.block());
-        if (i < 0) {
-          throw new GraftException("fromBlock(\"" + ft.block() + "\"): no such block below the cut;"
-              + " blocks: " + blockNames);
-        }
-        blockNames.subList(i, blockNames.size()).forEach(b -> chosen.addAll(usable.get(b)));
-      }
-      case DEFAULT -> {
-        if (!blockNames.isEmpty()) {
-          chosen.addAll(usable.get(blockNames.get(blockNames.size() - 1)));
-        } else {
-          chosen.addAll(candidates.subList(Math.max(0, candidates.size() - 2), candidates.size()));
-        }
-      }
-    }
-    if (chosen.isEmpty()) {
-      throw new GraftException("fine-tuning found no base layer to unfreeze ("
-          + ft.unfreezeDescription() + ")");
-    }
-    // Keep topological order.
-    List<String> ordered = new ArrayList<>(order);
-    ordered.retainAll(new LinkedHashSet<>(chosen));
-    return ordered;
   }
 
   private static List<String> addHead(ComputationGraphConfiguration.GraphBuilder gb, String cut,

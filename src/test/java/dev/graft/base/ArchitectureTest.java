@@ -78,7 +78,7 @@ class ArchitectureTest {
     blocks.forEach(b -> all.addAll(b.layers()));
     Set<String> unique = new HashSet<>(all);
     assertEquals(all.size(), unique.size(), "a vertex in two blocks");
-    assertEquals(new HashSet<>(Topology.order(g)), unique);
+    assertEquals(new HashSet<>(Topology.runtimeOrder(g)), unique);
     assertEquals(a.featureLayer(), blocks.get(blocks.size() - 1).lastLayer());
     assertEquals(blocks, a.blocks());
   }

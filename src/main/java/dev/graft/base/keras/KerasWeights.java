@@ -75,6 +75,11 @@ import org.slf4j.LoggerFactory;
  * KerasWeights.load(net, Path.of("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"));
  * KerasWeights.save(net, Path.of("copy.h5"));   // a file Keras's model.load_weights() reads
  * }</pre>
+ *
+ * <p>Why one class of this size: reading the HDF5 groups, matching Keras names to graph layers and
+ * converting each layout (channels-last kernels, BatchNorm statistics) are one pass over the file
+ * that reports the first mismatch with its layer name; the test-only writer and the layout
+ * conversions could move out (docs/architecture.md, "Known departures").
  */
 public final class KerasWeights {
   private static final Logger LOG = LoggerFactory.getLogger(KerasWeights.class);
