@@ -98,7 +98,7 @@ final class PredictCommand extends GraftCommand {
     return ExitCodes.OK;
   }
 
-  static BufferedImage decode(Path f) {
+  private static BufferedImage decode(Path f) {
     try {
       return ImageDecoder.read(f);
     } catch (IOException | RuntimeException e) {
