@@ -214,7 +214,8 @@ public final class BaseBuilder {
             cuts,
             GraphFacts.blocks(cutGraph, a.blockEnds()),
             key,
-            a);
+            a,
+            true);
     LOG.info("Loaded {}", base);
     return base;
   }
@@ -288,7 +289,9 @@ public final class BaseBuilder {
             List.of(cutAt),
             GraphFacts.blocksPerLayer(cutGraph),
             key,
-            null);
+            null,
+            // a graph passed in stays its caller's unless the cut made a new one
+            customZip != null || cutGraph != customGraph);
     LOG.info("Loaded {}", base);
     return base;
   }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -26,10 +27,13 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * }</pre>
  *
  * <p>The network is not thread-safe; {@link #predictor()} gives a shared, thread-safe predictor.
+ * The model holds native memory: close it (try-with-resources) when done.
  */
-public final class TransferModel {
+public final class TransferModel implements AutoCloseable {
   private final ComputationGraph network;
   private final ModelInfo info;
+  /** Shared by the copies {@link #withInfo} makes, which share the network. */
+  private final AtomicBoolean networkClosed;
   private volatile Predictor predictor;
 
   /**
@@ -38,6 +42,10 @@ public final class TransferModel {
    * @throws GraftException if the label count and the network's output size differ
    */
   public TransferModel(ComputationGraph network, ModelInfo info) {
+    this(network, info, new AtomicBoolean());
+  }
+
+  private TransferModel(ComputationGraph network, ModelInfo info, AtomicBoolean networkClosed) {
     if (network == null || info == null) {
       throw new GraftException("network and info are required");
     }
@@ -48,6 +56,7 @@ public final class TransferModel {
     }
     this.network = network;
     this.info = info;
+    this.networkClosed = networkClosed;
   }
 
   /** The network (not thread-safe: use {@link #predictor()} to share). */
@@ -82,7 +91,7 @@ public final class TransferModel {
 
   /** A copy of this model with a different description (same network). */
   public TransferModel withInfo(ModelInfo newInfo) {
-    return new TransferModel(network, newInfo);
+    return new TransferModel(network, newInfo, networkClosed);
   }
 
   /**
@@ -149,5 +158,21 @@ public final class TransferModel {
     }
     float[][] probs = predictor().probabilities(files, progress);
     return ClassificationReport.of(labels(), actual, probs);
+  }
+
+  /**
+   * Releases the native memory of the network and of the shared {@link #predictor()}. Safe to call
+   * more than once, and on several {@link #withInfo} copies of one model (the shared network is
+   * released once). The model must not be used afterwards.
+   */
+  @Override
+  public void close() {
+    Predictor p = predictor;
+    if (p != null) {
+      p.close();
+    }
+    if (networkClosed.compareAndSet(false, true)) {
+      network.close();
+    }
   }
 }
