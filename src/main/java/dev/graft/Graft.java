@@ -1,6 +1,7 @@
 package dev.graft;
 
 import dev.graft.base.Base;
+import dev.graft.perf.NativeTuning;
 
 /**
  * Entry point: transfer learning on images in a few fluent calls.
@@ -21,6 +22,10 @@ import dev.graft.base.Base;
  * {@code ComputationGraph}.
  */
 public final class Graft {
+  static {
+    NativeTuning.apply(); // before this class touches ND4J: the native build for this CPU
+  }
+
   private Graft() {}
 
   /** Starts a transfer-learning job on {@code base} (which is never modified). */

@@ -1,6 +1,7 @@
 package dev.graft.base;
 
 import dev.graft.error.GraftException;
+import dev.graft.perf.NativeTuning;
 import java.nio.file.Path;
 import java.util.Objects;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -16,6 +17,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * }</pre>
  */
 public final class Bases {
+  static {
+    NativeTuning.apply(); // before this class touches ND4J: the native build for this CPU
+  }
+
   private Bases() {}
 
   /** VGG16 (see {@link Architecture#VGG16}). */

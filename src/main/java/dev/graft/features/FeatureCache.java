@@ -1,6 +1,7 @@
 package dev.graft.features;
 
 import dev.graft.error.GraftException;
+import dev.graft.perf.NativeTuning;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -75,6 +76,10 @@ import org.slf4j.LoggerFactory;
  * docs/architecture.md, "Known departures").
  */
 public final class FeatureCache implements AutoCloseable {
+  static {
+    NativeTuning.apply(); // before this class touches ND4J: the native build for this CPU
+  }
+
   private static final Logger log = LoggerFactory.getLogger(FeatureCache.class);
 
   static final byte[] MAGIC = "GRFTFEAT".getBytes(StandardCharsets.US_ASCII);

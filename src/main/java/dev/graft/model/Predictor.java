@@ -3,6 +3,7 @@ package dev.graft.model;
 import dev.graft.error.GraftException;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
+import dev.graft.perf.NativeTuning;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -33,6 +34,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * }</pre>
  */
 public final class Predictor implements AutoCloseable {
+  static {
+    NativeTuning.apply(); // before this class touches ND4J: the native build for this CPU
+  }
+
   /** Images per forward pass in batch prediction. */
   public static final int DEFAULT_BATCH = 32;
 

@@ -4,6 +4,7 @@ import dev.graft.error.GraftException;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.Sample;
 import dev.graft.metrics.ClassificationReport;
+import dev.graft.perf.NativeTuning;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,6 +31,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * The model holds native memory: close it (try-with-resources) when done.
  */
 public final class TransferModel implements AutoCloseable {
+  static {
+    NativeTuning.apply(); // before this class touches ND4J: the native build for this CPU
+  }
+
   private final ComputationGraph network;
   private final ModelInfo info;
   /** Shared by the copies {@link #withInfo} makes, which share the network. */

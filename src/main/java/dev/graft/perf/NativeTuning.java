@@ -3,30 +3,54 @@ package dev.graft.perf;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.bytedeco.javacpp.Loader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One-time, library-side tuning of ND4J's native backend, called once at startup (by the base
- * loader and the CLI) before anything touches ND4J.
+ * Chooses ND4J's native CPU build for the processor, before ND4J loads, and revives DL4J's oneDNN
+ * layer helpers.
+ *
+ * <p><b>Why this must happen first.</b> JavaCPP loads the first native build it finds among the
+ * extensions ND4J's preset lists ({@code -avx512}, {@code -onednn-avx512}, ...) unless {@value
+ * #PLATFORM_EXTENSION} is set; set to an empty value, the generic build loads. An AVX-512 build
+ * on the class path of a CPU without AVX-512 would kill the JVM with SIGILL at the first ND4J
+ * call. So {@link #apply()} always sets the property explicitly:
  *
  * <ul>
- *   <li><b>Native build.</b> When the CPU supports AVX-512 and an AVX-512 build of
- *       {@code nd4j-native} is on the class path ({@code linux-x86_64-onednn-avx512} preferred,
- *       then {@code linux-x86_64-avx512}), selects it through JavaCPP's
- *       {@code org.bytedeco.javacpp.platform.extension} property; otherwise the generic build
- *       stays. A value the user set (system property) always wins. Machines without AVX-512 never
- *       load an AVX-512 library.
- *   <li><b>oneDNN layer helpers.</b> DL4J 1.0.0-M2.1 disables its layer helpers by default
- *       ({@code org.eclipse.deeplearning4j.helpers.disable=true}) and looks for oneDNN under a
- *       class name that no longer exists; Graft ships a shim under the old name
- *       ({@code org.nd4j.nativeblas.Nd4jCpu}) and {@link #withLayerHelpers} turns the helpers on
- *       only while building inference-only graphs ({@code dev.graft.graph.InferenceGraphs}).
+ *   <li>the generic build ({@code ""}) unless the CPU reports AVX-512 (the {@code flags} line of
+ *       {@code /proc/cpuinfo}, or {@value #CPU_FLAGS} when set);
+ *   <li>on an AVX-512 CPU, {@code -onednn-avx512} or {@code -avx512} when that opt-in artifact
+ *       ({@code org.nd4j:nd4j-native:1.0.0-M2.1:linux-x86_64-onednn-avx512}) is on the class path;
+ *   <li>{@code -D}{@value #AUTO_NATIVES}{@code =false}: the generic build, whatever the CPU;
+ *   <li>a value the user set is kept, except an AVX-512 build on a CPU known to lack AVX-512,
+ *       which is replaced by the generic build with a warning.
  * </ul>
  *
- * <p>Never prints; logs what it chose at INFO.
+ * <p><b>When it runs.</b> Every public entry point of Graft calls {@link #apply()} from a static
+ * initializer ({@code Graft}, {@code Bases}, {@code TransferModel}, {@code Predictor},
+ * {@code FeatureCache}, the CLI), and {@link NativeSelectionHook}, registered as an ND4J backend
+ * provider, calls it when ND4J starts looking for its backend, so the choice is made even when the
+ * application touches ND4J before Graft. When the library is nevertheless already loaded (an
+ * application that loaded ND4J's natives by another path), nothing can be changed any more and
+ * the log says which build is really loaded. Only the CPU backend is tuned: with the CUDA backend
+ * on the class path, ND4J's own choice stands.
+ *
+ * <p><b>oneDNN layer helpers.</b> DL4J 1.0.0-M2.1 disables its layer helpers by default ({@code
+ * org.eclipse.deeplearning4j.helpers.disable=true}) and looks for oneDNN under a class name that no
+ * longer exists; Graft ships a shim under the old name ({@code org.nd4j.nativeblas.Nd4jCpu}) and
+ * {@link #withLayerHelpers} turns the helpers on only while building inference-only graphs
+ * ({@code dev.graft.graph.InferenceGraphs}).
+ *
+ * <p>Never prints; logs the build at INFO.
  */
 public final class NativeTuning {
   private static final Logger log = LoggerFactory.getLogger(NativeTuning.class);
@@ -35,55 +59,168 @@ public final class NativeTuning {
   public static final String PLATFORM_EXTENSION = "org.bytedeco.javacpp.platform.extension";
   /** DL4J's switch for its cuDNN/oneDNN layer helpers (true by default in 1.0.0-M2.1). */
   public static final String HELPERS_DISABLE = "org.eclipse.deeplearning4j.helpers.disable";
-  /** Set to "false" to keep the generic native build even on an AVX-512 CPU. */
+  /** Set to "false" to load the generic native build even on an AVX-512 CPU. */
   public static final String AUTO_NATIVES = "graft.natives.auto";
+  /**
+   * Replaces the CPU flags read from {@code /proc/cpuinfo} (space-separated, as in its {@code
+   * flags} line): for tests and diagnosis, e.g. {@code -Dgraft.cpu.flags="sse4_2 avx2"} makes
+   * Graft behave as on a CPU without AVX-512.
+   */
+  public static final String CPU_FLAGS = "graft.cpu.flags";
 
   private static final String BINDINGS = "org/nd4j/linalg/cpu/nativecpu/bindings/";
-  private static volatile Choice applied;
+  private static final String CPU_BACKEND = "org/nd4j/linalg/cpu/nativecpu/CpuBackend.class";
+  private static final String JNI_LIBRARY = "jnind4jcpu";
+  /** Flags that ND4J's AVX-512 builds are compiled for (the x86-64-v4 level). */
+  private static final Set<String> AVX512_FLAGS = Set.of("avx512f", "avx512bw", "avx512vl", "avx512dq");
+
+  private static Choice applied;
+
+  /** Whether the CPU supports the AVX-512 instructions ND4J's AVX-512 builds need. */
+  public enum Avx512 {
+    /** The CPU reports avx512f, avx512bw, avx512vl and avx512dq. */
+    PRESENT,
+    /** The CPU's flags are known and lack at least one of them. */
+    ABSENT,
+    /** The flags cannot be read (not Linux on x86-64): never chosen automatically. */
+    UNKNOWN
+  }
 
   /**
-   * What {@link #apply()} chose.
+   * The native build in force after {@link #apply()}.
    *
-   * @param extension the JavaCPP platform extension in force ("" for the generic build)
-   * @param cpuHasAvx512 whether the CPU reports avx512f
-   * @param reason why this build
+   * @param build the build, as JavaCPP names its folder: platform plus extension, e.g. {@code
+   *     linux-x86_64} (generic) or {@code linux-x86_64-onednn-avx512}
+   * @param extension the JavaCPP platform extension ({@code ""} for the generic build)
+   * @param avx512 what the CPU reports
+   * @param reason why this build, in words
+   * @param chosenByGraft false when ND4J's natives were loaded before Graft could choose (then
+   *     {@code build} is what is really loaded), or when a non-CPU backend is in use
    */
-  public record Choice(String extension, boolean cpuHasAvx512, String reason) {}
+  public record Choice(String build, String extension, Avx512 avx512, String reason, boolean chosenByGraft) {
+    /** Whether the CPU reports AVX-512. */
+    public boolean cpuHasAvx512() {
+      return avx512 == Avx512.PRESENT;
+    }
+  }
 
   private NativeTuning() {}
 
   /**
-   * Chooses the native build; idempotent. Must run before the first use of ND4J to have an
-   * effect on the build (later calls only report).
+   * Chooses the native build once per JVM; later calls return the first choice. Call it before
+   * anything touches ND4J (Graft's entry points and its ND4J backend hook do).
    *
-   * @return the choice made
+   * @return the build in force
    */
   public static synchronized Choice apply() {
     if (applied != null) {
       return applied;
     }
-    boolean avx512 = cpuHasAvx512();
+    String platform = Loader.getPlatform();
+    Avx512 cpu = cpuAvx512();
     String user = System.getProperty(PLATFORM_EXTENSION);
+    Optional<String> loaded = loadedLibrary();
     Choice c;
-    if (user != null) {
-      c = new Choice(user, avx512, "set by the user");
-    } else if (!"true".equalsIgnoreCase(System.getProperty(AUTO_NATIVES, "true"))) {
-      c = new Choice("", avx512, AUTO_NATIVES + "=false");
-    } else if (!avx512) {
-      c = new Choice("", false, "CPU lacks AVX-512");
-    } else if (onClasspath("-onednn-avx512")) {
-      c = new Choice("-onednn-avx512", true, "AVX-512 CPU, oneDNN AVX-512 build on the class path");
-    } else if (onClasspath("-avx512")) {
-      c = new Choice("-avx512", true, "AVX-512 CPU, AVX-512 build on the class path");
+    if (loaded.isPresent()) {
+      String build = buildOf(loaded.get());
+      c = new Choice(build, extensionOf(build, platform), cpu,
+          "ND4J's natives were loaded before Graft could choose (" + loaded.get() + ")", false);
+      if (build.contains("avx512") && cpu == Avx512.ABSENT) {
+        log.warn("ND4J native build: {} is loaded, but this CPU reports no AVX-512; set -D{}= (empty) before"
+            + " the first ND4J call", build, PLATFORM_EXTENSION);
+      } else {
+        log.info("ND4J native build: {} ({})", build, c.reason());
+      }
+    } else if (!onClasspath(CPU_BACKEND)) {
+      c = new Choice(platform + (user == null ? "" : user), user == null ? "" : user, cpu,
+          "not the CPU backend: the native build is left to ND4J", false);
+      log.info("ND4J native build left to ND4J: the CPU backend (nd4j-native) is not on the class path");
     } else {
-      c = new Choice("", true, "no AVX-512 build on the class path");
-    }
-    if (user == null && !c.extension().isEmpty()) {
+      c = decide(platform, cpu, user, autoEnabled(), ext -> onClasspath(BINDINGS + platform + ext + "/"
+          + System.mapLibraryName(JNI_LIBRARY)));
       System.setProperty(PLATFORM_EXTENSION, c.extension());
+      // JavaCPP reads system properties once, into properties it caches at its first use: an
+      // earlier JavaCPP user (HDF5, OpenCV) would have cached them without the extension.
+      Properties cached = Loader.loadProperties();
+      cached.setProperty("platform.extension", c.extension());
+      if (user != null && !user.equals(c.extension())) {
+        log.warn("ND4J native build: {} ({})", c.build(), c.reason());
+      } else {
+        log.info("ND4J native build: {} ({})", c.build(), c.reason());
+      }
     }
-    log.info("ND4J native build: linux-x86_64{} ({})", c.extension(), c.reason());
     applied = c;
     return c;
+  }
+
+  /**
+   * The choice, as a pure function of its inputs (tested directly).
+   *
+   * @param platform JavaCPP's platform, e.g. {@code linux-x86_64}
+   * @param cpu what the CPU reports
+   * @param user the value of {@value #PLATFORM_EXTENSION} the user set, or null
+   * @param auto whether {@value #AUTO_NATIVES} allows an automatic AVX-512 choice
+   * @param onClasspath whether the build with this extension is on the class path
+   * @return the choice; its extension is what the property must be set to
+   */
+  static Choice decide(String platform, Avx512 cpu, String user, boolean auto, Predicate<String> onClasspath) {
+    if (user != null) {
+      if (user.contains("avx512") && cpu == Avx512.ABSENT) {
+        return new Choice(platform, "", cpu, "-D" + PLATFORM_EXTENSION + "=" + user
+            + " ignored: this CPU lacks AVX-512 and would crash in that build", true);
+      }
+      return new Choice(platform + user, user, cpu, "-D" + PLATFORM_EXTENSION + " set by the user", true);
+    }
+    if (!auto) {
+      return new Choice(platform, "", cpu, AUTO_NATIVES + "=false: generic build", true);
+    }
+    switch (cpu) {
+      case ABSENT:
+        return new Choice(platform, "", cpu, "generic build: CPU lacks AVX-512", true);
+      case UNKNOWN:
+        return new Choice(platform, "", cpu, "generic build: CPU flags unknown on " + platform, true);
+      default:
+        break;
+    }
+    for (String ext : new String[] {"-onednn-avx512", "-avx512"}) {
+      if (onClasspath.test(ext)) {
+        return new Choice(platform + ext, ext, cpu, "AVX-512 CPU and the " + platform + ext
+            + " build on the class path", true);
+      }
+    }
+    return new Choice(platform, "", cpu, "generic build: AVX-512 CPU, no AVX-512 build on the class path"
+        + " (docs/building.md: adding the AVX-512 build)", true);
+  }
+
+  /**
+   * The native ND4J build loaded in this JVM, as JavaCPP names its folder (e.g. {@code
+   * linux-x86_64-onednn-avx512}); empty while ND4J's CPU natives are not loaded.
+   *
+   * @return the loaded build, if any
+   */
+  public static Optional<String> loadedBuild() {
+    return loadedLibrary().map(NativeTuning::buildOf);
+  }
+
+  /** The path of ND4J's loaded JNI library, if JavaCPP loaded it. */
+  private static Optional<String> loadedLibrary() {
+    String file = System.mapLibraryName(JNI_LIBRARY);
+    return Loader.getLoadedLibraries().values().stream()
+        .filter(p -> p != null && Path.of(p).getFileName() != null && Path.of(p).getFileName().toString().equals(file))
+        .findFirst();
+  }
+
+  private static String buildOf(String libraryPath) {
+    Path parent = Path.of(libraryPath).getParent();
+    return parent == null ? "unknown" : parent.getFileName().toString();
+  }
+
+  private static String extensionOf(String build, String platform) {
+    return build.startsWith(platform) ? build.substring(platform.length()) : "";
+  }
+
+  private static boolean autoEnabled() {
+    return !"false".equalsIgnoreCase(System.getProperty(AUTO_NATIVES, "true").strip());
   }
 
   /**
@@ -123,25 +260,41 @@ public final class NativeTuning {
     }
   }
 
-  private static boolean onClasspath(String extension) {
-    String os = "linux-x86_64";
-    return NativeTuning.class.getClassLoader().getResource(BINDINGS + os + extension + "/libjnind4jcpu.so") != null;
+  private static boolean onClasspath(String resource) {
+    ClassLoader cl = NativeTuning.class.getClassLoader();
+    return cl != null && cl.getResource(resource) != null;
   }
 
-  static boolean cpuHasAvx512() {
+  /** What the CPU reports: {@value #CPU_FLAGS} when set, else {@code /proc/cpuinfo} on Linux x86-64. */
+  static Avx512 cpuAvx512() {
+    String override = System.getProperty(CPU_FLAGS);
+    if (override != null) {
+      return avx512(override);
+    }
     if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")
         || !System.getProperty("os.arch", "").matches("amd64|x86_64")) {
-      return false;
+      return Avx512.UNKNOWN;
     }
     try {
       for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
         if (line.startsWith("flags")) {
-          return line.contains(" avx512f") && line.contains(" avx512bw") && line.contains(" avx512vl") && line.contains(" avx512dq");
+          return avx512(line.substring(line.indexOf(':') + 1));
         }
       }
     } catch (IOException | RuntimeException e) {
       log.debug("cannot read /proc/cpuinfo: {}", e.toString());
     }
-    return false;
+    return Avx512.UNKNOWN;
+  }
+
+  /**
+   * Reads a flags list ({@code "fpu vme ... avx512f ..."}).
+   *
+   * @param flags the CPU flags, separated by white space
+   * @return PRESENT when every flag ND4J's AVX-512 builds need is listed, else ABSENT
+   */
+  static Avx512 avx512(String flags) {
+    Set<String> have = Arrays.stream(flags.strip().split("\\s+")).collect(Collectors.toSet());
+    return have.containsAll(AVX512_FLAGS) ? Avx512.PRESENT : Avx512.ABSENT;
   }
 }
