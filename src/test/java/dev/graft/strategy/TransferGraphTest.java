@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
@@ -137,5 +138,14 @@ class TransferGraphTest {
     assertEquals(tg.network().outputSingle(ds.getFeatures()), back.outputSingle(ds.getFeatures()));
     assertInstanceOf(InferenceBatchNormLayer.class, back.getLayer("bn3"));
     assertNotEquals(null, back.getLayer("conv3"));
+
+    // A file written before InferenceBatchNorm moved to dev.graft.graph names the old class.
+    String json = tg.network().getConfiguration().toJson();
+    assertTrue(json.contains("\"dev.graft.graph.InferenceBatchNorm\""), "names the layer class");
+    ComputationGraph old = new ComputationGraph(ComputationGraphConfiguration.fromJson(
+        json.replace("\"dev.graft.graph.InferenceBatchNorm\"", "\"dev.graft.strategy.InferenceBatchNorm\"")));
+    old.init(tg.network().params().dup(), false);
+    assertInstanceOf(InferenceBatchNormLayer.class, old.getLayer("bn3"));
+    assertEquals(tg.network().outputSingle(ds.getFeatures()), old.outputSingle(ds.getFeatures()));
   }
 }
