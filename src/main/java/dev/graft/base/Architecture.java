@@ -2,8 +2,11 @@ package dev.graft.base;
 
 import dev.graft.graph.Truncation;
 import dev.graft.error.GraftException;
+import dev.graft.base.efficientnet.EfficientNetB0;
 import dev.graft.base.inception.InceptionV3;
+import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
+import dev.graft.base.mobilenet.MobileNetV2;
 import dev.graft.head.Head;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,11 +57,14 @@ public enum Architecture {
           "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b"),
       // its features are small after five poolings: the classic Flatten -> Dense(256) head
       Head.flatten().dense(256).dropout(0.5),
-      (input, size, seed, top) -> Vgg16Graph.build(input, size, seed, top)),
+      (input, size, seed, top, keras) -> Vgg16Graph.build(input, size, seed, top)),
 
   /**
    * ResNet50 v1 (He et al. 2015). Feature layer {@code res5c_branch}, the last activation (2048
-   * channels) before the global average pooling {@code avg_pool}, which is also a cut point.
+   * channels) before the global average pooling {@code avg_pool}, which is also a cut point. Two
+   * layouts: DL4J's zoo graph for the zoo's weights (and random init), and Keras's own, with
+   * {@code pool1_pad} before the stem's max pooling, for Keras weights (see {@link
+   * #buildForKeras}).
    */
   RESNET50(
       "resnet50",
@@ -84,7 +90,7 @@ public enum Architecture {
           "resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5",
           "2cb95161c43110f7111970584f804107"),
       Head.averagePooling(),
-      (input, size, seed, top) -> ResNet50Graph.build(input, size, seed)),
+      (input, size, seed, top, keras) -> ResNet50Graph.build(input, size, seed, keras)),
 
   /**
    * InceptionV3 (Szegedy et al. 2015) with Keras's layer names; graph by {@link InceptionV3}.
@@ -108,7 +114,60 @@ public enum Architecture {
           "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
           "9a0d58056eeedaa3f26cb7ebd46da564"),
       Head.averagePooling(),
-      (input, size, seed, top) -> InceptionV3.configuration(size, seed));
+      (input, size, seed, top, keras) -> InceptionV3.configuration(size, seed)),
+
+  /**
+   * MobileNetV2 (Sandler et al. 2018), width 1.0, with Keras's layer names; graph by {@link
+   * MobileNetV2}. Feature layer {@code out_relu} (1280 channels); blocks {@code stem}, {@code
+   * block_0} … {@code block_16}, {@code top}. ImageNet weights come as a Keras {@code .h5} file,
+   * for which Keras publishes no hash (Graft does not download it; pass the file).
+   */
+  MOBILENET_V2(
+      "mobilenetv2",
+      MobileNetV2.DEFAULT_INPUT_SIZE,
+      MobileNetV2.MIN_INPUT_SIZE,
+      Preprocessing::inception,
+      MobileNetV2.FEATURE_LAYER,
+      List.of(MobileNetV2.FEATURE_LAYER),
+      List.of(),
+      blockEnds(MobileNetV2.blockNames(), MobileNetV2.blockEnds(1.0)),
+      null,
+      // Keras (alpha 1.0, 224 px): without top, and with predictions; Keras publishes no hash
+      new KerasWeightFile(
+          "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", null),
+      new KerasWeightFile(
+          "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5", null),
+      // Keras's top: global average pooling to the classifier
+      Head.averagePooling(),
+      (input, size, seed, top, keras) -> MobileNetV2.configuration(size, 1.0, seed)),
+
+  /**
+   * EfficientNetB0 (Tan and Le 2019) with Keras's layer names; graph by {@link EfficientNetB0}.
+   * Feature layer {@code top_activation} (1280 channels); blocks {@code stem}, {@code block1a} …
+   * {@code block7a}, {@code top}. Keras's in-model rescaling and normalisation are the base's
+   * preprocessing ({@link Preprocessing#torch()}). ImageNet weights come as a Keras {@code .h5}.
+   */
+  EFFICIENTNET_B0(
+      "efficientnetb0",
+      EfficientNetB0.DEFAULT_INPUT_SIZE,
+      EfficientNetB0.MIN_INPUT_SIZE,
+      Preprocessing::torch,
+      EfficientNetB0.FEATURE_LAYER,
+      List.of(EfficientNetB0.FEATURE_LAYER),
+      List.of(),
+      blockEnds(EfficientNetB0.blockNames(), EfficientNetB0.blockEnds()),
+      null,
+      // Keras (efficientnet.py WEIGHTS_HASHES["b0"]): without top (its Normalization layer
+      // included), and with predictions
+      new KerasWeightFile(
+          "efficientnetb0_notop.h5",
+          "50bc09e76180e00e4465e1a485ddc09d",
+          KerasImagenet.EFFICIENTNET_BASE_URL),
+      new KerasWeightFile(
+          "efficientnetb0.h5", "902e53a9f72be733fc0bcb005b3ebbac", KerasImagenet.EFFICIENTNET_BASE_URL),
+      // Keras's top: global average pooling, dropout 0.2 (top_dropout), the classifier
+      Head.averagePooling().dropout(0.2),
+      (input, size, seed, top, keras) -> EfficientNetB0.configuration(size, seed));
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
   public static final String INPUT = "input_1";
@@ -157,7 +216,10 @@ public enum Architecture {
     this.factory = factory;
   }
 
-  /** The id used on the command line and in model files: "vgg16", "resnet50", "inceptionv3". */
+  /**
+   * The id used on the command line and in model files: "vgg16", "resnet50", "inceptionv3",
+   * "mobilenetv2", "efficientnetb0".
+   */
   public String id() {
     return id;
   }
@@ -241,7 +303,8 @@ public enum Architecture {
 
   /**
    * The head Graft puts on this base when none is given (Keras's applications' choice: global
-   * average pooling straight to the softmax, except VGG16's classic flatten + dense head).
+   * average pooling straight to the softmax, with EfficientNet's dropout 0.2; VGG16 gets the
+   * classic flatten + dense head).
    */
   public Head defaultHead() {
     return defaultHead;
@@ -263,7 +326,10 @@ public enum Architecture {
         + featureLayer;
   }
 
-  /** The catalog ids, in declaration order: "vgg16", "resnet50", "inceptionv3". */
+  /**
+   * The catalog ids, in declaration order: "vgg16", "resnet50", "inceptionv3", "mobilenetv2",
+   * "efficientnetb0".
+   */
   public static List<String> ids() {
     List<String> ids = new ArrayList<>();
     for (Architecture x : values()) {
@@ -289,8 +355,26 @@ public enum Architecture {
     return Truncation.newGraph(configuration(inputSize, seed, top), true);
   }
 
+  /**
+   * A freshly initialised graph without top in the layout Keras's weights of this architecture
+   * need. The same as {@link #build(int, long)} except for ResNet50, whose Keras graph pads the
+   * stem's max pooling ({@code pool1_pad}) where DL4J's zoo graph, and the zoo's weights, do not.
+   */
+  public ComputationGraph buildForKeras(int inputSize, long seed) {
+    return Truncation.newGraph(configuration(inputSize, seed, false, true), true);
+  }
+
   /** The configuration {@link #build(int, long, boolean)} initialises. */
   ComputationGraphConfiguration configuration(int inputSize, long seed, boolean top) {
+    return configuration(inputSize, seed, top, false);
+  }
+
+  /**
+   * The configuration of the graph, in the layout of Keras's weights when {@code keras} is set
+   * (see {@link #buildForKeras}).
+   */
+  ComputationGraphConfiguration configuration(
+      int inputSize, long seed, boolean top, boolean keras) {
     checkInputSize(inputSize);
     if (top && !topLayers.isEmpty() && inputSize != defaultInputSize) {
       throw new GraftException(
@@ -305,7 +389,7 @@ public enum Architecture {
               + featureLayer
               + " for other sizes");
     }
-    return factory.build(INPUT, inputSize, seed, top && !topLayers.isEmpty());
+    return factory.build(INPUT, inputSize, seed, top && !topLayers.isEmpty(), keras);
   }
 
   void checkInputSize(int inputSize) {
@@ -347,7 +431,16 @@ public enum Architecture {
 
   @FunctionalInterface
   private interface GraphFactory {
-    ComputationGraphConfiguration build(String input, int inputSize, long seed, boolean top);
+    ComputationGraphConfiguration build(
+        String input, int inputSize, long seed, boolean top, boolean kerasLayout);
+  }
+
+  private static List<BlockEnd> blockEnds(List<String> names, List<String> lastVertices) {
+    List<BlockEnd> ends = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      ends.add(new BlockEnd(names.get(i), lastVertices.get(i)));
+    }
+    return List.copyOf(ends);
   }
 
   private static List<BlockEnd> inceptionBlocks() {

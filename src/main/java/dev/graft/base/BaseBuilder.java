@@ -174,8 +174,15 @@ public final class BaseBuilder {
     int size = inputSize != null ? inputSize : a.defaultInputSize();
     String cutAt = cut != null ? cut : a.featureLayer();
     Weights w = weights != null ? weights : Weights.imagenet();
+    // Keras weights need Keras's graph (ResNet50: pool1_pad); the zoo's keep the zoo's layout.
+    boolean kerasLayout =
+        w instanceof Weights.Keras
+            || w instanceof Weights.ImagenetKeras
+            || (w instanceof Weights.Imagenet i && i.file() == null && a.imagenetFile() == null);
     ComputationGraphConfiguration full =
-        blame(Setting.INPUT_SIZE, () -> a.configuration(size, seed, a.needsTop(cutAt)));
+        blame(
+            Setting.INPUT_SIZE,
+            () -> a.configuration(size, seed, a.needsTop(cutAt), kerasLayout));
     if (!full.getVertices().containsKey(cutAt)) {
       throw blame(
           Setting.CUT,
@@ -323,7 +330,7 @@ public final class BaseBuilder {
       return new Loaded(graph, loadKerasImagenet(a, cutAt, graph));
     } else {
       Weights.Keras keras = (Weights.Keras) w;
-      loadKeras(graph, keras.path());
+      loadKeras(a, graph, keras.path());
       return new Loaded(graph, "keras:" + ModelZips.sha256(keras.path()));
     }
   }
@@ -360,13 +367,54 @@ public final class BaseBuilder {
                         "Keras publishes no ImageNet weights Graft knows for '" + a.id() + "'"));
     Path local =
         KerasImagenet.fetch(h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
-    KerasWeights.load(graph, local);
+    loadKeras(a, graph, local);
     return "imagenet:md5=" + h5.md5();
   }
 
   /** Keras .h5 weights, by layer name (a classifier top in the file is skipped). */
-  private static void loadKeras(ComputationGraph graph, Path h5) throws IOException {
+  private void loadKeras(Architecture a, ComputationGraph graph, Path h5) throws IOException {
     KerasWeights.load(graph, h5);
+    checkInputNormalization(a, h5);
+  }
+
+  /**
+   * A Keras model that normalises its input inside ({@code Normalization}, EfficientNet) must
+   * normalise as the base's preprocessing does, which stands in for it. Keras's ImageNet files
+   * store ImageNet's standard deviations as the variance and Keras's model divides once more by
+   * their square roots (tensorflow/tensorflow#49930), so a stored variance equal to the std and
+   * one equal to its square both mean "divide by the std".
+   */
+  private void checkInputNormalization(Architecture a, Path h5) throws IOException {
+    var found = KerasWeights.inputNormalization(h5);
+    if (found.isEmpty()) {
+      return;
+    }
+    KerasWeights.InputNormalization n = found.get();
+    Preprocessing p = preprocessing != null ? preprocessing : a.preprocessing();
+    boolean same = Math.abs(p.scale() - 1f / 255f) < 1e-7f && n.mean().length == 3;
+    for (int c = 0; same && c < 3; c++) {
+      float std = p.std()[c];
+      float var = n.variance()[c];
+      same =
+          Math.abs(n.mean()[c] - p.mean()[c]) < 1e-4f
+              && (Math.abs(var - std) < 1e-4f || Math.abs(var - std * std) < 1e-4f);
+    }
+    if (!same) {
+      throw new GraftException(
+          "Keras weights file "
+              + h5
+              + ": its Normalization layer '"
+              + n.layer()
+              + "' holds mean "
+              + java.util.Arrays.toString(n.mean())
+              + " and variance "
+              + java.util.Arrays.toString(n.variance())
+              + ", but "
+              + a.id()
+              + " normalises its input as the preprocessing "
+              + p
+              + "; Graft cannot load another input normalisation");
+    }
   }
 
   Path resolveCacheDir() {

@@ -38,6 +38,16 @@ public final class Bases {
     return of(Architecture.INCEPTION_V3);
   }
 
+  /** MobileNetV2, width 1.0 (see {@link Architecture#MOBILENET_V2}). */
+  public static BaseBuilder mobilenetV2() {
+    return of(Architecture.MOBILENET_V2);
+  }
+
+  /** EfficientNetB0 (see {@link Architecture#EFFICIENTNET_B0}). */
+  public static BaseBuilder efficientnetB0() {
+    return of(Architecture.EFFICIENTNET_B0);
+  }
+
   /** A catalog base. */
   public static BaseBuilder of(Architecture architecture) {
     return new BaseBuilder(Objects.requireNonNull(architecture, "architecture"));

@@ -14,7 +14,8 @@ import java.util.Locale;
  *
  * <pre>{@code
  * Preprocessing.caffe();      // VGG16, ResNet50: BGR, ImageNet means subtracted, no scaling
- * Preprocessing.inception();  // InceptionV3: RGB scaled to [-1, 1]
+ * Preprocessing.inception();  // InceptionV3, MobileNetV2: RGB scaled to [-1, 1]
+ * Preprocessing.torch();      // EfficientNetB0: RGB to [0, 1], ImageNet mean and std
  * Preprocessing.unit();       // RGB scaled to [0, 1], the default for a base of your own
  * }</pre>
  *
@@ -29,6 +30,12 @@ public record Preprocessing(
 
   /** ImageNet channel means in BGR order, as Caffe (and Keras's "caffe" mode) subtract them. */
   private static final float[] IMAGENET_MEAN_BGR = {103.939f, 116.779f, 123.68f};
+
+  /** ImageNet channel means of [0, 1] pixels, RGB (torchvision's, Keras's "torch" mode). */
+  private static final float[] IMAGENET_MEAN_RGB_UNIT = {0.485f, 0.456f, 0.406f};
+
+  /** ImageNet channel standard deviations of [0, 1] pixels, RGB. */
+  private static final float[] IMAGENET_STD_RGB_UNIT = {0.229f, 0.224f, 0.225f};
 
   private static final float[] ZEROS = {0f, 0f, 0f};
   private static final float[] ONES = {1f, 1f, 1f};
@@ -52,9 +59,19 @@ public record Preprocessing(
     return new Preprocessing("caffe", ChannelOrder.BGR, 1f, IMAGENET_MEAN_BGR, ONES);
   }
 
-  /** InceptionV3 (Keras "tf" mode): RGB scaled to [-1, 1]. */
+  /** InceptionV3 and MobileNetV2 (Keras "tf" mode): RGB scaled to [-1, 1]. */
   public static Preprocessing inception() {
     return new Preprocessing("inception", ChannelOrder.RGB, 1f / 127.5f, ONES, ONES);
+  }
+
+  /**
+   * Keras's "torch" mode: RGB scaled to [0, 1], then ImageNet's channel means subtracted and
+   * divided by their standard deviations. EfficientNet: what Keras's model does inside with its
+   * {@code Rescaling} and {@code Normalization} layers.
+   */
+  public static Preprocessing torch() {
+    return new Preprocessing(
+        "torch", ChannelOrder.RGB, 1f / 255f, IMAGENET_MEAN_RGB_UNIT, IMAGENET_STD_RGB_UNIT);
   }
 
   /** RGB scaled to [0, 1]: the default for a base brought from a file. */
@@ -77,10 +94,13 @@ public record Preprocessing(
       case "unit" -> unit();
       case "caffe" -> caffe();
       case "inception", "tf" -> inception();
+      case "torch" -> torch();
       case "none" -> none();
       default ->
           throw new GraftException(
-              "unknown preprocessing: '" + name + "' (expected unit, caffe, inception or none)");
+              "unknown preprocessing: '"
+                  + name
+                  + "' (expected unit, caffe, inception, torch or none)");
     };
   }
 

@@ -25,6 +25,10 @@ import org.nd4j.linalg.activations.Activation;
  * 1, as in Keras and in the published pretrained weights (the zoo's random-init graph uses stride 2
  * there, which halves every later feature map), and the head is a global average pooling instead of
  * the zoo's 3x3 max pooling named "avgpool".
+ *
+ * <p>The zoo's graph (and its pretrained file) pools the stem without padding; Keras (2.2 and
+ * later) pads by one pixel first ({@code pool1_pad}). The Keras layout adds that padding, so that
+ * Keras weights compute Keras's features; the zoo layout stays for the zoo's weights.
  */
 final class ResNet50Graph {
   static final String POOL = "avg_pool";
@@ -32,7 +36,16 @@ final class ResNet50Graph {
 
   private ResNet50Graph() {}
 
-  static ComputationGraphConfiguration build(String input, int inputSize, long seed) {
+  /** Keras's name for the padding before the stem's max pooling (Keras layout only). */
+  static final String POOL1_PAD = "pool1_pad";
+
+  /**
+   * The graph; with {@code keras} set, in Keras's layout: a 1-pixel {@link #POOL1_PAD} zero
+   * padding before the stem's 3x3/2 max pooling (56x56 after it at 224 px, where the zoo's
+   * unpadded pooling gives 55x55).
+   */
+  static ComputationGraphConfiguration build(
+      String input, int inputSize, long seed, boolean keras) {
     GraphBuilder g =
         new NeuralNetConfiguration.Builder()
             .seed(seed)
@@ -48,13 +61,18 @@ final class ResNet50Graph {
             new ConvolutionLayer.Builder(new int[] {7, 7}, new int[] {2, 2}).nOut(64).build(),
             "stem-zero")
         .addLayer("stem-batch1", new BatchNormalization.Builder().build(), "stem-cnn1")
-        .addLayer("stem-act1", relu(), "stem-batch1")
-        .addLayer(
-            "stem-maxpool1",
-            new SubsamplingLayer.Builder(
-                    SubsamplingLayer.PoolingType.MAX, new int[] {3, 3}, new int[] {2, 2})
-                .build(),
-            "stem-act1");
+        .addLayer("stem-act1", relu(), "stem-batch1");
+    String beforePool = "stem-act1";
+    if (keras) {
+      g.addLayer(POOL1_PAD, new ZeroPaddingLayer.Builder(1, 1).build(), beforePool);
+      beforePool = POOL1_PAD;
+    }
+    g.addLayer(
+        "stem-maxpool1",
+        new SubsamplingLayer.Builder(
+                SubsamplingLayer.PoolingType.MAX, new int[] {3, 3}, new int[] {2, 2})
+            .build(),
+        beforePool);
     String x = "stem-maxpool1";
     int[][] stages = {{64, 3}, {128, 4}, {256, 6}, {512, 3}};
     for (int s = 0; s < stages.length; s++) {

@@ -36,7 +36,7 @@ public final class BaseOptions {
           + " catalog; the declared input size for a FILE base).")
   Integer imageSize;
 
-  @Option(names = "--preprocess", paramLabel = "unit|caffe|inception|none",
+  @Option(names = "--preprocess", paramLabel = "unit|caffe|inception|torch|none",
       description = "Pixel preprocessing for a FILE base (default: unit, pixels scaled to [0, 1]);"
           + " a catalog base brings its own.")
   String preprocess;

@@ -29,21 +29,29 @@ class ArchitectureTest {
       Map.of(
           Architecture.VGG16, 14_714_688L,
           Architecture.RESNET50, 23_587_712L,
-          Architecture.INCEPTION_V3, 21_802_784L);
+          Architecture.INCEPTION_V3, 21_802_784L,
+          Architecture.MOBILENET_V2, 2_257_984L,
+          Architecture.EFFICIENTNET_B0, 4_049_571L);
 
   /**
    * Parameters DL4J holds beyond Keras's count: InceptionV3's BatchNorms have no scale in Keras
-   * ({@code scale=False}) while DL4J keeps a gamma per channel, fixed at 1.
+   * ({@code scale=False}) while DL4J keeps a gamma per channel, fixed at 1. EfficientNetB0's
+   * Keras model counts its input {@code Normalization} (3 means, 3 variances, a count), which
+   * Graft applies as preprocessing.
    */
   private static final Map<Architecture, Long> DL4J_EXTRA_PARAMS =
-      Map.of(Architecture.INCEPTION_V3, dev.graft.base.inception.InceptionV3.FIXED_GAMMA_COUNT);
+      Map.of(
+          Architecture.INCEPTION_V3, dev.graft.base.inception.InceptionV3.FIXED_GAMMA_COUNT,
+          Architecture.EFFICIENTNET_B0, -7L);
 
   /** Channels of the feature layer. */
   private static final Map<Architecture, Integer> FEATURE_CHANNELS =
       Map.of(
           Architecture.VGG16, 512,
           Architecture.RESNET50, 2048,
-          Architecture.INCEPTION_V3, 2048);
+          Architecture.INCEPTION_V3, 2048,
+          Architecture.MOBILENET_V2, 1280,
+          Architecture.EFFICIENTNET_B0, 1280);
 
   @ParameterizedTest
   @EnumSource(Architecture.class)

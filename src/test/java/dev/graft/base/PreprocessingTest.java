@@ -43,6 +43,21 @@ class PreprocessingTest {
           Architecture.INCEPTION_V3,
               new float[] {
                 1f, 10f / 127.5f - 1f, 128f / 127.5f - 1f, 20f / 127.5f - 1f, -1f, 30f / 127.5f - 1f
+              },
+          Architecture.MOBILENET_V2,
+              new float[] {
+                1f, 10f / 127.5f - 1f, 128f / 127.5f - 1f, 20f / 127.5f - 1f, -1f, 30f / 127.5f - 1f
+              },
+          // Keras's EfficientNet inside the model: x / 255, minus ImageNet's RGB means, divided by
+          // their standard deviations
+          Architecture.EFFICIENTNET_B0,
+              new float[] {
+                (1f - 0.485f) / 0.229f,
+                (10f / 255f - 0.485f) / 0.229f,
+                (128f / 255f - 0.456f) / 0.224f,
+                (20f / 255f - 0.456f) / 0.224f,
+                (0f - 0.406f) / 0.225f,
+                (30f / 255f - 0.406f) / 0.225f
               });
 
   @ParameterizedTest
@@ -68,6 +83,7 @@ class PreprocessingTest {
   void namedAndErrors() {
     assertEquals(Preprocessing.caffe(), Preprocessing.named("CAFFE"));
     assertEquals(Preprocessing.inception(), Preprocessing.named("tf"));
+    assertEquals(Preprocessing.torch(), Preprocessing.named("torch"));
     GraftException e = assertThrows(GraftException.class, () -> Preprocessing.named("imagenet"));
     assertTrue(e.getMessage().contains("'imagenet'"), e.getMessage());
     GraftException size =

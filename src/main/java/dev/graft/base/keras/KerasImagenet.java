@@ -38,6 +38,10 @@ public final class KerasImagenet {
   /** Environment variable giving another base URL (a mirror) for Keras weight files. */
   public static final String BASE_URL_ENV = "GRAFT_KERAS_BASE_URL";
 
+  /** Where Keras downloads its EfficientNet weights from ({@code efficientnet.py}). */
+  public static final String EFFICIENTNET_BASE_URL =
+      "https://storage.googleapis.com/keras-applications/";
+
   private KerasImagenet() {}
 
   /**
@@ -46,20 +50,28 @@ public final class KerasImagenet {
    * @param path path relative to the base URL, for example {@code
    *     inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5}; its last segment
    *     names the cached file
-   * @param md5 the MD5 Keras publishes for it, 32 hex digits
+   * @param md5 the MD5 Keras publishes for it, 32 hex digits, or {@code null} where Keras
+   *     publishes none (MobileNetV2): Graft then never downloads it
+   * @param home the base URL Keras downloads it from ({@link #BASE_URL} for most files)
    */
-  public record KerasWeightFile(String path, String md5) {
+  public record KerasWeightFile(String path, String md5, String home) {
     public KerasWeightFile {
       if (path == null || path.isBlank() || path.endsWith("/")) {
         throw new GraftException("a Keras weight file needs a path naming a file, got '" + path + "'");
       }
-      if (md5 == null || !md5.matches("[0-9a-fA-F]{32}")) {
+      if (md5 != null && !md5.matches("[0-9a-fA-F]{32}")) {
         throw new GraftException("an MD5 hash is 32 hex digits, got '" + md5 + "'");
       }
-      md5 = md5.toLowerCase(Locale.ROOT);
+      md5 = md5 == null ? null : md5.toLowerCase(Locale.ROOT);
       while (path.startsWith("/")) {
         path = path.substring(1);
       }
+      Objects.requireNonNull(home, "home");
+    }
+
+    /** A file under {@link #BASE_URL}. */
+    public KerasWeightFile(String path, String md5) {
+      this(path, md5, BASE_URL);
     }
 
     /** The file name in the cache directory. */
@@ -103,10 +115,21 @@ public final class KerasImagenet {
       throws IOException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(cacheDir, "cacheDir");
+    // a mirror holds every file by its path; Keras's own URLs differ per family
+    URI url = file.url(baseUrl == null || baseUrl.equals(BASE_URL) ? file.home() : baseUrl);
+    if (file.md5() == null) {
+      throw new GraftException(
+          "Keras publishes no checksum for "
+              + url
+              + ", and Graft downloads only weights it can verify: download it yourself, check it,"
+              + " and pass it as a weights file (--weights "
+              + file.fileName()
+              + ")");
+    }
     return Downloader.fetch(
         "Keras ImageNet weights",
         file.fileName(),
-        file.url(baseUrl),
+        url,
         Downloader.Checksum.md5(file.md5()),
         cacheDir,
         offline);

@@ -23,12 +23,14 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -92,6 +94,10 @@ public final class KerasWeights {
   static final String BETA = "beta";
   static final String MEAN = "moving_mean";
   static final String VARIANCE = "moving_variance";
+  static final String DEPTHWISE_KERNEL = "depthwise_kernel";
+  private static final String NORM_MEAN = "mean";
+  private static final String NORM_VARIANCE = "variance";
+  private static final String NORM_COUNT = "count";
 
   /** How strictly file layers must match graph layers. */
   public enum Match {
@@ -214,8 +220,9 @@ public final class KerasWeights {
         if (role == null) {
           throw new GraftException(
               "Keras weights file " + h5 + ": layer '" + name + "' has a weight '" + w
-                  + "' of unknown kind (expected kernel, bias, gamma, beta, moving_mean or"
-                  + " moving_variance)");
+                  + "' of unknown kind (expected kernel, depthwise_kernel, bias, gamma, beta,"
+                  + " moving_mean, moving_variance, or a Normalization's mean, variance and"
+                  + " count)");
         }
         String dataset = group + "/" + w;
         if (!file.exists(dataset)) {
@@ -242,9 +249,11 @@ public final class KerasWeights {
       n = n.substring(0, colon);
     }
     switch (n) {
-      case KERNEL, BIAS, GAMMA, BETA, MEAN, VARIANCE:
+      case KERNEL, BIAS, GAMMA, BETA, MEAN, VARIANCE, DEPTHWISE_KERNEL:
         return n;
-      case "depthwise_kernel", "pointwise_kernel":
+      case NORM_MEAN, NORM_VARIANCE, NORM_COUNT:
+        return n; // Keras's Normalization layer (EfficientNet's input)
+      case "pointwise_kernel":
         return null;
       default:
         break;
@@ -298,6 +307,13 @@ public final class KerasWeights {
           INDArray w = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
           FileWeight k = weights.get(KERNEL);
           w.assign(read(h5, k).permute(3, 2, 0, 1));
+          n += w.length();
+          n += assignBias(h5);
+        }
+        case DEPTHWISE -> {
+          // DL4J keeps Keras's layout: [kh, kw, in, multiplier]
+          INDArray w = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
+          w.assign(read(h5, weights.get(DEPTHWISE_KERNEL)));
           n += w.length();
           n += assignBias(h5);
         }
@@ -356,6 +372,7 @@ public final class KerasWeights {
 
   enum Kind {
     CONV,
+    DEPTHWISE,
     DENSE,
     BATCH_NORM
   }
@@ -376,7 +393,7 @@ public final class KerasWeights {
     }
     List<String> fileWeighted = new ArrayList<>();
     for (FileLayer fl : layers) {
-      if (!fl.weights().isEmpty()) {
+      if (!fl.weights().isEmpty() && !isNormalization(fl)) {
         fileWeighted.add(fl.name());
       }
     }
@@ -391,6 +408,11 @@ public final class KerasWeights {
     int lastMatched = -1;
     for (FileLayer fl : layers) {
       if (fl.weights().isEmpty()) {
+        continue;
+      }
+      if (isNormalization(fl) && !weighted.containsKey(fl.name())) {
+        // preprocessing in Graft; BaseBuilder checks its values (inputNormalization)
+        LOG.info("{}: Normalization layer '{}' is applied as preprocessing, not loaded", h5, fl.name());
         continue;
       }
       String target = null;
@@ -461,6 +483,51 @@ public final class KerasWeights {
     return plan;
   }
 
+  /** A Keras {@code Normalization} layer: weights mean and variance (and count), nothing else. */
+  private static boolean isNormalization(FileLayer fl) {
+    Set<String> roles = new HashSet<>();
+    fl.weights().forEach(w -> roles.add(w.role()));
+    return roles.contains(NORM_MEAN)
+        && roles.contains(NORM_VARIANCE)
+        && Set.of(NORM_MEAN, NORM_VARIANCE, NORM_COUNT).containsAll(roles);
+  }
+
+  /**
+   * The input normalisation a Keras model holds as weights (EfficientNet's {@code Normalization}
+   * layer: {@code (x - mean) / sqrt(variance)} per channel), or empty when the file has none.
+   *
+   * @param layer the Keras layer name
+   * @param mean per-channel mean
+   * @param variance per-channel variance as stored
+   */
+  public record InputNormalization(String layer, float[] mean, float[] variance) {}
+
+  /**
+   * The first Keras {@code Normalization} layer of a weights file, if any.
+   *
+   * @throws IOException the file cannot be read
+   */
+  public static java.util.Optional<InputNormalization> inputNormalization(Path h5)
+      throws IOException {
+    try (H5 file = H5.openRead(h5)) {
+      for (FileLayer l : readStructure(file, h5)) {
+        if (isNormalization(l)) {
+          float[] mean = null;
+          float[] variance = null;
+          for (FileWeight w : l.weights()) {
+            if (w.role().equals(NORM_MEAN)) {
+              mean = floats(read(file, w));
+            } else if (w.role().equals(NORM_VARIANCE)) {
+              variance = floats(read(file, w));
+            }
+          }
+          return java.util.Optional.of(new InputNormalization(l.name(), mean, variance));
+        }
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   private static String more(List<String> names) {
     return names.size() > 1 ? " (and " + (names.size() - 1) + " more: " + list(names.subList(1, names.size())) + ")" : "";
   }
@@ -480,6 +547,9 @@ public final class KerasWeights {
     Class<?> c = conf.getClass();
     if (c == ConvolutionLayer.class) {
       return Kind.CONV;
+    }
+    if (c == DepthwiseConvolution2D.class) {
+      return Kind.DEPTHWISE;
     }
     if (c == DenseLayer.class || c == OutputLayer.class) {
       return Kind.DENSE;
@@ -513,8 +583,8 @@ public final class KerasWeights {
     if (kind == null) {
       throw new GraftException(
           "graph layer '" + name + "' is a " + conf.getClass().getSimpleName()
-              + "; Keras weights load only into ConvolutionLayer, DenseLayer, OutputLayer and"
-              + " BatchNormalization layers");
+              + "; Keras weights load only into ConvolutionLayer, DepthwiseConvolution2D,"
+              + " DenseLayer, OutputLayer and BatchNormalization layers");
     }
     Map<String, FileWeight> byRole = new LinkedHashMap<>();
     for (FileWeight w : fl.weights()) {
@@ -533,6 +603,14 @@ public final class KerasWeights {
         required.add(KERNEL);
         if (layer.getParam(DefaultParamInitializer.BIAS_KEY) != null) {
           expected.put(BIAS, new long[] {w[0]});
+        }
+      }
+      case DEPTHWISE -> {
+        long[] w = layer.getParam(DefaultParamInitializer.WEIGHT_KEY).shape();
+        expected.put(DEPTHWISE_KERNEL, w);
+        required.add(DEPTHWISE_KERNEL);
+        if (layer.getParam(DefaultParamInitializer.BIAS_KEY) != null) {
+          expected.put(BIAS, new long[] {w[2] * w[3]});
         }
       }
       case DENSE -> {
@@ -581,5 +659,9 @@ public final class KerasWeights {
       }
     }
     return new Binding(fl, name, kind, layer, byRole, flatten);
+  }
+
+  private static float[] floats(INDArray a) {
+    return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
   }
 }

@@ -45,7 +45,9 @@ class KerasBasesTest {
 
   @Test
   void resnet50KerasFilesOfBothNamingsLoadThroughBases() throws IOException {
-    ComputationGraph source = Architecture.RESNET50.build(32, 1);
+    // Keras weights load into Keras's layout: pool1_pad before the stem's max pooling
+    ComputationGraph source = Architecture.RESNET50.buildForKeras(32, 1);
+    assertTrue(source.getConfiguration().getVertices().containsKey("pool1_pad"));
     KerasWeightsTest.randomiseBatchNorm(source);
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32);
     INDArray want = source.feedForward(x, false).get("res5c_branch").dup();
@@ -57,6 +59,7 @@ class KerasBasesTest {
     assertEquals(106, layers.size()); // 53 convolutions, 53 batch normalisations
     assertTrue(layers.containsAll(List.of("conv1", "bn_conv1", "res2a_branch1", "bn5c_branch2c")), layers.toString());
     Base base = Bases.resnet50().weights(Weights.keras(h5)).inputSize(32).load();
+    assertTrue(base.graph().getConfiguration().getVertices().containsKey("pool1_pad"));
     INDArray got = base.graph().outputSingle(x);
     assertTrue(want.equalsWithEps(got, 1e-3), "max diff " + want.sub(got).amaxNumber());
     assertEquals(1e-3, epsilon(base.graph(), "bn3b_branch2a"));

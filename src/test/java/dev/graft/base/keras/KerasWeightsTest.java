@@ -405,7 +405,10 @@ class KerasWeightsTest {
     assertEquals("moving_mean", KerasWeights.role("batchnormalization_1_running_mean"));
     assertEquals("moving_variance", KerasWeights.role("batchnormalization_1_running_std"));
     assertEquals("gamma", KerasWeights.role("bn_conv1_gamma"));
-    assertEquals(null, KerasWeights.role("conv_dw_1/depthwise_kernel:0"));
+    assertEquals("depthwise_kernel", KerasWeights.role("conv_dw_1/depthwise_kernel:0"));
+    assertEquals("mean", KerasWeights.role("normalization/mean:0"));
+    assertEquals("count", KerasWeights.role("normalization/count:0"));
+    assertEquals(null, KerasWeights.role("sep_conv/pointwise_kernel:0"));
   }
 
   @Test

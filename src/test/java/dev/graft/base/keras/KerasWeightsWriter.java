@@ -157,7 +157,8 @@ public final class KerasWeightsWriter {
     if (kind == null) {
       throw new GraftException(
           "cannot save layer '" + v.getVertexName() + "' (" + conf.getClass().getSimpleName()
-              + ") as Keras weights: only convolution, dense and batch normalisation layers");
+              + ") as Keras weights: only convolution, depthwise convolution, dense and batch"
+              + " normalisation layers");
     }
     List<OutWeight> out = new ArrayList<>();
     switch (kind) {
@@ -165,6 +166,16 @@ public final class KerasWeightsWriter {
         INDArray w = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
         INDArray k = w.permute(2, 3, 1, 0);
         out.add(new OutWeight(KerasWeights.KERNEL, k));
+        INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
+        if (b != null) {
+          out.add(new OutWeight(KerasWeights.BIAS, b.reshape(b.length())));
+        }
+      }
+      case DEPTHWISE -> {
+        out.add(
+            new OutWeight(
+                KerasWeights.DEPTHWISE_KERNEL,
+                layer.getParam(DefaultParamInitializer.WEIGHT_KEY)));
         INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
         if (b != null) {
           out.add(new OutWeight(KerasWeights.BIAS, b.reshape(b.length())));

@@ -1,0 +1,105 @@
+package dev.graft.nn;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The running form of {@link ChannelMultiplyVertex}: forward {@code x * s} broadcast over height
+ * and width; backward {@code dx = eps * s} and {@code ds = sum over h, w of eps * x}.
+ */
+final class ChannelMultiply extends BaseGraphVertex {
+
+  ChannelMultiply(ComputationGraph graph, String name, int index, DataType dataType) {
+    super(graph, name, index, null, null, dataType);
+  }
+
+  @Override
+  public boolean hasLayer() {
+    return false;
+  }
+
+  @Override
+  public Layer getLayer() {
+    return null;
+  }
+
+  /** The factors as [N, C], whatever their rank. */
+  private INDArray factors() {
+    INDArray s = inputs[1];
+    INDArray x = inputs[0];
+    if (x.rank() != 4) {
+      throw new IllegalStateException(
+          "ChannelMultiplyVertex '" + vertexName + "' needs [N, C, H, W] activations, got "
+              + java.util.Arrays.toString(x.shape()));
+    }
+    if (s.length() != x.size(0) * x.size(1)) {
+      throw new IllegalStateException(
+          "ChannelMultiplyVertex '" + vertexName + "': factors "
+              + java.util.Arrays.toString(s.shape()) + " do not match activations "
+              + java.util.Arrays.toString(x.shape()));
+    }
+    return s.rank() == 2 ? s : s.reshape(s.ordering(), x.size(0), x.size(1));
+  }
+
+  @Override
+  public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
+    if (!canDoForward()) {
+      throw new IllegalStateException("ChannelMultiplyVertex '" + vertexName + "': inputs not set");
+    }
+    INDArray x = inputs[0];
+    INDArray s = factors().castTo(x.dataType());
+    INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
+    Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, 1));
+    return out;
+  }
+
+  @Override
+  public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
+    if (!canDoBackward()) {
+      throw new IllegalStateException("ChannelMultiplyVertex '" + vertexName + "': errors not set");
+    }
+    INDArray x = inputs[0];
+    INDArray s = factors();
+    INDArray dx =
+        workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), x.shape(), 'c');
+    Nd4j.getExecutioner().exec(new BroadcastMulOp(epsilon, s.castTo(x.dataType()), dx, 0, 1));
+    INDArray ds2 = epsilon.mul(x).sum(2, 3); // [N, C]
+    INDArray ds =
+        workspaceMgr.createUninitialized(
+            ArrayType.ACTIVATION_GRAD, inputs[1].dataType(), inputs[1].shape(), 'c');
+    ds.assign(ds2.reshape('c', inputs[1].shape()));
+    return new Pair<>(null, new INDArray[] {dx, ds});
+  }
+
+  @Override
+  public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
+    if (backpropGradientsViewArray != null) {
+      throw new IllegalStateException(
+          "ChannelMultiplyVertex '" + vertexName + "' has no parameters, hence no gradients");
+    }
+  }
+
+  @Override
+  public Pair<INDArray, MaskState> feedForwardMaskArrays(
+      INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
+    if (maskArrays == null || maskArrays.length == 0) {
+      return null;
+    }
+    return new Pair<>(maskArrays[0], currentMaskState);
+  }
+
+  @Override
+  public String toString() {
+    return "ChannelMultiplyVertex(name=\"" + vertexName + "\")";
+  }
+}

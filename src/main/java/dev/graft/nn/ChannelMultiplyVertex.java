@@ -1,0 +1,127 @@
+package dev.graft.nn;
+
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Multiplies every channel of an image activation by a per-example, per-channel factor: {@code
+ * out[n, c, h, w] = x[n, c, h, w] * s[n, c]}, the "excite" step of squeeze-and-excitation (Keras's
+ * {@code layers.multiply([x, se])} with {@code se} of shape {@code [N, 1, 1, C]}).
+ *
+ * <p>DL4J's {@code ElementWiseVertex} multiplies arrays of equal shape only. This vertex takes two
+ * inputs, in this order: the activations {@code [N, C, H, W]} (NCHW) and the factors, either
+ * {@code [N, C, 1, 1]} (a 1x1 convolution's output) or {@code [N, C]}. It has no parameters and
+ * serialises to JSON by its class name, so a graph holding it saves and reloads with DL4J's {@code
+ * ModelSerializer}.
+ *
+ * <pre>{@code
+ * graph.addVertex("block1a_se_excite", new ChannelMultiplyVertex(), "block1a_activation",
+ *     "block1a_se_expand");
+ * }</pre>
+ */
+public final class ChannelMultiplyVertex extends GraphVertex {
+  private static final long serialVersionUID = 1L;
+
+  /** The vertex; it has no settings. */
+  public ChannelMultiplyVertex() {}
+
+  @Override
+  public ChannelMultiplyVertex clone() {
+    return new ChannelMultiplyVertex();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ChannelMultiplyVertex;
+  }
+
+  @Override
+  public int hashCode() {
+    return ChannelMultiplyVertex.class.getName().hashCode();
+  }
+
+  @Override
+  public long numParams(boolean backprop) {
+    return 0;
+  }
+
+  @Override
+  public int minVertexInputs() {
+    return 2;
+  }
+
+  @Override
+  public int maxVertexInputs() {
+    return 2;
+  }
+
+  @Override
+  public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(
+      ComputationGraph graph,
+      String name,
+      int idx,
+      INDArray paramsView,
+      boolean initializeParams,
+      DataType networkDatatype) {
+    return new ChannelMultiply(graph, name, idx, networkDatatype);
+  }
+
+  @Override
+  public InputType getOutputType(int layerIndex, InputType... in) throws InvalidInputTypeException {
+    if (in.length != 2) {
+      throw new InvalidInputTypeException(
+          "ChannelMultiplyVertex takes 2 inputs (activations, factors), got " + in.length);
+    }
+    if (!(in[0] instanceof InputType.InputTypeConvolutional x)) {
+      throw new InvalidInputTypeException(
+          "ChannelMultiplyVertex: the first input must be convolutional [N, C, H, W], got " + in[0]);
+    }
+    long factors;
+    if (in[1] instanceof InputType.InputTypeConvolutional s) {
+      if (s.getHeight() != 1 || s.getWidth() != 1) {
+        throw new InvalidInputTypeException(
+            "ChannelMultiplyVertex: the factors must be [N, C, 1, 1] or [N, C], got " + in[1]);
+      }
+      factors = s.getChannels();
+    } else if (in[1] instanceof InputType.InputTypeFeedForward f) {
+      factors = f.getSize();
+    } else {
+      throw new InvalidInputTypeException(
+          "ChannelMultiplyVertex: the factors must be [N, C, 1, 1] or [N, C], got " + in[1]);
+    }
+    if (factors != x.getChannels()) {
+      throw new InvalidInputTypeException(
+          "ChannelMultiplyVertex: "
+              + factors
+              + " factors for "
+              + x.getChannels()
+              + " channels ("
+              + in[0]
+              + ", "
+              + in[1]
+              + ")");
+    }
+    return in[0];
+  }
+
+  @Override
+  public MemoryReport getMemoryReport(InputType... inputTypes) {
+    InputType out = getOutputType(-1, inputTypes);
+    return new LayerMemoryReport.Builder(null, ChannelMultiplyVertex.class, inputTypes[0], out)
+        .standardMemory(0, 0)
+        .workingMemory(0, 0, 0, 0)
+        .cacheMemory(0, 0)
+        .build();
+  }
+
+  @Override
+  public String toString() {
+    return "ChannelMultiplyVertex()";
+  }
+}

@@ -1,0 +1,159 @@
+package dev.graft.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.deeplearning4j.gradientcheck.GradientCheckUtil;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+class ChannelMultiplyVertexTest {
+  private DataType previous;
+
+  @BeforeEach
+  void doublePrecision() {
+    previous = Nd4j.dataType();
+    Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+  }
+
+  @AfterEach
+  void restore() {
+    Nd4j.setDefaultDataTypes(previous, previous);
+  }
+
+  /** conv -> (squeeze -> factors) -> excite -> pool -> softmax; factors [N,C,1,1] or [N,C]. */
+  private static ComputationGraph squeezeExcite(boolean flatFactors, DataType type) {
+    var g =
+        new NeuralNetConfiguration.Builder()
+            .seed(7)
+            .dataType(type)
+            .weightInit(WeightInit.XAVIER)
+            .updater(new org.nd4j.linalg.learning.config.NoOp())
+            .graphBuilder()
+            .addInputs("in")
+            .setInputTypes(InputType.convolutional(5, 4, 2))
+            .addLayer(
+                "conv",
+                new ConvolutionLayer.Builder(3, 3)
+                    .convolutionMode(ConvolutionMode.Same)
+                    .nOut(3)
+                    .activation(Activation.TANH)
+                    .build(),
+                "in")
+            .addLayer(
+                "squeeze",
+                new GlobalPoolingLayer.Builder(PoolingType.AVG)
+                    .collapseDimensions(flatFactors)
+                    .build(),
+                "conv");
+    if (flatFactors) {
+      g.addLayer("factors", new DenseLayer.Builder().nOut(3).activation(Activation.SIGMOID).build(), "squeeze");
+    } else {
+      g.addLayer(
+          "factors",
+          new ConvolutionLayer.Builder(1, 1).nOut(3).activation(Activation.SIGMOID).build(),
+          "squeeze");
+    }
+    g.addVertex("excite", new ChannelMultiplyVertex(), "conv", "factors")
+        .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "excite")
+        .addLayer(
+            "out",
+            new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                .nOut(2)
+                .activation(Activation.SOFTMAX)
+                .build(),
+            "pool")
+        .setOutputs("out");
+    ComputationGraph net = new ComputationGraph(g.build());
+    net.init();
+    return net;
+  }
+
+  @Test
+  void gradientsMatchFiniteDifferencesForBothFactorShapes() {
+    for (boolean flat : new boolean[] {false, true}) {
+      ComputationGraph net = squeezeExcite(flat, DataType.DOUBLE);
+      INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 2, 5, 4).subi(0.5);
+      INDArray y = Nd4j.zeros(DataType.DOUBLE, 3, 2);
+      y.putScalar(0, 0, 1).putScalar(1, 1, 1).putScalar(2, 0, 1);
+      boolean ok =
+          GradientCheckUtil.checkGradients(
+              new GradientCheckUtil.GraphConfig()
+                  .net(net)
+                  .inputs(new INDArray[] {x})
+                  .labels(new INDArray[] {y})
+                  .epsilon(1e-6)
+                  .maxRelError(1e-3)
+                  .minAbsoluteError(1e-8));
+      assertTrue(ok, "gradient check, factors " + (flat ? "[N,C]" : "[N,C,1,1]"));
+    }
+  }
+
+  @Test
+  void forwardIsTheBroadcastProduct() {
+    ComputationGraph net = squeezeExcite(false, DataType.DOUBLE);
+    INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 5, 4);
+    var acts = net.feedForward(x, false);
+    INDArray conv = acts.get("conv");
+    INDArray s = acts.get("factors");
+    INDArray out = acts.get("excite");
+    for (int n = 0; n < 2; n++) {
+      for (int c = 0; c < 3; c++) {
+        for (int h = 0; h < 5; h++) {
+          for (int w = 0; w < 4; w++) {
+            assertEquals(
+                conv.getDouble(n, c, h, w) * s.getDouble(n, c, 0, 0),
+                out.getDouble(n, c, h, w),
+                1e-12);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void savesAndReloadsWithModelSerializerAndJson(@TempDir Path dir) throws IOException {
+    ComputationGraph net = squeezeExcite(false, DataType.FLOAT);
+    String json = net.getConfiguration().toJson();
+    assertTrue(json.contains(ChannelMultiplyVertex.class.getName()), json);
+    assertEquals(net.getConfiguration(), ComputationGraphConfiguration.fromJson(json));
+    Path zip = dir.resolve("se.zip");
+    ModelSerializer.writeModel(net, zip.toFile(), true);
+    ComputationGraph back = ModelSerializer.restoreComputationGraph(zip.toFile(), true);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 2, 2, 5, 4);
+    assertEquals(net.outputSingle(x), back.outputSingle(x));
+  }
+
+  @Test
+  void refusesFactorsThatDoNotMatchTheChannels() {
+    var v = new ChannelMultiplyVertex();
+    assertThrows(
+        org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException.class,
+        () -> v.getOutputType(-1, InputType.convolutional(4, 4, 3), InputType.feedForward(5)));
+    assertThrows(
+        org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException.class,
+        () -> v.getOutputType(-1, InputType.convolutional(4, 4, 3), InputType.convolutional(2, 2, 3)));
+  }
+}
