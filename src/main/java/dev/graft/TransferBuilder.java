@@ -269,6 +269,7 @@ public final class TransferBuilder {
     settings.put("strategy", strategy.describe());
     settings.put("head", h.describe());
     settings.put("cut", base.featureLayer());
+    base.weightsSha256().ifPresent(sha -> settings.put("weightsSha256", sha));
     if (!tg.unfrozenBaseLayers().isEmpty()) {
       settings.put("unfrozen", String.join(",", tg.unfrozenBaseLayers()));
     }

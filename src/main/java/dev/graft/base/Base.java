@@ -31,6 +31,7 @@ public final class Base implements AutoCloseable {
   private final List<String> cutPoints;
   private final List<Block> blocks;
   private final String weightsKey;
+  private final String weightsSha256;
   private final Architecture architecture;
   private final boolean ownsGraph;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -46,6 +47,7 @@ public final class Base implements AutoCloseable {
       List<String> cutPoints,
       List<Block> blocks,
       String weightsKey,
+      String weightsSha256,
       Architecture architecture,
       boolean ownsGraph) {
     this.id = id;
@@ -58,6 +60,7 @@ public final class Base implements AutoCloseable {
     this.cutPoints = List.copyOf(cutPoints);
     this.blocks = List.copyOf(blocks);
     this.weightsKey = weightsKey;
+    this.weightsSha256 = weightsSha256;
     this.architecture = architecture;
     this.ownsGraph = ownsGraph;
   }
@@ -119,6 +122,15 @@ public final class Base implements AutoCloseable {
    */
   public String weightsKey() {
     return weightsKey;
+  }
+
+  /**
+   * The SHA-256 (hex) of the file the weights were read from (a downloaded ImageNet file, a DL4J
+   * zip, a Keras {@code .h5}, or the zip of a base of your own); empty for random weights and
+   * graphs built in memory. Recorded in a model's provenance ({@code settings.weightsSha256}).
+   */
+  public java.util.Optional<String> weightsSha256() {
+    return java.util.Optional.ofNullable(weightsSha256);
   }
 
   /** The catalog entry this base was built from; empty for a base of your own. */

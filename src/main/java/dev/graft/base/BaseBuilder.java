@@ -1,12 +1,13 @@
 package dev.graft.base;
 
-import dev.graft.graph.ParameterTransfer;
-import dev.graft.graph.Truncation;
-import dev.graft.graph.Topology;
 import dev.graft.error.GraftException;
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Topology;
+import dev.graft.graph.Truncation;
 import dev.graft.base.BaseSettingException.Setting;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasWeights;
+import dev.graft.io.Sha256;
 import dev.graft.perf.NativeTuning;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -71,6 +72,7 @@ public final class BaseBuilder {
   private Path cacheDir;
   private Boolean offline;
   private String baseUrl;
+  private String weightsSha256;
 
   BaseBuilder(Architecture architecture) {
     this.architecture = architecture;
@@ -158,6 +160,20 @@ public final class BaseBuilder {
   }
 
   /**
+   * Pins the SHA-256 of the weights file: the DL4J zip or Keras {@code .h5} given as weights, the
+   * downloaded ImageNet file, or the zip of a base of your own. The file is checked before it is
+   * read; a mismatch throws a {@link dev.graft.io.RefusedFileException} naming the file, the pinned
+   * and the actual digest. The digest of every weights file loaded is recorded anyway ({@link
+   * Base#weightsSha256()}).
+   *
+   * @param hex 64 hex digits
+   */
+  public BaseBuilder weightsSha256(String hex) {
+    this.weightsSha256 = Sha256.parse(hex);
+    return this;
+  }
+
+  /**
    * Builds the graph and loads the weights.
    *
    * @throws GraftException on impossible settings (echoing the value) or offline with weights
@@ -199,6 +215,9 @@ public final class BaseBuilder {
     // Keras files by KerasWeights' exact match), so only random init needs random numbers;
     // zeros are much faster to make.
     ComputationGraph fresh = Truncation.newGraph(conf, w instanceof Weights.None);
+    if (w instanceof Weights.None && weightsSha256 != null) {
+      throw blame(Setting.WEIGHTS, "a SHA-256 was pinned but weights(none) reads no file");
+    }
     Loaded loaded = blame(Setting.WEIGHTS, () -> loadWeights(a, cutAt, w, fresh));
     ComputationGraph graph = loaded.graph();
     String key = loaded.key();
@@ -221,6 +240,7 @@ public final class BaseBuilder {
             cuts,
             GraphFacts.blocks(cutGraph, a.blockEnds()),
             key,
+            loaded.sha256(),
             a,
             true);
     LOG.info("Loaded {}", base);
@@ -238,15 +258,20 @@ public final class BaseBuilder {
     ComputationGraph graph;
     String id;
     String key;
+    String sha256 = null;
     if (customZip != null) {
+      sha256 = blame(Setting.BASE, () -> verifyZip(customZip));
       graph = blame(Setting.BASE, () -> ModelZips.loadZip(customZip));
       String file = customZip.getFileName().toString();
       id =
           file.toLowerCase(Locale.ROOT).endsWith(".zip")
               ? file.substring(0, file.length() - 4)
               : file;
-      key = "file:" + ModelZips.sha256(customZip);
+      key = "file:" + sha256;
     } else {
+      if (weightsSha256 != null) {
+        throw blame(Setting.WEIGHTS, "a SHA-256 was pinned but a graph in memory has no file");
+      }
       graph = customGraph;
       id = customName;
       key = "graph:" + ModelZips.sha256(customGraph);
@@ -296,6 +321,7 @@ public final class BaseBuilder {
             List.of(cutAt),
             GraphFacts.blocksPerLayer(cutGraph),
             key,
+            sha256,
             null,
             // a graph passed in stays its caller's unless the cut made a new one
             customZip != null || cutGraph != customGraph);
@@ -303,36 +329,47 @@ public final class BaseBuilder {
     return base;
   }
 
-  /** A graph with its weights, and the weights' provenance key. */
-  private record Loaded(ComputationGraph graph, String key) {}
+  /** A graph with its weights, the weights' provenance key and the SHA-256 of their file. */
+  private record Loaded(ComputationGraph graph, String key, String sha256) {}
 
   /** Fills {@code graph} (a catalog graph cut at {@code cutAt}) from {@code w}. */
   private Loaded loadWeights(Architecture a, String cutAt, Weights w, ComputationGraph graph)
       throws IOException {
     if (w instanceof Weights.None) {
-      return new Loaded(graph, "none:seed=" + seed);
+      return new Loaded(graph, "none:seed=" + seed, null);
     } else if (w instanceof Weights.Dl4jZip zip) {
+      String sha256 = verifyZip(zip.path());
       ComputationGraph g =
           ParameterTransfer.fit(
               ModelZips.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
-      return new Loaded(g, "file:" + ModelZips.sha256(zip.path()));
+      return new Loaded(g, "file:" + sha256, sha256);
     } else if (w instanceof Weights.Imagenet imagenet) {
       PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
       if (file == null) {
         // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
-        return new Loaded(graph, loadKerasImagenet(a, cutAt, graph));
+        return loadKerasImagenet(a, cutAt, graph);
       }
       Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
+      String sha256 = Sha256.verify(local, weightsSha256);
       ComputationGraph g =
           ParameterTransfer.fit(ModelZips.loadZip(local), graph, "ImageNet weights " + local);
-      return new Loaded(g, "imagenet:adler32=" + file.adler32());
+      return new Loaded(g, "imagenet:adler32=" + file.adler32(), sha256);
     } else if (w instanceof Weights.ImagenetKeras) {
-      return new Loaded(graph, loadKerasImagenet(a, cutAt, graph));
+      return loadKerasImagenet(a, cutAt, graph);
     } else {
       Weights.Keras keras = (Weights.Keras) w;
+      String sha256 = Sha256.verify(keras.path(), weightsSha256);
       loadKeras(a, graph, keras.path());
-      return new Loaded(graph, "keras:" + ModelZips.sha256(keras.path()));
+      return new Loaded(graph, "keras:" + sha256, sha256);
     }
+  }
+
+  /** The SHA-256 of a DL4J zip, checked against the pin; a missing file is a GraftException. */
+  private String verifyZip(Path zip) throws IOException {
+    if (!java.nio.file.Files.isRegularFile(zip)) {
+      throw new GraftException("no such model file: " + zip.toAbsolutePath());
+    }
+    return Sha256.verify(zip, weightsSha256);
   }
 
   /** A step of loading that may fail on bad input. */
@@ -356,8 +393,8 @@ public final class BaseBuilder {
     return new BaseSettingException(setting, new GraftException(message));
   }
 
-  /** Keras Applications' ImageNet file of {@code a}: fetched, MD5-verified, loaded; the key. */
-  private String loadKerasImagenet(Architecture a, String cutAt, ComputationGraph graph)
+  /** Keras Applications' ImageNet file of {@code a}: fetched, MD5-verified, pinned, loaded. */
+  private Loaded loadKerasImagenet(Architecture a, String cutAt, ComputationGraph graph)
       throws IOException {
     KerasImagenet.KerasWeightFile h5 =
         a.kerasImagenetFile(a.needsTop(cutAt))
@@ -367,8 +404,9 @@ public final class BaseBuilder {
                         "Keras publishes no ImageNet weights Graft knows for '" + a.id() + "'"));
     Path local =
         KerasImagenet.fetch(h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
+    String sha256 = Sha256.verify(local, weightsSha256);
     loadKeras(a, graph, local);
-    return "imagenet:md5=" + h5.md5();
+    return new Loaded(graph, "imagenet:md5=" + h5.md5(), sha256);
   }
 
   /** Keras .h5 weights, by layer name (a classifier top in the file is skipped). */

@@ -144,8 +144,9 @@ public final class Downloader {
    * The cached, verified copy of a DL4J zoo {@code file}, downloaded from {@code baseUrl} first if
    * needed.
    *
-   * @throws GraftException offline with no cached copy (naming the file expected and its URL)
-   * @throws IOException the download failed or the bytes do not match the checksum
+   * @throws GraftException offline with no cached copy, the download failed or the bytes do not
+   *     match the checksum (see {@link #fetch(String, String, URI, Checksum, Path, boolean)})
+   * @throws IOException the cache cannot be written
    */
   static Path fetch(PretrainedFile file, String baseUrl, Path cacheDir, boolean offline)
       throws IOException {
@@ -163,8 +164,10 @@ public final class Downloader {
    *
    * @param what what the file is, for messages ("pretrained weights")
    * @param fileName its name in {@code cacheDir}
-   * @throws GraftException offline with no good cached copy (naming the file expected and its URL)
-   * @throws IOException the download failed or the bytes do not match the checksum
+   * @throws GraftException offline with no good cached copy (naming the file expected and its URL),
+   *     the server unreachable or failing (naming the URL, the cache path to put the file in and
+   *     {@code GRAFT_OFFLINE}), or the bytes do not match the checksum
+   * @throws IOException the cache cannot be written
    */
   public static Path fetch(
       String what, String fileName, URI url, Checksum checksum, Path cacheDir, boolean offline)
@@ -214,9 +217,21 @@ public final class Downloader {
     Files.createDirectories(target.getParent());
     Path part = Files.createTempFile(target.getParent(), fileName + ".", ".part");
     try {
-      String actual = download(url, part, algorithm.hasher());
+      String actual;
+      try {
+        actual = download(url, part, algorithm.hasher());
+      } catch (NetworkFailure e) {
+        throw new GraftException(
+            e.getMessage()
+                + ". Without network access, download it on a connected machine and put it at "
+                + target
+                + " (the cache); set GRAFT_OFFLINE=1 (or -D"
+                + BaseBuilder.OFFLINE_PROPERTY
+                + "=true) to never try the network",
+            e);
+      }
       if (!actual.equals(checksum.expected())) {
-        throw new IOException(
+        throw new GraftException(
             "checksum mismatch for "
                 + url
                 + ": "
@@ -236,7 +251,18 @@ public final class Downloader {
     }
   }
 
-  /** Streams {@code url} into {@code out}, logging progress; returns the checksum of the bytes. */
+  /** The server could not be reached or did not send the whole file (not a local disk error). */
+  private static final class NetworkFailure extends IOException {
+    NetworkFailure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
+   * Streams {@code url} into {@code out}, logging progress; returns the checksum of the bytes.
+   *
+   * @throws NetworkFailure if the server cannot be reached, answers with an error or breaks off
+   */
   private static String download(URI url, Path out, Hasher hasher) throws IOException {
     LOG.info("Downloading {} to {}", url, out.getParent());
     URLConnection connection;
@@ -249,16 +275,17 @@ public final class Downloader {
         int status = http.getResponseCode();
         if (status != HttpURLConnection.HTTP_OK) {
           http.disconnect();
-          throw new IOException(
-              "download of " + url + " failed: HTTP " + status + " " + http.getResponseMessage());
+          throw new NetworkFailure(
+              "download of " + url + " failed: HTTP " + status + " " + http.getResponseMessage(),
+              null);
         }
       }
       in = connection.getInputStream();
     } catch (IOException e) {
-      if (e.getMessage() != null && e.getMessage().startsWith("download of ")) {
+      if (e instanceof NetworkFailure) {
         throw e;
       }
-      throw new IOException("could not download " + url + ": " + e, e);
+      throw new NetworkFailure("could not download " + url + ": " + e, e);
     }
     long total = connection.getContentLengthLong();
     long done = 0;
@@ -268,7 +295,7 @@ public final class Downloader {
     try (InputStream src = in;
         OutputStream dst = Files.newOutputStream(out)) {
       int n;
-      while ((n = src.read(buf)) > 0) {
+      while ((n = readNetwork(src, buf, url, done)) > 0) {
         hasher.update(buf, n);
         dst.write(buf, 0, n);
         done += n;
@@ -278,15 +305,22 @@ public final class Downloader {
           LOG.info(progress(url, done, total, now - start));
         }
       }
-    } catch (IOException e) {
-      throw new IOException("download of " + url + " broke off after " + done + " bytes: " + e, e);
     }
     if (total >= 0 && done != total) {
-      throw new IOException(
-          "download of " + url + " ended after " + done + " of " + total + " bytes");
+      throw new NetworkFailure(
+          "download of " + url + " ended after " + done + " of " + total + " bytes", null);
     }
     LOG.info(progress(url, done, total, System.nanoTime() - start));
     return hasher.value();
+  }
+
+  private static int readNetwork(InputStream src, byte[] buf, URI url, long done)
+      throws NetworkFailure {
+    try {
+      return src.read(buf);
+    } catch (IOException e) {
+      throw new NetworkFailure("download of " + url + " broke off after " + done + " bytes: " + e, e);
+    }
   }
 
   /** A progress line: bytes, percent, rate and estimated time left. */

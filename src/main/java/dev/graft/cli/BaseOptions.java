@@ -31,6 +31,12 @@ public final class BaseOptions {
           + " and cached), none (random init from --seed), a DL4J zip or a Keras .h5 file.")
   String weights;
 
+  @Option(names = "--weights-sha256", paramLabel = "HEX",
+      description = "Pin the SHA-256 of the weights file (--weights FILE, the downloaded ImageNet"
+          + " file, or a FILE.zip --base): it is checked before the file is read, and a mismatch"
+          + " is exit 2. The digest is recorded in the model either way.")
+  String weightsSha256;
+
   @Option(names = "--image-size", paramLabel = "PX",
       description = "Square input size in pixels (default: the base's own, listed below for the"
           + " catalog; the declared input size for a FILE base).")
@@ -67,6 +73,13 @@ public final class BaseOptions {
         b.weights(Weights.named(weights));
       } catch (GraftException e) {
         throw GraftCommand.blame("--weights", e);
+      }
+    }
+    if (weightsSha256 != null) {
+      try {
+        b.weightsSha256(weightsSha256);
+      } catch (GraftException e) {
+        throw GraftCommand.blame("--weights-sha256", e);
       }
     }
     if (imageSize != null) {

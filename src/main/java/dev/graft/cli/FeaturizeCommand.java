@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
  *       resize mode, N and F.
  * </ul>
  *
- * Each file is written under a temporary name and moved into place.
+ * Each file is written under a unique temporary name in DIR and moved into place, so concurrent
+ * runs into one DIR never mix bytes (the last run to finish a file wins that file).
  */
 @Command(
     name = "featurize",

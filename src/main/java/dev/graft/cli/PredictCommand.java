@@ -1,6 +1,7 @@
 package dev.graft.cli;
 
 import dev.graft.data.ImageDecoder;
+import dev.graft.data.SkippedFile;
 import dev.graft.model.Prediction;
 import dev.graft.model.Predictor;
 import dev.graft.model.TransferModel;
@@ -24,7 +25,9 @@ import picocli.CommandLine.Parameters;
     name = "predict",
     mixinStandardHelpOptions = true,
     description = "Predict the labels of images with a trained model. A directory argument stands"
-        + " for every image below it.",
+        + " for every image below it. An image that cannot be read is skipped with a warning (and"
+        + " listed under \"skipped\" in --json); the exit code is 2 only if no image could be read,"
+        + " or at the first unreadable one with --strict.",
     footer = {"", "Example: graft predict --model digits.graft --top 3 seven.png eight.png"})
 final class PredictCommand extends GraftCommand {
   private static final int BATCH = 32;
@@ -43,6 +46,10 @@ final class PredictCommand extends GraftCommand {
   @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files or directories.")
   List<Path> images;
 
+  @Option(names = "--strict",
+      description = "Stop at the first image that cannot be read (exit 2) instead of skipping it.")
+  boolean strict;
+
   @Override
   int run() throws IOException {
     if (top < 1) {
@@ -51,30 +58,50 @@ final class PredictCommand extends GraftCommand {
     requireFile("--model", model);
     List<Path> files = expand(images);
     TransferModel m = loadModel("--model", model);
-    Predictor predictor = m.predictor();
+    List<Path> done = new ArrayList<>(files.size());
+    List<SkippedFile> skipped = new ArrayList<>();
     List<List<Prediction>> results = new ArrayList<>(files.size());
-    try (ProgressBar bar = files.size() > BATCH ? progress("predicting", files.size(), "img") : null) {
+    try (Predictor predictor = m.predictor();
+        ProgressBar bar = files.size() > BATCH ? progress("predicting", files.size(), "img") : null) {
       for (int from = 0; from < files.size(); from += BATCH) {
         List<Path> chunk = files.subList(from, Math.min(files.size(), from + BATCH));
         List<BufferedImage> decoded = new ArrayList<>(chunk.size());
         for (Path f : chunk) {
-          decoded.add(decode(f));
+          try {
+            decoded.add(decode(f));
+            done.add(f);
+          } catch (BadInputException e) {
+            if (strict) {
+              throw e;
+            }
+            skipped.add(new SkippedFile(f, reason(f, e.getCause())));
+          }
         }
-        results.addAll(predictor.predictImages(decoded, top));
+        if (!decoded.isEmpty()) {
+          results.addAll(predictor.predictImages(decoded, top));
+        }
         if (bar != null) {
           bar.update(from + chunk.size());
         }
       }
     }
+    if (done.isEmpty()) {
+      throw new BadInputException("IMAGE: none of the " + files.size() + " image(s) could be read"
+          + " (first: " + skipped.get(0) + ")");
+    }
+    for (SkippedFile s : skipped) { // after the fact, so that a failure stays one line
+      err().println("graft predict: warning: skipped " + s);
+    }
+    err().flush();
     PrintWriter out = out();
     if (json) {
       ObjectNode root = JSON.createObjectNode();
       root.put("model", model.toString());
       root.put("top", top);
       ArrayNode arr = root.putArray("predictions");
-      for (int i = 0; i < files.size(); i++) {
+      for (int i = 0; i < done.size(); i++) {
         ObjectNode o = arr.addObject();
-        o.put("image", files.get(i).toString());
+        o.put("image", done.get(i).toString());
         o.put("label", results.get(i).get(0).label());
         o.put("probability", results.get(i).get(0).probability());
         ArrayNode labels = o.putArray("labels");
@@ -82,10 +109,14 @@ final class PredictCommand extends GraftCommand {
           labels.addObject().put("label", p.label()).put("index", p.index()).put("probability", p.probability());
         }
       }
+      ArrayNode skips = root.putArray("skipped");
+      for (SkippedFile s : skipped) {
+        skips.addObject().put("image", s.path().toString()).put("reason", s.reason());
+      }
       out.println(JSON.writeValueAsString(root));
     } else {
-      for (int i = 0; i < files.size(); i++) {
-        StringBuilder sb = new StringBuilder(files.get(i).toString()).append(": ");
+      for (int i = 0; i < done.size(); i++) {
+        StringBuilder sb = new StringBuilder(done.get(i).toString()).append(": ");
         List<Prediction> r = results.get(i);
         for (int k = 0; k < r.size(); k++) {
           sb.append(k == 0 ? "" : ", ").append(r.get(k).label())
@@ -93,9 +124,21 @@ final class PredictCommand extends GraftCommand {
         }
         out.println(sb);
       }
+      if (!skipped.isEmpty()) {
+        out.println("skipped " + skipped.size() + " unreadable image(s); see the warnings on stderr");
+      }
     }
     out.flush();
     return ExitCodes.OK;
+  }
+
+  private static String reason(Path f, Throwable cause) {
+    String why = cause == null || cause.getMessage() == null
+        ? (cause == null ? "unreadable" : cause.getClass().getSimpleName())
+        : cause.getMessage();
+    why = why.replace(f.toString() + ": ", "").strip();
+    int nl = why.indexOf('\n');
+    return nl < 0 ? why : why.substring(0, nl);
   }
 
   private static BufferedImage decode(Path f) {

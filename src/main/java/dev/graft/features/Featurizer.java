@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  *       mode, N and F.
  * </ul>
  *
- * Each file is written under a temporary name and moved into place.
+ * Each file is written under a unique temporary name in the directory and moved into place, so
+ * concurrent runs into one directory never mix bytes (the last run to finish a file wins it).
  *
  * <pre>{@code
  * Base base = Bases.resnet50().imagenet().load();
@@ -85,10 +86,22 @@ public final class Featurizer {
     if (batchSize < 1) {
       throw new GraftException("batch size must be at least 1, got " + batchSize);
     }
-    ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
     Files.createDirectories(out);
-    Path npyTmp = out.resolve(".features.npy.tmp");
-    Path rawTmp = out.resolve(".features.raw.tmp");
+    // Unique temporary names: two runs into one directory must not write into each other's files.
+    Path npyTmp = Files.createTempFile(out, ".features.", ".npy.tmp");
+    Path rawTmp = Files.createTempFile(out, ".features.", ".raw.tmp");
+    try {
+      return write(base, data, resize, batchSize, out, progress, npyTmp, rawTmp);
+    } finally {
+      Files.deleteIfExists(rawTmp);
+      Files.deleteIfExists(npyTmp);
+    }
+  }
+
+  private static Written write(
+      Base base, ImageDataset data, ResizeMode resize, int batchSize, Path out,
+      IntConsumer progress, Path npyTmp, Path rawTmp) throws IOException {
+    ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
     int dim = -1;
     ComputationGraph graph = base.graph();
     List<String> layer = List.of(base.featureLayer());
@@ -113,16 +126,11 @@ public final class Featurizer {
         raw.write(buf.array());
         progress.accept(from + chunk.size());
       }
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(rawTmp);
-      throw e;
     }
     // Prepend the .npy header now that N and F are known.
     try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(npyTmp), 1 << 16)) {
       o.write(npyHeader(data.size(), dim));
       Files.copy(rawTmp, o);
-    } finally {
-      Files.deleteIfExists(rawTmp);
     }
     Path features = out.resolve("features.npy");
     Files.move(
@@ -144,6 +152,7 @@ public final class Featurizer {
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("base", base.id());
     meta.put("weightsKey", base.weightsKey());
+    base.weightsSha256().ifPresent(sha -> meta.put("weightsSha256", sha));
     meta.put("cut", base.featureLayer());
     meta.put("inputSize", base.inputSize());
     meta.put("preprocessing", base.preprocessing().name());
@@ -190,9 +199,16 @@ public final class Featurizer {
         : s;
   }
 
+  /** Writes {@code text} to a unique temporary name beside {@code target}, then moves it there. */
   private static void writeAtomically(Path target, String text) throws IOException {
-    Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Path tmp =
+        Files.createTempFile(
+            target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".tmp");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 }

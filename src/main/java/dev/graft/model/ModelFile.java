@@ -3,12 +3,16 @@ package dev.graft.model;
 import dev.graft.base.ChannelOrder;
 import dev.graft.base.Preprocessing;
 import dev.graft.data.ResizeMode;
+import dev.graft.io.JsonGuard;
+import dev.graft.io.Limits;
+import dev.graft.io.NetworkZip;
+import dev.graft.io.RefusedFileException;
+import dev.graft.io.SafeZip;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +26,10 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -47,13 +50,15 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  *   <li>{@code network.zip}: the DL4J {@code ComputationGraph}, as {@code ModelSerializer} writes
  *       it (without updater state);
  *   <li>{@code labels.txt} and {@code history.csv}: the same labels and history, for people and
- *       spreadsheets (not read back).
+ *       spreadsheets (checked on reading: labels equal to {@code graft.json}'s, history numeric).
  * </ul>
  *
  * Files are written to a temporary name in the target directory, flushed to disk, then moved
- * into place atomically, so a reader never sees a half-written model. Reading checks the zip,
- * the entries, the format version and that the network's output size matches the labels, and
- * throws {@link ModelFileException} naming the file and the problem.
+ * into place atomically, so a reader never sees a half-written model. Reading treats the file as
+ * untrusted data (see {@link #read(Path)} and {@code docs/security.md}): it checks the zip, the
+ * entries and their sizes, every field's type, the format version and that the network's output
+ * size matches the labels, and throws {@link ModelFileException} (a malformed file) or {@link
+ * RefusedFileException} (an unsafe or oversized one) naming the file and the entry.
  */
 public final class ModelFile {
   /** The format this Graft writes; files with a larger number are refused. */
@@ -106,65 +111,71 @@ public final class ModelFile {
   }
 
   /**
-   * Reads a model file.
+   * Reads a model file, treating it as untrusted data: the entries are vetted and bounded ({@link
+   * SafeZip}), {@code graft.json} is parsed as a plain tree with typed fields, the network goes
+   * through {@link NetworkZip} (nothing is deserialized with Java serialization and every class
+   * name in its configuration is allowlisted), and {@code labels.txt} must agree with {@code
+   * graft.json}.
    *
    * @throws NoSuchFileException if there is no such file
    * @throws ModelFileException if the file is not a valid model file (the message says why)
+   * @throws RefusedFileException if the file or one of its entries is refused as unsafe or over a
+   *     limit (the message names the entry)
    * @throws IOException on other I/O errors
    */
   public static TransferModel read(Path file) throws IOException {
+    return read(file, Limits.defaults());
+  }
+
+  /** As {@link #read(Path)}, with explicit limits. */
+  public static TransferModel read(Path file, Limits limits) throws IOException {
     if (!Files.exists(file)) {
       throw new NoSuchFileException(file.toString(), null, "no such model file");
     }
     if (Files.isDirectory(file)) {
       throw new ModelFileException(file, "is a directory, not a .graft model file");
     }
-    ZipFile zip;
-    try {
-      zip = new ZipFile(file.toFile());
-    } catch (ZipException e) {
-      throw new ModelFileException(file, "not a .graft model file (not a zip, or truncated: "
-          + e.getMessage() + ")", e);
-    }
-    try (zip) {
-      ZipEntry infoEntry = zip.getEntry(INFO_ENTRY);
-      if (infoEntry == null) {
+    try (SafeZip zip = SafeZip.open(file, file, "", ENTRIES, limits)) {
+      if (!zip.has(INFO_ENTRY)) {
         throw new ModelFileException(file, "missing entry '" + INFO_ENTRY + "' (not a .graft model file?)");
       }
-      JsonNode root;
-      try (InputStream in = zip.getInputStream(infoEntry)) {
-        root = JSON.readTree(in);
-      } catch (IOException e) {
-        throw new ModelFileException(file, "entry '" + INFO_ENTRY + "' is damaged: " + e.getMessage(), e);
-      }
-      if (root == null || !root.isObject()) {
+      JsonNode root = JsonGuard.parse(zip.readAll(INFO_ENTRY, limits.maxInfoBytes()), file,
+          INFO_ENTRY, limits);
+      if (!root.isObject()) {
         throw new ModelFileException(file, "entry '" + INFO_ENTRY + "' is not a JSON object");
       }
-      int format = root.path("formatVersion").asInt(-1);
-      if (format < 1) {
+      JsonNode formatNode = root.get("formatVersion");
+      if (formatNode == null || !formatNode.canConvertToInt() || formatNode.asInt() < 1) {
         throw new ModelFileException(file, "entry '" + INFO_ENTRY + "' has no valid formatVersion");
       }
+      int format = formatNode.asInt();
       if (format > FORMAT_VERSION) {
         throw new ModelFileException(file, "written in model format " + format + " by Graft "
-            + root.path("graftVersion").asText("?") + "; this Graft (" + GraftVersion.current()
+            + shorten(root.path("graftVersion").asText("?")) + "; this Graft (" + GraftVersion.current()
             + ") reads format " + FORMAT_VERSION + " and older: upgrade Graft");
       }
       ModelInfo info;
       try {
-        info = fromJson(root);
+        info = fromJson(root, limits);
       } catch (RuntimeException e) {
         throw new ModelFileException(file, "entry '" + INFO_ENTRY + "' is malformed: " + e.getMessage(), e);
       }
-      ZipEntry netEntry = zip.getEntry(NETWORK_ENTRY);
-      if (netEntry == null) {
+      if (zip.has(LABELS_ENTRY)) {
+        String text = JsonGuard.utf8(zip.readAll(LABELS_ENTRY, limits.maxInfoBytes()), file, LABELS_ENTRY);
+        List<String> lines = text.lines().toList();
+        if (!lines.equals(info.labels())) {
+          throw new ModelFileException(file, "entry '" + LABELS_ENTRY + "' lists " + lines.size()
+              + " labels that differ from the " + info.numClasses() + " in '" + INFO_ENTRY + "'");
+        }
+      }
+      if (zip.has(HISTORY_ENTRY)) {
+        checkHistoryCsv(file, JsonGuard.utf8(zip.readAll(HISTORY_ENTRY, limits.maxInfoBytes()), file,
+            HISTORY_ENTRY));
+      }
+      if (!zip.has(NETWORK_ENTRY)) {
         throw new ModelFileException(file, "missing entry '" + NETWORK_ENTRY + "'");
       }
-      ComputationGraph network;
-      try (InputStream in = zip.getInputStream(netEntry)) {
-        network = ModelSerializer.restoreComputationGraph(in, false);
-      } catch (IOException | RuntimeException e) {
-        throw new ModelFileException(file, "entry '" + NETWORK_ENTRY + "' is damaged: " + e.getMessage(), e);
-      }
+      ComputationGraph network = readNetwork(zip, file, limits);
       long outputs = outputSize(network);
       if (outputs > 0 && outputs != info.numClasses()) {
         throw new ModelFileException(file, "the network has " + outputs + " outputs but the file lists "
@@ -172,6 +183,55 @@ public final class ModelFile {
       }
       return new TransferModel(network, info);
     }
+  }
+
+  /** Entries a {@code .graft} file may hold; any other is refused by name. */
+  private static final Set<String> ENTRIES =
+      Set.of(INFO_ENTRY, NETWORK_ENTRY, LABELS_ENTRY, HISTORY_ENTRY);
+
+  /**
+   * The network entry, copied (bounded) to a temporary file and read by {@link NetworkZip}: the
+   * copy lets the reader use the zip's directory and read the configuration first.
+   */
+  private static ComputationGraph readNetwork(SafeZip zip, Path file, Limits limits)
+      throws IOException {
+    long cap = Math.min(limits.maxConfigBytes() + limits.maxParameters() * 8 + (1L << 20),
+        Math.max(1L << 20, Files.size(file) * 1100)); // deflate cannot expand more than ~1032x
+    Path tmp = Files.createTempFile("graft-network-", ".zip");
+    try {
+      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+        zip.copy(NETWORK_ENTRY, cap, out);
+      }
+      return NetworkZip.read(tmp, file, NETWORK_ENTRY + "/", limits);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static void checkHistoryCsv(Path file, String text) throws ModelFileException {
+    List<String> lines = text.lines().toList();
+    int columns = lines.isEmpty() ? 0 : lines.get(0).split(",", -1).length;
+    for (int i = 1; i < lines.size(); i++) {
+      String[] cells = lines.get(i).split(",", -1);
+      if (cells.length != columns) {
+        throw new ModelFileException(file, "entry '" + HISTORY_ENTRY + "' line " + (i + 1) + " has "
+            + cells.length + " cells, the header " + columns);
+      }
+      for (String c : cells) {
+        if (!c.isEmpty()) {
+          try {
+            Double.parseDouble(c);
+          } catch (NumberFormatException e) {
+            throw new ModelFileException(file, "entry '" + HISTORY_ENTRY + "' line " + (i + 1)
+                + ": not a number: '" + shorten(c) + "'");
+          }
+        }
+      }
+    }
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 60 ? s.substring(0, 60) + "..." : s;
   }
 
   /** The size of the graph's (first) output layer, or -1 if it cannot be told. */
@@ -252,52 +312,92 @@ public final class ModelFile {
   }
 
   static ModelInfo fromJson(JsonNode root) {
+    return fromJson(root, Limits.defaults());
+  }
+
+  /**
+   * The model description in {@code root}, every field checked for its type and range.
+   *
+   * @throws IllegalArgumentException naming the field and the bad value
+   */
+  static ModelInfo fromJson(JsonNode root, Limits limits) {
+    JsonNode labelsNode = required(root, "labels");
+    if (!labelsNode.isArray() || labelsNode.size() == 0 || labelsNode.size() > limits.maxLabels()) {
+      throw new IllegalArgumentException("field 'labels' must be an array of 1 to "
+          + limits.maxLabels() + " strings");
+    }
     List<String> labels = new ArrayList<>();
-    for (JsonNode l : required(root, "labels")) {
-      labels.add(l.asText());
+    for (JsonNode l : labelsNode) {
+      labels.add(text(l, "labels[]"));
     }
     JsonNode pre = required(root, "preprocessing");
     Preprocessing p = new Preprocessing(
-        required(pre, "name").asText(),
-        ChannelOrder.valueOf(required(pre, "channelOrder").asText()),
-        (float) required(pre, "scale").asDouble(),
-        floats(required(pre, "mean")),
-        floats(required(pre, "std")));
+        text(required(pre, "name"), "preprocessing.name"),
+        enumValue(ChannelOrder.class, required(pre, "channelOrder"), "preprocessing.channelOrder"),
+        (float) number(required(pre, "scale"), "preprocessing.scale"),
+        floats(required(pre, "mean"), "preprocessing.mean"),
+        floats(required(pre, "std"), "preprocessing.std"));
     Map<String, String> settings = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("settings").fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = object(root, "settings").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isValueNode()) {
+        throw new IllegalArgumentException("field 'settings." + e.getKey() + "' must be a string");
+      }
       settings.put(e.getKey(), e.getValue().asText());
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("metrics").fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = object(root, "metrics").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      metrics.put(e.getKey(), e.getValue().asDouble());
+      metrics.put(e.getKey(), number(e.getValue(), "metrics." + e.getKey()));
     }
     History history = new History(root.has("monitor")
-        ? dev.graft.metrics.Monitor.valueOf(root.get("monitor").asText())
+        ? enumValue(dev.graft.metrics.Monitor.class, root.get("monitor"), "monitor")
         : dev.graft.metrics.Monitor.VALIDATION_LOSS);
-    for (JsonNode e : root.path("history")) {
-      history.add(new EpochRecord(e.path("epoch").asInt(), d(e, "trainLoss"), d(e, "trainAccuracy"),
-          d(e, "validationLoss"), d(e, "validationAccuracy"), d(e, "learningRate"), d(e, "seconds")));
+    JsonNode epochs = root.path("history");
+    if (!epochs.isMissingNode() && !epochs.isArray()) {
+      throw new IllegalArgumentException("field 'history' must be an array");
     }
-    return new ModelInfo(
-        root.path("graftVersion").asText("unknown"),
-        root.path("baseId").asText("unknown"),
-        root.path("weightsKey").asText("unknown"),
-        labels,
-        p,
-        required(root, "inputSize").asInt(),
-        ResizeMode.valueOf(root.path("resize").asText(ResizeMode.CENTER_CROP.name())),
-        root.path("strategy").asText("unknown"),
-        settings,
-        metrics,
-        history,
-        root.path("createdAtMillis").asLong(0));
+    for (JsonNode e : epochs) {
+      if (!e.isObject()) {
+        throw new IllegalArgumentException("field 'history[]' must hold objects");
+      }
+      history.add(new EpochRecord(integer(required(e, "epoch"), "history[].epoch", 0, Integer.MAX_VALUE),
+          d(e, "trainLoss"), d(e, "trainAccuracy"), d(e, "validationLoss"),
+          d(e, "validationAccuracy"), d(e, "learningRate"), d(e, "seconds")));
+    }
+    try {
+      return new ModelInfo(
+          optionalText(root, "graftVersion"),
+          optionalText(root, "baseId"),
+          optionalText(root, "weightsKey"),
+          labels,
+          p,
+          integer(required(root, "inputSize"), "inputSize", 1, MAX_INPUT_SIZE),
+          root.has("resize") ? enumValue(ResizeMode.class, root.get("resize"), "resize")
+              : ResizeMode.CENTER_CROP,
+          optionalText(root, "strategy"),
+          settings,
+          metrics,
+          history,
+          root.has("createdAtMillis")
+              ? (long) integer(root.get("createdAtMillis"), "createdAtMillis")
+              : 0L);
+    } catch (dev.graft.error.GraftException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
   }
+
+  private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
+
+  /** Largest input side a model file may declare (a 16384² RGB float input is already 3 GiB). */
+  static final int MAX_INPUT_SIZE = 16384;
 
   private static double d(JsonNode n, String field) {
     JsonNode v = n.get(field);
-    return v == null || v.isNull() ? Double.NaN : v.asDouble(Double.NaN);
+    if (v == null || v.isNull()) {
+      return Double.NaN;
+    }
+    return number(v, "history[]." + field);
   }
 
   private static JsonNode required(JsonNode n, String field) {
@@ -308,11 +408,75 @@ public final class ModelFile {
     return v;
   }
 
-  private static float[] floats(JsonNode arr) {
+  private static JsonNode object(JsonNode root, String field) {
+    JsonNode v = root.path(field);
+    if (!v.isMissingNode() && !v.isObject()) {
+      throw new IllegalArgumentException("field '" + field + "' must be an object");
+    }
+    return v;
+  }
+
+  private static String text(JsonNode v, String field) {
+    if (!v.isTextual()) {
+      throw new IllegalArgumentException("field '" + field + "' must be a string, got " + shown(v));
+    }
+    return v.asText();
+  }
+
+  private static String optionalText(JsonNode root, String field) {
+    JsonNode v = root.get(field);
+    return v == null || v.isNull() ? null : text(v, field);
+  }
+
+  private static double number(JsonNode v, String field) {
+    if (v.isTextual() && NON_FINITE.contains(v.asText())) {
+      return Double.parseDouble(v.asText()); // Jackson writes NaN and infinities as strings
+    }
+    if (!v.isNumber()) {
+      throw new IllegalArgumentException("field '" + field + "' must be a number, got " + shown(v));
+    }
+    return v.asDouble();
+  }
+
+  private static long integer(JsonNode v, String field) {
+    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+      throw new IllegalArgumentException("field '" + field + "' must be an integer, got " + shown(v));
+    }
+    return v.asLong();
+  }
+
+  private static int integer(JsonNode v, String field, int min, int max) {
+    long x = integer(v, field);
+    if (x < min || x > max) {
+      throw new IllegalArgumentException("field '" + field + "' must be in [" + min + ", " + max
+          + "], got " + x);
+    }
+    return (int) x;
+  }
+
+  private static <E extends Enum<E>> E enumValue(Class<E> type, JsonNode v, String field) {
+    String name = text(v, field);
+    try {
+      return Enum.valueOf(type, name);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("field '" + field + "' must be one of "
+          + java.util.Arrays.toString(type.getEnumConstants()) + ", got " + shown(v), e);
+    }
+  }
+
+  private static String shown(JsonNode v) {
+    return shorten(v.toString());
+  }
+
+  private static float[] floats(JsonNode arr, String field) {
+    if (!arr.isArray() || arr.size() > 16) {
+      throw new IllegalArgumentException("field '" + field + "' must be an array of at most 16 numbers");
+    }
     float[] out = new float[arr.size()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = (float) arr.get(i).asDouble();
+      out[i] = (float) number(arr.get(i), field + "[" + i + "]");
     }
     return out;
   }
+
 }

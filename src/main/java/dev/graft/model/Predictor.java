@@ -26,6 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * a small pool of network clones (at most {@code maxConcurrency}, made on demand) and lends one to
  * each call. Results do not depend on which clone serves a call.
  *
+ * <p>The caller owns a predictor from {@link TransferModel#predictor()} and closes it; closing
+ * releases its clones and never affects the model, which keeps a predictor of its own for
+ * {@link TransferModel#predict} and {@link TransferModel#evaluate}.
+ *
  * <pre>{@code
  * try (Predictor p = TransferModel.load(Path.of("digits.graft")).predictor()) {
  *   List<Prediction> top3 = p.predict(Path.of("seven.png"), 3);
@@ -183,8 +187,13 @@ public final class Predictor implements AutoCloseable {
         break;
       }
       if (created.compareAndSet(n, n + 1)) {
-        synchronized (prototype) {
-          return prototype.clone();
+        try {
+          synchronized (prototype) {
+            return prototype.clone();
+          }
+        } catch (RuntimeException | Error e) {
+          created.decrementAndGet(); // give the slot back, or waiters block forever
+          throw e;
         }
       }
     }
@@ -216,7 +225,7 @@ public final class Predictor implements AutoCloseable {
     return List.copyOf(out);
   }
 
-  /** Releases the pooled network clones; later calls fail. */
+  /** Releases the pooled network clones; later calls on this predictor fail. */
   @Override
   public void close() {
     closed = true;

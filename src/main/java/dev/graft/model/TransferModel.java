@@ -27,8 +27,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * ClassificationReport r = loaded.evaluate(ImageFolder.of(Path.of("test")));
  * }</pre>
  *
- * <p>The network is not thread-safe; {@link #predictor()} gives a shared, thread-safe predictor.
- * The model holds native memory: close it (try-with-resources) when done.
+ * <p>The network is not thread-safe; {@link #predict} and {@link #evaluate} are (they share a
+ * predictor the model owns), and {@link #predictor()} gives the caller a thread-safe predictor of
+ * its own to close when done. The model holds native memory: close it (try-with-resources) when
+ * done.
  */
 public final class TransferModel implements AutoCloseable {
   static {
@@ -39,7 +41,7 @@ public final class TransferModel implements AutoCloseable {
   private final ModelInfo info;
   /** Shared by the copies {@link #withInfo} makes, which share the network. */
   private final AtomicBoolean networkClosed;
-  private volatile Predictor predictor;
+  private volatile Predictor shared;
 
   /**
    * @param network images {@code [N, 3, s, s]} preprocessed → softmax {@code [N, classes]}
@@ -100,31 +102,41 @@ public final class TransferModel implements AutoCloseable {
   }
 
   /**
-   * The shared predictor of this model (made on first use, with up to {@code
-   * min(4, availableProcessors)} network clones).
+   * A new thread-safe predictor owned by the caller, with up to {@code min(4,
+   * availableProcessors)} network clones made on demand. Close it when done (try-with-resources):
+   * that releases its clones and leaves this model usable.
    */
   public Predictor predictor() {
-    Predictor p = predictor;
+    return new Predictor(network, info, defaultConcurrency());
+  }
+
+  /** A new predictor, owned by the caller, with at most {@code maxConcurrency} network clones. */
+  public Predictor predictor(int maxConcurrency) {
+    return new Predictor(network, info, maxConcurrency);
+  }
+
+  private static int defaultConcurrency() {
+    return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** The predictor behind {@link #predict} and {@link #evaluate}: owned here, closed by {@link #close}. */
+  private Predictor shared() {
+    Predictor p = shared;
     if (p == null) {
       synchronized (this) {
-        p = predictor;
+        p = shared;
         if (p == null) {
-          p = new Predictor(network, info, Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
-          predictor = p;
+          p = new Predictor(network, info, defaultConcurrency());
+          shared = p;
         }
       }
     }
     return p;
   }
 
-  /** A new predictor with its own pool of at most {@code maxConcurrency} network clones. */
-  public Predictor predictor(int maxConcurrency) {
-    return new Predictor(network, info, maxConcurrency);
-  }
-
   /** The top {@code topK} labels for an image file. */
   public List<Prediction> predict(Path image, int topK) throws IOException {
-    return predictor().predict(image, topK);
+    return shared().predict(image, topK);
   }
 
   /** Evaluates on a labelled dataset; see {@link #evaluate(ImageDataset, IntConsumer)}. */
@@ -161,18 +173,19 @@ public final class TransferModel implements AutoCloseable {
       files.add(s.path());
       actual[k++] = map[s.label()];
     }
-    float[][] probs = predictor().probabilities(files, progress);
+    float[][] probs = shared().probabilities(files, progress);
     return ClassificationReport.of(labels(), actual, probs);
   }
 
   /**
-   * Releases the native memory of the network and of the shared {@link #predictor()}. Safe to call
-   * more than once, and on several {@link #withInfo} copies of one model (the shared network is
-   * released once). The model must not be used afterwards.
+   * Releases the native memory of the network and of the predictor behind {@link #predict} and
+   * {@link #evaluate} (predictors handed out by {@link #predictor()} are their callers' to close).
+   * Safe to call more than once, and on several {@link #withInfo} copies of one model (the shared
+   * network is released once). The model must not be used afterwards.
    */
   @Override
   public void close() {
-    Predictor p = predictor;
+    Predictor p = shared;
     if (p != null) {
       p.close();
     }

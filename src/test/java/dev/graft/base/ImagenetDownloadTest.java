@@ -98,8 +98,8 @@ class ImagenetDownloadTest {
     String base = serve("corrupt.zip", bad);
     Path cache = dir.resolve("cache");
 
-    IOException e =
-        assertThrows(IOException.class, () -> Downloader.fetch(file, base, cache, false));
+    GraftException e =
+        assertThrows(GraftException.class, () -> Downloader.fetch(file, base, cache, false));
     assertTrue(e.getMessage().contains("checksum"), e.getMessage());
     assertTrue(e.getMessage().contains(String.valueOf(adler32(good))), e.getMessage());
     assertEquals(List.of(), cacheFiles(cache));
@@ -131,9 +131,9 @@ class ImagenetDownloadTest {
     }
     PretrainedFile file = new PretrainedFile("models/vgg16_dl4j_inference.zip", 3501732770L);
     Path cache = dir.resolve("cache");
-    IOException e =
+    GraftException e =
         assertThrows(
-            IOException.class,
+            GraftException.class,
             () ->
                 Bases.vgg16()
                     .imagenet()
@@ -145,6 +145,9 @@ class ImagenetDownloadTest {
         e.getMessage().contains("http://127.0.0.1:" + port + "/models/vgg16_dl4j_inference.zip"),
         e.getMessage());
     assertTrue(e.getMessage().toLowerCase().contains("refused"), e.getMessage());
+    assertTrue(e.getMessage().contains("put it at " + cache.resolve("vgg16_dl4j_inference.zip").toAbsolutePath()),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("GRAFT_OFFLINE"), e.getMessage());
     assertEquals(List.of(), cacheFiles(cache));
     assertEquals(file, Architecture.VGG16.imagenetFile());
   }
@@ -153,11 +156,13 @@ class ImagenetDownloadTest {
   void aMissingFileOnTheServerIsAClearError() throws IOException {
     String base = serve("other.zip", new byte[] {1});
     PretrainedFile file = new PretrainedFile("models/missing.zip", 1L);
-    IOException e =
+    GraftException e =
         assertThrows(
-            IOException.class, () -> Downloader.fetch(file, base, dir.resolve("cache"), false));
+            GraftException.class, () -> Downloader.fetch(file, base, dir.resolve("cache"), false));
     assertTrue(
         e.getMessage().contains("404") && e.getMessage().contains("missing.zip"), e.getMessage());
+    assertTrue(e.getMessage().contains(dir.resolve("cache").resolve("missing.zip").toAbsolutePath()
+        + " (the cache)"), e.getMessage());
   }
 
   @Test

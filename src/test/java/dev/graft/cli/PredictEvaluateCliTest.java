@@ -152,4 +152,31 @@ class PredictEvaluateCliTest {
     }
     assertTrue(Cli.run("--version").out().startsWith("graft "));
   }
+
+  @Test
+  void unreadableImagesAreSkippedAndReported() throws Exception {
+    Path mixed = Files.createDirectories(dir.resolve("mixed"));
+    Files.copy(data.resolve("1/0000.png"), mixed.resolve("a.png"));
+    Files.writeString(mixed.resolve("b.png"), "not an image");
+    Files.copy(data.resolve("8/0001.png"), mixed.resolve("c.png"));
+    Cli.Result text = Cli.run("predict", "--model", model.toString(), mixed.toString());
+    assertEquals(0, text.code(), text.toString());
+    assertEquals(3, text.out().lines().count(), "two predictions and a summary: " + text.out());
+    assertTrue(text.out().contains("skipped 1 unreadable image"), text.out());
+    assertTrue(text.err().contains("warning: skipped " + mixed.resolve("b.png")), text.err());
+
+    Cli.Result json = Cli.run("predict", "--model", model.toString(), "--json", mixed.toString());
+    assertEquals(0, json.code(), json.toString());
+    JsonNode root = new ObjectMapper().readTree(json.out());
+    assertEquals(2, root.get("predictions").size());
+    assertEquals(mixed.resolve("c.png").toString(), root.get("predictions").get(1).get("image").asText());
+    assertEquals(1, root.get("skipped").size());
+    assertEquals(mixed.resolve("b.png").toString(), root.get("skipped").get(0).get("image").asText());
+    assertTrue(root.get("skipped").get(0).get("reason").asText().contains("not an image"), json.out());
+
+    Cli.Result strict = Cli.run("predict", "--model", model.toString(), "--strict", mixed.toString());
+    assertEquals(2, strict.code(), strict.toString());
+    assertTrue(strict.err().contains("b.png"), strict.err());
+    assertEquals(1, strict.err().strip().lines().count(), strict.toString());
+  }
 }

@@ -23,8 +23,8 @@ import org.nd4j.linalg.activations.Activation;
 class TopologyTest {
 
   /**
-   * Both orders list every vertex once, each after its inputs; on the catalog's branching graphs
-   * they differ (why the catalog keeps DL4J's, see {@link Topology#runtimeOrder}).
+   * Both orders list every vertex once, each after its inputs; on ResNet50's and InceptionV3's
+   * branches they differ (why the catalog keeps DL4J's, see {@link Topology#runtimeOrder}).
    */
   @ParameterizedTest
   @EnumSource(Architecture.class)
@@ -42,7 +42,7 @@ class TopologyTest {
         }
       }
     }
-    if (a != Architecture.VGG16) {
+    if (a == Architecture.RESNET50 || a == Architecture.INCEPTION_V3) {
       assertNotEquals(Topology.order(conf), Topology.runtimeOrder(g));
     }
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.io.RefusedFileException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -70,7 +71,7 @@ class ModelFileTest {
     byte[] all = Files.readAllBytes(file);
     Path cut = tmp.resolve("cut.graft");
     Files.write(cut, Arrays.copyOf(all, all.length / 2));
-    ModelFileException e = assertThrows(ModelFileException.class, () -> TransferModel.load(cut));
+    RefusedFileException e = assertThrows(RefusedFileException.class, () -> TransferModel.load(cut));
     assertTrue(e.getMessage().contains("cut.graft"), e.getMessage());
     assertTrue(e.getMessage().contains("truncated"), e.getMessage());
   }
@@ -78,8 +79,8 @@ class ModelFileTest {
   @Test
   void notAZipIsNamed() throws Exception {
     Path junk = Files.writeString(tmp.resolve("junk.graft"), "hello, I am not a model");
-    ModelFileException e = assertThrows(ModelFileException.class, () -> TransferModel.load(junk));
-    assertTrue(e.getMessage().contains("not a .graft model file"), e.getMessage());
+    RefusedFileException e = assertThrows(RefusedFileException.class, () -> TransferModel.load(junk));
+    assertTrue(e.getMessage().startsWith(junk + ": not a zip file"), e.getMessage());
     assertThrows(NoSuchFileException.class, () -> TransferModel.load(tmp.resolve("absent.graft")));
   }
 

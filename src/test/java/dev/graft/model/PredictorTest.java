@@ -111,4 +111,58 @@ class PredictorTest {
     assertTrue(e.getMessage().contains("'9'"), e.getMessage());
     assertArrayEquals(new int[] {3, 3}, dev.graft.data.ImageFolder.of(dir).classCounts());
   }
+
+  @Test
+  void closingTheCallersPredictorLeavesTheModelUsable() throws Exception {
+    List<String> labels = List.of("0", "1", "2");
+    TransferModel m = new TransferModel(TinyNets.classifier(28, 3, 3), TinyNets.info(labels, 28));
+    Path img = TinyNets.digits(tmp, labels, 1).resolve("1/0000.png");
+    List<Prediction> before = m.predict(img, 2);
+    Predictor p;
+    try (Predictor owned = m.predictor()) { // as the Javadoc example does
+      p = owned;
+      assertEquals(before, owned.predict(img, 2));
+    }
+    assertThrows(IllegalStateException.class, () -> p.predict(img, 2), "a closed predictor refuses");
+    assertEquals(before, m.predict(img, 2), "the model still predicts");
+    assertEquals(3, m.evaluate(dev.graft.data.ImageFolder.of(tmp)).size(), "evaluate works too");
+    try (Predictor again = m.predictor()) {
+      assertEquals(before, again.predict(img, 2));
+    }
+  }
+
+  /** A real graph whose first {@code failures} clones throw, as a failed allocation would. */
+  static final class FailingClone extends org.deeplearning4j.nn.graph.ComputationGraph {
+    private final java.util.concurrent.atomic.AtomicInteger failures;
+
+    FailingClone(org.deeplearning4j.nn.graph.ComputationGraph g, int failures) {
+      super(g.getConfiguration().clone());
+      init(g.params().dup(), false);
+      this.failures = new java.util.concurrent.atomic.AtomicInteger(failures);
+    }
+
+    @Override
+    public org.deeplearning4j.nn.graph.ComputationGraph clone() {
+      if (failures.getAndDecrement() > 0) {
+        throw new IllegalStateException("clone failed (test)");
+      }
+      return super.clone();
+    }
+  }
+
+  @Test
+  void aFailedCloneReleasesItsSlot() throws Exception {
+    List<String> labels = List.of("0", "1", "2");
+    ModelInfo info = TinyNets.info(labels, 28);
+    Path img = TinyNets.digits(tmp, labels, 1).resolve("2/0000.png");
+    FailingClone net = new FailingClone(TinyNets.classifier(28, 3, 3), 2);
+    try (Predictor p = new Predictor(net, info, 1)) {
+      assertThrows(IllegalStateException.class, () -> p.predict(img, 1));
+      assertThrows(IllegalStateException.class, () -> p.predict(img, 1));
+      // Before the fix the only slot was lost and this call blocked forever.
+      List<Prediction> top = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          java.time.Duration.ofSeconds(30), () -> p.predict(img, 1));
+      assertEquals(1, top.size());
+    }
+  }
 }

@@ -8,6 +8,8 @@ import static org.bytedeco.hdf5.global.hdf5.H5T_CSET_ASCII;
 import static org.bytedeco.hdf5.global.hdf5.H5T_STRING;
 import static org.bytedeco.hdf5.global.hdf5.H5T_STR_NULLPAD;
 
+import dev.graft.io.Hdf5Check;
+import dev.graft.io.Limits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -74,8 +76,13 @@ final class H5 implements AutoCloseable {
     this.path = path;
   }
 
-  /** Opens {@code path} read-only; an unreadable, truncated or non-HDF5 file is an IOException. */
+  /**
+   * Opens {@code path} read-only. The file is checked in Java first ({@link Hdf5Check}: signature,
+   * size, superblock) and refused with a {@link dev.graft.io.RefusedFileException} before the
+   * native library sees it; what the native library then cannot read is an IOException.
+   */
   static H5 openRead(Path path) throws IOException {
+    Hdf5Check.check(path, Limits.defaults());
     synchronized (Hdf5Archive.LOCK_OBJECT) {
       try {
         return new H5(new H5File(path.toString(), H5F_ACC_RDONLY()), path);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.error.GraftException;
 import dev.graft.base.inception.InceptionV3;
+import dev.graft.io.RefusedFileException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -379,17 +380,19 @@ class KerasWeightsTest {
   }
 
   @Test
-  void truncatedOrForeignFilesAreIoErrors() throws IOException {
+  void truncatedOrForeignFilesAreRefused() throws IOException {
     byte[] bytes = Files.readAllBytes(inceptionH5);
     Path truncated = dir.resolve("truncated.h5");
     Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
     ComputationGraph g = convDense(1, 6);
-    IOException e = assertThrows(IOException.class, () -> KerasWeights.load(g, truncated));
+    // refused in Java, before the native HDF5 library parses them (Hdf5Check)
+    RefusedFileException e = assertThrows(RefusedFileException.class, () -> KerasWeights.load(g, truncated));
     assertTrue(e.getMessage().contains(truncated.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("truncated"), e.getMessage());
 
     Path text = dir.resolve("notes.h5");
     Files.writeString(text, "not HDF5 at all");
-    IOException e2 = assertThrows(IOException.class, () -> KerasWeights.load(g, text));
+    RefusedFileException e2 = assertThrows(RefusedFileException.class, () -> KerasWeights.load(g, text));
     assertTrue(e2.getMessage().contains("HDF5"), e2.getMessage());
 
     assertThrows(NoSuchFileException.class, () -> KerasWeights.load(g, dir.resolve("absent.h5")));

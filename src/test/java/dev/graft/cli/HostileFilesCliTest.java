@@ -1,0 +1,76 @@
+package dev.graft.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.io.HostileFiles;
+import dev.graft.model.TinyNets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import untrusted.RecordingActivation;
+import untrusted.RecordingPayload;
+
+/**
+ * Hostile {@code .graft} files and DL4J zips through {@code predict}, {@code evaluate} and {@code
+ * train --base}: exit 2 within seconds, one line naming the file and the entry, nothing run.
+ */
+class HostileFilesCliTest {
+  @TempDir static Path dir;
+  static Path data;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    data = TinyNets.digits(dir.resolve("data"), HostileFiles.LABELS, 4);
+  }
+
+  interface Maker {
+    Path make(Path dir) throws Exception;
+  }
+
+  static Stream<Arguments> hostile() {
+    return Stream.of(
+        Arguments.of("payload", (Maker) HostileFiles::payloadZip, "preprocessor.bin"),
+        Arguments.of("class", (Maker) HostileFiles::offAllowlistZip, "configuration.json"),
+        Arguments.of("bomb", (Maker) HostileFiles::bombZip, "coefficients.bin"),
+        Arguments.of("lying", (Maker) HostileFiles::lyingHeaderZip, "coefficients.bin"),
+        Arguments.of("truncated", (Maker) HostileFiles::truncatedEntryZip, "coefficients.bin"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("hostile")
+  void refusedWithExitTwo(String name, Maker maker, String entry) throws Exception {
+    Path sub = java.nio.file.Files.createDirectories(dir.resolve(name));
+    Path zip = maker.make(sub);
+    Path graft = HostileFiles.graftWith(sub, name + ".graft", zip);
+    int payloads = RecordingPayload.READS.get();
+    int constructed = RecordingActivation.CONSTRUCTED.get();
+    Path img = data.resolve("4/0001.png");
+
+    expectRefused(graft, "network.zip/" + entry,
+        () -> Cli.run("predict", "--model", graft.toString(), img.toString()));
+    expectRefused(graft, "network.zip/" + entry,
+        () -> Cli.run("evaluate", "--model", graft.toString(), "--data", data.toString()));
+    expectRefused(zip, entry,
+        () -> Cli.run("train", "--data", data.toString(), "--val-split", "0.25", "--base", zip.toString(),
+            "--image-size", "28", "--strategy", "frozen", "--epochs", "1",
+            "--out", sub.resolve("out.graft").toString()));
+    assertEquals(payloads, RecordingPayload.READS.get());
+    assertEquals(constructed, RecordingActivation.CONSTRUCTED.get());
+  }
+
+  private static void expectRefused(Path file, String entry, java.util.function.Supplier<Cli.Result> run) {
+    Cli.Result r = assertTimeoutPreemptively(Duration.ofSeconds(5), run::get);
+    assertEquals(2, r.code(), r.toString());
+    String line = r.err().strip();
+    assertEquals(1, line.lines().count(), r.toString());
+    assertTrue(line.contains(file.toString()), r.toString());
+    assertTrue(line.contains("entry '" + entry + "'"), r.toString());
+  }
+}

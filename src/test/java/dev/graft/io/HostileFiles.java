@@ -1,0 +1,178 @@
+package dev.graft.io;
+
+import dev.graft.model.TinyNets;
+import dev.graft.model.TransferModel;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.Deflater;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+import org.deeplearning4j.util.ModelSerializer;
+import untrusted.RecordingPayload;
+
+/**
+ * Real hostile files for tests, crafted from a good tiny network: the ways a shared model file can
+ * try to run code, hang or exhaust memory.
+ */
+public final class HostileFiles {
+  /** Labels of the tiny model. */
+  public static final List<String> LABELS = List.of("1", "4", "8");
+  /** Bytes of zeros a bomb inflates to (256 MiB from about 250 KB). */
+  public static final long BOMB_BYTES = 256L << 20;
+
+  private HostileFiles() {}
+
+  /** A good DL4J zip of a tiny 28 px CNN with three outputs, as ModelSerializer writes it. */
+  public static Path goodZip(Path file) throws IOException {
+    ModelSerializer.writeModel(TinyNets.classifier(28, 3, 5), file.toFile(), false);
+    return file;
+  }
+
+  /** A good {@code .graft} model of the same network. */
+  public static Path goodGraft(Path file) throws IOException {
+    new TransferModel(TinyNets.classifier(28, 3, 5), TinyNets.info(LABELS, 28)).save(file);
+    return file;
+  }
+
+  /** The entries of a zip the test wrote itself. */
+  public static Map<String, byte[]> entries(Path zip) throws IOException {
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    try (ZipFile z = new ZipFile(zip.toFile())) {
+      var it = z.entries();
+      while (it.hasMoreElements()) {
+        ZipEntry e = it.nextElement();
+        try (var in = z.getInputStream(e)) {
+          out.put(e.getName(), in.readAllBytes());
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Writes {@code entries} (deflated) to {@code file}. */
+  public static Path writeZip(Path file, Map<String, byte[]> entries) throws IOException {
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
+      for (var e : entries.entrySet()) {
+        z.putNextEntry(new ZipEntry(e.getKey()));
+        z.write(e.getValue());
+        z.closeEntry();
+      }
+    }
+    return file;
+  }
+
+  /** A Java-serialized {@link RecordingPayload}. */
+  public static byte[] payload() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream o = new ObjectOutputStream(bytes)) {
+      o.writeObject(new RecordingPayload());
+    }
+    return bytes.toByteArray();
+  }
+
+  /** A good DL4J zip plus a {@code preprocessor.bin} payload entry. */
+  public static Path payloadZip(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodZip(dir.resolve("good-for-payload.zip")));
+    e.put("preprocessor.bin", payload());
+    return writeZip(dir.resolve("payload.zip"), e);
+  }
+
+  /** A good DL4J zip whose configuration names {@code untrusted.RecordingActivation}. */
+  public static Path offAllowlistZip(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodZip(dir.resolve("good-for-class.zip")));
+    String json = new String(e.get(NetworkZip.CONFIGURATION), StandardCharsets.UTF_8);
+    if (!json.contains("org.nd4j.linalg.activations.impl.ActivationReLU")) {
+      throw new IllegalStateException("the tiny network has no ReLU to replace");
+    }
+    json = json.replace("org.nd4j.linalg.activations.impl.ActivationReLU", "untrusted.RecordingActivation");
+    e.put(NetworkZip.CONFIGURATION, json.getBytes(StandardCharsets.UTF_8));
+    return writeZip(dir.resolve("class.zip"), e);
+  }
+
+  /** A zip whose {@code coefficients.bin} honestly declares {@link #BOMB_BYTES} of zeros. */
+  public static Path bombZip(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodZip(dir.resolve("good-for-bomb.zip")));
+    Path file = dir.resolve("bomb.zip");
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
+      z.setLevel(Deflater.BEST_SPEED);
+      z.putNextEntry(new ZipEntry(NetworkZip.CONFIGURATION));
+      z.write(e.get(NetworkZip.CONFIGURATION));
+      z.closeEntry();
+      z.putNextEntry(new ZipEntry(NetworkZip.COEFFICIENTS));
+      z.write(e.get(NetworkZip.COEFFICIENTS));
+      writeZeros(z, BOMB_BYTES);
+      z.closeEntry();
+    }
+    return file;
+  }
+
+  /**
+   * A zip whose {@code coefficients.bin} header (in the central directory) declares the size of
+   * the real parameters, while the entry inflates to {@link #BOMB_BYTES} more.
+   */
+  public static Path lyingHeaderZip(Path dir) throws IOException {
+    Path file = bombZip(dir);
+    Map<String, byte[]> good = entries(dir.resolve("good-for-bomb.zip"));
+    Path lying = dir.resolve("lying.zip");
+    Files.write(lying, patchSize(Files.readAllBytes(file), NetworkZip.COEFFICIENTS,
+        good.get(NetworkZip.COEFFICIENTS).length));
+    return lying;
+  }
+
+  /**
+   * A zip whose {@code coefficients.bin} ends halfway through the parameters while its header
+   * declares the full size.
+   */
+  public static Path truncatedEntryZip(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodZip(dir.resolve("good-for-truncation.zip")));
+    byte[] full = e.get(NetworkZip.COEFFICIENTS);
+    e.put(NetworkZip.COEFFICIENTS, java.util.Arrays.copyOf(full, full.length / 2));
+    Path half = writeZip(dir.resolve("half.zip"), e);
+    Path file = dir.resolve("truncated-entry.zip");
+    Files.write(file, patchSize(Files.readAllBytes(half), NetworkZip.COEFFICIENTS, full.length));
+    return file;
+  }
+
+  /** A {@code .graft} file whose {@code network.zip} entry is {@code network}. */
+  public static Path graftWith(Path dir, String name, Path network) throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-" + name)));
+    e.put("network.zip", Files.readAllBytes(network));
+    return writeZip(dir.resolve(name), e);
+  }
+
+  /** {@code n} zero bytes. */
+  static void writeZeros(OutputStream out, long n) throws IOException {
+    byte[] zeros = new byte[1 << 20];
+    for (long done = 0; done < n; done += zeros.length) {
+      out.write(zeros, 0, (int) Math.min(zeros.length, n - done));
+    }
+  }
+
+  /** Sets the uncompressed size the central directory declares for {@code name}. */
+  static byte[] patchSize(byte[] zip, String name, long size) {
+    ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);
+    byte[] wanted = name.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i + 46 < zip.length; i++) {
+      if (b.getInt(i) == 0x02014b50) {
+        int nameLen = b.getShort(i + 28) & 0xffff;
+        if (nameLen == wanted.length
+            && java.util.Arrays.equals(zip, i + 46, i + 46 + nameLen, wanted, 0, nameLen)) {
+          b.putInt(i + 24, (int) size);
+          return zip;
+        }
+      }
+    }
+    throw new IllegalStateException("no central directory entry " + name);
+  }
+}
