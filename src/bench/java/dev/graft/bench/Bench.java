@@ -1,7 +1,7 @@
 package dev.graft.bench;
 
 import dev.graft.base.inception.InceptionV3;
-import dev.graft.perf.InferenceGraphs;
+import dev.graft.graph.InferenceGraphs;
 import dev.graft.perf.NativeTuning;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.graft.base;
 
+import dev.graft.graph.Topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,7 +86,7 @@ class ArchitectureTest {
     blocks.forEach(b -> all.addAll(b.layers()));
     Set<String> unique = new HashSet<>(all);
     assertEquals(all.size(), unique.size(), "a vertex in two blocks");
-    assertEquals(new HashSet<>(Graphs.topologicalNames(g)), unique);
+    assertEquals(new HashSet<>(Topology.runtimeOrder(g)), unique);
     assertEquals(a.featureLayer(), blocks.get(blocks.size() - 1).lastLayer());
     assertEquals(blocks, a.blocks());
   }

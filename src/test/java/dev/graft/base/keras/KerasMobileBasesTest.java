@@ -57,13 +57,13 @@ class KerasMobileBasesTest {
     mobileSource = Architecture.MOBILENET_V2.buildForKeras(SIZE, 3);
     randomiseBatchNorm(mobileSource);
     mobileH5 = dir.resolve("mobilenet_v2_random_no_top.h5");
-    KerasWeights.save(mobileSource, mobileH5);
+    KerasWeightsWriter.save(mobileSource, mobileH5);
     mobile = Bases.mobilenetV2().weights(Weights.keras(mobileH5)).inputSize(SIZE).load();
 
     efficientSource = Architecture.EFFICIENTNET_B0.buildForKeras(SIZE, 4);
     randomiseBatchNorm(efficientSource);
     Path plain = dir.resolve("efficientnetb0_plain.h5");
-    KerasWeights.save(efficientSource, plain);
+    KerasWeightsWriter.save(efficientSource, plain);
     // Keras's published file: a Normalization layer holding ImageNet's mean and, as variance,
     // ImageNet's standard deviations
     efficientH5 = dir.resolve("efficientnetb0_random_notop.h5");
@@ -182,7 +182,7 @@ class KerasMobileBasesTest {
   @Test
   void efficientNetFileWithAnotherNormalizationIsRefused() throws IOException {
     Path plain = dir.resolve("efficientnetb0_plain_2.h5");
-    KerasWeights.save(efficientSource, plain);
+    KerasWeightsWriter.save(efficientSource, plain);
     Path identity = dir.resolve("efficientnetb0_identity_norm.h5");
     withNormalization(plain, identity, new float[] {0, 0, 0}, new float[] {1, 1, 1});
     GraftException e = assertThrows(GraftException.class,

@@ -1,4 +1,4 @@
-package dev.graft.perf;
+package dev.graft.graph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,8 +1,9 @@
-package dev.graft.perf;
+package dev.graft.graph;
 
-import static dev.graft.nn.LayerConfigs.unwrap;
+import static dev.graft.graph.Layers.unwrap;
 
 import dev.graft.error.GraftException;
+import dev.graft.perf.NativeTuning;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
