@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.base.Architecture;
-import dev.graft.base.keras.KerasWeights;
+import dev.graft.base.keras.KerasWeightsWriter;
 import dev.graft.testing.Digits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +23,7 @@ class MobileBasesCliTest {
   void featurizesWithAKerasWeightsFile() throws Exception {
     Path data = Digits.data().extract(dir.resolve("data"), List.of(1, 7), 0, 2);
     Path h5 = dir.resolve("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5");
-    KerasWeights.save(Architecture.MOBILENET_V2.buildForKeras(32, 9), h5);
+    KerasWeightsWriter.save(Architecture.MOBILENET_V2.buildForKeras(32, 9), h5);
     Path out = dir.resolve("features");
     Cli.Result r = Cli.run("featurize", "--base", "mobilenetv2", "--weights", h5.toString(),
         "--image-size", "32", "--data", data.toString(), "--out", out.toString());
