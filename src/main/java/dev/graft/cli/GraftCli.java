@@ -38,8 +38,7 @@ import picocli.CommandLine.Spec;
     },
     exitCodeOnInvalidInput = ExitCodes.BAD_INPUT,
     exitCodeOnExecutionException = ExitCodes.INTERNAL,
-    footer = {"", "Exit codes: 0 success, 2 bad usage or bad input, 1 internal error.",
-        "Docs: docs/cli.md"})
+    footer = {"", "Exit codes: 0 success, 2 bad usage or bad input, 1 internal error."})
 public final class GraftCli implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -60,6 +59,9 @@ public final class GraftCli implements Callable<Integer> {
    */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new GraftCli());
+    List<String> top = new ArrayList<>(Arrays.asList(cl.getCommandSpec().usageMessage().footer()));
+    top.add("Docs: " + GraftVersion.docsUrl() + "/cli.md"); // the published docs, not a path in the sources
+    cl.getCommandSpec().usageMessage().footer(top.toArray(String[]::new));
     for (CommandLine sub : cl.getSubcommands().values()) {
       // the catalog, as Architecture declares it, under the help of each command taking --base
       CommandSpec spec = sub.getCommandSpec();

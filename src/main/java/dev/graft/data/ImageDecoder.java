@@ -32,7 +32,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Reads an image file of any format Java's ImageIO knows (JPEG, PNG, GIF, BMP, TIFF, WBMP, and
- * whatever plugins are on the class path) into an upright 8-bit RGB image.
+ * whatever plugins are on the class path), and WebP (lossy and lossless, with TwelveMonkeys'
+ * pure-Java reader, pinned by the pom), into an upright 8-bit RGB image.
  *
  * <ul>
  *   <li>The format is recognised from the file's first bytes, not its name.
@@ -145,6 +146,9 @@ public final class ImageDecoder {
     try (InputStream in = Files.newInputStream(file)) {
       head = in.readNBytes(64);
     }
+    if (isWebP(head)) {
+      return null;
+    }
     try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(head))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
       if (!readers.hasNext()) {
@@ -154,12 +158,22 @@ public final class ImageDecoder {
     return null;
   }
 
+  /** A RIFF container of WebP data ({@code RIFF....WEBP}). */
+  static boolean isWebP(byte[] head) {
+    return head.length >= 12 && head[0] == 'R' && head[1] == 'I' && head[2] == 'F' && head[3] == 'F'
+        && head[8] == 'W' && head[9] == 'E' && head[10] == 'B' && head[11] == 'P';
+  }
+
+  /**
+   * TwelveMonkeys' pure-Java WebP reader (lossy VP8 and lossless VP8L), made directly rather than
+   * found through the ImageIO registry, so that the reader, and the pixels, are the ones the pom
+   * pins whatever else is on the class path.
+   */
+  private static ImageReader webPReader() throws IOException {
+    return new com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi().createReaderInstance();
+  }
+
   private static String describeHead(byte[] head) {
-    if (head.length >= 12 && new String(head, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
-        .equals("RIFF") && new String(head, 8, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
-        .equals("WEBP")) {
-      return "; WebP needs an ImageIO plugin such as TwelveMonkeys on the class path";
-    }
     if (head.length >= 12 && new String(head, 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
         .equals("ftyp")) {
       return "; HEIC/AVIF is not supported by ImageIO";
@@ -169,13 +183,18 @@ public final class ImageDecoder {
 
   private static BufferedImage decode(byte[] bytes, String name) throws IOException {
     try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-      Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
-      if (!readers.hasNext()) {
-        byte[] head = java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 64));
-        throw new IOException(name + ": not an image (format not recognised" + describeHead(head)
-            + ")");
+      ImageReader reader;
+      if (isWebP(bytes)) {
+        reader = webPReader();
+      } else {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
+        if (!readers.hasNext()) {
+          byte[] head = java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 64));
+          throw new IOException(name + ": not an image (format not recognised" + describeHead(head)
+              + ")");
+        }
+        reader = pick(readers);
       }
-      ImageReader reader = pick(readers);
       List<String> warnings = new ArrayList<>();
       try {
         reader.setInput(iis, true, true);
@@ -636,7 +655,7 @@ public final class ImageDecoder {
 
   private static Set<String> extensions() {
     Set<String> s = new TreeSet<>(List.of("jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "tif",
-        "tiff"));
+        "tiff", "webp"));
     for (String suffix : ImageIO.getReaderFileSuffixes()) {
       if (!suffix.isEmpty()) {
         s.add(suffix.toLowerCase(Locale.ROOT));

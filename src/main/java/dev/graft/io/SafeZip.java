@@ -76,7 +76,7 @@ public final class SafeZip implements AutoCloseable {
         String name = e.getName();
         if (!allowed.contains(name)) {
           throw new RefusedFileException(shownAs, prefix + name, "unexpected entry, refused"
-              + " without reading it (allowed: " + String.join(", ", allowed) + ")");
+              + " without reading it (allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
         }
         if (e.isDirectory() || found.put(name, e) != null) {
           throw new RefusedFileException(shownAs, prefix + name, "duplicate or directory entry");

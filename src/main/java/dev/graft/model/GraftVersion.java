@@ -6,7 +6,8 @@ import java.util.Properties;
 
 /** The version of Graft on the classpath, as Maven built it (recorded in every model file). */
 public final class GraftVersion {
-  private static final String VERSION = read();
+  private static final Properties BUILD = read();
+  private static final String VERSION = value("version", "unknown");
 
   private GraftVersion() {}
 
@@ -15,17 +16,30 @@ public final class GraftVersion {
     return VERSION;
   }
 
-  private static String read() {
+  /**
+   * Where the documentation is published (from the pom's {@code url}), for messages that point
+   * users at it.
+   *
+   * @return the URL of the docs folder, or {@code "the docs folder of Graft's sources"} if not packaged
+   */
+  public static String docsUrl() {
+    return value("docs", "the docs folder of Graft's sources");
+  }
+
+  private static String value(String key, String fallback) {
+    String v = BUILD.getProperty(key, fallback);
+    return v.contains("${") ? fallback : v;
+  }
+
+  private static Properties read() {
+    Properties p = new Properties();
     try (InputStream in = GraftVersion.class.getResourceAsStream("/dev/graft/graft-version.properties")) {
-      if (in == null) {
-        return "unknown";
+      if (in != null) {
+        p.load(in);
       }
-      Properties p = new Properties();
-      p.load(in);
-      String v = p.getProperty("version", "unknown");
-      return v.startsWith("${") ? "unknown" : v;
     } catch (IOException e) {
-      return "unknown";
+      // not packaged: the fallbacks apply
     }
+    return p;
   }
 }

@@ -1,6 +1,8 @@
 package org.nd4j.nativeblas;
 
 import java.lang.reflect.Method;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Compatibility shim, shipped by Graft: DL4J 1.0.0-M2.1's {@code BaseMKLDNNHelper.mklDnnEnabled()}
@@ -8,7 +10,13 @@ import java.lang.reflect.Method;
  * {@code org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment#isUseONEDNN} in that release,
  * so the oneDNN layer helpers (convolution, batch normalization, pooling, LRN) were never used.
  * This class answers under the old name by delegating (reflectively, so that a CUDA build without
- * the CPU bindings still loads) to the new one. See {@code dev.graft.perf.NativeTuning}.
+ * the CPU bindings still loads) to the new one, and logs once, at INFO, why oneDNN is off when it
+ * is. See {@code dev.graft.perf.NativeTuning}.
+ *
+ * <p>Limits: it is tied to ND4J/DL4J 1.0.0-M2.1 (a later release that fixes the lookup makes it
+ * dead code; one that removes {@code isUseONEDNN} makes it answer false); and it puts a class in
+ * ND4J's package {@code org.nd4j.nativeblas}, a split package that the module path refuses (Graft
+ * runs on the class path only).
  */
 public final class Nd4jCpu {
   private Nd4jCpu() {}
@@ -30,7 +38,8 @@ public final class Nd4jCpu {
     }
 
     /**
-     * Whether the native build uses oneDNN (and allows it), as reported by the moved class.
+     * Whether the loaded native build has oneDNN (its build info says {@code HAVE_ONEDNN}) and
+     * allows it (the moved class's {@code isUseONEDNN}).
      *
      * @return true when the oneDNN helpers can run
      */
@@ -44,12 +53,32 @@ public final class Nd4jCpu {
     }
 
     private static boolean query() {
+      Logger log = LoggerFactory.getLogger(Nd4jCpu.class);
+      Class<?> c;
       try {
-        Class<?> c = Class.forName("org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment");
+        c = Class.forName("org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment");
+      } catch (ClassNotFoundException | LinkageError ex) {
+        log.info("oneDNN layer helpers off: ND4J's CPU backend is not on the class path ({})", ex.toString());
+        return false;
+      }
+      try {
         Object env = c.getMethod("getInstance").invoke(null);
         Method m = c.getMethod("isUseONEDNN");
-        return (boolean) m.invoke(env);
+        if (!(boolean) m.invoke(env)) {
+          log.info("oneDNN layer helpers off: ND4J's environment has oneDNN disabled");
+          return false;
+        }
+        // isUseONEDNN is only a switch, true even in builds without oneDNN: ask the build itself.
+        String build = NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo();
+        if (build == null || !build.contains("HAVE_ONEDNN")) {
+          log.info("oneDNN layer helpers off: the loaded ND4J native build has no oneDNN (only the"
+              + " -onednn builds have it; docs/building.md, adding the AVX-512 build)");
+          return false;
+        }
+        return true;
       } catch (ReflectiveOperationException | LinkageError | RuntimeException ex) {
+        log.info("oneDNN layer helpers off: this ND4J has no Nd4jCpu.Environment#isUseONEDNN (the shim"
+            + " targets ND4J 1.0.0-M2.1): {}", ex.toString());
         return false;
       }
     }

@@ -45,5 +45,6 @@ public final class NativeProbe {
       System.out.println("LIBRARY=" + e.getValue());
     }
     System.out.println("CHOICE=" + NativeTuning.apply());
+    System.out.println("ONEDNN=" + NativeTuning.oneDnnAvailable());
   }
 }

@@ -61,6 +61,9 @@ class NativeSelectionTest {
     assertEquals(GENERIC, c.loaded(), c.toString());
     assertEquals(GENERIC, c.graftSays(), c.toString());
     assertTrue(c.err.contains("CPU lacks AVX-512"), c.toString());
+    // the generic build has no oneDNN: the shim says so, and why
+    assertTrue(c.out.contains("ONEDNN=false"), c.toString());
+    assertTrue(c.err.contains("oneDNN layer helpers off: the loaded ND4J native build has no oneDNN"), c.toString());
   }
 
   @Test
@@ -94,6 +97,7 @@ class NativeSelectionTest {
     Child c = run(tmp, classPath(), List.of(), "graft-first");
     assertEquals(ONEDNN_AVX512, c.loaded(), c.toString());
     assertEquals(ONEDNN_AVX512, c.graftSays(), c.toString());
+    assertTrue(c.out.contains("ONEDNN=true"), c.toString());
   }
 
   /**
@@ -123,6 +127,14 @@ class NativeSelectionTest {
     assertTrue(c.out.contains("PROPERTY=\n") || c.out.endsWith("PROPERTY="), c.toString());
   }
 
+  /** The CLI chooses in main, before any command runs (here one that never touches ND4J). */
+  @Test
+  void theCliSelectsTheBuildBeforeAnyCommand(@TempDir Path tmp) throws Exception {
+    Child c = runMain(tmp, classPath(), List.of("-D" + NativeTuning.CPU_FLAGS + "=" + ZEN3_FLAGS),
+        "dev.graft.cli.GraftCli", "--version");
+    assertEquals(GENERIC, c.graftSays(), c.toString());
+  }
+
   private static String classPath() {
     return System.getProperty("java.class.path");
   }
@@ -135,10 +147,15 @@ class NativeSelectionTest {
 
   private static Child run(Path tmp, String classPath, List<String> props, String... args)
       throws IOException, InterruptedException {
+    return runMain(tmp, classPath, props, NativeProbe.class.getName(), args);
+  }
+
+  private static Child runMain(Path tmp, String classPath, List<String> props, String main, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-cp", classPath, "-Dorg.slf4j.simpleLogger.defaultLogLevel=info"));
     cmd.addAll(props);
-    cmd.add(NativeProbe.class.getName());
+    cmd.add(main);
     cmd.addAll(List.of(args));
     Path out = tmp.resolve("out.txt");
     Path err = tmp.resolve("err.txt");

@@ -1,0 +1,78 @@
+package example;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a project that depends on dev.graft:graft alone resolves at run time (the list the
+ * dependency plugin wrote in generate-test-resources): the library's needs and nothing else.
+ */
+class ResolvedArtifactsTest {
+  /** groupId:artifactId:type[:classifier]:version:scope and the file. */
+  record Artifact(String group, String artifact, String classifier, String scope, Path file) {
+    String id() {
+      return group + ":" + artifact + (classifier.isEmpty() ? "" : ":" + classifier);
+    }
+  }
+
+  static List<Artifact> runtimeArtifacts() throws IOException {
+    return Files.readAllLines(Path.of(System.getProperty("runtime.artifacts"))).stream()
+        .map(String::strip)
+        .filter(l -> l.matches("[\\w.-]+:[\\w.-]+:\\w+:.*"))
+        .map(l -> l.replaceAll(" -- .*$", ""))
+        .map(l -> {
+          String[] p = l.split(":");
+          // with a classifier: g:a:type:classifier:version:scope:path, else g:a:type:version:scope:path
+          boolean classified = p.length >= 7;
+          String path = String.join(":", java.util.Arrays.copyOfRange(p, classified ? 6 : 5, p.length));
+          return new Artifact(p[0], p[1], classified ? p[3] : "", p[classified ? 5 : 4], Path.of(path));
+        })
+        .collect(Collectors.toList());
+  }
+
+  @Test
+  void theLibrarysNeedsAndNothingElse() throws IOException {
+    List<Artifact> all = runtimeArtifacts();
+    long bytes = 0;
+    for (Artifact a : all) {
+      bytes += Files.size(a.file());
+    }
+    System.out.printf("consumer of dev.graft:graft resolves %d runtime artifacts (Graft included), %.1f MB%n",
+        all.size(), bytes / 1e6);
+    List<String> ids = all.stream().map(Artifact::id).toList();
+    assertTrue(ids.contains("dev.graft:graft"), ids.toString());
+    assertTrue(ids.stream().anyMatch(i -> i.startsWith("org.nd4j:nd4j-native:")), "a native build: " + ids);
+    for (Artifact a : all) {
+      String id = a.id().toLowerCase(Locale.ROOT);
+      assertFalse(a.classifier().contains("avx512"), "speed-only natives are opt-in: " + id);
+      assertFalse(id.matches("org\\.slf4j:slf4j-(simple|nop|jdk14|log4j12|reload4j).*|ch\\.qos\\.logback:.*|org\\.apache\\.logging\\.log4j:log4j-slf4j.*"),
+          "a library must not choose the logging backend: " + id);
+      assertFalse(id.startsWith("info.picocli:"), "CLI-only: " + id);
+      assertFalse(id.startsWith("org.junit") || id.startsWith("org.opentest4j") || id.startsWith("junit:"),
+          "no test framework: " + id);
+      assertFalse(id.matches("org\\.bytedeco:(opencv|ffmpeg|leptonica|tesseract|javacv|librealsense2?|flycapture).*"),
+          "DataVec's image stack is not used: " + id);
+    }
+  }
+
+  @Test
+  void nativesForThisPlatformOnly() throws IOException {
+    String platform = System.getProperty("javacpp.platform", "");
+    assumeTrue(!platform.isEmpty() && !platform.startsWith("$"), "run with -Djavacpp.platform=...");
+    for (Artifact a : runtimeArtifacts()) {
+      boolean nativeJar = (a.group().equals("org.bytedeco") || a.group().equals("org.nd4j")) && !a.classifier().isEmpty();
+      if (nativeJar) {
+        assertTrue(a.classifier().startsWith(platform), "natives of another platform: " + a.id());
+      }
+    }
+  }
+}
