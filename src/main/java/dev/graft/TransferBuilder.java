@@ -14,7 +14,6 @@ import dev.graft.metrics.Monitor;
 import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
 import dev.graft.strategy.ActivationCache;
-import dev.graft.strategy.FeatureExtraction;
 import dev.graft.strategy.FineTune;
 import dev.graft.strategy.GraphOptions;
 import dev.graft.strategy.Strategy;
@@ -208,8 +207,8 @@ public final class TransferBuilder {
       throw new GraftException("the training set is empty");
     }
     Augmentation aug = augmentation;
-    if (aug.enabled() && strategy instanceof FeatureExtraction) {
-      log.warn("feature extraction computes each image's features once: augmentation ignored");
+    if (aug.enabled() && !strategy.acceptsAugmentation()) {
+      log.warn("{} computes each image's features once: augmentation ignored", strategy.name());
       aug = Augmentation.none();
     }
     boolean cache = cacheActivations && !aug.enabled();

@@ -1,7 +1,7 @@
 package dev.graft.bench;
 
 import dev.graft.base.inception.InceptionV3;
-import dev.graft.perf.InferenceGraphs;
+import dev.graft.graph.InferenceGraphs;
 import dev.graft.perf.NativeTuning;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -67,6 +67,8 @@ public final class Bench {
       case "resnet50" -> ResNet50.builder().numClasses(1000).inputShape(new int[] {3, size, size}).build().init();
       case "vgg16" -> VGG16.builder().numClasses(1000).inputShape(new int[] {3, size, size}).build().init();
       case "inceptionv3" -> InceptionV3.build(size, 42);
+      case "mobilenetv2" -> dev.graft.base.Architecture.MOBILENET_V2.build(size, 42);
+      case "efficientnetb0" -> dev.graft.base.Architecture.EFFICIENTNET_B0.build(size, 42);
       default -> throw new IllegalArgumentException("unknown model " + name);
     };
   }

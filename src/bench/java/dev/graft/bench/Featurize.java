@@ -6,7 +6,7 @@ import dev.graft.data.ImageTransform;
 import dev.graft.demo.DemoData;
 import dev.graft.features.FeatureCache;
 import dev.graft.features.FeatureKey;
-import dev.graft.perf.InferenceGraphs;
+import dev.graft.graph.InferenceGraphs;
 import dev.graft.perf.NativeTuning;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

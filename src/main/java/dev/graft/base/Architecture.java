@@ -1,5 +1,6 @@
 package dev.graft.base;
 
+import dev.graft.graph.Truncation;
 import dev.graft.error.GraftException;
 import dev.graft.base.efficientnet.EfficientNetB0;
 import dev.graft.base.inception.InceptionV3;
@@ -269,9 +270,9 @@ public enum Architecture {
     List<Block> b = blocks;
     if (b == null) {
       b =
-          Graphs.blocks(
-              Graphs.newGraph(
-                  Graphs.truncate(configuration(minInputSize, 0L, false), featureLayer), false),
+          GraphFacts.blocks(
+              Truncation.newGraph(
+                  Truncation.truncate(configuration(minInputSize, 0L, false), featureLayer), false),
               blockEnds);
       blocks = b;
     }
@@ -351,7 +352,7 @@ public enum Architecture {
    * {@code top} is set (then only at {@link #defaultInputSize()}).
    */
   public ComputationGraph build(int inputSize, long seed, boolean top) {
-    return Graphs.newGraph(configuration(inputSize, seed, top), true);
+    return Truncation.newGraph(configuration(inputSize, seed, top), true);
   }
 
   /**
@@ -360,7 +361,7 @@ public enum Architecture {
    * stem's max pooling ({@code pool1_pad}) where DL4J's zoo graph, and the zoo's weights, do not.
    */
   public ComputationGraph buildForKeras(int inputSize, long seed) {
-    return Graphs.newGraph(configuration(inputSize, seed, false, true), true);
+    return Truncation.newGraph(configuration(inputSize, seed, false, true), true);
   }
 
   /** The configuration {@link #build(int, long, boolean)} initialises. */

@@ -3,6 +3,7 @@ package dev.graft.base;
 import dev.graft.head.Head;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
@@ -15,9 +16,11 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * }</pre>
  *
  * <p>The graph is shared, not copied: callers must not mutate it (train it, freeze it, change its
- * parameters); {@code graph().clone()} gives a private copy.
+ * parameters); {@code graph().clone()} gives a private copy. A base holds native memory: close it
+ * (try-with-resources) when no model needs it any more; models assembled from it hold copies of its
+ * parameters and stay usable.
  */
-public final class Base {
+public final class Base implements AutoCloseable {
   private final String id;
   private final ComputationGraph graph;
   private final String inputName;
@@ -30,6 +33,8 @@ public final class Base {
   private final String weightsKey;
   private final String weightsSha256;
   private final Architecture architecture;
+  private final boolean ownsGraph;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   Base(
       String id,
@@ -43,7 +48,8 @@ public final class Base {
       List<Block> blocks,
       String weightsKey,
       String weightsSha256,
-      Architecture architecture) {
+      Architecture architecture,
+      boolean ownsGraph) {
     this.id = id;
     this.graph = graph;
     this.inputName = inputName;
@@ -56,6 +62,7 @@ public final class Base {
     this.weightsKey = weightsKey;
     this.weightsSha256 = weightsSha256;
     this.architecture = architecture;
+    this.ownsGraph = ownsGraph;
   }
 
   /** "vgg16", "resnet50", "inceptionv3", or the file/graph name of a base of your own. */
@@ -137,6 +144,18 @@ public final class Base {
    */
   public Head defaultHead() {
     return architecture != null ? architecture.defaultHead() : Head.averagePooling();
+  }
+
+  /**
+   * Releases the native memory of the graph when this base made it (every base except one built
+   * {@link Bases#fromGraph from a graph} that needed no cut, whose graph stays its caller's). Safe
+   * to call more than once; the base must not be used afterwards.
+   */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true) && ownsGraph) {
+      graph.close();
+    }
   }
 
   @Override

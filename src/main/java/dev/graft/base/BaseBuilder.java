@@ -1,6 +1,9 @@
 package dev.graft.base;
 
 import dev.graft.error.GraftException;
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Topology;
+import dev.graft.graph.Truncation;
 import dev.graft.base.BaseSettingException.Setting;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasWeights;
@@ -37,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * mode from {@value #OFFLINE_PROPERTY}{@code =true} or {@code GRAFT_OFFLINE=1}; the ImageNet
  * download base URL from {@value #BASE_URL_PROPERTY}, then {@code GRAFT_IMAGENET_BASE_URL}, then
  * DL4J's own ({@code https://dl4jdata.blob.core.windows.net/}).
+ *
+ * <p>Why one class of this size: it is the one place where the catalog, a file and a graph in
+ * memory become a {@link Base}, and every failure there is blamed on one setting ({@link
+ * BaseSettingException}).
  */
 public final class BaseBuilder {
   /** System property naming the weights cache directory. */
@@ -203,11 +210,11 @@ public final class BaseBuilder {
               + String.join(", ", a.cutPoints())
               + ")");
     }
-    ComputationGraphConfiguration conf = Graphs.truncate(full, cutAt);
+    ComputationGraphConfiguration conf = Truncation.truncate(full, cutAt);
     // Every source below fills every layer of the graph or fails (DL4J zips by transferParams,
     // Keras files by KerasWeights' exact match), so only random init needs random numbers;
     // zeros are much faster to make.
-    ComputationGraph fresh = Graphs.newGraph(conf, w instanceof Weights.None);
+    ComputationGraph fresh = Truncation.newGraph(conf, w instanceof Weights.None);
     if (w instanceof Weights.None && weightsSha256 != null) {
       throw blame(Setting.WEIGHTS, "a SHA-256 was pinned but weights(none) reads no file");
     }
@@ -231,10 +238,11 @@ public final class BaseBuilder {
             preprocessing != null ? preprocessing : a.preprocessing(),
             cutAt,
             cuts,
-            Graphs.blocks(cutGraph, a.blockEnds()),
+            GraphFacts.blocks(cutGraph, a.blockEnds()),
             key,
             loaded.sha256(),
-            a);
+            a,
+            true);
     LOG.info("Loaded {}", base);
     return base;
   }
@@ -253,7 +261,7 @@ public final class BaseBuilder {
     String sha256 = null;
     if (customZip != null) {
       sha256 = blame(Setting.BASE, () -> verifyZip(customZip));
-      graph = blame(Setting.BASE, () -> Graphs.loadZip(customZip));
+      graph = blame(Setting.BASE, () -> ModelZips.loadZip(customZip));
       String file = customZip.getFileName().toString();
       id =
           file.toLowerCase(Locale.ROOT).endsWith(".zip")
@@ -266,13 +274,13 @@ public final class BaseBuilder {
       }
       graph = customGraph;
       id = customName;
-      key = "graph:" + Graphs.sha256(customGraph);
+      key = "graph:" + ModelZips.sha256(customGraph);
     }
     String what =
         customZip != null ? "model file " + customZip.toAbsolutePath() : "graph '" + id + "'";
     ComputationGraph g = graph;
-    String input = blame(Setting.BASE, () -> Graphs.inputName(g, what));
-    String cutAt = cut != null ? cut : blame(Setting.BASE, () -> Graphs.defaultCut(g, what));
+    String input = blame(Setting.BASE, () -> GraphFacts.inputName(g, what));
+    String cutAt = cut != null ? cut : blame(Setting.BASE, () -> GraphFacts.defaultCut(g, what));
     if (!graph.getConfiguration().getVertices().containsKey(cutAt) || cutAt.equals(input)) {
       throw blame(
           Setting.CUT,
@@ -281,14 +289,14 @@ public final class BaseBuilder {
               + "' in "
               + what
               + " (layers: "
-              + String.join(", ", Graphs.topologicalNames(graph))
+              + String.join(", ", Topology.runtimeOrder(graph))
               + ")");
     }
     int size;
     if (inputSize != null) {
       size = inputSize;
     } else {
-      OptionalInt declared = Graphs.declaredInputSize(graph);
+      OptionalInt declared = GraphFacts.declaredInputSize(graph);
       if (declared.isEmpty()) {
         throw blame(
             Setting.INPUT_SIZE,
@@ -296,11 +304,11 @@ public final class BaseBuilder {
       }
       size = declared.getAsInt();
     }
-    int channels = Graphs.inputChannels(graph).orElse(3);
+    int channels = GraphFacts.inputChannels(graph).orElse(3);
     if (channels != 3) {
       LOG.warn("{} reads {} channel(s); Graft's image pipeline produces 3 (RGB)", what, channels);
     }
-    ComputationGraph cutGraph = Graphs.truncate(graph, cutAt);
+    ComputationGraph cutGraph = Truncation.truncate(graph, cutAt);
     Base base =
         new Base(
             id,
@@ -311,10 +319,12 @@ public final class BaseBuilder {
             preprocessing != null ? preprocessing : Preprocessing.unit(),
             cutAt,
             List.of(cutAt),
-            Graphs.blocksPerLayer(cutGraph),
+            GraphFacts.blocksPerLayer(cutGraph),
             key,
             sha256,
-            null);
+            null,
+            // a graph passed in stays its caller's unless the cut made a new one
+            customZip != null || cutGraph != customGraph);
     LOG.info("Loaded {}", base);
     return base;
   }
@@ -330,8 +340,8 @@ public final class BaseBuilder {
     } else if (w instanceof Weights.Dl4jZip zip) {
       String sha256 = verifyZip(zip.path());
       ComputationGraph g =
-          Graphs.transferParams(
-              Graphs.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
+          ParameterTransfer.fit(
+              ModelZips.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
       return new Loaded(g, "file:" + sha256, sha256);
     } else if (w instanceof Weights.Imagenet imagenet) {
       PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
@@ -342,7 +352,7 @@ public final class BaseBuilder {
       Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
       String sha256 = Sha256.verify(local, weightsSha256);
       ComputationGraph g =
-          Graphs.transferParams(Graphs.loadZip(local), graph, "ImageNet weights " + local);
+          ParameterTransfer.fit(ModelZips.loadZip(local), graph, "ImageNet weights " + local);
       return new Loaded(g, "imagenet:adler32=" + file.adler32(), sha256);
     } else if (w instanceof Weights.ImagenetKeras) {
       return loadKerasImagenet(a, cutAt, graph);

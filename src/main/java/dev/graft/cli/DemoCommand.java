@@ -212,7 +212,7 @@ final class DemoCommand extends GraftCommand {
     }
     b.learningCurves("Pretraining on digits 0-4 (validation: 80 held-out source digits per class)",
         result.pretrainHistory());
-    Map<String, String> settings = new LinkedHashMap<>(TrainCommand.describe(shown.get(0).model().info()));
+    Map<String, String> settings = new LinkedHashMap<>(describe(shown.get(0).model().info()));
     settings.put("pretraining", result.config().pretrainPerClass() + " images per digit 0-4, "
         + result.config().pretrainEpochs() + " epochs, Adam 1e-3, batch 32");
     settings.put("seed", Long.toString(result.config().seed()));

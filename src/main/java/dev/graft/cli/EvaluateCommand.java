@@ -2,7 +2,6 @@ package dev.graft.cli;
 
 import dev.graft.error.GraftException;
 import dev.graft.data.ImageDataset;
-import dev.graft.data.ImageFolder;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.model.TransferModel;
 import dev.graft.report.HtmlReport;
@@ -56,7 +55,7 @@ final class EvaluateCommand extends GraftCommand {
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("model", model.toString());
       settings.put("data", data.toString());
-      settings.putAll(TrainCommand.describe(m.info()));
+      settings.putAll(describe(m.info()));
       HtmlReport.builder("Evaluation of " + model.getFileName() + " on " + data.getFileName())
           .evaluation("Evaluation on " + data, r).settings(settings).build().write(report);
     }
@@ -71,24 +70,6 @@ final class EvaluateCommand extends GraftCommand {
     }
     out.flush();
     return ExitCodes.OK;
-  }
-
-  static ImageDataset scan(String flag, Path dir) throws IOException {
-    return scan(flag, dir, null);
-  }
-
-  /** Scans a labelled folder; with {@code labels}, folders must be named after them (any subset). */
-  static ImageDataset scan(String flag, Path dir, List<String> labels) throws IOException {
-    try {
-      ImageDataset ds = labels == null ? ImageFolder.of(dir)
-          : ImageFolder.of(dir, labels, dev.graft.data.ScanOptions.defaults());
-      if (ds.size() == 0) {
-        throw new BadInputException(flag + ": no images found in " + dir);
-      }
-      return ds;
-    } catch (GraftException e) {
-      throw blame(flag, e);
-    }
   }
 
   static ObjectNode toJson(ClassificationReport r, Path model, Path data) {

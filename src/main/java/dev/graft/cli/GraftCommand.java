@@ -1,13 +1,20 @@
 package dev.graft.cli;
 
 import dev.graft.error.GraftException;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.ImageFolder;
 import dev.graft.model.ModelFileException;
+import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
@@ -16,9 +23,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * Base of every command: runs {@link #run()} and turns any exception into an exit code and one
- * line on stderr through {@link ExitCodes}, so commands behave the same however the {@code
- * CommandLine} was built.
+ * Base of every command and the CLI's one support class: runs {@link #run()} and turns any
+ * exception into an exit code and one line on stderr through {@link ExitCodes}, so commands behave
+ * the same however the {@code CommandLine} was built; and holds the plumbing commands share
+ * (checking paths, scanning folders, loading models, describing a model), so that no command calls
+ * another's helpers.
  */
 abstract class GraftCommand implements Callable<Integer> {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -93,5 +102,39 @@ abstract class GraftCommand implements Callable<Integer> {
   /** Wraps a library GraftException so the message names the flag that carried the value. */
   static BadInputException blame(String flag, RuntimeException e) {
     return new BadInputException(flag + ": " + e.getMessage(), e);
+  }
+
+  /** Scans a labelled folder, blaming {@code flag} for an empty or unreadable one. */
+  static ImageDataset scan(String flag, Path dir) throws IOException {
+    return scan(flag, dir, null);
+  }
+
+  /** Scans a labelled folder; with {@code labels}, folders must be named after them (any subset). */
+  static ImageDataset scan(String flag, Path dir, List<String> labels) throws IOException {
+    try {
+      ImageDataset ds = labels == null ? ImageFolder.of(dir)
+          : ImageFolder.of(dir, labels, dev.graft.data.ScanOptions.defaults());
+      if (ds.size() == 0) {
+        throw new BadInputException(flag + ": no images found in " + dir);
+      }
+      return ds;
+    } catch (GraftException e) {
+      throw blame(flag, e);
+    }
+  }
+
+  /** The model's provenance as ordered key/value pairs for reports. */
+  static Map<String, String> describe(ModelInfo info) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("base", info.baseId());
+    m.put("weights", info.weightsKey());
+    m.put("strategy", info.strategy());
+    m.put("input size", info.inputSize() + " px (" + info.resize().name().toLowerCase(Locale.ROOT) + ")");
+    m.put("preprocessing", info.preprocessing().name());
+    m.put("classes", info.numClasses() + ": " + String.join(", ", info.labels()));
+    info.settings().forEach(m::putIfAbsent);
+    info.metrics().forEach((k, v) -> m.putIfAbsent(k, String.format(Locale.ROOT, "%.4f", v)));
+    m.put("graft version", info.graftVersion());
+    return m;
   }
 }

@@ -141,7 +141,7 @@ final class PredictCommand extends GraftCommand {
     return nl < 0 ? why : why.substring(0, nl);
   }
 
-  static BufferedImage decode(Path f) {
+  private static BufferedImage decode(Path f) {
     try {
       return ImageDecoder.read(f);
     } catch (IOException | RuntimeException e) {

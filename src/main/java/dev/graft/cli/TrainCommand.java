@@ -10,7 +10,6 @@ import dev.graft.data.Split;
 import dev.graft.head.Head;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
-import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
 import dev.graft.report.HtmlReport;
 import dev.graft.strategy.FineTune;
@@ -123,12 +122,12 @@ final class TrainCommand extends GraftCommand {
     if (validation.dir != null) {
       requireDirectory("--val", validation.dir);
     }
-    ImageDataset all = EvaluateCommand.scan("--data", data);
+    ImageDataset all = scan("--data", data);
     ImageDataset train = all;
     ImageDataset val = null;
     String valDescription;
     if (validation.dir != null) {
-      val = EvaluateCommand.scan("--val", validation.dir, all.labels());
+      val = scan("--val", validation.dir, all.labels());
       valDescription = validation.dir.toString();
     } else {
       double f = validation.split == null ? 0.2 : validation.split;
@@ -272,20 +271,5 @@ final class TrainCommand extends GraftCommand {
       bar.suffix(s);
       bar.update(r.epoch());
     }
-  }
-
-  /** The model's provenance as ordered key/value pairs for reports. */
-  static Map<String, String> describe(ModelInfo info) {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("base", info.baseId());
-    m.put("weights", info.weightsKey());
-    m.put("strategy", info.strategy());
-    m.put("input size", info.inputSize() + " px (" + info.resize().name().toLowerCase(Locale.ROOT) + ")");
-    m.put("preprocessing", info.preprocessing().name());
-    m.put("classes", info.numClasses() + ": " + String.join(", ", info.labels()));
-    info.settings().forEach(m::putIfAbsent);
-    info.metrics().forEach((k, v) -> m.putIfAbsent(k, String.format(Locale.ROOT, "%.4f", v)));
-    m.put("graft version", info.graftVersion());
-    return m;
   }
 }

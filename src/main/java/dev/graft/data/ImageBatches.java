@@ -59,6 +59,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread-safe (one consumer, like every {@link DataSetIterator}); {@link #close()} stops the
  * threads (idle threads also stop by themselves after a few seconds).
+ *
+ * <p>Why one class of this size: it is DL4J's {@code DataSetIterator} contract plus the prefetch
+ * threads behind it, and both must agree on reset, shuffling and shutdown.
  */
 public final class ImageBatches implements DataSetIterator, AutoCloseable {
 

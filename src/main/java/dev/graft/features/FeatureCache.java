@@ -69,6 +69,11 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Instances are thread-safe (methods are synchronized).
+ *
+ * <p>Why one class of this size: the file format, the index, the staleness checks and the featurize
+ * driver share one invariant (an entry is visible only once its rows are complete on disk), which
+ * is easier to check in one place; splitting the format from the driver is the next step (see
+ * docs/architecture.md, "Known departures").
  */
 public final class FeatureCache implements AutoCloseable {
   static {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -28,15 +29,18 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  *
  * <p>The network is not thread-safe; {@link #predict} and {@link #evaluate} are (they share a
  * predictor the model owns), and {@link #predictor()} gives the caller a thread-safe predictor of
- * its own to close when done.
+ * its own to close when done. The model holds native memory: close it (try-with-resources) when
+ * done.
  */
-public final class TransferModel {
+public final class TransferModel implements AutoCloseable {
   static {
     NativeTuning.apply(); // before this class touches ND4J: the native build for this CPU
   }
 
   private final ComputationGraph network;
   private final ModelInfo info;
+  /** Shared by the copies {@link #withInfo} makes, which share the network. */
+  private final AtomicBoolean networkClosed;
   private volatile Predictor shared;
 
   /**
@@ -45,6 +49,10 @@ public final class TransferModel {
    * @throws GraftException if the label count and the network's output size differ
    */
   public TransferModel(ComputationGraph network, ModelInfo info) {
+    this(network, info, new AtomicBoolean());
+  }
+
+  private TransferModel(ComputationGraph network, ModelInfo info, AtomicBoolean networkClosed) {
     if (network == null || info == null) {
       throw new GraftException("network and info are required");
     }
@@ -55,6 +63,7 @@ public final class TransferModel {
     }
     this.network = network;
     this.info = info;
+    this.networkClosed = networkClosed;
   }
 
   /** The network (not thread-safe: use {@link #predictor()} to share). */
@@ -89,7 +98,7 @@ public final class TransferModel {
 
   /** A copy of this model with a different description (same network). */
   public TransferModel withInfo(ModelInfo newInfo) {
-    return new TransferModel(network, newInfo);
+    return new TransferModel(network, newInfo, networkClosed);
   }
 
   /**
@@ -110,7 +119,7 @@ public final class TransferModel {
     return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
   }
 
-  /** The predictor behind {@link #predict} and {@link #evaluate}: owned here, never closed. */
+  /** The predictor behind {@link #predict} and {@link #evaluate}: owned here, closed by {@link #close}. */
   private Predictor shared() {
     Predictor p = shared;
     if (p == null) {
@@ -166,5 +175,22 @@ public final class TransferModel {
     }
     float[][] probs = shared().probabilities(files, progress);
     return ClassificationReport.of(labels(), actual, probs);
+  }
+
+  /**
+   * Releases the native memory of the network and of the predictor behind {@link #predict} and
+   * {@link #evaluate} (predictors handed out by {@link #predictor()} are their callers' to close).
+   * Safe to call more than once, and on several {@link #withInfo} copies of one model (the shared
+   * network is released once). The model must not be used afterwards.
+   */
+  @Override
+  public void close() {
+    Predictor p = shared;
+    if (p != null) {
+      p.close();
+    }
+    if (networkClosed.compareAndSet(false, true)) {
+      network.close();
+    }
   }
 }

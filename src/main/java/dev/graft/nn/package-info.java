@@ -1,5 +1,7 @@
 /**
- * Small helpers over Deeplearning4j's network configuration types, shared by the base catalog,
- * the strategies and the inference rewriter so that each rule about DL4J lives in one place.
+ * Graft's own DL4J network building blocks, used inside catalog graphs (EfficientNetB0's
+ * squeeze-and-excitation: {@link dev.graft.nn.ChannelMultiplyVertex}). Model files name these
+ * classes in their configuration JSON, so they keep their package. Rewriting graphs is {@code
+ * dev.graft.graph}'s job, not this package's.
  */
 package dev.graft.nn;

@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * org.eclipse.deeplearning4j.helpers.disable=true}) and looks for oneDNN under a class name that no
  * longer exists; Graft ships a shim under the old name ({@code org.nd4j.nativeblas.Nd4jCpu}) and
  * {@link #withLayerHelpers} turns the helpers on only while building inference-only graphs
- * ({@link InferenceGraphs}).
+ * ({@code dev.graft.graph.InferenceGraphs}).
  *
  * <p>Never prints; logs the build at INFO.
  */

@@ -1,33 +1,24 @@
 package dev.graft.strategy;
 
-import dev.graft.error.GraftException;
-
 /**
  * Feature extraction: the frozen base's pooled features (global average pooling, or the flattened
  * map for a flatten head) are computed once per image and kept; a small head, softmax regression
  * or one hidden layer, trains on them every epoch. The cheapest strategy by far; augmentation does
  * not apply (each image is seen through the base once).
+ *
+ * <p>Its plan is {@link FrozenBase}'s ({@link HeadOnly}): what differs is that it refuses
+ * augmentation ({@link #acceptsAugmentation()}), so the frozen activations are always cached.
  */
-public final class FeatureExtraction implements Strategy {
+public final class FeatureExtraction extends HeadOnly {
   static final FeatureExtraction DEFAULT = new FeatureExtraction(1e-3);
 
-  private final double learningRate;
-
   private FeatureExtraction(double learningRate) {
-    if (!(learningRate > 0)) {
-      throw new GraftException("learning rate must be positive, got " + learningRate);
-    }
-    this.learningRate = learningRate;
+    super(learningRate);
   }
 
   /** Adam learning rate of the head (default 1e-3). */
   public FeatureExtraction learningRate(double lr) {
     return new FeatureExtraction(lr);
-  }
-
-  @Override
-  public double learningRate() {
-    return learningRate;
   }
 
   @Override
@@ -37,21 +28,22 @@ public final class FeatureExtraction implements Strategy {
 
   @Override
   public String describe() {
-    return "feature extraction, head at Adam " + learningRate;
+    return "feature extraction, head at Adam " + learningRate();
+  }
+
+  /** False: each image goes through the base once, so there is nothing to augment. */
+  @Override
+  public boolean acceptsAugmentation() {
+    return false;
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof FeatureExtraction f && f.learningRate == learningRate;
+    return o instanceof FeatureExtraction f && f.learningRate() == learningRate();
   }
 
   @Override
   public int hashCode() {
-    return 31 + Double.hashCode(learningRate);
-  }
-
-  @Override
-  public String toString() {
-    return describe();
+    return 31 + Double.hashCode(learningRate());
   }
 }

@@ -1,7 +1,16 @@
 package dev.graft.strategy;
 
+import dev.graft.base.Block;
 import dev.graft.error.GraftException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Fine-tuning: the top of the base trains too, at a low rate, with the head learning faster.
@@ -27,6 +36,7 @@ import java.util.Objects;
  * #trainBatchNorm(boolean)}.
  */
 public final class FineTune implements Strategy {
+  private static final Logger log = LoggerFactory.getLogger(FineTune.class);
   static final FineTune DEFAULT = new FineTune(Unfreeze.DEFAULT, 0, null, 1e-4, 10, 2, false, true, Double.NaN);
 
   /** Which way the unfrozen part is chosen. */
@@ -171,6 +181,101 @@ public final class FineTune implements Strategy {
 
   String block() {
     return block;
+  }
+
+  /**
+   * Two phases: {@code warmup}, the head alone for {@link #warmupEpochs()} epochs (skipped when 0),
+   * then {@code finetune}, the unfrozen base layers at the learning rate and the head {@link
+   * #headLearningRateMultiplier()} times faster, with the warm-up + cosine schedule when on.
+   */
+  @Override
+  public List<Phase> plan(GraphLayout layout, GraphOptions options) {
+    List<String> unfrozen = unfrozenLayers(layout);
+    double mainRate = options.learningRateOr(learningRate);
+    double headRate = mainRate * headMultiplier;
+    double warmRate = Double.isNaN(warmupRate) ? headRate : warmupRate;
+    List<Phase> phases = new ArrayList<>();
+    Map<String, Double> warm = new LinkedHashMap<>();
+    layout.headLayers().forEach(h -> warm.put(h, warmRate));
+    if (warmupEpochs > 0) {
+      phases.add(new Phase("warmup", warm, warmupEpochs, false, false));
+    }
+    Map<String, Double> all = new LinkedHashMap<>();
+    unfrozen.forEach(u -> all.put(u, mainRate));
+    warm.keySet().forEach(h -> all.put(h, headRate));
+    phases.add(new Phase("finetune", all, options.epochs(), cosine, true));
+    log.info(
+        "fine-tuning {} base layers from '{}' at {} (head at {})",
+        unfrozen.size(),
+        unfrozen.get(0),
+        mainRate,
+        headRate);
+    return phases;
+  }
+
+  /** The base layers that train, in topological order. */
+  private List<String> unfrozenLayers(GraphLayout layout) {
+    List<String> candidates =
+        layout.baseLayers().stream()
+            .filter(v -> trainBatchNorm || !layout.batchNormLayers().contains(v))
+            .toList();
+    Map<String, List<String>> usable = new LinkedHashMap<>();
+    for (Block b : layout.blocks()) {
+      List<String> in = b.layers().stream().filter(candidates::contains).toList();
+      if (!in.isEmpty()) {
+        usable.put(b.name(), in);
+      }
+    }
+    List<String> chosen = new ArrayList<>();
+    List<String> blockNames = new ArrayList<>(usable.keySet());
+    switch (unfreeze) {
+      case LAST_LAYERS -> {
+        if (count > candidates.size()) {
+          throw new GraftException(
+              "unfreezeLast("
+                  + count
+                  + ") but the base has only "
+                  + candidates.size()
+                  + " trainable layers with parameters below the cut");
+        }
+        chosen.addAll(candidates.subList(candidates.size() - count, candidates.size()));
+      }
+      case LAST_BLOCKS -> {
+        if (count > blockNames.size()) {
+          throw new GraftException(
+              "unfreezeLastBlocks("
+                  + count
+                  + ") but the base has "
+                  + blockNames.size()
+                  + " blocks below the cut: "
+                  + blockNames);
+        }
+        blockNames
+            .subList(blockNames.size() - count, blockNames.size())
+            .forEach(b -> chosen.addAll(usable.get(b)));
+      }
+      case FROM_BLOCK -> {
+        int i = blockNames.indexOf(block);
+        if (i < 0) {
+          throw new GraftException(
+              "fromBlock(\"" + block + "\"): no such block below the cut; blocks: " + blockNames);
+        }
+        blockNames.subList(i, blockNames.size()).forEach(b -> chosen.addAll(usable.get(b)));
+      }
+      case DEFAULT -> {
+        if (!blockNames.isEmpty()) {
+          chosen.addAll(usable.get(blockNames.get(blockNames.size() - 1)));
+        } else {
+          chosen.addAll(candidates.subList(Math.max(0, candidates.size() - 2), candidates.size()));
+        }
+      }
+    }
+    if (chosen.isEmpty()) {
+      throw new GraftException(
+          "fine-tuning found no base layer to unfreeze (" + unfreezeDescription() + ")");
+    }
+    Set<String> picked = new LinkedHashSet<>(chosen);
+    return layout.baseLayers().stream().filter(picked::contains).toList();
   }
 
   @Override

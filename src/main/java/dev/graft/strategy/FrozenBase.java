@@ -1,32 +1,20 @@
 package dev.graft.strategy;
 
-import dev.graft.error.GraftException;
-
 /**
  * Frozen base: every base layer is wrapped in DL4J's {@code FrozenLayer} (parameters fixed,
  * BatchNorm and dropout in inference mode) and only the head trains. Without augmentation the
  * base's output is computed once per image and every epoch trains the head alone.
  */
-public final class FrozenBase implements Strategy {
+public final class FrozenBase extends HeadOnly {
   static final FrozenBase DEFAULT = new FrozenBase(1e-3);
 
-  private final double learningRate;
-
   private FrozenBase(double learningRate) {
-    if (!(learningRate > 0)) {
-      throw new GraftException("learning rate must be positive, got " + learningRate);
-    }
-    this.learningRate = learningRate;
+    super(learningRate);
   }
 
   /** Adam learning rate of the head (default 1e-3). */
   public FrozenBase learningRate(double lr) {
     return new FrozenBase(lr);
-  }
-
-  @Override
-  public double learningRate() {
-    return learningRate;
   }
 
   @Override
@@ -36,21 +24,16 @@ public final class FrozenBase implements Strategy {
 
   @Override
   public String describe() {
-    return "frozen base, head at Adam " + learningRate;
+    return "frozen base, head at Adam " + learningRate();
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof FrozenBase f && f.learningRate == learningRate;
+    return o instanceof FrozenBase f && f.learningRate() == learningRate();
   }
 
   @Override
   public int hashCode() {
-    return Double.hashCode(learningRate);
-  }
-
-  @Override
-  public String toString() {
-    return describe();
+    return Double.hashCode(learningRate());
   }
 }

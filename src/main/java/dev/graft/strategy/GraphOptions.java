@@ -48,6 +48,11 @@ public record GraphOptions(int numClasses, double[] classWeights, double weightD
     return new GraphOptions(numClasses, null, 0, 42, 10, Double.NaN);
   }
 
+  /** The {@link #learningRate()} override, or {@code strategyRate} when there is none. */
+  public double learningRateOr(double strategyRate) {
+    return Double.isNaN(learningRate) ? strategyRate : learningRate;
+  }
+
   /** A copy with another epoch count. */
   public GraphOptions withEpochs(int e) {
     return new GraphOptions(numClasses, classWeights, weightDecay, seed, e, learningRate);

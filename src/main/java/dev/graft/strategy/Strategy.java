@@ -1,5 +1,7 @@
 package dev.graft.strategy;
 
+import java.util.List;
+
 /**
  * How a base is adapted to a new task. One of three, each an immutable value configured
  * fluently:
@@ -10,9 +12,14 @@ package dev.graft.strategy;
  * Strategy.features();                                        // pooled features once, then a small head
  * }</pre>
  *
- * See {@code docs/strategies.md} for when to pick which.
+ * <p>Each strategy owns its behaviour: {@link #plan} turns the assembled graph's layout into the
+ * training phases (which layers train, each at which rate, for how many epochs); {@link
+ * TransferGraph} builds what the plan names and {@code Trainer} runs it. A new strategy is one
+ * more type here.
+ *
+ * <p>See {@code docs/strategies.md} for when to pick which.
  */
-public sealed interface Strategy permits FrozenBase, FineTune, FeatureExtraction {
+public sealed interface Strategy permits HeadOnly, FineTune {
 
   /** The frozen-base strategy with its defaults (Adam at 1e-3 on the head). */
   static FrozenBase frozen() {
@@ -41,6 +48,24 @@ public sealed interface Strategy permits FrozenBase, FineTune, FeatureExtraction
 
   /** A one-line description of the strategy and its settings. */
   String describe();
+
+  /**
+   * The training phases, in order, for an assembled graph.
+   *
+   * @param layout the layers of the assembled base + head
+   * @param options epochs and an optional override of {@link #learningRate()}
+   * @throws dev.graft.error.GraftException when the graph cannot be trained this way (for example
+   *     nothing to unfreeze)
+   */
+  List<Phase> plan(GraphLayout layout, GraphOptions options);
+
+  /**
+   * Whether image augmentation applies (default true); false for a strategy that sees each image
+   * through the base once.
+   */
+  default boolean acceptsAugmentation() {
+    return true;
+  }
 
   /** Parses a command-line strategy name: frozen, finetune (fine-tune), features. */
   static Strategy named(String name) {

@@ -1,11 +1,14 @@
 package dev.graft.strategy;
 
-import dev.graft.nn.LayerConfigs;
+import dev.graft.graph.Rebuild;
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Topology;
+import dev.graft.graph.Layers;
 import dev.graft.error.GraftException;
 import dev.graft.base.Base;
 import dev.graft.base.Block;
 import dev.graft.head.Head;
-import dev.graft.perf.InferenceGraphs;
+import dev.graft.graph.InferenceGraphs;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -51,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * <p>The base graph is never modified: the assembled network holds copies of its parameters.
  * Layers are named as in the base; the head adds {@code head_pool}, {@code head_dense_1}, ... and
  * {@code head_output}.
+ *
+ * <p>Why one class of this size: assembling base + head and cutting the assembled network into
+ * per-phase parts (frozen part, trainable part, bridges between boundaries) read the same
+ * network and naming; the graph surgery itself is in {@code dev.graft.graph}.
  */
 public final class TransferGraph {
   private static final Logger log = LoggerFactory.getLogger(TransferGraph.class);
@@ -121,8 +128,8 @@ public final class TransferGraph {
       throw new GraftException("cut layer '" + cut + "' is not in the base (layers: "
           + conf.getVertices().keySet() + ")");
     }
-    Set<String> keep = Graphs.ancestors(conf, List.of(cut));
-    List<String> order = new ArrayList<>(Graphs.topologicalOrder(conf));
+    Set<String> keep = Topology.ancestors(conf, List.of(cut));
+    List<String> order = new ArrayList<>(Topology.order(conf));
     order.retainAll(keep);
 
     // Shape at the cut, from one forward pass in inference mode.
@@ -147,104 +154,32 @@ public final class TransferGraph {
     for (String v : order) {
       GraphVertex gv = conf.getVertices().get(v).clone();
       if (gv instanceof LayerVertex lv) {
-        lv.getLayerConf().setLayer(LayerConfigs.unwrap(lv.getLayerConf().getLayer()));
+        lv.getLayerConf().setLayer(Layers.unwrap(lv.getLayerConf().getLayer()));
       }
-      gb.addVertex(v, gv, Graphs.inputsOf(conf, v).toArray(String[]::new));
+      gb.addVertex(v, gv, Topology.inputsOf(conf, v).toArray(String[]::new));
     }
     List<String> headLayers = addHead(gb, cut, cutShape, head, options);
     gb.setOutputs(OUTPUT);
     ComputationGraphConfiguration raw = gb.build();
 
-    // Which base layers train, and at which rate, phase by phase.
-    List<String> paramLayers = order.stream().filter(v -> Graphs.hasParams(conf, v)).toList();
-    List<String> unfrozen = List.of();
-    List<Phase> phases = new ArrayList<>();
-    double mainRate = Double.isNaN(options.learningRate()) ? strategy.learningRate()
-        : options.learningRate();
-    if (strategy instanceof FineTune ft) {
-      unfrozen = unfrozenLayers(conf, order, paramLayers, blocks, ft);
-      double headRate = mainRate * ft.headLearningRateMultiplier();
-      double warmRate = Double.isNaN(ft.warmupLearningRate()) ? headRate : ft.warmupLearningRate();
-      Map<String, Double> warm = new LinkedHashMap<>();
-      headLayers.stream().filter(h -> Graphs.hasParams(raw, h)).forEach(h -> warm.put(h, warmRate));
-      if (ft.warmupEpochs() > 0) {
-        phases.add(new Phase("warmup", warm, ft.warmupEpochs(), false, false));
-      }
-      Map<String, Double> all = new LinkedHashMap<>();
-      unfrozen.forEach(u -> all.put(u, mainRate));
-      warm.keySet().forEach(h -> all.put(h, headRate));
-      phases.add(new Phase("finetune", all, options.epochs(), ft.cosineSchedule(), true));
-      log.info("fine-tuning {} base layers from '{}' at {} (head at {})", unfrozen.size(),
-          unfrozen.get(0), mainRate, headRate);
-    } else {
-      Map<String, Double> rates = new LinkedHashMap<>();
-      headLayers.stream().filter(h -> Graphs.hasParams(raw, h)).forEach(h -> rates.put(h, mainRate));
-      phases.add(new Phase("head", rates, options.epochs(), false, true));
-    }
+    // Which layers train, and at which rate, phase by phase: the strategy's plan.
+    List<String> paramLayers = order.stream().filter(v -> Layers.hasParams(conf, v)).toList();
+    Set<String> batchNorm = new LinkedHashSet<>();
+    paramLayers.stream().filter(v -> Layers.isBatchNorm(conf, v)).forEach(batchNorm::add);
+    List<String> headParams = headLayers.stream().filter(h -> Layers.hasParams(raw, h)).toList();
+    List<Phase> phases = strategy.plan(
+        new GraphLayout(paramLayers, batchNorm, blocks == null ? List.of() : blocks, headParams),
+        options);
+    Set<String> trained = new LinkedHashSet<>();
+    phases.forEach(p -> trained.addAll(p.trainable()));
+    List<String> unfrozen = paramLayers.stream().filter(trained::contains).toList();
 
     Phase last = phases.get(phases.size() - 1);
-    ComputationGraphConfiguration finalConf = Graphs.rebuild(raw, raw.getVertices().keySet(),
+    ComputationGraphConfiguration finalConf = Rebuild.rebuild(raw, raw.getVertices().keySet(),
         List.of(input), List.of(OUTPUT), updaters(last, 0, 0), options.weightDecay(),
         options.seed());
-    ComputationGraph net = Graphs.instantiate(finalConf, base, options.seed());
+    ComputationGraph net = Rebuild.instantiate(finalConf, base, options.seed());
     return new TransferGraph(net, input, cut, headLayers, unfrozen, phases, options, strategy, head);
-  }
-
-  private static List<String> unfrozenLayers(ComputationGraphConfiguration conf,
-      List<String> order, List<String> paramLayers, List<Block> blocks, FineTune ft) {
-    List<String> candidates = paramLayers.stream()
-        .filter(v -> ft.trainBatchNorm() || !Graphs.isBatchNorm(conf, v)).toList();
-    Map<String, List<String>> usable = new LinkedHashMap<>();
-    if (blocks != null) {
-      for (Block b : blocks) {
-        List<String> in = b.layers().stream().filter(candidates::contains).toList();
-        if (!in.isEmpty()) {
-          usable.put(b.name(), in);
-        }
-      }
-    }
-    List<String> chosen = new ArrayList<>();
-    List<String> blockNames = new ArrayList<>(usable.keySet());
-    switch (ft.unfreeze()) {
-      case LAST_LAYERS -> {
-        if (ft.count() > candidates.size()) {
-          throw new GraftException("unfreezeLast(" + ft.count() + ") but the base has only "
-              + candidates.size() + " trainable layers with parameters below the cut");
-        }
-        chosen.addAll(candidates.subList(candidates.size() - ft.count(), candidates.size()));
-      }
-      case LAST_BLOCKS -> {
-        if (ft.count() > blockNames.size()) {
-          throw new GraftException("unfreezeLastBlocks(" + ft.count() + ") but the base has "
-              + blockNames.size() + " blocks below the cut: " + blockNames);
-        }
-        blockNames.subList(blockNames.size() - ft.count(), blockNames.size())
-            .forEach(b -> chosen.addAll(usable.get(b)));
-      }
-      case FROM_BLOCK -> {
-        int i = blockNames.indexOf(ft.block());
-        if (i < 0) {
-          throw new GraftException("fromBlock(\"" + ft.block() + "\"): no such block below the cut;"
-              + " blocks: " + blockNames);
-        }
-        blockNames.subList(i, blockNames.size()).forEach(b -> chosen.addAll(usable.get(b)));
-      }
-      case DEFAULT -> {
-        if (!blockNames.isEmpty()) {
-          chosen.addAll(usable.get(blockNames.get(blockNames.size() - 1)));
-        } else {
-          chosen.addAll(candidates.subList(Math.max(0, candidates.size() - 2), candidates.size()));
-        }
-      }
-    }
-    if (chosen.isEmpty()) {
-      throw new GraftException("fine-tuning found no base layer to unfreeze ("
-          + ft.unfreezeDescription() + ")");
-    }
-    // Keep topological order.
-    List<String> ordered = new ArrayList<>(order);
-    ordered.retainAll(new LinkedHashSet<>(chosen));
-    return ordered;
   }
 
   private static List<String> addHead(ComputationGraphConfiguration.GraphBuilder gb, String cut,
@@ -376,10 +311,10 @@ public final class TransferGraph {
    */
   public ComputationGraph phaseNetwork(Phase phase, int totalSteps) {
     ComputationGraphConfiguration src = network.getConfiguration();
-    ComputationGraphConfiguration c = Graphs.rebuild(src, src.getVertices().keySet(),
+    ComputationGraphConfiguration c = Rebuild.rebuild(src, src.getVertices().keySet(),
         List.of(inputName), List.of(OUTPUT), updaters(phase, warmupSteps(totalSteps), totalSteps),
         options.weightDecay(), options.seed());
-    return Graphs.instantiate(c, network, options.seed());
+    return Rebuild.instantiate(c, network, options.seed());
   }
 
   /**
@@ -396,10 +331,10 @@ public final class TransferGraph {
     if (boundary.contains(inputName)) {
       return Optional.empty();
     }
-    ComputationGraphConfiguration frozenConf = Graphs.rebuild(src, Graphs.ancestors(src, boundary),
+    ComputationGraphConfiguration frozenConf = Rebuild.rebuild(src, Topology.ancestors(src, boundary),
         List.of(inputName), boundary, Map.of(), 0, options.seed());
     // inference-only copy: BatchNorm folded into the convolutions, activations fused (dev.graft.perf)
-    ComputationGraph frozen = InferenceGraphs.optimize(Graphs.instantiate(frozenConf, network, options.seed()));
+    ComputationGraph frozen = InferenceGraphs.optimize(Rebuild.instantiate(frozenConf, network, options.seed()));
     String key = cacheKey + "|cut=" + cut + "|boundary=" + String.join(",", boundary);
     return Optional.of(new GraphFrozenPart(frozen, boundary, key));
   }
@@ -412,12 +347,12 @@ public final class TransferGraph {
    */
   public ComputationGraph trainablePart(Phase phase, int totalSteps) {
     ComputationGraphConfiguration src = network.getConfiguration();
-    List<String> order = Graphs.topologicalOrder(src);
-    Set<String> down = Graphs.downstream(src, order, phase.trainable());
-    ComputationGraphConfiguration trainConf = Graphs.rebuild(src, down, boundary(phase),
+    List<String> order = Topology.order(src);
+    Set<String> down = Topology.downstream(src, order, phase.trainable());
+    ComputationGraphConfiguration trainConf = Rebuild.rebuild(src, down, boundary(phase),
         List.of(OUTPUT), updaters(phase, warmupSteps(totalSteps), totalSteps),
         options.weightDecay(), options.seed());
-    return Graphs.instantiate(trainConf, network, options.seed());
+    return Rebuild.instantiate(trainConf, network, options.seed());
   }
 
   /**
@@ -443,18 +378,18 @@ public final class TransferGraph {
         return Optional.empty();
       }
       need.add(v);
-      todo.addAll(Graphs.inputsOf(src, v));
+      todo.addAll(Topology.inputsOf(src, v));
     }
     List<String> used = new ArrayList<>();
     for (String f : from) {
-      if (need.stream().anyMatch(v -> Graphs.inputsOf(src, v).contains(f))) {
+      if (need.stream().anyMatch(v -> Topology.inputsOf(src, v).contains(f))) {
         used.add(f);
       }
     }
     ComputationGraphConfiguration c =
-        Graphs.rebuild(src, need, used, to, Map.of(), 0, options.seed());
+        Rebuild.rebuild(src, need, used, to, Map.of(), 0, options.seed());
     int[] indices = used.stream().mapToInt(from::indexOf).toArray();
-    return Optional.of(new Bridge(Graphs.instantiate(c, network, options.seed()), indices));
+    return Optional.of(new Bridge(Rebuild.instantiate(c, network, options.seed()), indices));
   }
 
   /**
@@ -468,12 +403,12 @@ public final class TransferGraph {
   /** Vertices (or the input) outside the trainable part that feed it, in topological order. */
   public List<String> boundary(Phase phase) {
     ComputationGraphConfiguration src = network.getConfiguration();
-    List<String> order = Graphs.topologicalOrder(src);
-    Set<String> down = Graphs.downstream(src, order, phase.trainable());
+    List<String> order = Topology.order(src);
+    Set<String> down = Topology.downstream(src, order, phase.trainable());
     List<String> boundary = new ArrayList<>();
     for (String v : order) {
       if (down.contains(v)) {
-        for (String in : Graphs.inputsOf(src, v)) {
+        for (String in : Topology.inputsOf(src, v)) {
           if (!down.contains(in) && !boundary.contains(in)) {
             boundary.add(in);
           }
@@ -485,18 +420,18 @@ public final class TransferGraph {
 
   /** Copies the parameters of {@code layers} from a phase network back into {@link #network()}. */
   public void absorb(ComputationGraph trained, Collection<String> layers) {
-    Graphs.copyParams(trained, network, new LinkedHashSet<>(layers));
+    ParameterTransfer.copy(trained, network, new LinkedHashSet<>(layers));
   }
 
   /** Copies of the parameters of {@code layers} as {@code net} holds them. */
   public static Map<String, Map<String, INDArray>> snapshot(ComputationGraph net,
       Collection<String> layers) {
-    return Graphs.snapshot(net, layers);
+    return ParameterTransfer.snapshot(net, layers);
   }
 
   /** Writes a {@link #snapshot} into {@link #network()}. */
   public void restore(Map<String, Map<String, INDArray>> snapshot) {
-    Graphs.restore(network, snapshot);
+    ParameterTransfer.restore(network, snapshot);
   }
 
   private record GraphFrozenPart(ComputationGraph graph, List<String> outputs, String key)

@@ -18,7 +18,7 @@
  * <p>Two DL4J 1.0.0-M2.1 traps are handled here: every trainable layer gets its own {@code
  * IUpdater} instance (DL4J's {@code FineTuneConfiguration} shares one, so changing one layer's
  * learning rate changed all), and frozen BatchNorm runs in inference mode through {@code
- * FrozenLayer} below the trainable part, and through {@link dev.graft.strategy.InferenceBatchNorm}
+ * FrozenLayer} below the trainable part, and through {@link dev.graft.graph.InferenceBatchNorm}
  * inside it ({@code FrozenLayerWithBackprop} around BatchNorm fails in backprop).
  */
 package dev.graft.strategy;

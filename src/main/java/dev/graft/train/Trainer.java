@@ -48,6 +48,11 @@ import org.slf4j.LoggerFactory;
  * (the seed drives ND4J's generator for dropout and the shuffling of cached activations). A
  * different OpenMP thread count, DL4J's data parallelism ({@code ParallelWrapper}) and cuDNN can
  * each change the order of floating-point sums, and with it the last bits.
+ *
+ * <p>Why one class of this size: the loop and its three ways of feeding a phase (cached
+ * activations, activations derived from a deeper phase's cache, the images themselves) share the
+ * epoch bookkeeping; moving the per-phase runners out is the next step (docs/architecture.md,
+ * "Known departures").
  */
 public final class Trainer {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -102,63 +107,63 @@ public final class Trainer {
     }
     try {
       for (Phase phase : phases) {
-      if (phase.epochs() == 0) {
-        continue;
-      }
-      try (Runner runner = runner(tg, phase, phase == lastPhase, shared, train, validation, cfg,
-          shuffle)) {
-        for (TrainingListener l : cfg.listeners()) {
-          l.onPhaseStart(phase, runner.cached());
+        if (phase.epochs() == 0) {
+          continue;
         }
-        int sinceBest = 0;
-        for (int e = 0; e < phase.epochs(); e++) {
-          epoch++;
-          long t0 = System.nanoTime();
-          double[] lossAcc = runner.trainEpoch();
-          ClassificationReport report = runner.validate();
-          double seconds = (System.nanoTime() - t0) / 1e9;
-          secondsSoFar += seconds;
-          double lr = runner.learningRate();
-          EpochRecord rec = new EpochRecord(epoch, lossAcc[0], lossAcc[1],
-              report == null ? Double.NaN : report.logLoss(),
-              report == null ? Double.NaN : report.accuracy(), lr, seconds);
-          history.add(rec);
-          lastReport = report;
-          double eta = secondsSoFar / epoch * (totalEpochs - epoch);
-          log.info(String.format(Locale.ROOT,
-              "epoch %d/%d [%s] loss %.4f acc %.4f%s lr %.2e %.1fs ETA %.0fs", epoch, totalEpochs,
-              phase.name(), rec.trainLoss(), rec.trainAccuracy(),
-              report == null ? "" : String.format(Locale.ROOT, " val_loss %.4f val_acc %.4f",
-                  rec.validationLoss(), rec.validationAccuracy()),
-              lr, seconds, eta));
+        try (Runner runner = runner(tg, phase, phase == lastPhase, shared, train, validation, cfg,
+            shuffle)) {
           for (TrainingListener l : cfg.listeners()) {
-            l.onEpochEnd(rec, history);
+            l.onPhaseStart(phase, runner.cached());
           }
-          double value = cfg.monitor().value(rec);
-          if (bestEpoch < 0 || cfg.monitor().isBetter(value, bestValue)) {
-            bestValue = value;
-            bestEpoch = epoch;
-            bestReport = report;
-            sinceBest = 0;
-            if (validation != null) {
-              best = runner.snapshot(everTrainable);
+          int sinceBest = 0;
+          for (int e = 0; e < phase.epochs(); e++) {
+            epoch++;
+            long t0 = System.nanoTime();
+            double[] lossAcc = runner.trainEpoch();
+            ClassificationReport report = runner.validate();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            secondsSoFar += seconds;
+            double lr = runner.learningRate();
+            EpochRecord rec = new EpochRecord(epoch, lossAcc[0], lossAcc[1],
+                report == null ? Double.NaN : report.logLoss(),
+                report == null ? Double.NaN : report.accuracy(), lr, seconds);
+            history.add(rec);
+            lastReport = report;
+            double eta = secondsSoFar / epoch * (totalEpochs - epoch);
+            log.info(String.format(Locale.ROOT,
+                "epoch %d/%d [%s] loss %.4f acc %.4f%s lr %.2e %.1fs ETA %.0fs", epoch, totalEpochs,
+                phase.name(), rec.trainLoss(), rec.trainAccuracy(),
+                report == null ? "" : String.format(Locale.ROOT, " val_loss %.4f val_acc %.4f",
+                    rec.validationLoss(), rec.validationAccuracy()),
+                lr, seconds, eta));
+            for (TrainingListener l : cfg.listeners()) {
+              l.onEpochEnd(rec, history);
             }
-          } else {
-            sinceBest++;
+            double value = cfg.monitor().value(rec);
+            if (bestEpoch < 0 || cfg.monitor().isBetter(value, bestValue)) {
+              bestValue = value;
+              bestEpoch = epoch;
+              bestReport = report;
+              sinceBest = 0;
+              if (validation != null) {
+                best = runner.snapshot(everTrainable);
+              }
+            } else {
+              sinceBest++;
+            }
+            if (phase.earlyStopping() && cfg.patience() > 0 && validation != null
+                && sinceBest >= cfg.patience()) {
+              log.info("early stopping after epoch {}: no better {} for {} epochs (best: epoch {})",
+                  epoch, cfg.monitor(), sinceBest, bestEpoch);
+              stoppedEarly = true;
+              break;
+            }
           }
-          if (phase.earlyStopping() && cfg.patience() > 0 && validation != null
-              && sinceBest >= cfg.patience()) {
-            log.info("early stopping after epoch {}: no better {} for {} epochs (best: epoch {})",
-                epoch, cfg.monitor(), sinceBest, bestEpoch);
-            stoppedEarly = true;
-            break;
-          }
+          tg.absorb(runner.net(), phase.trainable());
         }
-        tg.absorb(runner.net(), phase.trainable());
-      }
-      if (stoppedEarly) {
-        break;
-      }
+        if (stoppedEarly) {
+          break;
+        }
       }
     } finally {
       if (shared != null) {

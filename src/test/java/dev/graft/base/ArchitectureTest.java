@@ -1,5 +1,6 @@
 package dev.graft.base;
 
+import dev.graft.graph.Topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,7 +86,7 @@ class ArchitectureTest {
     blocks.forEach(b -> all.addAll(b.layers()));
     Set<String> unique = new HashSet<>(all);
     assertEquals(all.size(), unique.size(), "a vertex in two blocks");
-    assertEquals(new HashSet<>(Graphs.topologicalNames(g)), unique);
+    assertEquals(new HashSet<>(Topology.runtimeOrder(g)), unique);
     assertEquals(a.featureLayer(), blocks.get(blocks.size() - 1).lastLayer());
     assertEquals(blocks, a.blocks());
   }
@@ -140,6 +141,32 @@ class ArchitectureTest {
     assertEquals(
         org.deeplearning4j.nn.conf.inputs.InputType.convolutional(2, 2, 2048),
         types.get("res5c_branch"));
+  }
+
+  @Test
+  void resnet50HasTheZooLayoutForZooWeightsAndKerassForKerasWeights() {
+    var input = org.deeplearning4j.nn.conf.inputs.InputType.convolutional(224, 224, 3);
+    var zoo = Architecture.RESNET50.configuration(224, 1, false, false);
+    var keras = Architecture.RESNET50.configuration(224, 1, false, true);
+    assertTrue(!zoo.getVertices().containsKey("pool1_pad"));
+    // Keras: conv1 112x112, pool1_pad 114x114, pool1_pool 56x56; the zoo pools 112 to 55
+    assertEquals(
+        org.deeplearning4j.nn.conf.inputs.InputType.convolutional(55, 55, 64),
+        zoo.getLayerActivationTypes(input).get("stem-maxpool1"));
+    var types = keras.getLayerActivationTypes(input);
+    assertEquals(
+        org.deeplearning4j.nn.conf.inputs.InputType.convolutional(114, 114, 64),
+        types.get("pool1_pad"));
+    assertEquals(
+        org.deeplearning4j.nn.conf.inputs.InputType.convolutional(56, 56, 64),
+        types.get("stem-maxpool1"));
+    assertEquals(
+        org.deeplearning4j.nn.conf.inputs.InputType.convolutional(7, 7, 2048),
+        types.get("res5c_branch"));
+    // the other bases have one layout
+    assertEquals(
+        Architecture.MOBILENET_V2.configuration(64, 1, false, false),
+        Architecture.MOBILENET_V2.configuration(64, 1, false, true));
   }
 
   @Test

@@ -1,5 +1,8 @@
 package dev.graft.base;
 
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Truncation;
+import dev.graft.graph.Topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -101,7 +104,7 @@ class GraphsTest {
     naive.getLayer("fc").params().assign(source.getLayer("fc").params());
     assertNotEquals(expected, naive.outputSingle(x));
 
-    ComputationGraph adapted = Graphs.transferParams(source, target, "test weights");
+    ComputationGraph adapted = ParameterTransfer.fit(source, target, "test weights");
     assertTrue(
         expected.equalsWithEps(adapted.outputSingle(x), 1e-5),
         expected + " vs " + adapted.outputSingle(x));
@@ -122,7 +125,7 @@ class GraphsTest {
     GraftException e =
         assertThrows(
             GraftException.class,
-            () -> Graphs.transferParams(other, graftStyle("conv"), "file x.zip"));
+            () -> ParameterTransfer.fit(other, graftStyle("conv"), "file x.zip"));
     assertTrue(
         e.getMessage().contains("file x.zip") && e.getMessage().contains("'conv'"), e.getMessage());
   }
@@ -130,9 +133,9 @@ class GraphsTest {
   @Test
   void truncateKeepsParametersAndDropsWhatTheCutDoesNotNeed() {
     ComputationGraph g = graftStyle("conv");
-    ComputationGraph cut = Graphs.truncate(g, "bn");
+    ComputationGraph cut = Truncation.truncate(g, "bn");
     assertEquals(List.of("bn"), cut.getConfiguration().getNetworkOutputs());
-    assertEquals(List.of("conv", "bn"), Graphs.topologicalNames(cut));
+    assertEquals(List.of("conv", "bn"), Topology.runtimeOrder(cut));
     INDArray x = Nd4j.rand(1, 3, 8, 8);
     assertEquals(g.feedForward(x, false).get("bn"), cut.outputSingle(x));
     assertEquals(g.getLayer("conv").params(), cut.getLayer("conv").params());

@@ -1,5 +1,7 @@
 package dev.graft.base;
 
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Truncation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -142,9 +144,9 @@ class ZooAdaptationTest {
     ComputationGraph zoo =
         VGG16.builder().inputShape(new int[] {3, 32, 32}).numClasses(10).seed(3).build().init();
     ComputationGraph target =
-        Graphs.newGraph(
-            Graphs.truncate(Architecture.VGG16.configuration(32, 1, false), "block5_pool"), false);
-    ComputationGraph adapted = Graphs.transferParams(zoo, target, "zoo VGG16");
+        Truncation.newGraph(
+            Truncation.truncate(Architecture.VGG16.configuration(32, 1, false), "block5_pool"), false);
+    ComputationGraph adapted = ParameterTransfer.fit(zoo, target, "zoo VGG16");
     // The zoo names its layers "0".."20"; Graft's are Keras's, paired by order and shape.
     assertEquals(zoo.getLayer("0").params(), adapted.getLayer("block1_conv1").params());
     assertEquals(zoo.getLayer("16").params(), adapted.getLayer("block5_conv3").params());

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -84,8 +85,18 @@ class TrainCliTest {
       }
       Cli.Result r = Cli.run(args);
       assertEquals(0, r.code(), r.toString());
-      assertEquals(s[0], TransferModel.load(model).info().strategy());
+      TransferModel trained = TransferModel.load(model);
+      assertEquals(s[0], trained.info().strategy());
       assertTrue(r.out().contains("validation accuracy:"), r.out());
+      // --unfreeze 1: exactly the last base layer with parameters (fc) trained; every other base
+      // layer is bit-identical to the base file. features: the whole base is.
+      ComputationGraph base = ModelSerializer.restoreComputationGraph(baseZip.toFile(), false);
+      String unfrozen = trained.info().settings().get("unfrozen");
+      assertEquals(s[0].equals("finetune") ? "fc" : null, unfrozen, trained.info().settings().toString());
+      for (String layer : List.of("conv1", "conv2", "fc")) {
+        boolean same = base.getLayer(layer).params().equals(trained.network().getLayer(layer).params());
+        assertEquals(!layer.equals(unfrozen), same, s[0] + ": " + layer);
+      }
     }
   }
 

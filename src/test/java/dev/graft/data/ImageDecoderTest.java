@@ -168,7 +168,7 @@ class ImageDecoderTest {
     byte[] jpeg = TestImages.jpegWithOrientation(TestImages.quadrants(64, 32), orientation,
         bigEndian, cameraStyle);
     assertEquals(cameraStyle, (jpeg[3] & 0xFF) == 0xE1, "EXIF segment first, no JFIF");
-    assertEquals(orientation, ImageDecoder.orientation(jpeg));
+    assertEquals(orientation, ExifOrientation.of(jpeg));
     Path file = Files.write(dir.resolve("o" + orientation + ".jpg"), jpeg);
     // ImageIO itself ignores the tag.
     assertEquals(64, ImageIO.read(file.toFile()).getWidth());
@@ -189,7 +189,7 @@ class ImageDecoderTest {
   @ValueSource(ints = {3, 6, 8})
   void tiffOrientationIsApplied(int orientation) throws Exception {
     byte[] tiff = TestImages.tiffWithOrientation(TestImages.quadrants(64, 32), orientation);
-    assertEquals(orientation, ImageDecoder.orientation(tiff));
+    assertEquals(orientation, ExifOrientation.of(tiff));
     BufferedImage img = ImageDecoder.read(Files.write(dir.resolve("o.tif"), tiff));
     int w = img.getWidth();
     int h = img.getHeight();
@@ -209,8 +209,8 @@ class ImageDecoderTest {
 
   @Test
   void noExifMeansOrientationOne() throws Exception {
-    assertEquals(1, ImageDecoder.orientation(TestImages.jpegBytes(TestImages.quadrants(8, 8), 0.9f)));
-    assertEquals(1, ImageDecoder.orientation(new byte[] {1, 2, 3}));
+    assertEquals(1, ExifOrientation.of(TestImages.jpegBytes(TestImages.quadrants(8, 8), 0.9f)));
+    assertEquals(1, ExifOrientation.of(new byte[] {1, 2, 3}));
   }
 
   @Test

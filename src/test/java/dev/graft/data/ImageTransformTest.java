@@ -201,7 +201,7 @@ class ImageTransformTest {
   void badSettingsAreRejectedWithTheValue() {
     GraftException e = assertThrows(GraftException.class,
         () -> new ImageTransform(0, ResizeMode.STRETCH, Preprocessing.unit()));
-    assertTrue(e.getMessage().contains("0"));
+    assertTrue(e.getMessage().contains("at least 1 pixel, got 0"), e.getMessage());
     e = assertThrows(GraftException.class, () -> Augmentation.none().withRotation(90));
     assertTrue(e.getMessage().contains("90"));
     assertThrows(GraftException.class, () -> Augmentation.none().withCrop(0));

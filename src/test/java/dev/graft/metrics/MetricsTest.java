@@ -3,6 +3,7 @@ package dev.graft.metrics;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.error.GraftException;
 import java.util.List;
@@ -74,7 +75,7 @@ class MetricsTest {
   void badInputIsRejectedWithTheValue() {
     GraftException e = assertThrows(GraftException.class,
         () -> ClassificationReport.of(ABC, new int[] {3}, new float[][] {{1, 0, 0}}));
-    assertEquals(true, e.getMessage().contains("3"));
+    assertTrue(e.getMessage().contains("true class 3 of example 0 is outside 0..2"), e.getMessage());
     assertThrows(GraftException.class, () -> ClassificationReport.of(ABC, ACTUAL, PROBS).topK(0));
   }
 

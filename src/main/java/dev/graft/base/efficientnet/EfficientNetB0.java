@@ -2,24 +2,19 @@ package dev.graft.base.efficientnet;
 
 import dev.graft.error.GraftException;
 import dev.graft.nn.ChannelMultiplyVertex;
+import dev.graft.nn.KerasLayers;
 import java.util.ArrayList;
 import java.util.List;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * EfficientNetB0 without its top, built layer for layer as Keras's {@code
@@ -160,36 +155,19 @@ public final class EfficientNetB0 {
 
     Builder(int inputSize, long seed) {
       side = inputSize;
-      g =
-          new NeuralNetConfiguration.Builder()
-              .seed(seed)
-              .dataType(DataType.FLOAT)
-              .weightInit(WeightInit.RELU) // Keras: VarianceScaling(2.0, fan_out, truncated normal)
-              .activation(Activation.IDENTITY)
-              .graphBuilder()
-              .addInputs(INPUT_NAME)
-              .setInputTypes(InputType.convolutional(inputSize, inputSize, 3, CNN2DFormat.NCHW));
+      // Keras: VarianceScaling(2.0, fan_out, truncated normal); He is the nearest DL4J has
+      g = KerasLayers.graph(INPUT_NAME, inputSize, seed, WeightInit.RELU);
     }
 
     /** Keras's {@code correct_pad} for a k×k stride-2 window; updates the side. */
     private String pad(String name, String in, int k) {
-      int adjust = 1 - side % 2;
-      int half = k / 2;
-      g.addLayer(
-          name, new ZeroPaddingLayer.Builder(half - adjust, half, half - adjust, half).build(), in);
-      side = (side + 2 * half - adjust - k) / 2 + 1;
+      g.addLayer(name, KerasLayers.correctPad(side, k), in);
+      side = KerasLayers.sideAfterCorrectPad(side, k);
       return name;
     }
 
     private String bn(String name, String in) {
-      g.addLayer(
-          name,
-          new BatchNormalization.Builder()
-              .eps(BATCH_NORM_EPSILON)
-              .decay(BATCH_NORM_MOMENTUM)
-              .useLogStd(false)
-              .build(),
-          in);
+      g.addLayer(name, KerasLayers.batchNorm(BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM).build(), in);
       return name;
     }
 

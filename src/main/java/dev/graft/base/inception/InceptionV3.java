@@ -1,26 +1,22 @@
 package dev.graft.base.inception;
 
 import dev.graft.error.GraftException;
+import dev.graft.nn.KerasLayers;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Inception V3 without its top, built layer for layer as Keras's {@code
@@ -159,15 +155,7 @@ public final class InceptionV3 {
     private int concats;
 
     Builder(int inputSize, long seed) {
-      graph =
-          new NeuralNetConfiguration.Builder()
-              .seed(seed)
-              .dataType(DataType.FLOAT)
-              .weightInit(WeightInit.XAVIER_UNIFORM)
-              .activation(Activation.IDENTITY)
-              .graphBuilder()
-              .addInputs(INPUT_NAME)
-              .setInputTypes(InputType.convolutional(inputSize, inputSize, 3, CNN2DFormat.NCHW));
+      graph = KerasLayers.graph(INPUT_NAME, inputSize, seed, WeightInit.XAVIER_UNIFORM);
     }
 
     Map<String, List<String>> blocksView() {
@@ -198,10 +186,7 @@ public final class InceptionV3 {
           in);
       graph.addLayer(
           bn,
-          new BatchNormalization.Builder()
-              .eps(BATCH_NORM_EPSILON)
-              .decay(BATCH_NORM_MOMENTUM)
-              .useLogStd(false)
+          KerasLayers.batchNorm(BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM)
               .constrainAllParameters(new UnitGamma())
               .nOut(filters)
               .build(),

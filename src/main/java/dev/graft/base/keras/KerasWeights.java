@@ -1,13 +1,12 @@
 package dev.graft.base.keras;
 
-import static dev.graft.nn.LayerConfigs.unwrap;
+import static dev.graft.graph.Layers.unwrap;
 
 import dev.graft.error.GraftException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -40,8 +38,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads and writes Keras HDF5 weight files (the Keras Applications ImageNet files, and any {@code
- * model.save_weights("x.h5")} of Keras 2) into and out of a DL4J {@link ComputationGraph}, layer
+ * Reads Keras HDF5 weight files (the Keras Applications ImageNet files, and any {@code
+ * model.save_weights("x.h5")} of Keras 2) into a DL4J {@link ComputationGraph}, layer
  * by layer <em>by name</em>.
  *
  * <p>The format: the root attribute {@code layer_names} lists every layer in model order; each
@@ -74,8 +72,12 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * ComputationGraph net = InceptionV3.build(299, 42);
  * KerasWeights.load(net, Path.of("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"));
- * KerasWeights.save(net, Path.of("copy.h5"));   // a file Keras's model.load_weights() reads
  * }</pre>
+ *
+ * <p>Why one class of this size: reading the HDF5 groups, matching Keras names to graph layers and
+ * converting each layout (channels-last kernels, BatchNorm statistics) are one pass over the file
+ * that reports the first mismatch with its layer name (the writer tests use to make real files is
+ * test code, {@code KerasWeightsWriter}).
  */
 public final class KerasWeights {
   private static final Logger LOG = LoggerFactory.getLogger(KerasWeights.class);
@@ -86,13 +88,13 @@ public final class KerasWeights {
   /** Written as the {@code keras_version} attribute: the last Keras of keras-applications. */
   static final String KERAS_VERSION = "2.2.4";
 
-  private static final String KERNEL = "kernel";
-  private static final String BIAS = "bias";
-  private static final String GAMMA = "gamma";
-  private static final String BETA = "beta";
-  private static final String MEAN = "moving_mean";
-  private static final String VARIANCE = "moving_variance";
-  private static final String DEPTHWISE_KERNEL = "depthwise_kernel";
+  static final String KERNEL = "kernel";
+  static final String BIAS = "bias";
+  static final String GAMMA = "gamma";
+  static final String BETA = "beta";
+  static final String MEAN = "moving_mean";
+  static final String VARIANCE = "moving_variance";
+  static final String DEPTHWISE_KERNEL = "depthwise_kernel";
   private static final String NORM_MEAN = "mean";
   private static final String NORM_VARIANCE = "variance";
   private static final String NORM_COUNT = "count";
@@ -155,41 +157,6 @@ public final class KerasWeights {
           plan.size(),
           h5,
           (System.nanoTime() - start) / 1_000_000);
-    }
-  }
-
-  /**
-   * Writes the graph's weights as a Keras weights file, with the groups, datasets and attributes
-   * Keras 2's {@code model.save_weights()} writes, so that Keras (and {@link #load}) read it. The
-   * file appears atomically: it is written under a temporary name and then renamed.
-   *
-   * <p>Layers are named as in the graph (the zoo's ResNet stem, {@code stem-cnn1} and {@code
-   * stem-batch1}, as Keras's {@code conv1} and {@code bn_conv1}); a batch normalisation gamma of all
-   * ones is written as Keras's {@code scale=False} (no gamma).
-   *
-   * @throws GraftException a layer type Keras's format cannot express here
-   * @throws IOException the file cannot be written
-   */
-  public static void save(ComputationGraph graph, Path h5) throws IOException {
-    save(graph, h5, KerasNames::kerasName);
-  }
-
-  /** As {@link #save(ComputationGraph, Path)}, with the Keras name of each graph vertex given. */
-  static void save(ComputationGraph graph, Path h5, UnaryOperator<String> kerasName)
-      throws IOException {
-    Objects.requireNonNull(graph, "graph");
-    Path target = Objects.requireNonNull(h5, "h5").toAbsolutePath();
-    Path dir = target.getParent();
-    Files.createDirectories(dir);
-    Path part = Files.createTempFile(dir, target.getFileName() + ".", ".part");
-    try {
-      try (H5 file = H5.create(part)) {
-        write(graph, file, kerasName);
-      }
-      Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      LOG.info("Saved Keras weights of {} to {}", graph.getConfiguration().getNetworkOutputs(), target);
-    } finally {
-      Files.deleteIfExists(part);
     }
   }
 
@@ -403,7 +370,7 @@ public final class KerasWeights {
     }
   }
 
-  private enum Kind {
+  enum Kind {
     CONV,
     DEPTHWISE,
     DENSE,
@@ -572,12 +539,11 @@ public final class KerasWeights {
     return String.join(", ", names.subList(0, 6)) + ", …";
   }
 
-
   private static BatchNormalization batchNorm(Layer layer) {
     return (BatchNormalization) unwrap(layer.conf().getLayer());
   }
 
-  private static Kind kindOf(org.deeplearning4j.nn.conf.layers.Layer conf) {
+  static Kind kindOf(org.deeplearning4j.nn.conf.layers.Layer conf) {
     Class<?> c = conf.getClass();
     if (c == ConvolutionLayer.class) {
       return Kind.CONV;
@@ -595,7 +561,7 @@ public final class KerasWeights {
   }
 
   /** (h, w, c) of an NCHW flatten in front of a dense layer, or null when rows need no reorder. */
-  private static long[] nchwFlatten(ComputationGraph graph, String name) {
+  static long[] nchwFlatten(ComputationGraph graph, String name) {
     Object v = graph.getConfiguration().getVertices().get(name);
     if (v instanceof LayerVertex lv) {
       InputPreProcessor p = lv.getPreProcessor();
@@ -695,172 +661,7 @@ public final class KerasWeights {
     return new Binding(fl, name, kind, layer, byRole, flatten);
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // writing
-
-  /** One weight to write: Keras role and values in Keras's layout. */
-  private record OutWeight(String role, INDArray values) {}
-
-  private static void write(ComputationGraph graph, H5 file, UnaryOperator<String> kerasName) {
-    GraphVertex[] vertices = graph.getVertices();
-    List<String> names = new ArrayList<>();
-    List<GraphVertex> ordered = new ArrayList<>();
-    for (String in : graph.getConfiguration().getNetworkInputs()) {
-      names.add(kerasName.apply(in));
-      ordered.add(null);
-    }
-    for (int idx : graph.topologicalSortOrder()) {
-      GraphVertex v = vertices[idx];
-      if (v.isInputVertex()) {
-        continue;
-      }
-      names.add(kerasName.apply(v.getVertexName()));
-      ordered.add(v);
-    }
-    Set<String> seen = new HashSet<>();
-    for (String n : names) {
-      if (!seen.add(n)) {
-        throw new GraftException("cannot save as Keras weights: two layers would be named '" + n + "'");
-      }
-    }
-    writeChunked(file, "", "layer_names", names);
-    file.writeRootString("backend", BACKEND);
-    file.writeRootString("keras_version", KERAS_VERSION);
-    for (int i = 0; i < names.size(); i++) {
-      String kname = names.get(i);
-      GraphVertex v = ordered.get(i);
-      List<OutWeight> weights = v == null ? List.of() : weightsOf(graph, v, kname);
-      file.createGroups(kname);
-      List<String> weightNames = new ArrayList<>();
-      for (OutWeight w : weights) {
-        weightNames.add(kname + "/" + w.role() + ":0");
-      }
-      writeChunked(file, kname, "weight_names", weightNames);
-      for (int j = 0; j < weights.size(); j++) {
-        OutWeight w = weights.get(j);
-        file.write(kname + "/" + weightNames.get(j), w.values());
-      }
-    }
-  }
-
-  /** As Keras's {@code save_attributes_to_hdf5_group}: split into name0, name1, … when large. */
-  private static void writeChunked(H5 file, String group, String name, List<String> values) {
-    int max = 1;
-    for (String s : values) {
-      max = Math.max(max, s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
-    }
-    int chunks = 1;
-    while ((long) Math.ceil(values.size() / (double) chunks) * max > H5.HDF5_OBJECT_HEADER_LIMIT) {
-      chunks++;
-    }
-    if (chunks == 1) {
-      file.writeStringList(group, name, values);
-      return;
-    }
-    // numpy.array_split: the first (n % chunks) pieces get one more element
-    int n = values.size();
-    int base = n / chunks;
-    int extra = n % chunks;
-    int from = 0;
-    for (int c = 0; c < chunks; c++) {
-      int size = base + (c < extra ? 1 : 0);
-      file.writeStringList(group, name + c, values.subList(from, from + size));
-      from += size;
-    }
-  }
-
   private static float[] floats(INDArray a) {
     return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
-  }
-
-  private static List<OutWeight> weightsOf(ComputationGraph graph, GraphVertex v, String kname) {
-    if (!v.hasLayer() || v.getLayer().numParams() == 0) {
-      return List.of();
-    }
-    Layer layer = v.getLayer();
-    org.deeplearning4j.nn.conf.layers.Layer conf = unwrap(layer.conf().getLayer());
-    Kind kind = kindOf(conf);
-    if (kind == null) {
-      throw new GraftException(
-          "cannot save layer '" + v.getVertexName() + "' (" + conf.getClass().getSimpleName()
-              + ") as Keras weights: only convolution, depthwise convolution, dense and batch"
-              + " normalisation layers");
-    }
-    List<OutWeight> out = new ArrayList<>();
-    switch (kind) {
-      case CONV -> {
-        INDArray w = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
-        INDArray k = w.permute(2, 3, 1, 0);
-        out.add(new OutWeight(KERNEL, k));
-        INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
-        if (b != null) {
-          out.add(new OutWeight(BIAS, b.reshape(b.length())));
-        }
-      }
-      case DEPTHWISE -> {
-        out.add(new OutWeight(DEPTHWISE_KERNEL, layer.getParam(DefaultParamInitializer.WEIGHT_KEY)));
-        INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
-        if (b != null) {
-          out.add(new OutWeight(BIAS, b.reshape(b.length())));
-        }
-      }
-      case DENSE -> {
-        INDArray k = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
-        long[] f = nchwFlatten(graph, v.getVertexName());
-        if (f != null) {
-          long outUnits = k.size(1);
-          k = k.dup('c').reshape('c', f[2], f[0], f[1], outUnits).permute(1, 2, 0, 3)
-              .dup('c').reshape('c', f[0] * f[1] * f[2], outUnits);
-        }
-        out.add(new OutWeight(KERNEL, k));
-        INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
-        if (b != null) {
-          out.add(new OutWeight(BIAS, b.reshape(b.length())));
-        }
-      }
-      case BATCH_NORM -> {
-        BatchNormalization bn = (BatchNormalization) conf;
-        long[] c = {bn.getNOut()};
-        if (!bn.isLockGammaBeta()) {
-          INDArray gamma = layer.getParam(BatchNormalizationParamInitializer.GAMMA);
-          float[] g = floats(gamma);
-          boolean ones = true;
-          for (float x : g) {
-            ones &= x == 1f;
-          }
-          if (!ones) {
-            out.add(new OutWeight(GAMMA, gamma.reshape(c)));
-          }
-          INDArray beta = layer.getParam(BatchNormalizationParamInitializer.BETA);
-          out.add(new OutWeight(BETA, beta.reshape(c)));
-        }
-        INDArray mean = layer.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
-        out.add(new OutWeight(MEAN, mean.reshape(c)));
-        INDArray var;
-        if (bn.isUseLogStd()) {
-          INDArray log10std = layer.getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
-          var = Transforms.pow(Nd4j.valueArrayOf(log10std.shape(), 10.0, log10std.dataType()), log10std.mul(2), false);
-        } else {
-          var = layer.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR).dup();
-        }
-        // Keras will add its own epsilon; keep (var + eps) what this layer computes with.
-        double shift = bn.getEps() - KerasNames.epsilon(kname);
-        if (shift != 0) {
-          var.addi(shift);
-        }
-        float[] values = floats(var);
-        for (int i = 0; i < values.length; i++) {
-          if (!(values[i] >= 0f)) {
-            throw new GraftException(
-                "cannot save batch normalisation layer '" + v.getVertexName() + "' as Keras weights:"
-                    + " its variance " + (values[i] - shift) + " (channel " + i + ") with epsilon "
-                    + bn.getEps() + " cannot be expressed with Keras's epsilon " + KerasNames.epsilon(kname));
-          }
-        }
-        out.add(new OutWeight(VARIANCE, var.reshape(c)));
-      }
-      default -> throw new IllegalStateException(kind.toString());
-    }
-    return out;
   }
 }

@@ -1,22 +1,18 @@
 package dev.graft.base.mobilenet;
 
 import dev.graft.error.GraftException;
+import dev.graft.nn.KerasLayers;
 import java.util.ArrayList;
 import java.util.List;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * MobileNetV2 without its top, built layer for layer as Keras's {@code
@@ -146,34 +142,18 @@ public final class MobileNetV2 {
 
     Builder(int inputSize, long seed) {
       side = inputSize;
-      g =
-          new NeuralNetConfiguration.Builder()
-              .seed(seed)
-              .dataType(DataType.FLOAT)
-              .weightInit(WeightInit.XAVIER_UNIFORM)
-              .activation(Activation.IDENTITY)
-              .graphBuilder()
-              .addInputs(INPUT_NAME)
-              .setInputTypes(InputType.convolutional(inputSize, inputSize, 3, CNN2DFormat.NCHW));
+      g = KerasLayers.graph(INPUT_NAME, inputSize, seed, WeightInit.XAVIER_UNIFORM);
     }
 
     /** Keras's {@code correct_pad} for a 3x3 stride-2 window, then the side after it. */
     private String pad(String name, String in) {
-      int adjust = 1 - side % 2;
-      g.addLayer(name, new ZeroPaddingLayer.Builder(1 - adjust, 1, 1 - adjust, 1).build(), in);
-      side = (side + 2 - adjust - 3) / 2 + 1;
+      g.addLayer(name, KerasLayers.correctPad(side, 3), in);
+      side = KerasLayers.sideAfterCorrectPad(side, 3);
       return name;
     }
 
     private String bn(String name, String in) {
-      g.addLayer(
-          name,
-          new BatchNormalization.Builder()
-              .eps(BATCH_NORM_EPSILON)
-              .decay(BATCH_NORM_MOMENTUM)
-              .useLogStd(false)
-              .build(),
-          in);
+      g.addLayer(name, KerasLayers.batchNorm(BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM).build(), in);
       return name;
     }
 

@@ -1,5 +1,6 @@
 package dev.graft.base.efficientnet;
 
+import static dev.graft.testing.Shapes.assertCnn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,12 +54,5 @@ class EfficientNetB0Test {
       assertTrue(conf.getVertices().containsKey(end), end);
     }
     assertEquals(EfficientNetB0.blockNames().size(), EfficientNetB0.blockEnds().size());
-  }
-
-  private static void assertCnn(InputType t, long channels, long side) {
-    InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) t;
-    assertEquals(channels, c.getChannels(), t.toString());
-    assertEquals(side, c.getHeight(), t.toString());
-    assertEquals(side, c.getWidth(), t.toString());
   }
 }

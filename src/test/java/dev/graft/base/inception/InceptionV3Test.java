@@ -1,5 +1,6 @@
 package dev.graft.base.inception;
 
+import static dev.graft.testing.Shapes.assertCnn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -66,13 +67,6 @@ class InceptionV3Test {
     assertCnn(activations.get("concatenate_1"), 768, 8);
     assertCnn(activations.get("mixed9"), 2048, 8);
     assertCnn(activations.get("mixed10"), 2048, 8);
-  }
-
-  private static void assertCnn(InputType t, long channels, long side) {
-    InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) t;
-    assertEquals(channels, c.getChannels(), t.toString());
-    assertEquals(side, c.getHeight(), t.toString());
-    assertEquals(side, c.getWidth(), t.toString());
   }
 
   @Test

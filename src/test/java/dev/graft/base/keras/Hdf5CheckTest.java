@@ -31,7 +31,7 @@ class Hdf5CheckTest {
   void aGoodFileStillLoads() throws Exception {
     ComputationGraph source = TinyNets.classifier(28, 3, 5);
     Path h5 = dir.resolve("good.h5");
-    KerasWeights.save(source, h5);
+    KerasWeightsWriter.save(source, h5);
     ComputationGraph target = TinyNets.classifier(28, 3, 9);
     KerasWeights.load(target, h5);
     assertArrayEquals(source.params().toFloatVector(), target.params().toFloatVector(), 0f);
@@ -51,7 +51,7 @@ class Hdf5CheckTest {
   @Test
   void aTruncatedFileIsRefused() throws Exception {
     Path h5 = dir.resolve("whole.h5");
-    KerasWeights.save(TinyNets.classifier(28, 3, 5), h5);
+    KerasWeightsWriter.save(TinyNets.classifier(28, 3, 5), h5);
     byte[] all = Files.readAllBytes(h5);
     Path cut = Files.write(dir.resolve("cut.h5"), Arrays.copyOf(all, all.length / 2));
     RefusedFileException e = refused(cut);

@@ -29,7 +29,7 @@ class KerasBasesTest {
   void vgg16KerasFileLoadsThroughBases() throws IOException {
     ComputationGraph source = Architecture.VGG16.build(32, 1);
     Path h5 = dir.resolve("vgg16_notop.h5");
-    KerasWeights.save(source, h5);
+    KerasWeightsWriter.save(source, h5);
     assertEquals(
         List.of(
             "block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2", "block3_conv1",
@@ -54,7 +54,7 @@ class KerasBasesTest {
 
     // keras-applications 1.0.8 names: the zoo's, with the stem as conv1 / bn_conv1
     Path h5 = dir.resolve("resnet50_notop.h5");
-    KerasWeights.save(source, h5);
+    KerasWeightsWriter.save(source, h5);
     List<String> layers = KerasWeights.layersWithWeights(h5);
     assertEquals(106, layers.size()); // 53 convolutions, 53 batch normalisations
     assertTrue(layers.containsAll(List.of("conv1", "bn_conv1", "res2a_branch1", "bn5c_branch2c")), layers.toString());
@@ -66,7 +66,7 @@ class KerasBasesTest {
 
     // tf.keras / Keras 3 names (conv1_conv, conv2_block1_1_conv, ...) and their epsilon 1.001e-5
     Path tf = dir.resolve("resnet50_tf_keras_notop.h5");
-    KerasWeights.save(source, tf, KerasBasesTest::tfKerasName);
+    KerasWeightsWriter.save(source, tf, KerasBasesTest::tfKerasName);
     assertTrue(KerasWeights.layersWithWeights(tf).containsAll(
         List.of("conv1_conv", "conv1_bn", "conv2_block1_0_conv", "conv5_block3_3_bn")));
     Base tfBase = Bases.resnet50().weights(Weights.keras(tf)).inputSize(32).load();

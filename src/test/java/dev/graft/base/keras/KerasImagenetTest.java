@@ -56,7 +56,7 @@ class KerasImagenetTest {
                 .build());
     g.init();
     Path h5 = dir.resolve("small.h5");
-    KerasWeights.save(g, h5);
+    KerasWeightsWriter.save(g, h5);
     good = Files.readAllBytes(h5);
     file = new KerasWeightFile("inception_v3/small_notop.h5", KerasImagenet.md5(h5));
     served = good;

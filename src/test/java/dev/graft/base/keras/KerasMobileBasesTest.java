@@ -57,13 +57,13 @@ class KerasMobileBasesTest {
     mobileSource = Architecture.MOBILENET_V2.buildForKeras(SIZE, 3);
     randomiseBatchNorm(mobileSource);
     mobileH5 = dir.resolve("mobilenet_v2_random_no_top.h5");
-    KerasWeights.save(mobileSource, mobileH5);
+    KerasWeightsWriter.save(mobileSource, mobileH5);
     mobile = Bases.mobilenetV2().weights(Weights.keras(mobileH5)).inputSize(SIZE).load();
 
     efficientSource = Architecture.EFFICIENTNET_B0.buildForKeras(SIZE, 4);
     randomiseBatchNorm(efficientSource);
     Path plain = dir.resolve("efficientnetb0_plain.h5");
-    KerasWeights.save(efficientSource, plain);
+    KerasWeightsWriter.save(efficientSource, plain);
     // Keras's published file: a Normalization layer holding ImageNet's mean and, as variance,
     // ImageNet's standard deviations
     efficientH5 = dir.resolve("efficientnetb0_random_notop.h5");
@@ -182,7 +182,7 @@ class KerasMobileBasesTest {
   @Test
   void efficientNetFileWithAnotherNormalizationIsRefused() throws IOException {
     Path plain = dir.resolve("efficientnetb0_plain_2.h5");
-    KerasWeights.save(efficientSource, plain);
+    KerasWeightsWriter.save(efficientSource, plain);
     Path identity = dir.resolve("efficientnetb0_identity_norm.h5");
     withNormalization(plain, identity, new float[] {0, 0, 0}, new float[] {1, 1, 1});
     GraftException e = assertThrows(GraftException.class,
@@ -202,10 +202,20 @@ class KerasMobileBasesTest {
 
   /** Convolution, kernel [kh, kw, in, out], zero padding {@code top}/{@code left}, square output. */
   private static INDArray conv(INDArray in, INDArray k, int stride, int top, int left, int side) {
+    return convolve(in, k, stride, top, left, side, false);
+  }
+
+  /** Depthwise convolution, kernel [kh, kw, channels, 1]. */
+  private static INDArray depthwise(INDArray in, INDArray k, int stride, int top, int left, int side) {
+    return convolve(in, k, stride, top, left, side, true);
+  }
+
+  private static INDArray convolve(
+      INDArray in, INDArray k, int stride, int top, int left, int side, boolean depthwise) {
     int kh = (int) k.size(0);
     int kw = (int) k.size(1);
     int cin = (int) k.size(2);
-    int cout = (int) k.size(3);
+    int cout = depthwise ? cin : (int) k.size(3);
     long h = in.size(2);
     long w = in.size(3);
     INDArray out = Nd4j.create(DataType.DOUBLE, 1, cout, side, side);
@@ -220,40 +230,16 @@ class KerasMobileBasesTest {
               if (iy < 0 || ix < 0 || iy >= h || ix >= w) {
                 continue;
               }
-              for (int c = 0; c < cin; c++) {
-                s += in.getDouble(0, c, iy, ix) * k.getDouble(ky, kx, c, o);
+              if (depthwise) {
+                s += in.getDouble(0, o, iy, ix) * k.getDouble(ky, kx, o, 0);
+              } else {
+                for (int c = 0; c < cin; c++) {
+                  s += in.getDouble(0, c, iy, ix) * k.getDouble(ky, kx, c, o);
+                }
               }
             }
           }
           out.putScalar(new int[] {0, o, oy, ox}, s);
-        }
-      }
-    }
-    return out;
-  }
-
-  /** Depthwise convolution, kernel [kh, kw, channels, 1]. */
-  private static INDArray depthwise(INDArray in, INDArray k, int stride, int top, int left, int side) {
-    int kh = (int) k.size(0);
-    int kw = (int) k.size(1);
-    int channels = (int) k.size(2);
-    long h = in.size(2);
-    long w = in.size(3);
-    INDArray out = Nd4j.create(DataType.DOUBLE, 1, channels, side, side);
-    for (int c = 0; c < channels; c++) {
-      for (int oy = 0; oy < side; oy++) {
-        for (int ox = 0; ox < side; ox++) {
-          double s = 0;
-          for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-              int iy = oy * stride + ky - top;
-              int ix = ox * stride + kx - left;
-              if (iy >= 0 && ix >= 0 && iy < h && ix < w) {
-                s += in.getDouble(0, c, iy, ix) * k.getDouble(ky, kx, c, 0);
-              }
-            }
-          }
-          out.putScalar(new int[] {0, c, oy, ox}, s);
         }
       }
     }

@@ -61,7 +61,7 @@ class KerasWeightsTest {
     source = InceptionV3.build(InceptionV3.MIN_INPUT_SIZE, 1);
     randomiseBatchNorm(source);
     inceptionH5 = dir.resolve("inception_v3_random_notop.h5");
-    KerasWeights.save(source, inceptionH5);
+    KerasWeightsWriter.save(source, inceptionH5);
     input = Nd4j.rand(DataType.FLOAT, 1, 3, 75, 75).muli(2).subi(1);
     sourceOutput = source.outputSingle(input);
     fresh = InceptionV3.build(InceptionV3.MIN_INPUT_SIZE, 99);
@@ -211,7 +211,7 @@ class KerasWeightsTest {
   void denseAfterFlattenReordersRowsAsKeras() throws IOException {
     ComputationGraph a = convDense(1, 6);
     Path h5 = dir.resolve("dense.h5");
-    KerasWeights.save(a, h5);
+    KerasWeightsWriter.save(a, h5);
     ComputationGraph b = convDense(2, 6);
     KerasWeights.load(b, h5);
     INDArray x = Nd4j.rand(DataType.FLOAT, 3, 3, 4, 5);
@@ -282,7 +282,7 @@ class KerasWeightsTest {
     ComputationGraph a = stem(3);
     randomiseBatchNorm(a);
     Path h5 = dir.resolve("stem.h5");
-    KerasWeights.save(a, h5);
+    KerasWeightsWriter.save(a, h5);
     try (H5 file = H5.openRead(h5)) {
       List<String> names = file.stringList("", "layer_names");
       assertEquals(List.of("input_1", "conv1", "bn_conv1"), names);
@@ -338,7 +338,7 @@ class KerasWeightsTest {
             .setOutputs("predictions")
             .build();
     Path h5 = dir.resolve("with_top.h5");
-    KerasWeights.save(withTop, h5);
+    KerasWeightsWriter.save(withTop, h5);
     ComputationGraph notop = convDense(6, 6);
     GraftException e =
         assertThrows(GraftException.class, () -> KerasWeights.load(notop, h5, KerasWeights.Match.EXACT));
@@ -349,7 +349,7 @@ class KerasWeightsTest {
 
     // the other way round: the graph's top has no weights in a file without one
     Path notopH5 = dir.resolve("notop.h5");
-    KerasWeights.save(notop, notopH5);
+    KerasWeightsWriter.save(notop, notopH5);
     ComputationGraph topGraph = withTop.clone();
     GraftException missing = assertThrows(GraftException.class, () -> KerasWeights.load(topGraph, notopH5));
     assertTrue(missing.getMessage().contains("'predictions' has no weights"), missing.getMessage());
@@ -358,7 +358,7 @@ class KerasWeightsTest {
   @Test
   void fileOfAnotherArchitectureFailsNamingTheLayer() throws IOException {
     Path h5 = dir.resolve("dense_other.h5");
-    KerasWeights.save(convDense(1, 6), h5);
+    KerasWeightsWriter.save(convDense(1, 6), h5);
     INDArray before = fresh.params().dup();
     GraftException e = assertThrows(GraftException.class, () -> KerasWeights.load(fresh, h5));
     assertTrue(e.getMessage().contains("'conv2d_1' has no weights in the file"), e.getMessage());
@@ -372,7 +372,7 @@ class KerasWeightsTest {
   @Test
   void shapeMismatchNamesLayerAndShapes() throws IOException {
     Path h5 = dir.resolve("dense6.h5");
-    KerasWeights.save(convDense(1, 6), h5);
+    KerasWeightsWriter.save(convDense(1, 6), h5);
     ComputationGraph eight = convDense(1, 8);
     GraftException e = assertThrows(GraftException.class, () -> KerasWeights.load(eight, h5));
     assertTrue(e.getMessage().contains("'conv'"), e.getMessage());
@@ -458,7 +458,7 @@ class KerasWeightsTest {
   @Test
   void tfKeras2NumberingLoads() throws IOException {
     Path h5 = dir.resolve("inception_tf2_names.h5");
-    KerasWeights.save(source, h5, KerasWeightsTest::tf2Name);
+    KerasWeightsWriter.save(source, h5, KerasWeightsTest::tf2Name);
     assertTrue(KerasWeights.layersWithWeights(h5).containsAll(List.of("conv2d", "batch_normalization", "conv2d_93")));
     ComputationGraph g = fresh.clone();
     g.params().assign(0);

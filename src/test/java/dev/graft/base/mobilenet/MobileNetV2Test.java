@@ -1,5 +1,6 @@
 package dev.graft.base.mobilenet;
 
+import static dev.graft.testing.Shapes.assertCnn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -90,12 +91,5 @@ class MobileNetV2Test {
         assertThrows(GraftException.class, () -> MobileNetV2.configuration(31, 1.0, 1));
     assertTrue(e.getMessage().contains("31"), e.getMessage());
     assertThrows(GraftException.class, () -> MobileNetV2.configuration(64, 0, 1));
-  }
-
-  private static void assertCnn(InputType t, long channels, long side) {
-    InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) t;
-    assertEquals(channels, c.getChannels(), t.toString());
-    assertEquals(side, c.getHeight(), t.toString());
-    assertEquals(side, c.getWidth(), t.toString());
   }
 }

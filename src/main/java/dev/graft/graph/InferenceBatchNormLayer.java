@@ -1,4 +1,4 @@
-package dev.graft.strategy;
+package dev.graft.graph;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;

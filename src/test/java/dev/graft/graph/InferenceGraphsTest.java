@@ -1,4 +1,4 @@
-package dev.graft.perf;
+package dev.graft.graph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -76,6 +76,29 @@ class InferenceGraphsTest {
       assertEquals(g.getNumLayers() - 3, fast.getNumLayers());
       assertClose(before, fast.outputSingle(false, x.dup()));
       assertClose(before, g.outputSingle(false, x.dup())); // the source is untouched
+    }
+  }
+
+  @Test
+  void foldsBatchNormIntoDepthwiseConvolutionsOfMobileNetV2AndEfficientNet() {
+    for (var a : new dev.graft.base.Architecture[] {
+        dev.graft.base.Architecture.MOBILENET_V2, dev.graft.base.Architecture.EFFICIENTNET_B0}) {
+      ComputationGraph g = a.build(32, 5);
+      Nd4j.getRandom().setSeed(12);
+      for (var l : g.getLayers()) {
+        if (l.conf().getLayer() instanceof BatchNormalization) {
+          l.getParam("gamma").assign(Nd4j.rand(DataType.FLOAT, l.getParam("gamma").shape()).addi(0.5));
+          l.getParam("beta").assign(Nd4j.randn(DataType.FLOAT, l.getParam("beta").shape()).muli(0.1));
+          l.getParam("mean").assign(Nd4j.randn(DataType.FLOAT, l.getParam("mean").shape()).muli(0.1));
+          l.getParam("var").assign(Nd4j.rand(DataType.FLOAT, l.getParam("var").shape()).addi(0.5));
+        }
+      }
+      INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32).subi(0.5);
+      INDArray before = g.outputSingle(false, x.dup());
+      ComputationGraph fast = InferenceGraphs.optimize(g);
+      String bn = a == dev.graft.base.Architecture.MOBILENET_V2 ? "block_1_depthwise_BN" : "block2a_bn";
+      assertNull(fast.getVertex(bn), bn + " folded into its depthwise convolution");
+      assertClose(before, fast.outputSingle(false, x.dup()));
     }
   }
 

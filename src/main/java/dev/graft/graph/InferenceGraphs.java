@@ -1,8 +1,9 @@
-package dev.graft.perf;
+package dev.graft.graph;
 
-import static dev.graft.nn.LayerConfigs.unwrap;
+import static dev.graft.graph.Layers.unwrap;
 
 import dev.graft.error.GraftException;
+import dev.graft.perf.NativeTuning;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -16,6 +17,7 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
@@ -29,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Rewrites a network that will only run forward (a frozen base computing features) into a faster,
- * equivalent one: each inference-mode BatchNormalization that directly follows a convolution is
+ * equivalent one: each inference-mode BatchNormalization that directly follows a convolution (or a
+ * depthwise convolution with multiplier 1) is
  * folded into that convolution's weights and bias ({@code W' = W·γ/σ}, {@code b' = (b − μ)·γ/σ +
  * β}), and an activation layer that directly follows a convolution becomes the convolution's own
  * activation. The source network is not modified.
@@ -101,7 +104,7 @@ public final class InferenceGraphs {
         continue;
       }
       String in = inputs.get(name).get(0);
-      if (!(vertices.get(in) instanceof LayerVertex cv) || cv.getLayerConf().getLayer().getClass() != ConvolutionLayer.class
+      if (!(vertices.get(in) instanceof LayerVertex cv) || !foldable(cv.getLayerConf().getLayer())
           || outputSet.contains(in) || consumers.getOrDefault(in, 0) != 1) {
         continue;
       }
@@ -160,6 +163,15 @@ public final class InferenceGraphs {
     return out;
   }
 
+  /**
+   * A plain convolution, or a depthwise one with one output per input channel (MobileNetV2,
+   * EfficientNet): their outputs are per-channel, so a BatchNorm after them folds into them.
+   */
+  private static boolean foldable(org.deeplearning4j.nn.conf.layers.Layer layer) {
+    return layer.getClass() == ConvolutionLayer.class
+        || (layer instanceof DepthwiseConvolution2D d && d.getDepthMultiplier() == 1);
+  }
+
   private static void prune(ComputationGraphConfiguration conf, List<String> outputs) {
     Map<String, List<String>> inputs = conf.getVertexInputs();
     Set<String> keep = new HashSet<>(conf.getNetworkInputs());
@@ -184,7 +196,10 @@ public final class InferenceGraphs {
   private static void fold(Layer conv, Layer bnLayer, Layer target) {
     BatchNormalization bn = (BatchNormalization) unwrap(bnLayer.conf().getLayer());
     INDArray w = conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY).castTo(DataType.DOUBLE).dup('c');
-    long nOut = w.size(0);
+    // output channels: first axis of a convolution's [out, in, kh, kw], last of a depthwise
+    // convolution's [kh, kw, channels, 1]
+    boolean depthwise = unwrap(conv.conf().getLayer()) instanceof DepthwiseConvolution2D;
+    long nOut = depthwise ? w.size(2) : w.size(0);
     INDArray b = conv.paramTable().containsKey(ConvolutionParamInitializer.BIAS_KEY)
         ? conv.getParam(ConvolutionParamInitializer.BIAS_KEY).castTo(DataType.DOUBLE).reshape(nOut)
         : Nd4j.zeros(DataType.DOUBLE, nOut);
@@ -210,7 +225,9 @@ public final class InferenceGraphs {
       beta = bnLayer.getParam(BatchNormalizationParamInitializer.BETA).castTo(DataType.DOUBLE).reshape(nOut);
     }
     INDArray scale = gamma.div(std);
-    INDArray w2 = w.reshape('c', nOut, w.length() / nOut).mulColumnVector(scale.reshape(nOut, 1)).reshape('c', w.shape());
+    INDArray w2 = depthwise
+        ? w.reshape('c', w.length() / nOut, nOut).mulRowVector(scale.reshape(1, nOut)).reshape('c', w.shape())
+        : w.reshape('c', nOut, w.length() / nOut).mulColumnVector(scale.reshape(nOut, 1)).reshape('c', w.shape());
     INDArray b2 = b.sub(mean).muli(scale).addi(beta);
     INDArray tw = target.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
     tw.assign(w2.castTo(tw.dataType()).reshape(tw.shape()));

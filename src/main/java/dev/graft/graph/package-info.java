@@ -1,0 +1,19 @@
+/**
+ * Every rewrite of a DL4J graph, one class per job:
+ *
+ * <ul>
+ *   <li>{@link dev.graft.graph.Topology}: vertex order (the one topological sort), ancestors,
+ *       descendants;
+ *   <li>{@link dev.graft.graph.Layers}: looking through frozen-layer wrappers;
+ *   <li>{@link dev.graft.graph.Truncation}: a graph cut at a vertex;
+ *   <li>{@link dev.graft.graph.Rebuild}: a sub-graph with some layers trainable, each at its own
+ *       updater, the rest frozen ({@link dev.graft.graph.InferenceBatchNorm} for BatchNorm that
+ *       gradients must cross);
+ *   <li>{@link dev.graft.graph.ParameterTransfer}: pretrained weights fitted onto a graph,
+ *       parameters copied, snapshots;
+ *   <li>{@link dev.graft.graph.InferenceGraphs}: a frozen graph rewritten for fast inference.
+ * </ul>
+ *
+ * <p>The package knows DL4J and nothing of bases, heads or strategies: those call it.
+ */
+package dev.graft.graph;

@@ -1,0 +1,30 @@
+package dev.graft.strategy;
+
+import dev.graft.base.Block;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a {@link Strategy} sees of an assembled base + head when it plans training: which layers
+ * have parameters, in topological order, which of them are BatchNorm, the base's blocks and the
+ * head's layers. Names are vertex names of the assembled network.
+ *
+ * @param baseLayers the base's layers with parameters below the cut, in topological order
+ * @param batchNormLayers those of {@code baseLayers} that are BatchNormalization
+ * @param blocks the base's unfreezable blocks, input to output (may be empty)
+ * @param headLayers the head's layers with parameters, the output layer last
+ */
+public record GraphLayout(
+    List<String> baseLayers,
+    Set<String> batchNormLayers,
+    List<Block> blocks,
+    List<String> headLayers) {
+
+  /** Copies the collections. */
+  public GraphLayout {
+    baseLayers = List.copyOf(baseLayers);
+    batchNormLayers = Set.copyOf(batchNormLayers);
+    blocks = List.copyOf(blocks);
+    headLayers = List.copyOf(headLayers);
+  }
+}

@@ -1,0 +1,49 @@
+package dev.graft.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.base.Architecture;
+import dev.graft.base.keras.KerasWeightsWriter;
+import dev.graft.testing.Digits;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+/** {@code graft featurize --base mobilenetv2 --weights FILE.h5}, and its refusal to download. */
+class MobileBasesCliTest {
+  @TempDir Path dir;
+
+  @Test
+  void featurizesWithAKerasWeightsFile() throws Exception {
+    Path data = Digits.data().extract(dir.resolve("data"), List.of(1, 7), 0, 2);
+    Path h5 = dir.resolve("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5");
+    KerasWeightsWriter.save(Architecture.MOBILENET_V2.buildForKeras(32, 9), h5);
+    Path out = dir.resolve("features");
+    Cli.Result r = Cli.run("featurize", "--base", "mobilenetv2", "--weights", h5.toString(),
+        "--image-size", "32", "--data", data.toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.toString());
+    byte[] npy = Files.readAllBytes(out.resolve("features.npy"));
+    int headerLen = (npy[8] & 0xff) | (npy[9] & 0xff) << 8;
+    String header = new String(npy, 10, headerLen, StandardCharsets.US_ASCII);
+    assertTrue(header.contains("'shape': (4, 1280)"), header);
+    JsonNode meta = new ObjectMapper().readTree(out.resolve("featurize.json").toFile());
+    assertEquals("mobilenetv2", meta.get("base").asText());
+    assertEquals(1280, meta.get("dimension").asInt());
+  }
+
+  @Test
+  void imagenetWeightsWithoutAPublishedHashAreRefusedNamingTheUrl() throws Exception {
+    Path data = Digits.data().extract(dir.resolve("data"), List.of(1, 7), 0, 1);
+    Cli.Result r = Cli.run("featurize", "--base", "mobilenetv2", "--weights", "imagenet",
+        "--image-size", "32", "--data", data.toString(), "--out", dir.resolve("o").toString());
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("--weights"), r.err());
+    assertTrue(r.err().contains("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"), r.err());
+  }
+}
