@@ -35,11 +35,11 @@ class SparkClusterTest {
     // Logs of every process (executors: work-*/app-*/*/stderr) stay in target/ for a failed run.
     Path logs = Path.of("target", "spark-cluster-test").toAbsolutePath();
     deleteRecursively(logs);
-    try (LocalSparkCluster cluster = LocalSparkCluster.start(logs, 2, Duration.ofSeconds(120))) {
+    try (LocalSparkCluster cluster = LocalSparkCluster.start(logs, 2, Duration.ofSeconds(180))) {
       Map<String, String> conf = cluster.driverConf("768m");
       conf.put("spark.sql.shuffle.partitions", "2");
       Path log = logs.resolve("driver.log");
-      int code = cluster.runDriver(log, ClusterJob.class.getName(), conf, Duration.ofSeconds(300),
+      int code = cluster.runDriver(log, ClusterJob.class.getName(), conf, Duration.ofSeconds(600),
           train.toString(), test.toString(), base.toString(), "28", "relu3", out.toString());
       assertEquals(0, code, "driver failed:\n" + LocalSparkCluster.tail(log));
     }

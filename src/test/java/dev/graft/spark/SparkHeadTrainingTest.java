@@ -125,6 +125,22 @@ class SparkHeadTrainingTest {
   }
 
   @Test
+  void aGraftModelServesAsABaseCutBeforeItsSoftmax() throws Exception {
+    Dataset<Row> files = spark.read().format("binaryFile").load(test + "/5/*.png");
+    // The exported model's softmax reads the average-pooled relu3: the same features.
+    Map<Path, Vector> fromModel = SparkTesting.byPath(
+        new GraftFeaturizer().setBase(exported.toString()).transform(files), "path", "features");
+    Map<Path, Vector> fromZip = SparkTesting.byPath(new GraftFeaturizer().setBase(base.toString())
+        .setImageSize(28).setCut("relu3").transform(files), "path", "features");
+    assertEquals(12, fromModel.size());
+    assertEquals(fromZip.keySet(), fromModel.keySet());
+    for (var e : fromZip.entrySet()) {
+      double rel = SparkTesting.relativeDifference(fromModel.get(e.getKey()), SparkTesting.floats(e.getValue()));
+      assertTrue(rel <= 1e-5, e.getKey() + ": relative difference " + rel);
+    }
+  }
+
+  @Test
   void pipelinesWithGraftStagesSurviveSaveAndLoad() throws Exception {
     Path saved = dir.resolve("fitted-pipeline");
     fitted.write().save(saved.toString());

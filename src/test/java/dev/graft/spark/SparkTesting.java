@@ -116,6 +116,15 @@ final class SparkTesting {
     return (s.startsWith("file:") ? Path.of(URI.create(s)) : Path.of(s)).toAbsolutePath().normalize();
   }
 
+  /** A vector's values as floats. */
+  static float[] floats(Vector v) {
+    float[] f = new float[v.size()];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = (float) v.apply(i);
+    }
+    return f;
+  }
+
   /**
    * The largest difference between {@code actual} and {@code expected} relative to the largest
    * magnitude of {@code expected}.
