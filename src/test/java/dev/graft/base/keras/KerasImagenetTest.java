@@ -116,7 +116,7 @@ class KerasImagenetTest {
     byte[] bad = good.clone();
     bad[bad.length / 2] ^= 0x5a;
     served = bad;
-    IOException e = assertThrows(IOException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
+    GraftException e = assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
     assertTrue(e.getMessage().contains("checksum mismatch") && e.getMessage().contains(file.md5()), e.getMessage());
     assertEquals(List.of(), cacheFilesUnchecked());
   }
@@ -151,10 +151,10 @@ class KerasImagenetTest {
   @Test
   void deadServerAndMissingFileAreClearErrors() throws IOException {
     served = null;
-    IOException notFound = assertThrows(IOException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
+    GraftException notFound = assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
     assertTrue(notFound.getMessage().contains("HTTP 404"), notFound.getMessage());
     server.stop(0);
-    IOException dead = assertThrows(IOException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
+    GraftException dead = assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
     assertTrue(dead.getMessage().contains("could not download " + baseUrl), dead.getMessage());
     assertEquals(List.of(), cacheFiles());
   }
@@ -179,9 +179,9 @@ class KerasImagenetTest {
   @Test
   void inceptionImagenetDownloadsKerasFileAndChecksItsPublishedHash() throws IOException {
     served = good; // not Keras's file: its MD5 cannot be bcbd6486…
-    IOException e =
+    GraftException e = // a checksum mismatch or a failed download is bad input (exit 2)
         assertThrows(
-            IOException.class,
+            GraftException.class,
             () -> Bases.inceptionV3().imagenet().inputSize(75).cacheDir(cache).offline(false)
                 .imagenetBaseUrl(baseUrl).load());
     assertTrue(e.getMessage().contains("bcbd6486424b2319ff4ef7d526e38f63"), e.getMessage());
@@ -201,9 +201,9 @@ class KerasImagenetTest {
   @Test
   void resnetKerasImagenetAlternativeUsesKerasFileAndHash() {
     assertEquals(Weights.imagenetKeras(), Weights.named("imagenet-keras"));
-    IOException e =
+    GraftException e = // a checksum mismatch or a failed download is bad input (exit 2)
         assertThrows(
-            IOException.class,
+            GraftException.class,
             () -> Bases.resnet50().weights(Weights.imagenetKeras()).inputSize(32).cacheDir(cache)
                 .offline(false).imagenetBaseUrl(baseUrl).load());
     assertTrue(e.getMessage().contains("4d473c1dd8becc155b73f8504c6f6626"), e.getMessage());
