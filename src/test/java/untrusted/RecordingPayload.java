@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class RecordingPayload implements Serializable {
   private static final long serialVersionUID = 1L;
+
   /** How many times an instance was deserialized. */
   public static final AtomicInteger READS = new AtomicInteger();
 

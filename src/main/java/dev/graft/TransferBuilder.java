@@ -1,12 +1,12 @@
 package dev.graft;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Base;
 import dev.graft.data.Augmentation;
 import dev.graft.data.ImageBatches;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
+import dev.graft.error.GraftException;
 import dev.graft.head.Head;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
@@ -81,7 +81,9 @@ public final class TransferBuilder {
     return this;
   }
 
-  /** Training epochs; for fine-tuning, after the strategy's head-only warm-up epochs (default 10). */
+  /**
+   * Training epochs; for fine-tuning, after the strategy's head-only warm-up epochs (default 10).
+   */
   public TransferBuilder epochs(int epochs) {
     if (epochs < 1) {
       throw new GraftException("epochs must be >= 1, got " + epochs);
@@ -100,8 +102,8 @@ public final class TransferBuilder {
   }
 
   /**
-   * Overrides the strategy's main learning rate: the head's for frozen and features, the base's
-   * for fine-tuning (the head then learns {@link FineTune#headLearningRateMultiplier} times faster).
+   * Overrides the strategy's main learning rate: the head's for frozen and features, the base's for
+   * fine-tuning (the head then learns {@link FineTune#headLearningRateMultiplier} times faster).
    */
   public TransferBuilder learningRate(double lr) {
     if (!(lr > 0)) {
@@ -153,8 +155,8 @@ public final class TransferBuilder {
   }
 
   /**
-   * Training-time augmentation (default none). With augmentation on, frozen activations cannot
-   * be cached, so every epoch runs the whole network; feature extraction ignores it.
+   * Training-time augmentation (default none). With augmentation on, frozen activations cannot be
+   * cached, so every epoch runs the whole network; feature extraction ignores it.
    */
   public TransferBuilder augmentation(Augmentation augmentation) {
     this.augmentation = Objects.requireNonNull(augmentation, "augmentation");
@@ -200,8 +202,11 @@ public final class TransferBuilder {
   public TransferModel fit(ImageDataset train, ImageDataset validation) {
     Objects.requireNonNull(train, "train");
     if (validation != null && !validation.labels().equals(train.labels())) {
-      throw new GraftException("validation labels " + validation.labels()
-          + " differ from training labels " + train.labels());
+      throw new GraftException(
+          "validation labels "
+              + validation.labels()
+              + " differ from training labels "
+              + train.labels());
     }
     if (train.size() == 0) {
       throw new GraftException("the training set is empty");
@@ -213,27 +218,30 @@ public final class TransferBuilder {
     }
     boolean cache = cacheActivations && !aug.enabled();
     if (aug.enabled()) {
-      log.info("augmentation on: frozen activations are not cached, every epoch runs the whole network");
+      log.info(
+          "augmentation on: frozen activations are not cached, every epoch runs the whole network");
     }
     ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
-    ImageBatches.Builder tb = ImageBatches.builder(train, transform).batchSize(batchSize)
-        .augmentation(aug).seed(seed);
+    ImageBatches.Builder tb =
+        ImageBatches.builder(train, transform).batchSize(batchSize).augmentation(aug).seed(seed);
     if (!cache) {
       tb.shuffle(seed);
     }
     try (ImageBatches trainBatches = tb.build();
-        ImageBatches valBatches = validation == null ? null
-            : ImageBatches.builder(validation, transform).batchSize(batchSize).build()) {
+        ImageBatches valBatches =
+            validation == null
+                ? null
+                : ImageBatches.builder(validation, transform).batchSize(batchSize).build()) {
       double[] weights = classWeights.resolve(train.classCounts());
-      return run(trainBatches, valBatches, train.labels(), weights, cache,
-          trainBatches.batchesPerEpoch());
+      return run(
+          trainBatches, valBatches, train.labels(), weights, cache, trainBatches.batchesPerEpoch());
     }
   }
 
   /**
-   * Trains on minibatch iterators of preprocessed images ({@code [N, 3, s, s]} at the base's
-   * input size) with one-hot labels. Explicit class weights apply; "balanced" needs class counts
-   * and is refused here.
+   * Trains on minibatch iterators of preprocessed images ({@code [N, 3, s, s]} at the base's input
+   * size) with one-hot labels. Explicit class weights apply; "balanced" needs class counts and is
+   * refused here.
    *
    * @param train training batches (reset before each pass)
    * @param validation validation batches, or null
@@ -242,27 +250,56 @@ public final class TransferBuilder {
   public TransferModel fit(DataSetIterator train, DataSetIterator validation, List<String> labels) {
     Objects.requireNonNull(train, "train");
     if (classWeights instanceof ClassWeights.Balanced) {
-      throw new GraftException("balanced class weights need class counts: use fit(ImageDataset, "
-          + "ImageDataset) or explicit weights");
+      throw new GraftException(
+          "balanced class weights need class counts: use fit(ImageDataset, "
+              + "ImageDataset) or explicit weights");
     }
     double[] weights = classWeights.resolve(new int[labels.size()]);
     return run(train, validation, labels, weights, cacheActivations, 0);
   }
 
-  private TransferModel run(DataSetIterator train, DataSetIterator validation, List<String> labels,
-      double[] weights, boolean cache, int batchesPerEpoch) {
+  private TransferModel run(
+      DataSetIterator train,
+      DataSetIterator validation,
+      List<String> labels,
+      double[] weights,
+      boolean cache,
+      int batchesPerEpoch) {
     Head h = head != null ? head : base.defaultHead();
     GraphOptions options =
         new GraphOptions(labels.size(), weights, weightDecay, seed, epochs, learningRate);
     Nd4j.getRandom().setSeed(seed);
     long start = System.currentTimeMillis();
     TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
-    log.info("training {} on {} with {} ({} classes): {}", h.describe(), base.id(),
-        strategy.describe(), labels.size(), cache ? "cached frozen activations" : "whole network");
-    String cacheKey = base.id() + "|" + base.weightsKey() + "|" + base.preprocessing().name() + "|"
-        + base.inputSize() + "|" + resize;
-    TrainingConfig cfg = new TrainingConfig(batchSize, patience, monitor, seed, cache,
-        cacheFactory, cacheKey, labels, listeners, batchesPerEpoch);
+    log.info(
+        "training {} on {} with {} ({} classes): {}",
+        h.describe(),
+        base.id(),
+        strategy.describe(),
+        labels.size(),
+        cache ? "cached frozen activations" : "whole network");
+    String cacheKey =
+        base.id()
+            + "|"
+            + base.weightsKey()
+            + "|"
+            + base.preprocessing().name()
+            + "|"
+            + base.inputSize()
+            + "|"
+            + resize;
+    TrainingConfig cfg =
+        new TrainingConfig(
+            batchSize,
+            patience,
+            monitor,
+            seed,
+            cache,
+            cacheFactory,
+            cacheKey,
+            labels,
+            listeners,
+            batchesPerEpoch);
     TrainingResult r = Trainer.train(tg, train, validation, cfg);
 
     Map<String, String> settings = new LinkedHashMap<>();
@@ -275,8 +312,9 @@ public final class TransferBuilder {
     }
     settings.put("epochs", Integer.toString(epochs));
     settings.put("batchSize", Integer.toString(batchSize));
-    settings.put("learningRate", Double.toString(
-        Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
+    settings.put(
+        "learningRate",
+        Double.toString(Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
     settings.put("earlyStopping", Integer.toString(patience));
     settings.put("monitor", monitor.name());
     settings.put("seed", Long.toString(seed));
@@ -286,12 +324,16 @@ public final class TransferBuilder {
     settings.put("cachedActivations", Boolean.toString(cache));
     settings.put("restoredEpoch", Integer.toString(r.restoredEpoch()));
     settings.put("stoppedEarly", Boolean.toString(r.stoppedEarly()));
-    settings.put("trainingSeconds",
+    settings.put(
+        "trainingSeconds",
         String.format(java.util.Locale.ROOT, "%.1f", (System.currentTimeMillis() - start) / 1e3));
 
     Map<String, Double> metrics = new LinkedHashMap<>();
-    EpochRecord kept = r.history().epochs().stream().filter(e -> e.epoch() == r.restoredEpoch())
-        .findFirst().orElse(null);
+    EpochRecord kept =
+        r.history().epochs().stream()
+            .filter(e -> e.epoch() == r.restoredEpoch())
+            .findFirst()
+            .orElse(null);
     if (kept != null) {
       metrics.put("trainLoss", kept.trainLoss());
       metrics.put("trainAccuracy", kept.trainAccuracy());
@@ -306,9 +348,20 @@ public final class TransferBuilder {
       }
     }
     metrics.put("bestEpoch", (double) r.restoredEpoch());
-    ModelInfo info = new ModelInfo(null, base.id(), base.weightsKey(), labels, base.preprocessing(),
-        base.inputSize(), resize, strategy.name(), settings, metrics, r.history(),
-        System.currentTimeMillis());
+    ModelInfo info =
+        new ModelInfo(
+            null,
+            base.id(),
+            base.weightsKey(),
+            labels,
+            base.preprocessing(),
+            base.inputSize(),
+            resize,
+            strategy.name(),
+            settings,
+            metrics,
+            r.history(),
+            System.currentTimeMillis());
     return new TransferModel(r.network(), info);
   }
 }

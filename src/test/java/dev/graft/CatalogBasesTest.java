@@ -34,9 +34,13 @@ class CatalogBasesTest {
     Base base = Bases.of(arch).weights(Weights.none()).inputSize(arch.minInputSize()).load();
     int s = base.inputSize();
     DataSet train = Digits.tensors(List.of(0, 1), 0, 3, s);
-    TransferModel model = Graft.base(base).head(Head.averagePooling())
-        .strategy(Strategy.fineTune().warmupEpochs(1)).epochs(1).batchSize(6)
-        .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
+    TransferModel model =
+        Graft.base(base)
+            .head(Head.averagePooling())
+            .strategy(Strategy.fineTune().warmupEpochs(1))
+            .epochs(1)
+            .batchSize(6)
+            .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
     ComputationGraph net = model.network();
     INDArray p = net.outputSingle(train.getFeatures());
     assertEquals(6, p.size(0));
@@ -45,11 +49,15 @@ class CatalogBasesTest {
     String lastBlock = base.blocks().get(base.blocks().size() - 1).name();
     String unfrozen = model.info().settings().get("unfrozen");
     String firstUnfrozen = unfrozen.split(",")[0];
-    assertFalse(Arrays.equals(params(base.graph(), firstUnfrozen), params(net, firstUnfrozen)),
+    assertFalse(
+        Arrays.equals(params(base.graph(), firstUnfrozen), params(net, firstUnfrozen)),
         firstUnfrozen + " (in " + lastBlock + ") did not train");
-    String first = base.blocks().get(0).layers().stream()
-        .filter(l -> base.graph().getLayer(l) != null && base.graph().getLayer(l).numParams() > 0)
-        .findFirst().orElseThrow();
+    String first =
+        base.blocks().get(0).layers().stream()
+            .filter(
+                l -> base.graph().getLayer(l) != null && base.graph().getLayer(l).numParams() > 0)
+            .findFirst()
+            .orElseThrow();
     assertArrayEquals(params(base.graph(), first), params(net, first), first + " changed");
   }
 

@@ -29,9 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The frozen-base and feature-extraction strategies on MobileNetV2 and EfficientNetB0 at their
  * smallest input (32 px, seeded random weights) on real digit images through the real image
- * pipeline and the bases' own preprocessing and default heads: each trains, keeps the base
- * frozen, and its model file (EfficientNet's holds the squeeze-and-excitation vertex) reloads to
- * the same predictions. Fine-tuning of every catalog base, these two included, is {@code
+ * pipeline and the bases' own preprocessing and default heads: each trains, keeps the base frozen,
+ * and its model file (EfficientNet's holds the squeeze-and-excitation vertex) reloads to the same
+ * predictions. Fine-tuning of every catalog base, these two included, is {@code
  * CatalogBasesTest}'s.
  */
 class MobileBasesStrategiesTest {
@@ -46,22 +46,26 @@ class MobileBasesStrategiesTest {
 
   static Stream<Arguments> cases() {
     return Stream.of(Architecture.MOBILENET_V2, Architecture.EFFICIENTNET_B0)
-        .flatMap(a -> Stream.of(
-            Arguments.of(a, Strategy.frozen()),
-            Arguments.of(a, Strategy.features())));
+        .flatMap(
+            a ->
+                Stream.of(
+                    Arguments.of(a, Strategy.frozen()), Arguments.of(a, Strategy.features())));
   }
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("cases")
   void strategyTrainsAndItsModelReloads(Architecture a, Strategy strategy) throws IOException {
     Base base = Bases.of(a).weights(Weights.none()).inputSize(a.minInputSize()).load();
-    String first = base.blocks().get(0).layers().stream()
-        .filter(l -> base.graph().getLayer(l) != null && base.graph().getLayer(l).numParams() > 0)
-        .findFirst().orElseThrow();
+    String first =
+        base.blocks().get(0).layers().stream()
+            .filter(
+                l -> base.graph().getLayer(l) != null && base.graph().getLayer(l).numParams() > 0)
+            .findFirst()
+            .orElseThrow();
     float[] before = base.graph().getLayer(first).params().dup().data().asFloat();
 
-    TransferModel model = Graft.base(base).strategy(strategy).epochs(1).batchSize(6).seed(1)
-        .fit(train, null);
+    TransferModel model =
+        Graft.base(base).strategy(strategy).epochs(1).batchSize(6).seed(1).fit(train, null);
     assertEquals(List.of("3", "8"), model.labels());
     assertEquals(strategy.name(), model.info().strategy());
     ComputationGraph net = model.network();

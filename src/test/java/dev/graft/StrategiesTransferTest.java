@@ -32,8 +32,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * An honest transfer on real MNIST digits: a small CNN pretrained (here, in seconds) on digits 0-4
  * is the base; each strategy learns digits 5-9 from 10 labelled images per class, and beats the
  * same network trained from scratch on those 50 images (30 epochs, every layer trainable), on 250
- * held-out images it never saw. Measured here: scratch 0.68; frozen 0.84, fine-tune 0.82,
- * features 0.85.
+ * held-out images it never saw. Measured here: scratch 0.68; frozen 0.84, fine-tune 0.82, features
+ * 0.85.
  */
 class StrategiesTransferTest {
   private static final int PER_CLASS = 10;
@@ -50,8 +50,11 @@ class StrategiesTransferTest {
     Digits.data().extract(dir.resolve("held-out"), Digits.HIGH, 500, 50);
     train = ImageFolder.of(dir.resolve("train"));
     heldOut = ImageFolder.of(dir.resolve("held-out"));
-    base = Bases.fromGraph("digits0-4", SmallNets.pretrainedOnLowDigits()).inputSize(28)
-        .cut("relu3").load();
+    base =
+        Bases.fromGraph("digits0-4", SmallNets.pretrainedOnLowDigits())
+            .inputSize(28)
+            .cut("relu3")
+            .load();
 
     // The same architecture from scratch, all layers trainable, on the same 50 images.
     Nd4j.getRandom().setSeed(42);
@@ -69,41 +72,60 @@ class StrategiesTransferTest {
   static Stream<Arguments> strategies() {
     return Stream.of(
         Arguments.of(Strategy.frozen().learningRate(3e-3), Head.flatten().dense(32), 40),
-        Arguments.of(Strategy.fineTune().unfreezeLast(1).warmupEpochs(10).learningRate(1e-3),
-            Head.flatten(), 20),
+        Arguments.of(
+            Strategy.fineTune().unfreezeLast(1).warmupEpochs(10).learningRate(1e-3),
+            Head.flatten(),
+            20),
         Arguments.of(Strategy.features().learningRate(3e-3), Head.flatten(), 40));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("strategies")
   void eachStrategyBeatsTrainingFromScratch(Strategy strategy, Head head, int epochs) {
-    TransferModel model = Graft.base(base).head(head).strategy(strategy).epochs(epochs)
-        .batchSize(10).seed(1).fit(train, null);
+    TransferModel model =
+        Graft.base(base)
+            .head(head)
+            .strategy(strategy)
+            .epochs(epochs)
+            .batchSize(10)
+            .seed(1)
+            .fit(train, null);
     double acc = accuracy(model.network(), heldOut);
     assertEquals(List.of("5", "6", "7", "8", "9"), model.labels());
     assertEquals(strategy.name(), model.info().strategy());
-    assertTrue(acc > scratchAccuracy + 0.08 && acc > 0.75, strategy.name() + ": transfer "
-        + acc + " vs scratch " + scratchAccuracy);
+    assertTrue(
+        acc > scratchAccuracy + 0.08 && acc > 0.75,
+        strategy.name() + ": transfer " + acc + " vs scratch " + scratchAccuracy);
   }
 
   @Test
   void validationAndEarlyStoppingAreRecordedInTheModel() {
-    TransferModel model = Graft.base(base).head(Head.flatten())
-        .strategy(Strategy.features().learningRate(1e-2)).epochs(4).earlyStopping(2).batchSize(25)
-        .fit(train, heldOut);
+    TransferModel model =
+        Graft.base(base)
+            .head(Head.flatten())
+            .strategy(Strategy.features().learningRate(1e-2))
+            .epochs(4)
+            .earlyStopping(2)
+            .batchSize(25)
+            .fit(train, heldOut);
     assertTrue(model.info().history().size() >= 3, model.info().history().toCsv());
     assertTrue(model.info().metrics().get("validationAccuracy") > 0.3);
-    assertEquals(model.info().history().bestEpoch(),
-        model.info().metrics().get("bestEpoch").intValue());
-    INDArray probs = model.network().outputSingle(Digits.tensors(Digits.HIGH, 0, 1, 28).getFeatures());
+    assertEquals(
+        model.info().history().bestEpoch(), model.info().metrics().get("bestEpoch").intValue());
+    INDArray probs =
+        model.network().outputSingle(Digits.tensors(Digits.HIGH, 0, 1, 28).getFeatures());
     assertEquals(1.0, probs.getRow(0).sumNumber().doubleValue(), 1e-5);
   }
 
   @Test
   void aFineTunedModelSurvivesSaveAndLoad() throws IOException {
-    TransferModel model = Graft.base(base).head(Head.averagePooling().dense(8))
-        .strategy(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1)).epochs(1).batchSize(25)
-        .fit(train, null);
+    TransferModel model =
+        Graft.base(base)
+            .head(Head.averagePooling().dense(8))
+            .strategy(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1))
+            .epochs(1)
+            .batchSize(25)
+            .fit(train, null);
     Path file = dir.resolve("digits.graft");
     model.save(file);
     TransferModel back = TransferModel.load(file);

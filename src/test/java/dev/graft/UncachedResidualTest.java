@@ -29,15 +29,23 @@ class UncachedResidualTest {
   void frozenResNet50TrainsItsHeadWithoutTheCache() throws Exception {
     Base base = resnet50();
     DataSet train = Digits.tensors(List.of(0, 1), 0, 3, base.inputSize());
-    TransferModel model = Graft.base(base).head(Head.averagePooling().dense(8))
-        .strategy(Strategy.frozen()).epochs(2).batchSize(6).cacheActivations(false)
-        .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
+    TransferModel model =
+        Graft.base(base)
+            .head(Head.averagePooling().dense(8))
+            .strategy(Strategy.frozen())
+            .epochs(2)
+            .batchSize(6)
+            .cacheActivations(false)
+            .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
     ComputationGraph net = model.network();
     assertEquals(2, net.outputSingle(train.getFeatures()).size(1));
     assertEquals("false", model.info().settings().get("cachedActivations"));
-    String stem = base.blocks().get(0).layers().stream()
-        .filter(l -> base.graph().getLayer(l) != null && base.graph().getLayer(l).numParams() > 0)
-        .findFirst().orElseThrow();
+    String stem =
+        base.blocks().get(0).layers().stream()
+            .filter(
+                l -> base.graph().getLayer(l) != null && base.graph().getLayer(l).numParams() > 0)
+            .findFirst()
+            .orElseThrow();
     assertArrayEquals(params(base.graph(), stem), params(net, stem), stem + " changed");
   }
 
@@ -45,18 +53,26 @@ class UncachedResidualTest {
   void fineTunedResNet50TrainsItsLastBlockWithoutTheCache() throws Exception {
     Base base = resnet50();
     DataSet train = Digits.tensors(List.of(0, 1), 0, 3, base.inputSize());
-    TransferModel model = Graft.base(base).head(Head.averagePooling())
-        .strategy(Strategy.fineTune().warmupEpochs(1)).epochs(1).batchSize(6)
-        .cacheActivations(false)
-        .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
+    TransferModel model =
+        Graft.base(base)
+            .head(Head.averagePooling())
+            .strategy(Strategy.fineTune().warmupEpochs(1))
+            .epochs(1)
+            .batchSize(6)
+            .cacheActivations(false)
+            .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
     String firstUnfrozen = model.info().settings().get("unfrozen").split(",")[0];
-    assertFalse(java.util.Arrays.equals(params(base.graph(), firstUnfrozen),
-        params(model.network(), firstUnfrozen)), firstUnfrozen + " did not train");
+    assertFalse(
+        java.util.Arrays.equals(
+            params(base.graph(), firstUnfrozen), params(model.network(), firstUnfrozen)),
+        firstUnfrozen + " did not train");
   }
 
   private static Base resnet50() throws Exception {
-    return Bases.of(Architecture.RESNET50).weights(Weights.none())
-        .inputSize(Architecture.RESNET50.minInputSize()).load();
+    return Bases.of(Architecture.RESNET50)
+        .weights(Weights.none())
+        .inputSize(Architecture.RESNET50.minInputSize())
+        .load();
   }
 
   private static float[] params(ComputationGraph g, String layer) {

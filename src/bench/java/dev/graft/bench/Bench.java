@@ -44,14 +44,54 @@ public final class Bench {
 
   static {
     String ext = NativeTuning.PLATFORM_EXTENSION;
-    add(new Variant("dl4j", "dl4j", List.of("-D" + ext + "="), "DL4J zoo graph, output(), generic natives, helpers off (DL4J default)"));
-    add(new Variant("dl4j-helpers", "dl4j", List.of("-D" + ext + "=", "-Dbench.helpers=true"), "+ oneDNN layer helpers (shim), generic natives"));
-    add(new Variant("dl4j-avx512", "dl4j", List.of("-D" + ext + "=-avx512"), "generic DL4J, avx512 natives, helpers off"));
-    add(new Variant("dl4j-onednn", "dl4j", List.of("-D" + ext + "=-onednn-avx512", "-Dbench.helpers=true"), "onednn-avx512 natives + helpers"));
-    add(new Variant("fold-generic", "dl4j", List.of("-D" + ext + "=", "-Dbench.fold=true"), "BN folded + activations fused, generic natives"));
-    add(new Variant("graft", "dl4j", List.of("-Dbench.tuning=true", "-Dbench.fold=true"), "Graft: NativeTuning.apply() + InferenceGraphs.optimize(), outputSingle"));
-    add(new Variant("graft-wsnone", "dl4j", List.of("-Dbench.tuning=true", "-Dbench.fold=true", "-Dbench.ws=NONE"), "Graft with WorkspaceMode.NONE"));
-    add(new Variant("djl", "djl", List.of(), "DJL 0.36 + PyTorch 2.7.1 (CPU), same architecture, random weights"));
+    add(
+        new Variant(
+            "dl4j",
+            "dl4j",
+            List.of("-D" + ext + "="),
+            "DL4J zoo graph, output(), generic natives, helpers off (DL4J default)"));
+    add(
+        new Variant(
+            "dl4j-helpers",
+            "dl4j",
+            List.of("-D" + ext + "=", "-Dbench.helpers=true"),
+            "+ oneDNN layer helpers (shim), generic natives"));
+    add(
+        new Variant(
+            "dl4j-avx512",
+            "dl4j",
+            List.of("-D" + ext + "=-avx512"),
+            "generic DL4J, avx512 natives, helpers off"));
+    add(
+        new Variant(
+            "dl4j-onednn",
+            "dl4j",
+            List.of("-D" + ext + "=-onednn-avx512", "-Dbench.helpers=true"),
+            "onednn-avx512 natives + helpers"));
+    add(
+        new Variant(
+            "fold-generic",
+            "dl4j",
+            List.of("-D" + ext + "=", "-Dbench.fold=true"),
+            "BN folded + activations fused, generic natives"));
+    add(
+        new Variant(
+            "graft",
+            "dl4j",
+            List.of("-Dbench.tuning=true", "-Dbench.fold=true"),
+            "Graft: NativeTuning.apply() + InferenceGraphs.optimize(), outputSingle"));
+    add(
+        new Variant(
+            "graft-wsnone",
+            "dl4j",
+            List.of("-Dbench.tuning=true", "-Dbench.fold=true", "-Dbench.ws=NONE"),
+            "Graft with WorkspaceMode.NONE"));
+    add(
+        new Variant(
+            "djl",
+            "djl",
+            List.of(),
+            "DJL 0.36 + PyTorch 2.7.1 (CPU), same architecture, random weights"));
   }
 
   private static void add(Variant v) {
@@ -64,8 +104,10 @@ public final class Bench {
 
   static ComputationGraph model(String name, int size) {
     return switch (name) {
-      case "resnet50" -> ResNet50.builder().numClasses(1000).inputShape(new int[] {3, size, size}).build().init();
-      case "vgg16" -> VGG16.builder().numClasses(1000).inputShape(new int[] {3, size, size}).build().init();
+      case "resnet50" ->
+          ResNet50.builder().numClasses(1000).inputShape(new int[] {3, size, size}).build().init();
+      case "vgg16" ->
+          VGG16.builder().numClasses(1000).inputShape(new int[] {3, size, size}).build().init();
       case "inceptionv3" -> InceptionV3.build(size, 42);
       case "mobilenetv2" -> dev.graft.base.Architecture.MOBILENET_V2.build(size, 42);
       case "efficientnetb0" -> dev.graft.base.Architecture.EFFICIENTNET_B0.build(size, 42);
@@ -147,14 +189,26 @@ public final class Bench {
       }
       ips = iters * batch / ((System.nanoTime() - t0) / 1e9);
       cpuIps = cpuIps(iters * batch, c0);
-      detail = "oneDNN=" + NativeTuning.oneDnnAvailable() + " ext=" + System.getProperty(NativeTuning.PLATFORM_EXTENSION, "");
+      detail =
+          "oneDNN="
+              + NativeTuning.oneDnnAvailable()
+              + " ext="
+              + System.getProperty(NativeTuning.PLATFORM_EXTENSION, "");
     }
-    System.out.printf(Locale.ROOT, "RESULT ips=%.3f cpuips=%.3f rss=%d load=%s %s%n", ips, cpuIps, peakRssMb(), load(), detail);
+    System.out.printf(
+        Locale.ROOT,
+        "RESULT ips=%.3f cpuips=%.3f rss=%d load=%s %s%n",
+        ips,
+        cpuIps,
+        peakRssMb(),
+        load(),
+        detail);
   }
 
   /** CPU time of this process (all threads), nanoseconds. */
   static long cpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
 
@@ -181,26 +235,39 @@ public final class Bench {
 
   static void forward(String[] args) throws Exception {
     List<String> models = List.of(args[1].split(","));
-    List<String> variants = args.length > 2 ? List.of(args[2].split(",")) : List.of("dl4j", "graft", "djl");
+    List<String> variants =
+        args.length > 2 ? List.of(args[2].split(",")) : List.of("dl4j", "graft", "djl");
     int rounds = Integer.getInteger("rounds", 2);
     String cp = System.getProperty("java.class.path");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    System.out.printf(Locale.ROOT, "# forward throughput, batch=%s iters=%s warmup=%s rounds=%d, %s cores, load at start %s%n",
-        Integer.getInteger("batch", 16), Integer.getInteger("iters", 3), Integer.getInteger("warmup", 1), rounds,
-        Runtime.getRuntime().availableProcessors(), load());
+    System.out.printf(
+        Locale.ROOT,
+        "# forward throughput, batch=%s iters=%s warmup=%s rounds=%d, %s cores, load at start %s%n",
+        Integer.getInteger("batch", 16),
+        Integer.getInteger("iters", 3),
+        Integer.getInteger("warmup", 1),
+        rounds,
+        Runtime.getRuntime().availableProcessors(),
+        load());
     for (String model : models) {
       Map<String, List<double[]>> results = new LinkedHashMap<>();
       for (int r = 0; r < rounds; r++) {
         for (String vn : variants) {
           Variant v = VARIANTS.get(vn);
           if (v == null) {
-            throw new IllegalArgumentException("unknown variant " + vn + "; known: " + VARIANTS.keySet());
+            throw new IllegalArgumentException(
+                "unknown variant " + vn + "; known: " + VARIANTS.keySet());
           }
           if (v.engine().equals("djl") && model.equals("inceptionv3")) {
             continue; // no InceptionV3 builder in DJL's basic model zoo
           }
-          List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + System.getProperty("childXmx", "3g"),
-              "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dai.djl.offline=true"));
+          List<String> cmd =
+              new ArrayList<>(
+                  List.of(
+                      java,
+                      "-Xmx" + System.getProperty("childXmx", "3g"),
+                      "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                      "-Dai.djl.offline=true"));
           for (String p : List.of("batch", "size", "iters", "warmup")) {
             if (System.getProperty(p) != null) {
               cmd.add("-D" + p + "=" + System.getProperty(p));
@@ -214,11 +281,21 @@ public final class Bench {
           cmd.addAll(List.of("-cp", cp, Bench.class.getName(), "child", v.engine(), model));
           double[] res = runChild(cmd);
           results.computeIfAbsent(vn, k -> new ArrayList<>()).add(res);
-          System.out.printf(Locale.ROOT, "  %s %-14s round %d: %.2f images/s wall, %.2f images/s by CPU time, peak RSS %d MB, load %.1f%n",
-              model, vn, r, res[0], res[3], (long) res[1], res[2]);
+          System.out.printf(
+              Locale.ROOT,
+              "  %s %-14s round %d: %.2f images/s wall, %.2f images/s by CPU time, peak RSS %d MB, load %.1f%n",
+              model,
+              vn,
+              r,
+              res[0],
+              res[3],
+              (long) res[1],
+              res[2]);
         }
       }
-      System.out.printf(Locale.ROOT, "%n| model | variant | images/s wall (best of %d) | images/s by CPU time | vs dl4j (wall / CPU) | vs djl (wall / CPU) | peak RSS MB | load |%n|---|---|---|---|---|---|---|---|%n",
+      System.out.printf(
+          Locale.ROOT,
+          "%n| model | variant | images/s wall (best of %d) | images/s by CPU time | vs dl4j (wall / CPU) | vs djl (wall / CPU) | peak RSS MB | load |%n|---|---|---|---|---|---|---|---|%n",
           rounds);
       double base = best(results.get("dl4j"), 0);
       double djl = best(results.get("djl"), 0);
@@ -229,9 +306,17 @@ public final class Bench {
         double c = best(e.getValue(), 3);
         double rss = e.getValue().stream().mapToDouble(a -> a[1]).max().orElse(0);
         double ld = e.getValue().stream().mapToDouble(a -> a[2]).average().orElse(0);
-        System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.2f | %s | %s | %.0f | %.1f |%n", model, e.getKey(), b, c,
+        System.out.printf(
+            Locale.ROOT,
+            "| %s | %s | %.2f | %.2f | %s | %s | %.0f | %.1f |%n",
+            model,
+            e.getKey(),
+            b,
+            c,
             base > 0 ? String.format(Locale.ROOT, "%.2fx / %.2fx", b / base, c / baseC) : "-",
-            djl > 0 ? String.format(Locale.ROOT, "%.2fx / %.2fx", b / djl, c / djlC) : "-", rss, ld);
+            djl > 0 ? String.format(Locale.ROOT, "%.2fx / %.2fx", b / djl, c / djlC) : "-",
+            rss,
+            ld);
       }
       System.out.println();
     }
@@ -254,7 +339,8 @@ public final class Bench {
     Process p = pb.start();
     double[] res = {0, 0, 0, 0};
     StringBuilder all = new StringBuilder();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         all.append(line).append('\n');
@@ -266,7 +352,7 @@ public final class Bench {
               case "rss" -> res[1] = Double.parseDouble(a[1]);
               case "load" -> res[2] = Double.parseDouble(a[1]);
               case "cpuips" -> res[3] = Double.parseDouble(a[1]);
-              default -> { }
+              default -> {}
             }
           }
         }
@@ -274,7 +360,11 @@ public final class Bench {
     }
     int rc = p.waitFor();
     if (rc != 0 || res[0] == 0) {
-      System.out.println("child failed (rc=" + rc + "): " + String.join(" ", cmd.subList(cmd.size() - 3, cmd.size())));
+      System.out.println(
+          "child failed (rc="
+              + rc
+              + "): "
+              + String.join(" ", cmd.subList(cmd.size() - 3, cmd.size())));
       String s = all.toString();
       System.out.println(s.substring(Math.max(0, s.length() - 3000)));
     }
@@ -299,8 +389,15 @@ public final class Bench {
     INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size);
     g.outputSingle(false, x);
     var rows = Profile.run(g, x, Integer.getInteger("iters", 2));
-    System.out.printf(Locale.ROOT, "# profile %s batch=%d size=%d ext=%s oneDNN=%s load=%s%n", modelName, batch, size,
-        System.getProperty(NativeTuning.PLATFORM_EXTENSION, ""), NativeTuning.oneDnnAvailable(), load());
+    System.out.printf(
+        Locale.ROOT,
+        "# profile %s batch=%d size=%d ext=%s oneDNN=%s load=%s%n",
+        modelName,
+        batch,
+        size,
+        System.getProperty(NativeTuning.PLATFORM_EXTENSION, ""),
+        NativeTuning.oneDnnAvailable(),
+        load());
     System.out.println(Profile.summary(rows, 12));
     System.out.println("peak RSS " + peakRssMb() + " MB");
   }

@@ -17,12 +17,22 @@ final class DjlPeer {
 
   static double[] run(String model, int batch, int size, int warmup, int iters) {
     System.setProperty("ai.djl.offline", "true");
-    Block block = switch (model) {
-      case "resnet50" -> ResNetV1.builder().setImageShape(new Shape(3, size, size)).setNumLayers(50).setOutSize(1000).build();
-      case "vgg16" -> VGG.builder().setNumLayers(16)
-          .setConvArch(new int[][] {{2, 64}, {2, 128}, {3, 256}, {3, 512}, {3, 512}}).setOutSize(1000).build();
-      default -> throw new IllegalArgumentException("no DJL peer for " + model);
-    };
+    Block block =
+        switch (model) {
+          case "resnet50" ->
+              ResNetV1.builder()
+                  .setImageShape(new Shape(3, size, size))
+                  .setNumLayers(50)
+                  .setOutSize(1000)
+                  .build();
+          case "vgg16" ->
+              VGG.builder()
+                  .setNumLayers(16)
+                  .setConvArch(new int[][] {{2, 64}, {2, 128}, {3, 256}, {3, 512}, {3, 512}})
+                  .setOutSize(1000)
+                  .build();
+          default -> throw new IllegalArgumentException("no DJL peer for " + model);
+        };
     try (Model m = Model.newInstance(model, "PyTorch")) {
       m.setBlock(block);
       NDManager manager = m.getNDManager();
@@ -32,8 +42,13 @@ final class DjlPeer {
       NDArray x = manager.randomUniform(0f, 1f, shape);
       // inference as torch.no_grad(): no autograd graph is recorded (thread-local in PyTorch)
       ai.djl.pytorch.jni.JniUtils.setGradMode(false);
-      System.out.println("DJL PyTorch threads=" + ai.djl.pytorch.jni.JniUtils.getNumThreads()
-          + " interop=" + ai.djl.pytorch.jni.JniUtils.getNumInteropThreads() + " gradMode=" + ai.djl.pytorch.jni.JniUtils.isGradMode());
+      System.out.println(
+          "DJL PyTorch threads="
+              + ai.djl.pytorch.jni.JniUtils.getNumThreads()
+              + " interop="
+              + ai.djl.pytorch.jni.JniUtils.getNumInteropThreads()
+              + " gradMode="
+              + ai.djl.pytorch.jni.JniUtils.isGradMode());
       for (int i = 0; i < warmup; i++) {
         once(manager, block, ps, x);
       }

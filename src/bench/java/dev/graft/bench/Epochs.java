@@ -28,7 +28,9 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * Epoch cost per strategy with and without the activation cache, on a real base (random weights)
  * and real MNIST digits, through Graft's own TransferGraph + Trainer.
  *
- * <pre>epochs BASE N   (BASE resnet50|vgg16|inceptionv3; N images; -Depochs=10, -Duncached.epochs=2, -Dsize)</pre>
+ * <pre>
+ * epochs BASE N   (BASE resnet50|vgg16|inceptionv3; N images; -Depochs=10, -Duncached.epochs=2, -Dsize)
+ * </pre>
  */
 final class Epochs {
   private Epochs() {}
@@ -50,7 +52,9 @@ final class Epochs {
     GraphOptions opts = GraphOptions.of(data.numClasses());
 
     // one forward pass of the (optimized) frozen base over the data: the yardstick
-    TransferGraph probe = TransferGraph.assemble(base, Head.averagePooling(), Strategy.features(), opts.withEpochs(1));
+    TransferGraph probe =
+        TransferGraph.assemble(
+            base, Head.averagePooling(), Strategy.features(), opts.withEpochs(1));
     FrozenPart part = probe.frozenPart(probe.phases().get(0), "bench").orElseThrow();
     DataSetIterator it = ImageBatches.builder(data, transform).batchSize(batch).build();
     part.activations(it.next().getFeatures()); // warm-up
@@ -62,20 +66,41 @@ final class Epochs {
     }
     double fwd = (System.nanoTime() - t0) / 1e9;
     double fwdCpu = (Bench.cpuNanos() - c0) / 1e9;
-    System.out.printf(Locale.ROOT, "# epochs %s %d px, %d images, batch %d, load %s%n", baseName, size, n, batch, Bench.load());
-    System.out.printf(Locale.ROOT, "one forward pass of the frozen base over the data: %.1f s wall, %.1f s CPU%n", fwd, fwdCpu);
+    System.out.printf(
+        Locale.ROOT,
+        "# epochs %s %d px, %d images, batch %d, load %s%n",
+        baseName,
+        size,
+        n,
+        batch,
+        Bench.load());
+    System.out.printf(
+        Locale.ROOT,
+        "one forward pass of the frozen base over the data: %.1f s wall, %.1f s CPU%n",
+        fwd,
+        fwdCpu);
 
-    List<String> which = List.of(System.getProperty("strategies", "features,frozen,finetune").split(","));
-    for (Strategy s : List.of(Strategy.features(), Strategy.frozen(), Strategy.fineTune().unfreezeLastBlocks(1))) {
+    List<String> which =
+        List.of(System.getProperty("strategies", "features,frozen,finetune").split(","));
+    for (Strategy s :
+        List.of(
+            Strategy.features(), Strategy.frozen(), Strategy.fineTune().unfreezeLastBlocks(1))) {
       if (!which.contains(s.name())) {
         continue;
       }
       for (boolean cached : List.of(true, false)) {
         int e = cached ? epochs : uncachedEpochs;
-        TrainingConfig cfg = TrainingConfig.defaults(labels).withBatchSize(batch).withCacheActivations(cached)
-            .withCache(ActivationCache.onDisk(tmp.resolve("cache")), base.id() + "|" + base.weightsKey());
-        TransferGraph tg = TransferGraph.assemble(base, Head.averagePooling().dense(32), s, opts.withEpochs(e));
-        DataSetIterator train = ImageBatches.builder(data, transform).batchSize(batch).shuffle(1).build();
+        TrainingConfig cfg =
+            TrainingConfig.defaults(labels)
+                .withBatchSize(batch)
+                .withCacheActivations(cached)
+                .withCache(
+                    ActivationCache.onDisk(tmp.resolve("cache")),
+                    base.id() + "|" + base.weightsKey());
+        TransferGraph tg =
+            TransferGraph.assemble(base, Head.averagePooling().dense(32), s, opts.withEpochs(e));
+        DataSetIterator train =
+            ImageBatches.builder(data, transform).batchSize(batch).shuffle(1).build();
         long t1 = System.nanoTime();
         long c1 = Bench.cpuNanos();
         TrainingResult r;
@@ -88,12 +113,35 @@ final class Epochs {
         double wall = (System.nanoTime() - t1) / 1e9;
         double cpu = (Bench.cpuNanos() - c1) / 1e9;
         List<EpochRecord> ep = r.history().epochs();
-        double later = ep.size() > 1 ? ep.subList(1, ep.size()).stream().mapToDouble(EpochRecord::seconds).average().orElse(0) : 0;
+        double later =
+            ep.size() > 1
+                ? ep.subList(1, ep.size()).stream()
+                    .mapToDouble(EpochRecord::seconds)
+                    .average()
+                    .orElse(0)
+                : 0;
         double scale = (double) epochs / e;
-        System.out.printf(Locale.ROOT,
+        System.out.printf(
+            Locale.ROOT,
             "%-10s cache=%-5s %2d epochs: %.1f s wall (%.2fx one forward pass), %.1f s CPU (%.2fx); first epoch %.1f s, later epochs %.2f s each%s%n",
-            s.name(), cached, e, wall, wall / fwd, cpu, cpu / fwdCpu, ep.get(0).seconds(), later,
-            cached ? "" : String.format(Locale.ROOT, "; x%.0f for %d epochs = %.1f s wall (%.1fx)", scale, epochs, wall * scale, wall * scale / fwd));
+            s.name(),
+            cached,
+            e,
+            wall,
+            wall / fwd,
+            cpu,
+            cpu / fwdCpu,
+            ep.get(0).seconds(),
+            later,
+            cached
+                ? ""
+                : String.format(
+                    Locale.ROOT,
+                    "; x%.0f for %d epochs = %.1f s wall (%.1fx)",
+                    scale,
+                    epochs,
+                    wall * scale,
+                    wall * scale / fwd));
       }
     }
     System.out.printf(Locale.ROOT, "peak RSS %d MB, load %s%n", Bench.peakRssMb(), Bench.load());

@@ -73,7 +73,8 @@ final class Featurize {
     String[] order = g.getConfiguration().getTopologicalOrderStr().toArray(String[]::new);
     for (int i = order.length - 1; i >= 0; i--) {
       if (g.getVertex(order[i]).hasLayer()
-          && g.getVertex(order[i]).getLayer().conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer) {
+          && g.getVertex(order[i]).getLayer().conf().getLayer()
+              instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer) {
         return order[i];
       }
     }
@@ -84,7 +85,11 @@ final class Featurize {
     DemoData demo = DemoData.load();
     Path root = demo.extract(dir, IntStream.range(0, 10).boxed().toList(), 0, (n + 9) / 10);
     try (Stream<Path> s = Files.walk(root)) {
-      return s.filter(Files::isRegularFile).filter(ImageDecoder::hasImageExtension).sorted().limit(n).toList();
+      return s.filter(Files::isRegularFile)
+          .filter(ImageDecoder::hasImageExtension)
+          .sorted()
+          .limit(n)
+          .toList();
     }
   }
 
@@ -95,25 +100,39 @@ final class Featurize {
     List<Path> images = mnist(tmp.resolve("images"), n);
     Function<List<Path>, INDArray> f = resnetFeaturizer(size);
     f.apply(images.subList(0, Math.min(4, images.size()))); // warm-up
-    FeatureKey key = new FeatureKey("resnet50", "none:seed=zoo", "last-activation+gap", "caffe", size);
+    FeatureKey key =
+        new FeatureKey("resnet50", "none:seed=zoo", "last-activation+gap", "caffe", size);
     long t0 = System.nanoTime();
     long c0 = Bench.cpuNanos();
     try (FeatureCache cache = FeatureCache.open(tmp.resolve("cache"), key)) {
       cache.computeIfAbsent(images, f);
     }
     double cold = (System.nanoTime() - t0) / 1e9;
-    double coldCpu = n / ((Bench.cpuNanos() - c0) / 1e9) * Runtime.getRuntime().availableProcessors();
+    double coldCpu =
+        n / ((Bench.cpuNanos() - c0) / 1e9) * Runtime.getRuntime().availableProcessors();
     long t1 = System.nanoTime();
     INDArray warm;
     try (FeatureCache cache = FeatureCache.open(tmp.resolve("cache"), key)) {
-      warm = cache.computeIfAbsent(images, p -> {
-        throw new IllegalStateException("miss on a warm cache");
-      });
+      warm =
+          cache.computeIfAbsent(
+              images,
+              p -> {
+                throw new IllegalStateException("miss on a warm cache");
+              });
     }
     double warmS = (System.nanoTime() - t1) / 1e9;
-    System.out.printf(Locale.ROOT,
+    System.out.printf(
+        Locale.ROOT,
         "featurize resnet50 %d px, %d MNIST images: cold %.2f images/s (%.2f by CPU time), warm %.0f images/s (%.4f s), features %s, peak RSS %d MB, load %s%n",
-        size, n, n / cold, coldCpu, n / warmS, warmS, java.util.Arrays.toString(warm.shape()), Bench.peakRssMb(), Bench.load());
+        size,
+        n,
+        n / cold,
+        coldCpu,
+        n / warmS,
+        warmS,
+        java.util.Arrays.toString(warm.shape()),
+        Bench.peakRssMb(),
+        Bench.load());
   }
 
   static void bounded(int n) throws Exception {
@@ -128,7 +147,8 @@ final class Featurize {
     int features = 2048;
     long t0 = System.nanoTime();
     List<String> hashes;
-    try (FeatureCache cache = FeatureCache.open(tmp.resolve("cache"), "bounded-bench").chunkSize(1024)) {
+    try (FeatureCache cache =
+        FeatureCache.open(tmp.resolve("cache"), "bounded-bench").chunkSize(1024)) {
       hashes = cache.populate(files, batch -> Nd4j.rand(DataType.FLOAT, batch.size(), features));
     }
     double write = (System.nanoTime() - t0) / 1e9;
@@ -149,11 +169,22 @@ final class Featurize {
     try (Stream<Path> s = Files.walk(tmp.resolve("cache"))) {
       bytes = s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
     }
-    System.out.printf(Locale.ROOT,
+    System.out.printf(
+        Locale.ROOT,
         "bounded: %d images x %d floats: populate %.1f s, read back in batches %.1f s, cache %.0f MB on disk, "
             + "peak RSS after populate %d MB, after reading all %d MB (mapped pages count until reclaimed), heap max %d MB, "
             + "live heap after populate (index of %d entries) %d MB, load %s (check %.3f)%n",
-        n, features, write, read, bytes / 1e6, rssAfterWrite, Bench.peakRssMb(), Runtime.getRuntime().maxMemory() >> 20,
-        n, heapLive, Bench.load(), sum);
+        n,
+        features,
+        write,
+        read,
+        bytes / 1e6,
+        rssAfterWrite,
+        Bench.peakRssMb(),
+        Runtime.getRuntime().maxMemory() >> 20,
+        n,
+        heapLive,
+        Bench.load(),
+        sum);
   }
 }

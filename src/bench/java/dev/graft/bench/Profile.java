@@ -47,12 +47,22 @@ final class Profile {
           time.computeIfAbsent(name, k -> new double[1])[0] += (t1 - t0) / 1e6 / repeats;
         }
         if (r == 0) {
-          String kind = v.hasLayer() ? v.getLayer().conf().getLayer().getClass().getSimpleName() : v.getClass().getSimpleName();
+          String kind =
+              v.hasLayer()
+                  ? v.getLayer().conf().getLayer().getClass().getSimpleName()
+                  : v.getClass().getSimpleName();
           if (v.hasLayer() && v.getLayer().conf().getLayer() instanceof ConvolutionLayer c) {
             kind = "Conv" + c.getKernelSize()[0] + "x" + c.getKernelSize()[1];
             INDArray x = v.getInputs()[0];
-            double f = 2.0 * out.size(0) * out.size(2) * out.size(3) * c.getNOut() * c.getNIn()
-                * c.getKernelSize()[0] * c.getKernelSize()[1];
+            double f =
+                2.0
+                    * out.size(0)
+                    * out.size(2)
+                    * out.size(3)
+                    * c.getNOut()
+                    * c.getNIn()
+                    * c.getKernelSize()[0]
+                    * c.getKernelSize()[1];
             flops.put(name, f / 1e9);
           }
           kinds.put(name, kind);
@@ -75,16 +85,40 @@ final class Profile {
       a[2]++;
     }
     sb.append(String.format(Locale.ROOT, "total %.1f ms per batch%n", total));
-    sb.append(String.format(Locale.ROOT, "%-28s %5s %10s %6s %9s%n", "kind", "n", "ms", "%", "GFLOP/s"));
-    byKind.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0])).forEach(e -> {
-      double[] a = e.getValue();
-      sb.append(String.format(Locale.ROOT, "%-28s %5d %10.1f %5.1f%% %9s%n", e.getKey(), (int) a[2], a[0], 100 * a[0] / total,
-          a[1] > 0 ? String.format(Locale.ROOT, "%.1f", a[1] / (a[0] / 1000)) : ""));
-    });
+    sb.append(
+        String.format(Locale.ROOT, "%-28s %5s %10s %6s %9s%n", "kind", "n", "ms", "%", "GFLOP/s"));
+    byKind.entrySet().stream()
+        .sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]))
+        .forEach(
+            e -> {
+              double[] a = e.getValue();
+              sb.append(
+                  String.format(
+                      Locale.ROOT,
+                      "%-28s %5d %10.1f %5.1f%% %9s%n",
+                      e.getKey(),
+                      (int) a[2],
+                      a[0],
+                      100 * a[0] / total,
+                      a[1] > 0 ? String.format(Locale.ROOT, "%.1f", a[1] / (a[0] / 1000)) : ""));
+            });
     sb.append("slowest vertices:\n");
-    rows.stream().sorted((a, b) -> Double.compare(b.millis(), a.millis())).limit(top).forEach(r ->
-        sb.append(String.format(Locale.ROOT, "  %-24s %-20s %8.1f ms %8s%n", r.name(), r.kind(), r.millis(),
-            r.gflop() > 0 ? String.format(Locale.ROOT, "%.1f GF/s", r.gflop() / (r.millis() / 1000)) : "")));
+    rows.stream()
+        .sorted((a, b) -> Double.compare(b.millis(), a.millis()))
+        .limit(top)
+        .forEach(
+            r ->
+                sb.append(
+                    String.format(
+                        Locale.ROOT,
+                        "  %-24s %-20s %8.1f ms %8s%n",
+                        r.name(),
+                        r.kind(),
+                        r.millis(),
+                        r.gflop() > 0
+                            ? String.format(
+                                Locale.ROOT, "%.1f GF/s", r.gflop() / (r.millis() / 1000))
+                            : "")));
     return sb.toString();
   }
 }

@@ -1,12 +1,12 @@
 package dev.graft.base;
 
-import dev.graft.graph.Truncation;
-import dev.graft.error.GraftException;
 import dev.graft.base.efficientnet.EfficientNetB0;
 import dev.graft.base.inception.InceptionV3;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
 import dev.graft.base.mobilenet.MobileNetV2;
+import dev.graft.error.GraftException;
+import dev.graft.graph.Truncation;
 import dev.graft.head.Head;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,9 +62,8 @@ public enum Architecture {
   /**
    * ResNet50 v1 (He et al. 2015). Feature layer {@code res5c_branch}, the last activation (2048
    * channels) before the global average pooling {@code avg_pool}, which is also a cut point. Two
-   * layouts: DL4J's zoo graph for the zoo's weights (and random init), and Keras's own, with
-   * {@code pool1_pad} before the stem's max pooling, for Keras weights (see {@link
-   * #buildForKeras}).
+   * layouts: DL4J's zoo graph for the zoo's weights (and random init), and Keras's own, with {@code
+   * pool1_pad} before the stem's max pooling, for Keras weights (see {@link #buildForKeras}).
    */
   RESNET50(
       "resnet50",
@@ -164,7 +163,9 @@ public enum Architecture {
           "50bc09e76180e00e4465e1a485ddc09d",
           KerasImagenet.EFFICIENTNET_BASE_URL),
       new KerasWeightFile(
-          "efficientnetb0.h5", "902e53a9f72be733fc0bcb005b3ebbac", KerasImagenet.EFFICIENTNET_BASE_URL),
+          "efficientnetb0.h5",
+          "902e53a9f72be733fc0bcb005b3ebbac",
+          KerasImagenet.EFFICIENTNET_BASE_URL),
       // Keras's top: global average pooling, dropout 0.2 (top_dropout), the classifier
       Head.averagePooling().dropout(0.2),
       (input, size, seed, top, keras) -> EfficientNetB0.configuration(size, seed));
@@ -370,8 +371,8 @@ public enum Architecture {
   }
 
   /**
-   * The configuration of the graph, in the layout of Keras's weights when {@code keras} is set
-   * (see {@link #buildForKeras}).
+   * The configuration of the graph, in the layout of Keras's weights when {@code keras} is set (see
+   * {@link #buildForKeras}).
    */
   ComputationGraphConfiguration configuration(
       int inputSize, long seed, boolean top, boolean keras) {

@@ -1,12 +1,12 @@
 package dev.graft.base;
 
+import dev.graft.base.BaseSettingException.Setting;
+import dev.graft.base.keras.KerasImagenet;
+import dev.graft.base.keras.KerasWeights;
 import dev.graft.error.GraftException;
 import dev.graft.graph.ParameterTransfer;
 import dev.graft.graph.Topology;
 import dev.graft.graph.Truncation;
-import dev.graft.base.BaseSettingException.Setting;
-import dev.graft.base.keras.KerasImagenet;
-import dev.graft.base.keras.KerasWeights;
 import dev.graft.io.Sha256;
 import dev.graft.perf.NativeTuning;
 import java.io.IOException;
@@ -197,8 +197,7 @@ public final class BaseBuilder {
             || (w instanceof Weights.Imagenet i && i.file() == null && a.imagenetFile() == null);
     ComputationGraphConfiguration full =
         blame(
-            Setting.INPUT_SIZE,
-            () -> a.configuration(size, seed, a.needsTop(cutAt), kerasLayout));
+            Setting.INPUT_SIZE, () -> a.configuration(size, seed, a.needsTop(cutAt), kerasLayout));
     if (!full.getVertices().containsKey(cutAt)) {
       throw blame(
           Setting.CUT,
@@ -300,7 +299,8 @@ public final class BaseBuilder {
       if (declared.isEmpty()) {
         throw blame(
             Setting.INPUT_SIZE,
-            what + " declares no input size (it is fully convolutional); set one with inputSize(px)");
+            what
+                + " declares no input size (it is fully convolutional); set one with inputSize(px)");
       }
       size = declared.getAsInt();
     }
@@ -403,7 +403,8 @@ public final class BaseBuilder {
                     new GraftException(
                         "Keras publishes no ImageNet weights Graft knows for '" + a.id() + "'"));
     Path local =
-        KerasImagenet.fetch(h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
+        KerasImagenet.fetch(
+            h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
     String sha256 = Sha256.verify(local, weightsSha256);
     loadKeras(a, graph, local);
     return new Loaded(graph, "imagenet:md5=" + h5.md5(), sha256);
@@ -419,8 +420,8 @@ public final class BaseBuilder {
    * A Keras model that normalises its input inside ({@code Normalization}, EfficientNet) must
    * normalise as the base's preprocessing does, which stands in for it. Keras's ImageNet files
    * store ImageNet's standard deviations as the variance and Keras's model divides once more by
-   * their square roots (tensorflow/tensorflow#49930), so a stored variance equal to the std and
-   * one equal to its square both mean "divide by the std".
+   * their square roots (tensorflow/tensorflow#49930), so a stored variance equal to the std and one
+   * equal to its square both mean "divide by the std".
    */
   private void checkInputNormalization(Architecture a, Path h5) throws IOException {
     var found = KerasWeights.inputNormalization(h5);

@@ -319,7 +319,8 @@ public final class Downloader {
     try {
       return src.read(buf);
     } catch (IOException e) {
-      throw new NetworkFailure("download of " + url + " broke off after " + done + " bytes: " + e, e);
+      throw new NetworkFailure(
+          "download of " + url + " broke off after " + done + " bytes: " + e, e);
     }
   }
 

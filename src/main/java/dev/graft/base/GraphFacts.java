@@ -2,9 +2,9 @@ package dev.graft.base;
 
 import static dev.graft.graph.Layers.unwrap;
 
+import dev.graft.base.Architecture.BlockEnd;
 import dev.graft.error.GraftException;
 import dev.graft.graph.Topology;
-import dev.graft.base.Architecture.BlockEnd;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +23,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
  * What the catalog and a base of your own read from a DL4J graph without changing it: its blocks,
- * its single input and channels, the default cut and the input size it declares. (Rewriting a
- * graph is {@code dev.graft.graph}'s job.)
+ * its single input and channels, the default cut and the input size it declares. (Rewriting a graph
+ * is {@code dev.graft.graph}'s job.)
  */
 final class GraphFacts {
   private static final int MAX_INFERRED_SIZE = 2048;

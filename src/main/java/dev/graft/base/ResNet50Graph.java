@@ -40,9 +40,9 @@ final class ResNet50Graph {
   static final String POOL1_PAD = "pool1_pad";
 
   /**
-   * The graph; with {@code keras} set, in Keras's layout: a 1-pixel {@link #POOL1_PAD} zero
-   * padding before the stem's 3x3/2 max pooling (56x56 after it at 224 px, where the zoo's
-   * unpadded pooling gives 55x55).
+   * The graph; with {@code keras} set, in Keras's layout: a 1-pixel {@link #POOL1_PAD} zero padding
+   * before the stem's 3x3/2 max pooling (56x56 after it at 224 px, where the zoo's unpadded pooling
+   * gives 55x55).
    */
   static ComputationGraphConfiguration build(
       String input, int inputSize, long seed, boolean keras) {

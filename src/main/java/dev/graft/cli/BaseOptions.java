@@ -1,6 +1,5 @@
 package dev.graft.cli;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Architecture;
 import dev.graft.base.Base;
 import dev.graft.base.BaseBuilder;
@@ -9,6 +8,7 @@ import dev.graft.base.Bases;
 import dev.graft.base.Preprocessing;
 import dev.graft.base.Weights;
 import dev.graft.data.ResizeMode;
+import dev.graft.error.GraftException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,39 +20,61 @@ import picocli.CommandLine.Option;
 
 /** The options that choose and load a base: shared by {@code train} and {@code featurize}. */
 public final class BaseOptions {
-  @Option(names = "--base", required = true, paramLabel = "CATALOG-ID|FILE.zip",
+  @Option(
+      names = "--base",
+      required = true,
+      paramLabel = "CATALOG-ID|FILE.zip",
       completionCandidates = CatalogIds.class,
-      description = "The pretrained base: a catalog id (${COMPLETION-CANDIDATES}; see the list"
-          + " below), or a DL4J ComputationGraph/MultiLayerNetwork zip saved with ModelSerializer.")
+      description =
+          "The pretrained base: a catalog id (${COMPLETION-CANDIDATES}; see the list"
+              + " below), or a DL4J ComputationGraph/MultiLayerNetwork zip saved with ModelSerializer.")
   String base;
 
-  @Option(names = "--weights", paramLabel = "imagenet|none|FILE",
-      description = "Where a catalog base's weights come from: imagenet (default; downloaded once"
-          + " and cached), none (random init from --seed), a DL4J zip or a Keras .h5 file.")
+  @Option(
+      names = "--weights",
+      paramLabel = "imagenet|none|FILE",
+      description =
+          "Where a catalog base's weights come from: imagenet (default; downloaded once"
+              + " and cached), none (random init from --seed), a DL4J zip or a Keras .h5 file.")
   String weights;
 
-  @Option(names = "--weights-sha256", paramLabel = "HEX",
-      description = "Pin the SHA-256 of the weights file (--weights FILE, the downloaded ImageNet"
-          + " file, or a FILE.zip --base): it is checked before the file is read, and a mismatch"
-          + " is exit 2. The digest is recorded in the model either way.")
+  @Option(
+      names = "--weights-sha256",
+      paramLabel = "HEX",
+      description =
+          "Pin the SHA-256 of the weights file (--weights FILE, the downloaded ImageNet"
+              + " file, or a FILE.zip --base): it is checked before the file is read, and a mismatch"
+              + " is exit 2. The digest is recorded in the model either way.")
   String weightsSha256;
 
-  @Option(names = "--image-size", paramLabel = "PX",
-      description = "Square input size in pixels (default: the base's own, listed below for the"
-          + " catalog; the declared input size for a FILE base).")
+  @Option(
+      names = "--image-size",
+      paramLabel = "PX",
+      description =
+          "Square input size in pixels (default: the base's own, listed below for the"
+              + " catalog; the declared input size for a FILE base).")
   Integer imageSize;
 
-  @Option(names = "--preprocess", paramLabel = "unit|caffe|inception|torch|none",
-      description = "Pixel preprocessing for a FILE base (default: unit, pixels scaled to [0, 1]);"
-          + " a catalog base brings its own.")
+  @Option(
+      names = "--preprocess",
+      paramLabel = "unit|caffe|inception|torch|none",
+      description =
+          "Pixel preprocessing for a FILE base (default: unit, pixels scaled to [0, 1]);"
+              + " a catalog base brings its own.")
   String preprocess;
 
-  @Option(names = "--cut", paramLabel = "LAYER",
-      description = "Layer whose activations are the features (default: the base's feature layer;"
-          + " for a FILE base, the activations that feed its output layer).")
+  @Option(
+      names = "--cut",
+      paramLabel = "LAYER",
+      description =
+          "Layer whose activations are the features (default: the base's feature layer;"
+              + " for a FILE base, the activations that feed its output layer).")
   String cut;
 
-  @Option(names = "--resize", defaultValue = "center-crop", paramLabel = "center-crop|stretch",
+  @Option(
+      names = "--resize",
+      defaultValue = "center-crop",
+      paramLabel = "center-crop|stretch",
       description = "How images are brought to the input size (default: ${DEFAULT-VALUE}).")
   String resize;
 
@@ -61,7 +83,9 @@ public final class BaseOptions {
     return switch (resize.toLowerCase(Locale.ROOT).replace('_', '-')) {
       case "center-crop", "crop" -> ResizeMode.CENTER_CROP;
       case "stretch" -> ResizeMode.STRETCH;
-      default -> throw new BadInputException("--resize: expected center-crop or stretch, got '" + resize + "'");
+      default ->
+          throw new BadInputException(
+              "--resize: expected center-crop or stretch, got '" + resize + "'");
     };
   }
 
@@ -115,8 +139,10 @@ public final class BaseOptions {
   /** {@code --base}: a catalog id, else the path of a model file. */
   private BaseBuilder builder() {
     if (base == null || base.isBlank()) {
-      throw new BadInputException("--base: needs a value: "
-          + String.join(", ", Architecture.ids()) + " or a DL4J .zip file");
+      throw new BadInputException(
+          "--base: needs a value: "
+              + String.join(", ", Architecture.ids())
+              + " or a DL4J .zip file");
     }
     Architecture a = Architecture.find(base);
     if (a != null) {
@@ -129,8 +155,12 @@ public final class BaseOptions {
     if (base.toLowerCase(Locale.ROOT).endsWith(".zip")) {
       throw new BadInputException("--base: no such model file: " + p.toAbsolutePath());
     }
-    throw new BadInputException("--base: unknown base: '" + base + "' (expected "
-        + String.join(", ", Architecture.ids()) + " or the path of a DL4J .zip model)");
+    throw new BadInputException(
+        "--base: unknown base: '"
+            + base
+            + "' (expected "
+            + String.join(", ", Architecture.ids())
+            + " or the path of a DL4J .zip model)");
   }
 
   /** The flag that carries each base setting. */

@@ -1,7 +1,7 @@
 package dev.graft.cli;
 
-import dev.graft.error.GraftException;
 import dev.graft.data.ImageDataset;
+import dev.graft.error.GraftException;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.model.TransferModel;
 import dev.graft.report.HtmlReport;
@@ -21,23 +21,33 @@ import picocli.CommandLine.Option;
 @Command(
     name = "evaluate",
     mixinStandardHelpOptions = true,
-    description = "Evaluate a trained model on a folder of labelled images (a subfolder per class,"
-        + " named as at training time): accuracy, per-class precision/recall/F1, confusion matrix.",
+    description =
+        "Evaluate a trained model on a folder of labelled images (a subfolder per class,"
+            + " named as at training time): accuracy, per-class precision/recall/F1, confusion matrix.",
     footer = {"", "Example: graft evaluate --model digits.graft --data test/ --json"})
 final class EvaluateCommand extends GraftCommand {
-  @Option(names = "--model", required = true, paramLabel = "MODEL.graft",
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "MODEL.graft",
       description = "The model file written by 'graft train'.")
   Path model;
 
-  @Option(names = "--data", required = true, paramLabel = "DIR",
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "DIR",
       description = "Labelled images, one subfolder per class.")
   Path data;
 
   @Option(names = "--json", description = "Print one JSON object on stdout instead of text.")
   boolean json;
 
-  @Option(names = "--report", paramLabel = "DIR",
-      description = "Also write an HTML report (confusion matrix, per-class metrics) to DIR/index.html.")
+  @Option(
+      names = "--report",
+      paramLabel = "DIR",
+      description =
+          "Also write an HTML report (confusion matrix, per-class metrics) to DIR/index.html.")
   Path report;
 
   @Override
@@ -57,7 +67,10 @@ final class EvaluateCommand extends GraftCommand {
       settings.put("data", data.toString());
       settings.putAll(describe(m.info()));
       HtmlReport.builder("Evaluation of " + model.getFileName() + " on " + data.getFileName())
-          .evaluation("Evaluation on " + data, r).settings(settings).build().write(report);
+          .evaluation("Evaluation on " + data, r)
+          .settings(settings)
+          .build()
+          .write(report);
     }
     PrintWriter out = out();
     if (json) {
@@ -86,8 +99,12 @@ final class EvaluateCommand extends GraftCommand {
     r.labels().forEach(labels::add);
     ArrayNode per = root.putArray("perClass");
     for (int c = 0; c < r.labels().size(); c++) {
-      per.addObject().put("label", r.labels().get(c)).put("precision", r.precision(c))
-          .put("recall", r.recall(c)).put("f1", r.f1(c)).put("support", r.support(c));
+      per.addObject()
+          .put("label", r.labels().get(c))
+          .put("precision", r.precision(c))
+          .put("recall", r.recall(c))
+          .put("f1", r.f1(c))
+          .put("support", r.support(c));
     }
     ArrayNode cm = root.putArray("confusion");
     for (int[] row : r.confusion()) {
@@ -101,13 +118,31 @@ final class EvaluateCommand extends GraftCommand {
 
   static void print(PrintWriter out, ClassificationReport r) {
     List<String> labels = r.labels();
-    out.printf(Locale.ROOT, "images:    %d%naccuracy:  %.4f%nmacro-F1:  %.4f%n", r.size(), r.accuracy(), r.macroF1());
+    out.printf(
+        Locale.ROOT,
+        "images:    %d%naccuracy:  %.4f%nmacro-F1:  %.4f%n",
+        r.size(),
+        r.accuracy(),
+        r.macroF1());
     int w = Math.max(5, labels.stream().mapToInt(String::length).max().orElse(5));
     out.println();
-    out.printf(Locale.ROOT, "%-" + w + "s  %9s  %9s  %9s  %7s%n", "class", "precision", "recall", "f1", "support");
+    out.printf(
+        Locale.ROOT,
+        "%-" + w + "s  %9s  %9s  %9s  %7s%n",
+        "class",
+        "precision",
+        "recall",
+        "f1",
+        "support");
     for (int c = 0; c < labels.size(); c++) {
-      out.printf(Locale.ROOT, "%-" + w + "s  %9.4f  %9.4f  %9.4f  %7d%n", labels.get(c), r.precision(c),
-          r.recall(c), r.f1(c), r.support(c));
+      out.printf(
+          Locale.ROOT,
+          "%-" + w + "s  %9.4f  %9.4f  %9.4f  %7d%n",
+          labels.get(c),
+          r.precision(c),
+          r.recall(c),
+          r.f1(c),
+          r.support(c));
     }
     out.println();
     out.println("confusion matrix (rows: actual, columns: predicted):");
@@ -117,7 +152,8 @@ final class EvaluateCommand extends GraftCommand {
     out.println(head);
     int[][] cm = r.confusion();
     for (int i = 0; i < cm.length; i++) {
-      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", labels.get(i)));
+      StringBuilder row =
+          new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", labels.get(i)));
       for (int v : cm[i]) {
         row.append(String.format(Locale.ROOT, " %" + cw + "d", v));
       }

@@ -25,8 +25,10 @@ import picocli.CommandLine;
 public final class ExitCodes {
   /** Success. */
   public static final int OK = 0;
+
   /** Internal error. */
   public static final int INTERNAL = 1;
+
   /** Bad usage or bad input. */
   public static final int BAD_INPUT = 2;
 
@@ -44,7 +46,8 @@ public final class ExitCodes {
           || c instanceof AccessDeniedException) {
         return BAD_INPUT;
       }
-      if (c == t && !(c instanceof java.util.concurrent.ExecutionException)
+      if (c == t
+          && !(c instanceof java.util.concurrent.ExecutionException)
           && !(c instanceof java.io.UncheckedIOException)) {
         break; // only look through wrappers, not through arbitrary causes
       }
@@ -57,8 +60,12 @@ public final class ExitCodes {
     Throwable c = unwrap(t);
     String msg = c.getMessage() == null ? "" : c.getMessage().strip();
     if (c instanceof NoSuchFileException e) {
-      msg = "no such file or directory: " + e.getFile()
-          + (e.getReason() == null || e.getReason().isBlank() ? "" : " (" + e.getReason() + ")");
+      msg =
+          "no such file or directory: "
+              + e.getFile()
+              + (e.getReason() == null || e.getReason().isBlank()
+                  ? ""
+                  : " (" + e.getReason() + ")");
     } else if (c instanceof AccessDeniedException e) {
       msg = "permission denied: " + e.getFile();
     } else if (c instanceof FileSystemException e && msg.isEmpty()) {
@@ -73,7 +80,8 @@ public final class ExitCodes {
 
   private static Throwable unwrap(Throwable t) {
     Throwable c = t;
-    while ((c instanceof java.util.concurrent.ExecutionException || c instanceof java.io.UncheckedIOException)
+    while ((c instanceof java.util.concurrent.ExecutionException
+            || c instanceof java.io.UncheckedIOException)
         && c.getCause() != null) {
       c = c.getCause();
     }
@@ -83,7 +91,11 @@ public final class ExitCodes {
   /** Prints the one-line message (and the stack trace when verbose) and returns the exit code. */
   static int report(Throwable t, String command, PrintWriter err, boolean verbose) {
     int code = of(t);
-    err.println("graft" + (command == null || command.isEmpty() ? "" : " " + command) + ": error: " + message(t));
+    err.println(
+        "graft"
+            + (command == null || command.isEmpty() ? "" : " " + command)
+            + ": error: "
+            + message(t));
     if (verbose) {
       t.printStackTrace(err);
     } else if (code == INTERNAL) {

@@ -12,16 +12,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code graft featurize --base ... [--weights ...] --data DIR --out DIR}: pooled base features
- * for every image of a labelled folder, computed and written by {@link Featurizer} as
+ * {@code graft featurize --base ... [--weights ...] --data DIR --out DIR}: pooled base features for
+ * every image of a labelled folder, computed and written by {@link Featurizer} as
  *
  * <ul>
  *   <li>{@code features.npy}: float32 {@code [N, F]} (NumPy {@code .npy} v1.0, little-endian);
  *       convolutional features are global-average-pooled over height and width;
  *   <li>{@code labels.csv}: {@code row,label,class_index,path} for each row of the matrix;
  *   <li>{@code classes.txt}: the class names, one per line, in index order;
- *   <li>{@code featurize.json}: base id, weights key, cut layer, input size, preprocessing,
- *       resize mode, N and F.
+ *   <li>{@code featurize.json}: base id, weights key, cut layer, input size, preprocessing, resize
+ *       mode, N and F.
  * </ul>
  *
  * Each file is written under a unique temporary name in DIR and moved into place, so concurrent
@@ -30,24 +30,34 @@ import picocli.CommandLine.Option;
 @Command(
     name = "featurize",
     mixinStandardHelpOptions = true,
-    description = "Compute pooled base features for a folder of labelled images and write them to"
-        + " DIR (features.npy, labels.csv, classes.txt, featurize.json).",
+    description =
+        "Compute pooled base features for a folder of labelled images and write them to"
+            + " DIR (features.npy, labels.csv, classes.txt, featurize.json).",
     footer = {"", "Example: graft featurize --base resnet50 --data photos/ --out features/"})
 final class FeaturizeCommand extends GraftCommand {
   @Mixin BaseOptions baseOptions;
 
-  @Option(names = "--data", required = true, paramLabel = "DIR",
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "DIR",
       description = "Labelled images, one subfolder per class.")
   Path data;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
   Path out;
 
-  @Option(names = "--batch", defaultValue = "32", paramLabel = "B",
+  @Option(
+      names = "--batch",
+      defaultValue = "32",
+      paramLabel = "B",
       description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      paramLabel = "S",
       description = "Seed for randomly initialised weights (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -67,8 +77,15 @@ final class FeaturizeCommand extends GraftCommand {
       w = Featurizer.write(base, ds, baseOptions.resizeMode(), batch, out, bar::update);
     }
     int dim = w.dimension();
-    out().printf(Locale.ROOT, "wrote %d x %d features (%s, cut %s) to %s%n", ds.size(), dim, base.id(),
-        base.featureLayer(), out.resolve("features.npy"));
+    out()
+        .printf(
+            Locale.ROOT,
+            "wrote %d x %d features (%s, cut %s) to %s%n",
+            ds.size(),
+            dim,
+            base.id(),
+            base.featureLayer(),
+            out.resolve("features.npy"));
     out().flush();
     return ExitCodes.OK;
   }

@@ -14,9 +14,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code java -jar graft-cli.jar <command> ...}: transfer learning on image folders from a
- * terminal. Commands: {@code train}, {@code evaluate}, {@code predict}, {@code featurize},
- * {@code demo}; {@code --help} on each. Exit codes: 0 success, 2 bad usage or bad input (one line
- * on stderr naming the flag or file), 1 internal error (see {@link ExitCodes}).
+ * terminal. Commands: {@code train}, {@code evaluate}, {@code predict}, {@code featurize}, {@code
+ * demo}; {@code --help} on each. Exit codes: 0 success, 2 bad usage or bad input (one line on
+ * stderr naming the flag or file), 1 internal error (see {@link ExitCodes}).
  *
  * <pre>{@code
  * int code = GraftCli.commandLine().execute("predict", "--model", "digits.graft", "seven.png");
@@ -26,8 +26,9 @@ import picocli.CommandLine.Spec;
     name = "graft",
     mixinStandardHelpOptions = true,
     versionProvider = GraftCli.Version.class,
-    description = "Transfer learning on images: train a model from a folder of labelled images on a"
-        + " pretrained base, evaluate it, predict with it.",
+    description =
+        "Transfer learning on images: train a model from a folder of labelled images on a"
+            + " pretrained base, evaluate it, predict with it.",
     subcommands = {
       TrainCommand.class,
       EvaluateCommand.class,
@@ -60,7 +61,10 @@ public final class GraftCli implements Callable<Integer> {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new GraftCli());
     List<String> top = new ArrayList<>(Arrays.asList(cl.getCommandSpec().usageMessage().footer()));
-    top.add("Docs: " + GraftVersion.docsUrl() + "/cli.md"); // the published docs, not a path in the sources
+    top.add(
+        "Docs: "
+            + GraftVersion.docsUrl()
+            + "/cli.md"); // the published docs, not a path in the sources
     cl.getCommandSpec().usageMessage().footer(top.toArray(String[]::new));
     for (CommandLine sub : cl.getSubcommands().values()) {
       // the catalog, as Architecture declares it, under the help of each command taking --base
@@ -72,8 +76,9 @@ public final class GraftCli implements Callable<Integer> {
       }
     }
     cl.setParameterExceptionHandler(GraftCli::onBadUsage);
-    cl.setExecutionExceptionHandler((ex, cmd, parse) ->
-        ExitCodes.report(ex, cmd.getCommandName(), cmd.getErr(), verbose(parse)));
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parse) ->
+            ExitCodes.report(ex, cmd.getCommandName(), cmd.getErr(), verbose(parse)));
     return cl;
   }
 
@@ -89,8 +94,13 @@ public final class GraftCli implements Callable<Integer> {
     CommandLine cmd = ex.getCommandLine();
     PrintWriter err = cmd.getErr();
     String name = cmd.getCommandSpec().qualifiedName();
-    err.println(name + ": error: " + ex.getMessage().strip().replace('\n', ' ')
-        + " (see '" + name + " --help')");
+    err.println(
+        name
+            + ": error: "
+            + ex.getMessage().strip().replace('\n', ' ')
+            + " (see '"
+            + name
+            + " --help')");
     if (Arrays.asList(args).contains("--verbose")) {
       ex.printStackTrace(err);
     }
@@ -110,7 +120,8 @@ public final class GraftCli implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
-    err.println("graft: error: missing command (train, evaluate, predict, featurize or demo); see 'graft --help'");
+    err.println(
+        "graft: error: missing command (train, evaluate, predict, featurize or demo); see 'graft --help'");
     err.flush();
     return ExitCodes.BAD_INPUT;
   }

@@ -1,8 +1,8 @@
 package dev.graft.cli;
 
-import dev.graft.error.GraftException;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
+import dev.graft.error.GraftException;
 import dev.graft.model.ModelFileException;
 import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
@@ -109,11 +109,15 @@ abstract class GraftCommand implements Callable<Integer> {
     return scan(flag, dir, null);
   }
 
-  /** Scans a labelled folder; with {@code labels}, folders must be named after them (any subset). */
+  /**
+   * Scans a labelled folder; with {@code labels}, folders must be named after them (any subset).
+   */
   static ImageDataset scan(String flag, Path dir, List<String> labels) throws IOException {
     try {
-      ImageDataset ds = labels == null ? ImageFolder.of(dir)
-          : ImageFolder.of(dir, labels, dev.graft.data.ScanOptions.defaults());
+      ImageDataset ds =
+          labels == null
+              ? ImageFolder.of(dir)
+              : ImageFolder.of(dir, labels, dev.graft.data.ScanOptions.defaults());
       if (ds.size() == 0) {
         throw new BadInputException(flag + ": no images found in " + dir);
       }
@@ -129,7 +133,9 @@ abstract class GraftCommand implements Callable<Integer> {
     m.put("base", info.baseId());
     m.put("weights", info.weightsKey());
     m.put("strategy", info.strategy());
-    m.put("input size", info.inputSize() + " px (" + info.resize().name().toLowerCase(Locale.ROOT) + ")");
+    m.put(
+        "input size",
+        info.inputSize() + " px (" + info.resize().name().toLowerCase(Locale.ROOT) + ")");
     m.put("preprocessing", info.preprocessing().name());
     m.put("classes", info.numClasses() + ": " + String.join(", ", info.labels()));
     info.settings().forEach(m::putIfAbsent);

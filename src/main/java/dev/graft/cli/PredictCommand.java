@@ -24,20 +24,28 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "predict",
     mixinStandardHelpOptions = true,
-    description = "Predict the labels of images with a trained model. A directory argument stands"
-        + " for every image below it. An image that cannot be read is skipped with a warning (and"
-        + " listed under \"skipped\" in --json); the exit code is 2 only if no image could be read,"
-        + " or at the first unreadable one with --strict.",
+    description =
+        "Predict the labels of images with a trained model. A directory argument stands"
+            + " for every image below it. An image that cannot be read is skipped with a warning (and"
+            + " listed under \"skipped\" in --json); the exit code is 2 only if no image could be read,"
+            + " or at the first unreadable one with --strict.",
     footer = {"", "Example: graft predict --model digits.graft --top 3 seven.png eight.png"})
 final class PredictCommand extends GraftCommand {
   private static final int BATCH = 32;
 
-  @Option(names = "--model", required = true, paramLabel = "MODEL.graft",
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "MODEL.graft",
       description = "The model file written by 'graft train'.")
   Path model;
 
-  @Option(names = "--top", defaultValue = "3", paramLabel = "K",
-      description = "How many labels to show per image, most probable first (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top",
+      defaultValue = "3",
+      paramLabel = "K",
+      description =
+          "How many labels to show per image, most probable first (default: ${DEFAULT-VALUE}).")
   int top;
 
   @Option(names = "--json", description = "Print one JSON object on stdout instead of text.")
@@ -46,7 +54,8 @@ final class PredictCommand extends GraftCommand {
   @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files or directories.")
   List<Path> images;
 
-  @Option(names = "--strict",
+  @Option(
+      names = "--strict",
       description = "Stop at the first image that cannot be read (exit 2) instead of skipping it.")
   boolean strict;
 
@@ -62,7 +71,8 @@ final class PredictCommand extends GraftCommand {
     List<SkippedFile> skipped = new ArrayList<>();
     List<List<Prediction>> results = new ArrayList<>(files.size());
     try (Predictor predictor = m.predictor();
-        ProgressBar bar = files.size() > BATCH ? progress("predicting", files.size(), "img") : null) {
+        ProgressBar bar =
+            files.size() > BATCH ? progress("predicting", files.size(), "img") : null) {
       for (int from = 0; from < files.size(); from += BATCH) {
         List<Path> chunk = files.subList(from, Math.min(files.size(), from + BATCH));
         List<BufferedImage> decoded = new ArrayList<>(chunk.size());
@@ -86,8 +96,13 @@ final class PredictCommand extends GraftCommand {
       }
     }
     if (done.isEmpty()) {
-      throw new BadInputException("IMAGE: none of the " + files.size() + " image(s) could be read"
-          + " (first: " + skipped.get(0) + ")");
+      throw new BadInputException(
+          "IMAGE: none of the "
+              + files.size()
+              + " image(s) could be read"
+              + " (first: "
+              + skipped.get(0)
+              + ")");
     }
     for (SkippedFile s : skipped) { // after the fact, so that a failure stays one line
       err().println("graft predict: warning: skipped " + s);
@@ -106,7 +121,11 @@ final class PredictCommand extends GraftCommand {
         o.put("probability", results.get(i).get(0).probability());
         ArrayNode labels = o.putArray("labels");
         for (Prediction p : results.get(i)) {
-          labels.addObject().put("label", p.label()).put("index", p.index()).put("probability", p.probability());
+          labels
+              .addObject()
+              .put("label", p.label())
+              .put("index", p.index())
+              .put("probability", p.probability());
         }
       }
       ArrayNode skips = root.putArray("skipped");
@@ -119,13 +138,15 @@ final class PredictCommand extends GraftCommand {
         StringBuilder sb = new StringBuilder(done.get(i).toString()).append(": ");
         List<Prediction> r = results.get(i);
         for (int k = 0; k < r.size(); k++) {
-          sb.append(k == 0 ? "" : ", ").append(r.get(k).label())
+          sb.append(k == 0 ? "" : ", ")
+              .append(r.get(k).label())
               .append(String.format(Locale.ROOT, " (%.1f%%)", 100 * r.get(k).probability()));
         }
         out.println(sb);
       }
       if (!skipped.isEmpty()) {
-        out.println("skipped " + skipped.size() + " unreadable image(s); see the warnings on stderr");
+        out.println(
+            "skipped " + skipped.size() + " unreadable image(s); see the warnings on stderr");
       }
     }
     out.flush();
@@ -133,9 +154,10 @@ final class PredictCommand extends GraftCommand {
   }
 
   private static String reason(Path f, Throwable cause) {
-    String why = cause == null || cause.getMessage() == null
-        ? (cause == null ? "unreadable" : cause.getClass().getSimpleName())
-        : cause.getMessage();
+    String why =
+        cause == null || cause.getMessage() == null
+            ? (cause == null ? "unreadable" : cause.getClass().getSimpleName())
+            : cause.getMessage();
     why = why.replace(f.toString() + ": ", "").strip();
     int nl = why.indexOf('\n');
     return nl < 0 ? why : why.substring(0, nl);
@@ -146,7 +168,8 @@ final class PredictCommand extends GraftCommand {
       return ImageDecoder.read(f);
     } catch (IOException | RuntimeException e) {
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      throw new BadInputException("cannot read image " + f + ": " + why.replace(f.toString() + ": ", ""), e);
+      throw new BadInputException(
+          "cannot read image " + f + ": " + why.replace(f.toString() + ": ", ""), e);
     }
   }
 
@@ -156,8 +179,12 @@ final class PredictCommand extends GraftCommand {
     for (Path p : args) {
       if (Files.isDirectory(p)) {
         try (Stream<Path> s = Files.walk(p)) {
-          List<Path> found = s.filter(Files::isRegularFile).filter(ImageDecoder::hasImageExtension)
-              .filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList();
+          List<Path> found =
+              s.filter(Files::isRegularFile)
+                  .filter(ImageDecoder::hasImageExtension)
+                  .filter(f -> !f.getFileName().toString().startsWith("."))
+                  .sorted()
+                  .toList();
           if (found.isEmpty()) {
             throw new BadInputException("IMAGE: no image files in directory " + p);
           }

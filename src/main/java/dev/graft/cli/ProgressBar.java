@@ -59,8 +59,10 @@ public final class ProgressBar implements AutoCloseable {
     done = Math.min(total, Math.max(0, doneNow));
     long now = System.nanoTime();
     int decile = total == 0 ? 10 : (int) (10 * done / total);
-    boolean print = tty ? now - lastPrintNanos > 100_000_000L || done == total
-        : decile > lastDecile || now - lastPrintNanos > 10_000_000_000L;
+    boolean print =
+        tty
+            ? now - lastPrintNanos > 100_000_000L || done == total
+            : decile > lastDecile || now - lastPrintNanos > 10_000_000_000L;
     if (done == total && total > 0) {
       finish();
       return;

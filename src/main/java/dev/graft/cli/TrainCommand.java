@@ -1,12 +1,12 @@
 package dev.graft.cli;
 
 import dev.graft.Graft;
-import dev.graft.error.GraftException;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
 import dev.graft.data.Augmentation;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.Split;
+import dev.graft.error.GraftException;
 import dev.graft.head.Head;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
@@ -36,14 +36,21 @@ import picocli.CommandLine.Option;
     name = "train",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = "Train a classifier on a folder of labelled images (a subfolder per class) on top"
-        + " of a pretrained base, and write it as one .graft model file.",
-    footer = {"",
-        "Examples:",
-        "  graft train --data flowers/ --base resnet50 --strategy finetune --unfreeze 10 --out flowers.graft --report report/",
-        "  graft train --data digits/ --base cnn.zip --image-size 28 --strategy frozen --epochs 5 --out digits.graft"})
+    description =
+        "Train a classifier on a folder of labelled images (a subfolder per class) on top"
+            + " of a pretrained base, and write it as one .graft model file.",
+    footer = {
+      "",
+      "Examples:",
+      "  graft train --data flowers/ --base resnet50 --strategy finetune --unfreeze 10 --out flowers.graft --report report/",
+      "  graft train --data digits/ --base cnn.zip --image-size 28 --strategy frozen --epochs 5 --out digits.graft"
+    })
 final class TrainCommand extends GraftCommand {
-  @Option(names = "--data", required = true, paramLabel = "DIR", order = 1,
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "DIR",
+      order = 1,
       description = "Training images, one subfolder per class (the folder names are the labels).")
   Path data;
 
@@ -52,67 +59,118 @@ final class TrainCommand extends GraftCommand {
 
   /** Where validation images come from. */
   static final class Validation {
-    @Option(names = "--val", paramLabel = "DIR",
+    @Option(
+        names = "--val",
+        paramLabel = "DIR",
         description = "Validation images, laid out like --data.")
     Path dir;
 
-    @Option(names = "--val-split", paramLabel = "F",
-        description = "Hold out this fraction of --data (stratified) for validation when --val is"
-            + " not given (default: 0.2; 0 for none).")
+    @Option(
+        names = "--val-split",
+        paramLabel = "F",
+        description =
+            "Hold out this fraction of --data (stratified) for validation when --val is"
+                + " not given (default: 0.2; 0 for none).")
     Double split;
   }
 
   @Mixin BaseOptions baseOptions;
 
-  @Option(names = "--strategy", required = true, paramLabel = "frozen|finetune|features", order = 3,
-      description = "frozen: train a new head on the frozen base; finetune: also train the base's"
-          + " last layers at a low rate; features: a small head on pooled features computed once.")
+  @Option(
+      names = "--strategy",
+      required = true,
+      paramLabel = "frozen|finetune|features",
+      order = 3,
+      description =
+          "frozen: train a new head on the frozen base; finetune: also train the base's"
+              + " last layers at a low rate; features: a small head on pooled features computed once.")
   String strategy;
 
-  @Option(names = "--unfreeze", paramLabel = "N", order = 4,
+  @Option(
+      names = "--unfreeze",
+      paramLabel = "N",
+      order = 4,
       description = "finetune only: how many of the base's last layers with parameters to train.")
   Integer unfreeze;
 
-  @Option(names = "--lr", paramLabel = "X", order = 5,
-      description = "Learning rate: the head's (frozen, features) or the base's (finetune; the head"
-          + " learns faster). Default: the strategy's.")
+  @Option(
+      names = "--lr",
+      paramLabel = "X",
+      order = 5,
+      description =
+          "Learning rate: the head's (frozen, features) or the base's (finetune; the head"
+              + " learns faster). Default: the strategy's.")
   Double lr;
 
-  @Option(names = "--epochs", defaultValue = "10", paramLabel = "E", order = 6,
-      description = "Epochs (default: ${DEFAULT-VALUE}); the best epoch by validation loss is kept.")
+  @Option(
+      names = "--epochs",
+      defaultValue = "10",
+      paramLabel = "E",
+      order = 6,
+      description =
+          "Epochs (default: ${DEFAULT-VALUE}); the best epoch by validation loss is kept.")
   int epochs;
 
-  @Option(names = "--batch", defaultValue = "32", paramLabel = "B", order = 7,
+  @Option(
+      names = "--batch",
+      defaultValue = "32",
+      paramLabel = "B",
+      order = 7,
       description = "Minibatch size (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "S", order = 8,
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      paramLabel = "S",
+      order = 8,
       description = "Seed for the split, initialisation and shuffling (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--out", required = true, paramLabel = "MODEL.graft", order = 9,
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "MODEL.graft",
+      order = 9,
       description = "Where to write the model file (written atomically).")
   Path out;
 
-  @Option(names = "--report", paramLabel = "DIR", order = 10,
-      description = "Write an HTML report (learning curves, confusion matrix, per-class metrics,"
-          + " settings) to DIR/index.html.")
+  @Option(
+      names = "--report",
+      paramLabel = "DIR",
+      order = 10,
+      description =
+          "Write an HTML report (learning curves, confusion matrix, per-class metrics,"
+              + " settings) to DIR/index.html.")
   Path report;
 
-  @Option(names = "--patience", defaultValue = "0", paramLabel = "N", order = 11,
+  @Option(
+      names = "--patience",
+      defaultValue = "0",
+      paramLabel = "N",
+      order = 11,
       description = "Stop after N epochs without validation improvement (default: 0, never).")
   int patience;
 
-  @Option(names = "--dense", paramLabel = "UNITS", order = 12,
+  @Option(
+      names = "--dense",
+      paramLabel = "UNITS",
+      order = 12,
       description = "Add a dense layer of UNITS to the head (default: the base's default head).")
   Integer dense;
 
-  @Option(names = "--dropout", paramLabel = "P", order = 13,
+  @Option(
+      names = "--dropout",
+      paramLabel = "P",
+      order = 13,
       description = "Dropout before the head's output layer (with --dense).")
   Double dropout;
 
-  @Option(names = "--augment", order = 14,
-      description = "Random flips, crops and colour jitter on training images (slower: no caching).")
+  @Option(
+      names = "--augment",
+      order = 14,
+      description =
+          "Random flips, crops and colour jitter on training images (slower: no caching).")
   boolean augment;
 
   @Override
@@ -140,16 +198,20 @@ final class TrainCommand extends GraftCommand {
           throw blame("--val-split", e);
         }
       }
-      valDescription = f > 0 ? String.format(Locale.ROOT, "%.0f%% of --data (stratified, seed %d)", 100 * f, seed) : "none";
+      valDescription =
+          f > 0
+              ? String.format(Locale.ROOT, "%.0f%% of --data (stratified, seed %d)", 100 * f, seed)
+              : "none";
     }
     Base base = baseOptions.load(seed);
-    TransferBuilder builder = Graft.base(base)
-        .strategy(strategy())
-        .epochs(epochs)
-        .batchSize(batch)
-        .seed(seed)
-        .earlyStopping(patience)
-        .resize(baseOptions.resizeMode());
+    TransferBuilder builder =
+        Graft.base(base)
+            .strategy(strategy())
+            .epochs(epochs)
+            .batchSize(batch)
+            .seed(seed)
+            .earlyStopping(patience)
+            .resize(baseOptions.resizeMode());
     if (lr != null) {
       builder.learningRate(lr);
     }
@@ -161,8 +223,14 @@ final class TrainCommand extends GraftCommand {
       builder.augmentation(Augmentation.standard());
     }
     PrintWriter err = err();
-    err.printf(Locale.ROOT, "training %s on %s (%d images, %d classes; validation: %s)%n",
-        strategy, base.id(), train.size(), train.numClasses(), val == null ? "none" : val.size() + " images");
+    err.printf(
+        Locale.ROOT,
+        "training %s on %s (%d images, %d classes; validation: %s)%n",
+        strategy,
+        base.id(),
+        train.size(),
+        train.numClasses(),
+        val == null ? "none" : val.size() + " images");
     err.flush();
     TransferModel model;
     try (ProgressBar bar = progress("epochs", epochs, "epoch")) {
@@ -171,13 +239,15 @@ final class TrainCommand extends GraftCommand {
     }
     Map<String, String> settings = new LinkedHashMap<>(model.info().settings());
     settings.put("data", data.toString() + " (" + train.size() + " training images)");
-    settings.put("validation", valDescription + (val == null ? "" : " (" + val.size() + " images)"));
+    settings.put(
+        "validation", valDescription + (val == null ? "" : " (" + val.size() + " images)"));
     model = model.withInfo(model.info().withSettings(settings));
     model.save(out);
     var vr = val == null ? null : model.evaluate(val);
     if (report != null) {
-      HtmlReport.Builder rb = HtmlReport.builder("Graft: " + base.id() + ", " + strategy + ", " + data.getFileName())
-          .learningCurves("Learning curves", model.info().history());
+      HtmlReport.Builder rb =
+          HtmlReport.builder("Graft: " + base.id() + ", " + strategy + ", " + data.getFileName())
+              .learningCurves("Learning curves", model.info().history());
       if (vr != null) {
         rb.evaluation("Validation set (" + val.size() + " images, best epoch restored)", vr);
       }
@@ -186,7 +256,11 @@ final class TrainCommand extends GraftCommand {
     PrintWriter o = out();
     o.printf(Locale.ROOT, "model: %s%n", out);
     if (vr != null) {
-      o.printf(Locale.ROOT, "validation accuracy: %.4f (%d images, best epoch %d)%n", vr.accuracy(), vr.size(),
+      o.printf(
+          Locale.ROOT,
+          "validation accuracy: %.4f (%d images, best epoch %d)%n",
+          vr.accuracy(),
+          vr.size(),
           model.info().history().bestEpoch());
     }
     if (report != null) {
@@ -222,7 +296,8 @@ final class TrainCommand extends GraftCommand {
       throw new BadInputException("--dense: must be at least 1, got " + dense);
     }
     if (Files.isDirectory(out)) {
-      throw new BadInputException("--out: is a directory, expected a file name like model.graft: " + out);
+      throw new BadInputException(
+          "--out: is a directory, expected a file name like model.graft: " + out);
     }
     if (report != null && Files.exists(report) && !Files.isDirectory(report)) {
       throw new BadInputException("--report: not a directory: " + report);
@@ -239,7 +314,8 @@ final class TrainCommand extends GraftCommand {
     }
     if (unfreeze != null) {
       if (!(s instanceof FineTune ft)) {
-        throw new BadInputException("--unfreeze: only applies to --strategy finetune, got --strategy " + strategy);
+        throw new BadInputException(
+            "--unfreeze: only applies to --strategy finetune, got --strategy " + strategy);
       }
       if (unfreeze < 1) {
         throw new BadInputException("--unfreeze: must be at least 1, got " + unfreeze);
@@ -266,7 +342,12 @@ final class TrainCommand extends GraftCommand {
     public void onEpochEnd(EpochRecord r, History h) {
       String s = String.format(Locale.ROOT, "loss %.4f acc %.3f", r.trainLoss(), r.trainAccuracy());
       if (r.hasValidation()) {
-        s += String.format(Locale.ROOT, "  val_loss %.4f val_acc %.3f", r.validationLoss(), r.validationAccuracy());
+        s +=
+            String.format(
+                Locale.ROOT,
+                "  val_loss %.4f val_acc %.3f",
+                r.validationLoss(),
+                r.validationAccuracy());
       }
       bar.suffix(s);
       bar.update(r.epoch());

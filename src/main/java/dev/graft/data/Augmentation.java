@@ -70,7 +70,10 @@ public record Augmentation(
 
   /** Whether any change is applied at all. */
   public boolean enabled() {
-    return horizontalFlip || minCropArea < 1 || maxRotationDegrees > 0 || brightness > 0
+    return horizontalFlip
+        || minCropArea < 1
+        || maxRotationDegrees > 0
+        || brightness > 0
         || contrast > 0;
   }
 

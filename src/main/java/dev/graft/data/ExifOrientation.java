@@ -52,8 +52,14 @@ final class ExifOrientation {
       if (len < 2 || end > b.length) {
         return 1;
       }
-      if (marker == 0xE1 && len >= 16 && b[seg] == 'E' && b[seg + 1] == 'x' && b[seg + 2] == 'i'
-          && b[seg + 3] == 'f' && b[seg + 4] == 0 && b[seg + 5] == 0) {
+      if (marker == 0xE1
+          && len >= 16
+          && b[seg] == 'E'
+          && b[seg + 1] == 'x'
+          && b[seg + 2] == 'i'
+          && b[seg + 3] == 'f'
+          && b[seg + 4] == 0
+          && b[seg + 5] == 0) {
         return tiffOrientation(b, seg + 6, end);
       }
       p = end;
@@ -146,14 +152,38 @@ final class ExifOrientation {
         int sx;
         int sy;
         switch (orientation) {
-          case 2 -> { sx = w - 1 - x; sy = y; }
-          case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
-          case 4 -> { sx = x; sy = h - 1 - y; }
-          case 5 -> { sx = y; sy = x; }
-          case 6 -> { sx = y; sy = h - 1 - x; }
-          case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
-          case 8 -> { sx = w - 1 - y; sy = x; }
-          default -> { sx = x; sy = y; }
+          case 2 -> {
+            sx = w - 1 - x;
+            sy = y;
+          }
+          case 3 -> {
+            sx = w - 1 - x;
+            sy = h - 1 - y;
+          }
+          case 4 -> {
+            sx = x;
+            sy = h - 1 - y;
+          }
+          case 5 -> {
+            sx = y;
+            sy = x;
+          }
+          case 6 -> {
+            sx = y;
+            sy = h - 1 - x;
+          }
+          case 7 -> {
+            sx = w - 1 - y;
+            sy = h - 1 - x;
+          }
+          case 8 -> {
+            sx = w - 1 - y;
+            sy = x;
+          }
+          default -> {
+            sx = x;
+            sy = y;
+          }
         }
         o[y * ow + x] = in[sy * w + sx];
       }

@@ -44,10 +44,11 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <ul>
- *   <li><b>Order</b>: the dataset's order, or with {@link Builder#shuffle(long)} a permutation drawn
- *       from the seed and the epoch number (the epoch advances on a {@link #reset()} after at least
- *       one batch was taken). Augmentation draws come from a generator seeded by the seed, the
- *       epoch and the sample, so the batches are identical whatever the thread count and timing.
+ *   <li><b>Order</b>: the dataset's order, or with {@link Builder#shuffle(long)} a permutation
+ *       drawn from the seed and the epoch number (the epoch advances on a {@link #reset()} after at
+ *       least one batch was taken). Augmentation draws come from a generator seeded by the seed,
+ *       the epoch and the sample, so the batches are identical whatever the thread count and
+ *       timing.
  *   <li><b>Memory</b>: at most {@code prefetch} batches are being decoded ahead of the one being
  *       assembled, and at most {@code threads} full-size images are decoded at a time.
  *   <li><b>Bad files</b>: a file that fails to decode is left out of its batch (which is then one
@@ -84,8 +85,10 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
 
   private transient ThreadPoolExecutor pool;
   private transient ArrayDeque<Pending> pending = new ArrayDeque<>();
+
   /** Feature arrays of finished batches, reused (a 224 px batch of 32 is 19 MB). */
   private transient ArrayDeque<float[]> free = new ArrayDeque<>();
+
   private transient int[] order;
   private transient boolean started;
   private transient int epoch;
@@ -93,8 +96,7 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
   private transient int returned;
   private transient DataSet ready;
   private transient DataSetPreProcessor preProcessor;
-  private transient Map<Path, String> skipped =
-      Collections.synchronizedMap(new LinkedHashMap<>());
+  private transient Map<Path, String> skipped = Collections.synchronizedMap(new LinkedHashMap<>());
 
   private ImageBatches(Builder b) {
     this.data = b.data;
@@ -260,12 +262,18 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
     if (pool == null) {
       int id = POOL_IDS.incrementAndGet();
       AtomicInteger n = new AtomicInteger();
-      pool = new ThreadPoolExecutor(threads, threads, 5, TimeUnit.SECONDS,
-          new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "graft-decode-" + id + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-          });
+      pool =
+          new ThreadPoolExecutor(
+              threads,
+              threads,
+              5,
+              TimeUnit.SECONDS,
+              new LinkedBlockingQueue<>(),
+              r -> {
+                Thread t = new Thread(r, "graft-decode-" + id + "-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
       pool.allowCoreThreadTimeOut(true);
     }
     return pool;
@@ -303,10 +311,12 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
       return;
     }
     try {
-      SplittableRandom rnd = augmentation.enabled()
-          ? new SplittableRandom(mix(seed, epochOfBatch, sampleIndex)) : null;
-      transform.toChwInto(ImageDecoder.read(file), augmentation, rnd, p.features,
-          slot * transform.length());
+      SplittableRandom rnd =
+          augmentation.enabled()
+              ? new SplittableRandom(mix(seed, epochOfBatch, sampleIndex))
+              : null;
+      transform.toChwInto(
+          ImageDecoder.read(file), augmentation, rnd, p.features, slot * transform.length());
     } catch (IOException e) {
       p.errors[slot] = Scan.reasonOf(e, file);
     } catch (RuntimeException e) {
@@ -418,9 +428,8 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
   }
 
   /**
-   * Rewinds to the start of an epoch. After at least one batch was taken, the epoch number
-   * advances (a new shuffle and new augmentation draws); a reset before any batch was taken changes
-   * nothing.
+   * Rewinds to the start of an epoch. After at least one batch was taken, the epoch number advances
+   * (a new shuffle and new augmentation draws); a reset before any batch was taken changes nothing.
    */
   @Override
   public void reset() {

@@ -32,8 +32,8 @@ public final class ImageDataset {
   private final List<SkippedFile> skipped;
   private final String source;
 
-  ImageDataset(List<String> labels, List<Sample> samples, List<SkippedFile> skipped,
-      String source) {
+  ImageDataset(
+      List<String> labels, List<Sample> samples, List<SkippedFile> skipped, String source) {
     this.labels = List.copyOf(labels);
     this.samples = List.copyOf(samples);
     this.skipped = List.copyOf(skipped);
@@ -46,8 +46,14 @@ public final class ImageDataset {
     }
     for (Sample s : this.samples) {
       if (s.label() < 0 || s.label() >= this.labels.size()) {
-        throw new GraftException("sample " + s.path() + " has label index " + s.label()
-            + ", outside 0.." + (this.labels.size() - 1) + from());
+        throw new GraftException(
+            "sample "
+                + s.path()
+                + " has label index "
+                + s.label()
+                + ", outside 0.."
+                + (this.labels.size() - 1)
+                + from());
       }
     }
   }
@@ -132,7 +138,9 @@ public final class ImageDataset {
   public String describe() {
     int[] counts = classCounts();
     StringBuilder sb = new StringBuilder();
-    sb.append(size()).append(size() == 1 ? " image, " : " images, ").append(numClasses())
+    sb.append(size())
+        .append(size() == 1 ? " image, " : " images, ")
+        .append(numClasses())
         .append(numClasses() == 1 ? " class" : " classes");
     if (!source.isEmpty()) {
       sb.append(" from ").append(source);
@@ -143,21 +151,31 @@ public final class ImageDataset {
     }
     for (int c = 0; c < counts.length; c++) {
       double share = size() == 0 ? 0 : 100.0 * counts[c] / size();
-      sb.append(String.format(Locale.ROOT, "%n  %-" + width + "s %7d  %5.1f %%", labels.get(c),
-          counts[c], share));
+      sb.append(
+          String.format(
+              Locale.ROOT, "%n  %-" + width + "s %7d  %5.1f %%", labels.get(c), counts[c], share));
     }
     int min = Arrays.stream(counts).min().orElse(0);
     int max = Arrays.stream(counts).max().orElse(0);
-    sb.append(String.format(Locale.ROOT, "%n  imbalance %.2f (largest class %d, smallest %d)",
-        imbalance(), max, min));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%n  imbalance %.2f (largest class %d, smallest %d)",
+            imbalance(),
+            max,
+            min));
     if (min == 0 && size() > 0) {
       sb.append(" - some classes have no images here");
     } else if (imbalance() >= 3) {
       sb.append(" - consider class weights or more images of the small classes");
     }
     if (!skipped.isEmpty()) {
-      sb.append(String.format(Locale.ROOT, "%n  skipped %d unreadable file%s:", skipped.size(),
-          skipped.size() == 1 ? "" : "s"));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%n  skipped %d unreadable file%s:",
+              skipped.size(),
+              skipped.size() == 1 ? "" : "s"));
       int shown = 0;
       for (SkippedFile s : skipped) {
         if (shown++ == 20) {
@@ -171,10 +189,10 @@ public final class ImageDataset {
   }
 
   /**
-   * A stratified split: within every class, a seeded shuffle puts {@code round(n *
-   * trainFraction)} samples in the training part and the rest in validation, keeping at least one
-   * in each part for a class of two or more. Samples keep this dataset's order within each part.
-   * The same seed always gives the same split, and a class's split does not depend on the others.
+   * A stratified split: within every class, a seeded shuffle puts {@code round(n * trainFraction)}
+   * samples in the training part and the rest in validation, keeping at least one in each part for
+   * a class of two or more. Samples keep this dataset's order within each part. The same seed
+   * always gives the same split, and a class's split does not depend on the others.
    *
    * @param trainFraction share of each class for training, strictly between 0 and 1
    * @param seed shuffle seed
@@ -182,8 +200,8 @@ public final class ImageDataset {
    */
   public Split split(double trainFraction, long seed) {
     if (!(trainFraction > 0 && trainFraction < 1)) {
-      throw new GraftException("train fraction must be strictly between 0 and 1, got "
-          + trainFraction);
+      throw new GraftException(
+          "train fraction must be strictly between 0 and 1, got " + trainFraction);
     }
     int[] part = assign(new double[] {trainFraction, 1 - trainFraction}, seed);
     return new Split(subset(part, 0), subset(part, 1));
@@ -197,13 +215,20 @@ public final class ImageDataset {
    * @throws GraftException unless both fractions are positive and sum to less than 1
    */
   public ThreeWaySplit split(double trainFraction, double validationFraction, long seed) {
-    if (!(trainFraction > 0 && validationFraction > 0
-        && trainFraction + validationFraction < 1)) {
-      throw new GraftException("train and validation fractions must be positive and sum to less "
-          + "than 1, got " + trainFraction + " and " + validationFraction);
+    if (!(trainFraction > 0 && validationFraction > 0 && trainFraction + validationFraction < 1)) {
+      throw new GraftException(
+          "train and validation fractions must be positive and sum to less "
+              + "than 1, got "
+              + trainFraction
+              + " and "
+              + validationFraction);
     }
-    int[] part = assign(new double[] {trainFraction, validationFraction,
-        1 - trainFraction - validationFraction}, seed);
+    int[] part =
+        assign(
+            new double[] {
+              trainFraction, validationFraction, 1 - trainFraction - validationFraction
+            },
+            seed);
     return new ThreeWaySplit(subset(part, 0), subset(part, 1), subset(part, 2));
   }
 
@@ -365,8 +390,8 @@ public final class ImageDataset {
     for (int c = 0; c < labels.size(); c++) {
       map[c] = target.indexOf(labels.get(c));
       if (map[c] < 0 && counts[c] > 0) {
-        throw new GraftException("label '" + labels.get(c) + "'" + from()
-            + " is not one of " + target);
+        throw new GraftException(
+            "label '" + labels.get(c) + "'" + from() + " is not one of " + target);
       }
     }
     List<Sample> out = new ArrayList<>(samples.size());
@@ -378,7 +403,12 @@ public final class ImageDataset {
 
   @Override
   public String toString() {
-    return "ImageDataset[" + size() + " images, " + numClasses() + " classes"
-        + (source.isEmpty() ? "" : ", " + source) + "]";
+    return "ImageDataset["
+        + size()
+        + " images, "
+        + numClasses()
+        + " classes"
+        + (source.isEmpty() ? "" : ", " + source)
+        + "]";
   }
 }

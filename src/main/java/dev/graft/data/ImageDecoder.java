@@ -39,10 +39,10 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *   <li>The format is recognised from the file's first bytes, not its name.
  *   <li>JPEG (and TIFF, and PNG's {@code eXIf} chunk): the EXIF Orientation tag is applied, so a
  *       phone photo taken in portrait comes out in portrait.
- *   <li>Grayscale becomes three equal channels; 16-bit samples are rounded to 8 bits; palette images
- *       are expanded; an alpha channel is composited on white. Samples are taken as stored (no
- *       colour-management conversion), as PIL and the pipelines the ImageNet weights were trained
- *       with do.
+ *   <li>Grayscale becomes three equal channels; 16-bit samples are rounded to 8 bits; palette
+ *       images are expanded; an alpha channel is composited on white. Samples are taken as stored
+ *       (no colour-management conversion), as PIL and the pipelines the ImageNet weights were
+ *       trained with do.
  *   <li>A truncated JPEG (which ImageIO would otherwise fill with grey and only warn about), a
  *       corrupt file, a zero-byte file or a file that is not an image throws an {@link IOException}
  *       naming the file and the reason.
@@ -54,8 +54,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *
  * <p>Thread-safe: every call uses its own reader.
  *
- * <p>Why one class of this size: decoding, CMYK/YCCK conversion and EXIF orientation all work on the
- * same raster as it leaves ImageIO, and the colour fixes depend on the JPEG metadata read there
+ * <p>Why one class of this size: decoding, CMYK/YCCK conversion and EXIF orientation all work on
+ * the same raster as it leaves ImageIO, and the colour fixes depend on the JPEG metadata read there
  * (EXIF orientation, which only needs the bytes, is {@link ExifOrientation}).
  */
 public final class ImageDecoder {
@@ -100,8 +100,8 @@ public final class ImageDecoder {
         throw e;
       }
       // EOFException and friends straight from a reader.
-      throw new IOException(name + (endsEarly(e) ? ": truncated image (" : ": corrupt image (") + e
-          + ")", e);
+      throw new IOException(
+          name + (endsEarly(e) ? ": truncated image (" : ": corrupt image (") + e + ")", e);
     } catch (RuntimeException | OutOfMemoryError e) {
       // ImageIO plugins answer some corrupt files with unchecked exceptions.
       throw new IOException(name + ": corrupt image (" + e + ")", e);
@@ -164,8 +164,15 @@ public final class ImageDecoder {
 
   /** A RIFF container of WebP data ({@code RIFF....WEBP}). */
   static boolean isWebP(byte[] head) {
-    return head.length >= 12 && head[0] == 'R' && head[1] == 'I' && head[2] == 'F' && head[3] == 'F'
-        && head[8] == 'W' && head[9] == 'E' && head[10] == 'B' && head[11] == 'P';
+    return head.length >= 12
+        && head[0] == 'R'
+        && head[1] == 'I'
+        && head[2] == 'F'
+        && head[3] == 'F'
+        && head[8] == 'W'
+        && head[9] == 'E'
+        && head[10] == 'B'
+        && head[11] == 'P';
   }
 
   /**
@@ -178,8 +185,8 @@ public final class ImageDecoder {
   }
 
   private static String describeHead(byte[] head) {
-    if (head.length >= 12 && new String(head, 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
-        .equals("ftyp")) {
+    if (head.length >= 12
+        && new String(head, 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("ftyp")) {
       return "; HEIC/AVIF is not supported by ImageIO";
     }
     return "";
@@ -194,25 +201,31 @@ public final class ImageDecoder {
         Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
         if (!readers.hasNext()) {
           byte[] head = java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 64));
-          throw new IOException(name + ": not an image (format not recognised" + describeHead(head)
-              + ")");
+          throw new IOException(
+              name + ": not an image (format not recognised" + describeHead(head) + ")");
         }
         reader = pick(readers);
       }
       List<String> warnings = new ArrayList<>();
       try {
         reader.setInput(iis, true, true);
-        reader.addIIOReadWarningListener(new IIOReadWarningListener() {
-          @Override
-          public void warningOccurred(ImageReader source, String warning) {
-            warnings.add(warning);
-          }
-        });
+        reader.addIIOReadWarningListener(
+            new IIOReadWarningListener() {
+              @Override
+              public void warningOccurred(ImageReader source, String warning) {
+                warnings.add(warning);
+              }
+            });
         ImageReadParam param = reader.getDefaultReadParam();
         long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
         if (pixels <= 0) {
-          throw new IOException(name + ": corrupt image (size " + reader.getWidth(0) + "x"
-              + reader.getHeight(0) + ")");
+          throw new IOException(
+              name
+                  + ": corrupt image (size "
+                  + reader.getWidth(0)
+                  + "x"
+                  + reader.getHeight(0)
+                  + ")");
         }
         if (pixels > MAX_PIXELS) {
           int step = (int) Math.ceil(Math.sqrt((double) pixels / MAX_PIXELS));
@@ -227,15 +240,26 @@ public final class ImageDecoder {
         for (String w : warnings) {
           String lower = w.toLowerCase(Locale.ROOT);
           if (lower.contains("premature end") || lower.contains("truncated")) {
-            throw new IOException(name + ": truncated " + reader.getFormatName().toUpperCase(
-                Locale.ROOT) + " (" + w + ")");
+            throw new IOException(
+                name
+                    + ": truncated "
+                    + reader.getFormatName().toUpperCase(Locale.ROOT)
+                    + " ("
+                    + w
+                    + ")");
           }
         }
         return img;
       } catch (IIOException e) {
         String kind = endsEarly(e) ? ": truncated " : ": corrupt ";
-        throw new IOException(name + kind + reader.getFormatName().toUpperCase(Locale.ROOT)
-            + " (" + rootMessage(e) + ")", e);
+        throw new IOException(
+            name
+                + kind
+                + reader.getFormatName().toUpperCase(Locale.ROOT)
+                + " ("
+                + rootMessage(e)
+                + ")",
+            e);
       } finally {
         reader.dispose();
       }
@@ -251,9 +275,10 @@ public final class ImageDecoder {
   private static ImageReader pick(Iterator<ImageReader> readers) {
     List<ImageReader> all = new ArrayList<>();
     readers.forEachRemaining(all::add);
-    all.sort(java.util.Comparator
-        .comparing((ImageReader r) -> !r.getClass().getName().startsWith("com.sun.imageio."))
-        .thenComparing(r -> r.getClass().getName()));
+    all.sort(
+        java.util.Comparator.comparing(
+                (ImageReader r) -> !r.getClass().getName().startsWith("com.sun.imageio."))
+            .thenComparing(r -> r.getClass().getName()));
     for (int i = 1; i < all.size(); i++) {
       all.get(i).dispose();
     }
@@ -283,10 +308,12 @@ public final class ImageDecoder {
    * Older JDK JPEG readers refuse some CMYK and YCCK JPEGs (as saved by Photoshop for print) with
    * "Unsupported Image Type"; their raster can still be read and converted here.
    */
-  private static BufferedImage readUnsupportedJpeg(ImageReader reader, ImageReadParam param,
-      IIOException cause, byte[] bytes) throws IOException {
+  private static BufferedImage readUnsupportedJpeg(
+      ImageReader reader, ImageReadParam param, IIOException cause, byte[] bytes)
+      throws IOException {
     if (!"jpeg".equalsIgnoreCase(reader.getFormatName())
-        || cause.getMessage() == null || !cause.getMessage().contains("Unsupported Image Type")) {
+        || cause.getMessage() == null
+        || !cause.getMessage().contains("Unsupported Image Type")) {
       throw cause;
     }
     Raster raster = reader.readRaster(0, param);
@@ -342,8 +369,13 @@ public final class ImageDecoder {
       if (len < 2 || p + 2 + len > b.length) {
         return -1;
       }
-      if (marker == 0xEE && len >= 14 && b[seg] == 'A' && b[seg + 1] == 'd' && b[seg + 2] == 'o'
-          && b[seg + 3] == 'b' && b[seg + 4] == 'e') {
+      if (marker == 0xEE
+          && len >= 14
+          && b[seg] == 'A'
+          && b[seg + 1] == 'd'
+          && b[seg + 2] == 'o'
+          && b[seg + 3] == 'b'
+          && b[seg + 4] == 'e') {
         return b[seg + 11] & 0xFF;
       }
       p += 2 + len;
@@ -353,8 +385,8 @@ public final class ImageDecoder {
 
   /**
    * Converts any {@link BufferedImage} to {@link BufferedImage#TYPE_INT_RGB}: grayscale to three
-   * equal channels, 16-bit samples rounded to 8 bits, palettes expanded, alpha composited on
-   * white. An image that already is {@code TYPE_INT_RGB} is returned as is.
+   * equal channels, 16-bit samples rounded to 8 bits, palettes expanded, alpha composited on white.
+   * An image that already is {@code TYPE_INT_RGB} is returned as is.
    */
   public static BufferedImage toRgb(BufferedImage src) {
     if (src.getType() == BufferedImage.TYPE_INT_RGB) {
@@ -410,7 +442,8 @@ public final class ImageDecoder {
     boolean gray = colors == 1;
     boolean rgb = colors == 3;
     boolean cmyk = colors == 4 && csType == ColorSpace.TYPE_CMYK;
-    if (!(gray || rgb || cmyk) || !(sm instanceof ComponentSampleModel csm)
+    if (!(gray || rgb || cmyk)
+        || !(sm instanceof ComponentSampleModel csm)
         || sm.getNumBands() != bands) {
       return false;
     }
@@ -443,10 +476,15 @@ public final class ImageDecoder {
     Object[] data = new Object[bands];
     for (int b = 0; b < bands; b++) {
       base[b] = dbOffsets[banks[b]] + bandOffsets[b] + (-ty) * scanline + (-tx) * pixelStride;
-      data[b] = db instanceof DataBufferByte bb ? bb.getData(banks[b])
-          : ((DataBufferUShort) db).getData(banks[b]);
+      data[b] =
+          db instanceof DataBufferByte bb
+              ? bb.getData(banks[b])
+              : ((DataBufferUShort) db).getData(banks[b]);
     }
-    if (max == 255 && !alpha && (gray || rgb) && data[0] instanceof byte[]
+    if (max == 255
+        && !alpha
+        && (gray || rgb)
+        && data[0] instanceof byte[]
         && data[0] == data[bands - 1]) {
       // Fast path for the common case (8-bit gray or RGB in one bank, e.g. every JPEG).
       byte[] d = (byte[]) data[0];
@@ -468,8 +506,10 @@ public final class ImageDecoder {
       for (int x = 0; x < w; x++) {
         int p = rowStart + x * pixelStride;
         for (int b = 0; b < bands; b++) {
-          int v = data[b] instanceof byte[] arr ? arr[base[b] + p] & 0xFF
-              : ((short[]) data[b])[base[b] + p] & 0xFFFF;
+          int v =
+              data[b] instanceof byte[] arr
+                  ? arr[base[b] + p] & 0xFF
+                  : ((short[]) data[b])[base[b] + p] & 0xFFFF;
           s[b] = max == 255 ? v : (v * 255 + max / 2) / max;
         }
         int r;
@@ -506,8 +546,9 @@ public final class ImageDecoder {
   }
 
   private static Set<String> extensions() {
-    Set<String> s = new TreeSet<>(List.of("jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "tif",
-        "tiff", "webp"));
+    Set<String> s =
+        new TreeSet<>(
+            List.of("jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "tif", "tiff", "webp"));
     for (String suffix : ImageIO.getReaderFileSuffixes()) {
       if (!suffix.isEmpty()) {
         s.add(suffix.toLowerCase(Locale.ROOT));

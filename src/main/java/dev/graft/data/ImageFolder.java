@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * starting with a dot), {@code __MACOSX}, {@code Thumbs.db} and {@code desktop.ini} are ignored
  * silently; other files without an image extension, and files with one that are empty or not an
  * image, are skipped with one warning each (see {@link ScanOptions}); symbolic links are followed.
- * A missing root, a root without class folders, an empty class folder or a single class is a
- * {@link GraftException} naming the path.
+ * A missing root, a root without class folders, an empty class folder or a single class is a {@link
+ * GraftException} naming the path.
  */
 public final class ImageFolder {
 
@@ -68,8 +68,8 @@ public final class ImageFolder {
 
   /**
    * Scans {@code root} against a fixed label list (a trained model's labels): each class folder
-   * must be named after one of them, and label indices follow {@code labels}, not the folder
-   * order. Classes may be missing, and a single class is allowed (evaluating one class).
+   * must be named after one of them, and label indices follow {@code labels}, not the folder order.
+   * Classes may be missing, and a single class is allowed (evaluating one class).
    *
    * @throws GraftException naming a folder whose name is not one of {@code labels}
    */
@@ -84,8 +84,10 @@ public final class ImageFolder {
       throw new GraftException("image folder not found: " + root.toAbsolutePath());
     }
     if (!Files.isDirectory(root)) {
-      throw new GraftException("not a folder: " + root.toAbsolutePath()
-          + " (expected a folder with one subfolder per class)");
+      throw new GraftException(
+          "not a folder: "
+              + root.toAbsolutePath()
+              + " (expected a folder with one subfolder per class)");
     }
     Scan scan = new Scan(options);
     List<Path> classDirs = new ArrayList<>();
@@ -98,16 +100,20 @@ public final class ImageFolder {
         if (Files.isDirectory(p)) {
           classDirs.add(p);
         } else if (ImageDecoder.hasImageExtension(p)) {
-          scan.bad(p, "image outside any class folder (expected " + root + "/<class>/" + name
-              + ")");
+          scan.bad(
+              p, "image outside any class folder (expected " + root + "/<class>/" + name + ")");
         } else {
           log.debug("Ignoring {}: not in a class folder", p);
         }
       }
     }
     if (classDirs.isEmpty()) {
-      throw new GraftException("no class folders in " + root.toAbsolutePath()
-          + ": expected one subfolder per class, e.g. " + root + "/cats/*.jpg");
+      throw new GraftException(
+          "no class folders in "
+              + root.toAbsolutePath()
+              + ": expected one subfolder per class, e.g. "
+              + root
+              + "/cats/*.jpg");
     }
     // Sort by the name itself (not Path order) so that the order matches Keras and torchvision.
     classDirs.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
@@ -121,8 +127,12 @@ public final class ImageFolder {
       }
     } else {
       if (classDirs.size() == 1) {
-        throw new GraftException("only one class folder in " + root.toAbsolutePath() + " ("
-            + classDirs.get(0).getFileName() + "): a classifier needs at least two classes");
+        throw new GraftException(
+            "only one class folder in "
+                + root.toAbsolutePath()
+                + " ("
+                + classDirs.get(0).getFileName()
+                + "): a classifier needs at least two classes");
       }
       for (Path dir : classDirs) {
         labels.add(dir.getFileName().toString());
@@ -140,13 +150,18 @@ public final class ImageFolder {
       }
       List<Sample> ok = scan.check(candidates);
       if (ok.isEmpty()) {
-        throw new GraftException("class folder " + dir.toAbsolutePath()
-            + " has no readable images (" + candidates.size() + " bad files skipped)");
+        throw new GraftException(
+            "class folder "
+                + dir.toAbsolutePath()
+                + " has no readable images ("
+                + candidates.size()
+                + " bad files skipped)");
       }
       samples.addAll(ok);
     }
-    ImageDataset data = new ImageDataset(labels, samples, scan.skipped(),
-        root.toAbsolutePath().normalize().toString());
+    ImageDataset data =
+        new ImageDataset(
+            labels, samples, scan.skipped(), root.toAbsolutePath().normalize().toString());
     scan.summarize(data);
     return data;
   }
@@ -158,12 +173,16 @@ public final class ImageFolder {
   /** Image files below {@code dir}, sorted by relative path; reports non-image files. */
   private static List<Path> filesUnder(Path dir, Scan scan) throws IOException {
     List<Path> files = new ArrayList<>();
-    Files.walkFileTree(dir, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+    Files.walkFileTree(
+        dir,
+        EnumSet.of(FileVisitOption.FOLLOW_LINKS),
+        Integer.MAX_VALUE,
         new SimpleFileVisitor<>() {
           @Override
           public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
             return !d.equals(dir) && ignored(d.getFileName().toString())
-                ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+                ? FileVisitResult.SKIP_SUBTREE
+                : FileVisitResult.CONTINUE;
           }
 
           @Override

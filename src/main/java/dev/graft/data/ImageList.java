@@ -28,11 +28,11 @@ import java.util.TreeSet;
  *
  * <p>The header row is optional (recognised by a first column named path, file, filename, image,
  * image_path or filepath); when present, its {@code path} and {@code label} (or class, category,
- * target) columns are used wherever they are, otherwise the first two columns. Fields may be
- * quoted with double quotes; the separator is a comma, or a tab or semicolon when the first line
- * has no comma; blank lines and lines starting with {@code #} are ignored. Labels are sorted by
- * name. Missing and unreadable files are handled as {@link ScanOptions} says, a malformed row is a
- * {@link GraftException} naming the file and line.
+ * target) columns are used wherever they are, otherwise the first two columns. Fields may be quoted
+ * with double quotes; the separator is a comma, or a tab or semicolon when the first line has no
+ * comma; blank lines and lines starting with {@code #} are ignored. Labels are sorted by name.
+ * Missing and unreadable files are handled as {@link ScanOptions} says, a malformed row is a {@link
+ * GraftException} naming the file and line.
  */
 public final class ImageList {
 
@@ -43,7 +43,9 @@ public final class ImageList {
 
   private ImageList() {}
 
-  /** Reads a CSV with {@link ScanOptions#defaults()}; see {@link #fromCsv(Path, Path, ScanOptions)}. */
+  /**
+   * Reads a CSV with {@link ScanOptions#defaults()}; see {@link #fromCsv(Path, Path, ScanOptions)}.
+   */
   public static ImageDataset fromCsv(Path csv, Path baseDir) throws IOException {
     return fromCsv(csv, baseDir, ScanOptions.defaults());
   }
@@ -66,8 +68,7 @@ public final class ImageList {
     if (!Files.isRegularFile(csv)) {
       throw new GraftException("CSV file not found: " + csv.toAbsolutePath());
     }
-    Path base = baseDir != null ? baseDir
-        : csv.toAbsolutePath().getParent();
+    Path base = baseDir != null ? baseDir : csv.toAbsolutePath().getParent();
     List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
     char sep = ',';
     int pathCol = 0;
@@ -100,14 +101,14 @@ public final class ImageList {
         }
       }
       if (fields.size() <= Math.max(pathCol, labelCol)) {
-        throw new GraftException(csv + " line " + (i + 1) + ": expected path" + sep
-            + "label, got '" + line + "'");
+        throw new GraftException(
+            csv + " line " + (i + 1) + ": expected path" + sep + "label, got '" + line + "'");
       }
       String path = fields.get(pathCol).strip();
       String label = fields.get(labelCol).strip();
       if (path.isEmpty() || label.isEmpty()) {
-        throw new GraftException(csv + " line " + (i + 1) + ": empty path or label in '" + line
-            + "'");
+        throw new GraftException(
+            csv + " line " + (i + 1) + ": empty path or label in '" + line + "'");
       }
       rows.add(new String[] {path, label});
       lineNumbers.add(i + 1);
@@ -121,8 +122,12 @@ public final class ImageList {
     }
     List<String> labels = new ArrayList<>(labelSet);
     if (labels.size() < 2) {
-      throw new GraftException("only one label (" + labels.get(0) + ") in " + csv.toAbsolutePath()
-          + ": a classifier needs at least two classes");
+      throw new GraftException(
+          "only one label ("
+              + labels.get(0)
+              + ") in "
+              + csv.toAbsolutePath()
+              + ": a classifier needs at least two classes");
     }
     List<Sample> candidates = new ArrayList<>(rows.size());
     for (String[] r : rows) {
@@ -137,12 +142,12 @@ public final class ImageList {
     }
     for (int c = 0; c < counts.length; c++) {
       if (counts[c] == 0) {
-        throw new GraftException("label '" + labels.get(c) + "' in " + csv.toAbsolutePath()
-            + " has no readable images");
+        throw new GraftException(
+            "label '" + labels.get(c) + "' in " + csv.toAbsolutePath() + " has no readable images");
       }
     }
-    ImageDataset data = new ImageDataset(labels, ok, scan.skipped(),
-        csv.toAbsolutePath().normalize().toString());
+    ImageDataset data =
+        new ImageDataset(labels, ok, scan.skipped(), csv.toAbsolutePath().normalize().toString());
     scan.summarize(data);
     return data;
   }

@@ -1,7 +1,7 @@
 package dev.graft.data;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Preprocessing;
+import dev.graft.error.GraftException;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 import java.io.IOException;
@@ -13,11 +13,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Turns a decoded image into exactly what a base consumes: a square of {@code size} pixels
- * (resized with an antialiasing filter, cropped or stretched per {@link ResizeMode}), then the
- * base's {@link Preprocessing} (channel order, scale, mean, std). Training, evaluation and
- * prediction all go through this one record, so the pixels a model sees never depend on where the
- * image came from.
+ * Turns a decoded image into exactly what a base consumes: a square of {@code size} pixels (resized
+ * with an antialiasing filter, cropped or stretched per {@link ResizeMode}), then the base's {@link
+ * Preprocessing} (channel order, scale, mean, std). Training, evaluation and prediction all go
+ * through this one record, so the pixels a model sees never depend on where the image came from.
  *
  * <pre>{@code
  * ImageTransform t = new ImageTransform(224, ResizeMode.CENTER_CROP, Preprocessing.caffe());
@@ -85,19 +84,19 @@ public record ImageTransform(int size, ResizeMode resize, Preprocessing preproce
   }
 
   /**
-   * The resized (and augmented) RGB pixels before preprocessing: values in [0, 255],
-   * channel-major, R then G then B.
+   * The resized (and augmented) RGB pixels before preprocessing: values in [0, 255], channel-major,
+   * R then G then B.
    */
   public float[] toRgbChw(BufferedImage img, Augmentation augmentation, RandomGenerator rnd) {
     return toRgbChw(img, augmentation, rnd, new float[length()]);
   }
 
   /**
-   * Transforms into {@code dest} at {@code offset} (what {@link ImageBatches} uses to fill a
-   * batch without a per-image array).
+   * Transforms into {@code dest} at {@code offset} (what {@link ImageBatches} uses to fill a batch
+   * without a per-image array).
    */
-  void toChwInto(BufferedImage img, Augmentation augmentation, RandomGenerator rnd, float[] dest,
-      int offset) {
+  void toChwInto(
+      BufferedImage img, Augmentation augmentation, RandomGenerator rnd, float[] dest, int offset) {
     float[] scratch = SCRATCH.get();
     if (scratch.length != length()) {
       scratch = new float[length()];
@@ -112,8 +111,8 @@ public record ImageTransform(int size, ResizeMode resize, Preprocessing preproce
   private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
   /** Resized (and augmented) RGB into {@code out}; returns out. */
-  private float[] toRgbChw(BufferedImage img, Augmentation augmentation, RandomGenerator rnd,
-      float[] out) {
+  private float[] toRgbChw(
+      BufferedImage img, Augmentation augmentation, RandomGenerator rnd, float[] out) {
     BufferedImage rgb = ImageDecoder.toRgb(img);
     int w = rgb.getWidth();
     int h = rgb.getHeight();
@@ -166,8 +165,8 @@ public record ImageTransform(int size, ResizeMode resize, Preprocessing preproce
 
   /**
    * A float array of the given shape (C order) holding {@code data}, outside any workspace. The
-   * {@code Nd4j.create(float[], ...)} factories copy element by element (about 10x slower for a
-   * 224 px batch); a detached buffer is copied in one block.
+   * {@code Nd4j.create(float[], ...)} factories copy element by element (about 10x slower for a 224
+   * px batch); a detached buffer is copied in one block.
    */
   static INDArray floats(float[] data, long... shape) {
     return Nd4j.create(Nd4j.createBufferDetached(data), shape);

@@ -52,13 +52,13 @@ final class Resampler {
   }
 
   /**
-   * Resamples the region {@code [x0, x0 + cw) x [y0, y0 + ch)} of a packed RGB image to {@code ow
-   * x oh}.
+   * Resamples the region {@code [x0, x0 + cw) x [y0, y0 + ch)} of a packed RGB image to {@code ow x
+   * oh}.
    *
    * @return RGB values in [0, 255], channel-major
    */
-  static float[] resample(int[] src, int sw, int sh, double x0, double y0, double cw, double ch,
-      int ow, int oh) {
+  static float[] resample(
+      int[] src, int sw, int sh, double x0, double y0, double cw, double ch, int ow, int oh) {
     float[] out = new float[3 * ow * oh];
     resample(src, sw, sh, x0, y0, cw, ch, ow, oh, out);
     return out;
@@ -69,8 +69,17 @@ final class Resampler {
       ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[0]});
 
   /** As {@link #resample(int[], int, int, double, double, double, double, int, int)}, into out. */
-  static void resample(int[] src, int sw, int sh, double x0, double y0, double cw, double ch,
-      int ow, int oh, float[] out) {
+  static void resample(
+      int[] src,
+      int sw,
+      int sh,
+      double x0,
+      double y0,
+      double cw,
+      double ch,
+      int ow,
+      int oh,
+      float[] out) {
     Taps tx = taps(sw, x0, cw, ow);
     Taps ty = taps(sh, y0, ch, oh);
     int rowLo = Integer.MAX_VALUE;

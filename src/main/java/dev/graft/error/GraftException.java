@@ -1,9 +1,9 @@
 package dev.graft.error;
 
 /**
- * The one unchecked exception Graft throws for bad configuration or bad input: an impossible
- * option combination, an unknown base name, a file that is not what it claims to be. The message
- * always names the value, option or file at fault so that the command line can print it as is.
+ * The one unchecked exception Graft throws for bad configuration or bad input: an impossible option
+ * combination, an unknown base name, a file that is not what it claims to be. The message always
+ * names the value, option or file at fault so that the command line can print it as is.
  */
 public class GraftException extends RuntimeException {
   public GraftException(String message) {

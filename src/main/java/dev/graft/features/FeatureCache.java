@@ -42,14 +42,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An on-disk cache of the activations a frozen base computes for each image, so that they are
- * paid for once, across epochs, runs and processes.
+ * An on-disk cache of the activations a frozen base computes for each image, so that they are paid
+ * for once, across epochs, runs and processes.
  *
  * <p>A cache lives in a directory derived from its key (a {@link FeatureKey}: base, weights key,
- * cut point, preprocessing, input size); change any of those and a different directory is used,
- * so the cache misses. Within it each image is identified by the SHA-256 of its file bytes
- * ({@link #contentHash(Path)}), so renaming or moving an image keeps its entry and editing it
- * misses.
+ * cut point, preprocessing, input size); change any of those and a different directory is used, so
+ * the cache misses. Within it each image is identified by the SHA-256 of its file bytes ({@link
+ * #contentHash(Path)}), so renaming or moving an image keeps its entry and editing it misses.
  *
  * <p>Storage: append-only segment files of float32 values (little endian), each with a header
  * (magic, version, count, item shape, key tag and a CRC32C checksum of the whole file). A segment
@@ -59,8 +58,8 @@ import org.slf4j.LoggerFactory;
  * truncated or corrupted segment) is logged, deleted and its entries computed again. Segments are
  * memory-mapped read-only; {@link #view(String)} reads without copying.
  *
- * <p>Memory stays bounded however many images there are: {@link #populate(List, Function)} asks
- * the featurizer for one chunk of images at a time and appends each chunk to disk before the next.
+ * <p>Memory stays bounded however many images there are: {@link #populate(List, Function)} asks the
+ * featurizer for one chunk of images at a time and appends each chunk to disk before the next.
  *
  * <pre>{@code
  * try (FeatureCache cache = FeatureCache.open(Path.of("features"), key)) {
@@ -87,6 +86,7 @@ public final class FeatureCache implements AutoCloseable {
   static final int HEADER_BYTES = 64;
   static final int HASH_BYTES = 32;
   static final int MAX_RANK = 6;
+
   /** Header bytes covered by the checksum: everything before the checksum field itself. */
   private static final int CRC_OFFSET = 52;
 
@@ -95,10 +95,18 @@ public final class FeatureCache implements AutoCloseable {
   private static final String KEY_FILE = "key.txt";
   private static final Duration STALE_TEMP = Duration.ofHours(6);
   private static final long FLUSH_BYTES = 16L << 20;
-  /** Read buffer for {@link #contentHash}, one per thread: hashing 100,000 files makes no garbage. */
-  private static final ThreadLocal<byte[]> HASH_BUFFER = ThreadLocal.withInitial(() -> new byte[64 * 1024]);
+
+  /**
+   * Read buffer for {@link #contentHash}, one per thread: hashing 100,000 files makes no garbage.
+   */
+  private static final ThreadLocal<byte[]> HASH_BUFFER =
+      ThreadLocal.withInitial(() -> new byte[64 * 1024]);
+
   private static final long MAX_SEGMENT_BYTES = 1L << 30;
-  /** Images per featurizer call in {@link #populate}, unless {@link #chunkSize(int)} says otherwise. */
+
+  /**
+   * Images per featurizer call in {@link #populate}, unless {@link #chunkSize(int)} says otherwise.
+   */
   public static final int DEFAULT_CHUNK_SIZE = 256;
 
   private final Path dir;
@@ -134,7 +142,8 @@ public final class FeatureCache implements AutoCloseable {
   private FeatureCache(Path dir, String keyText) {
     this.dir = dir;
     this.keyText = keyText;
-    this.keyTag = ByteBuffer.wrap(HexFormat.of().parseHex(FeatureKey.digest(keyText), 0, 16)).getLong();
+    this.keyTag =
+        ByteBuffer.wrap(HexFormat.of().parseHex(FeatureKey.digest(keyText), 0, 16)).getLong();
   }
 
   /**
@@ -167,7 +176,11 @@ public final class FeatureCache implements AutoCloseable {
     writeKeyFile(dir, key);
     FeatureCache cache = new FeatureCache(dir, key);
     cache.refresh();
-    log.debug("feature cache {} open: {} entries in {} segments", dir, cache.index.size(), cache.segments.size());
+    log.debug(
+        "feature cache {} open: {} entries in {} segments",
+        dir,
+        cache.index.size(),
+        cache.segments.size());
     return cache;
   }
 
@@ -177,7 +190,10 @@ public final class FeatureCache implements AutoCloseable {
       String existing = Files.readString(keyFile, StandardCharsets.UTF_8);
       if (!existing.equals(key)) {
         throw new GraftException(
-            "feature cache directory " + dir + " holds a different key (hash collision?): " + existing);
+            "feature cache directory "
+                + dir
+                + " holds a different key (hash collision?): "
+                + existing);
       }
       return;
     }
@@ -194,8 +210,8 @@ public final class FeatureCache implements AutoCloseable {
   }
 
   /**
-   * Sets how many images {@link #populate} hands the featurizer at once (memory per chunk is
-   * this many items of activations).
+   * Sets how many images {@link #populate} hands the featurizer at once (memory per chunk is this
+   * many items of activations).
    *
    * @param images images per featurizer call, at least 1
    * @return this cache
@@ -257,11 +273,13 @@ public final class FeatureCache implements AutoCloseable {
     if (p != null) {
       return Optional.of(p.clone());
     }
-    return view(contentHash).map(v -> {
-      float[] out = new float[v.remaining()];
-      v.get(out);
-      return out;
-    });
+    return view(contentHash)
+        .map(
+            v -> {
+              float[] out = new float[v.remaining()];
+              v.get(out);
+              return out;
+            });
   }
 
   /**
@@ -301,8 +319,12 @@ public final class FeatureCache implements AutoCloseable {
       setItemShape(new long[] {features.length});
     } else if (features.length != itemLength) {
       throw new GraftException(
-          "feature length " + features.length + " does not match the cache's item shape "
-              + Arrays.toString(itemShape) + " in " + dir);
+          "feature length "
+              + features.length
+              + " does not match the cache's item shape "
+              + Arrays.toString(itemShape)
+              + " in "
+              + dir);
     }
     if (contains(contentHash)) {
       return;
@@ -322,24 +344,36 @@ public final class FeatureCache implements AutoCloseable {
    * @param features activations, {@code [N, ...]}
    * @throws IOException if the segment cannot be written
    */
-  public synchronized void putAll(List<String> contentHashes, INDArray features) throws IOException {
+  public synchronized void putAll(List<String> contentHashes, INDArray features)
+      throws IOException {
     ensureOpen();
     if (features.rank() < 2 || features.size(0) != contentHashes.size()) {
       throw new GraftException(
-          "features " + Arrays.toString(features.shape()) + " do not hold one row for each of "
-              + contentHashes.size() + " images");
+          "features "
+              + Arrays.toString(features.shape())
+              + " do not hold one row for each of "
+              + contentHashes.size()
+              + " images");
     }
     long[] shape = Arrays.copyOfRange(features.shape(), 1, features.rank());
     if (itemShape == null) {
       setItemShape(shape);
     } else if (!Arrays.equals(shape, itemShape)) {
       throw new GraftException(
-          "feature shape " + Arrays.toString(shape) + " does not match the cache's item shape "
-              + Arrays.toString(itemShape) + " in " + dir);
+          "feature shape "
+              + Arrays.toString(shape)
+              + " does not match the cache's item shape "
+              + Arrays.toString(itemShape)
+              + " in "
+              + dir);
     }
     contentHashes.forEach(FeatureCache::checkHash);
-    INDArray rows = features.dataType() == DataType.FLOAT ? features : features.castTo(DataType.FLOAT);
-    if (rows.isView() || rows.ordering() != 'c' || rows.data().length() != rows.length() || rows.isAttached()) {
+    INDArray rows =
+        features.dataType() == DataType.FLOAT ? features : features.castTo(DataType.FLOAT);
+    if (rows.isView()
+        || rows.ordering() != 'c'
+        || rows.data().length() != rows.length()
+        || rows.isAttached()) {
       rows = rows.dup('c');
       if (rows.isAttached()) {
         rows = rows.detach();
@@ -366,8 +400,9 @@ public final class FeatureCache implements AutoCloseable {
     if (pending.isEmpty()) {
       return;
     }
-    ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(4L * itemLength * pending.size()))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer data =
+        ByteBuffer.allocateDirect(Math.toIntExact(4L * itemLength * pending.size()))
+            .order(ByteOrder.LITTLE_ENDIAN);
     FloatBuffer fb = data.asFloatBuffer();
     for (float[] f : pending.values()) {
       fb.put(f);
@@ -401,8 +436,8 @@ public final class FeatureCache implements AutoCloseable {
    * another process has published meanwhile are not recomputed.
    *
    * @param images image files
-   * @param featurizer turns a chunk of image files into activations {@code [chunk, ...]}; the
-   *     cache takes ownership of each returned array and closes it once written
+   * @param featurizer turns a chunk of image files into activations {@code [chunk, ...]}; the cache
+   *     takes ownership of each returned array and closes it once written
    * @return the content hash of each image, in order (for {@link #rows})
    * @throws IOException if an image cannot be read or the cache cannot be written
    */
@@ -429,7 +464,8 @@ public final class FeatureCache implements AutoCloseable {
       }
       List<String> chunkHashes = new ArrayList<>();
       List<Path> chunkPaths = new ArrayList<>();
-      for (Map.Entry<String, Path> e : todo.subList(from, Math.min(todo.size(), from + chunkSize))) {
+      for (Map.Entry<String, Path> e :
+          todo.subList(from, Math.min(todo.size(), from + chunkSize))) {
         if (!contains(e.getKey())) {
           chunkHashes.add(e.getKey());
           chunkPaths.add(e.getValue());
@@ -441,8 +477,11 @@ public final class FeatureCache implements AutoCloseable {
       INDArray out = featurizer.apply(List.copyOf(chunkPaths));
       if (out == null || out.rank() < 2 || out.size(0) != chunkPaths.size()) {
         throw new GraftException(
-            "featurizer returned " + (out == null ? "null" : Arrays.toString(out.shape()))
-                + " for " + chunkPaths.size() + " images; expected one row per image");
+            "featurizer returned "
+                + (out == null ? "null" : Arrays.toString(out.shape()))
+                + " for "
+                + chunkPaths.size()
+                + " images; expected one row per image");
       }
       putAll(chunkHashes, out);
       if (out.closeable()) {
@@ -453,8 +492,11 @@ public final class FeatureCache implements AutoCloseable {
     misses += computedNow;
     hits += images.size() - computedNow;
     if (computedNow > 0) {
-      log.info("feature cache {}: {} of {} images featurized, the rest read from cache",
-          dir.getFileName(), computedNow, images.size());
+      log.info(
+          "feature cache {}: {} of {} images featurized, the rest read from cache",
+          dir.getFileName(),
+          computedNow,
+          images.size());
     }
     return hashes;
   }
@@ -578,19 +620,24 @@ public final class FeatureCache implements AutoCloseable {
   }
 
   private static void checkHash(String h) {
-    if (h == null || h.length() != 2 * HASH_BYTES || !h.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      throw new GraftException("content hash must be 64 lower-case hex characters, got '" + h + "'");
+    if (h == null
+        || h.length() != 2 * HASH_BYTES
+        || !h.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      throw new GraftException(
+          "content hash must be 64 lower-case hex characters, got '" + h + "'");
     }
   }
 
   private void setItemShape(long[] shape) {
     if (shape.length < 1 || shape.length > MAX_RANK) {
-      throw new GraftException("feature item rank must be 1.." + MAX_RANK + ", got " + Arrays.toString(shape));
+      throw new GraftException(
+          "feature item rank must be 1.." + MAX_RANK + ", got " + Arrays.toString(shape));
     }
     long len = 1;
     for (long d : shape) {
       if (d <= 0) {
-        throw new GraftException("feature item shape must be positive, got " + Arrays.toString(shape));
+        throw new GraftException(
+            "feature item shape must be positive, got " + Arrays.toString(shape));
       }
       len *= d;
     }
@@ -627,7 +674,8 @@ public final class FeatureCache implements AutoCloseable {
 
   /** Writes rows (already in little-endian float32 order) as a new segment: temp, fsync, rename. */
   private void writeSegment(List<String> hashes, ByteBuffer data) throws IOException {
-    int rowsPerSegment = (int) Math.max(1, (MAX_SEGMENT_BYTES - HEADER_BYTES) / (4L * itemLength + HASH_BYTES));
+    int rowsPerSegment =
+        (int) Math.max(1, (MAX_SEGMENT_BYTES - HEADER_BYTES) / (4L * itemLength + HASH_BYTES));
     for (int from = 0; from < hashes.size(); from += rowsPerSegment) {
       int to = Math.min(hashes.size(), from + rowsPerSegment);
       ByteBuffer part = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -654,8 +702,10 @@ public final class FeatureCache implements AutoCloseable {
 
     String id = UUID.randomUUID().toString();
     Path tmp = dir.resolve(".seg-" + id + TEMP_SUFFIX);
-    Path target = dir.resolve(String.format("%013d-%s%s", System.currentTimeMillis(), id, SEGMENT_SUFFIX));
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    Path target =
+        dir.resolve(String.format("%013d-%s%s", System.currentTimeMillis(), id, SEGMENT_SUFFIX));
+    try (FileChannel ch =
+        FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       writeFully(ch, header);
       writeFully(ch, hashBytes);
       writeFully(ch, data.duplicate());
@@ -682,9 +732,8 @@ public final class FeatureCache implements AutoCloseable {
 
   /**
    * Validates and maps one segment; deletes it when invalid. The checksum is verified by reading
-   * the file through the channel (page cache, not this process's mapped pages, so the resident
-   * set stays small); for a segment this instance just wrote, {@code knownCrc} is compared
-   * instead.
+   * the file through the channel (page cache, not this process's mapped pages, so the resident set
+   * stays small); for a segment this instance just wrote, {@code knownCrc} is compared instead.
    */
   private void load(Path file, Integer knownCrc) throws IOException {
     MappedByteBuffer m;
@@ -720,12 +769,19 @@ public final class FeatureCache implements AutoCloseable {
     if (itemShape == null) {
       setItemShape(shape);
     } else if (!Arrays.equals(shape, itemShape)) {
-      discard(file, "item shape " + Arrays.toString(shape) + " differs from " + Arrays.toString(itemShape));
+      discard(
+          file,
+          "item shape " + Arrays.toString(shape) + " differs from " + Arrays.toString(itemShape));
       return;
     }
     int bodyFloats = HEADER_BYTES + HASH_BYTES * count;
-    FloatBuffer floats = m.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(bodyFloats).slice()
-        .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    FloatBuffer floats =
+        m.duplicate()
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .position(bodyFloats)
+            .slice()
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .asFloatBuffer();
     int segIndex = segments.size();
     segments.add(new Segment(file, m, floats, count));
     HexFormat hex = HexFormat.of();
@@ -805,7 +861,10 @@ public final class FeatureCache implements AutoCloseable {
   }
 
   private void discard(Path file, String why) throws IOException {
-    log.warn("feature cache file {} is invalid ({}); deleting it, its entries will be recomputed", file, why);
+    log.warn(
+        "feature cache file {} is invalid ({}); deleting it, its entries will be recomputed",
+        file,
+        why);
     discardedFiles++;
     try {
       Files.deleteIfExists(file);

@@ -7,10 +7,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Everything that decides what a base computes for an image, apart from the image itself: the
- * base id, its weights key (provenance and checksum), the cut point, the preprocessing and the
- * input size. Two caches with different keys never share an entry; change any component and the
- * cache misses.
+ * Everything that decides what a base computes for an image, apart from the image itself: the base
+ * id, its weights key (provenance and checksum), the cut point, the preprocessing and the input
+ * size. Two caches with different keys never share an entry; change any component and the cache
+ * misses.
  *
  * <pre>{@code
  * FeatureKey key = new FeatureKey(base.id(), base.weightsKey(), base.featureLayer(),

@@ -79,8 +79,13 @@ public final class Featurizer {
    * @throws GraftException for a batch size below 1 or an image that cannot be decoded (naming it)
    */
   public static Written write(
-      Base base, ImageDataset data, ResizeMode resize, int batchSize, Path out,
-      IntConsumer progress) throws IOException {
+      Base base,
+      ImageDataset data,
+      ResizeMode resize,
+      int batchSize,
+      Path out,
+      IntConsumer progress)
+      throws IOException {
     Objects.requireNonNull(base, "base");
     Objects.requireNonNull(data, "data");
     if (batchSize < 1) {
@@ -99,8 +104,15 @@ public final class Featurizer {
   }
 
   private static Written write(
-      Base base, ImageDataset data, ResizeMode resize, int batchSize, Path out,
-      IntConsumer progress, Path npyTmp, Path rawTmp) throws IOException {
+      Base base,
+      ImageDataset data,
+      ResizeMode resize,
+      int batchSize,
+      Path out,
+      IntConsumer progress,
+      Path npyTmp,
+      Path rawTmp)
+      throws IOException {
     ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
     int dim = -1;
     ComputationGraph graph = base.graph();
@@ -162,8 +174,13 @@ public final class Featurizer {
     meta.put("dimension", dim);
     meta.put("classes", data.labels());
     writeAtomically(out.resolve("featurize.json"), JSON.writeValueAsString(meta) + "\n");
-    log.info("wrote {} x {} features ({}, cut {}) to {}", data.size(), dim, base.id(),
-        base.featureLayer(), features);
+    log.info(
+        "wrote {} x {} features ({}, cut {}) to {}",
+        data.size(),
+        dim,
+        base.id(),
+        base.featureLayer(),
+        features);
     return new Written(data.size(), dim, features);
   }
 

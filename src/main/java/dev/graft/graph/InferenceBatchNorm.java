@@ -18,8 +18,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * <p>DL4J 1.0.0-M2.1 offers {@code FrozenLayer}, which runs BatchNorm in inference mode but stops
  * backpropagation, and {@code FrozenLayerWithBackprop}, which fails around BatchNorm (its backprop
  * needs the batch statistics of a training-mode forward pass). In inference mode BatchNorm is the
- * per-channel affine map {@code y = gamma (x - mean) / sqrt(var + eps) + beta}, so the gradient
- * to its input is {@code dy * gamma / sqrt(var + eps)}; {@link InferenceBatchNormLayer} computes
+ * per-channel affine map {@code y = gamma (x - mean) / sqrt(var + eps) + beta}, so the gradient to
+ * its input is {@code dy * gamma / sqrt(var + eps)}; {@link InferenceBatchNormLayer} computes
  * exactly that and leaves every parameter, moving mean and variance included, untouched.
  *
  * <p>It serialises with the network's JSON configuration like any DL4J layer.
@@ -41,10 +41,22 @@ public class InferenceBatchNorm extends FrozenLayerWithBackprop {
   }
 
   @Override
-  public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners,
-      int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType dataType) {
-    Layer inner = getUnderlying().instantiate(getInnerConf(conf), listeners, layerIndex,
-        layerParamsView, initializeParams, dataType);
+  public Layer instantiate(
+      NeuralNetConfiguration conf,
+      Collection<TrainingListener> listeners,
+      int layerIndex,
+      INDArray layerParamsView,
+      boolean initializeParams,
+      DataType dataType) {
+    Layer inner =
+        getUnderlying()
+            .instantiate(
+                getInnerConf(conf),
+                listeners,
+                layerIndex,
+                layerParamsView,
+                initializeParams,
+                dataType);
     NeuralNetConfiguration innerConf = inner.conf();
     if (innerConf.variables() != null) {
       List<String> vars = innerConf.variables(true);

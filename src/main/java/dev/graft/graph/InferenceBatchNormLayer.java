@@ -33,15 +33,17 @@ public class InferenceBatchNormLayer extends FrozenLayerWithBackprop {
   }
 
   @Override
-  public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+  public Pair<Gradient, INDArray> backpropGradient(
+      INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
     Layer bn = getInsideLayer();
     BatchNormalization conf = (BatchNormalization) bn.conf().getLayer();
     long channels = conf.getNOut();
     INDArray variance;
     if (conf.isUseLogStd()) {
       INDArray log10Std = bn.getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
-      INDArray std = Transforms.pow(Nd4j.valueArrayOf(log10Std.shape(), 10.0, log10Std.dataType()),
-          log10Std, false);
+      INDArray std =
+          Transforms.pow(
+              Nd4j.valueArrayOf(log10Std.shape(), 10.0, log10Std.dataType()), log10Std, false);
       variance = std.mul(std);
     } else {
       variance = bn.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR).dup();
@@ -54,8 +56,9 @@ public class InferenceBatchNormLayer extends FrozenLayerWithBackprop {
     }
     scale = scale.reshape(channels).castTo(epsilon.dataType());
     int channelDim = epsilon.rank() == 2 || conf.getCnn2DFormat() == CNN2DFormat.NCHW ? 1 : 3;
-    INDArray out = workspaceMgr.createUninitialized(
-        ArrayType.ACTIVATION_GRAD, epsilon.dataType(), epsilon.shape(), epsilon.ordering());
+    INDArray out =
+        workspaceMgr.createUninitialized(
+            ArrayType.ACTIVATION_GRAD, epsilon.dataType(), epsilon.shape(), epsilon.ordering());
     Nd4j.getExecutioner().exec(new BroadcastMulOp(epsilon, scale, out, channelDim));
     return new Pair<>(noGradient, out);
   }

@@ -32,22 +32,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Rewrites a network that will only run forward (a frozen base computing features) into a faster,
  * equivalent one: each inference-mode BatchNormalization that directly follows a convolution (or a
- * depthwise convolution with multiplier 1) is
- * folded into that convolution's weights and bias ({@code W' = W·γ/σ}, {@code b' = (b − μ)·γ/σ +
- * β}), and an activation layer that directly follows a convolution becomes the convolution's own
- * activation. The source network is not modified.
+ * depthwise convolution with multiplier 1) is folded into that convolution's weights and bias
+ * ({@code W' = W·γ/σ}, {@code b' = (b − μ)·γ/σ + β}), and an activation layer that directly follows
+ * a convolution becomes the convolution's own activation. The source network is not modified.
  *
- * <p>Why: in DL4J 1.0.0-M2.1 an inference BatchNormalization runs as four broadcast passes over
- * an NCHW tensor along the channel axis, which the profile of ResNet50 at 224 px showed to be
- * about as expensive as all its convolutions together; see docs/performance.md.
+ * <p>Why: in DL4J 1.0.0-M2.1 an inference BatchNormalization runs as four broadcast passes over an
+ * NCHW tensor along the channel axis, which the profile of ResNet50 at 224 px showed to be about as
+ * expensive as all its convolutions together; see docs/performance.md.
  *
  * <pre>{@code
  * ComputationGraph fast = InferenceGraphs.optimize(base.graph());
  * INDArray features = fast.outputSingle(false, images);
  * }</pre>
  *
- * <p>The result computes the same function up to float rounding (relative differences around
- * 1e-6); use it for inference only: its BatchNorm statistics are baked into the weights.
+ * <p>The result computes the same function up to float rounding (relative differences around 1e-6);
+ * use it for inference only: its BatchNorm statistics are baked into the weights.
  */
 public final class InferenceGraphs {
   private static final Logger log = LoggerFactory.getLogger(InferenceGraphs.class);
@@ -99,13 +98,18 @@ public final class InferenceGraphs {
     Set<String> fusedActivations = new HashSet<>();
     Map<String, String> renamedInputs = new HashMap<>();
     for (String name : source.getConfiguration().getTopologicalOrderStr()) {
-      if (!(vertices.get(name) instanceof LayerVertex lv) || outputSet.contains(name)
-          || lv.getPreProcessor() != null || inputs.get(name) == null || inputs.get(name).size() != 1) {
+      if (!(vertices.get(name) instanceof LayerVertex lv)
+          || outputSet.contains(name)
+          || lv.getPreProcessor() != null
+          || inputs.get(name) == null
+          || inputs.get(name).size() != 1) {
         continue;
       }
       String in = inputs.get(name).get(0);
-      if (!(vertices.get(in) instanceof LayerVertex cv) || !foldable(cv.getLayerConf().getLayer())
-          || outputSet.contains(in) || consumers.getOrDefault(in, 0) != 1) {
+      if (!(vertices.get(in) instanceof LayerVertex cv)
+          || !foldable(cv.getLayerConf().getLayer())
+          || outputSet.contains(in)
+          || consumers.getOrDefault(in, 0) != 1) {
         continue;
       }
       ConvolutionLayer conv = (ConvolutionLayer) cv.getLayerConf().getLayer();
@@ -114,7 +118,8 @@ public final class InferenceGraphs {
       }
       org.deeplearning4j.nn.conf.layers.Layer layer = lv.getLayerConf().getLayer();
       IActivation act;
-      if (layer instanceof BatchNormalization bn && bn.getCnn2DFormat() == conv.getCnn2dDataFormat()) {
+      if (layer instanceof BatchNormalization bn
+          && bn.getCnn2DFormat() == conv.getCnn2dDataFormat()) {
         act = new ActivationIdentity(); // DL4J's BatchNormalization ignores its activation function
         conv.setHasBias(true);
         folds.add(new Fold(in, name));
@@ -137,11 +142,13 @@ public final class InferenceGraphs {
     conf.setTopologicalOrder(null);
     conf.setTopologicalOrderStr(null);
 
-    ComputationGraph out = NativeTuning.withLayerHelpers(() -> {
-      ComputationGraph g = new ComputationGraph(conf);
-      g.init();
-      return g;
-    });
+    ComputationGraph out =
+        NativeTuning.withLayerHelpers(
+            () -> {
+              ComputationGraph g = new ComputationGraph(conf);
+              g.init();
+              return g;
+            });
     Map<String, Fold> foldByConv = new HashMap<>();
     folds.forEach(f -> foldByConv.put(f.conv(), f));
     for (Layer target : out.getLayers()) {
@@ -159,7 +166,10 @@ public final class InferenceGraphs {
         }
       }
     }
-    log.debug("optimized graph: {} BatchNorm folded, {} activations fused", folds.size(), fusedActivations.size());
+    log.debug(
+        "optimized graph: {} BatchNorm folded, {} activations fused",
+        folds.size(),
+        fusedActivations.size());
     return out;
   }
 
@@ -178,7 +188,8 @@ public final class InferenceGraphs {
     List<String> todo = new ArrayList<>();
     for (String o : outputs) {
       if (!conf.getVertices().containsKey(o) && !conf.getNetworkInputs().contains(o)) {
-        throw new GraftException("no vertex named '" + o + "' in the network; vertices: " + conf.getVertices().keySet());
+        throw new GraftException(
+            "no vertex named '" + o + "' in the network; vertices: " + conf.getVertices().keySet());
       }
       todo.add(o);
     }
@@ -195,44 +206,75 @@ public final class InferenceGraphs {
 
   private static void fold(Layer conv, Layer bnLayer, Layer target) {
     BatchNormalization bn = (BatchNormalization) unwrap(bnLayer.conf().getLayer());
-    INDArray w = conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY).castTo(DataType.DOUBLE).dup('c');
+    INDArray w =
+        conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY).castTo(DataType.DOUBLE).dup('c');
     // output channels: first axis of a convolution's [out, in, kh, kw], last of a depthwise
     // convolution's [kh, kw, channels, 1]
     boolean depthwise = unwrap(conv.conf().getLayer()) instanceof DepthwiseConvolution2D;
     long nOut = depthwise ? w.size(2) : w.size(0);
-    INDArray b = conv.paramTable().containsKey(ConvolutionParamInitializer.BIAS_KEY)
-        ? conv.getParam(ConvolutionParamInitializer.BIAS_KEY).castTo(DataType.DOUBLE).reshape(nOut)
-        : Nd4j.zeros(DataType.DOUBLE, nOut);
-    INDArray mean = bnLayer.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).castTo(DataType.DOUBLE).reshape(nOut);
+    INDArray b =
+        conv.paramTable().containsKey(ConvolutionParamInitializer.BIAS_KEY)
+            ? conv.getParam(ConvolutionParamInitializer.BIAS_KEY)
+                .castTo(DataType.DOUBLE)
+                .reshape(nOut)
+            : Nd4j.zeros(DataType.DOUBLE, nOut);
+    INDArray mean =
+        bnLayer
+            .getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN)
+            .castTo(DataType.DOUBLE)
+            .reshape(nOut);
     INDArray var;
     if (bn.isUseLogStd()) {
-      INDArray log10s = bnLayer.getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).castTo(DataType.DOUBLE).reshape(nOut);
-      var = org.nd4j.linalg.ops.transforms.Transforms.pow(Nd4j.valueArrayOf(log10s.shape(), 10.0, DataType.DOUBLE), log10s);
+      INDArray log10s =
+          bnLayer
+              .getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD)
+              .castTo(DataType.DOUBLE)
+              .reshape(nOut);
+      var =
+          org.nd4j.linalg.ops.transforms.Transforms.pow(
+              Nd4j.valueArrayOf(log10s.shape(), 10.0, DataType.DOUBLE), log10s);
       var.muli(var);
     } else {
-      var = bnLayer.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR).castTo(DataType.DOUBLE).reshape(nOut);
+      var =
+          bnLayer
+              .getParam(BatchNormalizationParamInitializer.GLOBAL_VAR)
+              .castTo(DataType.DOUBLE)
+              .reshape(nOut);
     }
     INDArray std = org.nd4j.linalg.ops.transforms.Transforms.sqrt(var.add(bn.getEps()));
     INDArray gamma;
     INDArray beta;
     if (bn.isLockGammaBeta()) {
-      // DL4J applies locked gamma/beta only when gamma != 1 and beta != 0 (BatchNormalization.preOutput)
+      // DL4J applies locked gamma/beta only when gamma != 1 and beta != 0
+      // (BatchNormalization.preOutput)
       boolean apply = bn.getGamma() != 1.0 && bn.getBeta() != 0.0;
       gamma = Nd4j.valueArrayOf(new long[] {nOut}, apply ? bn.getGamma() : 1.0, DataType.DOUBLE);
       beta = Nd4j.valueArrayOf(new long[] {nOut}, apply ? bn.getBeta() : 0.0, DataType.DOUBLE);
     } else {
-      gamma = bnLayer.getParam(BatchNormalizationParamInitializer.GAMMA).castTo(DataType.DOUBLE).reshape(nOut);
-      beta = bnLayer.getParam(BatchNormalizationParamInitializer.BETA).castTo(DataType.DOUBLE).reshape(nOut);
+      gamma =
+          bnLayer
+              .getParam(BatchNormalizationParamInitializer.GAMMA)
+              .castTo(DataType.DOUBLE)
+              .reshape(nOut);
+      beta =
+          bnLayer
+              .getParam(BatchNormalizationParamInitializer.BETA)
+              .castTo(DataType.DOUBLE)
+              .reshape(nOut);
     }
     INDArray scale = gamma.div(std);
-    INDArray w2 = depthwise
-        ? w.reshape('c', w.length() / nOut, nOut).mulRowVector(scale.reshape(1, nOut)).reshape('c', w.shape())
-        : w.reshape('c', nOut, w.length() / nOut).mulColumnVector(scale.reshape(nOut, 1)).reshape('c', w.shape());
+    INDArray w2 =
+        depthwise
+            ? w.reshape('c', w.length() / nOut, nOut)
+                .mulRowVector(scale.reshape(1, nOut))
+                .reshape('c', w.shape())
+            : w.reshape('c', nOut, w.length() / nOut)
+                .mulColumnVector(scale.reshape(nOut, 1))
+                .reshape('c', w.shape());
     INDArray b2 = b.sub(mean).muli(scale).addi(beta);
     INDArray tw = target.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
     tw.assign(w2.castTo(tw.dataType()).reshape(tw.shape()));
     INDArray tb = target.getParam(ConvolutionParamInitializer.BIAS_KEY);
     tb.assign(b2.castTo(tb.dataType()).reshape(tb.shape()));
   }
-
 }

@@ -225,8 +225,8 @@ public final class ParameterTransfer {
       for (Map.Entry<String, INDArray> e : dst.entrySet()) {
         INDArray p = srcParams.get(e.getKey());
         if (p == null || p.length() != e.getValue().length()) {
-          throw new GraftException("cannot copy parameter " + name + "/" + e.getKey()
-              + ": shapes differ");
+          throw new GraftException(
+              "cannot copy parameter " + name + "/" + e.getKey() + ": shapes differ");
         }
         e.getValue().assign(p.reshape(e.getValue().shape()));
       }
@@ -234,7 +234,8 @@ public final class ParameterTransfer {
   }
 
   /** Snapshot of the parameters of the named layers that {@code net} has (copies). */
-  public static Map<String, Map<String, INDArray>> snapshot(ComputationGraph net, Collection<String> layers) {
+  public static Map<String, Map<String, INDArray>> snapshot(
+      ComputationGraph net, Collection<String> layers) {
     Map<String, Map<String, INDArray>> m = new HashMap<>();
     for (String name : layers) {
       org.deeplearning4j.nn.graph.vertex.GraphVertex v = net.getVertex(name);
@@ -249,10 +250,10 @@ public final class ParameterTransfer {
 
   /** Writes a {@link #snapshot} back into {@code net}. */
   public static void restore(ComputationGraph net, Map<String, Map<String, INDArray>> snapshot) {
-    snapshot.forEach((name, params) -> {
-      Map<String, INDArray> dst = net.getVertex(name).getLayer().paramTable();
-      params.forEach((k, a) -> dst.get(k).assign(a));
-    });
+    snapshot.forEach(
+        (name, params) -> {
+          Map<String, INDArray> dst = net.getVertex(name).getLayer().paramTable();
+          params.forEach((k, a) -> dst.get(k).assign(a));
+        });
   }
-
 }

@@ -39,20 +39,26 @@ public final class Rebuild {
    * BatchNorm, {@code FrozenLayerWithBackprop} for the rest). Parameter-free layers below the
    * trainable part are frozen too, so that dropout there is off.
    */
-  public static ComputationGraphConfiguration rebuild(ComputationGraphConfiguration src,
-      Collection<String> keep, List<String> inputs, List<String> outputs,
-      Map<String, IUpdater> updaters, double weightDecay, long seed) {
+  public static ComputationGraphConfiguration rebuild(
+      ComputationGraphConfiguration src,
+      Collection<String> keep,
+      List<String> inputs,
+      List<String> outputs,
+      Map<String, IUpdater> updaters,
+      double weightDecay,
+      long seed) {
     List<String> order = new ArrayList<>(Topology.order(src));
     order.retainAll(new LinkedHashSet<>(keep));
     Set<String> below = new LinkedHashSet<>(order);
     below.removeAll(Topology.downstream(src, order, updaters.keySet()));
 
-    NeuralNetConfiguration.Builder global = new NeuralNetConfiguration.Builder()
-        .seed(seed)
-        .dataType(src.getDataType())
-        .trainingWorkspaceMode(src.getTrainingWorkspaceMode())
-        .inferenceWorkspaceMode(src.getInferenceWorkspaceMode())
-        .cacheMode(src.getCacheMode());
+    NeuralNetConfiguration.Builder global =
+        new NeuralNetConfiguration.Builder()
+            .seed(seed)
+            .dataType(src.getDataType())
+            .trainingWorkspaceMode(src.getTrainingWorkspaceMode())
+            .inferenceWorkspaceMode(src.getInferenceWorkspaceMode())
+            .cacheMode(src.getCacheMode());
     ComputationGraphConfiguration.GraphBuilder gb = global.graphBuilder();
     gb.addInputs(inputs.toArray(String[]::new));
     for (String v : order) {
@@ -102,13 +108,12 @@ public final class Rebuild {
    * Instantiates {@code conf} and copies the parameters of every layer that {@code source} has
    * under the same name (BatchNorm moving statistics included).
    */
-  public static ComputationGraph instantiate(ComputationGraphConfiguration conf, ComputationGraph source,
-      long seed) {
+  public static ComputationGraph instantiate(
+      ComputationGraphConfiguration conf, ComputationGraph source, long seed) {
     ComputationGraph net = new ComputationGraph(conf);
     Nd4j.getRandom().setSeed(seed);
     net.init();
     ParameterTransfer.copy(source, net, null);
     return net;
   }
-
 }

@@ -51,8 +51,8 @@ public final class Topology {
   }
 
   /**
-   * All vertices of {@code conf} in a deterministic topological order, network inputs excluded:
-   * the configuration's own (builder's) order wherever the edges allow it.
+   * All vertices of {@code conf} in a deterministic topological order, network inputs excluded: the
+   * configuration's own (builder's) order wherever the edges allow it.
    *
    * @throws GraftException when the graph has a cycle or reads a vertex it does not have
    */

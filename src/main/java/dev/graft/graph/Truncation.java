@@ -40,7 +40,8 @@ public final class Truncation {
   /**
    * A copy of {@code conf} cut at {@code cut} (see {@link #truncate(ComputationGraph, String)}).
    */
-  public static ComputationGraphConfiguration truncate(ComputationGraphConfiguration conf, String cut) {
+  public static ComputationGraphConfiguration truncate(
+      ComputationGraphConfiguration conf, String cut) {
     if (!conf.getVertices().containsKey(cut)) {
       throw new GraftException("no layer named '" + cut + "' in the graph");
     }
@@ -71,5 +72,4 @@ public final class Truncation {
     }
     return g;
   }
-
 }

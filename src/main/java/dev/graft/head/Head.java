@@ -17,8 +17,8 @@ import org.nd4j.linalg.activations.Activation;
  * Head.flatten().dense(256);                      // the classic VGG16 head: Flatten -> Dense(256, relu) -> softmax
  * }</pre>
  *
- * <p>Dropout follows Keras: {@code dropout(p)} drops a fraction {@code p} of the values produced
- * by the layer before it (DL4J itself speaks of the retain probability {@code 1 - p}).
+ * <p>Dropout follows Keras: {@code dropout(p)} drops a fraction {@code p} of the values produced by
+ * the layer before it (DL4J itself speaks of the retain probability {@code 1 - p}).
  */
 public sealed interface Head permits HeadSpec {
 
@@ -77,8 +77,8 @@ public sealed interface Head permits HeadSpec {
   }
 
   /**
-   * Drops a fraction {@code p} of the outputs of the layer added last (of the reduced features
-   * when no dense layer was added yet) while training.
+   * Drops a fraction {@code p} of the outputs of the layer added last (of the reduced features when
+   * no dense layer was added yet) while training.
    *
    * @param p drop rate in [0, 1)
    */
@@ -105,18 +105,22 @@ public sealed interface Head permits HeadSpec {
   }
 
   /**
-   * A one-line description, e.g. {@code GlobalAveragePooling -> Dense(256, relu) -> Dropout(0.3)
-   * -> Dense(classes, softmax)}.
+   * A one-line description, e.g. {@code GlobalAveragePooling -> Dense(256, relu) -> Dropout(0.3) ->
+   * Dense(classes, softmax)}.
    */
   default String describe() {
-    StringBuilder sb = new StringBuilder(
-        reduction() == Reduction.AVERAGE_POOLING ? "GlobalAveragePooling" : "Flatten");
+    StringBuilder sb =
+        new StringBuilder(
+            reduction() == Reduction.AVERAGE_POOLING ? "GlobalAveragePooling" : "Flatten");
     if (inputDropout() > 0) {
       sb.append(" -> Dropout(").append(inputDropout()).append(')');
     }
     for (Dense d : hidden()) {
-      sb.append(" -> Dense(").append(d.units()).append(", ")
-          .append(d.activation().name().toLowerCase(java.util.Locale.ROOT)).append(')');
+      sb.append(" -> Dense(")
+          .append(d.units())
+          .append(", ")
+          .append(d.activation().name().toLowerCase(java.util.Locale.ROOT))
+          .append(')');
       if (d.dropout() > 0) {
         sb.append(" -> Dropout(").append(d.dropout()).append(')');
       }

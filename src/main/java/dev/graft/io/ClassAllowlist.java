@@ -16,8 +16,8 @@ import org.nd4j.shade.jackson.databind.JsonNode;
  * ND4J's configuration packages (layers, vertices, preprocessors, activations, losses, updaters,
  * schedules, regularization, constraints, dropout, weight noise, weight initialisation,
  * distributions) or a class of Graft's own code, and the class (loaded without running its static
- * initialiser) is a subtype of one of those configuration types. (DL4J's other type ids are
- * names from a fixed registry, which cannot name an arbitrary class.) Keras's {@code TFOpLayer}, which
+ * initialiser) is a subtype of one of those configuration types. (DL4J's other type ids are names
+ * from a fixed registry, which cannot name an arbitrary class.) Keras's {@code TFOpLayer}, which
  * runs a TensorFlow graph, is refused.
  */
 public final class ClassAllowlist {
@@ -130,16 +130,19 @@ public final class ClassAllowlist {
     if (GRAFT_CODE == null || cs == null) {
       return GRAFT_CODE == cs;
     }
-    return GRAFT_CODE.getLocation() != null
-        && GRAFT_CODE.getLocation().equals(cs.getLocation());
+    return GRAFT_CODE.getLocation() != null && GRAFT_CODE.getLocation().equals(cs.getLocation());
   }
 
   private static void requireAllowed(String name, Path file, String entry) {
     if (!allowed(name)) {
       String shown = name.length() > 200 ? name.substring(0, 200) + "..." : name;
-      throw new RefusedFileException(file, entry, "names class '" + shown
-          + "', which is not a DL4J/ND4J/Graft network configuration class; refused before"
-          + " DL4J parsed it");
+      throw new RefusedFileException(
+          file,
+          entry,
+          "names class '"
+              + shown
+              + "', which is not a DL4J/ND4J/Graft network configuration class; refused before"
+              + " DL4J parsed it");
     }
   }
 }

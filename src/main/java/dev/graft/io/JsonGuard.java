@@ -10,8 +10,8 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /**
  * Parses JSON from an untrusted file into a plain tree (no type information, no class is
- * instantiated): strict UTF-8, nesting at most {@link Limits#maxJsonDepth()} levels (checked on
- * the bytes first, since the Jackson DL4J shades has no depth limit and recurses), one value.
+ * instantiated): strict UTF-8, nesting at most {@link Limits#maxJsonDepth()} levels (checked on the
+ * bytes first, since the Jackson DL4J shades has no depth limit and recurses), one value.
  */
 public final class JsonGuard {
   private static final ObjectMapper TREE = new ObjectMapper();
@@ -34,7 +34,8 @@ public final class JsonGuard {
       }
       return root;
     } catch (IOException e) {
-      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      String why =
+          e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
       throw new RefusedFileException(file, entry, "not valid JSON: " + why, e);
     }
   }
@@ -42,7 +43,8 @@ public final class JsonGuard {
   /** Strict UTF-8 decoding. */
   public static String utf8(byte[] bytes, Path file, String entry) {
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(java.nio.ByteBuffer.wrap(bytes))
@@ -68,8 +70,8 @@ public final class JsonGuard {
         inString = true;
       } else if (c == '{' || c == '[') {
         if (++depth > max) {
-          throw new RefusedFileException(file, entry, "JSON nests deeper than " + max
-              + " levels; refused");
+          throw new RefusedFileException(
+              file, entry, "JSON nests deeper than " + max + " levels; refused");
         }
       } else if (c == '}' || c == ']') {
         depth--;

@@ -44,10 +44,19 @@ public record Limits(
         || maxParameters < 1
         || maxInfoBytes < 1
         || maxLabels < 1) {
-      throw new GraftException("every limit must be positive, got maxEntries=" + maxEntries
-          + ", maxConfigBytes=" + maxConfigBytes + ", maxJsonDepth=" + maxJsonDepth
-          + ", maxParameters=" + maxParameters + ", maxInfoBytes=" + maxInfoBytes
-          + ", maxLabels=" + maxLabels);
+      throw new GraftException(
+          "every limit must be positive, got maxEntries="
+              + maxEntries
+              + ", maxConfigBytes="
+              + maxConfigBytes
+              + ", maxJsonDepth="
+              + maxJsonDepth
+              + ", maxParameters="
+              + maxParameters
+              + ", maxInfoBytes="
+              + maxInfoBytes
+              + ", maxLabels="
+              + maxLabels);
     }
   }
 
@@ -70,8 +79,8 @@ public record Limits(
     try {
       return Long.parseLong(v.strip());
     } catch (NumberFormatException e) {
-      throw new GraftException("system property graft.limits." + name + " must be a number, got '"
-          + v + "'", e);
+      throw new GraftException(
+          "system property graft.limits." + name + " must be a number, got '" + v + "'", e);
     }
   }
 }

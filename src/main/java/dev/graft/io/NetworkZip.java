@@ -28,10 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one reader of DL4J network zips (as {@code ModelSerializer} writes them) for every network
- * Graft opens: the network inside a {@code .graft} file, a DL4J zip given as a base or as
- * weights, and the zoo's ImageNet files. It never calls {@code ModelSerializer}, which
- * deserializes a {@code preprocessor.bin} entry with {@code ObjectInputStream} and reads every
- * entry fully into memory. Instead:
+ * Graft opens: the network inside a {@code .graft} file, a DL4J zip given as a base or as weights,
+ * and the zoo's ImageNet files. It never calls {@code ModelSerializer}, which deserializes a {@code
+ * preprocessor.bin} entry with {@code ObjectInputStream} and reads every entry fully into memory.
+ * Instead:
  *
  * <ol>
  *   <li>the entry list is vetted ({@link SafeZip}): only {@code configuration.json}, {@code
@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  *       read) may be present; anything else ({@code preprocessor.bin}, {@code normalizer.bin},
  *       {@code objects/...}) is refused by name before any entry is read;
  *   <li>{@code configuration.json} (at most {@link Limits#maxConfigBytes()}) is parsed as a plain
- *       JSON tree and every class name in it checked by {@link ClassAllowlist}; only then does
- *       DL4J parse it;
+ *       JSON tree and every class name in it checked by {@link ClassAllowlist}; only then does DL4J
+ *       parse it;
  *   <li>the parameter count is computed from the parsed configuration (at most {@link
  *       Limits#maxParameters()}, and no more than the off-heap memory left); {@code
  *       coefficients.bin} must declare exactly that many values of a floating-point type, in a
@@ -60,16 +60,22 @@ import org.slf4j.LoggerFactory;
 public final class NetworkZip {
   /** The network's configuration (JSON). */
   public static final String CONFIGURATION = "configuration.json";
+
   /** The flattened parameters (ND4J binary). */
   public static final String COEFFICIENTS = "coefficients.bin";
+
   /** Marks a network without parameters. */
   public static final String NO_PARAMS = "noParams.marker";
+
   /** The updater state, present when saved with it; accepted but never read. */
   public static final String UPDATER = "updaterState.bin";
 
-  private static final Set<String> ENTRIES = Set.of(CONFIGURATION, COEFFICIENTS, NO_PARAMS, UPDATER);
+  private static final Set<String> ENTRIES =
+      Set.of(CONFIGURATION, COEFFICIENTS, NO_PARAMS, UPDATER);
+
   /** Room for the two ND4J buffer headers and a rank-32 shape. */
   private static final long HEADER_BYTES = 2 * (2 + 20 + 8 + 2 + 10) + (2 * 32 + 4) * 8;
+
   private static final int MAX_RANK = 32;
   private static final Logger LOG = LoggerFactory.getLogger(NetworkZip.class);
 
@@ -103,40 +109,55 @@ public final class NetworkZip {
       String json = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
       ComputationGraph graph;
       if (tree.has("vertices")) {
-        graph = network(() -> ComputationGraphConfiguration.fromJson(json), conf -> {
-          long sum = 0;
-          for (GraphVertex v : conf.getVertices().values()) {
-            sum += v.numParams(true);
-          }
-          return sum;
-        }, (conf, params) -> {
-          if (params != null) {
-            conf.setDataType(params.dataType());
-          }
-          ComputationGraph g = new ComputationGraph(conf);
-          g.init(params, false);
-          return g;
-        }, z, limits);
+        graph =
+            network(
+                () -> ComputationGraphConfiguration.fromJson(json),
+                conf -> {
+                  long sum = 0;
+                  for (GraphVertex v : conf.getVertices().values()) {
+                    sum += v.numParams(true);
+                  }
+                  return sum;
+                },
+                (conf, params) -> {
+                  if (params != null) {
+                    conf.setDataType(params.dataType());
+                  }
+                  ComputationGraph g = new ComputationGraph(conf);
+                  g.init(params, false);
+                  return g;
+                },
+                z,
+                limits);
       } else if (tree.has("confs")) {
-        graph = network(() -> MultiLayerConfiguration.fromJson(json), conf -> {
-          long sum = 0;
-          for (NeuralNetConfiguration c : conf.getConfs()) {
-            sum += c.getLayer().initializer().numParams(c);
-          }
-          return sum;
-        }, (conf, params) -> {
-          if (params != null) {
-            conf.setDataType(params.dataType());
-          }
-          MultiLayerNetwork net = new MultiLayerNetwork(conf);
-          net.init(params, false);
-          return net.toComputationGraph();
-        }, z, limits);
+        graph =
+            network(
+                () -> MultiLayerConfiguration.fromJson(json),
+                conf -> {
+                  long sum = 0;
+                  for (NeuralNetConfiguration c : conf.getConfs()) {
+                    sum += c.getLayer().initializer().numParams(c);
+                  }
+                  return sum;
+                },
+                (conf, params) -> {
+                  if (params != null) {
+                    conf.setDataType(params.dataType());
+                  }
+                  MultiLayerNetwork net = new MultiLayerNetwork(conf);
+                  net.init(params, false);
+                  return net.toComputationGraph();
+                },
+                z,
+                limits);
       } else {
-        throw new RefusedFileException(shownAs, cfgEntry,
-            "not a DL4J network configuration (neither 'vertices' nor 'confs')");
+        throw new RefusedFileException(
+            shownAs, cfgEntry, "not a DL4J network configuration (neither 'vertices' nor 'confs')");
       }
-      LOG.debug("Read {} ({} params) in {} ms", shownAs, graph.numParams(),
+      LOG.debug(
+          "Read {} ({} params) in {} ms",
+          shownAs,
+          graph.numParams(),
           (System.nanoTime() - start) / 1_000_000);
       return graph;
     }
@@ -147,18 +168,26 @@ public final class NetworkZip {
     Path file = z.shownFile();
     String entry = z.shownName(COEFFICIENTS);
     if (n > limits.maxParameters()) {
-      throw new RefusedFileException(file, z.shownName(CONFIGURATION), "declares " + n
-          + " parameters, more than the " + limits.maxParameters() + " allowed"
-          + " (graft.limits.maxParameters)");
+      throw new RefusedFileException(
+          file,
+          z.shownName(CONFIGURATION),
+          "declares "
+              + n
+              + " parameters, more than the "
+              + limits.maxParameters()
+              + " allowed"
+              + " (graft.limits.maxParameters)");
     }
     if (n == 0) {
       if (z.has(COEFFICIENTS) && z.declaredSize(COEFFICIENTS) > 0) {
-        throw new RefusedFileException(file, entry, "present, but the configuration has no parameters");
+        throw new RefusedFileException(
+            file, entry, "present, but the configuration has no parameters");
       }
       return null;
     }
     if (!z.has(COEFFICIENTS)) {
-      throw new RefusedFileException(file, entry, "missing (the configuration has " + n + " parameters)");
+      throw new RefusedFileException(
+          file, entry, "missing (the configuration has " + n + " parameters)");
     }
     long cap = n * 8 + HEADER_BYTES;
     try (InputStream raw = z.open(COEFFICIENTS, cap)) {
@@ -171,8 +200,10 @@ public final class NetworkZip {
         throw new RefusedFileException(file, entry, "shape buffer of type " + shapeHeader.type);
       }
       if (shapeHeader.length < 4 || shapeHeader.length > 2 * MAX_RANK + 4) {
-        throw new RefusedFileException(file, entry, "shape buffer of " + shapeHeader.length
-            + " values; not an ND4J array header");
+        throw new RefusedFileException(
+            file,
+            entry,
+            "shape buffer of " + shapeHeader.length + " values; not an ND4J array header");
       }
       long[] shapeInfo = new long[(int) shapeHeader.length];
       for (int i = 0; i < shapeInfo.length; i++) {
@@ -185,8 +216,8 @@ public final class NetworkZip {
       }
       long rank = shapeInfo[0];
       if (rank < 1 || rank > 2 || shapeInfo.length != 2 * rank + 4) {
-        throw new RefusedFileException(file, entry, "an array of rank " + rank
-            + "; parameters are a vector");
+        throw new RefusedFileException(
+            file, entry, "an array of rank " + rank + "; parameters are a vector");
       }
       long product = 1;
       for (int i = 1; i <= rank; i++) {
@@ -197,27 +228,46 @@ public final class NetworkZip {
       }
       Header data = readHeader(in, header, file, entry);
       if (product != n || data.length != n) {
-        throw new RefusedFileException(file, entry, "holds " + data.length + " values (shape product "
-            + product + ") but the configuration's layers have " + n + " parameters");
+        throw new RefusedFileException(
+            file,
+            entry,
+            "holds "
+                + data.length
+                + " values (shape product "
+                + product
+                + ") but the configuration's layers have "
+                + n
+                + " parameters");
       }
-      int size = switch (data.type) {
-        case FLOAT -> 4;
-        case DOUBLE -> 8;
-        case HALF, BFLOAT16 -> 2;
-        default -> throw new RefusedFileException(file, entry, "values of type " + data.type
-            + "; parameters are floating point");
-      };
+      int size =
+          switch (data.type) {
+            case FLOAT -> 4;
+            case DOUBLE -> 8;
+            case HALF, BFLOAT16 -> 2;
+            default ->
+                throw new RefusedFileException(
+                    file, entry, "values of type " + data.type + "; parameters are floating point");
+          };
       long bytes = n * size;
       requireMemory(bytes, file, entry);
       long declared = z.declaredSize(COEFFICIENTS);
       long expected = headerBytes.size() + bytes;
       if (declared >= 0 && declared != expected) {
-        throw new RefusedFileException(file, entry, "declares " + declared + " bytes but "
-            + n + " " + data.type + " parameters and their header take " + expected);
+        throw new RefusedFileException(
+            file,
+            entry,
+            "declares "
+                + declared
+                + " bytes but "
+                + n
+                + " "
+                + data.type
+                + " parameters and their header take "
+                + expected);
       }
       header.flush();
-      InputStream replay = new SequenceInputStream(
-          new ByteArrayInputStream(headerBytes.toByteArray()), raw);
+      InputStream replay =
+          new SequenceInputStream(new ByteArrayInputStream(headerBytes.toByteArray()), raw);
       INDArray params;
       try {
         params = Nd4j.read(new DataInputStream(replay));
@@ -225,8 +275,8 @@ public final class NetworkZip {
         throw refusal(e, file, entry, "truncated or damaged");
       }
       if (raw.read() != -1) {
-        throw new RefusedFileException(file, entry, "longer than the " + n
-            + " parameters need; refused");
+        throw new RefusedFileException(
+            file, entry, "longer than the " + n + " parameters need; refused");
       }
       return params;
     } catch (EOFException | UTFDataFormatException e) {
@@ -237,15 +287,15 @@ public final class NetworkZip {
   private record Header(DataBuffer.AllocationMode mode, long length, DataType type) {}
 
   /** One ND4J buffer header, read here and written back to {@code copy} for the replay. */
-  private static Header readHeader(DataInputStream in, DataOutputStream copy, Path file, String entry)
-      throws IOException {
+  private static Header readHeader(
+      DataInputStream in, DataOutputStream copy, Path file, String entry) throws IOException {
     String modeName = in.readUTF();
     DataBuffer.AllocationMode mode;
     try {
       mode = DataBuffer.AllocationMode.valueOf(modeName);
     } catch (IllegalArgumentException e) {
-      throw new RefusedFileException(file, entry, "not an ND4J array (allocation mode '"
-          + shorten(modeName) + "')");
+      throw new RefusedFileException(
+          file, entry, "not an ND4J array (allocation mode '" + shorten(modeName) + "')");
     }
     copy.writeUTF(modeName);
     long length;
@@ -261,8 +311,8 @@ public final class NetworkZip {
     try {
       type = DataType.valueOf(typeName);
     } catch (IllegalArgumentException e) {
-      throw new RefusedFileException(file, entry, "not an ND4J array (data type '"
-          + shorten(typeName) + "')");
+      throw new RefusedFileException(
+          file, entry, "not an ND4J array (data type '" + shorten(typeName) + "')");
     }
     copy.writeUTF(typeName);
     if (length < 0) {
@@ -280,9 +330,15 @@ public final class NetworkZip {
       left = Math.min(left, maxPhysical - Pointer.physicalBytes());
     }
     if (bytes > left) {
-      throw new RefusedFileException(file, entry, "the parameters need " + (bytes >> 20)
-          + " MiB but only " + Math.max(0, left >> 20) + " MiB of off-heap memory is left"
-          + " (raise -Dorg.bytedeco.javacpp.maxbytes / maxphysicalbytes)");
+      throw new RefusedFileException(
+          file,
+          entry,
+          "the parameters need "
+              + (bytes >> 20)
+              + " MiB but only "
+              + Math.max(0, left >> 20)
+              + " MiB of off-heap memory is left"
+              + " (raise -Dorg.bytedeco.javacpp.maxbytes / maxphysicalbytes)");
     }
   }
 
@@ -314,8 +370,12 @@ public final class NetworkZip {
    * Parses the (allowlisted) configuration with DL4J, counts its parameters, reads exactly that
    * many and builds the network; every failure is a refusal naming the entry.
    */
-  private static <C> ComputationGraph network(Step<C> parse, java.util.function.ToLongFunction<C> count,
-      java.util.function.BiFunction<C, INDArray, ComputationGraph> build, SafeZip z, Limits limits)
+  private static <C> ComputationGraph network(
+      Step<C> parse,
+      java.util.function.ToLongFunction<C> count,
+      java.util.function.BiFunction<C, INDArray, ComputationGraph> build,
+      SafeZip z,
+      Limits limits)
       throws IOException {
     Path file = z.shownFile();
     String entry = z.shownName(CONFIGURATION);

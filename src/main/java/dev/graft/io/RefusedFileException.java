@@ -7,8 +7,8 @@ import java.nio.file.Path;
  * A file Graft refuses to load because it is not plain data of the expected kind: an entry a
  * network does not need (a Java-serialized {@code preprocessor.bin}), a class name off the
  * allowlist, an entry larger than what the configuration needs, a lying size header, a truncated
- * entry, a file that is not a zip or not HDF5, a pinned SHA-256 that does not match. The message
- * is one line naming the file and, where there is one, the entry: {@code model.graft: entry
+ * entry, a file that is not a zip or not HDF5, a pinned SHA-256 that does not match. The message is
+ * one line naming the file and, where there is one, the entry: {@code model.graft: entry
  * 'network.zip/preprocessor.bin': ...}. Nothing from the file has been deserialized when this is
  * thrown.
  */

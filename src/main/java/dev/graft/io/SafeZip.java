@@ -16,11 +16,10 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
- * A zip file whose entries have been vetted before any is read: at most {@link
- * Limits#maxEntries()} entries, only the names the caller allows, no duplicate or directory
- * entries. Each entry is then read through a stream that counts the inflated bytes and refuses
- * the entry as soon as it exceeds its cap or its declared size (a header is never trusted), or
- * ends short of its declared size.
+ * A zip file whose entries have been vetted before any is read: at most {@link Limits#maxEntries()}
+ * entries, only the names the caller allows, no duplicate or directory entries. Each entry is then
+ * read through a stream that counts the inflated bytes and refuses the entry as soon as it exceeds
+ * its cap or its declared size (a header is never trusted), or ends short of its declared size.
  *
  * <pre>{@code
  * try (SafeZip zip = SafeZip.open(file, file, "", Set.of("a.json", "b.bin"), Limits.defaults())) {
@@ -61,12 +60,17 @@ public final class SafeZip implements AutoCloseable {
     try {
       zip = new ZipFile(zipFile.toFile());
     } catch (ZipException e) {
-      throw new RefusedFileException(shownAs, prefix.isEmpty() ? null : strip(prefix),
-          "not a zip file, or truncated (" + e.getMessage() + ")", e);
+      throw new RefusedFileException(
+          shownAs,
+          prefix.isEmpty() ? null : strip(prefix),
+          "not a zip file, or truncated (" + e.getMessage() + ")",
+          e);
     }
     try {
       if (zip.size() > limits.maxEntries()) {
-        throw new RefusedFileException(shownAs, prefix.isEmpty() ? null : strip(prefix),
+        throw new RefusedFileException(
+            shownAs,
+            prefix.isEmpty() ? null : strip(prefix),
             "holds " + zip.size() + " entries, more than the " + limits.maxEntries() + " allowed");
       }
       Map<String, ZipEntry> found = new LinkedHashMap<>();
@@ -75,8 +79,13 @@ public final class SafeZip implements AutoCloseable {
         ZipEntry e = it.nextElement();
         String name = e.getName();
         if (!allowed.contains(name)) {
-          throw new RefusedFileException(shownAs, prefix + name, "unexpected entry, refused"
-              + " without reading it (allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+          throw new RefusedFileException(
+              shownAs,
+              prefix + name,
+              "unexpected entry, refused"
+                  + " without reading it (allowed: "
+                  + String.join(", ", new java.util.TreeSet<>(allowed))
+                  + ")");
         }
         if (e.isDirectory() || found.put(name, e) != null) {
           throw new RefusedFileException(shownAs, prefix + name, "duplicate or directory entry");
@@ -122,8 +131,8 @@ public final class SafeZip implements AutoCloseable {
   /**
    * A stream over an entry's inflated bytes that refuses the entry (with a {@link
    * RefusedFileException}, an unchecked exception, thrown from {@code read}) once more than {@code
-   * cap} bytes or more than its declared size come out, and at the end if fewer than declared
-   * came out.
+   * cap} bytes or more than its declared size come out, and at the end if fewer than declared came
+   * out.
    *
    * @throws RefusedFileException if the entry is missing or declares more than {@code cap} bytes
    */
@@ -134,8 +143,10 @@ public final class SafeZip implements AutoCloseable {
     }
     long declared = e.getSize();
     if (declared > cap) {
-      throw new RefusedFileException(file, prefix + name, "declares " + declared
-          + " bytes, more than the " + cap + " allowed");
+      throw new RefusedFileException(
+          file,
+          prefix + name,
+          "declares " + declared + " bytes, more than the " + cap + " allowed");
     }
     InputStream raw;
     try {
@@ -194,24 +205,39 @@ public final class SafeZip implements AutoCloseable {
       try {
         n = super.read(b, off, len);
       } catch (ZipException | java.io.EOFException e) {
-        throw new RefusedFileException(file, entry, "damaged or truncated after " + count
-            + " bytes (" + e.getMessage() + ")", e);
+        throw new RefusedFileException(
+            file,
+            entry,
+            "damaged or truncated after " + count + " bytes (" + e.getMessage() + ")",
+            e);
       }
       if (n < 0) {
         if (declared >= 0 && count != declared) {
-          throw new RefusedFileException(file, entry, "ends after " + count
-              + " bytes but its header declares " + declared + " (lying header or truncated)");
+          throw new RefusedFileException(
+              file,
+              entry,
+              "ends after "
+                  + count
+                  + " bytes but its header declares "
+                  + declared
+                  + " (lying header or truncated)");
         }
         return n;
       }
       count += n;
       if (count > cap) {
-        throw new RefusedFileException(file, entry, "inflates to more than the " + cap
-            + " bytes allowed (zip bomb?); refused");
+        throw new RefusedFileException(
+            file,
+            entry,
+            "inflates to more than the " + cap + " bytes allowed (zip bomb?); refused");
       }
       if (declared >= 0 && count > declared) {
-        throw new RefusedFileException(file, entry, "inflates to more than the " + declared
-            + " bytes its header declares (lying header); refused");
+        throw new RefusedFileException(
+            file,
+            entry,
+            "inflates to more than the "
+                + declared
+                + " bytes its header declares (lying header); refused");
       }
       return n;
     }

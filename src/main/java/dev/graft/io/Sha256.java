@@ -67,8 +67,14 @@ public final class Sha256 {
   public static String verify(Path file, String expected) throws IOException {
     String actual = of(file);
     if (expected != null && !actual.equals(parse(expected))) {
-      throw new RefusedFileException(file, null, "SHA-256 is " + actual + " but " + parse(expected)
-          + " was pinned; refused (a different or tampered file)");
+      throw new RefusedFileException(
+          file,
+          null,
+          "SHA-256 is "
+              + actual
+              + " but "
+              + parse(expected)
+              + " was pinned; refused (a different or tampered file)");
     }
     return actual;
   }

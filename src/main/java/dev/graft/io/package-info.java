@@ -1,11 +1,11 @@
 /**
- * Reading files that may come from anyone: a {@code .graft} model from a colleague, a DL4J zip
- * from a forum, a weights file from a mirror. A model file is data, never code: {@link
- * dev.graft.io.NetworkZip} is the one reader of DL4J network zips (it vets entries, sizes and
- * every class name before DL4J sees a byte), {@link dev.graft.io.SafeZip} bounds every zip
- * entry Graft reads, {@link dev.graft.io.Limits} holds the caps, {@link dev.graft.io.Sha256}
- * pins a file's digest, and a refused file is a {@link dev.graft.io.RefusedFileException}
- * naming the file and the entry. See {@code docs/security.md} for what is guaranteed.
+ * Reading files that may come from anyone: a {@code .graft} model from a colleague, a DL4J zip from
+ * a forum, a weights file from a mirror. A model file is data, never code: {@link
+ * dev.graft.io.NetworkZip} is the one reader of DL4J network zips (it vets entries, sizes and every
+ * class name before DL4J sees a byte), {@link dev.graft.io.SafeZip} bounds every zip entry Graft
+ * reads, {@link dev.graft.io.Limits} holds the caps, {@link dev.graft.io.Sha256} pins a file's
+ * digest, and a refused file is a {@link dev.graft.io.RefusedFileException} naming the file and the
+ * entry. See {@code docs/security.md} for what is guaranteed.
  *
  * <pre>{@code
  * ComputationGraph g = NetworkZip.read(Path.of("base.zip"));   // refuses preprocessor.bin & co

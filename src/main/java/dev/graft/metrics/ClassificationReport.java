@@ -9,9 +9,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * How well a classifier did on a labelled set: accuracy, top-k accuracy, per-class precision,
  * recall and F1, macro-averaged F1, the confusion matrix and the mean log loss.
  *
- * <p>The predicted class of an example is the one with the highest probability (the lowest index
- * on ties). A class that is never predicted has precision 0, a class that never occurs has recall
- * 0 (scikit-learn's {@code zero_division=0}); macro-F1 averages over all classes.
+ * <p>The predicted class of an example is the one with the highest probability (the lowest index on
+ * ties). A class that is never predicted has precision 0, a class that never occurs has recall 0
+ * (scikit-learn's {@code zero_division=0}); macro-F1 averages over all classes.
  *
  * <pre>{@code
  * ClassificationReport r = ClassificationReport.of(labels, actual, probabilities);
@@ -25,8 +25,12 @@ public final class ClassificationReport {
   private final int[] actual;
   private final int[] predicted;
   private final int[][] confusion;
-  /** rank[i] = how many classes have a strictly higher probability than the true class of example i. */
+
+  /**
+   * rank[i] = how many classes have a strictly higher probability than the true class of example i.
+   */
   private final int[] trueRank;
+
   private final double logLoss;
 
   private ClassificationReport(
@@ -58,8 +62,12 @@ public final class ClassificationReport {
       throw new GraftException("a classification report needs at least one label");
     }
     if (actual.length != probabilities.length) {
-      throw new GraftException("got " + actual.length + " true labels but "
-          + probabilities.length + " rows of probabilities");
+      throw new GraftException(
+          "got "
+              + actual.length
+              + " true labels but "
+              + probabilities.length
+              + " rows of probabilities");
     }
     int n = actual.length;
     int[] pred = new int[n];
@@ -72,7 +80,8 @@ public final class ClassificationReport {
       }
       int a = actual[i];
       if (a < 0 || a >= k) {
-        throw new GraftException("true class " + a + " of example " + i + " is outside 0.." + (k - 1));
+        throw new GraftException(
+            "true class " + a + " of example " + i + " is outside 0.." + (k - 1));
       }
       int best = 0;
       int higher = 0;
@@ -88,7 +97,8 @@ public final class ClassificationReport {
       rank[i] = higher;
       loss -= Math.log(Math.max(MIN_PROBABILITY, p[a]));
     }
-    return new ClassificationReport(labels, actual.clone(), pred, rank, n == 0 ? Double.NaN : loss / n);
+    return new ClassificationReport(
+        labels, actual.clone(), pred, rank, n == 0 ? Double.NaN : loss / n);
   }
 
   /**
@@ -98,12 +108,18 @@ public final class ClassificationReport {
    * @param oneHot {@code [N, classes]} one-hot (or soft) labels; the true class is the arg-max
    * @param probabilities {@code [N, classes]} predicted probabilities
    */
-  public static ClassificationReport of(List<String> labels, INDArray oneHot, INDArray probabilities) {
-    if (oneHot.rank() != 2 || probabilities.rank() != 2
-        || oneHot.size(0) != probabilities.size(0) || oneHot.size(1) != probabilities.size(1)) {
-      throw new GraftException("labels " + java.util.Arrays.toString(oneHot.shape())
-          + " and probabilities " + java.util.Arrays.toString(probabilities.shape())
-          + " must both be [N, classes]");
+  public static ClassificationReport of(
+      List<String> labels, INDArray oneHot, INDArray probabilities) {
+    if (oneHot.rank() != 2
+        || probabilities.rank() != 2
+        || oneHot.size(0) != probabilities.size(0)
+        || oneHot.size(1) != probabilities.size(1)) {
+      throw new GraftException(
+          "labels "
+              + java.util.Arrays.toString(oneHot.shape())
+              + " and probabilities "
+              + java.util.Arrays.toString(probabilities.shape())
+              + " must both be [N, classes]");
     }
     int n = (int) oneHot.size(0);
     int k = (int) oneHot.size(1);
@@ -240,13 +256,34 @@ public final class ClassificationReport {
   public String toString() {
     int w = Math.max(9, labels.stream().mapToInt(String::length).max().orElse(5) + 1);
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "%-" + w + "s %9s %9s %9s %8s%n", "class", "precision", "recall", "f1", "support"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%-" + w + "s %9s %9s %9s %8s%n",
+            "class",
+            "precision",
+            "recall",
+            "f1",
+            "support"));
     for (int c = 0; c < labels.size(); c++) {
-      sb.append(String.format(Locale.ROOT, "%-" + w + "s %9.4f %9.4f %9.4f %8d%n",
-          labels.get(c), precision(c), recall(c), f1(c), support(c)));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%-" + w + "s %9.4f %9.4f %9.4f %8d%n",
+              labels.get(c),
+              precision(c),
+              recall(c),
+              f1(c),
+              support(c)));
     }
-    sb.append(String.format(Locale.ROOT, "accuracy %.4f  macro-F1 %.4f  log-loss %.4f  n=%d",
-        accuracy(), macroF1(), logLoss, size()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "accuracy %.4f  macro-F1 %.4f  log-loss %.4f  n=%d",
+            accuracy(),
+            macroF1(),
+            logLoss,
+            size()));
     return sb.toString();
   }
 }

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The per-epoch record of a training run, in epoch order, and which epoch was best by its
- * {@link Monitor}. The training loop appends; the report plots; the model file stores it.
+ * The per-epoch record of a training run, in epoch order, and which epoch was best by its {@link
+ * Monitor}. The training loop appends; the report plots; the model file stores it.
  *
  * <p>Not thread-safe: one training run writes it from one thread.
  */
@@ -53,8 +53,8 @@ public final class History {
   }
 
   /**
-   * The epoch number ({@link EpochRecord#epoch()}) that is best by the monitor; the earliest one
-   * on ties; -1 when the history is empty.
+   * The epoch number ({@link EpochRecord#epoch()}) that is best by the monitor; the earliest one on
+   * ties; -1 when the history is empty.
    */
   public int bestEpoch() {
     return best().map(EpochRecord::epoch).orElse(-1);
@@ -82,15 +82,23 @@ public final class History {
    */
   public String toCsv() {
     StringBuilder sb =
-        new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds\n");
+        new StringBuilder(
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds\n");
     for (EpochRecord r : epochs) {
-      sb.append(r.epoch()).append(',')
-          .append(cell(r.trainLoss())).append(',')
-          .append(cell(r.trainAccuracy())).append(',')
-          .append(cell(r.validationLoss())).append(',')
-          .append(cell(r.validationAccuracy())).append(',')
-          .append(cell(r.learningRate())).append(',')
-          .append(cell(r.seconds())).append('\n');
+      sb.append(r.epoch())
+          .append(',')
+          .append(cell(r.trainLoss()))
+          .append(',')
+          .append(cell(r.trainAccuracy()))
+          .append(',')
+          .append(cell(r.validationLoss()))
+          .append(',')
+          .append(cell(r.validationAccuracy()))
+          .append(',')
+          .append(cell(r.learningRate()))
+          .append(',')
+          .append(cell(r.seconds()))
+          .append('\n');
     }
     return sb.toString();
   }

@@ -4,11 +4,14 @@ import dev.graft.error.GraftException;
 import java.util.Locale;
 
 /**
- * The quantity that decides which epoch is best, for early stopping and for the weights a
- * training run keeps. When an epoch has no validation metrics, the training counterpart is used.
+ * The quantity that decides which epoch is best, for early stopping and for the weights a training
+ * run keeps. When an epoch has no validation metrics, the training counterpart is used.
  */
 public enum Monitor {
-  /** Validation loss, lower is better (the default: it notices over-confidence before accuracy does). */
+  /**
+   * Validation loss, lower is better (the default: it notices over-confidence before accuracy
+   * does).
+   */
   VALIDATION_LOSS(false),
   /** Validation accuracy, higher is better. */
   VALIDATION_ACCURACY(true);
@@ -56,9 +59,11 @@ public enum Monitor {
   public static Monitor named(String name) {
     return switch (name.toLowerCase(Locale.ROOT).replace('-', '_')) {
       case "val_loss", "validation_loss", "loss" -> VALIDATION_LOSS;
-      case "val_accuracy", "val_acc", "validation_accuracy", "accuracy", "acc" -> VALIDATION_ACCURACY;
-      default -> throw new GraftException(
-          "unknown monitor: '" + name + "' (expected val_loss or val_accuracy)");
+      case "val_accuracy", "val_acc", "validation_accuracy", "accuracy", "acc" ->
+          VALIDATION_ACCURACY;
+      default ->
+          throw new GraftException(
+              "unknown monitor: '" + name + "' (expected val_loss or val_accuracy)");
     };
   }
 }

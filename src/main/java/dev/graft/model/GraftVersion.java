@@ -20,7 +20,8 @@ public final class GraftVersion {
    * Where the documentation is published (from the pom's {@code url}), for messages that point
    * users at it.
    *
-   * @return the URL of the docs folder, or {@code "the docs folder of Graft's sources"} if not packaged
+   * @return the URL of the docs folder, or {@code "the docs folder of Graft's sources"} if not
+   *     packaged
    */
   public static String docsUrl() {
     return value("docs", "the docs folder of Graft's sources");
@@ -33,7 +34,8 @@ public final class GraftVersion {
 
   private static Properties read() {
     Properties p = new Properties();
-    try (InputStream in = GraftVersion.class.getResourceAsStream("/dev/graft/graft-version.properties")) {
+    try (InputStream in =
+        GraftVersion.class.getResourceAsStream("/dev/graft/graft-version.properties")) {
       if (in != null) {
         p.load(in);
       }

@@ -53,8 +53,8 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  *       spreadsheets (checked on reading: labels equal to {@code graft.json}'s, history numeric).
  * </ul>
  *
- * Files are written to a temporary name in the target directory, flushed to disk, then moved
- * into place atomically, so a reader never sees a half-written model. Reading treats the file as
+ * Files are written to a temporary name in the target directory, flushed to disk, then moved into
+ * place atomically, so a reader never sees a half-written model. Reading treats the file as
  * untrusted data (see {@link #read(Path)} and {@code docs/security.md}): it checks the zip, the
  * entries and their sizes, every field's type, the format version and that the network's output
  * size matches the labels, and throws {@link ModelFileException} (a malformed file) or {@link
@@ -63,12 +63,16 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
 public final class ModelFile {
   /** The format this Graft writes; files with a larger number are refused. */
   public static final int FORMAT_VERSION = 1;
+
   /** Entry holding the JSON description. */
   public static final String INFO_ENTRY = "graft.json";
+
   /** Entry holding the DL4J network. */
   public static final String NETWORK_ENTRY = "network.zip";
+
   /** Human-readable labels, one per line. */
   public static final String LABELS_ENTRY = "labels.txt";
+
   /** Human-readable per-epoch history. */
   public static final String HISTORY_ENTRY = "history.csv";
 
@@ -90,14 +94,18 @@ public final class ModelFile {
     }
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp-" + UUID.randomUUID());
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         OutputStream raw = java.nio.channels.Channels.newOutputStream(ch);
         ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(raw, 1 << 16));
         putDeflated(zip, INFO_ENTRY, JSON.writeValueAsBytes(toJson(info)));
         ByteArrayOutputStream net = new ByteArrayOutputStream();
         ModelSerializer.writeModel(network, net, false);
         putStored(zip, NETWORK_ENTRY, net.toByteArray()); // already compressed by ModelSerializer
-        putDeflated(zip, LABELS_ENTRY, (String.join("\n", info.labels()) + "\n").getBytes(StandardCharsets.UTF_8));
+        putDeflated(
+            zip,
+            LABELS_ENTRY,
+            (String.join("\n", info.labels()) + "\n").getBytes(StandardCharsets.UTF_8));
         putDeflated(zip, HISTORY_ENTRY, info.history().toCsv().getBytes(StandardCharsets.UTF_8));
         zip.finish();
         zip.flush();
@@ -137,10 +145,11 @@ public final class ModelFile {
     }
     try (SafeZip zip = SafeZip.open(file, file, "", ENTRIES, limits)) {
       if (!zip.has(INFO_ENTRY)) {
-        throw new ModelFileException(file, "missing entry '" + INFO_ENTRY + "' (not a .graft model file?)");
+        throw new ModelFileException(
+            file, "missing entry '" + INFO_ENTRY + "' (not a .graft model file?)");
       }
-      JsonNode root = JsonGuard.parse(zip.readAll(INFO_ENTRY, limits.maxInfoBytes()), file,
-          INFO_ENTRY, limits);
+      JsonNode root =
+          JsonGuard.parse(zip.readAll(INFO_ENTRY, limits.maxInfoBytes()), file, INFO_ENTRY, limits);
       if (!root.isObject()) {
         throw new ModelFileException(file, "entry '" + INFO_ENTRY + "' is not a JSON object");
       }
@@ -150,27 +159,47 @@ public final class ModelFile {
       }
       int format = formatNode.asInt();
       if (format > FORMAT_VERSION) {
-        throw new ModelFileException(file, "written in model format " + format + " by Graft "
-            + shorten(root.path("graftVersion").asText("?")) + "; this Graft (" + GraftVersion.current()
-            + ") reads format " + FORMAT_VERSION + " and older: upgrade Graft");
+        throw new ModelFileException(
+            file,
+            "written in model format "
+                + format
+                + " by Graft "
+                + shorten(root.path("graftVersion").asText("?"))
+                + "; this Graft ("
+                + GraftVersion.current()
+                + ") reads format "
+                + FORMAT_VERSION
+                + " and older: upgrade Graft");
       }
       ModelInfo info;
       try {
         info = fromJson(root, limits);
       } catch (RuntimeException e) {
-        throw new ModelFileException(file, "entry '" + INFO_ENTRY + "' is malformed: " + e.getMessage(), e);
+        throw new ModelFileException(
+            file, "entry '" + INFO_ENTRY + "' is malformed: " + e.getMessage(), e);
       }
       if (zip.has(LABELS_ENTRY)) {
-        String text = JsonGuard.utf8(zip.readAll(LABELS_ENTRY, limits.maxInfoBytes()), file, LABELS_ENTRY);
+        String text =
+            JsonGuard.utf8(zip.readAll(LABELS_ENTRY, limits.maxInfoBytes()), file, LABELS_ENTRY);
         List<String> lines = text.lines().toList();
         if (!lines.equals(info.labels())) {
-          throw new ModelFileException(file, "entry '" + LABELS_ENTRY + "' lists " + lines.size()
-              + " labels that differ from the " + info.numClasses() + " in '" + INFO_ENTRY + "'");
+          throw new ModelFileException(
+              file,
+              "entry '"
+                  + LABELS_ENTRY
+                  + "' lists "
+                  + lines.size()
+                  + " labels that differ from the "
+                  + info.numClasses()
+                  + " in '"
+                  + INFO_ENTRY
+                  + "'");
         }
       }
       if (zip.has(HISTORY_ENTRY)) {
-        checkHistoryCsv(file, JsonGuard.utf8(zip.readAll(HISTORY_ENTRY, limits.maxInfoBytes()), file,
-            HISTORY_ENTRY));
+        checkHistoryCsv(
+            file,
+            JsonGuard.utf8(zip.readAll(HISTORY_ENTRY, limits.maxInfoBytes()), file, HISTORY_ENTRY));
       }
       if (!zip.has(NETWORK_ENTRY)) {
         throw new ModelFileException(file, "missing entry '" + NETWORK_ENTRY + "'");
@@ -178,8 +207,13 @@ public final class ModelFile {
       ComputationGraph network = readNetwork(zip, file, limits);
       long outputs = outputSize(network);
       if (outputs > 0 && outputs != info.numClasses()) {
-        throw new ModelFileException(file, "the network has " + outputs + " outputs but the file lists "
-            + info.numClasses() + " labels");
+        throw new ModelFileException(
+            file,
+            "the network has "
+                + outputs
+                + " outputs but the file lists "
+                + info.numClasses()
+                + " labels");
       }
       return new TransferModel(network, info);
     }
@@ -195,8 +229,10 @@ public final class ModelFile {
    */
   private static ComputationGraph readNetwork(SafeZip zip, Path file, Limits limits)
       throws IOException {
-    long cap = Math.min(limits.maxConfigBytes() + limits.maxParameters() * 8 + (1L << 20),
-        Math.max(1L << 20, Files.size(file) * 1100)); // deflate cannot expand more than ~1032x
+    long cap =
+        Math.min(
+            limits.maxConfigBytes() + limits.maxParameters() * 8 + (1L << 20),
+            Math.max(1L << 20, Files.size(file) * 1100)); // deflate cannot expand more than ~1032x
     Path tmp = Files.createTempFile("graft-network-", ".zip");
     try {
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
@@ -214,16 +250,31 @@ public final class ModelFile {
     for (int i = 1; i < lines.size(); i++) {
       String[] cells = lines.get(i).split(",", -1);
       if (cells.length != columns) {
-        throw new ModelFileException(file, "entry '" + HISTORY_ENTRY + "' line " + (i + 1) + " has "
-            + cells.length + " cells, the header " + columns);
+        throw new ModelFileException(
+            file,
+            "entry '"
+                + HISTORY_ENTRY
+                + "' line "
+                + (i + 1)
+                + " has "
+                + cells.length
+                + " cells, the header "
+                + columns);
       }
       for (String c : cells) {
         if (!c.isEmpty()) {
           try {
             Double.parseDouble(c);
           } catch (NumberFormatException e) {
-            throw new ModelFileException(file, "entry '" + HISTORY_ENTRY + "' line " + (i + 1)
-                + ": not a number: '" + shorten(c) + "'");
+            throw new ModelFileException(
+                file,
+                "entry '"
+                    + HISTORY_ENTRY
+                    + "' line "
+                    + (i + 1)
+                    + ": not a number: '"
+                    + shorten(c)
+                    + "'");
           }
         }
       }
@@ -246,7 +297,8 @@ public final class ModelFile {
     return -1;
   }
 
-  private static void putDeflated(ZipOutputStream zip, String name, byte[] bytes) throws IOException {
+  private static void putDeflated(ZipOutputStream zip, String name, byte[] bytes)
+      throws IOException {
     ZipEntry e = new ZipEntry(name);
     zip.putNextEntry(e);
     zip.write(bytes);
@@ -323,22 +375,25 @@ public final class ModelFile {
   static ModelInfo fromJson(JsonNode root, Limits limits) {
     JsonNode labelsNode = required(root, "labels");
     if (!labelsNode.isArray() || labelsNode.size() == 0 || labelsNode.size() > limits.maxLabels()) {
-      throw new IllegalArgumentException("field 'labels' must be an array of 1 to "
-          + limits.maxLabels() + " strings");
+      throw new IllegalArgumentException(
+          "field 'labels' must be an array of 1 to " + limits.maxLabels() + " strings");
     }
     List<String> labels = new ArrayList<>();
     for (JsonNode l : labelsNode) {
       labels.add(text(l, "labels[]"));
     }
     JsonNode pre = required(root, "preprocessing");
-    Preprocessing p = new Preprocessing(
-        text(required(pre, "name"), "preprocessing.name"),
-        enumValue(ChannelOrder.class, required(pre, "channelOrder"), "preprocessing.channelOrder"),
-        (float) number(required(pre, "scale"), "preprocessing.scale"),
-        floats(required(pre, "mean"), "preprocessing.mean"),
-        floats(required(pre, "std"), "preprocessing.std"));
+    Preprocessing p =
+        new Preprocessing(
+            text(required(pre, "name"), "preprocessing.name"),
+            enumValue(
+                ChannelOrder.class, required(pre, "channelOrder"), "preprocessing.channelOrder"),
+            (float) number(required(pre, "scale"), "preprocessing.scale"),
+            floats(required(pre, "mean"), "preprocessing.mean"),
+            floats(required(pre, "std"), "preprocessing.std"));
     Map<String, String> settings = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = object(root, "settings").fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = object(root, "settings").fields();
+        it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!e.getValue().isValueNode()) {
         throw new IllegalArgumentException("field 'settings." + e.getKey() + "' must be a string");
@@ -346,13 +401,16 @@ public final class ModelFile {
       settings.put(e.getKey(), e.getValue().asText());
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = object(root, "metrics").fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = object(root, "metrics").fields();
+        it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       metrics.put(e.getKey(), number(e.getValue(), "metrics." + e.getKey()));
     }
-    History history = new History(root.has("monitor")
-        ? enumValue(dev.graft.metrics.Monitor.class, root.get("monitor"), "monitor")
-        : dev.graft.metrics.Monitor.VALIDATION_LOSS);
+    History history =
+        new History(
+            root.has("monitor")
+                ? enumValue(dev.graft.metrics.Monitor.class, root.get("monitor"), "monitor")
+                : dev.graft.metrics.Monitor.VALIDATION_LOSS);
     JsonNode epochs = root.path("history");
     if (!epochs.isMissingNode() && !epochs.isArray()) {
       throw new IllegalArgumentException("field 'history' must be an array");
@@ -361,9 +419,15 @@ public final class ModelFile {
       if (!e.isObject()) {
         throw new IllegalArgumentException("field 'history[]' must hold objects");
       }
-      history.add(new EpochRecord(integer(required(e, "epoch"), "history[].epoch", 0, Integer.MAX_VALUE),
-          d(e, "trainLoss"), d(e, "trainAccuracy"), d(e, "validationLoss"),
-          d(e, "validationAccuracy"), d(e, "learningRate"), d(e, "seconds")));
+      history.add(
+          new EpochRecord(
+              integer(required(e, "epoch"), "history[].epoch", 0, Integer.MAX_VALUE),
+              d(e, "trainLoss"),
+              d(e, "trainAccuracy"),
+              d(e, "validationLoss"),
+              d(e, "validationAccuracy"),
+              d(e, "learningRate"),
+              d(e, "seconds")));
     }
     try {
       return new ModelInfo(
@@ -373,7 +437,8 @@ public final class ModelFile {
           labels,
           p,
           integer(required(root, "inputSize"), "inputSize", 1, MAX_INPUT_SIZE),
-          root.has("resize") ? enumValue(ResizeMode.class, root.get("resize"), "resize")
+          root.has("resize")
+              ? enumValue(ResizeMode.class, root.get("resize"), "resize")
               : ResizeMode.CENTER_CROP,
           optionalText(root, "strategy"),
           settings,
@@ -440,7 +505,8 @@ public final class ModelFile {
 
   private static long integer(JsonNode v, String field) {
     if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw new IllegalArgumentException("field '" + field + "' must be an integer, got " + shown(v));
+      throw new IllegalArgumentException(
+          "field '" + field + "' must be an integer, got " + shown(v));
     }
     return v.asLong();
   }
@@ -448,8 +514,8 @@ public final class ModelFile {
   private static int integer(JsonNode v, String field, int min, int max) {
     long x = integer(v, field);
     if (x < min || x > max) {
-      throw new IllegalArgumentException("field '" + field + "' must be in [" + min + ", " + max
-          + "], got " + x);
+      throw new IllegalArgumentException(
+          "field '" + field + "' must be in [" + min + ", " + max + "], got " + x);
     }
     return (int) x;
   }
@@ -459,8 +525,14 @@ public final class ModelFile {
     try {
       return Enum.valueOf(type, name);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("field '" + field + "' must be one of "
-          + java.util.Arrays.toString(type.getEnumConstants()) + ", got " + shown(v), e);
+      throw new IllegalArgumentException(
+          "field '"
+              + field
+              + "' must be one of "
+              + java.util.Arrays.toString(type.getEnumConstants())
+              + ", got "
+              + shown(v),
+          e);
     }
   }
 
@@ -470,7 +542,8 @@ public final class ModelFile {
 
   private static float[] floats(JsonNode arr, String field) {
     if (!arr.isArray() || arr.size() > 16) {
-      throw new IllegalArgumentException("field '" + field + "' must be an array of at most 16 numbers");
+      throw new IllegalArgumentException(
+          "field '" + field + "' must be an array of at most 16 numbers");
     }
     float[] out = new float[arr.size()];
     for (int i = 0; i < out.length; i++) {
@@ -478,5 +551,4 @@ public final class ModelFile {
     }
     return out;
   }
-
 }

@@ -1,8 +1,8 @@
 package dev.graft.model;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Preprocessing;
 import dev.graft.data.ResizeMode;
+import dev.graft.error.GraftException;
 import dev.graft.metrics.History;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,8 +21,10 @@ import java.util.Map;
  * @param preprocessing the pixel preprocessing applied before the network
  * @param inputSize the square input side in pixels
  * @param resize how images are brought to {@code inputSize}
- * @param strategy the strategy's name, e.g. {@code "frozen"}, {@code "finetune"}, {@code "features"}
- * @param settings training settings as strings (epochs, learning rate, seed, ...), in a stable order
+ * @param strategy the strategy's name, e.g. {@code "frozen"}, {@code "finetune"}, {@code
+ *     "features"}
+ * @param settings training settings as strings (epochs, learning rate, seed, ...), in a stable
+ *     order
  * @param metrics final metrics (e.g. {@code validationAccuracy}), in a stable order
  * @param history per-epoch history (may be empty, never null)
  * @param createdAtMillis when the model was made, milliseconds since the epoch
@@ -61,8 +63,14 @@ public record ModelInfo(
     resize = resize == null ? ResizeMode.CENTER_CROP : resize;
     strategy = strategy == null ? "unknown" : strategy;
     labels = List.copyOf(labels);
-    settings = settings == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings));
-    metrics = metrics == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    settings =
+        settings == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings));
+    metrics =
+        metrics == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     history = history == null ? new History() : history;
   }
 
@@ -73,13 +81,35 @@ public record ModelInfo(
 
   /** A copy with {@code metrics} replaced (for example after a final evaluation). */
   public ModelInfo withMetrics(Map<String, Double> newMetrics) {
-    return new ModelInfo(graftVersion, baseId, weightsKey, labels, preprocessing, inputSize, resize,
-        strategy, settings, newMetrics, history, createdAtMillis);
+    return new ModelInfo(
+        graftVersion,
+        baseId,
+        weightsKey,
+        labels,
+        preprocessing,
+        inputSize,
+        resize,
+        strategy,
+        settings,
+        newMetrics,
+        history,
+        createdAtMillis);
   }
 
   /** A copy with {@code settings} replaced. */
   public ModelInfo withSettings(Map<String, String> newSettings) {
-    return new ModelInfo(graftVersion, baseId, weightsKey, labels, preprocessing, inputSize, resize,
-        strategy, newSettings, metrics, history, createdAtMillis);
+    return new ModelInfo(
+        graftVersion,
+        baseId,
+        weightsKey,
+        labels,
+        preprocessing,
+        inputSize,
+        resize,
+        strategy,
+        newSettings,
+        metrics,
+        history,
+        createdAtMillis);
   }
 }

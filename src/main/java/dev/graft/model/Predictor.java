@@ -1,8 +1,8 @@
 package dev.graft.model;
 
-import dev.graft.error.GraftException;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
+import dev.graft.error.GraftException;
 import dev.graft.perf.NativeTuning;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -22,13 +22,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * Turns images into top-k predictions with a loaded {@link TransferModel}, preprocessing them
  * exactly as training did ({@link ImageDecoder} then {@link ImageTransform}).
  *
- * <p>One instance is safe to share between threads: DL4J networks are not, so the predictor keeps
- * a small pool of network clones (at most {@code maxConcurrency}, made on demand) and lends one to
+ * <p>One instance is safe to share between threads: DL4J networks are not, so the predictor keeps a
+ * small pool of network clones (at most {@code maxConcurrency}, made on demand) and lends one to
  * each call. Results do not depend on which clone serves a call.
  *
  * <p>The caller owns a predictor from {@link TransferModel#predictor()} and closes it; closing
- * releases its clones and never affects the model, which keeps a predictor of its own for
- * {@link TransferModel#predict} and {@link TransferModel#evaluate}.
+ * releases its clones and never affects the model, which keeps a predictor of its own for {@link
+ * TransferModel#predict} and {@link TransferModel#evaluate}.
  *
  * <pre>{@code
  * try (Predictor p = TransferModel.load(Path.of("digits.graft")).predictor()) {
@@ -98,8 +98,15 @@ public final class Predictor implements AutoCloseable {
   public List<Prediction> predict(float[] chw, int topK) {
     int s = info.inputSize();
     if (chw.length != 3 * s * s) {
-      throw new GraftException("expected 3x" + s + "x" + s + " = " + 3 * s * s
-          + " preprocessed values, got " + chw.length);
+      throw new GraftException(
+          "expected 3x"
+              + s
+              + "x"
+              + s
+              + " = "
+              + 3 * s * s
+              + " preprocessed values, got "
+              + chw.length);
     }
     INDArray input = Nd4j.create(chw, new long[] {1, 3, s, s});
     return topK(run(input)[0], topK);
@@ -109,7 +116,8 @@ public final class Predictor implements AutoCloseable {
   public List<List<Prediction>> predictImages(List<BufferedImage> images, int topK) {
     List<List<Prediction>> out = new ArrayList<>(images.size());
     for (int from = 0; from < images.size(); from += DEFAULT_BATCH) {
-      List<BufferedImage> chunk = images.subList(from, Math.min(images.size(), from + DEFAULT_BATCH));
+      List<BufferedImage> chunk =
+          images.subList(from, Math.min(images.size(), from + DEFAULT_BATCH));
       for (float[] p : run(transform.toBatch(chunk))) {
         out.add(topK(p, topK));
       }
@@ -214,10 +222,12 @@ public final class Predictor implements AutoCloseable {
     for (int i = 0; i < idx.length; i++) {
       idx[i] = i;
     }
-    java.util.Arrays.sort(idx, (a, b) -> {
-      int c = Float.compare(probs[b], probs[a]);
-      return c != 0 ? c : Integer.compare(a, b);
-    });
+    java.util.Arrays.sort(
+        idx,
+        (a, b) -> {
+          int c = Float.compare(probs[b], probs[a]);
+          return c != 0 ? c : Integer.compare(a, b);
+        });
     List<Prediction> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       out.add(new Prediction(info.labels().get(idx[i]), idx[i], probs[idx[i]]));

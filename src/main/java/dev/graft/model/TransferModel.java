@@ -1,8 +1,8 @@
 package dev.graft.model;
 
-import dev.graft.error.GraftException;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.Sample;
+import dev.graft.error.GraftException;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.perf.NativeTuning;
 import java.io.IOException;
@@ -39,8 +39,10 @@ public final class TransferModel implements AutoCloseable {
 
   private final ComputationGraph network;
   private final ModelInfo info;
+
   /** Shared by the copies {@link #withInfo} makes, which share the network. */
   private final AtomicBoolean networkClosed;
+
   private volatile Predictor shared;
 
   /**
@@ -58,8 +60,13 @@ public final class TransferModel implements AutoCloseable {
     }
     long outputs = ModelFile.outputSize(network);
     if (outputs > 0 && outputs != info.numClasses()) {
-      throw new GraftException("the network has " + outputs + " outputs but " + info.numClasses()
-          + " labels were given: " + info.labels());
+      throw new GraftException(
+          "the network has "
+              + outputs
+              + " outputs but "
+              + info.numClasses()
+              + " labels were given: "
+              + info.labels());
     }
     this.network = network;
     this.info = info;
@@ -102,9 +109,9 @@ public final class TransferModel implements AutoCloseable {
   }
 
   /**
-   * A new thread-safe predictor owned by the caller, with up to {@code min(4,
-   * availableProcessors)} network clones made on demand. Close it when done (try-with-resources):
-   * that releases its clones and leaves this model usable.
+   * A new thread-safe predictor owned by the caller, with up to {@code min(4, availableProcessors)}
+   * network clones made on demand. Close it when done (try-with-resources): that releases its
+   * clones and leaves this model usable.
    */
   public Predictor predictor() {
     return new Predictor(network, info, defaultConcurrency());
@@ -119,7 +126,10 @@ public final class TransferModel implements AutoCloseable {
     return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
   }
 
-  /** The predictor behind {@link #predict} and {@link #evaluate}: owned here, closed by {@link #close}. */
+  /**
+   * The predictor behind {@link #predict} and {@link #evaluate}: owned here, closed by {@link
+   * #close}.
+   */
   private Predictor shared() {
     Predictor p = shared;
     if (p == null) {
@@ -145,8 +155,8 @@ public final class TransferModel implements AutoCloseable {
   }
 
   /**
-   * Evaluates on a labelled dataset. The dataset's classes are matched to the model's by name, so
-   * a test folder may hold a subset of the classes, in any order.
+   * Evaluates on a labelled dataset. The dataset's classes are matched to the model's by name, so a
+   * test folder may hold a subset of the classes, in any order.
    *
    * @param progress called with the number of images done after each batch; may be null
    * @throws GraftException naming the class if the dataset has a class the model does not know
@@ -161,8 +171,11 @@ public final class TransferModel implements AutoCloseable {
     for (int c = 0; c < data.numClasses(); c++) {
       Integer i = index.get(data.labels().get(c));
       if (i == null) {
-        throw new GraftException("class '" + data.labels().get(c)
-            + "' is not one the model knows; the model's labels are " + labels());
+        throw new GraftException(
+            "class '"
+                + data.labels().get(c)
+                + "' is not one the model knows; the model's labels are "
+                + labels());
       }
       map[c] = i;
     }

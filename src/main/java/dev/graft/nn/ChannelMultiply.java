@@ -39,13 +39,18 @@ final class ChannelMultiply extends BaseGraphVertex {
     INDArray x = inputs[0];
     if (x.rank() != 4) {
       throw new IllegalStateException(
-          "ChannelMultiplyVertex '" + vertexName + "' needs [N, C, H, W] activations, got "
+          "ChannelMultiplyVertex '"
+              + vertexName
+              + "' needs [N, C, H, W] activations, got "
               + java.util.Arrays.toString(x.shape()));
     }
     if (s.length() != x.size(0) * x.size(1)) {
       throw new IllegalStateException(
-          "ChannelMultiplyVertex '" + vertexName + "': factors "
-              + java.util.Arrays.toString(s.shape()) + " do not match activations "
+          "ChannelMultiplyVertex '"
+              + vertexName
+              + "': factors "
+              + java.util.Arrays.toString(s.shape())
+              + " do not match activations "
               + java.util.Arrays.toString(x.shape()));
     }
     return s.rank() == 2 ? s : s.reshape(s.ordering(), x.size(0), x.size(1));
@@ -58,7 +63,8 @@ final class ChannelMultiply extends BaseGraphVertex {
     }
     INDArray x = inputs[0];
     INDArray s = factors().castTo(x.dataType());
-    INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
+    INDArray out =
+        workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
     Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, 1));
     return out;
   }

@@ -15,9 +15,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code layers.multiply([x, se])} with {@code se} of shape {@code [N, 1, 1, C]}).
  *
  * <p>DL4J's {@code ElementWiseVertex} multiplies arrays of equal shape only. This vertex takes two
- * inputs, in this order: the activations {@code [N, C, H, W]} (NCHW) and the factors, either
- * {@code [N, C, 1, 1]} (a 1x1 convolution's output) or {@code [N, C]}. It has no parameters and
- * serialises to JSON by its class name, so a graph holding it saves and reloads with DL4J's {@code
+ * inputs, in this order: the activations {@code [N, C, H, W]} (NCHW) and the factors, either {@code
+ * [N, C, 1, 1]} (a 1x1 convolution's output) or {@code [N, C]}. It has no parameters and serialises
+ * to JSON by its class name, so a graph holding it saves and reloads with DL4J's {@code
  * ModelSerializer}.
  *
  * <pre>{@code
@@ -80,7 +80,8 @@ public final class ChannelMultiplyVertex extends GraphVertex {
     }
     if (!(in[0] instanceof InputType.InputTypeConvolutional x)) {
       throw new InvalidInputTypeException(
-          "ChannelMultiplyVertex: the first input must be convolutional [N, C, H, W], got " + in[0]);
+          "ChannelMultiplyVertex: the first input must be convolutional [N, C, H, W], got "
+              + in[0]);
     }
     long factors;
     if (in[1] instanceof InputType.InputTypeConvolutional s) {

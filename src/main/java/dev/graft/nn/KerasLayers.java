@@ -12,8 +12,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * DL4J layers that behave as Keras's do, for the catalog graphs built after {@code
- * keras.applications} (InceptionV3, MobileNetV2, EfficientNetB0): one place for the graph's
- * input, Keras's batch normalisation and Keras's {@code correct_pad}.
+ * keras.applications} (InceptionV3, MobileNetV2, EfficientNetB0): one place for the graph's input,
+ * Keras's batch normalisation and Keras's {@code correct_pad}.
  *
  * <pre>{@code
  * GraphBuilder g = KerasLayers.graph("input_1", 224, 42, WeightInit.XAVIER_UNIFORM);

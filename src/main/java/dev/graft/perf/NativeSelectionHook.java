@@ -5,17 +5,19 @@ import org.nd4j.linalg.factory.Environment;
 import org.nd4j.linalg.factory.Nd4jBackend;
 
 /**
- * Not a backend: a hook that makes {@link NativeTuning#apply()} run when ND4J starts, even when
- * the application touches ND4J before any Graft class. ND4J's {@code Nd4jBackend.load()}
- * instantiates every backend provider listed under {@code META-INF/services} before it loads any
- * native code; this provider chooses the native build in its constructor. Its priority is the
- * lowest, so ND4J picks a real backend first and never asks this one (it answers "unavailable"
- * if it is asked).
+ * Not a backend: a hook that makes {@link NativeTuning#apply()} run when ND4J starts, even when the
+ * application touches ND4J before any Graft class. ND4J's {@code Nd4jBackend.load()} instantiates
+ * every backend provider listed under {@code META-INF/services} before it loads any native code;
+ * this provider chooses the native build in its constructor. Its priority is the lowest, so ND4J
+ * picks a real backend first and never asks this one (it answers "unavailable" if it is asked).
  *
  * <p>Public only because {@link java.util.ServiceLoader} requires it; not part of Graft's API.
  */
 public final class NativeSelectionHook extends Nd4jBackend {
-  /** Lower than any real backend (CPU 0, GPU 100); small enough that ND4J's subtraction cannot overflow. */
+  /**
+   * Lower than any real backend (CPU 0, GPU 100); small enough that ND4J's subtraction cannot
+   * overflow.
+   */
   private static final int PRIORITY = Integer.MIN_VALUE / 4;
 
   /** Called by {@link java.util.ServiceLoader}: chooses the native build. */

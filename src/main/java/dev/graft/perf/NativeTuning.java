@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Why this must happen first.</b> JavaCPP loads the first native build it finds among the
  * extensions ND4J's preset lists ({@code -avx512}, {@code -onednn-avx512}, ...) unless {@value
- * #PLATFORM_EXTENSION} is set; set to an empty value, the generic build loads. An AVX-512 build
- * on the class path of a CPU without AVX-512 would kill the JVM with SIGILL at the first ND4J
- * call. So {@link #apply()} always sets the property explicitly:
+ * #PLATFORM_EXTENSION} is set; set to an empty value, the generic build loads. An AVX-512 build on
+ * the class path of a CPU without AVX-512 would kill the JVM with SIGILL at the first ND4J call. So
+ * {@link #apply()} always sets the property explicitly:
  *
  * <ul>
  *   <li>the generic build ({@code ""}) unless the CPU reports AVX-512 (the {@code flags} line of
@@ -31,24 +31,24 @@ import org.slf4j.LoggerFactory;
  *   <li>on an AVX-512 CPU, {@code -onednn-avx512} or {@code -avx512} when that opt-in artifact
  *       ({@code org.nd4j:nd4j-native:1.0.0-M2.1:linux-x86_64-onednn-avx512}) is on the class path;
  *   <li>{@code -D}{@value #AUTO_NATIVES}{@code =false}: the generic build, whatever the CPU;
- *   <li>a value the user set is kept, except an AVX-512 build on a CPU known to lack AVX-512,
- *       which is replaced by the generic build with a warning.
+ *   <li>a value the user set is kept, except an AVX-512 build on a CPU known to lack AVX-512, which
+ *       is replaced by the generic build with a warning.
  * </ul>
  *
  * <p><b>When it runs.</b> Every public entry point of Graft calls {@link #apply()} from a static
- * initializer ({@code Graft}, {@code Bases}, {@code TransferModel}, {@code Predictor},
- * {@code FeatureCache}, the CLI), and {@link NativeSelectionHook}, registered as an ND4J backend
- * provider, calls it when ND4J starts looking for its backend, so the choice is made even when the
+ * initializer ({@code Graft}, {@code Bases}, {@code TransferModel}, {@code Predictor}, {@code
+ * FeatureCache}, the CLI), and {@link NativeSelectionHook}, registered as an ND4J backend provider,
+ * calls it when ND4J starts looking for its backend, so the choice is made even when the
  * application touches ND4J before Graft. When the library is nevertheless already loaded (an
- * application that loaded ND4J's natives by another path), nothing can be changed any more and
- * the log says which build is really loaded. Only the CPU backend is tuned: with the CUDA backend
- * on the class path, ND4J's own choice stands.
+ * application that loaded ND4J's natives by another path), nothing can be changed any more and the
+ * log says which build is really loaded. Only the CPU backend is tuned: with the CUDA backend on
+ * the class path, ND4J's own choice stands.
  *
  * <p><b>oneDNN layer helpers.</b> DL4J 1.0.0-M2.1 disables its layer helpers by default ({@code
  * org.eclipse.deeplearning4j.helpers.disable=true}) and looks for oneDNN under a class name that no
  * longer exists; Graft ships a shim under the old name ({@code org.nd4j.nativeblas.Nd4jCpu}) and
- * {@link #withLayerHelpers} turns the helpers on only while building inference-only graphs
- * ({@code dev.graft.graph.InferenceGraphs}).
+ * {@link #withLayerHelpers} turns the helpers on only while building inference-only graphs ({@code
+ * dev.graft.graph.InferenceGraphs}).
  *
  * <p>Never prints; logs the build at INFO.
  */
@@ -57,22 +57,27 @@ public final class NativeTuning {
 
   /** JavaCPP's run-time property that picks the native build ("-avx512", "-onednn-avx512"). */
   public static final String PLATFORM_EXTENSION = "org.bytedeco.javacpp.platform.extension";
+
   /** DL4J's switch for its cuDNN/oneDNN layer helpers (true by default in 1.0.0-M2.1). */
   public static final String HELPERS_DISABLE = "org.eclipse.deeplearning4j.helpers.disable";
+
   /** Set to "false" to load the generic native build even on an AVX-512 CPU. */
   public static final String AUTO_NATIVES = "graft.natives.auto";
+
   /**
    * Replaces the CPU flags read from {@code /proc/cpuinfo} (space-separated, as in its {@code
-   * flags} line): for tests and diagnosis, e.g. {@code -Dgraft.cpu.flags="sse4_2 avx2"} makes
-   * Graft behave as on a CPU without AVX-512.
+   * flags} line): for tests and diagnosis, e.g. {@code -Dgraft.cpu.flags="sse4_2 avx2"} makes Graft
+   * behave as on a CPU without AVX-512.
    */
   public static final String CPU_FLAGS = "graft.cpu.flags";
 
   private static final String BINDINGS = "org/nd4j/linalg/cpu/nativecpu/bindings/";
   private static final String CPU_BACKEND = "org/nd4j/linalg/cpu/nativecpu/CpuBackend.class";
   private static final String JNI_LIBRARY = "jnind4jcpu";
+
   /** Flags that ND4J's AVX-512 builds are compiled for (the x86-64-v4 level). */
-  private static final Set<String> AVX512_FLAGS = Set.of("avx512f", "avx512bw", "avx512vl", "avx512dq");
+  private static final Set<String> AVX512_FLAGS =
+      Set.of("avx512f", "avx512bw", "avx512vl", "avx512dq");
 
   private static Choice applied;
 
@@ -97,7 +102,8 @@ public final class NativeTuning {
    * @param chosenByGraft false when ND4J's natives were loaded before Graft could choose (then
    *     {@code build} is what is really loaded), or when a non-CPU backend is in use
    */
-  public record Choice(String build, String extension, Avx512 avx512, String reason, boolean chosenByGraft) {
+  public record Choice(
+      String build, String extension, Avx512 avx512, String reason, boolean chosenByGraft) {
     /** Whether the CPU reports AVX-512. */
     public boolean cpuHasAvx512() {
       return avx512 == Avx512.PRESENT;
@@ -123,21 +129,42 @@ public final class NativeTuning {
     Choice c;
     if (loaded.isPresent()) {
       String build = buildOf(loaded.get());
-      c = new Choice(build, extensionOf(build, platform), cpu,
-          "ND4J's natives were loaded before Graft could choose (" + loaded.get() + ")", false);
+      c =
+          new Choice(
+              build,
+              extensionOf(build, platform),
+              cpu,
+              "ND4J's natives were loaded before Graft could choose (" + loaded.get() + ")",
+              false);
       if (build.contains("avx512") && cpu == Avx512.ABSENT) {
-        log.warn("ND4J native build: {} is loaded, but this CPU reports no AVX-512; set -D{}= (empty) before"
-            + " the first ND4J call", build, PLATFORM_EXTENSION);
+        log.warn(
+            "ND4J native build: {} is loaded, but this CPU reports no AVX-512; set -D{}= (empty) before"
+                + " the first ND4J call",
+            build,
+            PLATFORM_EXTENSION);
       } else {
         log.info("ND4J native build: {} ({})", build, c.reason());
       }
     } else if (!onClasspath(CPU_BACKEND)) {
-      c = new Choice(platform + (user == null ? "" : user), user == null ? "" : user, cpu,
-          "not the CPU backend: the native build is left to ND4J", false);
-      log.info("ND4J native build left to ND4J: the CPU backend (nd4j-native) is not on the class path");
+      c =
+          new Choice(
+              platform + (user == null ? "" : user),
+              user == null ? "" : user,
+              cpu,
+              "not the CPU backend: the native build is left to ND4J",
+              false);
+      log.info(
+          "ND4J native build left to ND4J: the CPU backend (nd4j-native) is not on the class path");
     } else {
-      c = decide(platform, cpu, user, autoEnabled(), ext -> onClasspath(BINDINGS + platform + ext + "/"
-          + System.mapLibraryName(JNI_LIBRARY)));
+      c =
+          decide(
+              platform,
+              cpu,
+              user,
+              autoEnabled(),
+              ext ->
+                  onClasspath(
+                      BINDINGS + platform + ext + "/" + System.mapLibraryName(JNI_LIBRARY)));
       System.setProperty(PLATFORM_EXTENSION, c.extension());
       // JavaCPP reads system properties once, into properties it caches at its first use: an
       // earlier JavaCPP user (HDF5, OpenCV) would have cached them without the extension.
@@ -163,13 +190,23 @@ public final class NativeTuning {
    * @param onClasspath whether the build with this extension is on the class path
    * @return the choice; its extension is what the property must be set to
    */
-  static Choice decide(String platform, Avx512 cpu, String user, boolean auto, Predicate<String> onClasspath) {
+  static Choice decide(
+      String platform, Avx512 cpu, String user, boolean auto, Predicate<String> onClasspath) {
     if (user != null) {
       if (user.contains("avx512") && cpu == Avx512.ABSENT) {
-        return new Choice(platform, "", cpu, "-D" + PLATFORM_EXTENSION + "=" + user
-            + " ignored: this CPU lacks AVX-512 and would crash in that build", true);
+        return new Choice(
+            platform,
+            "",
+            cpu,
+            "-D"
+                + PLATFORM_EXTENSION
+                + "="
+                + user
+                + " ignored: this CPU lacks AVX-512 and would crash in that build",
+            true);
       }
-      return new Choice(platform + user, user, cpu, "-D" + PLATFORM_EXTENSION + " set by the user", true);
+      return new Choice(
+          platform + user, user, cpu, "-D" + PLATFORM_EXTENSION + " set by the user", true);
     }
     if (!auto) {
       return new Choice(platform, "", cpu, AUTO_NATIVES + "=false: generic build", true);
@@ -178,18 +215,28 @@ public final class NativeTuning {
       case ABSENT:
         return new Choice(platform, "", cpu, "generic build: CPU lacks AVX-512", true);
       case UNKNOWN:
-        return new Choice(platform, "", cpu, "generic build: CPU flags unknown on " + platform, true);
+        return new Choice(
+            platform, "", cpu, "generic build: CPU flags unknown on " + platform, true);
       default:
         break;
     }
     for (String ext : new String[] {"-onednn-avx512", "-avx512"}) {
       if (onClasspath.test(ext)) {
-        return new Choice(platform + ext, ext, cpu, "AVX-512 CPU and the " + platform + ext
-            + " build on the class path", true);
+        return new Choice(
+            platform + ext,
+            ext,
+            cpu,
+            "AVX-512 CPU and the " + platform + ext + " build on the class path",
+            true);
       }
     }
-    return new Choice(platform, "", cpu, "generic build: AVX-512 CPU, no AVX-512 build on the class path"
-        + " (docs/building.md: adding the AVX-512 build)", true);
+    return new Choice(
+        platform,
+        "",
+        cpu,
+        "generic build: AVX-512 CPU, no AVX-512 build on the class path"
+            + " (docs/building.md: adding the AVX-512 build)",
+        true);
   }
 
   /**
@@ -206,7 +253,11 @@ public final class NativeTuning {
   private static Optional<String> loadedLibrary() {
     String file = System.mapLibraryName(JNI_LIBRARY);
     return Loader.getLoadedLibraries().values().stream()
-        .filter(p -> p != null && Path.of(p).getFileName() != null && Path.of(p).getFileName().toString().equals(file))
+        .filter(
+            p ->
+                p != null
+                    && Path.of(p).getFileName() != null
+                    && Path.of(p).getFileName().toString().equals(file))
         .findFirst();
   }
 
@@ -265,7 +316,9 @@ public final class NativeTuning {
     return cl != null && cl.getResource(resource) != null;
   }
 
-  /** What the CPU reports: {@value #CPU_FLAGS} when set, else {@code /proc/cpuinfo} on Linux x86-64. */
+  /**
+   * What the CPU reports: {@value #CPU_FLAGS} when set, else {@code /proc/cpuinfo} on Linux x86-64.
+   */
   static Avx512 cpuAvx512() {
     String override = System.getProperty(CPU_FLAGS);
     if (override != null) {

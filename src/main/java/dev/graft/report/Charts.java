@@ -37,10 +37,21 @@ final class Charts {
   private Charts() {}
 
   /** Training vs validation curve of one per-epoch quantity; null if nothing to plot. */
-  static String curve(String title, String yTitle, List<EpochRecord> epochs,
-      ToDoubleFunction<EpochRecord> train, ToDoubleFunction<EpochRecord> validation, boolean unitRange) {
-    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-        .xAxisTitle("epoch").yAxisTitle(yTitle).build();
+  static String curve(
+      String title,
+      String yTitle,
+      List<EpochRecord> epochs,
+      ToDoubleFunction<EpochRecord> train,
+      ToDoubleFunction<EpochRecord> validation,
+      boolean unitRange) {
+    XYChart chart =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title(title)
+            .xAxisTitle("epoch")
+            .yAxisTitle(yTitle)
+            .build();
     style(chart.getStyler());
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
     chart.getStyler().setMarkerSize(7);
@@ -57,7 +68,11 @@ final class Charts {
     return any ? png(chart) : null;
   }
 
-  private static boolean addSeries(XYChart chart, String name, Color color, List<EpochRecord> epochs,
+  private static boolean addSeries(
+      XYChart chart,
+      String name,
+      Color color,
+      List<EpochRecord> epochs,
       ToDoubleFunction<EpochRecord> f) {
     List<Double> xs = new ArrayList<>();
     List<Double> ys = new ArrayList<>();
@@ -79,10 +94,17 @@ final class Charts {
   }
 
   /** Grouped bars: one group per category, one bar per series; values in [0, 1]. */
-  static String bars(String title, String yTitle, List<String> categories, Map<String, List<Double>> series) {
-    int width = Math.max(WIDTH, Math.min(1100, 90 + categories.size() * 28 * Math.max(1, series.size())));
-    CategoryChart chart = new CategoryChartBuilder().width(width).height(HEIGHT).title(title)
-        .yAxisTitle(yTitle).build();
+  static String bars(
+      String title, String yTitle, List<String> categories, Map<String, List<Double>> series) {
+    int width =
+        Math.max(WIDTH, Math.min(1100, 90 + categories.size() * 28 * Math.max(1, series.size())));
+    CategoryChart chart =
+        new CategoryChartBuilder()
+            .width(width)
+            .height(HEIGHT)
+            .title(title)
+            .yAxisTitle(yTitle)
+            .build();
     style(chart.getStyler());
     chart.getStyler().setYAxisMin(0.0);
     chart.getStyler().setYAxisMax(1.0);

@@ -30,9 +30,9 @@ import java.util.Map;
  *     .write(Path.of("report"));     // report/index.html
  * }</pre>
  *
- * Every section is an {@code <section>} with an {@code id}; tables have a {@code class} naming
- * what they hold ({@code settings}, {@code confusion}, {@code per-class}, {@code summary}), which
- * is what tests and scripts can rely on.
+ * Every section is an {@code <section>} with an {@code id}; tables have a {@code class} naming what
+ * they hold ({@code settings}, {@code confusion}, {@code per-class}, {@code summary}), which is
+ * what tests and scripts can rely on.
  */
 public final class HtmlReport {
   /** File name the report is written under inside its directory. */
@@ -56,9 +56,16 @@ public final class HtmlReport {
     StringBuilder sb = new StringBuilder(1 << 16);
     sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-        .append("<title>").append(esc(title)).append("</title>\n<style>\n").append(CSS).append("</style>\n")
-        .append("</head>\n<body>\n<header><h1>").append(esc(title)).append("</h1>\n<p class=\"meta\">")
-        .append("Graft report, generated ").append(esc(Instant.now().toString().replaceFirst("\\.\\d+Z$", "Z")))
+        .append("<title>")
+        .append(esc(title))
+        .append("</title>\n<style>\n")
+        .append(CSS)
+        .append("</style>\n")
+        .append("</head>\n<body>\n<header><h1>")
+        .append(esc(title))
+        .append("</h1>\n<p class=\"meta\">")
+        .append("Graft report, generated ")
+        .append(esc(Instant.now().toString().replaceFirst("\\.\\d+Z$", "Z")))
         .append("</p></header>\n<main>\n");
     sections.forEach(sb::append);
     sb.append("</main>\n</body>\n</html>\n");
@@ -100,15 +107,20 @@ public final class HtmlReport {
     public Builder settings(Map<String, String> settings) {
       StringBuilder sb = open("settings", "Settings");
       sb.append("<table class=\"settings\">\n<tbody>\n");
-      settings.forEach((k, v) -> sb.append("<tr><th scope=\"row\">").append(esc(k)).append("</th><td>")
-          .append(esc(v)).append("</td></tr>\n"));
+      settings.forEach(
+          (k, v) ->
+              sb.append("<tr><th scope=\"row\">")
+                  .append(esc(k))
+                  .append("</th><td>")
+                  .append(esc(v))
+                  .append("</td></tr>\n"));
       sb.append("</tbody>\n</table>\n");
       return close(sb);
     }
 
     /**
-     * Loss and accuracy per epoch, training vs validation (two charts), and the history as a
-     * table (class {@code history}) with the best epoch marked.
+     * Loss and accuracy per epoch, training vs validation (two charts), and the history as a table
+     * (class {@code history}) with the best epoch marked.
      */
     public Builder learningCurves(String heading, History history) {
       StringBuilder sb = open("curves", heading);
@@ -117,10 +129,22 @@ public final class HtmlReport {
         sb.append("<p>No epochs were recorded.</p>\n");
         return close(sb);
       }
-      String loss = Charts.curve("Loss", "cross-entropy", epochs, EpochRecord::trainLoss,
-          EpochRecord::validationLoss, false);
-      String acc = Charts.curve("Accuracy", "accuracy", epochs, EpochRecord::trainAccuracy,
-          EpochRecord::validationAccuracy, true);
+      String loss =
+          Charts.curve(
+              "Loss",
+              "cross-entropy",
+              epochs,
+              EpochRecord::trainLoss,
+              EpochRecord::validationLoss,
+              false);
+      String acc =
+          Charts.curve(
+              "Accuracy",
+              "accuracy",
+              epochs,
+              EpochRecord::trainAccuracy,
+              EpochRecord::validationAccuracy,
+              true);
       sb.append("<div class=\"charts\">\n");
       img(sb, loss, heading + ": loss per epoch, training vs validation");
       img(sb, acc, heading + ": accuracy per epoch, training vs validation");
@@ -128,14 +152,21 @@ public final class HtmlReport {
       int best = history.bestEpoch();
       sb.append("<details><summary>Per-epoch numbers (best epoch by ")
           .append(esc(history.monitor().name().toLowerCase(Locale.ROOT).replace('_', ' ')))
-          .append(": ").append(best).append(")</summary>\n<table class=\"history\">\n<thead><tr>")
+          .append(": ")
+          .append(best)
+          .append(")</summary>\n<table class=\"history\">\n<thead><tr>")
           .append("<th>epoch</th><th>train loss</th><th>train acc.</th><th>val. loss</th>")
-          .append("<th>val. acc.</th><th>learning rate</th><th>seconds</th></tr></thead>\n<tbody>\n");
+          .append(
+              "<th>val. acc.</th><th>learning rate</th><th>seconds</th></tr></thead>\n<tbody>\n");
       for (EpochRecord r : epochs) {
         sb.append(r.epoch() == best ? "<tr class=\"best\">" : "<tr>")
-            .append(td(r.epoch())).append(td(f4(r.trainLoss()))).append(td(f4(r.trainAccuracy())))
-            .append(td(f4(r.validationLoss()))).append(td(f4(r.validationAccuracy())))
-            .append(td(String.format(Locale.ROOT, "%.2g", r.learningRate()))).append(td(f2(r.seconds())))
+            .append(td(r.epoch()))
+            .append(td(f4(r.trainLoss())))
+            .append(td(f4(r.trainAccuracy())))
+            .append(td(f4(r.validationLoss())))
+            .append(td(f4(r.validationAccuracy())))
+            .append(td(String.format(Locale.ROOT, "%.2g", r.learningRate())))
+            .append(td(f2(r.seconds())))
             .append("</tr>\n");
       }
       sb.append("</tbody>\n</table>\n</details>\n");
@@ -144,19 +175,25 @@ public final class HtmlReport {
 
     /**
      * An evaluation: accuracy and macro-F1, the confusion matrix (class {@code confusion}, rows =
-     * actual, columns = predicted, cells shaded by row share), per-class precision/recall/F1 as
-     * a table (class {@code per-class}) and a chart.
+     * actual, columns = predicted, cells shaded by row share), per-class precision/recall/F1 as a
+     * table (class {@code per-class}) and a chart.
      */
     public Builder evaluation(String heading, ClassificationReport r) {
       StringBuilder sb = open("evaluation", heading);
       List<String> labels = r.labels();
-      sb.append("<p class=\"headline\">Accuracy <b>").append(pct(r.accuracy())).append("</b> on ")
-          .append(r.size()).append(" images &middot; macro-F1 <b>").append(f4(r.macroF1())).append("</b>");
+      sb.append("<p class=\"headline\">Accuracy <b>")
+          .append(pct(r.accuracy()))
+          .append("</b> on ")
+          .append(r.size())
+          .append(" images &middot; macro-F1 <b>")
+          .append(f4(r.macroF1()))
+          .append("</b>");
       if (labels.size() > 5) {
         sb.append(" &middot; top-5 accuracy <b>").append(pct(r.topK(5))).append("</b>");
       }
       sb.append("</p>\n<div class=\"pair\">\n<div>\n<h3>Confusion matrix</h3>\n")
-          .append("<table class=\"confusion\">\n<thead><tr><th class=\"corner\">actual &darr; / predicted &rarr;</th>");
+          .append(
+              "<table class=\"confusion\">\n<thead><tr><th class=\"corner\">actual &darr; / predicted &rarr;</th>");
       for (String l : labels) {
         sb.append("<th scope=\"col\">").append(esc(l)).append("</th>");
       }
@@ -170,15 +207,23 @@ public final class HtmlReport {
         sb.append("<tr><th scope=\"row\">").append(esc(labels.get(i))).append("</th>");
         for (int j = 0; j < cm[i].length; j++) {
           double share = rowSum == 0 ? 0 : (double) cm[i][j] / rowSum;
-          String bg = i == j
-              ? String.format(Locale.ROOT, "rgba(44,160,44,%.2f)", 0.08 + 0.72 * share)
-              : String.format(Locale.ROOT, "rgba(214,39,40,%.2f)", cm[i][j] == 0 ? 0 : 0.10 + 0.70 * share);
-          sb.append("<td style=\"background:").append(bg).append("\">").append(cm[i][j]).append("</td>");
+          String bg =
+              i == j
+                  ? String.format(Locale.ROOT, "rgba(44,160,44,%.2f)", 0.08 + 0.72 * share)
+                  : String.format(
+                      Locale.ROOT, "rgba(214,39,40,%.2f)", cm[i][j] == 0 ? 0 : 0.10 + 0.70 * share);
+          sb.append("<td style=\"background:")
+              .append(bg)
+              .append("\">")
+              .append(cm[i][j])
+              .append("</td>");
         }
         sb.append("</tr>\n");
       }
-      sb.append("</tbody>\n</table>\n</div>\n<div>\n<h3>Per-class metrics</h3>\n<table class=\"per-class\">\n")
-          .append("<thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead>\n<tbody>\n");
+      sb.append(
+              "</tbody>\n</table>\n</div>\n<div>\n<h3>Per-class metrics</h3>\n<table class=\"per-class\">\n")
+          .append(
+              "<thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead>\n<tbody>\n");
       List<Double> p = new ArrayList<>();
       List<Double> rc = new ArrayList<>();
       List<Double> f = new ArrayList<>();
@@ -186,15 +231,24 @@ public final class HtmlReport {
         p.add(r.precision(c));
         rc.add(r.recall(c));
         f.add(r.f1(c));
-        sb.append("<tr><th scope=\"row\">").append(esc(labels.get(c))).append("</th>").append(td(f4(r.precision(c))))
-            .append(td(f4(r.recall(c)))).append(td(f4(r.f1(c)))).append(td(r.support(c))).append("</tr>\n");
+        sb.append("<tr><th scope=\"row\">")
+            .append(esc(labels.get(c)))
+            .append("</th>")
+            .append(td(f4(r.precision(c))))
+            .append(td(f4(r.recall(c))))
+            .append(td(f4(r.f1(c))))
+            .append(td(r.support(c)))
+            .append("</tr>\n");
       }
       sb.append("</tbody>\n</table>\n</div>\n</div>\n");
       Map<String, List<Double>> series = new LinkedHashMap<>();
       series.put("precision", p);
       series.put("recall", rc);
       series.put("F1", f);
-      img(sb, Charts.bars("Per-class metrics", "score", labels, series), heading + ": per-class precision, recall and F1");
+      img(
+          sb,
+          Charts.bars("Per-class metrics", "score", labels, series),
+          heading + ": per-class precision, recall and F1");
       return close(sb);
     }
 
@@ -214,7 +268,8 @@ public final class HtmlReport {
     }
 
     /** A grouped bar chart of values in [0, 1]: one group per category, one bar per series. */
-    public Builder barChart(String heading, String yTitle, List<String> categories, Map<String, List<Double>> series) {
+    public Builder barChart(
+        String heading, String yTitle, List<String> categories, Map<String, List<Double>> series) {
       StringBuilder sb = open("chart", heading);
       img(sb, Charts.bars(heading, yTitle, categories, series), heading);
       return close(sb);
@@ -243,7 +298,11 @@ public final class HtmlReport {
 
     private static void img(StringBuilder sb, String dataUri, String alt) {
       if (dataUri != null) {
-        sb.append("<img src=\"").append(dataUri).append("\" alt=\"").append(esc(alt)).append("\">\n");
+        sb.append("<img src=\"")
+            .append(dataUri)
+            .append("\" alt=\"")
+            .append(esc(alt))
+            .append("\">\n");
       }
     }
   }
@@ -282,7 +341,8 @@ public final class HtmlReport {
     return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : "–";
   }
 
-  private static final String CSS = """
+  private static final String CSS =
+      """
       body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#222;background:#fafafa}
       header{background:#24323f;color:#fff;padding:18px 32px}
       header h1{margin:0;font-size:22px}

@@ -47,7 +47,9 @@ final class ExecutorJvm {
    */
   static void sizeThreads() {
     SparkEnv env = SparkEnv.get();
-    if (env == null || "driver".equals(env.executorId()) || !THREADS_SIZED.compareAndSet(false, true)) {
+    if (env == null
+        || "driver".equals(env.executorId())
+        || !THREADS_SIZED.compareAndSet(false, true)) {
       return;
     }
     int threads = Math.max(1, env.conf().getInt("spark.task.cpus", 1));
@@ -55,14 +57,17 @@ final class ExecutorJvm {
     nd4j.setMaxThreads(threads);
     nd4j.setMaxMasterThreads(threads);
     Nd4j.factory().blas().setMaxThreads(threads);
-    LOG.info("executor {}: {} task slot(s), {} native thread(s) per forward pass", env.executorId(),
-        slots(), threads);
+    LOG.info(
+        "executor {}: {} task slot(s), {} native thread(s) per forward pass",
+        env.executorId(),
+        slots(),
+        threads);
   }
 
   /**
-   * The local file a parameter names: the path itself when it exists here, else a file of that
-   * name distributed with {@code SparkContext.addFile} / {@code spark-submit --files}, else the
-   * path as given (whose loading then fails naming it).
+   * The local file a parameter names: the path itself when it exists here, else a file of that name
+   * distributed with {@code SparkContext.addFile} / {@code spark-submit --files}, else the path as
+   * given (whose loading then fails naming it).
    */
   static Path localFile(String name) {
     Path p = Path.of(name);
@@ -92,12 +97,13 @@ final class ExecutorJvm {
   }
 
   /**
-   * The bytes of an image named by a path column: a local path or {@code file:} URI directly,
-   * any other URI ({@code hdfs:}, {@code s3a:}, ...) through Hadoop's file systems.
+   * The bytes of an image named by a path column: a local path or {@code file:} URI directly, any
+   * other URI ({@code hdfs:}, {@code s3a:}, ...) through Hadoop's file systems.
    */
   static byte[] read(String path) throws IOException {
     URI uri = uri(path);
-    String scheme = uri == null || uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
+    String scheme =
+        uri == null || uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
     if (scheme == null || scheme.length() == 1) { // no scheme, or a Windows drive letter
       return Files.readAllBytes(Path.of(path));
     }
@@ -105,9 +111,10 @@ final class ExecutorJvm {
       return Files.readAllBytes(Path.of(uri));
     }
     org.apache.hadoop.fs.Path hp = new org.apache.hadoop.fs.Path(uri);
-    org.apache.hadoop.conf.Configuration conf = SparkEnv.get() != null
-        ? org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(SparkEnv.get().conf())
-        : new org.apache.hadoop.conf.Configuration();
+    org.apache.hadoop.conf.Configuration conf =
+        SparkEnv.get() != null
+            ? org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(SparkEnv.get().conf())
+            : new org.apache.hadoop.conf.Configuration();
     try (InputStream in = hp.getFileSystem(conf).open(hp)) {
       return in.readAllBytes();
     }

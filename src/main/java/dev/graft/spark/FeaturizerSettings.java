@@ -1,6 +1,5 @@
 package dev.graft.spark;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Architecture;
 import dev.graft.base.Base;
 import dev.graft.base.BaseBuilder;
@@ -8,6 +7,7 @@ import dev.graft.base.Bases;
 import dev.graft.base.Preprocessing;
 import dev.graft.base.Weights;
 import dev.graft.data.ResizeMode;
+import dev.graft.error.GraftException;
 import dev.graft.model.TransferModel;
 import java.io.IOException;
 import java.io.Serializable;
@@ -27,14 +27,22 @@ import java.util.Locale;
  * @param resize as {@code --resize}: {@code center-crop} or {@code stretch}
  * @param seed as {@code --seed}: the random initialisation of {@code weights none}
  */
-record FeaturizerSettings(String base, String weights, int imageSize, String preprocess, String cut,
-    String resize, long seed) implements Serializable {
+record FeaturizerSettings(
+    String base,
+    String weights,
+    int imageSize,
+    String preprocess,
+    String cut,
+    String resize,
+    long seed)
+    implements Serializable {
 
   /** Checks what can be checked without loading anything, echoing the bad value. */
   FeaturizerSettings {
     if (base == null || base.isBlank()) {
-      throw new IllegalArgumentException("base is required: a catalog id (vgg16, resnet50, ...), a DL4J"
-          + " zip or a .graft model");
+      throw new IllegalArgumentException(
+          "base is required: a catalog id (vgg16, resnet50, ...), a DL4J"
+              + " zip or a .graft model");
     }
     if (imageSize < 0) {
       throw new IllegalArgumentException("imageSize must be positive, got " + imageSize);
@@ -50,7 +58,9 @@ record FeaturizerSettings(String base, String weights, int imageSize, String pre
     return switch (name == null ? "" : name.toLowerCase(Locale.ROOT).replace('_', '-')) {
       case "center-crop", "crop" -> ResizeMode.CENTER_CROP;
       case "stretch" -> ResizeMode.STRETCH;
-      default -> throw new IllegalArgumentException("resize: expected center-crop or stretch, got '" + name + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "resize: expected center-crop or stretch, got '" + name + "'");
     };
   }
 
@@ -60,13 +70,16 @@ record FeaturizerSettings(String base, String weights, int imageSize, String pre
 
   /** The cache key: the settings and the stamps of the files they name, as found on this JVM. */
   Object key() {
-    return List.of(this, ExecutorJvm.stamp(ExecutorJvm.localFile(base)),
+    return List.of(
+        this,
+        ExecutorJvm.stamp(ExecutorJvm.localFile(base)),
         weights == null ? List.of() : ExecutorJvm.stamp(ExecutorJvm.localFile(weights)));
   }
 
   /**
    * Loads the base as {@code graft featurize} would with these options. Files are looked up with
-   * {@link ExecutorJvm#localFile}, so that a file shipped with {@code --files} is found on executors.
+   * {@link ExecutorJvm#localFile}, so that a file shipped with {@code --files} is found on
+   * executors.
    *
    * @throws GraftException on impossible settings, naming the value
    * @throws IOException if a file cannot be read
@@ -79,17 +92,23 @@ record FeaturizerSettings(String base, String weights, int imageSize, String pre
       // cut is the activations that feed its softmax.
       TransferModel m = TransferModel.load(file);
       String name = file.getFileName().toString();
-      b = Bases.fromGraph(name.substring(0, name.length() - ".graft".length()), m.network())
-          .preprocessing(m.info().preprocessing())
-          .inputSize(m.info().inputSize());
+      b =
+          Bases.fromGraph(name.substring(0, name.length() - ".graft".length()), m.network())
+              .preprocessing(m.info().preprocessing())
+              .inputSize(m.info().inputSize());
     } else if (Architecture.find(base) != null) {
       b = Bases.of(Architecture.find(base));
     } else if (file.toFile().isFile()) {
       b = Bases.fromFile(file);
     } else {
-      throw new GraftException("no base '" + base + "': not a catalog id ("
-          + String.join(", ", Architecture.ids()) + ") nor a file on this machine (" + file.toAbsolutePath()
-          + "); ship a file to executors with spark-submit --files");
+      throw new GraftException(
+          "no base '"
+              + base
+              + "': not a catalog id ("
+              + String.join(", ", Architecture.ids())
+              + ") nor a file on this machine ("
+              + file.toAbsolutePath()
+              + "); ship a file to executors with spark-submit --files");
     }
     if (weights != null) {
       Weights w = Weights.named(weights);

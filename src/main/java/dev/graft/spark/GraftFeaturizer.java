@@ -71,20 +71,39 @@ public final class GraftFeaturizer extends Transformer implements DefaultParamsW
   /** A featurizer with the given uid (Spark ML's copy and load use this constructor). */
   public GraftFeaturizer(String uid) {
     this.uid = uid;
-    base = new Param<>(this, "base", "the pretrained base: a catalog id (vgg16, resnet50, inceptionv3,"
-        + " ...), or the path of a DL4J zip or a .graft model");
-    weights = new Param<>(this, "weights", "a catalog base's weights, as graft's --weights: imagenet, none,"
-        + " or a DL4J zip / Keras .h5 path; empty: the base's default");
-    imageSize = new IntParam(this, "imageSize", "square input size in pixels; 0: the base's default");
-    preprocess = new Param<>(this, "preprocess", "pixel preprocessing: unit, caffe, inception or none;"
-        + " empty: the base's own");
-    cut = new Param<>(this, "cut", "layer whose activations are the features; empty: the base's feature layer");
+    base =
+        new Param<>(
+            this,
+            "base",
+            "the pretrained base: a catalog id (vgg16, resnet50, inceptionv3,"
+                + " ...), or the path of a DL4J zip or a .graft model");
+    weights =
+        new Param<>(
+            this,
+            "weights",
+            "a catalog base's weights, as graft's --weights: imagenet, none,"
+                + " or a DL4J zip / Keras .h5 path; empty: the base's default");
+    imageSize =
+        new IntParam(this, "imageSize", "square input size in pixels; 0: the base's default");
+    preprocess =
+        new Param<>(
+            this,
+            "preprocess",
+            "pixel preprocessing: unit, caffe, inception or none;" + " empty: the base's own");
+    cut =
+        new Param<>(
+            this,
+            "cut",
+            "layer whose activations are the features; empty: the base's feature layer");
     resize = new Param<>(this, "resize", "how images reach the input size: center-crop or stretch");
     seed = new LongParam(this, "seed", "seed of the random initialisation with weights none");
     batchSize = new IntParam(this, "batchSize", "images per forward pass");
-    inputCol = new Param<>(this, "inputCol", "column of image bytes (binary) or image paths (string)");
+    inputCol =
+        new Param<>(this, "inputCol", "column of image bytes (binary) or image paths (string)");
     outputCol = new Param<>(this, "outputCol", "output column of feature vectors");
-    errorCol = new Param<>(this, "errorCol", "output column: why a row's image could not be used, or null");
+    errorCol =
+        new Param<>(
+            this, "errorCol", "output column: why a row's image could not be used, or null");
     setDefault(weights, "");
     setDefault(imageSize, 0);
     setDefault(preprocess, "");
@@ -226,17 +245,23 @@ public final class GraftFeaturizer extends Transformer implements DefaultParamsW
   /** The settings the executors load the base with. */
   FeaturizerSettings settings() {
     if (!isDefined(base)) {
-      throw new IllegalArgumentException("GraftFeaturizer: setBase(...) is required: a catalog id"
-          + " (vgg16, resnet50, ...), a DL4J zip or a .graft model");
+      throw new IllegalArgumentException(
+          "GraftFeaturizer: setBase(...) is required: a catalog id"
+              + " (vgg16, resnet50, ...), a DL4J zip or a .graft model");
     }
-    return new FeaturizerSettings(getOrDefault(base), emptyToNull(getOrDefault(weights)),
-        (Integer) getOrDefault(imageSize), emptyToNull(getOrDefault(preprocess)),
-        emptyToNull(getOrDefault(cut)), getOrDefault(resize), (Long) getOrDefault(seed));
+    return new FeaturizerSettings(
+        getOrDefault(base),
+        emptyToNull(getOrDefault(weights)),
+        (Integer) getOrDefault(imageSize),
+        emptyToNull(getOrDefault(preprocess)),
+        emptyToNull(getOrDefault(cut)),
+        getOrDefault(resize),
+        (Long) getOrDefault(seed));
   }
 
   /**
-   * Loads the base these settings name, here (for example on the driver, to export a head
-   * trained on its features with {@link SparkHeads}). Executors keep their own copy.
+   * Loads the base these settings name, here (for example on the driver, to export a head trained
+   * on its features with {@link SparkHeads}). Executors keep their own copy.
    *
    * @throws IOException if a file cannot be read
    */
@@ -255,9 +280,11 @@ public final class GraftFeaturizer extends Transformer implements DefaultParamsW
     ImageRows.checkNew(schema, "outputCol", getOrDefault(outputCol));
     ImageRows.checkNew(schema, "errorCol", getOrDefault(errorCol));
     if (getOrDefault(outputCol).equals(getOrDefault(errorCol))) {
-      throw new IllegalArgumentException("outputCol and errorCol are both '" + getOrDefault(errorCol) + "'");
+      throw new IllegalArgumentException(
+          "outputCol and errorCol are both '" + getOrDefault(errorCol) + "'");
     }
-    return schema.add(getOrDefault(outputCol), SQLDataTypes.VectorType(), true)
+    return schema
+        .add(getOrDefault(outputCol), SQLDataTypes.VectorType(), true)
         .add(getOrDefault(errorCol), DataTypes.StringType, true);
   }
 
@@ -265,7 +292,9 @@ public final class GraftFeaturizer extends Transformer implements DefaultParamsW
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType out = transformSchema(dataset.schema());
     Dataset<Row> df = dataset.toDF();
-    Rows rows = new Rows(df.schema(), getOrDefault(inputCol), (Integer) getOrDefault(batchSize), settings());
+    Rows rows =
+        new Rows(
+            df.schema(), getOrDefault(inputCol), (Integer) getOrDefault(batchSize), settings());
     return df.mapPartitions(rows, Encoders.row(out));
   }
 

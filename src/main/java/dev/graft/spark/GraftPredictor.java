@@ -50,10 +50,11 @@ public final class GraftPredictor extends Transformer implements DefaultParamsWr
   private static final Logger LOG = LoggerFactory.getLogger(GraftPredictor.class);
 
   /** The element type of the top-k column. */
-  public static final StructType TOP_K_TYPE = new StructType()
-      .add("label", DataTypes.StringType, false)
-      .add("index", DataTypes.IntegerType, false)
-      .add("probability", DataTypes.DoubleType, false);
+  public static final StructType TOP_K_TYPE =
+      new StructType()
+          .add("label", DataTypes.StringType, false)
+          .add("index", DataTypes.IntegerType, false)
+          .add("probability", DataTypes.DoubleType, false);
 
   private final String uid;
   private final Param<String> modelPath;
@@ -76,11 +77,16 @@ public final class GraftPredictor extends Transformer implements DefaultParamsWr
     modelPath = new Param<>(this, "modelPath", "the .graft model file");
     topK = new IntParam(this, "topK", "how many labels the top-k column holds");
     batchSize = new IntParam(this, "batchSize", "images per forward pass");
-    inputCol = new Param<>(this, "inputCol", "column of image bytes (binary) or image paths (string)");
+    inputCol =
+        new Param<>(this, "inputCol", "column of image bytes (binary) or image paths (string)");
     predictionCol = new Param<>(this, "predictionCol", "output column: the most probable label");
-    probabilityCol = new Param<>(this, "probabilityCol", "output column: every class's probability");
-    topKCol = new Param<>(this, "topKCol", "output column: the top-k labels with their probabilities");
-    errorCol = new Param<>(this, "errorCol", "output column: why a row's image could not be used, or null");
+    probabilityCol =
+        new Param<>(this, "probabilityCol", "output column: every class's probability");
+    topKCol =
+        new Param<>(this, "topKCol", "output column: the top-k labels with their probabilities");
+    errorCol =
+        new Param<>(
+            this, "errorCol", "output column: why a row's image could not be used, or null");
     setDefault(topK, 3);
     setDefault(batchSize, 32);
     setDefault(inputCol, "content");
@@ -186,7 +192,8 @@ public final class GraftPredictor extends Transformer implements DefaultParamsWr
   @Override
   public StructType transformSchema(StructType schema) {
     if (!isDefined(modelPath) || getOrDefault(modelPath).isBlank()) {
-      throw new IllegalArgumentException("GraftPredictor: setModelPath(...) is required: a .graft file");
+      throw new IllegalArgumentException(
+          "GraftPredictor: setModelPath(...) is required: a .graft file");
     }
     int k = (Integer) getOrDefault(topK);
     if (k < 1) {
@@ -197,8 +204,12 @@ public final class GraftPredictor extends Transformer implements DefaultParamsWr
       throw new IllegalArgumentException("batchSize must be at least 1, got " + b);
     }
     ImageRows.checkInput(schema, getOrDefault(inputCol));
-    List<String> outs = List.of(getOrDefault(predictionCol), getOrDefault(probabilityCol),
-        getOrDefault(topKCol), getOrDefault(errorCol));
+    List<String> outs =
+        List.of(
+            getOrDefault(predictionCol),
+            getOrDefault(probabilityCol),
+            getOrDefault(topKCol),
+            getOrDefault(errorCol));
     if (outs.stream().distinct().count() != outs.size()) {
       throw new IllegalArgumentException("output columns must differ, got " + outs);
     }
@@ -206,7 +217,8 @@ public final class GraftPredictor extends Transformer implements DefaultParamsWr
     ImageRows.checkNew(schema, "probabilityCol", outs.get(1));
     ImageRows.checkNew(schema, "topKCol", outs.get(2));
     ImageRows.checkNew(schema, "errorCol", outs.get(3));
-    return schema.add(outs.get(0), DataTypes.StringType, true)
+    return schema
+        .add(outs.get(0), DataTypes.StringType, true)
         .add(outs.get(1), SQLDataTypes.VectorType(), true)
         .add(outs.get(2), DataTypes.createArrayType(TOP_K_TYPE, false), true)
         .add(outs.get(3), DataTypes.StringType, true);
@@ -216,8 +228,13 @@ public final class GraftPredictor extends Transformer implements DefaultParamsWr
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType out = transformSchema(dataset.schema());
     Dataset<Row> df = dataset.toDF();
-    Rows rows = new Rows(df.schema(), getOrDefault(inputCol), (Integer) getOrDefault(batchSize),
-        getOrDefault(modelPath), (Integer) getOrDefault(topK));
+    Rows rows =
+        new Rows(
+            df.schema(),
+            getOrDefault(inputCol),
+            (Integer) getOrDefault(batchSize),
+            getOrDefault(modelPath),
+            (Integer) getOrDefault(topK));
     return df.mapPartitions(rows, Encoders.row(out));
   }
 
@@ -239,12 +256,18 @@ public final class GraftPredictor extends Transformer implements DefaultParamsWr
   /** This JVM's predictor for the model file, loaded by the first task that asks. */
   static Predictor shared(String modelPath) throws IOException {
     Path file = ExecutorJvm.localFile(modelPath);
-    return JvmCache.get(List.of("model", file.toAbsolutePath().toString(), ExecutorJvm.stamp(file)), () -> {
-      TransferModel m = TransferModel.load(file);
-      LOG.info("loaded model {} ({} labels, base {}) for {} task slot(s)", file, m.labels().size(),
-          m.info().baseId(), ExecutorJvm.slots());
-      return m.predictor(ExecutorJvm.slots());
-    });
+    return JvmCache.get(
+        List.of("model", file.toAbsolutePath().toString(), ExecutorJvm.stamp(file)),
+        () -> {
+          TransferModel m = TransferModel.load(file);
+          LOG.info(
+              "loaded model {} ({} labels, base {}) for {} task slot(s)",
+              file,
+              m.labels().size(),
+              m.info().baseId(),
+              ExecutorJvm.slots());
+          return m.predictor(ExecutorJvm.slots());
+        });
   }
 
   /** The executors' side: predictions for a partition's images. */

@@ -22,8 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * The partition loop both transformers share: rows are taken {@code batchSize} at a time, their
  * images read and decoded (a row that fails gets nulls and the reason in the error column, and
  * never fails the task), the decoded ones go through one forward pass ({@link #compute}), and each
- * row comes out with the new columns appended. Rows are pulled lazily, so a partition is never
- * held in memory; ND4J's workspaces of the task thread are released when the partition ends.
+ * row comes out with the new columns appended. Rows are pulled lazily, so a partition is never held
+ * in memory; ND4J's workspaces of the task thread are released when the partition ends.
  */
 abstract class ImageRows implements MapPartitionsFunction<Row, Row>, Serializable {
   private static final long serialVersionUID = 1L;
@@ -62,13 +62,20 @@ abstract class ImageRows implements MapPartitionsFunction<Row, Row>, Serializabl
    */
   static void checkInput(StructType schema, String inputCol) {
     if (!List.of(schema.fieldNames()).contains(inputCol)) {
-      throw new IllegalArgumentException("inputCol '" + inputCol + "' is not a column of the input; columns: "
-          + String.join(", ", schema.fieldNames()));
+      throw new IllegalArgumentException(
+          "inputCol '"
+              + inputCol
+              + "' is not a column of the input; columns: "
+              + String.join(", ", schema.fieldNames()));
     }
     DataType t = schema.apply(inputCol).dataType();
     if (!(t instanceof BinaryType) && !(t instanceof StringType)) {
-      throw new IllegalArgumentException("inputCol '" + inputCol + "' must hold image bytes (binary) or"
-          + " image paths (string), got " + t.simpleString());
+      throw new IllegalArgumentException(
+          "inputCol '"
+              + inputCol
+              + "' must hold image bytes (binary) or"
+              + " image paths (string), got "
+              + t.simpleString());
     }
   }
 

@@ -8,8 +8,8 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * What one executor JVM loads once and shares between all its tasks: bases and models, keyed by
- * their settings (and the size and modification time of the files they come from, so that a
- * changed file is loaded afresh). The first task that asks loads; the others wait for it.
+ * their settings (and the size and modification time of the files they come from, so that a changed
+ * file is loaded afresh). The first task that asks loads; the others wait for it.
  */
 final class JvmCache {
   /** Loads one value. */
@@ -23,8 +23,8 @@ final class JvmCache {
   private JvmCache() {}
 
   /**
-   * The value for {@code key}, loading it on the first call in this JVM. A failed load is not
-   * kept: the next call tries again.
+   * The value for {@code key}, loading it on the first call in this JVM. A failed load is not kept:
+   * the next call tries again.
    *
    * @throws IOException as the loader threw it
    */

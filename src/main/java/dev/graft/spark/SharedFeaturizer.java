@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SharedFeaturizer {
   private static final Logger LOG = LoggerFactory.getLogger(SharedFeaturizer.class);
-  private static final java.util.concurrent.atomic.AtomicInteger LOADS = new java.util.concurrent.atomic.AtomicInteger();
+  private static final java.util.concurrent.atomic.AtomicInteger LOADS =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   private final Base base;
   private final ImageTransform transform;
@@ -34,7 +35,8 @@ final class SharedFeaturizer {
 
   private SharedFeaturizer(Base base, FeaturizerSettings settings, int slots) {
     this.base = base;
-    this.transform = new ImageTransform(base.inputSize(), settings.resizeMode(), base.preprocessing());
+    this.transform =
+        new ImageTransform(base.inputSize(), settings.resizeMode(), base.preprocessing());
     this.layer = List.of(base.featureLayer());
     this.slots = slots;
     this.idle = new ArrayBlockingQueue<>(slots);
@@ -42,13 +44,19 @@ final class SharedFeaturizer {
 
   /** This JVM's featurizer for {@code settings}, loaded by the first task that asks. */
   static SharedFeaturizer of(FeaturizerSettings settings) throws IOException {
-    return JvmCache.get(settings.key(), () -> {
-      long t0 = System.nanoTime();
-      LOADS.incrementAndGet();
-      SharedFeaturizer f = new SharedFeaturizer(settings.load(), settings, ExecutorJvm.slots());
-      LOG.info("loaded {} for {} task slot(s) in {} ms", f.base, f.slots, (System.nanoTime() - t0) / 1_000_000);
-      return f;
-    });
+    return JvmCache.get(
+        settings.key(),
+        () -> {
+          long t0 = System.nanoTime();
+          LOADS.incrementAndGet();
+          SharedFeaturizer f = new SharedFeaturizer(settings.load(), settings, ExecutorJvm.slots());
+          LOG.info(
+              "loaded {} for {} task slot(s) in {} ms",
+              f.base,
+              f.slots,
+              (System.nanoTime() - t0) / 1_000_000);
+          return f;
+        });
   }
 
   /** How many bases this JVM has loaded (the tests check that it is once per JVM). */

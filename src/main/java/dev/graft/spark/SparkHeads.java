@@ -1,7 +1,7 @@
 package dev.graft.spark;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Base;
+import dev.graft.error.GraftException;
 import dev.graft.head.Head;
 import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
@@ -38,8 +38,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>The exported network computes {@code softmax(W·features + b)} with Spark's coefficients and
  * intercepts, so its probabilities are Spark's (to float rounding). A binomial model (one
- * coefficient row) becomes a two-way softmax with the first class's row at zero: {@code
- * softmax([0, z]) = [1 - σ(z), σ(z)]}, Spark's own probabilities.
+ * coefficient row) becomes a two-way softmax with the first class's row at zero: {@code softmax([0,
+ * z]) = [1 - σ(z), σ(z)]}, Spark's own probabilities.
  */
 public final class SparkHeads {
   private SparkHeads() {}
@@ -55,25 +55,39 @@ public final class SparkHeads {
    * @throws GraftException if the labels, classes and feature widths do not agree (naming them)
    * @throws IOException if the base cannot be loaded
    */
-  public static TransferModel fromLogisticRegression(GraftFeaturizer featurizer,
-      LogisticRegressionModel lr, List<String> labels) throws IOException {
+  public static TransferModel fromLogisticRegression(
+      GraftFeaturizer featurizer, LogisticRegressionModel lr, List<String> labels)
+      throws IOException {
     if (labels == null || labels.size() != lr.numClasses()) {
-      throw new GraftException("the logistic regression has " + lr.numClasses() + " classes but "
-          + (labels == null ? 0 : labels.size()) + " labels were given: " + labels);
+      throw new GraftException(
+          "the logistic regression has "
+              + lr.numClasses()
+              + " classes but "
+              + (labels == null ? 0 : labels.size())
+              + " labels were given: "
+              + labels);
     }
     FeaturizerSettings settings = featurizer.settings();
     Base base = featurizer.loadBase();
     int k = labels.size();
-    TransferGraph tg = TransferGraph.assemble(base, Head.averagePooling(), Strategy.features(),
-        GraphOptions.of(k));
+    TransferGraph tg =
+        TransferGraph.assemble(
+            base, Head.averagePooling(), Strategy.features(), GraphOptions.of(k));
     ComputationGraph net = tg.network();
     Layer out = net.getLayer(TransferGraph.OUTPUT);
     INDArray w = out.getParam("W"); // [F, K]
     INDArray b = out.getParam("b"); // [1, K]
     if (w.size(0) != lr.numFeatures()) {
-      throw new GraftException("the logistic regression was fitted on " + lr.numFeatures()
-          + " features but base " + base.id() + " cut at " + base.featureLayer() + " gives "
-          + w.size(0) + ": fit it on this featurizer's output column");
+      throw new GraftException(
+          "the logistic regression was fitted on "
+              + lr.numFeatures()
+              + " features but base "
+              + base.id()
+              + " cut at "
+              + base.featureLayer()
+              + " gives "
+              + w.size(0)
+              + ": fit it on this featurizer's output column");
     }
     int f = (int) w.size(0);
     double[][] weights = new double[f][k];
@@ -112,9 +126,20 @@ public final class SparkHeads {
       metrics.put("trainAccuracy", lr.summary().accuracy());
       metrics.put("trainIterations", (double) lr.summary().totalIterations());
     }
-    ModelInfo info = new ModelInfo(null, base.id(), base.weightsKey(), labels, base.preprocessing(),
-        base.inputSize(), settings.resizeMode(), Strategy.features().name(), trainer, metrics, null,
-        System.currentTimeMillis());
+    ModelInfo info =
+        new ModelInfo(
+            null,
+            base.id(),
+            base.weightsKey(),
+            labels,
+            base.preprocessing(),
+            base.inputSize(),
+            settings.resizeMode(),
+            Strategy.features().name(),
+            trainer,
+            metrics,
+            null,
+            System.currentTimeMillis());
     return new TransferModel(net, info);
   }
 }

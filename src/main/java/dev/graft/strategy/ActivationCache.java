@@ -41,8 +41,8 @@ public interface ActivationCache extends AutoCloseable {
   @FunctionalInterface
   interface Factory {
     /**
-     * Runs {@code part} over every example of {@code data} (from a reset, to its end) and keeps
-     * the activations with the labels.
+     * Runs {@code part} over every example of {@code data} (from a reset, to its end) and keeps the
+     * activations with the labels.
      *
      * @throws IOException when a persistent cache cannot be read or written
      */
@@ -55,8 +55,8 @@ public interface ActivationCache extends AutoCloseable {
   }
 
   /**
-   * The on-disk cache factory ({@link DiskActivationCache}): activations persist under {@code
-   * root} across runs and processes, keyed by {@link FrozenPart#key()} and each example's pixels.
+   * The on-disk cache factory ({@link DiskActivationCache}): activations persist under {@code root}
+   * across runs and processes, keyed by {@link FrozenPart#key()} and each example's pixels.
    *
    * @param root directory holding the feature caches
    * @return the factory

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link ActivationCache} on disk, through {@link FeatureCache}: boundary activations survive the
- * run, so a second training run (or a second phase at the same boundary) on the same images pays
- * no forward pass through the frozen part.
+ * run, so a second training run (or a second phase at the same boundary) on the same images pays no
+ * forward pass through the frozen part.
  *
  * <p>Keys: the cache directory comes from {@link FrozenPart#key()} (base, weights, cut, boundary)
  * plus the boundary output's name; each example is identified by the SHA-256 of its preprocessed
@@ -100,8 +100,11 @@ public final class DiskActivationCache implements ActivationCache {
         if (missing.isEmpty()) {
           continue;
         }
-        INDArray in = missing.size() == batchHashes.size() ? images
-            : images.get(NDArrayIndex.indices(missing.stream().mapToLong(Integer::longValue).toArray()));
+        INDArray in =
+            missing.size() == batchHashes.size()
+                ? images
+                : images.get(
+                    NDArrayIndex.indices(missing.stream().mapToLong(Integer::longValue).toArray()));
         INDArray[] acts = part.activations(in);
         List<String> missingHashes = missing.stream().map(batchHashes::get).toList();
         for (int i = 0; i < caches.length; i++) {
@@ -115,11 +118,18 @@ public final class DiskActivationCache implements ActivationCache {
       if (labelChunks.isEmpty()) {
         throw new GraftException("cannot cache activations of an empty dataset");
       }
-      INDArray labels = labelChunks.size() == 1 ? labelChunks.get(0)
-          : Nd4j.concat(0, labelChunks.toArray(INDArray[]::new));
+      INDArray labels =
+          labelChunks.size() == 1
+              ? labelChunks.get(0)
+              : Nd4j.concat(0, labelChunks.toArray(INDArray[]::new));
       DiskActivationCache cache = new DiskActivationCache(caches, hashes, labels);
-      log.info("activations at {} for {} examples: {} computed, {} read from the disk cache {} ({} MB) in {} s",
-          outputs, hashes.size(), computed, hashes.size() - computed, root,
+      log.info(
+          "activations at {} for {} examples: {} computed, {} read from the disk cache {} ({} MB) in {} s",
+          outputs,
+          hashes.size(),
+          computed,
+          hashes.size() - computed,
+          root,
           String.format(Locale.ROOT, "%.1f", cache.bytes() / 1e6),
           String.format(Locale.ROOT, "%.2f", (System.nanoTime() - start) / 1e9));
       return cache;

@@ -2,9 +2,9 @@ package dev.graft.strategy;
 
 /**
  * Feature extraction: the frozen base's pooled features (global average pooling, or the flattened
- * map for a flatten head) are computed once per image and kept; a small head, softmax regression
- * or one hidden layer, trains on them every epoch. The cheapest strategy by far; augmentation does
- * not apply (each image is seen through the base once).
+ * map for a flatten head) are computed once per image and kept; a small head, softmax regression or
+ * one hidden layer, trains on them every epoch. The cheapest strategy by far; augmentation does not
+ * apply (each image is seen through the base once).
  *
  * <p>Its plan is {@link FrozenBase}'s ({@link HeadOnly}): what differs is that it refuses
  * augmentation ({@link #acceptsAugmentation()}), so the frozen activations are always cached.

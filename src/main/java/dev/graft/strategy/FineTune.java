@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * parameters when it declares no blocks):
  *
  * <ul>
- *   <li>{@link #unfreezeLast(int)}: the last {@code n} layers that have parameters, in
- *       topological order. BatchNorm layers are not counted unless {@link #trainBatchNorm(boolean)}
- *       is on (they stay frozen anyway).
+ *   <li>{@link #unfreezeLast(int)}: the last {@code n} layers that have parameters, in topological
+ *       order. BatchNorm layers are not counted unless {@link #trainBatchNorm(boolean)} is on (they
+ *       stay frozen anyway).
  *   <li>{@link #unfreezeLastBlocks(int)}: the last {@code n} blocks the base declares (VGG16's
  *       {@code block5}, ResNet50's stages, InceptionV3's {@code mixed} modules).
  *   <li>{@link #fromBlock(String)}: everything from the named block up.
@@ -31,16 +31,21 @@ import org.slf4j.LoggerFactory;
  * epochs} first so that a random head does not wreck the pretrained features, then the unfrozen
  * layers at {@link #learningRate(double) Adam 1e-4} and the head {@link
  * #headLearningRateMultiplier(double) 10x} faster, with a linear warm-up over the first 10 % of
- * steps and a cosine decay to zero ({@link #cosineSchedule(boolean)}). BatchNorm stays in
- * inference mode (moving statistics, fixed scale and shift) unless {@link
- * #trainBatchNorm(boolean)}.
+ * steps and a cosine decay to zero ({@link #cosineSchedule(boolean)}). BatchNorm stays in inference
+ * mode (moving statistics, fixed scale and shift) unless {@link #trainBatchNorm(boolean)}.
  */
 public final class FineTune implements Strategy {
   private static final Logger log = LoggerFactory.getLogger(FineTune.class);
-  static final FineTune DEFAULT = new FineTune(Unfreeze.DEFAULT, 0, null, 1e-4, 10, 2, false, true, Double.NaN);
+  static final FineTune DEFAULT =
+      new FineTune(Unfreeze.DEFAULT, 0, null, 1e-4, 10, 2, false, true, Double.NaN);
 
   /** Which way the unfrozen part is chosen. */
-  enum Unfreeze { DEFAULT, LAST_LAYERS, LAST_BLOCKS, FROM_BLOCK }
+  enum Unfreeze {
+    DEFAULT,
+    LAST_LAYERS,
+    LAST_BLOCKS,
+    FROM_BLOCK
+  }
 
   private final Unfreeze unfreeze;
   private final int count;
@@ -52,8 +57,15 @@ public final class FineTune implements Strategy {
   private final boolean cosine;
   private final double warmupRate;
 
-  private FineTune(Unfreeze unfreeze, int count, String block, double learningRate,
-      double headMultiplier, int warmupEpochs, boolean trainBatchNorm, boolean cosine,
+  private FineTune(
+      Unfreeze unfreeze,
+      int count,
+      String block,
+      double learningRate,
+      double headMultiplier,
+      int warmupEpochs,
+      boolean trainBatchNorm,
+      boolean cosine,
       double warmupRate) {
     if (!Double.isNaN(warmupRate) && !(warmupRate > 0)) {
       throw new GraftException("warm-up learning rate must be positive, got " + warmupRate);
@@ -62,7 +74,8 @@ public final class FineTune implements Strategy {
       throw new GraftException("learning rate must be positive, got " + learningRate);
     }
     if (!(headMultiplier > 0)) {
-      throw new GraftException("head learning-rate multiplier must be positive, got " + headMultiplier);
+      throw new GraftException(
+          "head learning-rate multiplier must be positive, got " + headMultiplier);
     }
     if (warmupEpochs < 0) {
       throw new GraftException("warm-up epochs must be >= 0, got " + warmupEpochs);
@@ -78,13 +91,24 @@ public final class FineTune implements Strategy {
     this.warmupRate = warmupRate;
   }
 
-  /** Unfreezes the last {@code n >= 1} layers that have parameters (BatchNorm not counted unless trained). */
+  /**
+   * Unfreezes the last {@code n >= 1} layers that have parameters (BatchNorm not counted unless
+   * trained).
+   */
   public FineTune unfreezeLast(int n) {
     if (n < 1) {
       throw new GraftException("unfreezeLast needs at least one layer, got " + n);
     }
-    return new FineTune(Unfreeze.LAST_LAYERS, n, null, learningRate, headMultiplier, warmupEpochs,
-        trainBatchNorm, cosine, warmupRate);
+    return new FineTune(
+        Unfreeze.LAST_LAYERS,
+        n,
+        null,
+        learningRate,
+        headMultiplier,
+        warmupEpochs,
+        trainBatchNorm,
+        cosine,
+        warmupRate);
   }
 
   /** Unfreezes the last {@code n >= 1} blocks the base declares. */
@@ -92,30 +116,65 @@ public final class FineTune implements Strategy {
     if (n < 1) {
       throw new GraftException("unfreezeLastBlocks needs at least one block, got " + n);
     }
-    return new FineTune(Unfreeze.LAST_BLOCKS, n, null, learningRate, headMultiplier, warmupEpochs,
-        trainBatchNorm, cosine, warmupRate);
+    return new FineTune(
+        Unfreeze.LAST_BLOCKS,
+        n,
+        null,
+        learningRate,
+        headMultiplier,
+        warmupEpochs,
+        trainBatchNorm,
+        cosine,
+        warmupRate);
   }
 
   /** Unfreezes the named block and every block after it. */
   public FineTune fromBlock(String blockName) {
     Objects.requireNonNull(blockName, "blockName");
-    return new FineTune(Unfreeze.FROM_BLOCK, 0, blockName, learningRate, headMultiplier,
-        warmupEpochs, trainBatchNorm, cosine, warmupRate);
+    return new FineTune(
+        Unfreeze.FROM_BLOCK,
+        0,
+        blockName,
+        learningRate,
+        headMultiplier,
+        warmupEpochs,
+        trainBatchNorm,
+        cosine,
+        warmupRate);
   }
 
   /** Adam learning rate of the unfrozen base layers (default 1e-4). */
   public FineTune learningRate(double lr) {
-    return new FineTune(unfreeze, count, block, lr, headMultiplier, warmupEpochs, trainBatchNorm, cosine, warmupRate);
+    return new FineTune(
+        unfreeze,
+        count,
+        block,
+        lr,
+        headMultiplier,
+        warmupEpochs,
+        trainBatchNorm,
+        cosine,
+        warmupRate);
   }
 
   /** How much faster the head learns than the base (default 10). */
   public FineTune headLearningRateMultiplier(double m) {
-    return new FineTune(unfreeze, count, block, learningRate, m, warmupEpochs, trainBatchNorm, cosine, warmupRate);
+    return new FineTune(
+        unfreeze, count, block, learningRate, m, warmupEpochs, trainBatchNorm, cosine, warmupRate);
   }
 
   /** Head-only epochs before the base unfreezes, in addition to the training epochs (default 2). */
   public FineTune warmupEpochs(int epochs) {
-    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, epochs, trainBatchNorm, cosine, warmupRate);
+    return new FineTune(
+        unfreeze,
+        count,
+        block,
+        learningRate,
+        headMultiplier,
+        epochs,
+        trainBatchNorm,
+        cosine,
+        warmupRate);
   }
 
   /**
@@ -123,22 +182,51 @@ public final class FineTune implements Strategy {
    * shift learned). Default false: they stay in inference mode, as Keras advises for fine-tuning.
    */
   public FineTune trainBatchNorm(boolean train) {
-    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs, train, cosine, warmupRate);
+    return new FineTune(
+        unfreeze,
+        count,
+        block,
+        learningRate,
+        headMultiplier,
+        warmupEpochs,
+        train,
+        cosine,
+        warmupRate);
   }
 
-  /** Whether the fine-tuning phase uses linear warm-up then cosine decay (default true) or a constant rate. */
+  /**
+   * Whether the fine-tuning phase uses linear warm-up then cosine decay (default true) or a
+   * constant rate.
+   */
   public FineTune cosineSchedule(boolean on) {
-    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs, trainBatchNorm, on, warmupRate);
+    return new FineTune(
+        unfreeze,
+        count,
+        block,
+        learningRate,
+        headMultiplier,
+        warmupEpochs,
+        trainBatchNorm,
+        on,
+        warmupRate);
   }
 
   /**
    * Adam learning rate of the head during the head-only warm-up epochs (default: the head's
-   * fine-tuning rate, {@code learningRate * headLearningRateMultiplier}). Set it to train the
-   * head as a frozen-base run would (e.g. 1e-3) before fine-tuning at a low rate.
+   * fine-tuning rate, {@code learningRate * headLearningRateMultiplier}). Set it to train the head
+   * as a frozen-base run would (e.g. 1e-3) before fine-tuning at a low rate.
    */
   public FineTune warmupLearningRate(double lr) {
-    return new FineTune(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs,
-        trainBatchNorm, cosine, lr);
+    return new FineTune(
+        unfreeze,
+        count,
+        block,
+        learningRate,
+        headMultiplier,
+        warmupEpochs,
+        trainBatchNorm,
+        cosine,
+        lr);
   }
 
   /** The warm-up rate if set, else NaN (the head's fine-tuning rate applies). */
@@ -283,7 +371,9 @@ public final class FineTune implements Strategy {
     return "finetune";
   }
 
-  /** What unfreezes, e.g. {@code last 3 layers}, {@code last 1 blocks}, {@code from block mixed9}. */
+  /**
+   * What unfreezes, e.g. {@code last 3 layers}, {@code last 1 blocks}, {@code from block mixed9}.
+   */
   public String unfreezeDescription() {
     return switch (unfreeze) {
       case DEFAULT -> "last block";
@@ -295,8 +385,15 @@ public final class FineTune implements Strategy {
 
   @Override
   public String describe() {
-    return "fine-tune " + unfreezeDescription() + " at Adam " + learningRate + " (head x"
-        + headMultiplier + "), " + warmupEpochs + " warm-up epochs"
+    return "fine-tune "
+        + unfreezeDescription()
+        + " at Adam "
+        + learningRate
+        + " (head x"
+        + headMultiplier
+        + "), "
+        + warmupEpochs
+        + " warm-up epochs"
         + (Double.isNaN(warmupRate) ? "" : " at " + warmupRate)
         + (cosine ? ", warm-up + cosine schedule" : "")
         + (trainBatchNorm ? ", BatchNorm trained" : ", BatchNorm in inference mode");
@@ -304,17 +401,30 @@ public final class FineTune implements Strategy {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof FineTune f && f.unfreeze == unfreeze && f.count == count
-        && Objects.equals(f.block, block) && f.learningRate == learningRate
-        && f.headMultiplier == headMultiplier && f.warmupEpochs == warmupEpochs
-        && f.trainBatchNorm == trainBatchNorm && f.cosine == cosine
+    return o instanceof FineTune f
+        && f.unfreeze == unfreeze
+        && f.count == count
+        && Objects.equals(f.block, block)
+        && f.learningRate == learningRate
+        && f.headMultiplier == headMultiplier
+        && f.warmupEpochs == warmupEpochs
+        && f.trainBatchNorm == trainBatchNorm
+        && f.cosine == cosine
         && Double.compare(f.warmupRate, warmupRate) == 0;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(unfreeze, count, block, learningRate, headMultiplier, warmupEpochs,
-        trainBatchNorm, cosine, warmupRate);
+    return Objects.hash(
+        unfreeze,
+        count,
+        block,
+        learningRate,
+        headMultiplier,
+        warmupEpochs,
+        trainBatchNorm,
+        cosine,
+        warmupRate);
   }
 
   @Override

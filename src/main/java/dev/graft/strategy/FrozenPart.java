@@ -22,8 +22,8 @@ public interface FrozenPart {
   INDArray[] activations(INDArray images);
 
   /**
-   * Identifies the computation (base, weights, cut, boundary), for a cache that outlives the
-   * run; two parts with the same key map the same image to the same activations.
+   * Identifies the computation (base, weights, cut, boundary), for a cache that outlives the run;
+   * two parts with the same key map the same image to the same activations.
    */
   String key();
 }

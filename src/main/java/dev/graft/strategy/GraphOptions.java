@@ -12,8 +12,13 @@ import dev.graft.error.GraftException;
  * @param epochs training epochs (for fine-tune: after the head-only warm-up epochs)
  * @param learningRate overrides the strategy's main learning rate; NaN keeps it
  */
-public record GraphOptions(int numClasses, double[] classWeights, double weightDecay, long seed,
-    int epochs, double learningRate) {
+public record GraphOptions(
+    int numClasses,
+    double[] classWeights,
+    double weightDecay,
+    long seed,
+    int epochs,
+    double learningRate) {
 
   /** Validates. */
   public GraphOptions {
@@ -22,8 +27,8 @@ public record GraphOptions(int numClasses, double[] classWeights, double weightD
     }
     if (classWeights != null) {
       if (classWeights.length != numClasses) {
-        throw new GraftException("got " + classWeights.length + " class weights for " + numClasses
-            + " classes");
+        throw new GraftException(
+            "got " + classWeights.length + " class weights for " + numClasses + " classes");
       }
       for (double w : classWeights) {
         if (!(w >= 0) || Double.isInfinite(w)) {

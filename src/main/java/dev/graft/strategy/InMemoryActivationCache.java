@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link ActivationCache} on the heap of ND4J: each boundary activation is kept as one
- * {@code [N, features]} matrix, and minibatches are gathered with {@code pullRows}.
+ * {@link ActivationCache} on the heap of ND4J: each boundary activation is kept as one {@code [N,
+ * features]} matrix, and minibatches are gathered with {@code pullRows}.
  */
 public final class InMemoryActivationCache implements ActivationCache {
   private static final Logger log = LoggerFactory.getLogger(InMemoryActivationCache.class);
@@ -53,7 +53,9 @@ public final class InMemoryActivationCache implements ActivationCache {
       for (int i = 0; i < outputs; i++) {
         INDArray a = acts[i];
         shapes[i] = Arrays.copyOfRange(a.shape(), 1, a.rank());
-        chunks.get(i).add(a.castTo(DataType.FLOAT).reshape('c', a.size(0), a.length() / a.size(0)).dup('c'));
+        chunks
+            .get(i)
+            .add(a.castTo(DataType.FLOAT).reshape('c', a.size(0), a.length() / a.size(0)).dup('c'));
       }
       labelChunks.add(ds.getLabels().castTo(DataType.FLOAT).dup('c'));
     }
@@ -65,18 +67,23 @@ public final class InMemoryActivationCache implements ActivationCache {
       List<INDArray> c = chunks.get(i);
       features[i] = c.size() == 1 ? c.get(0) : Nd4j.concat(0, c.toArray(INDArray[]::new));
     }
-    INDArray labels = labelChunks.size() == 1 ? labelChunks.get(0)
-        : Nd4j.concat(0, labelChunks.toArray(INDArray[]::new));
+    INDArray labels =
+        labelChunks.size() == 1
+            ? labelChunks.get(0)
+            : Nd4j.concat(0, labelChunks.toArray(INDArray[]::new));
     InMemoryActivationCache cache = new InMemoryActivationCache(features, shapes, labels);
-    log.info("cached activations at {} for {} examples ({} MB) in {} s", part.outputs(),
-        cache.size(), String.format(java.util.Locale.ROOT, "%.1f", cache.bytes() / 1e6),
+    log.info(
+        "cached activations at {} for {} examples ({} MB) in {} s",
+        part.outputs(),
+        cache.size(),
+        String.format(java.util.Locale.ROOT, "%.1f", cache.bytes() / 1e6),
         String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - start) / 1e9));
     return cache;
   }
 
   /**
-   * Derives a cache from another: runs {@code bridge} (a frozen graph from the source's boundary
-   * to a later one) over the source's examples in order and keeps the result with the labels.
+   * Derives a cache from another: runs {@code bridge} (a frozen graph from the source's boundary to
+   * a later one) over the source's examples in order and keeps the result with the labels.
    *
    * @param source activations at a deeper freeze boundary
    * @param bridge inference graph from (some of) the source's activations to the new boundary
@@ -84,9 +91,12 @@ public final class InMemoryActivationCache implements ActivationCache {
    * @param outputs names of the new boundary activations, for logging
    * @param batchSize examples per forward pass
    */
-  public static InMemoryActivationCache derive(ActivationCache source,
-      org.deeplearning4j.nn.graph.ComputationGraph bridge, int[] inputIndices,
-      List<String> outputs, int batchSize) {
+  public static InMemoryActivationCache derive(
+      ActivationCache source,
+      org.deeplearning4j.nn.graph.ComputationGraph bridge,
+      int[] inputIndices,
+      List<String> outputs,
+      int batchSize) {
     long start = System.nanoTime();
     int n = source.size();
     List<List<INDArray>> chunks = new ArrayList<>();
@@ -109,7 +119,9 @@ public final class InMemoryActivationCache implements ActivationCache {
       for (int i = 0; i < outputs.size(); i++) {
         INDArray a = acts[i];
         shapes[i] = Arrays.copyOfRange(a.shape(), 1, a.rank());
-        chunks.get(i).add(a.castTo(DataType.FLOAT).reshape('c', a.size(0), a.length() / a.size(0)).dup('c'));
+        chunks
+            .get(i)
+            .add(a.castTo(DataType.FLOAT).reshape('c', a.size(0), a.length() / a.size(0)).dup('c'));
       }
       labelChunks.add(mds.getLabels(0).dup('c'));
     }
@@ -117,10 +129,14 @@ public final class InMemoryActivationCache implements ActivationCache {
     for (int i = 0; i < features.length; i++) {
       features[i] = Nd4j.concat(0, chunks.get(i).toArray(INDArray[]::new));
     }
-    InMemoryActivationCache cache = new InMemoryActivationCache(features, shapes,
-        Nd4j.concat(0, labelChunks.toArray(INDArray[]::new)));
-    log.info("derived activations at {} for {} examples from a cached boundary in {} s", outputs,
-        n, String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - start) / 1e9));
+    InMemoryActivationCache cache =
+        new InMemoryActivationCache(
+            features, shapes, Nd4j.concat(0, labelChunks.toArray(INDArray[]::new)));
+    log.info(
+        "derived activations at {} for {} examples from a cached boundary in {} s",
+        outputs,
+        n,
+        String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - start) / 1e9));
     return cache;
   }
 

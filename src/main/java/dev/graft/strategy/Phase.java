@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One stage of training: which layers train, each at which peak learning rate, for how many
- * epochs. Fine-tuning has two (head-only warm-up, then fine-tune); the other strategies one.
+ * One stage of training: which layers train, each at which peak learning rate, for how many epochs.
+ * Fine-tuning has two (head-only warm-up, then fine-tune); the other strategies one.
  *
  * @param name "head", "warmup" or "finetune"
  * @param learningRates peak Adam learning rate of each trainable layer, by layer name
@@ -13,8 +13,12 @@ import java.util.Set;
  * @param warmupCosine whether the rates follow a warm-up + cosine schedule in this phase
  * @param earlyStopping whether early stopping may end this phase
  */
-public record Phase(String name, Map<String, Double> learningRates, int epochs,
-    boolean warmupCosine, boolean earlyStopping) {
+public record Phase(
+    String name,
+    Map<String, Double> learningRates,
+    int epochs,
+    boolean warmupCosine,
+    boolean earlyStopping) {
 
   /** Copies the map. */
   public Phase {

@@ -3,8 +3,7 @@ package dev.graft.strategy;
 import java.util.List;
 
 /**
- * How a base is adapted to a new task. One of three, each an immutable value configured
- * fluently:
+ * How a base is adapted to a new task. One of three, each an immutable value configured fluently:
  *
  * <pre>{@code
  * Strategy.frozen();                                          // train the head only
@@ -14,8 +13,8 @@ import java.util.List;
  *
  * <p>Each strategy owns its behaviour: {@link #plan} turns the assembled graph's layout into the
  * training phases (which layers train, each at which rate, for how many epochs); {@link
- * TransferGraph} builds what the plan names and {@code Trainer} runs it. A new strategy is one
- * more type here.
+ * TransferGraph} builds what the plan names and {@code Trainer} runs it. A new strategy is one more
+ * type here.
  *
  * <p>See {@code docs/strategies.md} for when to pick which.
  */
@@ -27,9 +26,9 @@ public sealed interface Strategy permits HeadOnly, FineTune {
   }
 
   /**
-   * The fine-tuning strategy with its defaults: the base's last block (or its last two layers
-   * with parameters when it declares no blocks) at Adam 1e-4, the head 10x faster, two head-only
-   * warm-up epochs first, BatchNorm in inference mode.
+   * The fine-tuning strategy with its defaults: the base's last block (or its last two layers with
+   * parameters when it declares no blocks) at Adam 1e-4, the head 10x faster, two head-only warm-up
+   * epochs first, BatchNorm in inference mode.
    */
   static FineTune fineTune() {
     return FineTune.DEFAULT;
@@ -43,7 +42,10 @@ public sealed interface Strategy permits HeadOnly, FineTune {
   /** Short name, as the command line and model files spell it: frozen, finetune, features. */
   String name();
 
-  /** The strategy's main learning rate: the head's for frozen and features, the base's for fine-tune. */
+  /**
+   * The strategy's main learning rate: the head's for frozen and features, the base's for
+   * fine-tune.
+   */
   double learningRate();
 
   /** A one-line description of the strategy and its settings. */
@@ -73,8 +75,9 @@ public sealed interface Strategy permits HeadOnly, FineTune {
       case "frozen", "frozenbase" -> frozen();
       case "finetune" -> fineTune();
       case "features", "featureextraction" -> features();
-      default -> throw new dev.graft.error.GraftException(
-          "unknown strategy: '" + name + "' (expected frozen, finetune or features)");
+      default ->
+          throw new dev.graft.error.GraftException(
+              "unknown strategy: '" + name + "' (expected frozen, finetune or features)");
     };
   }
 }

@@ -1,14 +1,14 @@
 package dev.graft.strategy;
 
-import dev.graft.graph.Rebuild;
-import dev.graft.graph.ParameterTransfer;
-import dev.graft.graph.Topology;
-import dev.graft.graph.Layers;
-import dev.graft.error.GraftException;
 import dev.graft.base.Base;
 import dev.graft.base.Block;
-import dev.graft.head.Head;
+import dev.graft.error.GraftException;
 import dev.graft.graph.InferenceGraphs;
+import dev.graft.graph.Layers;
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Rebuild;
+import dev.graft.graph.Topology;
+import dev.graft.head.Head;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -41,9 +41,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A base cut at a layer, a head on top, and how to train it: the one {@link ComputationGraph}
- * that maps preprocessed images {@code [N, 3, s, s]} to class probabilities, plus the training
- * {@link Phase}s the strategy asks for.
+ * A base cut at a layer, a head on top, and how to train it: the one {@link ComputationGraph} that
+ * maps preprocessed images {@code [N, 3, s, s]} to class probabilities, plus the training {@link
+ * Phase}s the strategy asks for.
  *
  * <pre>{@code
  * TransferGraph tg = TransferGraph.assemble(base, Head.flatten().dense(256),
@@ -51,13 +51,13 @@ import org.slf4j.LoggerFactory;
  * ComputationGraph net = tg.network();   // frozen layers wrapped, head initialised
  * }</pre>
  *
- * <p>The base graph is never modified: the assembled network holds copies of its parameters.
- * Layers are named as in the base; the head adds {@code head_pool}, {@code head_dense_1}, ... and
- * {@code head_output}.
+ * <p>The base graph is never modified: the assembled network holds copies of its parameters. Layers
+ * are named as in the base; the head adds {@code head_pool}, {@code head_dense_1}, ... and {@code
+ * head_output}.
  *
  * <p>Why one class of this size: assembling base + head and cutting the assembled network into
- * per-phase parts (frozen part, trainable part, bridges between boundaries) read the same
- * network and naming; the graph surgery itself is in {@code dev.graft.graph}.
+ * per-phase parts (frozen part, trainable part, bridges between boundaries) read the same network
+ * and naming; the graph surgery itself is in {@code dev.graft.graph}.
  */
 public final class TransferGraph {
   private static final Logger log = LoggerFactory.getLogger(TransferGraph.class);
@@ -75,9 +75,16 @@ public final class TransferGraph {
   private final Strategy strategy;
   private final Head head;
 
-  private TransferGraph(ComputationGraph network, String inputName, String cut,
-      List<String> headLayers, List<String> unfrozenBaseLayers, List<Phase> phases,
-      GraphOptions options, Strategy strategy, Head head) {
+  private TransferGraph(
+      ComputationGraph network,
+      String inputName,
+      String cut,
+      List<String> headLayers,
+      List<String> unfrozenBaseLayers,
+      List<Phase> phases,
+      GraphOptions options,
+      Strategy strategy,
+      Head head) {
     this.network = network;
     this.inputName = inputName;
     this.cut = cut;
@@ -97,17 +104,23 @@ public final class TransferGraph {
    * @param strategy the strategy
    * @param options class count, class weights, weight decay, seed, epochs, rate override
    */
-  public static TransferGraph assemble(Base base, Head head, Strategy strategy,
-      GraphOptions options) {
-    return assemble(base.graph(), base.inputSize(), base.featureLayer(), base.blocks(), head,
-        strategy, options);
+  public static TransferGraph assemble(
+      Base base, Head head, Strategy strategy, GraphOptions options) {
+    return assemble(
+        base.graph(),
+        base.inputSize(),
+        base.featureLayer(),
+        base.blocks(),
+        head,
+        strategy,
+        options);
   }
 
   /**
    * Assembles base (up to {@code cut}) + head for {@code strategy}.
    *
-   * @param base the pretrained graph, one input taking {@code [N, 3, inputSize, inputSize]};
-   *     not modified
+   * @param base the pretrained graph, one input taking {@code [N, 3, inputSize, inputSize]}; not
+   *     modified
    * @param inputSize square input side the base runs at
    * @param cut the vertex whose output the head reads ({@code [N, C, h, w]} or {@code [N, F]})
    * @param blocks the base's unfreezable blocks in order (may be empty)
@@ -116,25 +129,42 @@ public final class TransferGraph {
    * @param options class count, class weights, weight decay, seed, epochs, rate override
    * @throws GraftException for a missing cut, unknown block, or nothing to unfreeze
    */
-  public static TransferGraph assemble(ComputationGraph base, int inputSize, String cut,
-      List<Block> blocks, Head head, Strategy strategy, GraphOptions options) {
+  public static TransferGraph assemble(
+      ComputationGraph base,
+      int inputSize,
+      String cut,
+      List<Block> blocks,
+      Head head,
+      Strategy strategy,
+      GraphOptions options) {
     ComputationGraphConfiguration conf = base.getConfiguration();
     if (conf.getNetworkInputs().size() != 1) {
-      throw new GraftException("a base needs exactly one input, this one has "
-          + conf.getNetworkInputs());
+      throw new GraftException(
+          "a base needs exactly one input, this one has " + conf.getNetworkInputs());
     }
     String input = conf.getNetworkInputs().get(0);
     if (!conf.getVertices().containsKey(cut)) {
-      throw new GraftException("cut layer '" + cut + "' is not in the base (layers: "
-          + conf.getVertices().keySet() + ")");
+      throw new GraftException(
+          "cut layer '"
+              + cut
+              + "' is not in the base (layers: "
+              + conf.getVertices().keySet()
+              + ")");
     }
     Set<String> keep = Topology.ancestors(conf, List.of(cut));
     List<String> order = new ArrayList<>(Topology.order(conf));
     order.retainAll(keep);
 
     // Shape at the cut, from one forward pass in inference mode.
-    INDArray probe = Nd4j.zeros(base.getConfiguration().getDataType() == null
-        ? DataType.FLOAT : base.getConfiguration().getDataType(), 1, 3, inputSize, inputSize);
+    INDArray probe =
+        Nd4j.zeros(
+            base.getConfiguration().getDataType() == null
+                ? DataType.FLOAT
+                : base.getConfiguration().getDataType(),
+            1,
+            3,
+            inputSize,
+            inputSize);
     INDArray cutAct = base.feedForward(new INDArray[] {probe}, false, false).get(cut);
     if (cutAct == null) {
       throw new GraftException("cut layer '" + cut + "' produced no activation");
@@ -142,14 +172,15 @@ public final class TransferGraph {
     long[] cutShape = cutAct.shape();
 
     // Raw configuration: base vertices up to the cut, then the head.
-    NeuralNetConfiguration.Builder global = new NeuralNetConfiguration.Builder()
-        .seed(options.seed())
-        .dataType(conf.getDataType())
-        .trainingWorkspaceMode(conf.getTrainingWorkspaceMode())
-        .inferenceWorkspaceMode(conf.getInferenceWorkspaceMode())
-        .cacheMode(conf.getCacheMode())
-        .updater(new Adam(1e-3))
-        .weightInit(WeightInit.XAVIER);
+    NeuralNetConfiguration.Builder global =
+        new NeuralNetConfiguration.Builder()
+            .seed(options.seed())
+            .dataType(conf.getDataType())
+            .trainingWorkspaceMode(conf.getTrainingWorkspaceMode())
+            .inferenceWorkspaceMode(conf.getInferenceWorkspaceMode())
+            .cacheMode(conf.getCacheMode())
+            .updater(new Adam(1e-3))
+            .weightInit(WeightInit.XAVIER);
     ComputationGraphConfiguration.GraphBuilder gb = global.graphBuilder().addInputs(input);
     for (String v : order) {
       GraphVertex gv = conf.getVertices().get(v).clone();
@@ -167,23 +198,36 @@ public final class TransferGraph {
     Set<String> batchNorm = new LinkedHashSet<>();
     paramLayers.stream().filter(v -> Layers.isBatchNorm(conf, v)).forEach(batchNorm::add);
     List<String> headParams = headLayers.stream().filter(h -> Layers.hasParams(raw, h)).toList();
-    List<Phase> phases = strategy.plan(
-        new GraphLayout(paramLayers, batchNorm, blocks == null ? List.of() : blocks, headParams),
-        options);
+    List<Phase> phases =
+        strategy.plan(
+            new GraphLayout(
+                paramLayers, batchNorm, blocks == null ? List.of() : blocks, headParams),
+            options);
     Set<String> trained = new LinkedHashSet<>();
     phases.forEach(p -> trained.addAll(p.trainable()));
     List<String> unfrozen = paramLayers.stream().filter(trained::contains).toList();
 
     Phase last = phases.get(phases.size() - 1);
-    ComputationGraphConfiguration finalConf = Rebuild.rebuild(raw, raw.getVertices().keySet(),
-        List.of(input), List.of(OUTPUT), updaters(last, 0, 0), options.weightDecay(),
-        options.seed());
+    ComputationGraphConfiguration finalConf =
+        Rebuild.rebuild(
+            raw,
+            raw.getVertices().keySet(),
+            List.of(input),
+            List.of(OUTPUT),
+            updaters(last, 0, 0),
+            options.weightDecay(),
+            options.seed());
     ComputationGraph net = Rebuild.instantiate(finalConf, base, options.seed());
-    return new TransferGraph(net, input, cut, headLayers, unfrozen, phases, options, strategy, head);
+    return new TransferGraph(
+        net, input, cut, headLayers, unfrozen, phases, options, strategy, head);
   }
 
-  private static List<String> addHead(ComputationGraphConfiguration.GraphBuilder gb, String cut,
-      long[] cutShape, Head head, GraphOptions options) {
+  private static List<String> addHead(
+      ComputationGraphConfiguration.GraphBuilder gb,
+      String cut,
+      long[] cutShape,
+      Head head,
+      GraphOptions options) {
     List<String> names = new ArrayList<>();
     String prev = cut;
     long width;
@@ -201,17 +245,26 @@ public final class TransferGraph {
     } else if (cutShape.length == 2) {
       width = cutShape[1];
     } else {
-      throw new GraftException("cut layer '" + cut + "' outputs rank " + cutShape.length
-          + " activations " + java.util.Arrays.toString(cutShape) + "; expected [N,C,h,w] or [N,F]");
+      throw new GraftException(
+          "cut layer '"
+              + cut
+              + "' outputs rank "
+              + cutShape.length
+              + " activations "
+              + java.util.Arrays.toString(cutShape)
+              + "; expected [N,C,h,w] or [N,F]");
     }
     double dropout = head.inputDropout();
     int i = 0;
     for (Head.Dense d : head.hidden()) {
       i++;
       String name = "head_dense_" + i;
-      DenseLayer.Builder b = new DenseLayer.Builder().nIn(width).nOut(d.units())
-          .activation(d.activation())
-          .weightInit(d.activation() == Activation.RELU ? WeightInit.RELU : WeightInit.XAVIER);
+      DenseLayer.Builder b =
+          new DenseLayer.Builder()
+              .nIn(width)
+              .nOut(d.units())
+              .activation(d.activation())
+              .weightInit(d.activation() == Activation.RELU ? WeightInit.RELU : WeightInit.XAVIER);
       if (dropout > 0) {
         b.dropOut(new Dropout(1 - dropout));
       }
@@ -222,11 +275,19 @@ public final class TransferGraph {
       width = d.units();
       dropout = d.dropout();
     }
-    LossMCXENT loss = options.classWeights() == null ? new LossMCXENT()
-        : new LossMCXENT(Nd4j.create(options.classWeights()).castTo(DataType.FLOAT)
-            .reshape(1, options.numClasses()));
-    OutputLayer.Builder ob = new OutputLayer.Builder(loss).nIn(width).nOut(options.numClasses())
-        .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
+    LossMCXENT loss =
+        options.classWeights() == null
+            ? new LossMCXENT()
+            : new LossMCXENT(
+                Nd4j.create(options.classWeights())
+                    .castTo(DataType.FLOAT)
+                    .reshape(1, options.numClasses()));
+    OutputLayer.Builder ob =
+        new OutputLayer.Builder(loss)
+            .nIn(width)
+            .nOut(options.numClasses())
+            .activation(Activation.SOFTMAX)
+            .weightInit(WeightInit.XAVIER);
     if (dropout > 0) {
       ob.dropOut(new Dropout(1 - dropout));
     }
@@ -236,15 +297,20 @@ public final class TransferGraph {
   }
 
   /**
-   * Per-layer Adam updaters for {@code phase}: each trainable layer its own instance, constant
-   * or warm-up + cosine over {@code totalSteps} iterations.
+   * Per-layer Adam updaters for {@code phase}: each trainable layer its own instance, constant or
+   * warm-up + cosine over {@code totalSteps} iterations.
    */
   static Map<String, IUpdater> updaters(Phase phase, int warmupSteps, int totalSteps) {
     Map<String, IUpdater> m = new LinkedHashMap<>();
-    phase.learningRates().forEach((layer, lr) -> m.put(layer,
-        phase.warmupCosine() && totalSteps > 0
-            ? new Adam(new WarmupCosineSchedule(lr, warmupSteps, totalSteps, 0.0))
-            : new Adam(lr)));
+    phase
+        .learningRates()
+        .forEach(
+            (layer, lr) ->
+                m.put(
+                    layer,
+                    phase.warmupCosine() && totalSteps > 0
+                        ? new Adam(new WarmupCosineSchedule(lr, warmupSteps, totalSteps, 0.0))
+                        : new Adam(lr)));
     return m;
   }
 
@@ -311,16 +377,22 @@ public final class TransferGraph {
    */
   public ComputationGraph phaseNetwork(Phase phase, int totalSteps) {
     ComputationGraphConfiguration src = network.getConfiguration();
-    ComputationGraphConfiguration c = Rebuild.rebuild(src, src.getVertices().keySet(),
-        List.of(inputName), List.of(OUTPUT), updaters(phase, warmupSteps(totalSteps), totalSteps),
-        options.weightDecay(), options.seed());
+    ComputationGraphConfiguration c =
+        Rebuild.rebuild(
+            src,
+            src.getVertices().keySet(),
+            List.of(inputName),
+            List.of(OUTPUT),
+            updaters(phase, warmupSteps(totalSteps), totalSteps),
+            options.weightDecay(),
+            options.seed());
     return Rebuild.instantiate(c, network, options.seed());
   }
 
   /**
    * The frozen part of the network for {@code phase}: images in, the activations at the freeze
-   * boundary out (the inputs of the {@link #trainablePart trainable part}). Empty when a
-   * trainable layer reads the images directly (nothing to cache).
+   * boundary out (the inputs of the {@link #trainablePart trainable part}). Empty when a trainable
+   * layer reads the images directly (nothing to cache).
    *
    * @param phase the phase
    * @param cacheKey identifies the base and its weights, for persistent caches
@@ -331,36 +403,51 @@ public final class TransferGraph {
     if (boundary.contains(inputName)) {
       return Optional.empty();
     }
-    ComputationGraphConfiguration frozenConf = Rebuild.rebuild(src, Topology.ancestors(src, boundary),
-        List.of(inputName), boundary, Map.of(), 0, options.seed());
-    // inference-only copy: BatchNorm folded into the convolutions, activations fused (dev.graft.perf)
-    ComputationGraph frozen = InferenceGraphs.optimize(Rebuild.instantiate(frozenConf, network, options.seed()));
+    ComputationGraphConfiguration frozenConf =
+        Rebuild.rebuild(
+            src,
+            Topology.ancestors(src, boundary),
+            List.of(inputName),
+            boundary,
+            Map.of(),
+            0,
+            options.seed());
+    // inference-only copy: BatchNorm folded into the convolutions, activations fused
+    // (dev.graft.perf)
+    ComputationGraph frozen =
+        InferenceGraphs.optimize(Rebuild.instantiate(frozenConf, network, options.seed()));
     String key = cacheKey + "|cut=" + cut + "|boundary=" + String.join(",", boundary);
     return Optional.of(new GraphFrozenPart(frozen, boundary, key));
   }
 
   /**
-   * The trainable part of the network for {@code phase}: its inputs are the boundary activations
-   * of {@link #frozenPart}, named as the boundary vertices, in that order; its output the
-   * probabilities. Its layers train at the phase's rates (with the schedule over {@code
-   * totalSteps} iterations when the phase has one).
+   * The trainable part of the network for {@code phase}: its inputs are the boundary activations of
+   * {@link #frozenPart}, named as the boundary vertices, in that order; its output the
+   * probabilities. Its layers train at the phase's rates (with the schedule over {@code totalSteps}
+   * iterations when the phase has one).
    */
   public ComputationGraph trainablePart(Phase phase, int totalSteps) {
     ComputationGraphConfiguration src = network.getConfiguration();
     List<String> order = Topology.order(src);
     Set<String> down = Topology.downstream(src, order, phase.trainable());
-    ComputationGraphConfiguration trainConf = Rebuild.rebuild(src, down, boundary(phase),
-        List.of(OUTPUT), updaters(phase, warmupSteps(totalSteps), totalSteps),
-        options.weightDecay(), options.seed());
+    ComputationGraphConfiguration trainConf =
+        Rebuild.rebuild(
+            src,
+            down,
+            boundary(phase),
+            List.of(OUTPUT),
+            updaters(phase, warmupSteps(totalSteps), totalSteps),
+            options.weightDecay(),
+            options.seed());
     return Rebuild.instantiate(trainConf, network, options.seed());
   }
 
   /**
-   * A frozen, inference-only graph from the activations {@code from} (a deeper freeze boundary)
-   * to the activations {@code to} (a later phase's boundary), so that a phase's cache can be
-   * derived from another's instead of running the base again. Its inputs are the names of {@code
-   * from} it actually reads, in the order of {@code from}; empty when {@code to} cannot be
-   * computed from {@code from} alone.
+   * A frozen, inference-only graph from the activations {@code from} (a deeper freeze boundary) to
+   * the activations {@code to} (a later phase's boundary), so that a phase's cache can be derived
+   * from another's instead of running the base again. Its inputs are the names of {@code from} it
+   * actually reads, in the order of {@code from}; empty when {@code to} cannot be computed from
+   * {@code from} alone.
    */
   public Optional<Bridge> bridge(List<String> from, List<String> to) {
     ComputationGraphConfiguration src = network.getConfiguration();
@@ -424,8 +511,8 @@ public final class TransferGraph {
   }
 
   /** Copies of the parameters of {@code layers} as {@code net} holds them. */
-  public static Map<String, Map<String, INDArray>> snapshot(ComputationGraph net,
-      Collection<String> layers) {
+  public static Map<String, Map<String, INDArray>> snapshot(
+      ComputationGraph net, Collection<String> layers) {
     return ParameterTransfer.snapshot(net, layers);
   }
 

@@ -5,9 +5,9 @@ import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
- * A learning-rate schedule: linear warm-up from {@code peak / warmupSteps} to {@code peak} over
- * the first {@code warmupSteps} iterations, then a cosine decay to {@code peak * floor} at
- * {@code totalSteps}; constant after that. Counted in iterations (minibatches).
+ * A learning-rate schedule: linear warm-up from {@code peak / warmupSteps} to {@code peak} over the
+ * first {@code warmupSteps} iterations, then a cosine decay to {@code peak * floor} at {@code
+ * totalSteps}; constant after that. Counted in iterations (minibatches).
  */
 public final class WarmupCosineSchedule implements ISchedule {
   private final double peak;
@@ -23,8 +23,10 @@ public final class WarmupCosineSchedule implements ISchedule {
    * @param totalSteps iteration at which the cosine reaches its floor
    * @param floor final rate as a fraction of {@code peak}
    */
-  public WarmupCosineSchedule(@JsonProperty("peak") double peak,
-      @JsonProperty("warmupSteps") int warmupSteps, @JsonProperty("totalSteps") int totalSteps,
+  public WarmupCosineSchedule(
+      @JsonProperty("peak") double peak,
+      @JsonProperty("warmupSteps") int warmupSteps,
+      @JsonProperty("totalSteps") int totalSteps,
       @JsonProperty("floor") double floor) {
     this.peak = peak;
     this.warmupSteps = Math.max(0, warmupSteps);
@@ -71,8 +73,11 @@ public final class WarmupCosineSchedule implements ISchedule {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof WarmupCosineSchedule s && s.peak == peak && s.warmupSteps == warmupSteps
-        && s.totalSteps == totalSteps && s.floor == floor;
+    return o instanceof WarmupCosineSchedule s
+        && s.peak == peak
+        && s.warmupSteps == warmupSteps
+        && s.totalSteps == totalSteps
+        && s.floor == floor;
   }
 
   @Override

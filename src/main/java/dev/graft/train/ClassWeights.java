@@ -41,7 +41,8 @@ public sealed interface ClassWeights {
       return balanced();
     }
     try {
-      return of(Arrays.stream(t.split(",")).mapToDouble(x -> Double.parseDouble(x.trim())).toArray());
+      return of(
+          Arrays.stream(t.split(",")).mapToDouble(x -> Double.parseDouble(x.trim())).toArray());
     } catch (NumberFormatException e) {
       throw new GraftException("class weights must be none, balanced or numbers, got '" + s + "'");
     }
@@ -86,8 +87,14 @@ public sealed interface ClassWeights {
     @Override
     public double[] resolve(int[] classCounts) {
       if (weights.length != classCounts.length) {
-        throw new GraftException("got " + weights.length + " class weights "
-            + Arrays.toString(weights) + " for " + classCounts.length + " classes");
+        throw new GraftException(
+            "got "
+                + weights.length
+                + " class weights "
+                + Arrays.toString(weights)
+                + " for "
+                + classCounts.length
+                + " classes");
       }
       return weights.clone();
     }

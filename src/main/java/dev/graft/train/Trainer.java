@@ -31,9 +31,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the phases of a {@link TransferGraph}: epochs over the training data, validation after
- * each, early stopping on the monitored metric, and at the end the best epoch's weights restored
- * into {@link TransferGraph#network()}.
+ * Runs the phases of a {@link TransferGraph}: epochs over the training data, validation after each,
+ * early stopping on the monitored metric, and at the end the best epoch's weights restored into
+ * {@link TransferGraph#network()}.
  *
  * <p>When {@link TrainingConfig#cacheActivations()} is on, each phase computes the activations of
  * its frozen part once (training and validation sets) and every epoch trains only the trainable
@@ -44,10 +44,10 @@ import org.slf4j.LoggerFactory;
  *     TrainingConfig.defaults(labels).withPatience(3));
  * }</pre>
  *
- * <p>Reproducible on the CPU: the same seed, data and thread count give bit-identical weights
- * (the seed drives ND4J's generator for dropout and the shuffling of cached activations). A
- * different OpenMP thread count, DL4J's data parallelism ({@code ParallelWrapper}) and cuDNN can
- * each change the order of floating-point sums, and with it the last bits.
+ * <p>Reproducible on the CPU: the same seed, data and thread count give bit-identical weights (the
+ * seed drives ND4J's generator for dropout and the shuffling of cached activations). A different
+ * OpenMP thread count, DL4J's data parallelism ({@code ParallelWrapper}) and cuDNN can each change
+ * the order of floating-point sums, and with it the last bits.
  *
  * <p>Why one class of this size: the loop and its three ways of feeding a phase (cached
  * activations, activations derived from a deeper phase's cache, the images themselves) share the
@@ -68,8 +68,8 @@ public final class Trainer {
    * @param cfg loop settings
    * @return the trained network with its history
    */
-  public static TrainingResult train(TransferGraph tg, DataSetIterator train,
-      DataSetIterator validation, TrainingConfig cfg) {
+  public static TrainingResult train(
+      TransferGraph tg, DataSetIterator train, DataSetIterator validation, TrainingConfig cfg) {
     History history = new History(cfg.monitor());
     List<String> everTrainable = new ArrayList<>(tg.everTrainable());
     int totalEpochs = tg.phases().stream().mapToInt(Phase::epochs).sum();
@@ -97,9 +97,11 @@ public final class Trainer {
       Optional<FrozenPart> deepest = tg.frozenPart(lastPhase, cfg.cacheKey());
       if (deepest.isPresent()) {
         try {
-          shared = new SharedCaches(tg.boundary(lastPhase),
-              cfg.cacheFactory().build(deepest.get(), train),
-              validation == null ? null : cfg.cacheFactory().build(deepest.get(), validation));
+          shared =
+              new SharedCaches(
+                  tg.boundary(lastPhase),
+                  cfg.cacheFactory().build(deepest.get(), train),
+                  validation == null ? null : cfg.cacheFactory().build(deepest.get(), validation));
         } catch (IOException e) {
           throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
         }
@@ -110,8 +112,8 @@ public final class Trainer {
         if (phase.epochs() == 0) {
           continue;
         }
-        try (Runner runner = runner(tg, phase, phase == lastPhase, shared, train, validation, cfg,
-            shuffle)) {
+        try (Runner runner =
+            runner(tg, phase, phase == lastPhase, shared, train, validation, cfg, shuffle)) {
           for (TrainingListener l : cfg.listeners()) {
             l.onPhaseStart(phase, runner.cached());
           }
@@ -124,18 +126,37 @@ public final class Trainer {
             double seconds = (System.nanoTime() - t0) / 1e9;
             secondsSoFar += seconds;
             double lr = runner.learningRate();
-            EpochRecord rec = new EpochRecord(epoch, lossAcc[0], lossAcc[1],
-                report == null ? Double.NaN : report.logLoss(),
-                report == null ? Double.NaN : report.accuracy(), lr, seconds);
+            EpochRecord rec =
+                new EpochRecord(
+                    epoch,
+                    lossAcc[0],
+                    lossAcc[1],
+                    report == null ? Double.NaN : report.logLoss(),
+                    report == null ? Double.NaN : report.accuracy(),
+                    lr,
+                    seconds);
             history.add(rec);
             lastReport = report;
             double eta = secondsSoFar / epoch * (totalEpochs - epoch);
-            log.info(String.format(Locale.ROOT,
-                "epoch %d/%d [%s] loss %.4f acc %.4f%s lr %.2e %.1fs ETA %.0fs", epoch, totalEpochs,
-                phase.name(), rec.trainLoss(), rec.trainAccuracy(),
-                report == null ? "" : String.format(Locale.ROOT, " val_loss %.4f val_acc %.4f",
-                    rec.validationLoss(), rec.validationAccuracy()),
-                lr, seconds, eta));
+            log.info(
+                String.format(
+                    Locale.ROOT,
+                    "epoch %d/%d [%s] loss %.4f acc %.4f%s lr %.2e %.1fs ETA %.0fs",
+                    epoch,
+                    totalEpochs,
+                    phase.name(),
+                    rec.trainLoss(),
+                    rec.trainAccuracy(),
+                    report == null
+                        ? ""
+                        : String.format(
+                            Locale.ROOT,
+                            " val_loss %.4f val_acc %.4f",
+                            rec.validationLoss(),
+                            rec.validationAccuracy()),
+                    lr,
+                    seconds,
+                    eta));
             for (TrainingListener l : cfg.listeners()) {
               l.onEpochEnd(rec, history);
             }
@@ -151,10 +172,16 @@ public final class Trainer {
             } else {
               sinceBest++;
             }
-            if (phase.earlyStopping() && cfg.patience() > 0 && validation != null
+            if (phase.earlyStopping()
+                && cfg.patience() > 0
+                && validation != null
                 && sinceBest >= cfg.patience()) {
-              log.info("early stopping after epoch {}: no better {} for {} epochs (best: epoch {})",
-                  epoch, cfg.monitor(), sinceBest, bestEpoch);
+              log.info(
+                  "early stopping after epoch {}: no better {} for {} epochs (best: epoch {})",
+                  epoch,
+                  cfg.monitor(),
+                  sinceBest,
+                  bestEpoch);
               stoppedEarly = true;
               break;
             }
@@ -177,7 +204,10 @@ public final class Trainer {
       restored = bestEpoch;
       finalReport = bestReport;
       if (bestEpoch != epoch) {
-        log.info("restored the weights of epoch {} (best {} {})", bestEpoch, cfg.monitor(),
+        log.info(
+            "restored the weights of epoch {} (best {} {})",
+            bestEpoch,
+            cfg.monitor(),
             String.format(Locale.ROOT, "%.4f", bestValue));
       }
     }
@@ -199,40 +229,51 @@ public final class Trainer {
     }
   }
 
-  private static Runner runner(TransferGraph tg, Phase phase, boolean last, SharedCaches shared,
-      DataSetIterator train, DataSetIterator validation, TrainingConfig cfg, Random shuffle) {
+  private static Runner runner(
+      TransferGraph tg,
+      Phase phase,
+      boolean last,
+      SharedCaches shared,
+      DataSetIterator train,
+      DataSetIterator validation,
+      TrainingConfig cfg,
+      Random shuffle) {
     if (shared != null) {
       if (last) {
         int steps = phase.epochs() * ceilDiv(shared.train().size(), cfg.batchSize());
-        return new CachedRunner(tg.trainablePart(phase, steps), shared.train(), shared.val(), cfg,
-            shuffle, false);
+        return new CachedRunner(
+            tg.trainablePart(phase, steps), shared.train(), shared.val(), cfg, shuffle, false);
       }
       List<String> boundary = tg.boundary(phase);
       Optional<TransferGraph.Bridge> bridge = tg.bridge(shared.boundary(), boundary);
       if (bridge.isPresent()) {
         var b = bridge.get();
-        ActivationCache t = InMemoryActivationCache.derive(shared.train(), b.graph(),
-            b.inputIndices(), boundary, cfg.batchSize());
-        ActivationCache v = shared.val() == null ? null : InMemoryActivationCache.derive(
-            shared.val(), b.graph(), b.inputIndices(), boundary, cfg.batchSize());
+        ActivationCache t =
+            InMemoryActivationCache.derive(
+                shared.train(), b.graph(), b.inputIndices(), boundary, cfg.batchSize());
+        ActivationCache v =
+            shared.val() == null
+                ? null
+                : InMemoryActivationCache.derive(
+                    shared.val(), b.graph(), b.inputIndices(), boundary, cfg.batchSize());
         int steps = phase.epochs() * ceilDiv(t.size(), cfg.batchSize());
         return new CachedRunner(tg.trainablePart(phase, steps), t, v, cfg, shuffle, true);
       }
     }
     Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
     if (frozen.isEmpty()) {
-      log.info("phase {}: a trainable layer reads the images directly; nothing to cache",
-          phase.name());
+      log.info(
+          "phase {}: a trainable layer reads the images directly; nothing to cache", phase.name());
     } else if (cfg.cacheActivations()) {
       // Cache at the freeze boundary; the schedule length needs the example count, so the
       // trainable part is built after the cache has been filled.
       try {
         ActivationCache trainCache = cfg.cacheFactory().build(frozen.get(), train);
-        ActivationCache valCache = validation == null ? null
-            : cfg.cacheFactory().build(frozen.get(), validation);
+        ActivationCache valCache =
+            validation == null ? null : cfg.cacheFactory().build(frozen.get(), validation);
         int steps = phase.epochs() * ceilDiv(trainCache.size(), cfg.batchSize());
-        return new CachedRunner(tg.trainablePart(phase, steps), trainCache, valCache, cfg,
-            shuffle, true);
+        return new CachedRunner(
+            tg.trainablePart(phase, steps), trainCache, valCache, cfg, shuffle, true);
       } catch (IOException e) {
         throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
       }
@@ -248,10 +289,11 @@ public final class Trainer {
       // Not cached: the frozen part still runs apart, in inference mode, on every batch.
       // Training the whole graph instead would ask DL4J to backpropagate through frozen layers,
       // which stops at a residual addition ("Cannot do backward pass: errors not set").
-      log.info("phase {}: frozen activations not cached (augmentation or caching off); every"
-          + " epoch runs the frozen part in inference mode, then trains the rest", phase.name());
-      return new DirectRunner(tg.trainablePart(phase, steps), frozen.get(), train, validation,
-          cfg);
+      log.info(
+          "phase {}: frozen activations not cached (augmentation or caching off); every"
+              + " epoch runs the frozen part in inference mode, then trains the rest",
+          phase.name());
+      return new DirectRunner(tg.trainablePart(phase, steps), frozen.get(), train, validation, cfg);
     }
     return new DirectRunner(tg.phaseNetwork(phase, steps), null, train, validation, cfg);
   }
@@ -288,7 +330,10 @@ public final class Trainer {
       return lr == null ? Double.NaN : lr;
     }
 
-    /** Parameters of {@code layers}: from this phase's network where it has them, else from the final one. */
+    /**
+     * Parameters of {@code layers}: from this phase's network where it has them, else from the
+     * final one.
+     */
     Map<String, Map<String, INDArray>> snapshot(List<String> layers) {
       Map<String, Map<String, INDArray>> m = TransferGraph.snapshot(net, layers);
       return m;
@@ -304,8 +349,13 @@ public final class Trainer {
     private final Random shuffle;
     private final boolean ownsCaches;
 
-    CachedRunner(ComputationGraph net, ActivationCache train, ActivationCache val,
-        TrainingConfig cfg, Random shuffle, boolean ownsCaches) {
+    CachedRunner(
+        ComputationGraph net,
+        ActivationCache train,
+        ActivationCache val,
+        TrainingConfig cfg,
+        Random shuffle,
+        boolean ownsCaches) {
       super(net, cfg);
       this.trainCache = train;
       this.valCache = val;
@@ -383,8 +433,12 @@ public final class Trainer {
     private final DataSetIterator train;
     private final DataSetIterator validation;
 
-    DirectRunner(ComputationGraph net, FrozenPart frozen, DataSetIterator train,
-        DataSetIterator validation, TrainingConfig cfg) {
+    DirectRunner(
+        ComputationGraph net,
+        FrozenPart frozen,
+        DataSetIterator train,
+        DataSetIterator validation,
+        TrainingConfig cfg) {
       super(net, cfg);
       this.frozen = frozen;
       this.train = train;
@@ -444,13 +498,15 @@ public final class Trainer {
     }
   }
 
-  private static ClassificationReport report(TrainingConfig cfg, List<INDArray> labels,
-      List<INDArray> probs) {
+  private static ClassificationReport report(
+      TrainingConfig cfg, List<INDArray> labels, List<INDArray> probs) {
     if (labels.isEmpty()) {
       return null;
     }
-    INDArray l = Nd4j.concat(0, labels.stream().map(a -> a.castTo(DataType.FLOAT)).toArray(INDArray[]::new));
-    INDArray p = Nd4j.concat(0, probs.stream().map(a -> a.castTo(DataType.FLOAT)).toArray(INDArray[]::new));
+    INDArray l =
+        Nd4j.concat(0, labels.stream().map(a -> a.castTo(DataType.FLOAT)).toArray(INDArray[]::new));
+    INDArray p =
+        Nd4j.concat(0, probs.stream().map(a -> a.castTo(DataType.FLOAT)).toArray(INDArray[]::new));
     List<String> names = cfg.labels();
     if (names.size() != l.size(1)) {
       names = new ArrayList<>();
@@ -462,9 +518,9 @@ public final class Trainer {
   }
 
   /**
-   * Counts correct predictions during training from the forward pass DL4J already does: DL4J
-   * does not compute the output layer there, so the probe applies the output layer's weights to
-   * its input (arg-max of the logits, before the step's update; dropout not applied).
+   * Counts correct predictions during training from the forward pass DL4J already does: DL4J does
+   * not compute the output layer there, so the probe applies the output layer's weights to its
+   * input (arg-max of the logits, before the step's update; dropout not applied).
    */
   static final class AccuracyProbe extends BaseTrainingListener {
     private final String outputInput;

@@ -9,14 +9,14 @@ import java.util.List;
  * How the loop runs (what trains at which rate is the {@link dev.graft.strategy.TransferGraph}'s
  * business).
  *
- * @param batchSize examples per minibatch when training on cached activations (image batches
- *     come from the iterator as they are)
+ * @param batchSize examples per minibatch when training on cached activations (image batches come
+ *     from the iterator as they are)
  * @param patience early stopping: epochs without improvement of {@code monitor} before the
  *     fine-tuning or head phase stops; 0 turns early stopping off (the best epoch is still kept)
  * @param monitor what "best" means
  * @param seed seeds shuffling of cached activations and ND4J's generator (dropout)
- * @param cacheActivations whether frozen activations may be computed once and reused; turn off
- *     when the training iterator augments
+ * @param cacheActivations whether frozen activations may be computed once and reused; turn off when
+ *     the training iterator augments
  * @param cacheFactory where cached activations live
  * @param cacheKey identifies base and weights for persistent caches
  * @param labels class names for the reports
@@ -24,9 +24,17 @@ import java.util.List;
  * @param batchesPerEpoch minibatches in one pass over the training iterator, when known (0:
  *     unknown); sizes the warm-up + cosine schedule when activations are not cached
  */
-public record TrainingConfig(int batchSize, int patience, Monitor monitor, long seed,
-    boolean cacheActivations, ActivationCache.Factory cacheFactory, String cacheKey,
-    List<String> labels, List<TrainingListener> listeners, int batchesPerEpoch) {
+public record TrainingConfig(
+    int batchSize,
+    int patience,
+    Monitor monitor,
+    long seed,
+    boolean cacheActivations,
+    ActivationCache.Factory cacheFactory,
+    String cacheKey,
+    List<String> labels,
+    List<TrainingListener> listeners,
+    int batchesPerEpoch) {
 
   /** Validates. */
   public TrainingConfig {
@@ -45,46 +53,127 @@ public record TrainingConfig(int batchSize, int patience, Monitor monitor, long 
 
   /** Defaults: batch 32, no early stopping, validation loss, seed 42, cache in memory. */
   public static TrainingConfig defaults(List<String> labels) {
-    return new TrainingConfig(32, 0, Monitor.VALIDATION_LOSS, 42, true, null, null, labels, null, 0);
+    return new TrainingConfig(
+        32, 0, Monitor.VALIDATION_LOSS, 42, true, null, null, labels, null, 0);
   }
 
   /** A copy with another batch size. */
   public TrainingConfig withBatchSize(int b) {
-    return new TrainingConfig(b, patience, monitor, seed, cacheActivations, cacheFactory, cacheKey, labels, listeners, batchesPerEpoch);
+    return new TrainingConfig(
+        b,
+        patience,
+        monitor,
+        seed,
+        cacheActivations,
+        cacheFactory,
+        cacheKey,
+        labels,
+        listeners,
+        batchesPerEpoch);
   }
 
   /** A copy with early stopping after {@code p} epochs without improvement. */
   public TrainingConfig withPatience(int p) {
-    return new TrainingConfig(batchSize, p, monitor, seed, cacheActivations, cacheFactory, cacheKey, labels, listeners, batchesPerEpoch);
+    return new TrainingConfig(
+        batchSize,
+        p,
+        monitor,
+        seed,
+        cacheActivations,
+        cacheFactory,
+        cacheKey,
+        labels,
+        listeners,
+        batchesPerEpoch);
   }
 
   /** A copy with another monitor. */
   public TrainingConfig withMonitor(Monitor m) {
-    return new TrainingConfig(batchSize, patience, m, seed, cacheActivations, cacheFactory, cacheKey, labels, listeners, batchesPerEpoch);
+    return new TrainingConfig(
+        batchSize,
+        patience,
+        m,
+        seed,
+        cacheActivations,
+        cacheFactory,
+        cacheKey,
+        labels,
+        listeners,
+        batchesPerEpoch);
   }
 
   /** A copy with another seed. */
   public TrainingConfig withSeed(long s) {
-    return new TrainingConfig(batchSize, patience, monitor, s, cacheActivations, cacheFactory, cacheKey, labels, listeners, batchesPerEpoch);
+    return new TrainingConfig(
+        batchSize,
+        patience,
+        monitor,
+        s,
+        cacheActivations,
+        cacheFactory,
+        cacheKey,
+        labels,
+        listeners,
+        batchesPerEpoch);
   }
 
   /** A copy with caching on or off. */
   public TrainingConfig withCacheActivations(boolean on) {
-    return new TrainingConfig(batchSize, patience, monitor, seed, on, cacheFactory, cacheKey, labels, listeners, batchesPerEpoch);
+    return new TrainingConfig(
+        batchSize,
+        patience,
+        monitor,
+        seed,
+        on,
+        cacheFactory,
+        cacheKey,
+        labels,
+        listeners,
+        batchesPerEpoch);
   }
 
   /** A copy with another cache factory and key. */
   public TrainingConfig withCache(ActivationCache.Factory f, String key) {
-    return new TrainingConfig(batchSize, patience, monitor, seed, cacheActivations, f, key, labels, listeners, batchesPerEpoch);
+    return new TrainingConfig(
+        batchSize,
+        patience,
+        monitor,
+        seed,
+        cacheActivations,
+        f,
+        key,
+        labels,
+        listeners,
+        batchesPerEpoch);
   }
 
   /** A copy with a known number of training minibatches per epoch. */
   public TrainingConfig withBatchesPerEpoch(int n) {
-    return new TrainingConfig(batchSize, patience, monitor, seed, cacheActivations, cacheFactory, cacheKey, labels, listeners, n);
+    return new TrainingConfig(
+        batchSize,
+        patience,
+        monitor,
+        seed,
+        cacheActivations,
+        cacheFactory,
+        cacheKey,
+        labels,
+        listeners,
+        n);
   }
 
   /** A copy with these listeners. */
   public TrainingConfig withListeners(List<TrainingListener> l) {
-    return new TrainingConfig(batchSize, patience, monitor, seed, cacheActivations, cacheFactory, cacheKey, labels, l, batchesPerEpoch);
+    return new TrainingConfig(
+        batchSize,
+        patience,
+        monitor,
+        seed,
+        cacheActivations,
+        cacheFactory,
+        cacheKey,
+        labels,
+        l,
+        batchesPerEpoch);
   }
 }

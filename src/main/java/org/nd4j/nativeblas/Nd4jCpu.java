@@ -58,7 +58,9 @@ public final class Nd4jCpu {
       try {
         c = Class.forName("org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment");
       } catch (ClassNotFoundException | LinkageError ex) {
-        log.info("oneDNN layer helpers off: ND4J's CPU backend is not on the class path ({})", ex.toString());
+        log.info(
+            "oneDNN layer helpers off: ND4J's CPU backend is not on the class path ({})",
+            ex.toString());
         return false;
       }
       try {
@@ -71,14 +73,17 @@ public final class Nd4jCpu {
         // isUseONEDNN is only a switch, true even in builds without oneDNN: ask the build itself.
         String build = NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo();
         if (build == null || !build.contains("HAVE_ONEDNN")) {
-          log.info("oneDNN layer helpers off: the loaded ND4J native build has no oneDNN (only the"
-              + " -onednn builds have it; docs/building.md, adding the AVX-512 build)");
+          log.info(
+              "oneDNN layer helpers off: the loaded ND4J native build has no oneDNN (only the"
+                  + " -onednn builds have it; docs/building.md, adding the AVX-512 build)");
           return false;
         }
         return true;
       } catch (ReflectiveOperationException | LinkageError | RuntimeException ex) {
-        log.info("oneDNN layer helpers off: this ND4J has no Nd4jCpu.Environment#isUseONEDNN (the shim"
-            + " targets ND4J 1.0.0-M2.1): {}", ex.toString());
+        log.info(
+            "oneDNN layer helpers off: this ND4J has no Nd4jCpu.Environment#isUseONEDNN (the shim"
+                + " targets ND4J 1.0.0-M2.1): {}",
+            ex.toString());
         return false;
       }
     }

@@ -1,11 +1,11 @@
 package dev.graft.base;
 
-import dev.graft.graph.Topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.error.GraftException;
+import dev.graft.graph.Topology;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -35,14 +35,16 @@ class ArchitectureTest {
 
   /**
    * Parameters DL4J holds beyond Keras's count: InceptionV3's BatchNorms have no scale in Keras
-   * ({@code scale=False}) while DL4J keeps a gamma per channel, fixed at 1. EfficientNetB0's
-   * Keras model counts its input {@code Normalization} (3 means, 3 variances, a count), which
-   * Graft applies as preprocessing.
+   * ({@code scale=False}) while DL4J keeps a gamma per channel, fixed at 1. EfficientNetB0's Keras
+   * model counts its input {@code Normalization} (3 means, 3 variances, a count), which Graft
+   * applies as preprocessing.
    */
   private static final Map<Architecture, Long> DL4J_EXTRA_PARAMS =
       Map.of(
-          Architecture.INCEPTION_V3, dev.graft.base.inception.InceptionV3.FIXED_GAMMA_COUNT,
-          Architecture.EFFICIENTNET_B0, -7L);
+          Architecture.INCEPTION_V3,
+          dev.graft.base.inception.InceptionV3.FIXED_GAMMA_COUNT,
+          Architecture.EFFICIENTNET_B0,
+          -7L);
 
   /** Channels of the feature layer. */
   private static final Map<Architecture, Integer> FEATURE_CHANNELS =

@@ -15,6 +15,7 @@ class CatalogAllowlistTest {
   void catalogConfigurationsAreAllowed(Architecture a) throws Exception {
     String json = a.configuration(a.defaultInputSize(), 1, true).toJson();
     var tree = new ObjectMapper().readTree(json);
-    assertDoesNotThrow(() -> ClassAllowlist.check(tree, Path.of(a.id() + ".zip"), "configuration.json"));
+    assertDoesNotThrow(
+        () -> ClassAllowlist.check(tree, Path.of(a.id() + ".zip"), "configuration.json"));
   }
 }

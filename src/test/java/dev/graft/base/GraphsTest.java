@@ -1,14 +1,14 @@
 package dev.graft.base;
 
-import dev.graft.graph.ParameterTransfer;
-import dev.graft.graph.Truncation;
-import dev.graft.graph.Topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.error.GraftException;
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Topology;
+import dev.graft.graph.Truncation;
 import java.util.List;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;

@@ -145,7 +145,9 @@ class ImagenetDownloadTest {
         e.getMessage().contains("http://127.0.0.1:" + port + "/models/vgg16_dl4j_inference.zip"),
         e.getMessage());
     assertTrue(e.getMessage().toLowerCase().contains("refused"), e.getMessage());
-    assertTrue(e.getMessage().contains("put it at " + cache.resolve("vgg16_dl4j_inference.zip").toAbsolutePath()),
+    assertTrue(
+        e.getMessage()
+            .contains("put it at " + cache.resolve("vgg16_dl4j_inference.zip").toAbsolutePath()),
         e.getMessage());
     assertTrue(e.getMessage().contains("GRAFT_OFFLINE"), e.getMessage());
     assertEquals(List.of(), cacheFiles(cache));
@@ -161,8 +163,11 @@ class ImagenetDownloadTest {
             GraftException.class, () -> Downloader.fetch(file, base, dir.resolve("cache"), false));
     assertTrue(
         e.getMessage().contains("404") && e.getMessage().contains("missing.zip"), e.getMessage());
-    assertTrue(e.getMessage().contains(dir.resolve("cache").resolve("missing.zip").toAbsolutePath()
-        + " (the cache)"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                dir.resolve("cache").resolve("missing.zip").toAbsolutePath() + " (the cache)"),
+        e.getMessage());
   }
 
   @Test

@@ -1,12 +1,12 @@
 package dev.graft.base;
 
-import dev.graft.graph.ParameterTransfer;
-import dev.graft.graph.Truncation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.graph.Truncation;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -38,8 +38,8 @@ class ZooAdaptationTest {
   @TempDir Path dir;
 
   /**
-   * The zoo's ResNet50 with the top of its published file: avg_pool → flatten_1 → fc1000 (a
-   * softmax DenseLayer, not an OutputLayer), at 64 px and 10 classes to stay small.
+   * The zoo's ResNet50 with the top of its published file: avg_pool → flatten_1 → fc1000 (a softmax
+   * DenseLayer, not an OutputLayer), at 64 px and 10 classes to stay small.
    */
   static ComputationGraph zooShapedResNet50() {
     ComputationGraphConfiguration.GraphBuilder g =
@@ -145,7 +145,8 @@ class ZooAdaptationTest {
         VGG16.builder().inputShape(new int[] {3, 32, 32}).numClasses(10).seed(3).build().init();
     ComputationGraph target =
         Truncation.newGraph(
-            Truncation.truncate(Architecture.VGG16.configuration(32, 1, false), "block5_pool"), false);
+            Truncation.truncate(Architecture.VGG16.configuration(32, 1, false), "block5_pool"),
+            false);
     ComputationGraph adapted = ParameterTransfer.fit(zoo, target, "zoo VGG16");
     // The zoo names its layers "0".."20"; Graft's are Keras's, paired by order and shape.
     assertEquals(zoo.getLayer("0").params(), adapted.getLayer("block1_conv1").params());

@@ -1,11 +1,11 @@
 package dev.graft.bench;
 
 import dev.graft.base.Preprocessing;
+import dev.graft.data.Augmentation;
 import dev.graft.data.ImageBatches;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
-import dev.graft.data.Augmentation;
 import dev.graft.data.Sample;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -20,8 +20,8 @@ import javax.imageio.ImageIO;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * Decode + preprocess throughput at 224 px: how many images per second the data pipeline can
- * feed a base, to set next to the base's forward throughput. Not a unit test.
+ * Decode + preprocess throughput at 224 px: how many images per second the data pipeline can feed a
+ * base, to set next to the base's forward throughput. Not a unit test.
  *
  * <pre>
  * mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
@@ -32,12 +32,12 @@ import org.nd4j.linalg.dataset.DataSet;
  * <p>(Run from the repository root: it reads the MNIST digits in {@code src/test/resources}.)
  *
  * <p>Inputs are written to a temporary folder first: synthetic "photos" (smooth gradients plus
- * texture) as JPEG (quality 90) and PNG at 500x375 (a typical web photo) and 1600x1200 (a
- * downsized phone photo), and the MNIST test digits (28x28 gray PNG, upscaled). For each it
- * prints images/s for decoding alone, decode + resize + preprocess on one thread, and {@link
- * ImageBatches} (batch 32, prefetch 2) with 1 and 2 decoding threads, without and with {@link
- * Augmentation#standard()}. A second line divides by the process's CPU time instead of wall time
- * (images per CPU-second, i.e. per fully used core), which stays meaningful on a shared machine.
+ * texture) as JPEG (quality 90) and PNG at 500x375 (a typical web photo) and 1600x1200 (a downsized
+ * phone photo), and the MNIST test digits (28x28 gray PNG, upscaled). For each it prints images/s
+ * for decoding alone, decode + resize + preprocess on one thread, and {@link ImageBatches} (batch
+ * 32, prefetch 2) with 1 and 2 decoding threads, without and with {@link Augmentation#standard()}.
+ * A second line divides by the process's CPU time instead of wall time (images per CPU-second, i.e.
+ * per fully used core), which stays meaningful on a shared machine.
  */
 public final class DecodeBenchmark {
 
@@ -56,14 +56,27 @@ public final class DecodeBenchmark {
     Path dir = Files.createTempDirectory("graft-decode-bench");
     try {
       ImageTransform t = ImageTransform.of(size, Preprocessing.caffe());
-      System.out.printf(Locale.ROOT, "Decode + preprocess at %d px (caffe), %d images per set, "
-          + "%d cores available%n", size, images, Runtime.getRuntime().availableProcessors());
-      System.out.printf(Locale.ROOT, "%-22s %9s %12s %12s %12s %14s%n", "input", "decode/s",
-          "+resize/s", "batches 1t/s", "batches 2t/s", "2t + augment/s");
+      System.out.printf(
+          Locale.ROOT,
+          "Decode + preprocess at %d px (caffe), %d images per set, " + "%d cores available%n",
+          size,
+          images,
+          Runtime.getRuntime().availableProcessors());
+      System.out.printf(
+          Locale.ROOT,
+          "%-22s %9s %12s %12s %12s %14s%n",
+          "input",
+          "decode/s",
+          "+resize/s",
+          "batches 1t/s",
+          "batches 2t/s",
+          "2t + augment/s");
       run("JPEG 500x375 q90", photos(dir.resolve("j500"), "jpeg", 500, 375, images), t);
       run("PNG 500x375", photos(dir.resolve("p500"), "png", 500, 375, images), t);
-      run("JPEG 1600x1200 q90", photos(dir.resolve("j1600"), "jpeg", 1600, 1200,
-          Math.max(20, images / 4)), t);
+      run(
+          "JPEG 1600x1200 q90",
+          photos(dir.resolve("j1600"), "jpeg", 1600, 1200, Math.max(20, images / 4)),
+          t);
       run("MNIST PNG 28x28 gray", mnist(images), t);
     } finally {
       try (Stream<Path> s = Files.walk(dir)) {
@@ -105,26 +118,40 @@ public final class DecodeBenchmark {
     c0 = processCpu();
     double b2a = batches(data, t, 2, Augmentation.standard());
     double b2aCpu = cpuRate(files.size(), c0);
-    System.out.printf(Locale.ROOT, "%-22s %9.1f %12.1f %12.1f %12.1f %14.1f%n", name, decode, full,
-        b1, b2, b2a);
-    System.out.printf(Locale.ROOT, "%-22s %9.1f %12.1f %12.1f %12s %14.1f%n",
-        "  per CPU-second", decodeCpu, fullCpu, b1Cpu, "", b2aCpu);
+    System.out.printf(
+        Locale.ROOT, "%-22s %9.1f %12.1f %12.1f %12.1f %14.1f%n", name, decode, full, b1, b2, b2a);
+    System.out.printf(
+        Locale.ROOT,
+        "%-22s %9.1f %12.1f %12.1f %12s %14.1f%n",
+        "  per CPU-second",
+        decodeCpu,
+        fullCpu,
+        b1Cpu,
+        "",
+        b2aCpu);
   }
 
   /** CPU time of the whole process (all threads), in nanoseconds. */
   private static long processCpu() {
     return ((com.sun.management.OperatingSystemMXBean)
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static double cpuRate(int n, long c0) {
     return n / ((processCpu() - c0) / 1e9);
   }
 
-  private static double batches(ImageDataset data, ImageTransform t, int threads,
-      Augmentation aug) {
-    try (ImageBatches it = ImageBatches.builder(data, t).batchSize(32).prefetch(2)
-        .threads(threads).shuffle(1).augmentation(aug).build()) {
+  private static double batches(
+      ImageDataset data, ImageTransform t, int threads, Augmentation aug) {
+    try (ImageBatches it =
+        ImageBatches.builder(data, t)
+            .batchSize(32)
+            .prefetch(2)
+            .threads(threads)
+            .shuffle(1)
+            .augmentation(aug)
+            .build()) {
       long t0 = System.nanoTime();
       int n = 0;
       while (it.hasNext()) {

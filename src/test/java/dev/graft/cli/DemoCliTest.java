@@ -18,25 +18,55 @@ class DemoCliTest {
   void tinyDemoPrintsTheTableWritesModelsAndTheReport() throws Exception {
     Path report = dir.resolve("report");
     Path models = dir.resolve("models");
-    Cli.Result r = Cli.run("demo", "--labels", "5", "--pretrain", "40", "--pretrain-epochs", "1", "--test", "10", "--validation", "4", "--epochs", "4",
-        "--strategies", "frozen,features,scratch", "--report", report.toString(), "--out", models.toString(),
-        "--work", dir.resolve("work").toString());
+    Cli.Result r =
+        Cli.run(
+            "demo",
+            "--labels",
+            "5",
+            "--pretrain",
+            "40",
+            "--pretrain-epochs",
+            "1",
+            "--test",
+            "10",
+            "--validation",
+            "4",
+            "--epochs",
+            "4",
+            "--strategies",
+            "frozen,features,scratch",
+            "--report",
+            report.toString(),
+            "--out",
+            models.toString(),
+            "--work",
+            dir.resolve("work").toString());
     assertEquals(0, r.code(), r.toString());
     List<String> lines = r.out().lines().toList();
-    assertTrue(lines.contains(
-        "strategy   labels per class  held-out accuracy   seconds"), r.out());
+    assertTrue(lines.contains("strategy   labels per class  held-out accuracy   seconds"), r.out());
     for (String s : List.of("frozen", "features", "scratch")) {
-      assertTrue(lines.stream().anyMatch(l -> l.matches(s + " +5 +[01]\\.\\d{3} +\\d+\\.\\d")), s + "\n" + r.out());
+      assertTrue(
+          lines.stream().anyMatch(l -> l.matches(s + " +5 +[01]\\.\\d{3} +\\d+\\.\\d")),
+          s + "\n" + r.out());
       TransferModel m = TransferModel.load(models.resolve(s + "-5.graft"));
       assertEquals(List.of("5", "6", "7", "8", "9"), m.labels());
     }
     assertTrue(r.out().contains("5 labels/class: best transfer"), r.out());
     String html = Files.readString(report.resolve("index.html"));
     assertTrue(html.contains("<table class=\"summary\">"));
-    assertEquals(3, html.substring(html.indexOf("<table class=\"summary\">")).split("</table>")[0]
-        .split("<tbody>")[1].split("<tr>").length - 1, "one row per run");
+    assertEquals(
+        3,
+        html.substring(html.indexOf("<table class=\"summary\">"))
+                .split("</table>")[0]
+                .split("<tbody>")[1]
+                .split("<tr>")
+                .length
+            - 1,
+        "one row per run");
     assertTrue(html.contains("class=\"confusion\""));
-    assertTrue(html.split("data:image/png;base64,").length - 1 >= 5, "bar chart, curves, per-class charts");
+    assertTrue(
+        html.split("data:image/png;base64,").length - 1 >= 5,
+        "bar chart, curves, per-class charts");
     assertTrue(Files.exists(dir.resolve("work/target-test/9")), "digits extracted to --work");
   }
 
@@ -45,7 +75,8 @@ class DemoCliTest {
     Cli.Result r = Cli.run("demo", "--labels", "0", "--report", dir.resolve("r").toString());
     assertEquals(2, r.code(), r.toString());
     assertTrue(r.err().contains("--labels"), r.err());
-    Cli.Result s = Cli.run("demo", "--strategies", "magic", "--report", dir.resolve("r").toString());
+    Cli.Result s =
+        Cli.run("demo", "--strategies", "magic", "--report", dir.resolve("r").toString());
     assertEquals(2, s.code(), s.toString());
     assertTrue(s.err().contains("magic"), s.err());
   }

@@ -37,11 +37,27 @@ class FeaturizeConcurrencyTest {
     CountDownLatch start = new CountDownLatch(1);
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
-      List<Future<Cli.Result>> runs = Stream.of(small, large).map(d -> pool.submit(() -> {
-        start.await();
-        return Cli.run("featurize", "--base", base.toString(), "--image-size", "28", "--batch", "1",
-            "--data", d.toString(), "--out", out.toString());
-      })).toList();
+      List<Future<Cli.Result>> runs =
+          Stream.of(small, large)
+              .map(
+                  d ->
+                      pool.submit(
+                          () -> {
+                            start.await();
+                            return Cli.run(
+                                "featurize",
+                                "--base",
+                                base.toString(),
+                                "--image-size",
+                                "28",
+                                "--batch",
+                                "1",
+                                "--data",
+                                d.toString(),
+                                "--out",
+                                out.toString());
+                          }))
+              .toList();
       start.countDown();
       for (Future<Cli.Result> f : runs) {
         Cli.Result r = f.get();
@@ -59,12 +75,15 @@ class FeaturizeConcurrencyTest {
     int f = Integer.parseInt(m.group(2));
     assertTrue(Set.of(18, 42).contains(n), "rows of one run: " + n);
     assertEquals(10 + headerLen + (long) n * f * 4, npy.length, "header and data agree");
-    ByteBuffer data = ByteBuffer.wrap(npy, 10 + headerLen, n * f * 4).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer data =
+        ByteBuffer.wrap(npy, 10 + headerLen, n * f * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n * f; i++) {
       assertTrue(Float.isFinite(data.getFloat()));
     }
     try (Stream<Path> left = Files.list(out)) {
-      assertEquals(List.of(), left.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(),
+      assertEquals(
+          List.of(),
+          left.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(),
           "no temporary files left");
     }
     int rows = Files.readAllLines(out.resolve("labels.csv")).size() - 1;

@@ -53,19 +53,40 @@ class HostileFilesCliTest {
     int constructed = RecordingActivation.CONSTRUCTED.get();
     Path img = data.resolve("4/0001.png");
 
-    expectRefused(graft, "network.zip/" + entry,
+    expectRefused(
+        graft,
+        "network.zip/" + entry,
         () -> Cli.run("predict", "--model", graft.toString(), img.toString()));
-    expectRefused(graft, "network.zip/" + entry,
+    expectRefused(
+        graft,
+        "network.zip/" + entry,
         () -> Cli.run("evaluate", "--model", graft.toString(), "--data", data.toString()));
-    expectRefused(zip, entry,
-        () -> Cli.run("train", "--data", data.toString(), "--val-split", "0.25", "--base", zip.toString(),
-            "--image-size", "28", "--strategy", "frozen", "--epochs", "1",
-            "--out", sub.resolve("out.graft").toString()));
+    expectRefused(
+        zip,
+        entry,
+        () ->
+            Cli.run(
+                "train",
+                "--data",
+                data.toString(),
+                "--val-split",
+                "0.25",
+                "--base",
+                zip.toString(),
+                "--image-size",
+                "28",
+                "--strategy",
+                "frozen",
+                "--epochs",
+                "1",
+                "--out",
+                sub.resolve("out.graft").toString()));
     assertEquals(payloads, RecordingPayload.READS.get());
     assertEquals(constructed, RecordingActivation.CONSTRUCTED.get());
   }
 
-  private static void expectRefused(Path file, String entry, java.util.function.Supplier<Cli.Result> run) {
+  private static void expectRefused(
+      Path file, String entry, java.util.function.Supplier<Cli.Result> run) {
     Cli.Result r = assertTimeoutPreemptively(Duration.ofSeconds(5), run::get);
     assertEquals(2, r.code(), r.toString());
     String line = r.err().strip();

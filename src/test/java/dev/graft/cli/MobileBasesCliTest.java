@@ -25,8 +25,19 @@ class MobileBasesCliTest {
     Path h5 = dir.resolve("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5");
     KerasWeightsWriter.save(Architecture.MOBILENET_V2.buildForKeras(32, 9), h5);
     Path out = dir.resolve("features");
-    Cli.Result r = Cli.run("featurize", "--base", "mobilenetv2", "--weights", h5.toString(),
-        "--image-size", "32", "--data", data.toString(), "--out", out.toString());
+    Cli.Result r =
+        Cli.run(
+            "featurize",
+            "--base",
+            "mobilenetv2",
+            "--weights",
+            h5.toString(),
+            "--image-size",
+            "32",
+            "--data",
+            data.toString(),
+            "--out",
+            out.toString());
     assertEquals(0, r.code(), r.toString());
     byte[] npy = Files.readAllBytes(out.resolve("features.npy"));
     int headerLen = (npy[8] & 0xff) | (npy[9] & 0xff) << 8;
@@ -40,10 +51,23 @@ class MobileBasesCliTest {
   @Test
   void imagenetWeightsWithoutAPublishedHashAreRefusedNamingTheUrl() throws Exception {
     Path data = Digits.data().extract(dir.resolve("data"), List.of(1, 7), 0, 1);
-    Cli.Result r = Cli.run("featurize", "--base", "mobilenetv2", "--weights", "imagenet",
-        "--image-size", "32", "--data", data.toString(), "--out", dir.resolve("o").toString());
+    Cli.Result r =
+        Cli.run(
+            "featurize",
+            "--base",
+            "mobilenetv2",
+            "--weights",
+            "imagenet",
+            "--image-size",
+            "32",
+            "--data",
+            data.toString(),
+            "--out",
+            dir.resolve("o").toString());
     assertEquals(2, r.code(), r.toString());
     assertTrue(r.err().contains("--weights"), r.err());
-    assertTrue(r.err().contains("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"), r.err());
+    assertTrue(
+        r.err().contains("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"),
+        r.err());
   }
 }

@@ -36,8 +36,16 @@ class PredictEvaluateCliTest {
     assertTrue(text.out().startsWith(img + ": "), text.out());
     assertEquals(1, text.out().lines().count());
 
-    Cli.Result json = Cli.run("predict", "--model", model.toString(), "--json", "--top", "3", img.toString(),
-        data.resolve("8").toString());
+    Cli.Result json =
+        Cli.run(
+            "predict",
+            "--model",
+            model.toString(),
+            "--json",
+            "--top",
+            "3",
+            img.toString(),
+            data.resolve("8").toString());
     assertEquals(0, json.code(), json.toString());
     JsonNode root = new ObjectMapper().readTree(json.out());
     JsonNode preds = root.get("predictions");
@@ -52,7 +60,8 @@ class PredictEvaluateCliTest {
     }
     assertEquals(1.0, sum, 1e-4);
     assertEquals(first.get("labels").get(0).get("label").asText(), first.get("label").asText());
-    assertTrue(text.out().contains(first.get("label").asText() + " ("), "text shows the same top label");
+    assertTrue(
+        text.out().contains(first.get("label").asText() + " ("), "text shows the same top label");
     var expected = TransferModel.load(model).predict(img, 1).get(0);
     assertEquals(expected.label(), first.get("label").asText());
     assertEquals(expected.probability(), first.get("probability").asDouble(), 1e-6);
@@ -60,8 +69,16 @@ class PredictEvaluateCliTest {
 
   @Test
   void evaluateJsonHasAccuracyPerClassAndConfusion() throws Exception {
-    Cli.Result r = Cli.run("evaluate", "--model", model.toString(), "--data", data.toString(), "--json",
-        "--report", dir.resolve("rep").toString());
+    Cli.Result r =
+        Cli.run(
+            "evaluate",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--json",
+            "--report",
+            dir.resolve("rep").toString());
     assertEquals(0, r.code(), r.toString());
     JsonNode root = new ObjectMapper().readTree(r.out());
     assertEquals(15, root.get("images").asInt());
@@ -90,19 +107,25 @@ class PredictEvaluateCliTest {
 
     Cli.Result text = Cli.run("evaluate", "--model", model.toString(), "--data", data.toString());
     assertEquals(0, text.code(), text.toString());
-    assertTrue(text.out().contains(String.format(java.util.Locale.ROOT, "accuracy:  %.4f", acc)), text.out());
+    assertTrue(
+        text.out().contains(String.format(java.util.Locale.ROOT, "accuracy:  %.4f", acc)),
+        text.out());
     assertTrue(text.out().contains("confusion matrix"));
     assertTrue(text.err().contains("evaluating"), "progress bar on stderr: " + text.err());
 
     // A test folder may hold a single class of the model's; an unknown class is named.
     Path one = TinyNets.digits(dir.resolve("one"), List.of("8"), 2);
-    Cli.Result single = Cli.run("evaluate", "--model", model.toString(), "--data", one.toString(), "--json");
+    Cli.Result single =
+        Cli.run("evaluate", "--model", model.toString(), "--data", one.toString(), "--json");
     assertEquals(0, single.code(), single.toString());
     assertEquals(2, new ObjectMapper().readTree(single.out()).get("images").asInt());
     Path unknown = TinyNets.digits(dir.resolve("unknown"), List.of("8", "9"), 1);
     Cli.Result bad = Cli.run("evaluate", "--model", model.toString(), "--data", unknown.toString());
     assertEquals(2, bad.code(), bad.toString());
-    assertTrue(bad.err().startsWith("graft evaluate: error: --data: ") && bad.err().contains(unknown.resolve("9") + " is not one of the labels"), bad.err());
+    assertTrue(
+        bad.err().startsWith("graft evaluate: error: --data: ")
+            && bad.err().contains(unknown.resolve("9") + " is not one of the labels"),
+        bad.err());
   }
 
   @Test
@@ -110,16 +133,38 @@ class PredictEvaluateCliTest {
     Path junk = Files.writeString(dir.resolve("junk.graft"), "not a model");
     Path notImage = Files.writeString(dir.resolve("notes.png"), "not an image");
     Object[][] cases = {
-      {new String[] {"predict", "--model", dir.resolve("absent.graft").toString(), "x.png"}, "--model"},
-      {new String[] {"predict", "--model", junk.toString(), data.resolve("1/0000.png").toString()}, "junk.graft"},
-      {new String[] {"predict", "--model", model.toString(), dir.resolve("nope.png").toString()}, "nope.png"},
+      {
+        new String[] {"predict", "--model", dir.resolve("absent.graft").toString(), "x.png"},
+        "--model"
+      },
+      {
+        new String[] {"predict", "--model", junk.toString(), data.resolve("1/0000.png").toString()},
+        "junk.graft"
+      },
+      {
+        new String[] {"predict", "--model", model.toString(), dir.resolve("nope.png").toString()},
+        "nope.png"
+      },
       {new String[] {"predict", "--model", model.toString(), notImage.toString()}, "notes.png"},
-      {new String[] {"predict", "--model", model.toString(), "--top", "0", notImage.toString()}, "--top"},
+      {
+        new String[] {"predict", "--model", model.toString(), "--top", "0", notImage.toString()},
+        "--top"
+      },
       {new String[] {"predict", "--model", model.toString()}, "IMAGE"},
       {new String[] {"predict", "--top", "x", "--model", model.toString(), "a.png"}, "--top"},
-      {new String[] {"evaluate", "--model", model.toString(), "--data", dir.resolve("none").toString()}, "--data"},
+      {
+        new String[] {
+          "evaluate", "--model", model.toString(), "--data", dir.resolve("none").toString()
+        },
+        "--data"
+      },
       {new String[] {"evaluate", "--model", model.toString()}, "--data"},
-      {new String[] {"evaluate", "--bogus", "--model", model.toString(), "--data", data.toString()}, "--bogus"},
+      {
+        new String[] {
+          "evaluate", "--bogus", "--model", model.toString(), "--data", data.toString()
+        },
+        "--bogus"
+      },
       {new String[] {"frobnicate"}, "frobnicate"},
       {new String[] {}, "missing command"},
     };
@@ -132,7 +177,8 @@ class PredictEvaluateCliTest {
       assertTrue(r.err().contains((String) c[1]), "names " + c[1] + ": " + r.err());
       assertTrue(!r.err().contains("\tat "), "no stack trace without --verbose");
     }
-    Cli.Result verbose = Cli.run("predict", "--verbose", "--model", junk.toString(), notImage.toString());
+    Cli.Result verbose =
+        Cli.run("predict", "--verbose", "--model", junk.toString(), notImage.toString());
     assertEquals(2, verbose.code());
     assertTrue(verbose.err().contains("\tat "), "stack trace with --verbose:\n" + verbose.err());
   }
@@ -169,12 +215,16 @@ class PredictEvaluateCliTest {
     assertEquals(0, json.code(), json.toString());
     JsonNode root = new ObjectMapper().readTree(json.out());
     assertEquals(2, root.get("predictions").size());
-    assertEquals(mixed.resolve("c.png").toString(), root.get("predictions").get(1).get("image").asText());
+    assertEquals(
+        mixed.resolve("c.png").toString(), root.get("predictions").get(1).get("image").asText());
     assertEquals(1, root.get("skipped").size());
-    assertEquals(mixed.resolve("b.png").toString(), root.get("skipped").get(0).get("image").asText());
-    assertTrue(root.get("skipped").get(0).get("reason").asText().contains("not an image"), json.out());
+    assertEquals(
+        mixed.resolve("b.png").toString(), root.get("skipped").get(0).get("image").asText());
+    assertTrue(
+        root.get("skipped").get(0).get("reason").asText().contains("not an image"), json.out());
 
-    Cli.Result strict = Cli.run("predict", "--model", model.toString(), "--strict", mixed.toString());
+    Cli.Result strict =
+        Cli.run("predict", "--model", model.toString(), "--strict", mixed.toString());
     assertEquals(2, strict.code(), strict.toString());
     assertTrue(strict.err().contains("b.png"), strict.err());
     assertEquals(1, strict.err().strip().lines().count(), strict.toString());

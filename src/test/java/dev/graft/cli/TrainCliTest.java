@@ -39,12 +39,35 @@ class TrainCliTest {
   void trainEvaluatePredictOnAModelFileWrittenToDisk() throws Exception {
     Path model = dir.resolve("digits.graft");
     Path report = dir.resolve("report");
-    Cli.Result t = Cli.run("train", "--data", train.toString(), "--val-split", "0.25", "--base", baseZip.toString(), "--image-size", "28",
-        "--strategy", "frozen", "--epochs", "3", "--batch", "8", "--lr", "0.003", "--seed", "7",
-        "--out", model.toString(), "--report", report.toString());
+    Cli.Result t =
+        Cli.run(
+            "train",
+            "--data",
+            train.toString(),
+            "--val-split",
+            "0.25",
+            "--base",
+            baseZip.toString(),
+            "--image-size",
+            "28",
+            "--strategy",
+            "frozen",
+            "--epochs",
+            "3",
+            "--batch",
+            "8",
+            "--lr",
+            "0.003",
+            "--seed",
+            "7",
+            "--out",
+            model.toString(),
+            "--report",
+            report.toString());
     assertEquals(0, t.code(), t.toString());
     assertTrue(t.out().contains("model: " + model), t.out());
-    assertTrue(t.err().contains("epochs") && t.err().contains("3/3"), "epoch progress bar: " + t.err());
+    assertTrue(
+        t.err().contains("epochs") && t.err().contains("3/3"), "epoch progress bar: " + t.err());
     TransferModel loaded = TransferModel.load(model);
     assertEquals(LABELS, loaded.labels());
     assertEquals("frozen", loaded.info().strategy());
@@ -53,19 +76,29 @@ class TrainCliTest {
     assertTrue(loaded.info().settings().get("data").startsWith(train.toString()));
 
     String html = Files.readString(report.resolve("index.html"));
-    for (String s : List.of("class=\"curves\"", "class=\"confusion\"", "class=\"per-class\"", "class=\"settings\"")) {
+    for (String s :
+        List.of(
+            "class=\"curves\"",
+            "class=\"confusion\"",
+            "class=\"per-class\"",
+            "class=\"settings\"")) {
       assertTrue(html.contains(s), s);
     }
     assertTrue(html.split("data:image/png;base64,").length - 1 >= 3, "charts embedded");
 
-    Cli.Result e = Cli.run("evaluate", "--model", model.toString(), "--data", test.toString(), "--json");
+    Cli.Result e =
+        Cli.run("evaluate", "--model", model.toString(), "--data", test.toString(), "--json");
     assertEquals(0, e.code(), e.toString());
     JsonNode ev = new ObjectMapper().readTree(e.out());
     assertEquals(24, ev.get("images").asInt());
-    assertEquals(loaded.evaluate(dev.graft.data.ImageFolder.of(test)).accuracy(), ev.get("accuracy").asDouble(), 1e-12);
+    assertEquals(
+        loaded.evaluate(dev.graft.data.ImageFolder.of(test)).accuracy(),
+        ev.get("accuracy").asDouble(),
+        1e-12);
 
     Path img = test.resolve("8/0015.png");
-    Cli.Result p = Cli.run("predict", "--model", model.toString(), "--json", "--top", "2", img.toString());
+    Cli.Result p =
+        Cli.run("predict", "--model", model.toString(), "--json", "--top", "2", img.toString());
     assertEquals(0, p.code(), p.toString());
     JsonNode pr = new ObjectMapper().readTree(p.out()).get("predictions").get(0);
     var expected = loaded.predict(img, 2);
@@ -76,10 +109,28 @@ class TrainCliTest {
 
   @Test
   void finetuneAndFeaturesStrategiesTrainToo() throws Exception {
-    for (String[] s : List.of(new String[] {"finetune", "--unfreeze", "1"}, new String[] {"features"})) {
+    for (String[] s :
+        List.of(new String[] {"finetune", "--unfreeze", "1"}, new String[] {"features"})) {
       Path model = dir.resolve(s[0] + ".graft");
-      String[] args = {"train", "--data", train.toString(), "--val", test.toString(), "--base", baseZip.toString(), "--image-size", "28",
-          "--strategy", s[0], "--epochs", "2", "--batch", "8", "--out", model.toString()};
+      String[] args = {
+        "train",
+        "--data",
+        train.toString(),
+        "--val",
+        test.toString(),
+        "--base",
+        baseZip.toString(),
+        "--image-size",
+        "28",
+        "--strategy",
+        s[0],
+        "--epochs",
+        "2",
+        "--batch",
+        "8",
+        "--out",
+        model.toString()
+      };
       if (s.length > 1) {
         args = concat(args, s[1], s[2]);
       }
@@ -92,9 +143,11 @@ class TrainCliTest {
       // layer is bit-identical to the base file. features: the whole base is.
       ComputationGraph base = ModelSerializer.restoreComputationGraph(baseZip.toFile(), false);
       String unfrozen = trained.info().settings().get("unfrozen");
-      assertEquals(s[0].equals("finetune") ? "fc" : null, unfrozen, trained.info().settings().toString());
+      assertEquals(
+          s[0].equals("finetune") ? "fc" : null, unfrozen, trained.info().settings().toString());
       for (String layer : List.of("conv1", "conv2", "fc")) {
-        boolean same = base.getLayer(layer).params().equals(trained.network().getLayer(layer).params());
+        boolean same =
+            base.getLayer(layer).params().equals(trained.network().getLayer(layer).params());
         assertEquals(!layer.equals(unfrozen), same, s[0] + ": " + layer);
       }
     }
@@ -103,8 +156,19 @@ class TrainCliTest {
   @Test
   void featurizeWritesANpyMatrixAndLabels() throws Exception {
     Path out = dir.resolve("features");
-    Cli.Result r = Cli.run("featurize", "--base", "vgg16", "--weights", "none", "--image-size", "32",
-        "--data", test.toString(), "--out", out.toString());
+    Cli.Result r =
+        Cli.run(
+            "featurize",
+            "--base",
+            "vgg16",
+            "--weights",
+            "none",
+            "--image-size",
+            "32",
+            "--data",
+            test.toString(),
+            "--out",
+            out.toString());
     assertEquals(0, r.code(), r.toString());
     byte[] npy = Files.readAllBytes(out.resolve("features.npy"));
     assertEquals((byte) 0x93, npy[0]);
@@ -113,7 +177,8 @@ class TrainCliTest {
     assertTrue(header.contains("'shape': (24, 512)"), header);
     assertEquals(0, (10 + headerLen) % 64, "header padded to 64 bytes");
     assertEquals(10 + headerLen + 24 * 512 * 4, npy.length);
-    ByteBuffer data = ByteBuffer.wrap(npy, 10 + headerLen, 24 * 512 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer data =
+        ByteBuffer.wrap(npy, 10 + headerLen, 24 * 512 * 4).order(ByteOrder.LITTLE_ENDIAN);
     boolean nonZero = false;
     for (int i = 0; i < 24 * 512; i++) {
       float v = data.getFloat();
@@ -138,16 +203,107 @@ class TrainCliTest {
     String b = baseZip.toString();
     String o = dir.resolve("x.graft").toString();
     Object[][] cases = {
-      {new String[] {"train", "--data", d, "--base", b, "--strategy", "bogus", "--out", o}, "--strategy"},
-      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--unfreeze", "2", "--out", o}, "--unfreeze"},
+      {
+        new String[] {"train", "--data", d, "--base", b, "--strategy", "bogus", "--out", o},
+        "--strategy"
+      },
+      {
+        new String[] {
+          "train", "--data", d, "--base", b, "--strategy", "frozen", "--unfreeze", "2", "--out", o
+        },
+        "--unfreeze"
+      },
       {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen"}, "--out"},
-      {new String[] {"train", "--data", dir.resolve("nope").toString(), "--base", b, "--strategy", "frozen", "--out", o}, "--data"},
-      {new String[] {"train", "--data", d, "--base", dir.resolve("nope.zip").toString(), "--strategy", "frozen", "--out", o}, "--base"},
-      {new String[] {"train", "--data", d, "--base", "alexnet", "--strategy", "frozen", "--out", o}, "--base"},
-      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--val-split", "1.5", "--out", o}, "--val-split"},
-      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--val", d, "--val-split", "0.1", "--out", o}, "--val"},
-      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--epochs", "0", "--out", o}, "--epochs"},
-      {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen", "--preprocess", "sepia", "--out", o}, "--preprocess"},
+      {
+        new String[] {
+          "train",
+          "--data",
+          dir.resolve("nope").toString(),
+          "--base",
+          b,
+          "--strategy",
+          "frozen",
+          "--out",
+          o
+        },
+        "--data"
+      },
+      {
+        new String[] {
+          "train",
+          "--data",
+          d,
+          "--base",
+          dir.resolve("nope.zip").toString(),
+          "--strategy",
+          "frozen",
+          "--out",
+          o
+        },
+        "--base"
+      },
+      {
+        new String[] {
+          "train", "--data", d, "--base", "alexnet", "--strategy", "frozen", "--out", o
+        },
+        "--base"
+      },
+      {
+        new String[] {
+          "train",
+          "--data",
+          d,
+          "--base",
+          b,
+          "--strategy",
+          "frozen",
+          "--val-split",
+          "1.5",
+          "--out",
+          o
+        },
+        "--val-split"
+      },
+      {
+        new String[] {
+          "train",
+          "--data",
+          d,
+          "--base",
+          b,
+          "--strategy",
+          "frozen",
+          "--val",
+          d,
+          "--val-split",
+          "0.1",
+          "--out",
+          o
+        },
+        "--val"
+      },
+      {
+        new String[] {
+          "train", "--data", d, "--base", b, "--strategy", "frozen", "--epochs", "0", "--out", o
+        },
+        "--epochs"
+      },
+      {
+        new String[] {
+          "train",
+          "--data",
+          d,
+          "--base",
+          b,
+          "--strategy",
+          "frozen",
+          "--preprocess",
+          "sepia",
+          "--out",
+          o
+        },
+        "--preprocess"
+      },
       {new String[] {"featurize", "--base", b, "--data", d}, "--out"},
     };
     for (Object[] c : cases) {

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Preprocessing;
+import dev.graft.error.GraftException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,10 +57,22 @@ class ImageBatchesTest {
   void sameBatchesWithOneOrFourThreadsAcrossEpochs() throws Exception {
     ImageDataset data = mnist();
     ImageTransform t = ImageTransform.of(28, Preprocessing.unit());
-    try (ImageBatches one = ImageBatches.builder(data, t).batchSize(16).shuffle(42)
-            .augmentation(Augmentation.standard()).threads(1).prefetch(1).build();
-        ImageBatches four = ImageBatches.builder(data, t).batchSize(16).shuffle(42)
-            .augmentation(Augmentation.standard()).threads(4).prefetch(3).build()) {
+    try (ImageBatches one =
+            ImageBatches.builder(data, t)
+                .batchSize(16)
+                .shuffle(42)
+                .augmentation(Augmentation.standard())
+                .threads(1)
+                .prefetch(1)
+                .build();
+        ImageBatches four =
+            ImageBatches.builder(data, t)
+                .batchSize(16)
+                .shuffle(42)
+                .augmentation(Augmentation.standard())
+                .threads(4)
+                .prefetch(3)
+                .build()) {
       List<DataSet> a0 = epoch(one);
       List<DataSet> b0 = epoch(four);
       assertEquals(13, a0.size());
@@ -71,7 +83,9 @@ class ImageBatchesTest {
       assertEquals(1, one.epoch());
       List<DataSet> a1 = epoch(one);
       assertSameBatches(a1, epoch(four));
-      assertNotEquals(a0.get(0).getExampleMetaData(), a1.get(0).getExampleMetaData(),
+      assertNotEquals(
+          a0.get(0).getExampleMetaData(),
+          a1.get(0).getExampleMetaData(),
           "a new shuffle every epoch");
     }
   }
@@ -103,7 +117,15 @@ class ImageBatchesTest {
       assertEquals(200, row);
       // The pixels are those of ImageTransform.toChw, the path used for prediction.
       float[] expected = t.toChw(data.samples().get(5).path());
-      assertArrayEquals(expected, first.getFeatures().get(org.nd4j.linalg.indexing.NDArrayIndex.point(5)).dup().data().asFloat(), 1e-6f);
+      assertArrayEquals(
+          expected,
+          first
+              .getFeatures()
+              .get(org.nd4j.linalg.indexing.NDArrayIndex.point(5))
+              .dup()
+              .data()
+              .asFloat(),
+          1e-6f);
       // A reset before a new epoch starts changes nothing; after one, without shuffle, same order.
       it.reset();
       List<DataSet> again = epoch(it);
@@ -164,19 +186,33 @@ class ImageBatchesTest {
     ImageDataset data = mnist();
     Split split = data.split(0.8, 1);
     ImageTransform t = ImageTransform.of(20, Preprocessing.unit());
-    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-        .seed(1).updater(new Adam(3e-3)).list()
-        .layer(new ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(16)
-            .activation(Activation.RELU).build())
-        .layer(new GlobalPoolingLayer.Builder().build())
-        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10)
-            .activation(Activation.SOFTMAX).build())
-        .setInputType(InputType.convolutional(20, 20, 3))
-        .build();
+    MultiLayerConfiguration conf =
+        new NeuralNetConfiguration.Builder()
+            .seed(1)
+            .updater(new Adam(3e-3))
+            .list()
+            .layer(
+                new ConvolutionLayer.Builder(3, 3)
+                    .stride(2, 2)
+                    .nOut(16)
+                    .activation(Activation.RELU)
+                    .build())
+            .layer(new GlobalPoolingLayer.Builder().build())
+            .layer(
+                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                    .nOut(10)
+                    .activation(Activation.SOFTMAX)
+                    .build())
+            .setInputType(InputType.convolutional(20, 20, 3))
+            .build();
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
-    try (ImageBatches train = ImageBatches.builder(split.train(), t).batchSize(32).shuffle(7)
-            .augmentation(Augmentation.none().withFlip(false).withRotation(5)).build();
+    try (ImageBatches train =
+            ImageBatches.builder(split.train(), t)
+                .batchSize(32)
+                .shuffle(7)
+                .augmentation(Augmentation.none().withFlip(false).withRotation(5))
+                .build();
         ImageBatches val = ImageBatches.builder(split.validation(), t).batchSize(32).build()) {
       DataSet first = val.next();
       val.reset();
@@ -195,8 +231,8 @@ class ImageBatchesTest {
   void badBuilderValuesNameTheValue() throws Exception {
     ImageDataset data = mnist();
     ImageTransform t = ImageTransform.of(8, Preprocessing.unit());
-    GraftException e = assertThrows(GraftException.class,
-        () -> ImageBatches.builder(data, t).batchSize(0));
+    GraftException e =
+        assertThrows(GraftException.class, () -> ImageBatches.builder(data, t).batchSize(0));
     assertTrue(e.getMessage().contains("batch size must be at least 1, got 0"), e.getMessage());
     assertThrows(GraftException.class, () -> ImageBatches.builder(data, t).prefetch(0));
     assertThrows(GraftException.class, () -> ImageBatches.builder(data, t).threads(0));

@@ -38,8 +38,10 @@ class ImageDatasetTest {
     for (int i = 1; i < data.size(); i++) {
       Sample a = data.samples().get(i - 1);
       Sample b = data.samples().get(i);
-      assertTrue(a.label() < b.label()
-          || (a.label() == b.label() && a.path().toString().compareTo(b.path().toString()) < 0));
+      assertTrue(
+          a.label() < b.label()
+              || (a.label() == b.label()
+                  && a.path().toString().compareTo(b.path().toString()) < 0));
     }
     String d = data.describe();
     assertTrue(d.contains("200 images, 10 classes"), d);
@@ -68,10 +70,10 @@ class ImageDatasetTest {
     Path root = folder();
     ImageDataset data = ImageFolder.of(root);
     assertEquals(List.of("cat", "dog"), data.labels());
-    List<String> names = data.samples().stream()
-        .map(s -> root.relativize(s.path()).toString()).toList();
-    assertEquals(List.of("cat/2019/b.png", "cat/a.jpg", "dog/x.bmp", "dog/y.gif", "dog/z.TIF"),
-        names);
+    List<String> names =
+        data.samples().stream().map(s -> root.relativize(s.path()).toString()).toList();
+    assertEquals(
+        List.of("cat/2019/b.png", "cat/a.jpg", "dog/x.bmp", "dog/y.gif", "dog/z.TIF"), names);
     assertTrue(data.skipped().isEmpty(), data.skipped().toString());
   }
 
@@ -98,15 +100,18 @@ class ImageDatasetTest {
     ImageDataset verified = ImageFolder.of(root, ScanOptions.defaults().withVerify(true));
     assertEquals(5, verified.size());
     assertEquals(4, verified.skipped().size());
-    assertTrue(verified.skipped().stream()
-        .anyMatch(s -> s.path().endsWith("cut.jpg")), verified.skipped().toString());
+    assertTrue(
+        verified.skipped().stream().anyMatch(s -> s.path().endsWith("cut.jpg")),
+        verified.skipped().toString());
 
-    GraftException e = assertThrows(GraftException.class,
-        () -> ImageFolder.of(root, ScanOptions.defaults().withStrict(true)));
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> ImageFolder.of(root, ScanOptions.defaults().withStrict(true)));
     assertTrue(e.getMessage().contains(root.resolve("dog").toString()), e.getMessage());
-    e = assertThrows(GraftException.class,
-        () -> ImageFolder.of(root, new ScanOptions(true, true)));
-    assertTrue(e.getMessage().contains("cat/cut.jpg"), "first bad file in order: " + e.getMessage());
+    e = assertThrows(GraftException.class, () -> ImageFolder.of(root, new ScanOptions(true, true)));
+    assertTrue(
+        e.getMessage().contains("cat/cut.jpg"), "first bad file in order: " + e.getMessage());
   }
 
   @Test
@@ -118,13 +123,15 @@ class ImageDatasetTest {
     Path root = folder();
     Path empty = Files.createDirectories(root.resolve("empty"));
     e = assertThrows(GraftException.class, () -> ImageFolder.of(root));
-    assertTrue(e.getMessage().contains(empty.toString()) && e.getMessage().contains("no images"),
+    assertTrue(
+        e.getMessage().contains(empty.toString()) && e.getMessage().contains("no images"),
         e.getMessage());
 
     Path single = dir.resolve("single");
     TestImages.write(TestImages.photo(20, 20, 1), "png", single.resolve("only/a.png"));
     e = assertThrows(GraftException.class, () -> ImageFolder.of(single));
-    assertTrue(e.getMessage().contains(single.toString()) && e.getMessage().contains("one class"),
+    assertTrue(
+        e.getMessage().contains(single.toString()) && e.getMessage().contains("one class"),
         e.getMessage());
 
     Path flat = dir.resolve("flat");
@@ -145,8 +152,10 @@ class ImageDatasetTest {
     assertEquals(List.of("bird", "cat", "dog"), data.labels());
     assertEquals(2, data.samples().get(0).label());
     TestImages.write(TestImages.photo(20, 20, 1), "png", root.resolve("cow/a.png"));
-    GraftException e = assertThrows(GraftException.class,
-        () -> ImageFolder.of(root, List.of("bird", "cat", "dog"), ScanOptions.defaults()));
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> ImageFolder.of(root, List.of("bird", "cat", "dog"), ScanOptions.defaults()));
     assertTrue(e.getMessage().contains("cow"), e.getMessage());
   }
 
@@ -230,8 +239,10 @@ class ImageDatasetTest {
   void badLabelsAreRejected() {
     assertThrows(GraftException.class, () -> ImageDataset.of(List.of(), List.of()));
     assertThrows(GraftException.class, () -> ImageDataset.of(List.of("a", "a"), List.of()));
-    GraftException e = assertThrows(GraftException.class,
-        () -> ImageDataset.of(List.of("a"), List.of(new Sample(Path.of("x.png"), 3))));
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> ImageDataset.of(List.of("a"), List.of(new Sample(Path.of("x.png"), 3))));
     assertTrue(e.getMessage().contains("x.png"));
   }
 
@@ -242,16 +253,20 @@ class ImageDatasetTest {
     TestImages.write(TestImages.photo(20, 20, 2), "jpeg", imgs.resolve("with, comma.jpg"));
     TestImages.write(TestImages.photo(20, 20, 3), "png", imgs.resolve("3.png"));
     Path abs = TestImages.write(TestImages.photo(20, 20, 4), "png", dir.resolve("elsewhere/4.png"));
-    Path csv = Files.writeString(dir.resolve("data/train.csv"), String.join("\n",
-        "filename,species",
-        "images/1.png,dog",
-        "\"images/with, comma.jpg\",cat",
-        "",
-        "# a comment",
-        "images/3.png,dog",
-        abs.toAbsolutePath() + ",cat",
-        "images/missing.png,cat",
-        ""));
+    Path csv =
+        Files.writeString(
+            dir.resolve("data/train.csv"),
+            String.join(
+                "\n",
+                "filename,species",
+                "images/1.png,dog",
+                "\"images/with, comma.jpg\",cat",
+                "",
+                "# a comment",
+                "images/3.png,dog",
+                abs.toAbsolutePath() + ",cat",
+                "images/missing.png,cat",
+                ""));
     ImageDataset data = ImageList.fromCsv(csv);
     assertEquals(List.of("cat", "dog"), data.labels());
     assertEquals(4, data.size());
@@ -267,8 +282,10 @@ class ImageDatasetTest {
     assertEquals(List.of("a", "b"), t.labels());
     assertEquals(2, t.size());
 
-    GraftException e = assertThrows(GraftException.class,
-        () -> ImageList.fromCsv(csv, null, ScanOptions.defaults().withStrict(true)));
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> ImageList.fromCsv(csv, null, ScanOptions.defaults().withStrict(true)));
     assertTrue(e.getMessage().contains("missing.png"), e.getMessage());
     Path bad = Files.writeString(dir.resolve("bad.csv"), "path,label\nonly-a-path\n");
     e = assertThrows(GraftException.class, () -> ImageList.fromCsv(bad));

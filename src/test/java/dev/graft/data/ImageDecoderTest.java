@@ -31,8 +31,13 @@ class ImageDecoderTest {
     for (int shift = 0; shift <= 16; shift += 8) {
       int e = (expected >> shift) & 0xFF;
       int a = (actual >> shift) & 0xFF;
-      assertTrue(Math.abs(e - a) <= tolerance, where + ": expected " + Integer.toHexString(expected)
-          + " got " + Integer.toHexString(actual & 0xFFFFFF));
+      assertTrue(
+          Math.abs(e - a) <= tolerance,
+          where
+              + ": expected "
+              + Integer.toHexString(expected)
+              + " got "
+              + Integer.toHexString(actual & 0xFFFFFF));
     }
   }
 
@@ -113,8 +118,10 @@ class ImageDecoderTest {
     assertEquals(0x123456, a.getRGB(2, 0) & 0xFFFFFF);
 
     // Gray + alpha: transparent -> white, opaque gray kept
-    BufferedImage ga = javax.imageio.ImageTypeSpecifier.createGrayscale(8,
-        java.awt.image.DataBuffer.TYPE_BYTE, false, false).createBufferedImage(2, 1);
+    BufferedImage ga =
+        javax.imageio.ImageTypeSpecifier.createGrayscale(
+                8, java.awt.image.DataBuffer.TYPE_BYTE, false, false)
+            .createBufferedImage(2, 1);
     ga.getRaster().setPixel(0, 0, new int[] {40, 0});
     ga.getRaster().setPixel(1, 0, new int[] {40, 255});
     BufferedImage gaImg = ImageDecoder.read(TestImages.write(ga, "png", dir.resolve("ga.png")));
@@ -143,30 +150,44 @@ class ImageDecoderTest {
     }
     BufferedImage g = ImageDecoder.read(TestImages.write(gray, "jpeg", dir.resolve("g.jpg")));
     assertColor(0x646464, g.getRGB(8, 8), 2, "gray jpeg");
-    BufferedImage q = ImageDecoder.read(Files.write(dir.resolve("q.jpg"),
-        TestImages.jpegBytes(TestImages.quadrants(64, 32), 0.95f)));
+    BufferedImage q =
+        ImageDecoder.read(
+            Files.write(
+                dir.resolve("q.jpg"), TestImages.jpegBytes(TestImages.quadrants(64, 32), 0.95f)));
     assertColor(RED, q.getRGB(8, 8), 40, "jpeg red");
     assertColor(WHITE, q.getRGB(56, 24), 40, "jpeg white");
   }
 
   /** Expected colours of the quadrants TL, TR, BL, BR after each EXIF orientation. */
-  static final Map<Integer, int[]> ORIENTED = Map.of(
-      1, new int[] {RED, GREEN, BLUE, WHITE},
-      2, new int[] {GREEN, RED, WHITE, BLUE},
-      3, new int[] {WHITE, BLUE, GREEN, RED},
-      4, new int[] {BLUE, WHITE, RED, GREEN},
-      5, new int[] {RED, BLUE, GREEN, WHITE},
-      6, new int[] {BLUE, RED, WHITE, GREEN},
-      7, new int[] {WHITE, GREEN, BLUE, RED},
-      8, new int[] {GREEN, WHITE, RED, BLUE});
+  static final Map<Integer, int[]> ORIENTED =
+      Map.of(
+          1, new int[] {RED, GREEN, BLUE, WHITE},
+          2, new int[] {GREEN, RED, WHITE, BLUE},
+          3, new int[] {WHITE, BLUE, GREEN, RED},
+          4, new int[] {BLUE, WHITE, RED, GREEN},
+          5, new int[] {RED, BLUE, GREEN, WHITE},
+          6, new int[] {BLUE, RED, WHITE, GREEN},
+          7, new int[] {WHITE, GREEN, BLUE, RED},
+          8, new int[] {GREEN, WHITE, RED, BLUE});
 
   @ParameterizedTest
-  @CsvSource({"1,true,false", "2,false,false", "3,true,true", "4,false,false", "5,true,false",
-      "6,true,false", "6,false,true", "7,false,false", "8,true,true", "8,false,false"})
+  @CsvSource({
+    "1,true,false",
+    "2,false,false",
+    "3,true,true",
+    "4,false,false",
+    "5,true,false",
+    "6,true,false",
+    "6,false,true",
+    "7,false,false",
+    "8,true,true",
+    "8,false,false"
+  })
   void exifOrientationIsApplied(int orientation, boolean bigEndian, boolean cameraStyle)
       throws Exception {
-    byte[] jpeg = TestImages.jpegWithOrientation(TestImages.quadrants(64, 32), orientation,
-        bigEndian, cameraStyle);
+    byte[] jpeg =
+        TestImages.jpegWithOrientation(
+            TestImages.quadrants(64, 32), orientation, bigEndian, cameraStyle);
     assertEquals(cameraStyle, (jpeg[3] & 0xFF) == 0xE1, "EXIF segment first, no JFIF");
     assertEquals(orientation, ExifOrientation.of(jpeg));
     Path file = Files.write(dir.resolve("o" + orientation + ".jpg"), jpeg);
@@ -217,13 +238,15 @@ class ImageDecoderTest {
   void badFilesThrowIoExceptionNamingTheFile() throws Exception {
     Path empty = Files.createFile(dir.resolve("empty.png"));
     IOException e = assertThrows(IOException.class, () -> ImageDecoder.read(empty));
-    assertTrue(e.getMessage().contains("empty.png") && e.getMessage().contains("zero-byte"),
+    assertTrue(
+        e.getMessage().contains("empty.png") && e.getMessage().contains("zero-byte"),
         e.getMessage());
     assertEquals("zero-byte file", ImageDecoder.probe(empty));
 
     Path text = Files.writeString(dir.resolve("notes.jpg"), "these are not pixels\n");
     e = assertThrows(IOException.class, () -> ImageDecoder.read(text));
-    assertTrue(e.getMessage().contains("notes.jpg") && e.getMessage().contains("not an image"),
+    assertTrue(
+        e.getMessage().contains("notes.jpg") && e.getMessage().contains("not an image"),
         e.getMessage());
     assertTrue(ImageDecoder.probe(text).startsWith("not an image"));
 
@@ -232,8 +255,8 @@ class ImageDecoderTest {
     assertNull(ImageDecoder.probe(jpg));
     Path cut = TestImages.truncate(jpg, dir.resolve("cut.jpg"), 0.5);
     e = assertThrows(IOException.class, () -> ImageDecoder.read(cut));
-    assertTrue(e.getMessage().contains("cut.jpg") && e.getMessage().contains("truncated"),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().contains("cut.jpg") && e.getMessage().contains("truncated"), e.getMessage());
     assertNull(ImageDecoder.probe(cut), "a truncated file passes the header check");
   }
 

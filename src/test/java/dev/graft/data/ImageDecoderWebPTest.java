@@ -60,7 +60,8 @@ class ImageDecoderWebPTest {
     double mean = sum / (a.length * 3.0);
     assertTrue(mean < 12, "mean absolute error " + mean);
     assertTrue(mean > 0, "lossy is not bit-exact: " + mean);
-    assertTrue(Arrays.equals(b, rgb(ImageDecoder.read(resource("gradient-lossy.webp"), "again"))),
+    assertTrue(
+        Arrays.equals(b, rgb(ImageDecoder.read(resource("gradient-lossy.webp"), "again"))),
         "deterministic");
   }
 

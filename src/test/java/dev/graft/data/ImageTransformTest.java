@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Preprocessing;
+import dev.graft.error.GraftException;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,7 +46,8 @@ class ImageTransformTest {
 
   @Test
   void caffeIsBgrMinusImagenetMeans() throws Exception {
-    float[] chw = new ImageTransform(8, ResizeMode.CENTER_CROP, Preprocessing.caffe()).toChw(known());
+    float[] chw =
+        new ImageTransform(8, ResizeMode.CENTER_CROP, Preprocessing.caffe()).toChw(known());
     assertEquals(3 * 64, chw.length);
     for (int y = 0; y < 8; y++) {
       for (int x = 0; x < 8; x++) {
@@ -118,8 +119,8 @@ class ImageTransformTest {
   @Test
   void centerCropKeepsTheMiddleAndStretchKeepsEverything() {
     // Thirds: red | green | blue, 300 x 100.
-    BufferedImage img = TestImages.rgb(300, 100,
-        (x, y) -> x < 100 ? 0xFF0000 : x < 200 ? 0x00FF00 : 0x0000FF);
+    BufferedImage img =
+        TestImages.rgb(300, 100, (x, y) -> x < 100 ? 0xFF0000 : x < 200 ? 0x00FF00 : 0x0000FF);
     float[] crop = new ImageTransform(30, ResizeMode.CENTER_CROP, Preprocessing.none()).toChw(img);
     for (int x = 2; x < 28; x++) {
       assertEquals(255f, at(crop, 1, 15, x, 30), 1e-3, "green everywhere inside the crop");
@@ -139,8 +140,10 @@ class ImageTransformTest {
     assertArrayEquals(new long[] {3, 3, 8, 8}, batch.shape());
     assertEquals(DataType.FLOAT, batch.dataType());
     float[] single = t.toChw(k);
-    assertArrayEquals(single, batch.get(org.nd4j.linalg.indexing.NDArrayIndex.point(2))
-        .dup().data().asFloat(), 1e-6f);
+    assertArrayEquals(
+        single,
+        batch.get(org.nd4j.linalg.indexing.NDArrayIndex.point(2)).dup().data().asFloat(),
+        1e-6f);
     assertEquals(b(3, 5) - 103.939f, batch.getFloat(0, 0, 5, 3), 1e-3);
   }
 
@@ -190,8 +193,9 @@ class ImageTransformTest {
     // No empty corners: a rotated, cropped uniform image is still uniform.
     BufferedImage img = TestImages.rgb(90, 60, (x, y) -> 0x808080);
     Augmentation aug = Augmentation.none().withRotation(15).withCrop(0.5);
-    float[] a = new ImageTransform(24, ResizeMode.CENTER_CROP, Preprocessing.none())
-        .toChw(img, aug, new SplittableRandom(3));
+    float[] a =
+        new ImageTransform(24, ResizeMode.CENTER_CROP, Preprocessing.none())
+            .toChw(img, aug, new SplittableRandom(3));
     for (float v : a) {
       assertEquals(128f, v, 1e-3);
     }
@@ -199,16 +203,22 @@ class ImageTransformTest {
 
   @Test
   void badSettingsAreRejectedWithTheValue() {
-    GraftException e = assertThrows(GraftException.class,
-        () -> new ImageTransform(0, ResizeMode.STRETCH, Preprocessing.unit()));
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> new ImageTransform(0, ResizeMode.STRETCH, Preprocessing.unit()));
     assertTrue(e.getMessage().contains("at least 1 pixel, got 0"), e.getMessage());
     e = assertThrows(GraftException.class, () -> Augmentation.none().withRotation(90));
     assertTrue(e.getMessage().contains("90"));
     assertThrows(GraftException.class, () -> Augmentation.none().withCrop(0));
     assertFalse(Augmentation.none().enabled());
     assertTrue(Augmentation.standard().enabled());
-    e = assertThrows(GraftException.class, () -> ImageTransform.of(8, Preprocessing.unit())
-        .toChw(TestImages.photo(9, 9, 1), Augmentation.standard(), null));
+    e =
+        assertThrows(
+            GraftException.class,
+            () ->
+                ImageTransform.of(8, Preprocessing.unit())
+                    .toChw(TestImages.photo(9, 9, 1), Augmentation.standard(), null));
     assertTrue(e.getMessage().contains("random"));
   }
 }

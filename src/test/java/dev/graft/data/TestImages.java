@@ -36,21 +36,27 @@ final class TestImages {
 
   /** A "photo": smooth gradients plus some texture, deterministic. */
   static BufferedImage photo(int w, int h, int variant) {
-    return rgb(w, h, (x, y) -> {
-      int r = (int) (127 + 120 * Math.sin((x + variant * 7) / 23.0) * Math.cos(y / 31.0));
-      int g = (int) (127 + 100 * Math.sin((x + y) / 17.0 + variant));
-      int b = (x * 255 / Math.max(1, w - 1) + ((x / 8 + y / 8 + variant) % 2) * 40) & 0xFF;
-      return (clamp(r) << 16) | (clamp(g) << 8) | clamp(b);
-    });
+    return rgb(
+        w,
+        h,
+        (x, y) -> {
+          int r = (int) (127 + 120 * Math.sin((x + variant * 7) / 23.0) * Math.cos(y / 31.0));
+          int g = (int) (127 + 100 * Math.sin((x + y) / 17.0 + variant));
+          int b = (x * 255 / Math.max(1, w - 1) + ((x / 8 + y / 8 + variant) % 2) * 40) & 0xFF;
+          return (clamp(r) << 16) | (clamp(g) << 8) | clamp(b);
+        });
   }
 
   /** Four quadrants: top-left red, top-right green, bottom-left blue, bottom-right white. */
   static BufferedImage quadrants(int w, int h) {
-    return rgb(w, h, (x, y) -> {
-      boolean right = x >= w / 2;
-      boolean bottom = y >= h / 2;
-      return !bottom ? (right ? 0x00FF00 : 0xFF0000) : (right ? 0xFFFFFF : 0x0000FF);
-    });
+    return rgb(
+        w,
+        h,
+        (x, y) -> {
+          boolean right = x >= w / 2;
+          boolean bottom = y >= h / 2;
+          return !bottom ? (right ? 0x00FF00 : 0xFF0000) : (right ? 0xFFFFFF : 0x0000FF);
+        });
   }
 
   static int clamp(int v) {
@@ -94,8 +100,9 @@ final class TestImages {
    * As above; with {@code cameraStyle} the JFIF APP0 segment is replaced by the EXIF one, as
    * cameras and phones write their files.
    */
-  static byte[] jpegWithOrientation(BufferedImage img, int orientation, boolean bigEndian,
-      boolean cameraStyle) throws IOException {
+  static byte[] jpegWithOrientation(
+      BufferedImage img, int orientation, boolean bigEndian, boolean cameraStyle)
+      throws IOException {
     byte[] jpeg = jpegBytes(img, 0.95f);
     ByteArrayOutputStream tiff = new ByteArrayOutputStream();
     if (bigEndian) {
@@ -146,9 +153,13 @@ final class TestImages {
 
   /** A 16-bit RGB image (TYPE_CUSTOM) with sample (x, y, band) = value. */
   static BufferedImage rgb16(int w, int h, int[] value) {
-    ImageTypeSpecifier spec = ImageTypeSpecifier.createInterleaved(
-        java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB),
-        new int[] {0, 1, 2}, DataBuffer.TYPE_USHORT, false, false);
+    ImageTypeSpecifier spec =
+        ImageTypeSpecifier.createInterleaved(
+            java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB),
+            new int[] {0, 1, 2},
+            DataBuffer.TYPE_USHORT,
+            false,
+            false);
     BufferedImage img = spec.createBufferedImage(w, h);
     WritableRaster raster = img.getRaster();
     for (int y = 0; y < h; y++) {
@@ -180,8 +191,8 @@ final class TestImages {
    * bottom half blue (ImageIO's writer stores a four-band raster as given).
    */
   static byte[] cmykJpeg(int w, int h) throws IOException {
-    WritableRaster raster = java.awt.image.Raster.createInterleavedRaster(
-        DataBuffer.TYPE_BYTE, w, h, 4, null);
+    WritableRaster raster =
+        java.awt.image.Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, w, h, 4, null);
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
         // Inverted CMYK: 255 = no ink. Red = M + Y ink; blue = C + M ink.
@@ -216,14 +227,17 @@ final class TestImages {
     try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
       writer.setOutput(out);
       ImageWriteParam param = writer.getDefaultWriteParam();
-      javax.imageio.metadata.IIOMetadata meta = writer.getDefaultImageMetadata(
-          ImageTypeSpecifier.createFromRenderedImage(img), param);
+      javax.imageio.metadata.IIOMetadata meta =
+          writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(img), param);
       javax.imageio.plugins.tiff.TIFFDirectory dir =
           javax.imageio.plugins.tiff.TIFFDirectory.createFromMetadata(meta);
-      dir.addTIFFField(new javax.imageio.plugins.tiff.TIFFField(
-          javax.imageio.plugins.tiff.BaselineTIFFTagSet.getInstance()
-              .getTag(javax.imageio.plugins.tiff.BaselineTIFFTagSet.TAG_ORIENTATION),
-          javax.imageio.plugins.tiff.TIFFTag.TIFF_SHORT, 1, new char[] {(char) orientation}));
+      dir.addTIFFField(
+          new javax.imageio.plugins.tiff.TIFFField(
+              javax.imageio.plugins.tiff.BaselineTIFFTagSet.getInstance()
+                  .getTag(javax.imageio.plugins.tiff.BaselineTIFFTagSet.TAG_ORIENTATION),
+              javax.imageio.plugins.tiff.TIFFTag.TIFF_SHORT,
+              1,
+              new char[] {(char) orientation}));
       writer.write(null, new IIOImage(img, null, dir.getAsMetadata()), param);
     } finally {
       writer.dispose();

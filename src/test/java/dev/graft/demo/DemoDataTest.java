@@ -56,7 +56,8 @@ class DemoDataTest {
     DemoData d = DemoData.load();
     Path out = d.extract(tmp.resolve("y"), List.of(5), 860, 100);
     try (Stream<Path> s = Files.list(out.resolve("5"))) {
-      assertEquals(List.of("0860.png", "0861.png", "0862.png"),
+      assertEquals(
+          List.of("0860.png", "0861.png", "0862.png"),
           s.map(p -> p.getFileName().toString()).sorted().toList());
     }
     assertThrows(GraftException.class, () -> d.extract(tmp, List.of(10), 0, 1));

@@ -12,12 +12,9 @@ import dev.graft.base.Preprocessing;
 import dev.graft.base.Weights;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
-import dev.graft.model.TransferModel;
 import dev.graft.metrics.EpochRecord;
+import dev.graft.model.TransferModel;
 import dev.graft.testing.Digits;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,6 +27,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Runs the three article listings at 32 px on real MNIST digits (6 per class to train, 3 to
@@ -42,10 +42,21 @@ import org.nd4j.linalg.activations.impl.ActivationSoftmax;
  */
 class ArticleExamplesTest {
   private static final List<Integer> ALL = List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
-  private static final List<String> CONVS = List.of("block1_conv1", "block1_conv2",
-      "block2_conv1", "block2_conv2", "block3_conv1", "block3_conv2", "block3_conv3",
-      "block4_conv1", "block4_conv2", "block4_conv3", "block5_conv1", "block5_conv2",
-      "block5_conv3");
+  private static final List<String> CONVS =
+      List.of(
+          "block1_conv1",
+          "block1_conv2",
+          "block2_conv1",
+          "block2_conv2",
+          "block3_conv1",
+          "block3_conv2",
+          "block3_conv3",
+          "block4_conv1",
+          "block4_conv2",
+          "block4_conv3",
+          "block5_conv1",
+          "block5_conv2",
+          "block5_conv3");
   @TempDir static Path dir;
   private static ImageDataset train;
   private static ImageDataset validation;
@@ -60,14 +71,19 @@ class ArticleExamplesTest {
     // Random weights were never trained on Caffe-scaled pixels (means subtracted, so the black
     // background is -100 to -124 everywhere): the random features explode and the loss with them.
     // Pixels in [0, 1] keep the loss finite and smooth.
-    vgg16 = Bases.vgg16().weights(Weights.none()).inputSize(32)
-        .preprocessing(Preprocessing.unit()).load();
+    vgg16 =
+        Bases.vgg16()
+            .weights(Weights.none())
+            .inputSize(32)
+            .preprocessing(Preprocessing.unit())
+            .load();
   }
 
   /** The training loss went down and the network outputs a distribution over the 10 digits. */
   private static void assertLearns(TransferModel model) {
     List<EpochRecord> h = model.info().history().epochs();
-    assertTrue(h.get(h.size() - 1).trainLoss() < h.get(0).trainLoss(),
+    assertTrue(
+        h.get(h.size() - 1).trainLoss() < h.get(0).trainLoss(),
         "training loss did not go down: " + model.info().history().toCsv());
     INDArray p = model.network().outputSingle(Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32));
     assertEquals(10, p.size(1));

@@ -37,8 +37,8 @@ public final class FrozenVgg16Example {
   public static final Head HEAD = Head.flatten().dense(256);
 
   /** Trains listing (a) on {@code vgg16}. */
-  public static TransferModel train(Base vgg16, ImageDataset train, ImageDataset validation,
-      int epochs) {
+  public static TransferModel train(
+      Base vgg16, ImageDataset train, ImageDataset validation, int epochs) {
     return Graft.base(vgg16)
         .head(HEAD)
         .strategy(Strategy.frozen().learningRate(1e-3)) // Adam()
@@ -52,7 +52,7 @@ public final class FrozenVgg16Example {
     Base vgg16 = Bases.vgg16().imagenet().load();
     TransferModel model = train(vgg16, data.train(), data.validation(), 10);
     model.save(Path.of("vgg16-frozen.graft"));
-    org.slf4j.LoggerFactory.getLogger(FrozenVgg16Example.class).info("validation accuracy {}",
-        model.info().metrics().get("validationAccuracy"));
+    org.slf4j.LoggerFactory.getLogger(FrozenVgg16Example.class)
+        .info("validation accuracy {}", model.info().metrics().get("validationAccuracy"));
   }
 }

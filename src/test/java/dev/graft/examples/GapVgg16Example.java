@@ -22,8 +22,8 @@ import java.nio.file.Path;
  * </pre>
  *
  * <p>Global average pooling reduces VGG16's 7x7x512 map to 512 numbers (Flatten: 25,088), so the
- * head has 66k weights instead of 6.4M and does not depend on the input size. The pooled
- * features are what Graft caches: every epoch after the first costs the head only.
+ * head has 66k weights instead of 6.4M and does not depend on the input size. The pooled features
+ * are what Graft caches: every epoch after the first costs the head only.
  *
  * <p>Run: {@code GapVgg16Example [image-folder]} (default: bundled MNIST digits).
  */
@@ -34,8 +34,8 @@ public final class GapVgg16Example {
   public static final Head HEAD = Head.averagePooling().dense(128);
 
   /** Trains listing (c) on {@code vgg16}. */
-  public static TransferModel train(Base vgg16, ImageDataset train, ImageDataset validation,
-      int epochs) {
+  public static TransferModel train(
+      Base vgg16, ImageDataset train, ImageDataset validation, int epochs) {
     return Graft.base(vgg16)
         .head(HEAD)
         .strategy(Strategy.frozen().learningRate(1e-3))
@@ -49,7 +49,7 @@ public final class GapVgg16Example {
     Base vgg16 = Bases.vgg16().imagenet().load();
     TransferModel model = train(vgg16, data.train(), data.validation(), 10);
     model.save(Path.of("vgg16-gap.graft"));
-    org.slf4j.LoggerFactory.getLogger(GapVgg16Example.class).info("validation accuracy {}",
-        model.info().metrics().get("validationAccuracy"));
+    org.slf4j.LoggerFactory.getLogger(GapVgg16Example.class)
+        .info("validation accuracy {}", model.info().metrics().get("validationAccuracy"));
   }
 }

@@ -8,9 +8,9 @@ import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A second process for {@link FeatureCacheTest}: waits for a start file, then fills the cache
- * for every image in a folder with a slow, deterministic featurizer, and checks what it reads.
- * Args: cacheRoot key imagesDir startFile.
+ * A second process for {@link FeatureCacheTest}: waits for a start file, then fills the cache for
+ * every image in a folder with a slow, deterministic featurizer, and checks what it reads. Args:
+ * cacheRoot key imagesDir startFile.
  */
 public final class CacheWriterProcess {
   private CacheWriterProcess() {}

@@ -48,13 +48,20 @@ class FeatureCacheTest {
   @BeforeAll
   static void setUp() throws IOException {
     images = writeImages(shared.resolve("images"), 12, 1);
-    net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(7).graphBuilder()
-        .addInputs("in")
-        .setInputTypes(InputType.convolutional(SIZE, SIZE, 3))
-        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.RELU).build(), "in")
-        .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
-        .setOutputs("conv", "gap")
-        .build());
+    net =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .seed(7)
+                .graphBuilder()
+                .addInputs("in")
+                .setInputTypes(InputType.convolutional(SIZE, SIZE, 3))
+                .addLayer(
+                    "conv",
+                    new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.RELU).build(),
+                    "in")
+                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
+                .setOutputs("conv", "gap")
+                .build());
     net.init();
   }
 
@@ -134,7 +141,8 @@ class FeatureCacheTest {
     return new FeatureKey("tiny", "none:seed=7", "conv", "unit[0.0039215]", SIZE);
   }
 
-  private static Function<List<Path>, INDArray> counting(AtomicInteger calls, Function<List<Path>, INDArray> f) {
+  private static Function<List<Path>, INDArray> counting(
+      AtomicInteger calls, Function<List<Path>, INDArray> f) {
     return batch -> {
       calls.addAndGet(batch.size());
       return f.apply(batch);
@@ -157,7 +165,8 @@ class FeatureCacheTest {
       assertArrayEquals(new long[] {images.size(), 8, 30, 30}, first.shape());
     }
     INDArray direct = convFeatures(images).dup('c');
-    assertArrayEquals(direct.data().asFloat(), first.data().asFloat(), "cache returns what the network computed");
+    assertArrayEquals(
+        direct.data().asFloat(), first.data().asFloat(), "cache returns what the network computed");
 
     try (FeatureCache cache = FeatureCache.open(root, key())) {
       assertEquals(images.size(), cache.size());
@@ -165,7 +174,8 @@ class FeatureCacheTest {
       assertArrayEquals(first.data().asFloat(), again.data().asFloat());
       // single reads, copied and zero-copy, in any order
       String h = FeatureCache.contentHash(images.get(3));
-      float[] row = first.get(org.nd4j.linalg.indexing.NDArrayIndex.point(3)).dup().data().asFloat();
+      float[] row =
+          first.get(org.nd4j.linalg.indexing.NDArrayIndex.point(3)).dup().data().asFloat();
       assertArrayEquals(row, cache.get(h).orElseThrow());
       float[] viewed = new float[row.length];
       cache.view(h).orElseThrow().get(viewed);
@@ -184,7 +194,8 @@ class FeatureCacheTest {
     try (FeatureCache cache = FeatureCache.open(root, key())) {
       List<Path> reversed = new ArrayList<>(images);
       java.util.Collections.reverse(reversed);
-      INDArray out = cache.computeIfAbsent(reversed, counting(calls, FeatureCacheTest::fakeFeaturize));
+      INDArray out =
+          cache.computeIfAbsent(reversed, counting(calls, FeatureCacheTest::fakeFeaturize));
       assertEquals(images.size() - 5, calls.get());
       assertEquals(fakeFeaturize(reversed), out);
     }
@@ -216,12 +227,14 @@ class FeatureCacheTest {
     try (FeatureCache cache = FeatureCache.open(root, k)) {
       cache.computeIfAbsent(images, FeatureCacheTest::fakeFeaturize);
     }
-    List<FeatureKey> changed = List.of(
-        new FeatureKey("tiny2", k.weightsKey(), k.cutPoint(), k.preprocessing(), k.inputSize()),
-        new FeatureKey(k.baseId(), "none:seed=8", k.cutPoint(), k.preprocessing(), k.inputSize()),
-        new FeatureKey(k.baseId(), k.weightsKey(), "gap", k.preprocessing(), k.inputSize()),
-        new FeatureKey(k.baseId(), k.weightsKey(), k.cutPoint(), "caffe[...]", k.inputSize()),
-        new FeatureKey(k.baseId(), k.weightsKey(), k.cutPoint(), k.preprocessing(), SIZE + 1));
+    List<FeatureKey> changed =
+        List.of(
+            new FeatureKey("tiny2", k.weightsKey(), k.cutPoint(), k.preprocessing(), k.inputSize()),
+            new FeatureKey(
+                k.baseId(), "none:seed=8", k.cutPoint(), k.preprocessing(), k.inputSize()),
+            new FeatureKey(k.baseId(), k.weightsKey(), "gap", k.preprocessing(), k.inputSize()),
+            new FeatureKey(k.baseId(), k.weightsKey(), k.cutPoint(), "caffe[...]", k.inputSize()),
+            new FeatureKey(k.baseId(), k.weightsKey(), k.cutPoint(), k.preprocessing(), SIZE + 1));
     for (FeatureKey other : changed) {
       try (FeatureCache cache = FeatureCache.open(root, other)) {
         assertEquals(0, cache.size(), "must miss for " + other);
@@ -259,7 +272,8 @@ class FeatureCacheTest {
     try (FeatureCache cache = FeatureCache.open(root, key())) {
       assertEquals(1, cache.stats().discardedFiles());
       assertEquals(0, cache.size());
-      INDArray rebuilt = cache.computeIfAbsent(images, counting(calls, FeatureCacheTest::fakeFeaturize));
+      INDArray rebuilt =
+          cache.computeIfAbsent(images, counting(calls, FeatureCacheTest::fakeFeaturize));
       assertEquals(images.size(), calls.get());
       assertEquals(expected, rebuilt);
     }
@@ -290,9 +304,18 @@ class FeatureCacheTest {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<Process> procs = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-          "-cp", System.getProperty("java.class.path"), CacheWriterProcess.class.getName(),
-          root.resolve("cache").toString(), "shared key", dir.toString(), start.toString());
+      ProcessBuilder pb =
+          new ProcessBuilder(
+              java,
+              "-Xmx256m",
+              "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+              "-cp",
+              System.getProperty("java.class.path"),
+              CacheWriterProcess.class.getName(),
+              root.resolve("cache").toString(),
+              "shared key",
+              dir.toString(),
+              start.toString());
       pb.redirectErrorStream(true);
       pb.redirectOutput(root.resolve("proc" + i + ".log").toFile());
       procs.add(pb.start());
@@ -302,15 +325,21 @@ class FeatureCacheTest {
     for (int i = 0; i < procs.size(); i++) {
       Process p = procs.get(i);
       assertTrue(p.waitFor(90, TimeUnit.SECONDS), "process " + i + " timed out");
-      assertEquals(0, p.exitValue(), () -> "process failed: " + readLog(root.resolve("proc0.log"))
-          + readLog(root.resolve("proc1.log")));
+      assertEquals(
+          0,
+          p.exitValue(),
+          () ->
+              "process failed: "
+                  + readLog(root.resolve("proc0.log"))
+                  + readLog(root.resolve("proc1.log")));
     }
     try (FeatureCache cache = FeatureCache.open(root.resolve("cache"), "shared key")) {
       assertEquals(0, cache.stats().discardedFiles());
       assertEquals(many.size(), cache.size());
       assertEquals(fakeFeaturize(many), cache.computeIfAbsent(many, mustNotRun()));
       try (Stream<Path> s = Files.list(cache.directory())) {
-        assertTrue(s.noneMatch(p -> p.toString().endsWith(FeatureCache.TEMP_SUFFIX)), "no temp file left");
+        assertTrue(
+            s.noneMatch(p -> p.toString().endsWith(FeatureCache.TEMP_SUFFIX)), "no temp file left");
       }
     }
   }
@@ -327,15 +356,17 @@ class FeatureCacheTest {
   void boundedMemoryPopulateThenReadInBatches() throws IOException {
     AtomicInteger maxChunk = new AtomicInteger();
     try (FeatureCache cache = FeatureCache.open(root, key()).chunkSize(4)) {
-      List<String> hashes = cache.populate(images, batch -> {
-        maxChunk.accumulateAndGet(batch.size(), Math::max);
-        return fakeFeaturize(batch);
-      });
+      List<String> hashes =
+          cache.populate(
+              images,
+              batch -> {
+                maxChunk.accumulateAndGet(batch.size(), Math::max);
+                return fakeFeaturize(batch);
+              });
       assertEquals(4, maxChunk.get());
       INDArray firstHalf = cache.rows(hashes.subList(0, 6));
       assertEquals(fakeFeaturize(images.subList(0, 6)), firstHalf);
       assertThrows(GraftException.class, () -> cache.rows(List.of("00".repeat(32))));
     }
   }
-
 }

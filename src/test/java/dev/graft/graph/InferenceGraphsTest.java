@@ -26,22 +26,46 @@ class InferenceGraphsTest {
 
   /** conv→BN→relu, conv(no bias)→BN(log std), residual add, relu, pooling; BN stats randomised. */
   private static ComputationGraph residualBlock(boolean logStd) {
-    ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(3).graphBuilder()
-        .addInputs("in")
-        .setInputTypes(InputType.convolutional(20, 20, 3))
-        .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nOut(6).padding(1, 1).activation(Activation.IDENTITY).build(), "in")
-        .addLayer("bn1", new BatchNormalization.Builder().useLogStd(logStd).build(), "c1")
-        .addLayer("r1", new ActivationLayer(Activation.RELU), "bn1")
-        .addLayer("c2", new ConvolutionLayer.Builder(1, 1).nOut(6).hasBias(false).activation(Activation.IDENTITY).build(), "r1")
-        .addLayer("bn2", new BatchNormalization.Builder().useLogStd(logStd).build(), "c2")
-        .addLayer("c3", new ConvolutionLayer.Builder(1, 1).nOut(6).activation(Activation.IDENTITY).build(), "in")
-        .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "c3")
-        .addLayer("r2", new ActivationLayer(Activation.RELU), "add")
-        .addLayer("pool", new SubsamplingLayer.Builder(2, 2).stride(2, 2).build(), "r2")
-        .addLayer("bn3", new BatchNormalization.Builder().useLogStd(logStd).build(), "pool")
-        .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn3")
-        .setOutputs("gap")
-        .build());
+    ComputationGraph g =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .seed(3)
+                .graphBuilder()
+                .addInputs("in")
+                .setInputTypes(InputType.convolutional(20, 20, 3))
+                .addLayer(
+                    "c1",
+                    new ConvolutionLayer.Builder(3, 3)
+                        .nOut(6)
+                        .padding(1, 1)
+                        .activation(Activation.IDENTITY)
+                        .build(),
+                    "in")
+                .addLayer("bn1", new BatchNormalization.Builder().useLogStd(logStd).build(), "c1")
+                .addLayer("r1", new ActivationLayer(Activation.RELU), "bn1")
+                .addLayer(
+                    "c2",
+                    new ConvolutionLayer.Builder(1, 1)
+                        .nOut(6)
+                        .hasBias(false)
+                        .activation(Activation.IDENTITY)
+                        .build(),
+                    "r1")
+                .addLayer("bn2", new BatchNormalization.Builder().useLogStd(logStd).build(), "c2")
+                .addLayer(
+                    "c3",
+                    new ConvolutionLayer.Builder(1, 1)
+                        .nOut(6)
+                        .activation(Activation.IDENTITY)
+                        .build(),
+                    "in")
+                .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "c3")
+                .addLayer("r2", new ActivationLayer(Activation.RELU), "add")
+                .addLayer("pool", new SubsamplingLayer.Builder(2, 2).stride(2, 2).build(), "r2")
+                .addLayer("bn3", new BatchNormalization.Builder().useLogStd(logStd).build(), "pool")
+                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn3")
+                .setOutputs("gap")
+                .build());
     g.init();
     Nd4j.getRandom().setSeed(11);
     for (String bn : new String[] {"bn1", "bn2", "bn3"}) {
@@ -50,7 +74,8 @@ class InferenceGraphsTest {
       l.getParam("beta").assign(Nd4j.randn(DataType.FLOAT, l.getParam("beta").shape()));
       l.getParam("mean").assign(Nd4j.randn(DataType.FLOAT, l.getParam("mean").shape()));
       String v = logStd ? "log10stdev" : "var";
-      l.getParam(v).assign(Nd4j.rand(DataType.FLOAT, l.getParam(v).shape()).addi(logStd ? -0.5 : 0.3));
+      l.getParam(v)
+          .assign(Nd4j.rand(DataType.FLOAT, l.getParam(v).shape()).addi(logStd ? -0.5 : 0.3));
     }
     return g;
   }
@@ -81,22 +106,28 @@ class InferenceGraphsTest {
 
   @Test
   void foldsBatchNormIntoDepthwiseConvolutionsOfMobileNetV2AndEfficientNet() {
-    for (var a : new dev.graft.base.Architecture[] {
-        dev.graft.base.Architecture.MOBILENET_V2, dev.graft.base.Architecture.EFFICIENTNET_B0}) {
+    for (var a :
+        new dev.graft.base.Architecture[] {
+          dev.graft.base.Architecture.MOBILENET_V2, dev.graft.base.Architecture.EFFICIENTNET_B0
+        }) {
       ComputationGraph g = a.build(32, 5);
       Nd4j.getRandom().setSeed(12);
       for (var l : g.getLayers()) {
         if (l.conf().getLayer() instanceof BatchNormalization) {
-          l.getParam("gamma").assign(Nd4j.rand(DataType.FLOAT, l.getParam("gamma").shape()).addi(0.5));
-          l.getParam("beta").assign(Nd4j.randn(DataType.FLOAT, l.getParam("beta").shape()).muli(0.1));
-          l.getParam("mean").assign(Nd4j.randn(DataType.FLOAT, l.getParam("mean").shape()).muli(0.1));
+          l.getParam("gamma")
+              .assign(Nd4j.rand(DataType.FLOAT, l.getParam("gamma").shape()).addi(0.5));
+          l.getParam("beta")
+              .assign(Nd4j.randn(DataType.FLOAT, l.getParam("beta").shape()).muli(0.1));
+          l.getParam("mean")
+              .assign(Nd4j.randn(DataType.FLOAT, l.getParam("mean").shape()).muli(0.1));
           l.getParam("var").assign(Nd4j.rand(DataType.FLOAT, l.getParam("var").shape()).addi(0.5));
         }
       }
       INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32).subi(0.5);
       INDArray before = g.outputSingle(false, x.dup());
       ComputationGraph fast = InferenceGraphs.optimize(g);
-      String bn = a == dev.graft.base.Architecture.MOBILENET_V2 ? "block_1_depthwise_BN" : "block2a_bn";
+      String bn =
+          a == dev.graft.base.Architecture.MOBILENET_V2 ? "block_1_depthwise_BN" : "block2a_bn";
       assertNull(fast.getVertex(bn), bn + " folded into its depthwise convolution");
       assertClose(before, fast.outputSingle(false, x.dup()));
     }
@@ -105,7 +136,8 @@ class InferenceGraphsTest {
   @Test
   void unwrapsFrozenLayers() {
     ComputationGraph g = residualBlock(true);
-    ComputationGraph frozen = new TransferLearning.GraphBuilder(g).setFeatureExtractor("gap").build();
+    ComputationGraph frozen =
+        new TransferLearning.GraphBuilder(g).setFeatureExtractor("gap").build();
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 20, 20);
     INDArray before = frozen.outputSingle(false, x.dup());
     ComputationGraph fast = InferenceGraphs.optimize(frozen);

@@ -16,8 +16,10 @@ class HeadTest {
     assertEquals(2, h.hidden().size());
     assertEquals(new Head.Dense(256, Activation.RELU, 0.3), h.hidden().get(0));
     assertEquals(new Head.Dense(64, Activation.TANH, 0), h.hidden().get(1));
-    assertEquals("GlobalAveragePooling -> Dense(256, relu) -> Dropout(0.3) -> Dense(64, tanh)"
-        + " -> Dense(classes, softmax)", h.describe());
+    assertEquals(
+        "GlobalAveragePooling -> Dense(256, relu) -> Dropout(0.3) -> Dense(64, tanh)"
+            + " -> Dense(classes, softmax)",
+        h.describe());
     assertEquals(0.2, Head.flatten().dropout(0.2).inputDropout());
   }
 

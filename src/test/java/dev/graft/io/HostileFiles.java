@@ -28,6 +28,7 @@ import untrusted.RecordingPayload;
 public final class HostileFiles {
   /** Labels of the tiny model. */
   public static final List<String> LABELS = List.of("1", "4", "8");
+
   /** Bytes of zeros a bomb inflates to (256 MiB from about 250 KB). */
   public static final long BOMB_BYTES = 256L << 20;
 
@@ -95,7 +96,9 @@ public final class HostileFiles {
     if (!json.contains("org.nd4j.linalg.activations.impl.ActivationReLU")) {
       throw new IllegalStateException("the tiny network has no ReLU to replace");
     }
-    json = json.replace("org.nd4j.linalg.activations.impl.ActivationReLU", "untrusted.RecordingActivation");
+    json =
+        json.replace(
+            "org.nd4j.linalg.activations.impl.ActivationReLU", "untrusted.RecordingActivation");
     e.put(NetworkZip.CONFIGURATION, json.getBytes(StandardCharsets.UTF_8));
     return writeZip(dir.resolve("class.zip"), e);
   }
@@ -118,15 +121,19 @@ public final class HostileFiles {
   }
 
   /**
-   * A zip whose {@code coefficients.bin} header (in the central directory) declares the size of
-   * the real parameters, while the entry inflates to {@link #BOMB_BYTES} more.
+   * A zip whose {@code coefficients.bin} header (in the central directory) declares the size of the
+   * real parameters, while the entry inflates to {@link #BOMB_BYTES} more.
    */
   public static Path lyingHeaderZip(Path dir) throws IOException {
     Path file = bombZip(dir);
     Map<String, byte[]> good = entries(dir.resolve("good-for-bomb.zip"));
     Path lying = dir.resolve("lying.zip");
-    Files.write(lying, patchSize(Files.readAllBytes(file), NetworkZip.COEFFICIENTS,
-        good.get(NetworkZip.COEFFICIENTS).length));
+    Files.write(
+        lying,
+        patchSize(
+            Files.readAllBytes(file),
+            NetworkZip.COEFFICIENTS,
+            good.get(NetworkZip.COEFFICIENTS).length));
     return lying;
   }
 

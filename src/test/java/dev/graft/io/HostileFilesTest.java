@@ -20,8 +20,8 @@ import untrusted.RecordingActivation;
 import untrusted.RecordingPayload;
 
 /**
- * Hostile DL4J zips and {@code .graft} files, crafted from a good model, are refused in well
- * under 5 s with the entry named, and nothing in them is deserialized or instantiated.
+ * Hostile DL4J zips and {@code .graft} files, crafted from a good model, are refused in well under
+ * 5 s with the entry named, and nothing in them is deserialized or instantiated.
  */
 class HostileFilesTest {
   private static final Duration QUICK = Duration.ofSeconds(5);
@@ -29,14 +29,18 @@ class HostileFilesTest {
 
   /** Loads {@code file} expecting a refusal, within {@link #QUICK}. */
   private RefusedFileException refused(Path file, boolean graft) {
-    return assertTimeoutPreemptively(QUICK, () -> assertThrows(RefusedFileException.class,
-        () -> {
-          if (graft) {
-            ModelFile.read(file);
-          } else {
-            NetworkZip.read(file);
-          }
-        }));
+    return assertTimeoutPreemptively(
+        QUICK,
+        () ->
+            assertThrows(
+                RefusedFileException.class,
+                () -> {
+                  if (graft) {
+                    ModelFile.read(file);
+                  } else {
+                    NetworkZip.read(file);
+                  }
+                }));
   }
 
   @Test
@@ -63,7 +67,8 @@ class HostileFilesTest {
     assertEquals("network.zip/preprocessor.bin", g.entry());
     assertEquals(before, RecordingPayload.READS.get(), "the payload's readObject never ran");
     // The payload is real: DL4J's own reader deserializes it.
-    assertThrows(RuntimeException.class, () -> ModelSerializer.restoreComputationGraph(zip.toFile(), false));
+    assertThrows(
+        RuntimeException.class, () -> ModelSerializer.restoreComputationGraph(zip.toFile(), false));
     assertEquals(before + 1, RecordingPayload.READS.get());
   }
 
@@ -99,7 +104,8 @@ class HostileFilesTest {
     Path zip = HostileFiles.lyingHeaderZip(dir);
     RefusedFileException e = refused(zip, false);
     assertEquals("coefficients.bin", e.entry());
-    assertTrue(e.getMessage().contains("more than") || e.getMessage().contains("longer than"),
+    assertTrue(
+        e.getMessage().contains("more than") || e.getMessage().contains("longer than"),
         e.getMessage());
     RefusedFileException g = refused(HostileFiles.graftWith(dir, "lying.graft", zip), true);
     assertEquals("network.zip/coefficients.bin", g.entry());
@@ -125,11 +131,16 @@ class HostileFilesTest {
 
   @Test
   void renamedNonZipIsRefused() throws Exception {
-    Path png = Files.write(dir.resolve("photo.graft"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0});
+    Path png =
+        Files.write(
+            dir.resolve("photo.graft"),
+            new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0});
     RefusedFileException e = refused(png, true);
     assertTrue(e.getMessage().contains("not a zip file"), e.getMessage());
-    assertTrue(refused(Files.copy(png, dir.resolve("photo.zip")), false).getMessage()
-        .contains("not a zip file"));
+    assertTrue(
+        refused(Files.copy(png, dir.resolve("photo.zip")), false)
+            .getMessage()
+            .contains("not a zip file"));
   }
 
   @Test

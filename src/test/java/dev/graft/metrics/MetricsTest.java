@@ -44,8 +44,14 @@ class MetricsTest {
     assertEquals(0.5, r.f1(0), 1e-12);
     assertEquals(f1b, r.f1(1), 1e-12);
     assertEquals((0.5 + f1b + f1c) / 3, r.macroF1(), 1e-12);
-    double ll = -(Math.log(0.7) + Math.log(0.3) + Math.log(0.8) + Math.log(0.5) + Math.log(0.4)
-        + Math.log(0.8)) / 6;
+    double ll =
+        -(Math.log(0.7)
+                + Math.log(0.3)
+                + Math.log(0.8)
+                + Math.log(0.5)
+                + Math.log(0.4)
+                + Math.log(0.8))
+            / 6;
     assertEquals(ll, r.logLoss(), 1e-6);
     assertArrayEquals(new int[] {0, 1, 1, 1, 0, 2}, r.predicted());
   }
@@ -64,8 +70,9 @@ class MetricsTest {
 
   @Test
   void classNeverPredictedHasZeroPrecision() {
-    ClassificationReport r = ClassificationReport.of(List.of("x", "y"), new int[] {0, 1},
-        new float[][] {{0.9f, 0.1f}, {0.6f, 0.4f}});
+    ClassificationReport r =
+        ClassificationReport.of(
+            List.of("x", "y"), new int[] {0, 1}, new float[][] {{0.9f, 0.1f}, {0.6f, 0.4f}});
     assertEquals(0.0, r.precision(1));
     assertEquals(0.0, r.f1(1));
     assertEquals(0.5, r.accuracy());
@@ -73,9 +80,12 @@ class MetricsTest {
 
   @Test
   void badInputIsRejectedWithTheValue() {
-    GraftException e = assertThrows(GraftException.class,
-        () -> ClassificationReport.of(ABC, new int[] {3}, new float[][] {{1, 0, 0}}));
-    assertTrue(e.getMessage().contains("true class 3 of example 0 is outside 0..2"), e.getMessage());
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> ClassificationReport.of(ABC, new int[] {3}, new float[][] {{1, 0, 0}}));
+    assertTrue(
+        e.getMessage().contains("true class 3 of example 0 is outside 0..2"), e.getMessage());
     assertThrows(GraftException.class, () -> ClassificationReport.of(ABC, ACTUAL, PROBS).topK(0));
   }
 

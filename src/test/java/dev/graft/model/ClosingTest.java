@@ -41,7 +41,10 @@ class ClosingTest {
     assertFalse(mine.params().wasClosed());
     assertEquals(before, mine.outputSingle(x));
 
-    Base cut = Bases.fromGraph("mine", mine).inputSize(28).load(); // cut before the output layer: a new graph
+    Base cut =
+        Bases.fromGraph("mine", mine)
+            .inputSize(28)
+            .load(); // cut before the output layer: a new graph
     ComputationGraph made = cut.graph();
     cut.close();
     assertTrue(made.params().wasClosed());

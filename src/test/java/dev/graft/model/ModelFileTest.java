@@ -59,8 +59,15 @@ class ModelFileTest {
       assertEquals(model.predict(files.get(0), 3), loaded.predict(files.get(0), 3));
     }
     try (ZipFile z = new ZipFile(file.toFile())) {
-      assertEquals("3\n5\n7\n", new String(z.getInputStream(z.getEntry("labels.txt")).readAllBytes(), StandardCharsets.UTF_8));
-      assertTrue(new String(z.getInputStream(z.getEntry("history.csv")).readAllBytes(), StandardCharsets.UTF_8).startsWith("epoch,"));
+      assertEquals(
+          "3\n5\n7\n",
+          new String(
+              z.getInputStream(z.getEntry("labels.txt")).readAllBytes(), StandardCharsets.UTF_8));
+      assertTrue(
+          new String(
+                  z.getInputStream(z.getEntry("history.csv")).readAllBytes(),
+                  StandardCharsets.UTF_8)
+              .startsWith("epoch,"));
     }
   }
 
@@ -71,7 +78,8 @@ class ModelFileTest {
     byte[] all = Files.readAllBytes(file);
     Path cut = tmp.resolve("cut.graft");
     Files.write(cut, Arrays.copyOf(all, all.length / 2));
-    RefusedFileException e = assertThrows(RefusedFileException.class, () -> TransferModel.load(cut));
+    RefusedFileException e =
+        assertThrows(RefusedFileException.class, () -> TransferModel.load(cut));
     assertTrue(e.getMessage().contains("cut.graft"), e.getMessage());
     assertTrue(e.getMessage().contains("truncated"), e.getMessage());
   }
@@ -79,7 +87,8 @@ class ModelFileTest {
   @Test
   void notAZipIsNamed() throws Exception {
     Path junk = Files.writeString(tmp.resolve("junk.graft"), "hello, I am not a model");
-    RefusedFileException e = assertThrows(RefusedFileException.class, () -> TransferModel.load(junk));
+    RefusedFileException e =
+        assertThrows(RefusedFileException.class, () -> TransferModel.load(junk));
     assertTrue(e.getMessage().startsWith(junk + ": not a zip file"), e.getMessage());
     assertThrows(NoSuchFileException.class, () -> TransferModel.load(tmp.resolve("absent.graft")));
   }
@@ -94,14 +103,21 @@ class ModelFileTest {
 
     String json;
     try (ZipFile z = new ZipFile(file.toFile())) {
-      json = new String(z.getInputStream(z.getEntry("graft.json")).readAllBytes(), StandardCharsets.UTF_8);
+      json =
+          new String(
+              z.getInputStream(z.getEntry("graft.json")).readAllBytes(), StandardCharsets.UTF_8);
     }
-    Path newer = rewrite(file, tmp.resolve("newer.graft"), "graft.json",
-        json.replaceFirst("\"formatVersion\" : 1", "\"formatVersion\" : 99"));
+    Path newer =
+        rewrite(
+            file,
+            tmp.resolve("newer.graft"),
+            "graft.json",
+            json.replaceFirst("\"formatVersion\" : 1", "\"formatVersion\" : 99"));
     e = assertThrows(ModelFileException.class, () -> TransferModel.load(newer));
     assertTrue(e.getMessage().contains("format 99"), e.getMessage());
 
-    Path badJson = rewrite(file, tmp.resolve("badjson.graft"), "graft.json", "{\"formatVersion\": 1}");
+    Path badJson =
+        rewrite(file, tmp.resolve("badjson.graft"), "graft.json", "{\"formatVersion\": 1}");
     e = assertThrows(ModelFileException.class, () -> TransferModel.load(badJson));
     assertTrue(e.getMessage().contains("labels"), e.getMessage());
   }
@@ -112,12 +128,21 @@ class ModelFileTest {
     model.save(file);
     String json;
     try (ZipFile z = new ZipFile(file.toFile())) {
-      json = new String(z.getInputStream(z.getEntry("graft.json")).readAllBytes(), StandardCharsets.UTF_8);
+      json =
+          new String(
+              z.getInputStream(z.getEntry("graft.json")).readAllBytes(), StandardCharsets.UTF_8);
     }
-    Path badType = rewrite(file, tmp.resolve("badtype.graft"), "graft.json",
-        json.replaceFirst("\"inputSize\" : \\d+", "\"inputSize\" : \"big\""));
-    ModelFileException e = assertThrows(ModelFileException.class, () -> TransferModel.load(badType));
-    assertTrue(e.getMessage().contains("field 'inputSize' must be an integer, got \"big\""), e.getMessage());
+    Path badType =
+        rewrite(
+            file,
+            tmp.resolve("badtype.graft"),
+            "graft.json",
+            json.replaceFirst("\"inputSize\" : \\d+", "\"inputSize\" : \"big\""));
+    ModelFileException e =
+        assertThrows(ModelFileException.class, () -> TransferModel.load(badType));
+    assertTrue(
+        e.getMessage().contains("field 'inputSize' must be an integer, got \"big\""),
+        e.getMessage());
 
     Path badLabels = rewrite(file, tmp.resolve("badlabels.graft"), "labels.txt", "3\n5\n");
     e = assertThrows(ModelFileException.class, () -> TransferModel.load(badLabels));
@@ -135,18 +160,21 @@ class ModelFileTest {
       out.write(new byte[] {1, 2, 3});
       out.closeEntry();
     }
-    RefusedFileException r = assertThrows(RefusedFileException.class, () -> TransferModel.load(extra));
+    RefusedFileException r =
+        assertThrows(RefusedFileException.class, () -> TransferModel.load(extra));
     assertEquals("notes.bin", r.entry());
   }
 
   @Test
   void labelCountMustMatchTheNetwork() {
-    assertThrows(dev.graft.error.GraftException.class,
+    assertThrows(
+        dev.graft.error.GraftException.class,
         () -> new TransferModel(TinyNets.classifier(28, 2, 1), TinyNets.info(LABELS, 28)));
   }
 
   /** Copies a zip, dropping entry {@code name} (replacement null) or replacing its text. */
-  private static Path rewrite(Path src, Path dst, String name, String replacement) throws Exception {
+  private static Path rewrite(Path src, Path dst, String name, String replacement)
+      throws Exception {
     try (ZipFile in = new ZipFile(src.toFile());
         OutputStream os = Files.newOutputStream(dst);
         ZipOutputStream out = new ZipOutputStream(os)) {

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.graft.error.GraftException;
 import dev.graft.data.ImageDecoder;
+import dev.graft.error.GraftException;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,14 +69,17 @@ class PredictorTest {
       List<Future<List<List<Prediction>>>> futures = new ArrayList<>();
       for (int t = 0; t < 8; t++) {
         int offset = t * 7;
-        futures.add(pool.submit(() -> {
-          List<List<Prediction>> out = new ArrayList<>(java.util.Collections.nCopies(files.size(), null));
-          for (int i = 0; i < files.size(); i++) {
-            int j = (i + offset) % files.size();
-            out.set(j, p.predict(files.get(j), 3));
-          }
-          return out;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  List<List<Prediction>> out =
+                      new ArrayList<>(java.util.Collections.nCopies(files.size(), null));
+                  for (int i = 0; i < files.size(); i++) {
+                    int j = (i + offset) % files.size();
+                    out.set(j, p.predict(files.get(j), 3));
+                  }
+                  return out;
+                }));
       }
       for (Future<List<List<Prediction>>> f : futures) {
         assertEquals(single, f.get());
@@ -107,7 +110,8 @@ class PredictorTest {
     }
     assertEquals(0, fives, "no actual 5s in the test folder");
     Path other = TinyNets.digits(tmp.resolve("b"), List.of("3", "9"), 1);
-    GraftException e = assertThrows(GraftException.class, () -> m.evaluate(dev.graft.data.ImageFolder.of(other)));
+    GraftException e =
+        assertThrows(GraftException.class, () -> m.evaluate(dev.graft.data.ImageFolder.of(other)));
     assertTrue(e.getMessage().contains("'9'"), e.getMessage());
     assertArrayEquals(new int[] {3, 3}, dev.graft.data.ImageFolder.of(dir).classCounts());
   }
@@ -123,7 +127,8 @@ class PredictorTest {
       p = owned;
       assertEquals(before, owned.predict(img, 2));
     }
-    assertThrows(IllegalStateException.class, () -> p.predict(img, 2), "a closed predictor refuses");
+    assertThrows(
+        IllegalStateException.class, () -> p.predict(img, 2), "a closed predictor refuses");
     assertEquals(before, m.predict(img, 2), "the model still predicts");
     assertEquals(3, m.evaluate(dev.graft.data.ImageFolder.of(tmp)).size(), "evaluate works too");
     try (Predictor again = m.predictor()) {
@@ -160,8 +165,9 @@ class PredictorTest {
       assertThrows(IllegalStateException.class, () -> p.predict(img, 1));
       assertThrows(IllegalStateException.class, () -> p.predict(img, 1));
       // Before the fix the only slot was lost and this call blocked forever.
-      List<Prediction> top = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
-          java.time.Duration.ofSeconds(30), () -> p.predict(img, 1));
+      List<Prediction> top =
+          org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+              java.time.Duration.ofSeconds(30), () -> p.predict(img, 1));
       assertEquals(1, top.size());
     }
   }

@@ -30,22 +30,38 @@ public final class TinyNets {
 
   /** A tiny CNN classifier: [N,3,size,size] → softmax [N,classes], randomly initialised. */
   public static ComputationGraph classifier(int size, int classes, long seed) {
-    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
-        .seed(seed)
-        .updater(new Adam(1e-3))
-        .weightInit(WeightInit.XAVIER)
-        .graphBuilder()
-        .addInputs("input")
-        .setInputTypes(InputType.convolutional(size, size, 3))
-        .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.RELU).build(), "input")
-        .addLayer("pool1", new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), "conv1")
-        .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.RELU).build(), "pool1")
-        .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv2")
-        .addLayer("fc", new DenseLayer.Builder().nOut(16).activation(Activation.RELU).build(), "gap")
-        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-            .nOut(classes).activation(Activation.SOFTMAX).build(), "fc")
-        .setOutputs("out")
-        .build();
+    ComputationGraphConfiguration conf =
+        new NeuralNetConfiguration.Builder()
+            .seed(seed)
+            .updater(new Adam(1e-3))
+            .weightInit(WeightInit.XAVIER)
+            .graphBuilder()
+            .addInputs("input")
+            .setInputTypes(InputType.convolutional(size, size, 3))
+            .addLayer(
+                "conv1",
+                new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.RELU).build(),
+                "input")
+            .addLayer(
+                "pool1",
+                new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
+                "conv1")
+            .addLayer(
+                "conv2",
+                new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.RELU).build(),
+                "pool1")
+            .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv2")
+            .addLayer(
+                "fc", new DenseLayer.Builder().nOut(16).activation(Activation.RELU).build(), "gap")
+            .addLayer(
+                "out",
+                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                    .nOut(classes)
+                    .activation(Activation.SOFTMAX)
+                    .build(),
+                "fc")
+            .setOutputs("out")
+            .build();
     ComputationGraph g = new ComputationGraph(conf);
     g.init();
     return g;
@@ -59,9 +75,19 @@ public final class TinyNets {
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("epochs", "2");
     settings.put("seed", "42");
-    return new ModelInfo(GraftVersion.current(), "tiny-cnn", "none:seed=7", labels,
-        Preprocessing.unit(), size, ResizeMode.STRETCH, "frozen", settings,
-        Map.of("validationAccuracy", 0.65), h, 1_700_000_000_000L);
+    return new ModelInfo(
+        GraftVersion.current(),
+        "tiny-cnn",
+        "none:seed=7",
+        labels,
+        Preprocessing.unit(),
+        size,
+        ResizeMode.STRETCH,
+        "frozen",
+        settings,
+        Map.of("validationAccuracy", 0.65),
+        h,
+        1_700_000_000_000L);
   }
 
   /** Copies the 20-per-class test digits of {@code digits} from the classpath into {@code dir}. */
@@ -70,7 +96,8 @@ public final class TinyNets {
   }
 
   /** Copies test digits {@code [from, from + perClass)} (at most index 19) of each class. */
-  public static Path digits(Path dir, List<String> digits, int from, int perClass) throws Exception {
+  public static Path digits(Path dir, List<String> digits, int from, int perClass)
+      throws Exception {
     for (String d : digits) {
       Path cls = Files.createDirectories(dir.resolve(d));
       for (int i = from; i < from + perClass; i++) {

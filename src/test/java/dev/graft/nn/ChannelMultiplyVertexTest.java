@@ -69,7 +69,10 @@ class ChannelMultiplyVertexTest {
                     .build(),
                 "conv");
     if (flatFactors) {
-      g.addLayer("factors", new DenseLayer.Builder().nOut(3).activation(Activation.SIGMOID).build(), "squeeze");
+      g.addLayer(
+          "factors",
+          new DenseLayer.Builder().nOut(3).activation(Activation.SIGMOID).build(),
+          "squeeze");
     } else {
       g.addLayer(
           "factors",
@@ -154,6 +157,8 @@ class ChannelMultiplyVertexTest {
         () -> v.getOutputType(-1, InputType.convolutional(4, 4, 3), InputType.feedForward(5)));
     assertThrows(
         org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException.class,
-        () -> v.getOutputType(-1, InputType.convolutional(4, 4, 3), InputType.convolutional(2, 2, 3)));
+        () ->
+            v.getOutputType(
+                -1, InputType.convolutional(4, 4, 3), InputType.convolutional(2, 2, 3)));
   }
 }

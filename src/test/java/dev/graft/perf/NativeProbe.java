@@ -11,8 +11,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <ul>
  *   <li>{@code nd4j-first}: an ND4J array before any Graft class (an application using ND4J);
  *   <li>{@code graft-first}: a Graft entry point ({@code Bases}), then ND4J;
- *   <li>{@code natives-first}: ND4J's native library loaded by JavaCPP directly, which
- *       bypasses ND4J's backend discovery (so Graft can no longer choose), then Graft;
+ *   <li>{@code natives-first}: ND4J's native library loaded by JavaCPP directly, which bypasses
+ *       ND4J's backend discovery (so Graft can no longer choose), then Graft;
  *   <li>{@code init CLASS}: only initializes that class and prints the extension property.
  * </ul>
  */
@@ -36,7 +36,8 @@ public final class NativeProbe {
       }
       case "init" -> {
         Class.forName(args[1], true, NativeProbe.class.getClassLoader());
-        System.out.println("PROPERTY=" + System.getProperty(NativeTuning.PLATFORM_EXTENSION, "<unset>"));
+        System.out.println(
+            "PROPERTY=" + System.getProperty(NativeTuning.PLATFORM_EXTENSION, "<unset>"));
         return;
       }
       default -> throw new IllegalArgumentException("unknown mode: " + args[0]);

@@ -18,7 +18,10 @@ class NativeTuningTest {
     assertEquals(Avx512.ABSENT, NativeTuning.avx512(NativeSelectionTest.ZEN3_FLAGS));
     assertEquals(Avx512.PRESENT, NativeTuning.avx512(NativeSelectionTest.AVX512_FLAGS));
     assertEquals(Avx512.ABSENT, NativeTuning.avx512("avx512f avx2"), "avx512f alone is not enough");
-    assertEquals(Avx512.ABSENT, NativeTuning.avx512("avx512fx avx512bwx avx512vlx avx512dqx"), "whole words only");
+    assertEquals(
+        Avx512.ABSENT,
+        NativeTuning.avx512("avx512fx avx512bwx avx512vlx avx512dqx"),
+        "whole words only");
     assertEquals(Avx512.ABSENT, NativeTuning.avx512(""));
   }
 
@@ -33,8 +36,12 @@ class NativeTuningTest {
 
   @Test
   void withAvx512TheOneDnnBuildIsPreferredThenThePlainOneThenGeneric() {
-    assertEquals("-onednn-avx512", NativeTuning.decide(P, Avx512.PRESENT, null, true, BOTH::contains).extension());
-    assertEquals("-avx512", NativeTuning.decide(P, Avx512.PRESENT, null, true, "-avx512"::equals).extension());
+    assertEquals(
+        "-onednn-avx512",
+        NativeTuning.decide(P, Avx512.PRESENT, null, true, BOTH::contains).extension());
+    assertEquals(
+        "-avx512",
+        NativeTuning.decide(P, Avx512.PRESENT, null, true, "-avx512"::equals).extension());
     Choice none = NativeTuning.decide(P, Avx512.PRESENT, null, true, e -> false);
     assertEquals("", none.extension());
     assertEquals(P, none.build());
@@ -50,11 +57,17 @@ class NativeTuningTest {
   @Test
   void theUsersValueWinsUnlessItIsAnAvx512BuildOnACpuWithoutAvx512() {
     assertEquals("", NativeTuning.decide(P, Avx512.PRESENT, "", true, BOTH::contains).extension());
-    assertEquals("-avx512", NativeTuning.decide(P, Avx512.PRESENT, "-avx512", false, BOTH::contains).extension());
-    assertEquals("-avx512", NativeTuning.decide(P, Avx512.UNKNOWN, "-avx512", true, BOTH::contains).extension());
+    assertEquals(
+        "-avx512",
+        NativeTuning.decide(P, Avx512.PRESENT, "-avx512", false, BOTH::contains).extension());
+    assertEquals(
+        "-avx512",
+        NativeTuning.decide(P, Avx512.UNKNOWN, "-avx512", true, BOTH::contains).extension());
     Choice refused = NativeTuning.decide(P, Avx512.ABSENT, "-onednn-avx512", true, BOTH::contains);
     assertEquals("", refused.extension());
     assertTrue(refused.reason().contains("ignored"), refused.reason());
-    assertEquals("-onednn", NativeTuning.decide(P, Avx512.ABSENT, "-onednn", true, BOTH::contains).extension());
+    assertEquals(
+        "-onednn",
+        NativeTuning.decide(P, Avx512.ABSENT, "-onednn", true, BOTH::contains).extension());
   }
 }

@@ -48,21 +48,30 @@ class HtmlReportTest {
     List<String> labels = List.of("cat", "dog", "<fox>");
     int[] actual = {0, 0, 1, 1, 2, 2, 2};
     float[][] probs = {
-      {0.9f, 0.05f, 0.05f}, {0.2f, 0.7f, 0.1f}, {0.1f, 0.8f, 0.1f}, {0.3f, 0.6f, 0.1f},
-      {0.1f, 0.1f, 0.8f}, {0.1f, 0.2f, 0.7f}, {0.6f, 0.2f, 0.2f}
+      {0.9f, 0.05f, 0.05f},
+      {0.2f, 0.7f, 0.1f},
+      {0.1f, 0.8f, 0.1f},
+      {0.3f, 0.6f, 0.1f},
+      {0.1f, 0.1f, 0.8f},
+      {0.1f, 0.2f, 0.7f},
+      {0.6f, 0.2f, 0.2f}
     };
     ClassificationReport r = ClassificationReport.of(labels, actual, probs);
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("base", "resnet50");
     settings.put("strategy", "finetune");
     settings.put("epochs", "4");
-    Path page = HtmlReport.builder("pets & <friends>")
-        .settings(settings)
-        .learningCurves("Learning curves", h)
-        .evaluation("Validation set", r)
-        .table("Runs", List.of("strategy", "accuracy"), List.of(List.of("frozen", "0.9"), List.of("scratch", "0.5")))
-        .build()
-        .write(tmp.resolve("rep"));
+    Path page =
+        HtmlReport.builder("pets & <friends>")
+            .settings(settings)
+            .learningCurves("Learning curves", h)
+            .evaluation("Validation set", r)
+            .table(
+                "Runs",
+                List.of("strategy", "accuracy"),
+                List.of(List.of("frozen", "0.9"), List.of("scratch", "0.5")))
+            .build()
+            .write(tmp.resolve("rep"));
     assertEquals(tmp.resolve("rep/index.html"), page);
     String html = Files.readString(page);
     assertTrue(html.startsWith("<!DOCTYPE html>"));
@@ -76,11 +85,15 @@ class HtmlReportTest {
     assertEquals(3, tableRows(html, "confusion"));
     assertEquals(3, tableRows(html, "per-class"));
     assertEquals(2, tableRows(html, "summary"));
-    assertTrue(html.contains("<tr class=\"best\"><td>4</td>"), "best epoch (lowest val. loss) marked");
+    assertTrue(
+        html.contains("<tr class=\"best\"><td>4</td>"), "best epoch (lowest val. loss) marked");
     // Confusion matrix values: actual cat row = 1 cat, 1 dog, 0 fox.
-    assertTrue(html.contains(">cat</th><td style=\"background:rgba(44,160,44,0.44)\">1</td>"), "cm row");
-    // Three charts (loss, accuracy, per-class), each a real PNG embedded as base64; nothing external.
-    Matcher m = Pattern.compile("<img src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"").matcher(html);
+    assertTrue(
+        html.contains(">cat</th><td style=\"background:rgba(44,160,44,0.44)\">1</td>"), "cm row");
+    // Three charts (loss, accuracy, per-class), each a real PNG embedded as base64; nothing
+    // external.
+    Matcher m =
+        Pattern.compile("<img src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"").matcher(html);
     int images = 0;
     while (m.find()) {
       byte[] png = Base64.getDecoder().decode(m.group(1));
@@ -90,7 +103,8 @@ class HtmlReportTest {
       images++;
     }
     assertEquals(3, images);
-    assertFalse(html.contains("http://") || html.contains("https://") || html.contains("src=\"file"),
+    assertFalse(
+        html.contains("http://") || html.contains("https://") || html.contains("src=\"file"),
         "self-contained");
     assertEquals(0, count(html, "\\.tmp"));
   }

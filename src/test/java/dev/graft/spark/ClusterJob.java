@@ -20,12 +20,12 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
 /**
  * The driver of {@link SparkClusterTest}, run in its own JVM against the standalone cluster: what a
- * user's job does. Featurizes labelled images with {@link GraftFeaturizer} as the contract
- * outline calls it, trains Spark ML's logistic regression, predicts held-out images, exports the
- * model as a .graft, and writes everything the test checks to {@code OUT/result.json}.
+ * user's job does. Featurizes labelled images with {@link GraftFeaturizer} as the contract outline
+ * calls it, trains Spark ML's logistic regression, predicts held-out images, exports the model as a
+ * .graft, and writes everything the test checks to {@code OUT/result.json}.
  *
- * <p>Arguments: {@code TRAIN_DIR TEST_DIR BASE IMAGE_SIZE CUT OUT_DIR}; the master and the rest
- * of the configuration come as {@code -Dspark.*} properties.
+ * <p>Arguments: {@code TRAIN_DIR TEST_DIR BASE IMAGE_SIZE CUT OUT_DIR}; the master and the rest of
+ * the configuration come as {@code -Dspark.*} properties.
  */
 public final class ClusterJob {
   private ClusterJob() {}
@@ -40,32 +40,66 @@ public final class ClusterJob {
     SparkSession spark = SparkSession.builder().appName("graft-cluster-test").getOrCreate();
     try {
       long t0 = System.nanoTime();
-      Dataset<Row> images = spark.read().format("binaryFile").load(train + "/*/*.png")
-          .withColumn("label", regexp_extract(col("path"), "/([^/]+)/[^/]+$", 1)).repartition(4);
-      GraftFeaturizer featurizer = new GraftFeaturizer()
-          .setBase(base)
-          .setImageSize(size).setPreprocess("unit").setCut(cut)
-          .setInputCol("content")
-          .setOutputCol("features");
-      Dataset<Row> feats = featurizer.transform(images).drop("content")
-          .withColumn("executor", org.apache.spark.sql.functions.udf(
-              (org.apache.spark.sql.api.java.UDF0<String>) () -> org.apache.spark.SparkEnv.get().executorId(),
-              org.apache.spark.sql.types.DataTypes.StringType).asNondeterministic().apply())
-          .cache();
+      Dataset<Row> images =
+          spark
+              .read()
+              .format("binaryFile")
+              .load(train + "/*/*.png")
+              .withColumn("label", regexp_extract(col("path"), "/([^/]+)/[^/]+$", 1))
+              .repartition(4);
+      GraftFeaturizer featurizer =
+          new GraftFeaturizer()
+              .setBase(base)
+              .setImageSize(size)
+              .setPreprocess("unit")
+              .setCut(cut)
+              .setInputCol("content")
+              .setOutputCol("features");
+      Dataset<Row> feats =
+          featurizer
+              .transform(images)
+              .drop("content")
+              .withColumn(
+                  "executor",
+                  org.apache
+                      .spark
+                      .sql
+                      .functions
+                      .udf(
+                          (org.apache.spark.sql.api.java.UDF0<String>)
+                              () -> org.apache.spark.SparkEnv.get().executorId(),
+                          org.apache.spark.sql.types.DataTypes.StringType)
+                      .asNondeterministic()
+                      .apply())
+              .cache();
       List<Row> rows = feats.select("path", "features", "featuresError").collectAsList();
       long featureExecutors = feats.select("executor").distinct().count();
       double featurizeSeconds = (System.nanoTime() - t0) / 1e9;
 
-      StringIndexerModel indexer = new StringIndexer().setInputCol("label").setOutputCol("y")
-          .setStringOrderType("alphabetAsc").fit(feats);
-      LogisticRegressionModel lr = new LogisticRegression().setLabelCol("y").setMaxIter(100).setRegParam(1e-3)
-          .fit(indexer.transform(feats));
+      StringIndexerModel indexer =
+          new StringIndexer()
+              .setInputCol("label")
+              .setOutputCol("y")
+              .setStringOrderType("alphabetAsc")
+              .fit(feats);
+      LogisticRegressionModel lr =
+          new LogisticRegression()
+              .setLabelCol("y")
+              .setMaxIter(100)
+              .setRegParam(1e-3)
+              .fit(indexer.transform(feats));
       List<String> labels = List.of(indexer.labelsArray()[0]);
 
-      Dataset<Row> testImages = spark.read().format("binaryFile").load(test + "/*/*.png")
-          .withColumn("label", regexp_extract(col("path"), "/([^/]+)/[^/]+$", 1));
-      List<Row> predicted = lr.transform(featurizer.transform(testImages)).select("path", "label", "prediction")
-          .collectAsList();
+      Dataset<Row> testImages =
+          spark
+              .read()
+              .format("binaryFile")
+              .load(test + "/*/*.png")
+              .withColumn("label", regexp_extract(col("path"), "/([^/]+)/[^/]+$", 1));
+      List<Row> predicted =
+          lr.transform(featurizer.transform(testImages))
+              .select("path", "label", "prediction")
+              .collectAsList();
       SparkHeads.fromLogisticRegression(featurizer, lr, labels).save(out.resolve("cluster.graft"));
 
       ObjectMapper json = new ObjectMapper();

@@ -40,17 +40,26 @@ class GraftFeaturizerTest {
 
   @Test
   void binaryContentGivesGraftFeaturizesFeatures() throws Exception {
-    Map<Path, float[]> cli = SparkTesting.featurizeCli(images, dir.resolve("cli-relu3"),
-        "--base", base.toString(), "--image-size", "28", "--cut", "relu3");
+    Map<Path, float[]> cli =
+        SparkTesting.featurizeCli(
+            images,
+            dir.resolve("cli-relu3"),
+            "--base",
+            base.toString(),
+            "--image-size",
+            "28",
+            "--cut",
+            "relu3");
     Dataset<Row> files = spark.read().format("binaryFile").load(images + "/*/*.png").repartition(3);
-    Dataset<Row> feats = new GraftFeaturizer()
-        .setBase(base.toString())
-        .setImageSize(28)
-        .setCut("relu3")
-        .setBatchSize(7)
-        .setInputCol("content")
-        .setOutputCol("features")
-        .transform(files);
+    Dataset<Row> feats =
+        new GraftFeaturizer()
+            .setBase(base.toString())
+            .setImageSize(28)
+            .setCut("relu3")
+            .setBatchSize(7)
+            .setInputCol("content")
+            .setOutputCol("features")
+            .transform(files);
     Map<Path, Vector> spk = SparkTesting.byPath(feats, "path", "features");
     assertEquals(cli.keySet(), spk.keySet());
     for (var e : cli.entrySet()) {
@@ -64,12 +73,27 @@ class GraftFeaturizerTest {
   @Test
   void pathColumnAndCatalogBaseGiveGraftFeaturizesFeatures() throws Exception {
     Path some = Digits.data().extract(dir.resolve("few"), List.of(3, 8), 0, 5);
-    Map<Path, float[]> cli = SparkTesting.featurizeCli(some, dir.resolve("cli-resnet"),
-        "--base", "resnet50", "--weights", "none", "--image-size", "32");
+    Map<Path, float[]> cli =
+        SparkTesting.featurizeCli(
+            some,
+            dir.resolve("cli-resnet"),
+            "--base",
+            "resnet50",
+            "--weights",
+            "none",
+            "--image-size",
+            "32");
     List<String> paths = cli.keySet().stream().map(Path::toString).sorted().toList();
     Dataset<Row> df = spark.createDataset(paths, Encoders.STRING()).toDF("path");
-    Dataset<Row> feats = new GraftFeaturizer().setBase("resnet50").setWeights("none").setImageSize(32)
-        .setInputCol("path").setOutputCol("vec").setErrorCol("why").transform(df);
+    Dataset<Row> feats =
+        new GraftFeaturizer()
+            .setBase("resnet50")
+            .setWeights("none")
+            .setImageSize(32)
+            .setInputCol("path")
+            .setOutputCol("vec")
+            .setErrorCol("why")
+            .transform(df);
     assertEquals(List.of("path", "vec", "why"), List.of(feats.columns()));
     Map<Path, Vector> spk = SparkTesting.byPath(feats, "path", "vec");
     for (var e : cli.entrySet()) {
@@ -87,8 +111,13 @@ class GraftFeaturizerTest {
     byte[] png = Files.readAllBytes(images.resolve("6/0001.png"));
     Files.write(bad.resolve("truncated.png"), java.util.Arrays.copyOf(png, png.length / 2));
     Dataset<Row> files = spark.read().format("binaryFile").load(bad + "/*.png");
-    List<Row> rows = new GraftFeaturizer().setBase(base.toString()).setImageSize(28).transform(files)
-        .select("path", "features", "featuresError").collectAsList();
+    List<Row> rows =
+        new GraftFeaturizer()
+            .setBase(base.toString())
+            .setImageSize(28)
+            .transform(files)
+            .select("path", "features", "featuresError")
+            .collectAsList();
     assertEquals(3, rows.size());
     for (Row r : rows) {
       String name = SparkTesting.localPath(r.getString(0)).getFileName().toString();
@@ -102,12 +131,21 @@ class GraftFeaturizerTest {
     }
     // A missing file and an empty one in a path column (binaryFile skips empty files), and a null.
     Files.write(dir.resolve("empty.png"), new byte[0]);
-    List<String> paths = new ArrayList<>(List.of(bad.resolve("good.png").toString(),
-        dir.resolve("nope.png").toString(), dir.resolve("empty.png").toString()));
+    List<String> paths =
+        new ArrayList<>(
+            List.of(
+                bad.resolve("good.png").toString(),
+                dir.resolve("nope.png").toString(),
+                dir.resolve("empty.png").toString()));
     paths.add(null);
     Dataset<Row> df = spark.createDataset(paths, Encoders.STRING()).toDF("p");
-    List<Row> out = new GraftFeaturizer().setBase(base.toString()).setImageSize(28).setInputCol("p").transform(df)
-        .collectAsList();
+    List<Row> out =
+        new GraftFeaturizer()
+            .setBase(base.toString())
+            .setImageSize(28)
+            .setInputCol("p")
+            .transform(df)
+            .collectAsList();
     assertNotNull(out.get(0).get(1));
     assertNull(out.get(1).get(1));
     assertTrue(out.get(1).getString(2).contains("nope.png"), out.get(1).getString(2));
@@ -120,13 +158,18 @@ class GraftFeaturizerTest {
   @Test
   void badSettingsAreRefusedOnTheDriverNamingTheValue() {
     Dataset<Row> files = spark.read().format("binaryFile").load(images + "/5/*.png");
-    var noBase = assertThrows(IllegalArgumentException.class, () -> new GraftFeaturizer().transform(files));
+    var noBase =
+        assertThrows(IllegalArgumentException.class, () -> new GraftFeaturizer().transform(files));
     assertTrue(noBase.getMessage().contains("setBase"), noBase.getMessage());
-    var badCol = assertThrows(IllegalArgumentException.class,
-        () -> new GraftFeaturizer().setBase("resnet50").setInputCol("length").transform(files));
+    var badCol =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new GraftFeaturizer().setBase("resnet50").setInputCol("length").transform(files));
     assertTrue(badCol.getMessage().contains("'length'"), badCol.getMessage());
-    var badResize = assertThrows(IllegalArgumentException.class,
-        () -> new GraftFeaturizer().setBase("resnet50").setResize("squash").transform(files));
+    var badResize =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new GraftFeaturizer().setBase("resnet50").setResize("squash").transform(files));
     assertTrue(badResize.getMessage().contains("squash"), badResize.getMessage());
   }
 
@@ -143,8 +186,13 @@ class GraftFeaturizerTest {
 
   @Test
   void savedAndReloadedInAPipeline() throws Exception {
-    GraftFeaturizer f = new GraftFeaturizer().setBase(base.toString()).setImageSize(28).setCut("relu2").setBatchSize(5)
-        .setOutputCol("f2");
+    GraftFeaturizer f =
+        new GraftFeaturizer()
+            .setBase(base.toString())
+            .setImageSize(28)
+            .setCut("relu2")
+            .setBatchSize(5)
+            .setOutputCol("f2");
     Path saved = dir.resolve("featurizer");
     f.write().save(saved.toString());
     GraftFeaturizer back = GraftFeaturizer.load(saved.toString());

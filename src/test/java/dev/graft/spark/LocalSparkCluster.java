@@ -29,8 +29,8 @@ import org.apache.spark.launcher.JavaModuleOptions;
  *   <li>Spark's {@code --add-opens} list for every JVM ({@link JavaModuleOptions}).
  * </ul>
  *
- * {@link #close()} stops every process it started, executors included, also when a test fails;
- * a shutdown hook does the same if the test JVM is ended first.
+ * {@link #close()} stops every process it started, executors included, also when a test fails; a
+ * shutdown hook does the same if the test JVM is ended first.
  */
 final class LocalSparkCluster implements AutoCloseable {
   private static final Pattern MASTER_URL = Pattern.compile("(spark://127\\.0\\.0\\.1:\\d+)");
@@ -51,15 +51,23 @@ final class LocalSparkCluster implements AutoCloseable {
    * Starts a master and {@code workers} one-core workers under {@code dir} and waits until they
    * have all registered.
    */
-  static LocalSparkCluster start(Path dir, int workers, Duration timeout) throws IOException, InterruptedException {
+  static LocalSparkCluster start(Path dir, int workers, Duration timeout)
+      throws IOException, InterruptedException {
     LocalSparkCluster c = new LocalSparkCluster(Files.createDirectories(dir.resolve("spark-home")));
     Runtime.getRuntime().addShutdownHook(c.hook);
     try {
       c.linkClassPath();
       long deadline = System.nanoTime() + timeout.toNanos();
       Path masterLog = dir.resolve("master.log");
-      c.launch(masterLog, "org.apache.spark.deploy.master.Master",
-          "--host", "127.0.0.1", "--port", "0", "--webui-port", "0");
+      c.launch(
+          masterLog,
+          "org.apache.spark.deploy.master.Master",
+          "--host",
+          "127.0.0.1",
+          "--port",
+          "0",
+          "--webui-port",
+          "0");
       Matcher m = c.await(masterLog, MASTER_URL, deadline);
       c.masterUrl = m.group(1);
       c.workers = workers;
@@ -67,9 +75,22 @@ final class LocalSparkCluster implements AutoCloseable {
       for (int i = 0; i < workers; i++) {
         Path log = dir.resolve("worker-" + i + ".log");
         logs.add(log);
-        c.launch(log, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--port", "0",
-            "--webui-port", "0", "--cores", "1", "--memory", "1g",
-            "--work-dir", Files.createDirectories(dir.resolve("work-" + i)).toString(), c.masterUrl);
+        c.launch(
+            log,
+            "org.apache.spark.deploy.worker.Worker",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--webui-port",
+            "0",
+            "--cores",
+            "1",
+            "--memory",
+            "1g",
+            "--work-dir",
+            Files.createDirectories(dir.resolve("work-" + i)).toString(),
+            c.masterUrl);
       }
       for (Path log : logs) {
         c.await(log, Pattern.compile("Successfully registered with master"), deadline);
@@ -107,14 +128,17 @@ final class LocalSparkCluster implements AutoCloseable {
     conf.put("spark.scheduler.minRegisteredResourcesRatio", "1.0");
     conf.put("spark.executor.memory", executorMemory);
     conf.put("spark.executor.extraClassPath", classDirs());
-    conf.put("spark.executor.extraJavaOptions", String.join(" ", javaOptions())
-        .replace("simpleLogger.defaultLogLevel=info", "simpleLogger.defaultLogLevel=warn"));
+    conf.put(
+        "spark.executor.extraJavaOptions",
+        String.join(" ", javaOptions())
+            .replace("simpleLogger.defaultLogLevel=info", "simpleLogger.defaultLogLevel=warn"));
     return conf;
   }
 
   /** The JVM options every Spark JVM of this cluster gets. */
   static List<String> javaOptions() {
-    List<String> opts = new ArrayList<>(List.of(JavaModuleOptions.defaultModuleOptions().split("\\s+")));
+    List<String> opts =
+        new ArrayList<>(List.of(JavaModuleOptions.defaultModuleOptions().split("\\s+")));
     opts.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=info");
     opts.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
     return opts;
@@ -126,18 +150,23 @@ final class LocalSparkCluster implements AutoCloseable {
    *
    * @return the exit code
    */
-  int runDriver(Path log, String mainClass, Map<String, String> sparkConf, Duration timeout, String... args)
+  int runDriver(
+      Path log, String mainClass, Map<String, String> sparkConf, Duration timeout, String... args)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx1g"));
     cmd.addAll(javaOptions());
     sparkConf.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
     cmd.add("-cp");
-    cmd.add(String.join(File.pathSeparator, classDirs) + File.pathSeparator + String.join(File.pathSeparator, jars));
+    cmd.add(
+        String.join(File.pathSeparator, classDirs)
+            + File.pathSeparator
+            + String.join(File.pathSeparator, jars));
     cmd.add(mainClass);
     cmd.addAll(List.of(args));
     Process p = start(cmd, log);
     if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-      throw new IllegalStateException("driver " + mainClass + " did not finish within " + timeout + "; log:\n" + tail(log));
+      throw new IllegalStateException(
+          "driver " + mainClass + " did not finish within " + timeout + "; log:\n" + tail(log));
     }
     return p.exitValue();
   }
@@ -152,7 +181,8 @@ final class LocalSparkCluster implements AutoCloseable {
   }
 
   private void linkClassPath() throws IOException {
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     Path jarsDir = Files.createDirectories(home.resolve("jars"));
     int i = 0;
     for (String entry : cp.split(File.pathSeparator)) {
@@ -162,7 +192,8 @@ final class LocalSparkCluster implements AutoCloseable {
       } else if (entry.endsWith(".jar") && Files.isRegularFile(p)) {
         jars.add(p.toString());
         // Numbered: two artifacts may share a file name.
-        Files.createSymbolicLink(jarsDir.resolve(String.format("%04d-%s", i++, p.getFileName())), p);
+        Files.createSymbolicLink(
+            jarsDir.resolve(String.format("%04d-%s", i++, p.getFileName())), p);
       }
     }
   }
@@ -178,7 +209,8 @@ final class LocalSparkCluster implements AutoCloseable {
   }
 
   private Process start(List<String> cmd, Path log) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> env = pb.environment();
     env.put("SPARK_HOME", home.toString());
     env.put("SPARK_SCALA_VERSION", "2.12");
@@ -192,7 +224,8 @@ final class LocalSparkCluster implements AutoCloseable {
     return p;
   }
 
-  private Matcher await(Path log, Pattern line, long deadline) throws IOException, InterruptedException {
+  private Matcher await(Path log, Pattern line, long deadline)
+      throws IOException, InterruptedException {
     while (System.nanoTime() < deadline) {
       if (Files.exists(log)) {
         Matcher m = line.matcher(Files.readString(log, StandardCharsets.UTF_8));
@@ -203,8 +236,13 @@ final class LocalSparkCluster implements AutoCloseable {
       synchronized (processes) {
         for (Process p : processes) {
           if (!p.isAlive()) {
-            throw new IllegalStateException("a cluster process exited with " + p.exitValue() + "; "
-                + log.getFileName() + ":\n" + tail(log));
+            throw new IllegalStateException(
+                "a cluster process exited with "
+                    + p.exitValue()
+                    + "; "
+                    + log.getFileName()
+                    + ":\n"
+                    + tail(log));
           }
         }
       }

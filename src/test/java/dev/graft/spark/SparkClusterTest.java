@@ -39,20 +39,42 @@ class SparkClusterTest {
       Map<String, String> conf = cluster.driverConf("768m");
       conf.put("spark.sql.shuffle.partitions", "2");
       Path log = logs.resolve("driver.log");
-      int code = cluster.runDriver(log, ClusterJob.class.getName(), conf, Duration.ofSeconds(600),
-          train.toString(), test.toString(), base.toString(), "28", "relu3", out.toString());
+      int code =
+          cluster.runDriver(
+              log,
+              ClusterJob.class.getName(),
+              conf,
+              Duration.ofSeconds(600),
+              train.toString(),
+              test.toString(),
+              base.toString(),
+              "28",
+              "relu3",
+              out.toString());
       assertEquals(0, code, "driver failed:\n" + LocalSparkCluster.tail(log));
     }
     JsonNode result = new ObjectMapper().readTree(out.resolve("result.json").toFile());
     assertEquals(2, result.get("executors").asInt(), "executors registered with the driver");
-    assertTrue(result.get("featureExecutors").asInt() == 2, "executors that computed features: " + result);
+    assertTrue(
+        result.get("featureExecutors").asInt() == 2, "executors that computed features: " + result);
 
     // Features: the cluster's equal graft featurize's, image by image.
-    Map<Path, float[]> cli = SparkTesting.featurizeCli(train, dir.resolve("cli"), "--base", base.toString(),
-        "--image-size", "28", "--preprocess", "unit", "--cut", "relu3");
+    Map<Path, float[]> cli =
+        SparkTesting.featurizeCli(
+            train,
+            dir.resolve("cli"),
+            "--base",
+            base.toString(),
+            "--image-size",
+            "28",
+            "--preprocess",
+            "unit",
+            "--cut",
+            "relu3");
     assertEquals(150, cli.size());
     assertEquals(150, result.get("features").size());
-    for (Iterator<Map.Entry<String, JsonNode>> it = result.get("features").fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = result.get("features").fields();
+        it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       double[] v = new double[e.getValue().size()];
       for (int i = 0; i < v.length; i++) {
@@ -65,28 +87,60 @@ class SparkClusterTest {
 
     // Accuracy: the single-machine path (graft train --strategy features) on the same images.
     Path single = dir.resolve("single.graft");
-    SparkTesting.cli("train", "--data", train.toString(), "--val-split", "0.2", "--base", base.toString(),
-        "--image-size", "28", "--cut", "relu3", "--strategy", "features", "--epochs", "20", "--out", single.toString());
-    JsonNode eval = new ObjectMapper().readTree(SparkTesting.cli("evaluate", "--model", single.toString(),
-        "--data", test.toString(), "--json"));
+    SparkTesting.cli(
+        "train",
+        "--data",
+        train.toString(),
+        "--val-split",
+        "0.2",
+        "--base",
+        base.toString(),
+        "--image-size",
+        "28",
+        "--cut",
+        "relu3",
+        "--strategy",
+        "features",
+        "--epochs",
+        "20",
+        "--out",
+        single.toString());
+    JsonNode eval =
+        new ObjectMapper()
+            .readTree(
+                SparkTesting.cli(
+                    "evaluate", "--model", single.toString(), "--data", test.toString(), "--json"));
     double singleAccuracy = eval.get("accuracy").asDouble();
     double clusterAccuracy = result.get("testAccuracy").asDouble();
-    assertTrue(clusterAccuracy >= singleAccuracy - 0.05,
+    assertTrue(
+        clusterAccuracy >= singleAccuracy - 0.05,
         "cluster " + clusterAccuracy + " vs single machine " + singleAccuracy);
 
     // The exported model: graft predict gives the cluster's predictions.
     Path model = out.resolve("cluster.graft");
     assertTrue(Files.isRegularFile(model));
-    JsonNode predicted = new ObjectMapper().readTree(SparkTesting.cli("predict", "--model", model.toString(),
-        "--json", "--top", "1", test.toString()));
+    JsonNode predicted =
+        new ObjectMapper()
+            .readTree(
+                SparkTesting.cli(
+                    "predict",
+                    "--model",
+                    model.toString(),
+                    "--json",
+                    "--top",
+                    "1",
+                    test.toString()));
     Map<Path, String> byFile = new HashMap<>();
     for (JsonNode p : predicted.get("predictions")) {
-      byFile.put(Path.of(p.get("image").asText()).toAbsolutePath().normalize(), p.get("label").asText());
+      byFile.put(
+          Path.of(p.get("image").asText()).toAbsolutePath().normalize(), p.get("label").asText());
     }
     assertEquals(60, result.get("predictions").size());
-    for (Iterator<Map.Entry<String, JsonNode>> it = result.get("predictions").fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = result.get("predictions").fields();
+        it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      assertEquals(e.getValue().asText(), byFile.get(SparkTesting.localPath(e.getKey())), e.getKey());
+      assertEquals(
+          e.getValue().asText(), byFile.get(SparkTesting.localPath(e.getKey())), e.getKey());
     }
   }
 

@@ -50,30 +50,46 @@ class SparkHeadTrainingTest {
     test = Digits.data().extract(dir.resolve("test"), Digits.HIGH, 200, 12);
     base = SparkTesting.smallBase(dir);
     spark = SparkTesting.session();
-    Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
-        new StringIndexer().setInputCol("label").setOutputCol("y").setStringOrderType("alphabetAsc"),
-        new GraftFeaturizer().setBase(base.toString()).setImageSize(28).setCut("relu3"),
-        new LogisticRegression().setLabelCol("y").setMaxIter(200).setRegParam(1e-3)});
+    Pipeline pipeline =
+        new Pipeline()
+            .setStages(
+                new PipelineStage[] {
+                  new StringIndexer()
+                      .setInputCol("label")
+                      .setOutputCol("y")
+                      .setStringOrderType("alphabetAsc"),
+                  new GraftFeaturizer().setBase(base.toString()).setImageSize(28).setCut("relu3"),
+                  new LogisticRegression().setLabelCol("y").setMaxIter(200).setRegParam(1e-3)
+                });
     fitted = pipeline.fit(labelled(train));
     exported = dir.resolve("digits.graft");
-    SparkHeads.fromLogisticRegression((GraftFeaturizer) fitted.stages()[1],
-        (LogisticRegressionModel) fitted.stages()[2],
-        List.of(((StringIndexerModel) fitted.stages()[0]).labelsArray()[0])).save(exported);
+    SparkHeads.fromLogisticRegression(
+            (GraftFeaturizer) fitted.stages()[1],
+            (LogisticRegressionModel) fitted.stages()[2],
+            List.of(((StringIndexerModel) fitted.stages()[0]).labelsArray()[0]))
+        .save(exported);
   }
 
   static Dataset<Row> labelled(Path folder) {
-    return spark.read().format("binaryFile").load(folder + "/*/*.png")
+    return spark
+        .read()
+        .format("binaryFile")
+        .load(folder + "/*/*.png")
         .withColumn("label", regexp_extract(col("path"), "/(\\d)/[^/]+$", 1));
   }
 
   @Test
   void exportedModelPredictsWhatSparkPredicts() throws Exception {
-    List<Row> spark = fitted.transform(labelled(test)).select("path", "label", "prediction", "probability")
-        .collectAsList();
+    List<Row> spark =
+        fitted
+            .transform(labelled(test))
+            .select("path", "label", "prediction", "probability")
+            .collectAsList();
     List<String> labels = List.of(((StringIndexerModel) fitted.stages()[0]).labelsArray()[0]);
     assertEquals(List.of("5", "6", "7", "8", "9"), labels);
-    String json = SparkTesting.cli("predict", "--model", exported.toString(), "--json", "--top", "5",
-        test.toString());
+    String json =
+        SparkTesting.cli(
+            "predict", "--model", exported.toString(), "--json", "--top", "5", test.toString());
     Map<Path, JsonNode> cli = new HashMap<>();
     for (JsonNode p : new ObjectMapper().readTree(json).get("predictions")) {
       cli.put(Path.of(p.get("image").asText()).toAbsolutePath().normalize(), p);
@@ -86,7 +102,10 @@ class SparkHeadTrainingTest {
       assertEquals(sparkLabel, p.get("label").asText(), r.getString(0));
       Vector probs = (Vector) r.get(3);
       for (JsonNode l : p.get("labels")) {
-        assertEquals(probs.apply(labels.indexOf(l.get("label").asText())), l.get("probability").asDouble(), 1e-4);
+        assertEquals(
+            probs.apply(labels.indexOf(l.get("label").asText())),
+            l.get("probability").asDouble(),
+            1e-4);
       }
       correct += sparkLabel.equals(r.getString(1)) ? 1 : 0;
     }
@@ -103,9 +122,14 @@ class SparkHeadTrainingTest {
   @Test
   void graftPredictorGivesGraftPredictsResults() throws Exception {
     Dataset<Row> files = spark.read().format("binaryFile").load(test + "/*/*.png").repartition(2);
-    List<Row> rows = new GraftPredictor().setModelPath(exported.toString()).setTopK(2).setBatchSize(8)
-        .transform(files).select("path", "prediction", "probability", "topK", "predictionError")
-        .collectAsList();
+    List<Row> rows =
+        new GraftPredictor()
+            .setModelPath(exported.toString())
+            .setTopK(2)
+            .setBatchSize(8)
+            .transform(files)
+            .select("path", "prediction", "probability", "topK", "predictionError")
+            .collectAsList();
     try (var predictor = TransferModel.load(exported).predictor(1)) {
       for (Row r : rows) {
         Path file = SparkTesting.localPath(r.getString(0));
@@ -128,14 +152,26 @@ class SparkHeadTrainingTest {
   void aGraftModelServesAsABaseCutBeforeItsSoftmax() throws Exception {
     Dataset<Row> files = spark.read().format("binaryFile").load(test + "/5/*.png");
     // The exported model's softmax reads the average-pooled relu3: the same features.
-    Map<Path, Vector> fromModel = SparkTesting.byPath(
-        new GraftFeaturizer().setBase(exported.toString()).transform(files), "path", "features");
-    Map<Path, Vector> fromZip = SparkTesting.byPath(new GraftFeaturizer().setBase(base.toString())
-        .setImageSize(28).setCut("relu3").transform(files), "path", "features");
+    Map<Path, Vector> fromModel =
+        SparkTesting.byPath(
+            new GraftFeaturizer().setBase(exported.toString()).transform(files),
+            "path",
+            "features");
+    Map<Path, Vector> fromZip =
+        SparkTesting.byPath(
+            new GraftFeaturizer()
+                .setBase(base.toString())
+                .setImageSize(28)
+                .setCut("relu3")
+                .transform(files),
+            "path",
+            "features");
     assertEquals(12, fromModel.size());
     assertEquals(fromZip.keySet(), fromModel.keySet());
     for (var e : fromZip.entrySet()) {
-      double rel = SparkTesting.relativeDifference(fromModel.get(e.getKey()), SparkTesting.floats(e.getValue()));
+      double rel =
+          SparkTesting.relativeDifference(
+              fromModel.get(e.getKey()), SparkTesting.floats(e.getValue()));
       assertTrue(rel <= 1e-5, e.getKey() + ": relative difference " + rel);
     }
   }
@@ -145,14 +181,22 @@ class SparkHeadTrainingTest {
     Path saved = dir.resolve("fitted-pipeline");
     fitted.write().save(saved.toString());
     PipelineModel back = PipelineModel.load(saved.toString());
-    Map<Path, Vector> a = SparkTesting.byPath(fitted.transform(labelled(test)), "path", "probability");
-    Map<Path, Vector> b = SparkTesting.byPath(back.transform(labelled(test)), "path", "probability");
+    Map<Path, Vector> a =
+        SparkTesting.byPath(fitted.transform(labelled(test)), "path", "probability");
+    Map<Path, Vector> b =
+        SparkTesting.byPath(back.transform(labelled(test)), "path", "probability");
     assertEquals(a, b);
 
-    GraftPredictor p = new GraftPredictor().setModelPath(exported.toString()).setTopK(4).setInputCol("path");
+    GraftPredictor p =
+        new GraftPredictor().setModelPath(exported.toString()).setTopK(4).setInputCol("path");
     Path predictorDir = dir.resolve("predictor-pipeline");
-    new Pipeline().setStages(new PipelineStage[] {p}).fit(labelled(test)).write().save(predictorDir.toString());
-    GraftPredictor reloaded = (GraftPredictor) PipelineModel.load(predictorDir.toString()).stages()[0];
+    new Pipeline()
+        .setStages(new PipelineStage[] {p})
+        .fit(labelled(test))
+        .write()
+        .save(predictorDir.toString());
+    GraftPredictor reloaded =
+        (GraftPredictor) PipelineModel.load(predictorDir.toString()).stages()[0];
     assertEquals(exported.toString(), reloaded.getOrDefault(reloaded.modelPath()));
     assertEquals(4, (int) (Integer) reloaded.getOrDefault(reloaded.topK()));
     assertEquals("path", reloaded.getOrDefault(reloaded.inputCol()));

@@ -32,14 +32,15 @@ final class SparkTesting {
   /** A local[2] session on 127.0.0.1, made once per JVM (Spark stops it at JVM exit). */
   static synchronized SparkSession session() {
     if (session == null) {
-      session = SparkSession.builder()
-          .master("local[2]")
-          .appName("graft-tests")
-          .config("spark.driver.host", "127.0.0.1")
-          .config("spark.driver.bindAddress", "127.0.0.1")
-          .config("spark.ui.enabled", "false")
-          .config("spark.sql.shuffle.partitions", "2")
-          .getOrCreate();
+      session =
+          SparkSession.builder()
+              .master("local[2]")
+              .appName("graft-tests")
+              .config("spark.driver.host", "127.0.0.1")
+              .config("spark.driver.bindAddress", "127.0.0.1")
+              .config("spark.ui.enabled", "false")
+              .config("spark.sql.shuffle.partitions", "2")
+              .getOrCreate();
     }
     return session;
   }
@@ -57,13 +58,15 @@ final class SparkTesting {
   static String cli(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = GraftCli.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    int code =
+        GraftCli.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
     assertEquals(0, code, "graft " + String.join(" ", args) + "\n" + out + "\n" + err);
     return out.toString();
   }
 
   /** {@code graft featurize}'s rows, by absolute image path. */
-  static Map<Path, float[]> featurizeCli(Path data, Path out, String... options) throws IOException {
+  static Map<Path, float[]> featurizeCli(Path data, Path out, String... options)
+      throws IOException {
     String[] args = new String[options.length + 5];
     args[0] = "featurize";
     args[1] = "--data";
@@ -113,7 +116,9 @@ final class SparkTesting {
 
   /** A {@code file:} URI or a plain path as an absolute normalised path. */
   static Path localPath(String s) {
-    return (s.startsWith("file:") ? Path.of(URI.create(s)) : Path.of(s)).toAbsolutePath().normalize();
+    return (s.startsWith("file:") ? Path.of(URI.create(s)) : Path.of(s))
+        .toAbsolutePath()
+        .normalize();
   }
 
   /** A vector's values as floats. */

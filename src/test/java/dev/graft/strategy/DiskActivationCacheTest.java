@@ -19,15 +19,23 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
-/** The on-disk activation cache behind the strategy seam, on a small BatchNorm CNN and real digits. */
+/**
+ * The on-disk activation cache behind the strategy seam, on a small BatchNorm CNN and real digits.
+ */
 class DiskActivationCacheTest {
   private static final DataSet TRAIN = Digits.tensors(Digits.HIGH, 0, 6, 28);
 
   @TempDir Path dir;
 
   private static TransferGraph assemble(Strategy s) {
-    return TransferGraph.assemble(SmallNets.pretrainedOnLowDigits(), 28, "relu3",
-        SmallNets.blocks(), Head.averagePooling().dense(8), s, GraphOptions.of(5).withEpochs(1));
+    return TransferGraph.assemble(
+        SmallNets.pretrainedOnLowDigits(),
+        28,
+        "relu3",
+        SmallNets.blocks(),
+        Head.averagePooling().dense(8),
+        s,
+        GraphOptions.of(5).withEpochs(1));
   }
 
   /** Counts the examples that go through the frozen part. */
@@ -58,40 +66,55 @@ class DiskActivationCacheTest {
     Counting counting = new Counting(part, examples);
     int[] idx = {3, 1, 4, 1, 5};
     MultiDataSet first;
-    try (ActivationCache c = ActivationCache.onDisk(dir).build(counting, Digits.iterator(TRAIN, 7))) {
+    try (ActivationCache c =
+        ActivationCache.onDisk(dir).build(counting, Digits.iterator(TRAIN, 7))) {
       assertEquals(TRAIN.numExamples(), c.size());
       assertEquals(TRAIN.numExamples(), examples.get());
       first = c.batch(idx);
     }
-    try (ActivationCache c = ActivationCache.onDisk(dir).build(counting, Digits.iterator(TRAIN, 4))) {
+    try (ActivationCache c =
+        ActivationCache.onDisk(dir).build(counting, Digits.iterator(TRAIN, 4))) {
       assertEquals(TRAIN.numExamples(), examples.get(), "nothing recomputed on the second run");
       MultiDataSet again = c.batch(idx);
       for (int i = 0; i < first.numFeatureArrays(); i++) {
-        assertArrayEquals(first.getFeatures(i).dup().data().asFloat(), again.getFeatures(i).dup().data().asFloat());
+        assertArrayEquals(
+            first.getFeatures(i).dup().data().asFloat(),
+            again.getFeatures(i).dup().data().asFloat());
       }
       assertEquals(first.getLabels(0), again.getLabels(0));
     }
     try (ActivationCache mem = ActivationCache.inMemory().build(part, Digits.iterator(TRAIN, 7))) {
       MultiDataSet m = mem.batch(idx);
-      assertArrayEquals(m.getFeatures(0).dup().data().asFloat(), first.getFeatures(0).dup().data().asFloat());
-      assertArrayEquals(m.getLabels(0).dup().data().asFloat(), first.getLabels(0).dup().data().asFloat());
+      assertArrayEquals(
+          m.getFeatures(0).dup().data().asFloat(), first.getFeatures(0).dup().data().asFloat());
+      assertArrayEquals(
+          m.getLabels(0).dup().data().asFloat(), first.getLabels(0).dup().data().asFloat());
     }
   }
 
   @Test
   void aSecondTrainingRunReusesTheDiskCacheAndGetsTheSameWeights() throws IOException {
-    TrainingConfig disk = TrainingConfig.defaults(Digits.labels(Digits.HIGH)).withBatchSize(10)
-        .withCacheActivations(true).withBatchesPerEpoch(3)
-        .withCache(ActivationCache.onDisk(dir), "smallnet|test-weights");
-    TrainingResult d1 = Trainer.train(assemble(Strategy.frozen()), Digits.iterator(TRAIN, 10), null, disk);
+    TrainingConfig disk =
+        TrainingConfig.defaults(Digits.labels(Digits.HIGH))
+            .withBatchSize(10)
+            .withCacheActivations(true)
+            .withBatchesPerEpoch(3)
+            .withCache(ActivationCache.onDisk(dir), "smallnet|test-weights");
+    TrainingResult d1 =
+        Trainer.train(assemble(Strategy.frozen()), Digits.iterator(TRAIN, 10), null, disk);
     long files;
     try (var s = java.nio.file.Files.walk(dir)) {
       files = s.filter(p -> p.toString().endsWith(".feat")).count();
     }
-    TrainingResult d2 = Trainer.train(assemble(Strategy.frozen()), Digits.iterator(TRAIN, 10), null, disk);
+    TrainingResult d2 =
+        Trainer.train(assemble(Strategy.frozen()), Digits.iterator(TRAIN, 10), null, disk);
     try (var s = java.nio.file.Files.walk(dir)) {
-      assertEquals(files, s.filter(p -> p.toString().endsWith(".feat")).count(), "the second run wrote nothing");
+      assertEquals(
+          files,
+          s.filter(p -> p.toString().endsWith(".feat")).count(),
+          "the second run wrote nothing");
     }
-    assertArrayEquals(d1.network().params().dup().data().asFloat(), d2.network().params().dup().data().asFloat());
+    assertArrayEquals(
+        d1.network().params().dup().data().asFloat(), d2.network().params().dup().data().asFloat());
   }
 }

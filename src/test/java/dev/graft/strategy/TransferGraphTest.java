@@ -16,8 +16,8 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
@@ -28,15 +28,22 @@ import org.nd4j.linalg.dataset.DataSet;
 class TransferGraphTest {
 
   private static TransferGraph assemble(Strategy s, Head h) {
-    return TransferGraph.assemble(SmallNets.pretrainedOnLowDigits(), 28, "relu3",
-        SmallNets.blocks(), h, s, GraphOptions.of(5).withEpochs(2));
+    return TransferGraph.assemble(
+        SmallNets.pretrainedOnLowDigits(),
+        28,
+        "relu3",
+        SmallNets.blocks(),
+        h,
+        s,
+        GraphOptions.of(5).withEpochs(2));
   }
 
   @Test
   void frozenBaseWrapsEveryBaseLayerAndAddsTheHead() {
     TransferGraph tg = assemble(Strategy.frozen(), Head.averagePooling().dense(16));
     ComputationGraph net = tg.network();
-    for (String l : List.of("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "conv3", "bn3", "relu3")) {
+    for (String l :
+        List.of("conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "conv3", "bn3", "relu3")) {
       assertInstanceOf(org.deeplearning4j.nn.layers.FrozenLayer.class, net.getLayer(l), l);
     }
     assertEquals(List.of("head_pool", "head_dense_1", "head_output"), tg.headLayers());
@@ -45,17 +52,21 @@ class TransferGraphTest {
     assertEquals(5, out.size(1));
     assertEquals(1.0, out.getRow(0).sumNumber().doubleValue(), 1e-5);
     // base parameters copied, not re-initialised
-    assertEquals(SmallNets.pretrainedOnLowDigits().getLayer("conv2").params(),
+    assertEquals(
+        SmallNets.pretrainedOnLowDigits().getLayer("conv2").params(),
         net.getLayer("conv2").params());
     assertEquals(1, tg.phases().size());
-    assertEquals(Map.of("head_dense_1", 1e-3, "head_output", 1e-3), tg.phases().get(0).learningRates());
+    assertEquals(
+        Map.of("head_dense_1", 1e-3, "head_output", 1e-3), tg.phases().get(0).learningRates());
   }
 
   @Test
   void eachTrainableLayerHasItsOwnUpdaterAtTheRateAsked() {
     // The trap: FineTuneConfiguration shares one IUpdater, so setting one layer's rate set all.
-    TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2).learningRate(2e-4)
-        .headLearningRateMultiplier(5), Head.averagePooling().dense(8));
+    TransferGraph tg =
+        assemble(
+            Strategy.fineTune().unfreezeLast(2).learningRate(2e-4).headLearningRateMultiplier(5),
+            Head.averagePooling().dense(8));
     ComputationGraph net = tg.network();
     assertEquals(List.of("conv2", "conv3"), tg.unfrozenBaseLayers());
     assertEquals(2e-4, net.getLearningRate("conv2"), 1e-12);
@@ -75,45 +86,74 @@ class TransferGraphTest {
     assertEquals("finetune", fine.name());
     ComputationGraph part = tg.trainablePart(fine, 100);
     part.setLearningRate("conv2", 0.25);
-    assertEquals(1e-3 * (1.0 / 10), part.getLearningRate("head_output"), 1e-12); // warm-up step 1 of 10
+    assertEquals(
+        1e-3 * (1.0 / 10), part.getLearningRate("head_output"), 1e-12); // warm-up step 1 of 10
     assertEquals(List.of("pool1"), tg.boundary(fine));
     assertEquals("warmup", tg.phases().get(0).name());
-    assertEquals(Map.of("head_dense_1", 1e-3, "head_output", 1e-3), tg.phases().get(0).learningRates());
+    assertEquals(
+        Map.of("head_dense_1", 1e-3, "head_output", 1e-3), tg.phases().get(0).learningRates());
   }
 
   @Test
   void unfreezeChoicesFollowBlocksAndLayers() {
-    assertEquals(List.of("conv3"), assemble(Strategy.fineTune(), Head.averagePooling()).unfrozenBaseLayers());
-    assertEquals(List.of("conv2", "conv3"),
-        assemble(Strategy.fineTune().unfreezeLastBlocks(2), Head.averagePooling()).unfrozenBaseLayers());
-    assertEquals(List.of("conv2", "bn2", "conv3", "bn3"), assemble(
-        Strategy.fineTune().fromBlock("block2").trainBatchNorm(true), Head.averagePooling())
-        .unfrozenBaseLayers());
-    GraftException e = assertThrows(GraftException.class,
-        () -> assemble(Strategy.fineTune().fromBlock("mixed9"), Head.averagePooling()));
+    assertEquals(
+        List.of("conv3"),
+        assemble(Strategy.fineTune(), Head.averagePooling()).unfrozenBaseLayers());
+    assertEquals(
+        List.of("conv2", "conv3"),
+        assemble(Strategy.fineTune().unfreezeLastBlocks(2), Head.averagePooling())
+            .unfrozenBaseLayers());
+    assertEquals(
+        List.of("conv2", "bn2", "conv3", "bn3"),
+        assemble(
+                Strategy.fineTune().fromBlock("block2").trainBatchNorm(true), Head.averagePooling())
+            .unfrozenBaseLayers());
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> assemble(Strategy.fineTune().fromBlock("mixed9"), Head.averagePooling()));
     assertTrue(e.getMessage().contains("mixed9"), e.getMessage());
-    assertThrows(GraftException.class,
+    assertThrows(
+        GraftException.class,
         () -> assemble(Strategy.fineTune().unfreezeLast(4), Head.averagePooling()));
-    GraftException cut = assertThrows(GraftException.class, () -> TransferGraph.assemble(
-        SmallNets.pretrainedOnLowDigits(), 28, "nope", List.of(), Head.flatten(), Strategy.frozen(),
-        GraphOptions.of(5)));
+    GraftException cut =
+        assertThrows(
+            GraftException.class,
+            () ->
+                TransferGraph.assemble(
+                    SmallNets.pretrainedOnLowDigits(),
+                    28,
+                    "nope",
+                    List.of(),
+                    Head.flatten(),
+                    Strategy.frozen(),
+                    GraphOptions.of(5)));
     assertTrue(cut.getMessage().contains("nope"));
   }
 
   @Test
   void classWeightsAndWeightDecayReachTheLayers() {
-    TransferGraph tg = TransferGraph.assemble(SmallNets.pretrainedOnLowDigits(), 28, "relu3",
-        SmallNets.blocks(), Head.averagePooling().dense(8), Strategy.fineTune().unfreezeLast(1),
-        GraphOptions.of(3).withClassWeights(new double[] {1, 2, 5}).withWeightDecay(1e-4));
-    var out = (org.deeplearning4j.nn.conf.layers.OutputLayer)
-        tg.network().getLayer("head_output").conf().getLayer();
+    TransferGraph tg =
+        TransferGraph.assemble(
+            SmallNets.pretrainedOnLowDigits(),
+            28,
+            "relu3",
+            SmallNets.blocks(),
+            Head.averagePooling().dense(8),
+            Strategy.fineTune().unfreezeLast(1),
+            GraphOptions.of(3).withClassWeights(new double[] {1, 2, 5}).withWeightDecay(1e-4));
+    var out =
+        (org.deeplearning4j.nn.conf.layers.OutputLayer)
+            tg.network().getLayer("head_output").conf().getLayer();
     var loss = (org.nd4j.linalg.lossfunctions.impl.LossMCXENT) out.getLossFn();
     assertEquals(5.0, loss.getWeights().getDouble(2), 1e-6);
     for (String l : List.of("conv3", "head_dense_1", "head_output")) {
       BaseLayer bl = (BaseLayer) tg.network().getLayer(l).conf().getLayer();
       assertEquals(1, bl.getRegularization().size(), l);
-      assertInstanceOf(org.nd4j.linalg.learning.regularization.WeightDecay.class,
-          bl.getRegularization().get(0), l);
+      assertInstanceOf(
+          org.nd4j.linalg.learning.regularization.WeightDecay.class,
+          bl.getRegularization().get(0),
+          l);
       assertTrue(bl.getRegularizationBias().isEmpty(), l);
     }
   }
@@ -130,7 +170,8 @@ class TransferGraphTest {
 
   @Test
   void assembledNetworkSurvivesModelSerializer(@TempDir Path dir) throws Exception {
-    TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2), Head.averagePooling().dense(8));
+    TransferGraph tg =
+        assemble(Strategy.fineTune().unfreezeLast(2), Head.averagePooling().dense(8));
     File f = dir.resolve("net.zip").toFile();
     ModelSerializer.writeModel(tg.network(), f, true);
     ComputationGraph back = ModelSerializer.restoreComputationGraph(f, true);
@@ -142,8 +183,12 @@ class TransferGraphTest {
     // A file written before InferenceBatchNorm moved to dev.graft.graph names the old class.
     String json = tg.network().getConfiguration().toJson();
     assertTrue(json.contains("\"dev.graft.graph.InferenceBatchNorm\""), "names the layer class");
-    ComputationGraph old = new ComputationGraph(ComputationGraphConfiguration.fromJson(
-        json.replace("\"dev.graft.graph.InferenceBatchNorm\"", "\"dev.graft.strategy.InferenceBatchNorm\"")));
+    ComputationGraph old =
+        new ComputationGraph(
+            ComputationGraphConfiguration.fromJson(
+                json.replace(
+                    "\"dev.graft.graph.InferenceBatchNorm\"",
+                    "\"dev.graft.strategy.InferenceBatchNorm\"")));
     old.init(tg.network().params().dup(), false);
     assertInstanceOf(InferenceBatchNormLayer.class, old.getLayer("bn3"));
     assertEquals(tg.network().outputSingle(ds.getFeatures()), old.outputSingle(ds.getFeatures()));

@@ -32,8 +32,8 @@ public final class Digits {
   }
 
   /**
-   * {@code perClass} images of each digit in {@code digits}, from index {@code from} of each
-   * class, labelled 0..k-1 in the order of {@code digits}, resized to {@code size} pixels.
+   * {@code perClass} images of each digit in {@code digits}, from index {@code from} of each class,
+   * labelled 0..k-1 in the order of {@code digits}, resized to {@code size} pixels.
    */
   public static DataSet tensors(List<Integer> digits, int from, int perClass, int size) {
     DemoData d = data();
@@ -59,7 +59,8 @@ public final class Digits {
         i++;
       }
     }
-    return new DataSet(Nd4j.create(x, new long[] {n, 3, size, size}, 'c'),
+    return new DataSet(
+        Nd4j.create(x, new long[] {n, 3, size, size}, 'c'),
         Nd4j.create(y, new long[] {n, digits.size()}, 'c'));
   }
 
@@ -75,33 +76,41 @@ public final class Digits {
     }
     BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = out.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.setRenderingHint(
+        RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     g.drawImage(src, 0, 0, size, size, null);
     g.dispose();
     return out;
   }
 
   /** Accuracy of {@code net} on image files, preprocessed as {@code p} at {@code size} pixels. */
-  public static double accuracy(org.deeplearning4j.nn.graph.ComputationGraph net,
-      dev.graft.data.ImageDataset data, int size, dev.graft.base.Preprocessing p) {
-    dev.graft.data.ImageTransform t = new dev.graft.data.ImageTransform(size,
-        dev.graft.data.ResizeMode.CENTER_CROP, p);
+  public static double accuracy(
+      org.deeplearning4j.nn.graph.ComputationGraph net,
+      dev.graft.data.ImageDataset data,
+      int size,
+      dev.graft.base.Preprocessing p) {
+    dev.graft.data.ImageTransform t =
+        new dev.graft.data.ImageTransform(size, dev.graft.data.ResizeMode.CENTER_CROP, p);
     List<org.nd4j.linalg.api.ndarray.INDArray> probs = new ArrayList<>();
     List<org.nd4j.linalg.api.ndarray.INDArray> labels = new ArrayList<>();
-    try (dev.graft.data.ImageBatches b = dev.graft.data.ImageBatches.builder(data, t).batchSize(50).build()) {
+    try (dev.graft.data.ImageBatches b =
+        dev.graft.data.ImageBatches.builder(data, t).batchSize(50).build()) {
       while (b.hasNext()) {
         var ds = b.next();
         probs.add(net.outputSingle(ds.getFeatures()));
         labels.add(ds.getLabels());
       }
     }
-    return dev.graft.metrics.ClassificationReport.of(data.labels(),
-        Nd4j.concat(0, labels.toArray(org.nd4j.linalg.api.ndarray.INDArray[]::new)),
-        Nd4j.concat(0, probs.toArray(org.nd4j.linalg.api.ndarray.INDArray[]::new))).accuracy();
+    return dev.graft.metrics.ClassificationReport.of(
+            data.labels(),
+            Nd4j.concat(0, labels.toArray(org.nd4j.linalg.api.ndarray.INDArray[]::new)),
+            Nd4j.concat(0, probs.toArray(org.nd4j.linalg.api.ndarray.INDArray[]::new)))
+        .accuracy();
   }
 
   /** Digits 0..4. */
   public static final List<Integer> LOW = List.of(0, 1, 2, 3, 4);
+
   /** Digits 5..9. */
   public static final List<Integer> HIGH = List.of(5, 6, 7, 8, 9);
 

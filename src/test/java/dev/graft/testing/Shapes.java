@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.deeplearning4j.nn.conf.inputs.InputType;
 
-/** Assertions on DL4J activation types, for the tests that compare graphs with Keras's summaries. */
+/**
+ * Assertions on DL4J activation types, for the tests that compare graphs with Keras's summaries.
+ */
 public final class Shapes {
   private Shapes() {}
 

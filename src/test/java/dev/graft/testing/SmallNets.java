@@ -26,7 +26,6 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 public final class SmallNets {
   private SmallNets() {}
 
-
   /** Ordered blocks: block1 (conv1, bn1), block2 (conv2, bn2), block3 (conv3, bn3). */
   public static java.util.List<dev.graft.base.Block> blocks() {
     return java.util.List.of(
@@ -37,30 +36,54 @@ public final class SmallNets {
 
   /** The untrained network for {@code classes} outputs on 3 x size x size images. */
   public static ComputationGraph cnn(int classes, int size, long seed) {
-    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
-        .seed(seed)
-        .updater(new Adam(2e-3))
-        .weightInit(WeightInit.RELU)
-        .convolutionMode(ConvolutionMode.Same)
-        .graphBuilder()
-        .addInputs("input")
-        .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.IDENTITY).build(), "input")
-        .addLayer("bn1", new BatchNormalization.Builder().build(), "conv1")
-        .addLayer("relu1", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn1")
-        .addLayer("pool1", new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), "relu1")
-        .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.IDENTITY).build(), "pool1")
-        .addLayer("bn2", new BatchNormalization.Builder().build(), "conv2")
-        .addLayer("relu2", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn2")
-        .addLayer("pool2", new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(), "relu2")
-        .addLayer("conv3", new ConvolutionLayer.Builder(3, 3).nOut(32).activation(Activation.IDENTITY).build(), "pool2")
-        .addLayer("bn3", new BatchNormalization.Builder().build(), "conv3")
-        .addLayer("relu3", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn3")
-        .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "relu3")
-        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
-            .activation(Activation.SOFTMAX).build(), "gap")
-        .setOutputs("out")
-        .setInputTypes(InputType.convolutional(size, size, 3))
-        .build();
+    ComputationGraphConfiguration conf =
+        new NeuralNetConfiguration.Builder()
+            .seed(seed)
+            .updater(new Adam(2e-3))
+            .weightInit(WeightInit.RELU)
+            .convolutionMode(ConvolutionMode.Same)
+            .graphBuilder()
+            .addInputs("input")
+            .addLayer(
+                "conv1",
+                new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.IDENTITY).build(),
+                "input")
+            .addLayer("bn1", new BatchNormalization.Builder().build(), "conv1")
+            .addLayer(
+                "relu1", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn1")
+            .addLayer(
+                "pool1",
+                new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
+                "relu1")
+            .addLayer(
+                "conv2",
+                new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.IDENTITY).build(),
+                "pool1")
+            .addLayer("bn2", new BatchNormalization.Builder().build(), "conv2")
+            .addLayer(
+                "relu2", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn2")
+            .addLayer(
+                "pool2",
+                new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
+                "relu2")
+            .addLayer(
+                "conv3",
+                new ConvolutionLayer.Builder(3, 3).nOut(32).activation(Activation.IDENTITY).build(),
+                "pool2")
+            .addLayer("bn3", new BatchNormalization.Builder().build(), "conv3")
+            .addLayer(
+                "relu3", new ActivationLayer.Builder().activation(Activation.RELU).build(), "bn3")
+            .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "relu3")
+            .addLayer(
+                "out",
+                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                    .nOut(classes)
+                    .activation(Activation.SOFTMAX)
+                    .build(),
+                "gap")
+            .setOutputs("out")
+            .setInputTypes(InputType.convolutional(size, size, 3))
+            .build();
     ComputationGraph g = new ComputationGraph(conf);
     g.init();
     return g;
@@ -69,8 +92,8 @@ public final class SmallNets {
   private static ComputationGraph pretrained;
 
   /**
-   * The small CNN trained on digits 0-4 (100 per class, 3 epochs, 28 px): a base that knows
-   * pen strokes but has never seen 5-9. Built once per JVM; callers must not modify it.
+   * The small CNN trained on digits 0-4 (100 per class, 3 epochs, 28 px): a base that knows pen
+   * strokes but has never seen 5-9. Built once per JVM; callers must not modify it.
    */
   public static synchronized ComputationGraph pretrainedOnLowDigits() {
     if (pretrained == null) {

@@ -14,8 +14,10 @@ class ClassWeightsTest {
   @Test
   void balancedWeightsAreInverseFrequency() {
     // 100 examples: 80 / 15 / 5 -> n / (k * count)
-    assertArrayEquals(new double[] {100.0 / 240, 100.0 / 45, 100.0 / 15},
-        ClassWeights.balanced().resolve(new int[] {80, 15, 5}), 1e-12);
+    assertArrayEquals(
+        new double[] {100.0 / 240, 100.0 / 45, 100.0 / 15},
+        ClassWeights.balanced().resolve(new int[] {80, 15, 5}),
+        1e-12);
     assertNull(ClassWeights.none().resolve(new int[] {1, 2}));
     assertArrayEquals(new double[] {1, 3}, ClassWeights.parse("1, 3").resolve(new int[] {5, 5}));
     assertEquals(ClassWeights.balanced(), ClassWeights.parse("balanced"));
@@ -23,8 +25,9 @@ class ClassWeightsTest {
 
   @Test
   void badWeightsAreRejectedWithTheValue() {
-    GraftException e = assertThrows(GraftException.class,
-        () -> ClassWeights.of(1, 2).resolve(new int[] {1, 1, 1}));
+    GraftException e =
+        assertThrows(
+            GraftException.class, () -> ClassWeights.of(1, 2).resolve(new int[] {1, 1, 1}));
     assertTrue(e.getMessage().contains("[1.0, 2.0]"), e.getMessage());
     assertThrows(GraftException.class, () -> ClassWeights.balanced().resolve(new int[] {3, 0}));
     assertThrows(GraftException.class, () -> ClassWeights.parse("heavy"));

@@ -34,13 +34,21 @@ class TrainerTest {
   private static final DataSet VAL = Digits.tensors(Digits.HIGH, 100, 10, 28);
 
   private static TransferGraph assemble(Strategy s, Head h, int epochs) {
-    return TransferGraph.assemble(SmallNets.pretrainedOnLowDigits(), 28, "relu3",
-        SmallNets.blocks(), h, s, GraphOptions.of(5).withEpochs(epochs));
+    return TransferGraph.assemble(
+        SmallNets.pretrainedOnLowDigits(),
+        28,
+        "relu3",
+        SmallNets.blocks(),
+        h,
+        s,
+        GraphOptions.of(5).withEpochs(epochs));
   }
 
   private static TrainingConfig config(boolean cache) {
-    return TrainingConfig.defaults(Digits.labels(Digits.HIGH)).withBatchSize(10)
-        .withCacheActivations(cache).withBatchesPerEpoch(4);
+    return TrainingConfig.defaults(Digits.labels(Digits.HIGH))
+        .withBatchSize(10)
+        .withCacheActivations(cache)
+        .withBatchesPerEpoch(4);
   }
 
   private static Map<String, float[]> params(ComputationGraph g, List<String> layers) {
@@ -57,14 +65,15 @@ class TrainerTest {
     Map<String, float[]> before = params(SmallNets.pretrainedOnLowDigits(), BASE_LAYERS);
     TransferGraph tg = assemble(Strategy.frozen(), Head.averagePooling().dense(16), 2);
     float[] headBefore = tg.network().getLayer("head_dense_1").params().dup().data().asFloat();
-    TrainingResult r = Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25),
-        config(cached));
+    TrainingResult r =
+        Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25), config(cached));
     Map<String, float[]> after = params(r.network(), BASE_LAYERS);
     for (String l : BASE_LAYERS) {
       assertArrayEquals(before.get(l), after.get(l), l + " changed"); // BN mean/var included
     }
-    assertFalse(Arrays.equals(headBefore,
-        r.network().getLayer("head_dense_1").params().data().asFloat()), "the head did not train");
+    assertFalse(
+        Arrays.equals(headBefore, r.network().getLayer("head_dense_1").params().data().asFloat()),
+        "the head did not train");
     assertEquals(2, r.history().size());
   }
 
@@ -74,16 +83,17 @@ class TrainerTest {
     // conv2 sits below bn2 and bn3, which stay frozen in inference mode: conv2 can only learn if
     // gradients pass through them (FrozenLayer would stop them; FrozenLayerWithBackprop fails).
     Map<String, float[]> before = params(SmallNets.pretrainedOnLowDigits(), BASE_LAYERS);
-    TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1),
-        Head.averagePooling(), 1);
-    TrainingResult r = Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25),
-        config(cached));
+    TransferGraph tg =
+        assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 1);
+    TrainingResult r =
+        Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25), config(cached));
     Map<String, float[]> after = params(r.network(), BASE_LAYERS);
     for (String frozen : List.of("conv1", "bn1", "bn2", "bn3")) {
       assertArrayEquals(before.get(frozen), after.get(frozen), frozen + " changed");
     }
     for (String trained : List.of("conv2", "conv3")) {
-      assertFalse(Arrays.equals(before.get(trained), after.get(trained)), trained + " did not train");
+      assertFalse(
+          Arrays.equals(before.get(trained), after.get(trained)), trained + " did not train");
     }
   }
 
@@ -91,16 +101,22 @@ class TrainerTest {
   void fineTuneRunsTheFrozenPartOncePerImage() {
     // Two phases, two boundaries (head_pool, then pool1): the warm-up's cache is derived from the
     // fine-tuning one, so the factory runs the base over the training and validation sets once.
-    java.util.concurrent.atomic.AtomicInteger builds = new java.util.concurrent.atomic.AtomicInteger();
-    dev.graft.strategy.ActivationCache.Factory counting = (part, data) -> {
-      builds.incrementAndGet();
-      assertEquals(List.of("pool1"), part.outputs());
-      return dev.graft.strategy.ActivationCache.inMemory().build(part, data);
-    };
-    TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1),
-        Head.averagePooling(), 1);
-    TrainingResult r = Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25),
-        config(true).withCache(counting, "test"));
+    java.util.concurrent.atomic.AtomicInteger builds =
+        new java.util.concurrent.atomic.AtomicInteger();
+    dev.graft.strategy.ActivationCache.Factory counting =
+        (part, data) -> {
+          builds.incrementAndGet();
+          assertEquals(List.of("pool1"), part.outputs());
+          return dev.graft.strategy.ActivationCache.inMemory().build(part, data);
+        };
+    TransferGraph tg =
+        assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 1);
+    TrainingResult r =
+        Trainer.train(
+            tg,
+            Digits.iterator(TRAIN, 10),
+            Digits.iterator(VAL, 25),
+            config(true).withCache(counting, "test"));
     assertEquals(2, builds.get());
     assertEquals(2, r.history().size());
     assertTrue(Double.isFinite(r.history().epochs().get(1).validationLoss()));
@@ -109,8 +125,11 @@ class TrainerTest {
   @Test
   void trainBatchNormLetsUnfrozenBatchNormLearn() {
     Map<String, float[]> before = params(SmallNets.pretrainedOnLowDigits(), BASE_LAYERS);
-    TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2).trainBatchNorm(true)
-        .warmupEpochs(0), Head.averagePooling(), 1);
+    TransferGraph tg =
+        assemble(
+            Strategy.fineTune().unfreezeLast(2).trainBatchNorm(true).warmupEpochs(0),
+            Head.averagePooling(),
+            1);
     assertEquals(List.of("conv3", "bn3"), tg.unfrozenBaseLayers());
     TrainingResult r = Trainer.train(tg, Digits.iterator(TRAIN, 10), null, config(true));
     Map<String, float[]> after = params(r.network(), BASE_LAYERS);
@@ -121,21 +140,35 @@ class TrainerTest {
 
   @Test
   void earlyStoppingRestoresTheBestEpochsWeights() {
-    // A wide head at a high rate on 10 images overfits: validation loss turns up after a few epochs.
+    // A wide head at a high rate on 10 images overfits: validation loss turns up after a few
+    // epochs.
     DataSet tiny = Digits.tensors(Digits.HIGH, 0, 2, 28);
-    TransferGraph tg = TransferGraph.assemble(SmallNets.pretrainedOnLowDigits(), 28, "relu3",
-        SmallNets.blocks(), Head.flatten().dense(64), Strategy.frozen().learningRate(0.03),
-        GraphOptions.of(5).withEpochs(12));
+    TransferGraph tg =
+        TransferGraph.assemble(
+            SmallNets.pretrainedOnLowDigits(),
+            28,
+            "relu3",
+            SmallNets.blocks(),
+            Head.flatten().dense(64),
+            Strategy.frozen().learningRate(0.03),
+            GraphOptions.of(5).withEpochs(12));
     List<EpochRecord> seen = new ArrayList<>();
-    TrainingListener listener = new TrainingListener() {
-      @Override
-      public void onEpochEnd(EpochRecord record, History history) {
-        seen.add(record);
-      }
-    };
-    TrainingResult r = Trainer.train(tg, Digits.iterator(tiny, 10), Digits.iterator(VAL, 25),
-        config(true).withPatience(3).withMonitor(Monitor.VALIDATION_LOSS)
-            .withListeners(List.of(listener)));
+    TrainingListener listener =
+        new TrainingListener() {
+          @Override
+          public void onEpochEnd(EpochRecord record, History history) {
+            seen.add(record);
+          }
+        };
+    TrainingResult r =
+        Trainer.train(
+            tg,
+            Digits.iterator(tiny, 10),
+            Digits.iterator(VAL, 25),
+            config(true)
+                .withPatience(3)
+                .withMonitor(Monitor.VALIDATION_LOSS)
+                .withListeners(List.of(listener)));
     History h = r.history();
     assertEquals(h.epochs(), seen);
     int best = h.bestEpoch();
@@ -144,8 +177,11 @@ class TrainerTest {
     assertTrue(r.stoppedEarly());
     assertEquals(best + 3, h.size());
     // The network holds the best epoch's weights: its validation loss is the best epoch's.
-    ClassificationReport now = ClassificationReport.of(Digits.labels(Digits.HIGH), VAL.getLabels(),
-        r.network().outputSingle(VAL.getFeatures()));
+    ClassificationReport now =
+        ClassificationReport.of(
+            Digits.labels(Digits.HIGH),
+            VAL.getLabels(),
+            r.network().outputSingle(VAL.getFeatures()));
     EpochRecord bestRecord = h.epochs().get(best - 1);
     assertEquals(bestRecord.validationLoss(), now.logLoss(), 1e-5);
     assertTrue(h.last().orElseThrow().validationLoss() > bestRecord.validationLoss());
@@ -155,10 +191,14 @@ class TrainerTest {
   void theSameSeedGivesBitIdenticalWeights() {
     float[][] runs = new float[2][];
     for (int i = 0; i < 2; i++) {
-      TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(1).warmupEpochs(1),
-          Head.averagePooling().dense(16).dropout(0.3), 1);
-      TrainingResult r = Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25),
-          config(true).withSeed(123));
+      TransferGraph tg =
+          assemble(
+              Strategy.fineTune().unfreezeLast(1).warmupEpochs(1),
+              Head.averagePooling().dense(16).dropout(0.3),
+              1);
+      TrainingResult r =
+          Trainer.train(
+              tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25), config(true).withSeed(123));
       runs[i] = r.network().params().dup().data().asFloat();
     }
     assertArrayEquals(runs[0], runs[1]);

@@ -30,8 +30,8 @@ import org.nd4j.linalg.activations.Activation;
  * <ul>
  *   <li>Keras's model starts with {@code Rescaling(1/255)}, {@code Normalization} (whose mean and
  *       variance are weights of the {@code .h5} file) and, with ImageNet weights, a second {@code
- *       Rescaling}; together they compute {@code (x / 255 - mean) / std} with ImageNet's mean
- *       and standard deviation. Graft applies that as the base's preprocessing ({@code
+ *       Rescaling}; together they compute {@code (x / 255 - mean) / std} with ImageNet's mean and
+ *       standard deviation. Graft applies that as the base's preprocessing ({@code
  *       Preprocessing.torch()}), so the graph starts at {@code stem_conv_pad} and its input is
  *       already normalised; the loader checks that a file's normalisation is ImageNet's.
  *   <li>The squeeze is a global average pooling that keeps the [N, C, 1, 1] shape, so Keras's
@@ -115,7 +115,10 @@ public final class EfficientNetB0 {
     return new Builder(inputSize, seed).define();
   }
 
-  /** Block names in order: {@code stem}, {@code block1a}, {@code block2a}, …, {@code block7a}, {@code top}. */
+  /**
+   * Block names in order: {@code stem}, {@code block1a}, {@code block2a}, …, {@code block7a},
+   * {@code top}.
+   */
   public static List<String> blockNames() {
     List<String> names = new ArrayList<>();
     names.add(STEM);
@@ -209,7 +212,10 @@ public final class EfficientNetB0 {
           x = block(x, blockName(i, j) + "_", in, s[3], s[0], stride, s[4]);
         }
       }
-      x = swish(FEATURE_LAYER, bn("top_bn", conv1x1("top_conv", x, 1280, false, Activation.IDENTITY)));
+      x =
+          swish(
+              FEATURE_LAYER,
+              bn("top_bn", conv1x1("top_conv", x, 1280, false, Activation.IDENTITY)));
       g.setOutputs(x);
       return g.build();
     }
@@ -220,8 +226,12 @@ public final class EfficientNetB0 {
       int filters = filtersIn * expand;
       String x = input;
       if (expand != 1) {
-        x = swish(name + "expand_activation",
-            bn(name + "expand_bn", conv1x1(name + "expand_conv", x, filters, false, Activation.IDENTITY)));
+        x =
+            swish(
+                name + "expand_activation",
+                bn(
+                    name + "expand_bn",
+                    conv1x1(name + "expand_conv", x, filters, false, Activation.IDENTITY)));
       }
       if (stride == 2) {
         x = pad(name + "dwconv_pad", x, k);
@@ -244,8 +254,15 @@ public final class EfficientNetB0 {
       conv1x1(name + "se_reduce", name + "se_squeeze", filtersSe, true, Activation.SWISH);
       conv1x1(name + "se_expand", name + "se_reduce", filters, true, Activation.SIGMOID);
       g.addVertex(name + "se_excite", new ChannelMultiplyVertex(), x, name + "se_expand");
-      x = bn(name + "project_bn",
-          conv1x1(name + "project_conv", name + "se_excite", filtersOut, false, Activation.IDENTITY));
+      x =
+          bn(
+              name + "project_bn",
+              conv1x1(
+                  name + "project_conv",
+                  name + "se_excite",
+                  filtersOut,
+                  false,
+                  Activation.IDENTITY));
       if (stride == 1 && filtersIn == filtersOut) {
         g.addVertex(name + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, input);
         return name + "add";

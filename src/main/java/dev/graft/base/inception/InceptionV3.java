@@ -28,10 +28,10 @@ import org.nd4j.linalg.activations.Activation;
  * creates its layers in exactly Keras's order: {@code conv2d_1}…{@code conv2d_94}, {@code
  * batch_normalization_1}…{@code batch_normalization_94}, {@code activation_1}…{@code
  * activation_94}, {@code max_pooling2d_1}…{@code max_pooling2d_4}, {@code average_pooling2d_1}…
- * {@code average_pooling2d_9}, the concatenations {@code mixed0}…{@code mixed10}, {@code
- * mixed9_0}, {@code concatenate_1}, {@code mixed9_1}, {@code concatenate_2}. The input is {@code
- * input_1} (NCHW, 3 channels, RGB scaled to [-1, 1]); the output is {@code mixed10}, 2048 channels
- * (8×8 at 299 px, 1×1 at 75 px).
+ * {@code average_pooling2d_9}, the concatenations {@code mixed0}…{@code mixed10}, {@code mixed9_0},
+ * {@code concatenate_1}, {@code mixed9_1}, {@code concatenate_2}. The input is {@code input_1}
+ * (NCHW, 3 channels, RGB scaled to [-1, 1]); the output is {@code mixed10}, 2048 channels (8×8 at
+ * 299 px, 1×1 at 75 px).
  *
  * <p>Keras pads with {@code 'valid'} or {@code 'same'}; the graph uses {@link
  * ConvolutionMode#Truncate} and {@link ConvolutionMode#Same} for them, and averages over the
@@ -42,9 +42,9 @@ import org.nd4j.linalg.activations.Activation;
  * <p><b>Parameter count.</b> Keras's BatchNormalization here has {@code scale=False}: no gamma.
  * DL4J's has no such switch ({@code lockGammaBeta} would fix beta too, and Keras learns beta), so
  * every BatchNormalization layer carries a gamma of ones, held there by the {@link UnitGamma}
- * constraint when batch normalisation is trained: {@link #PARAM_COUNT} = {@link
- * #KERAS_PARAM_COUNT} + {@link #FIXED_GAMMA_COUNT} (the 17,216 channels of the 94 batch
- * normalisation layers), the same function.
+ * constraint when batch normalisation is trained: {@link #PARAM_COUNT} = {@link #KERAS_PARAM_COUNT}
+ * + {@link #FIXED_GAMMA_COUNT} (the 17,216 channels of the 94 batch normalisation layers), the same
+ * function.
  *
  * <pre>{@code
  * ComputationGraph net = InceptionV3.build(299, 42);   // Architecture.INCEPTION_V3's default size
@@ -136,9 +136,9 @@ public final class InceptionV3 {
   }
 
   /**
-   * The ordered blocks, input to output: each block name with the names of the layers and
-   * vertices it holds, in creation order (a block ends with its concatenation, or the stem with
-   * {@code max_pooling2d_2}).
+   * The ordered blocks, input to output: each block name with the names of the layers and vertices
+   * it holds, in creation order (a block ends with its concatenation, or the stem with {@code
+   * max_pooling2d_2}).
    */
   public static Map<String, List<String>> blocks() {
     return BLOCKS;

@@ -11,8 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Keeps a batch normalisation layer's gamma at 1 after every update: DL4J's stand-in for Keras's
  * {@code BatchNormalization(scale=False)}, which has no gamma at all. DL4J has no such switch
- * ({@code lockGammaBeta} would fix beta too, and Keras learns beta), so the gamma exists, starts
- * at 1 and is put back to 1 whenever training moves it; beta, mean and variance are untouched.
+ * ({@code lockGammaBeta} would fix beta too, and Keras learns beta), so the gamma exists, starts at
+ * 1 and is put back to 1 whenever training moves it; beta, mean and variance are untouched.
  *
  * <pre>{@code
  * new BatchNormalization.Builder().constrainAllParameters(new UnitGamma()).build();

@@ -33,9 +33,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The few HDF5 operations a Keras weights file needs, on the HDF5 library that DL4J's model
- * import brings (bytedeco's {@code hdf5}), serialised on {@link Hdf5Archive#LOCK_OBJECT} because
- * the library is not thread safe.
+ * The few HDF5 operations a Keras weights file needs, on the HDF5 library that DL4J's model import
+ * brings (bytedeco's {@code hdf5}), serialised on {@link Hdf5Archive#LOCK_OBJECT} because the
+ * library is not thread safe.
  *
  * <p>Why not {@link Hdf5Archive} itself: it reads a dataset one {@code putScalar} at a time (tens
  * of seconds for VGG16's 138 M weights), cannot read an attribute holding an array of strings
@@ -170,7 +170,13 @@ final class H5 implements AutoCloseable {
         return all;
       } catch (RuntimeException e) {
         throw new IOException(
-            "cannot read attribute '" + name + "' of '/" + groupPath + "' in " + path + ": "
+            "cannot read attribute '"
+                + name
+                + "' of '/"
+                + groupPath
+                + "' in "
+                + path
+                + ": "
                 + message(e),
             e);
       } finally {
@@ -263,7 +269,8 @@ final class H5 implements AutoCloseable {
     synchronized (Hdf5Archive.LOCK_OBJECT) {
       DataSet d = null;
       try {
-        INDArray out = Nd4j.createUninitialized(org.nd4j.linalg.api.buffer.DataType.FLOAT, shape, 'c');
+        INDArray out =
+            Nd4j.createUninitialized(org.nd4j.linalg.api.buffer.DataType.FLOAT, shape, 'c');
         if (out.length() > 0) {
           d = file.openDataSet(datasetPath);
           d.read(out.data().addressPointer(), MEM_FLOAT);
@@ -271,7 +278,11 @@ final class H5 implements AutoCloseable {
         return out;
       } catch (RuntimeException e) {
         throw new IOException(
-            "cannot read dataset '" + datasetPath + "' in " + path + " (truncated file?): "
+            "cannot read dataset '"
+                + datasetPath
+                + "' in "
+                + path
+                + " (truncated file?): "
                 + message(e),
             e);
       } finally {

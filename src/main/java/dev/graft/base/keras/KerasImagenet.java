@@ -1,7 +1,7 @@
 package dev.graft.base.keras;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.Downloader;
+import dev.graft.error.GraftException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -50,14 +50,15 @@ public final class KerasImagenet {
    * @param path path relative to the base URL, for example {@code
    *     inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5}; its last segment
    *     names the cached file
-   * @param md5 the MD5 Keras publishes for it, 32 hex digits, or {@code null} where Keras
-   *     publishes none (MobileNetV2): Graft then never downloads it
+   * @param md5 the MD5 Keras publishes for it, 32 hex digits, or {@code null} where Keras publishes
+   *     none (MobileNetV2): Graft then never downloads it
    * @param home the base URL Keras downloads it from ({@link #BASE_URL} for most files)
    */
   public record KerasWeightFile(String path, String md5, String home) {
     public KerasWeightFile {
       if (path == null || path.isBlank() || path.endsWith("/")) {
-        throw new GraftException("a Keras weight file needs a path naming a file, got '" + path + "'");
+        throw new GraftException(
+            "a Keras weight file needs a path naming a file, got '" + path + "'");
       }
       if (md5 != null && !md5.matches("[0-9a-fA-F]{32}")) {
         throw new GraftException("an MD5 hash is 32 hex digits, got '" + md5 + "'");

@@ -40,19 +40,21 @@ final class KerasNames {
 
   /** Names Keras gives unnamed layers: class name, then {@code _N} from the second one on. */
   private static final Pattern AUTO_NAME =
-      Pattern.compile("(conv2d|batch_normalization|dense|convolution2d|batchnormalization)(?:_(\\d+))?");
+      Pattern.compile(
+          "(conv2d|batch_normalization|dense|convolution2d|batchnormalization)(?:_(\\d+))?");
 
   private KerasNames() {}
 
   /**
-   * File names of auto-named layers (value {@code ""}: no graph layer) ({@code conv2d_N}, …) mapped onto the graph's when the file
-   * counts them from elsewhere: tf.keras 2 starts at {@code conv2d} (no suffix) where Keras 2.0
-   * started at {@code conv2d_1}; a model built after others in the same session starts higher;
-   * Keras 1 said {@code convolution2d_N} and {@code batchnormalization_N}. Mapped only when, per
-   * kind, every graph number is a file number shifted by one constant (the file may go on past a
-   * graph cut short); shapes are checked later.
+   * File names of auto-named layers (value {@code ""}: no graph layer) ({@code conv2d_N}, …) mapped
+   * onto the graph's when the file counts them from elsewhere: tf.keras 2 starts at {@code conv2d}
+   * (no suffix) where Keras 2.0 started at {@code conv2d_1}; a model built after others in the same
+   * session starts higher; Keras 1 said {@code convolution2d_N} and {@code batchnormalization_N}.
+   * Mapped only when, per kind, every graph number is a file number shifted by one constant (the
+   * file may go on past a graph cut short); shapes are checked later.
    */
-  static Map<String, String> renumbered(Collection<String> fileNames, Collection<String> graphNames) {
+  static Map<String, String> renumbered(
+      Collection<String> fileNames, Collection<String> graphNames) {
     Map<String, TreeMap<Integer, String>> file = byKind(fileNames);
     Map<String, TreeMap<Integer, String>> graph = byKind(graphNames);
     Map<String, String> out = new HashMap<>();
@@ -67,8 +69,10 @@ final class KerasNames {
       if (!g.keySet().stream().allMatch(i -> f.containsKey(i - offset))) {
         continue;
       }
-      boolean identity = f.entrySet().stream()
-          .allMatch(en -> en.getValue().equals(g.getOrDefault(en.getKey() + offset, en.getValue())));
+      boolean identity =
+          f.entrySet().stream()
+              .allMatch(
+                  en -> en.getValue().equals(g.getOrDefault(en.getKey() + offset, en.getValue())));
       if (identity) {
         continue;
       }

@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads Keras HDF5 weight files (the Keras Applications ImageNet files, and any {@code
- * model.save_weights("x.h5")} of Keras 2) into a DL4J {@link ComputationGraph}, layer
- * by layer <em>by name</em>.
+ * model.save_weights("x.h5")} of Keras 2) into a DL4J {@link ComputationGraph}, layer by layer
+ * <em>by name</em>.
  *
  * <p>The format: the root attribute {@code layer_names} lists every layer in model order; each
  * layer has a group of its name whose attribute {@code weight_names} lists its weights (empty for
@@ -59,8 +59,8 @@ import org.slf4j.LoggerFactory;
  *   <li>batch normalisation: {@code gamma} (1 when Keras has {@code scale=False}), {@code beta},
  *       {@code moving_mean}, {@code moving_variance} (DL4J's log10 standard deviation when the
  *       layer stores that). The weight file does not record Keras's epsilon; it is Keras's default
- *       1e-3, or 1.001e-5 for tf.keras's ResNet names, and loading sets the DL4J layer's epsilon
- *       to it so that the graph computes exactly what Keras computes.
+ *       1e-3, or 1.001e-5 for tf.keras's ResNet names, and loading sets the DL4J layer's epsilon to
+ *       it so that the graph computes exactly what Keras computes.
  * </ul>
  *
  * <p>Every layer with parameters in the graph must find its weights in the file and every shape
@@ -203,7 +203,11 @@ public final class KerasWeights {
       String group = root.isEmpty() ? name : root + "/" + name;
       if (!file.exists(group)) {
         throw new GraftException(
-            "corrupt Keras weights file " + h5 + ": layer '" + name + "' is listed but has no group");
+            "corrupt Keras weights file "
+                + h5
+                + ": layer '"
+                + name
+                + "' is listed but has no group");
       }
       List<String> weightNames = file.stringList(group, "weight_names");
       if (weightNames == null) {
@@ -219,7 +223,12 @@ public final class KerasWeights {
         String role = role(w);
         if (role == null) {
           throw new GraftException(
-              "Keras weights file " + h5 + ": layer '" + name + "' has a weight '" + w
+              "Keras weights file "
+                  + h5
+                  + ": layer '"
+                  + name
+                  + "' has a weight '"
+                  + w
                   + "' of unknown kind (expected kernel, depthwise_kernel, bias, gamma, beta,"
                   + " moving_mean, moving_variance, or a Normalization's mean, variance and"
                   + " count)");
@@ -227,8 +236,14 @@ public final class KerasWeights {
         String dataset = group + "/" + w;
         if (!file.exists(dataset)) {
           throw new GraftException(
-              "corrupt Keras weights file " + h5 + ": layer '" + name + "' lists weight '" + w
-                  + "' but the file has no dataset " + dataset);
+              "corrupt Keras weights file "
+                  + h5
+                  + ": layer '"
+                  + name
+                  + "' lists weight '"
+                  + w
+                  + "' but the file has no dataset "
+                  + dataset);
         }
         weights.add(new FileWeight(w, role, dataset, file.shape(dataset)));
       }
@@ -237,7 +252,10 @@ public final class KerasWeights {
     return layers;
   }
 
-  /** The kind of a Keras weight from its name (Keras 2 {@code conv2d_1/kernel:0}, Keras 1 {@code _W}). */
+  /**
+   * The kind of a Keras weight from its name (Keras 2 {@code conv2d_1/kernel:0}, Keras 1 {@code
+   * _W}).
+   */
   static String role(String weightName) {
     String n = weightName;
     int slash = n.lastIndexOf('/');
@@ -283,9 +301,18 @@ public final class KerasWeights {
   // matching
 
   /** A file layer bound to a graph layer, with its weights checked against the layer's shapes. */
-  private record Binding(FileLayer file, String graphName, Kind kind, Layer layer, Map<String, FileWeight> weights, long[] flatten) {
+  private record Binding(
+      FileLayer file,
+      String graphName,
+      Kind kind,
+      Layer layer,
+      Map<String, FileWeight> weights,
+      long[] flatten) {
 
-    /** Copies the bias, or zeroes it when the file has none (Keras's use_bias=False); returns values read. */
+    /**
+     * Copies the bias, or zeroes it when the file has none (Keras's use_bias=False); returns values
+     * read.
+     */
     private long assignBias(H5 h5) throws IOException {
       INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
       if (b == null) {
@@ -326,7 +353,11 @@ public final class KerasWeights {
             long wd = flatten[1];
             long c = flatten[2];
             long out = k.size(1);
-            k = k.reshape('c', h, wd, c, out).permute(2, 0, 1, 3).dup('c').reshape('c', c * h * wd, out);
+            k =
+                k.reshape('c', h, wd, c, out)
+                    .permute(2, 0, 1, 3)
+                    .dup('c')
+                    .reshape('c', c * h * wd, out);
           }
           w.assign(k);
           n += w.length();
@@ -342,7 +373,10 @@ public final class KerasWeights {
           if (!conf.isLockGammaBeta()) {
             INDArray gamma = layer.getParam(BatchNormalizationParamInitializer.GAMMA);
             FileWeight g = weights.get(GAMMA);
-            gamma.assign(g == null ? Nd4j.ones(gamma.dataType(), gamma.shape()) : read(h5, g).reshape(gamma.shape()));
+            gamma.assign(
+                g == null
+                    ? Nd4j.ones(gamma.dataType(), gamma.shape())
+                    : read(h5, g).reshape(gamma.shape()));
             INDArray beta = layer.getParam(BatchNormalizationParamInitializer.BETA);
             FileWeight bt = weights.get(BETA);
             if (bt == null) {
@@ -399,8 +433,12 @@ public final class KerasWeights {
     }
     Map<String, String> renumbered = KerasNames.renumbered(fileWeighted, weighted.keySet());
     if (!renumbered.isEmpty()) {
-      LOG.info("{}: {} auto-named layers numbered from elsewhere than the graph's, matched by"
-          + " number (for example {})", h5, renumbered.size(), renumbered.entrySet().iterator().next());
+      LOG.info(
+          "{}: {} auto-named layers numbered from elsewhere than the graph's, matched by"
+              + " number (for example {})",
+          h5,
+          renumbered.size(),
+          renumbered.entrySet().iterator().next());
     }
     List<Binding> plan = new ArrayList<>();
     Map<String, String> boundBy = new HashMap<>();
@@ -412,7 +450,8 @@ public final class KerasWeights {
       }
       if (isNormalization(fl) && !weighted.containsKey(fl.name())) {
         // preprocessing in Graft; BaseBuilder checks its values (inputNormalization)
-        LOG.info("{}: Normalization layer '{}' is applied as preprocessing, not loaded", h5, fl.name());
+        LOG.info(
+            "{}: Normalization layer '{}' is applied as preprocessing, not loaded", h5, fl.name());
         continue;
       }
       String target = null;
@@ -428,8 +467,13 @@ public final class KerasWeights {
         }
         if (allNames.contains(candidate)) {
           throw new GraftException(
-              "Keras weights file " + h5 + " has weights for layer '" + fl.name()
-                  + "' but the graph's layer '" + candidate + "' has no parameters");
+              "Keras weights file "
+                  + h5
+                  + " has weights for layer '"
+                  + fl.name()
+                  + "' but the graph's layer '"
+                  + candidate
+                  + "' has no parameters");
         }
       }
       if (target == null) {
@@ -439,8 +483,15 @@ public final class KerasWeights {
       String previous = boundBy.put(target, fl.name());
       if (previous != null) {
         throw new GraftException(
-            "Keras weights file " + h5 + " has two layers for the graph's layer '" + target
-                + "': '" + previous + "' and '" + fl.name() + "'");
+            "Keras weights file "
+                + h5
+                + " has two layers for the graph's layer '"
+                + target
+                + "': '"
+                + previous
+                + "' and '"
+                + fl.name()
+                + "'");
       }
       lastMatched = Math.max(lastMatched, fl.index());
       plan.add(bind(graph, fl, weighted.get(target), h5));
@@ -455,8 +506,12 @@ public final class KerasWeights {
       List<String> fileNames = new ArrayList<>();
       unmatched.forEach(l -> fileNames.add(l.name()));
       throw new GraftException(
-          "Keras weights file " + h5 + " does not fit the graph: graph layer '" + missing.get(0)
-              + "' has no weights in the file" + more(missing)
+          "Keras weights file "
+              + h5
+              + " does not fit the graph: graph layer '"
+              + missing.get(0)
+              + "' has no weights in the file"
+              + more(missing)
               + (fileNames.isEmpty()
                   ? ""
                   : "; file layers without a graph layer: " + list(fileNames))
@@ -473,12 +528,17 @@ public final class KerasWeights {
     }
     if (!extra.isEmpty()) {
       throw new GraftException(
-          "Keras weights file " + h5 + " does not fit the graph: file layer '" + extra.get(0)
-              + "' has no layer in the graph" + more(extra)
+          "Keras weights file "
+              + h5
+              + " does not fit the graph: file layer '"
+              + extra.get(0)
+              + "' has no layer in the graph"
+              + more(extra)
               + (match == Match.EXACT ? " (Match.EXACT)" : ""));
     }
     if (!top.isEmpty()) {
-      LOG.info("Skipping {} top layer(s) of {} that the graph does not have: {}", top.size(), h5, top);
+      LOG.info(
+          "Skipping {} top layer(s) of {} that the graph does not have: {}", top.size(), h5, top);
     }
     return plan;
   }
@@ -529,7 +589,9 @@ public final class KerasWeights {
   }
 
   private static String more(List<String> names) {
-    return names.size() > 1 ? " (and " + (names.size() - 1) + " more: " + list(names.subList(1, names.size())) + ")" : "";
+    return names.size() > 1
+        ? " (and " + (names.size() - 1) + " more: " + list(names.subList(1, names.size())) + ")"
+        : "";
   }
 
   private static String list(List<String> names) {
@@ -582,7 +644,10 @@ public final class KerasWeights {
     Kind kind = kindOf(conf);
     if (kind == null) {
       throw new GraftException(
-          "graph layer '" + name + "' is a " + conf.getClass().getSimpleName()
+          "graph layer '"
+              + name
+              + "' is a "
+              + conf.getClass().getSimpleName()
               + "; Keras weights load only into ConvolutionLayer, DepthwiseConvolution2D,"
               + " DenseLayer, OutputLayer and BatchNormalization layers");
     }
@@ -590,7 +655,13 @@ public final class KerasWeights {
     for (FileWeight w : fl.weights()) {
       if (byRole.put(w.role(), w) != null) {
         throw new GraftException(
-            "Keras weights file " + h5 + ": layer '" + fl.name() + "' has two " + w.role() + " weights");
+            "Keras weights file "
+                + h5
+                + ": layer '"
+                + fl.name()
+                + "' has two "
+                + w.role()
+                + " weights");
       }
     }
     Map<String, long[]> expected = new LinkedHashMap<>();
@@ -640,22 +711,47 @@ public final class KerasWeights {
       long[] want = expected.get(w.role());
       if (want == null) {
         throw new GraftException(
-            "Keras weights file " + h5 + ": layer '" + fl.name() + "' has a " + w.role()
-                + " weight that graph layer '" + name + "' (" + conf.getClass().getSimpleName()
+            "Keras weights file "
+                + h5
+                + ": layer '"
+                + fl.name()
+                + "' has a "
+                + w.role()
+                + " weight that graph layer '"
+                + name
+                + "' ("
+                + conf.getClass().getSimpleName()
                 + ") has no place for");
       }
       if (!Arrays.equals(want, w.shape())) {
         throw new GraftException(
-            "Keras weights file " + h5 + ": layer '" + fl.name() + "' weight '" + w.name()
-                + "' has shape " + Arrays.toString(w.shape()) + " but graph layer '" + name
-                + "' needs " + Arrays.toString(want) + " (Keras layout)");
+            "Keras weights file "
+                + h5
+                + ": layer '"
+                + fl.name()
+                + "' weight '"
+                + w.name()
+                + "' has shape "
+                + Arrays.toString(w.shape())
+                + " but graph layer '"
+                + name
+                + "' needs "
+                + Arrays.toString(want)
+                + " (Keras layout)");
       }
     }
     for (String r : required) {
       if (!byRole.containsKey(r)) {
         throw new GraftException(
-            "Keras weights file " + h5 + ": layer '" + fl.name() + "' has no " + r
-                + " weight for graph layer '" + name + "'");
+            "Keras weights file "
+                + h5
+                + ": layer '"
+                + fl.name()
+                + "' has no "
+                + r
+                + " weight for graph layer '"
+                + name
+                + "'");
       }
     }
     return new Binding(fl, name, kind, layer, byRole, flatten);

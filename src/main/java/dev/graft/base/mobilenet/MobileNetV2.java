@@ -17,17 +17,17 @@ import org.nd4j.linalg.activations.Activation;
 /**
  * MobileNetV2 without its top, built layer for layer as Keras's {@code
  * keras.applications.MobileNetV2(include_top=False, alpha=…)}: the same layer names ({@code
- * Conv1_pad}, {@code Conv1}, {@code bn_Conv1}, {@code Conv1_relu}, {@code
- * expanded_conv_depthwise}, …, {@code block_1_expand}, {@code block_1_pad}, …, {@code
- * block_16_project_BN}, {@code Conv_1}, {@code Conv_1_bn}, {@code out_relu}), shapes and padding.
+ * Conv1_pad}, {@code Conv1}, {@code bn_Conv1}, {@code Conv1_relu}, {@code expanded_conv_depthwise},
+ * …, {@code block_1_expand}, {@code block_1_pad}, …, {@code block_16_project_BN}, {@code Conv_1},
+ * {@code Conv_1_bn}, {@code out_relu}), shapes and padding.
  *
  * <p>Each stride-2 convolution reads a {@link ZeroPaddingLayer} with Keras's {@code correct_pad}:
- * one pixel at the bottom and right only for an even input side, one on every side for an odd
- * one; the convolution itself is then {@code valid} ({@link ConvolutionMode#Truncate}).
- * Stride-1 depthwise convolutions are {@code same}. Keras 2.2 (keras-applications) padded the
- * stem the same way under the name {@code Conv1_pad}; later Keras writes {@code Conv1} with
- * {@code padding='same'}, which TensorFlow resolves to the same pixels. Batch normalisation:
- * epsilon 1e-3, momentum 0.999, as Keras. Activations are ReLU6; no convolution has a bias.
+ * one pixel at the bottom and right only for an even input side, one on every side for an odd one;
+ * the convolution itself is then {@code valid} ({@link ConvolutionMode#Truncate}). Stride-1
+ * depthwise convolutions are {@code same}. Keras 2.2 (keras-applications) padded the stem the same
+ * way under the name {@code Conv1_pad}; later Keras writes {@code Conv1} with {@code
+ * padding='same'}, which TensorFlow resolves to the same pixels. Batch normalisation: epsilon 1e-3,
+ * momentum 0.999, as Keras. Activations are ReLU6; no convolution has a bias.
  *
  * <p>The input is {@code input_1}, RGB scaled to [-1, 1] (NCHW); the output {@code out_relu} has
  * 1280 channels (for {@code alpha} ≤ 1), 7×7 at 224 px.
@@ -87,7 +87,8 @@ public final class MobileNetV2 {
    * @param seed seed of the random initialisation
    * @throws GraftException for an input below {@link #MIN_INPUT_SIZE} or a non-positive alpha
    */
-  public static ComputationGraphConfiguration configuration(int inputSize, double alpha, long seed) {
+  public static ComputationGraphConfiguration configuration(
+      int inputSize, double alpha, long seed) {
     if (inputSize < MIN_INPUT_SIZE) {
       throw new GraftException(
           "MobileNetV2 needs an input of at least " + MIN_INPUT_SIZE + " px, got " + inputSize);
@@ -200,13 +201,21 @@ public final class MobileNetV2 {
 
     /** Keras's {@code _inverted_res_block}. */
     private String invertedResidual(
-        String input, int inChannels, int filters, double alpha, int stride, int expansion, int id) {
+        String input,
+        int inChannels,
+        int filters,
+        double alpha,
+        int stride,
+        int expansion,
+        int id) {
       int out = makeDivisible((int) (filters * alpha), 8);
       String prefix = id == 0 ? "expanded_conv_" : "block_" + id + "_";
       String x = input;
       if (id != 0) {
-        x = relu6(prefix + "expand_relu",
-            bn(prefix + "expand_BN", pointwise(prefix + "expand", x, expansion * inChannels)));
+        x =
+            relu6(
+                prefix + "expand_relu",
+                bn(prefix + "expand_BN", pointwise(prefix + "expand", x, expansion * inChannels)));
       }
       if (stride == 2) {
         x = pad(prefix + "pad", x);

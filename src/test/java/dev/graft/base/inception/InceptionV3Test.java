@@ -49,7 +49,8 @@ class InceptionV3Test {
   @Test
   void spatialSizesMatchKerasAt299() {
     ComputationGraphConfiguration conf = InceptionV3.configuration(299, 1);
-    Map<String, InputType> activations = conf.getLayerActivationTypes(InputType.convolutional(299, 299, 3));
+    Map<String, InputType> activations =
+        conf.getLayerActivationTypes(InputType.convolutional(299, 299, 3));
     // Keras's model.summary() at 299x299x3 (HWC there, CHW here)
     assertCnn(activations.get("activation_1"), 32, 149);
     assertCnn(activations.get("activation_2"), 32, 147);
@@ -101,12 +102,14 @@ class InceptionV3Test {
     assertArrayEquals(new int[] {1, 7}, conv(conf, "conv2d_33").getKernelSize());
     assertArrayEquals(new int[] {7, 1}, conv(conf, "conv2d_34").getKernelSize());
     assertEquals(List.of("activation_79", "activation_80"), conf.getVertexInputs().get("mixed9_0"));
-    assertEquals(List.of("activation_83", "activation_84"), conf.getVertexInputs().get("concatenate_1"));
+    assertEquals(
+        List.of("activation_83", "activation_84"), conf.getVertexInputs().get("concatenate_1"));
     assertEquals(
         List.of("activation_77", "mixed9_0", "concatenate_1", "activation_85"),
         conf.getVertexInputs().get("mixed9"));
     assertEquals(List.of("activation_88", "activation_89"), conf.getVertexInputs().get("mixed9_1"));
-    assertEquals(List.of("activation_92", "activation_93"), conf.getVertexInputs().get("concatenate_2"));
+    assertEquals(
+        List.of("activation_92", "activation_93"), conf.getVertexInputs().get("concatenate_2"));
     assertEquals(
         List.of("activation_86", "mixed9_1", "concatenate_2", "activation_94"),
         conf.getVertexInputs().get("mixed10"));

@@ -27,7 +27,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-/** Keras's {@code scale=False}: training moves beta, never gamma; the constraint survives saving. */
+/**
+ * Keras's {@code scale=False}: training moves beta, never gamma; the constraint survives saving.
+ */
 class UnitGammaTest {
 
   @TempDir Path dir;
@@ -45,7 +47,9 @@ class UnitGammaTest {
                 .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).build(), "in")
                 .addLayer(
                     "bn",
-                    new BatchNormalization.Builder().constrainAllParameters(new UnitGamma()).build(),
+                    new BatchNormalization.Builder()
+                        .constrainAllParameters(new UnitGamma())
+                        .build(),
                     "conv")
                 .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn")
                 .addLayer(
@@ -87,8 +91,14 @@ class UnitGammaTest {
     assertEquals(conf, back);
     long constrained =
         back.getVertices().values().stream()
-            .filter(v -> v instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BatchNormalization)
-            .filter(v -> ((LayerVertex) v).getLayerConf().getLayer().getConstraints().get(0) instanceof UnitGamma)
+            .filter(
+                v ->
+                    v instanceof LayerVertex lv
+                        && lv.getLayerConf().getLayer() instanceof BatchNormalization)
+            .filter(
+                v ->
+                    ((LayerVertex) v).getLayerConf().getLayer().getConstraints().get(0)
+                        instanceof UnitGamma)
             .count();
     assertEquals(94, constrained);
   }

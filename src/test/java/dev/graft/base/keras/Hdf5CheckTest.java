@@ -17,13 +17,16 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A {@code .h5} that is not HDF5, or is cut short, is refused before the native library opens it. */
+/**
+ * A {@code .h5} that is not HDF5, or is cut short, is refused before the native library opens it.
+ */
 class Hdf5CheckTest {
   @TempDir Path dir;
 
   private RefusedFileException refused(Path h5) {
     ComputationGraph target = TinyNets.classifier(28, 3, 9);
-    return assertTimeoutPreemptively(Duration.ofSeconds(5),
+    return assertTimeoutPreemptively(
+        Duration.ofSeconds(5),
         () -> assertThrows(RefusedFileException.class, () -> KerasWeights.load(target, h5)));
   }
 
@@ -44,8 +47,10 @@ class Hdf5CheckTest {
     RefusedFileException e = refused(h5);
     assertEquals(h5, e.file());
     assertTrue(e.getMessage().contains("not an HDF5 file"), e.getMessage());
-    assertTrue(refused(Files.write(dir.resolve("empty.h5"), new byte[0])).getMessage()
-        .contains("not an HDF5 file"));
+    assertTrue(
+        refused(Files.write(dir.resolve("empty.h5"), new byte[0]))
+            .getMessage()
+            .contains("not an HDF5 file"));
   }
 
   @Test

@@ -32,15 +32,24 @@ class KerasBasesTest {
     KerasWeightsWriter.save(source, h5);
     assertEquals(
         List.of(
-            "block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2", "block3_conv1",
-            "block3_conv2", "block3_conv3", "block4_conv1", "block4_conv2", "block4_conv3",
-            "block5_conv1", "block5_conv2", "block5_conv3"),
+            "block1_conv1",
+            "block1_conv2",
+            "block2_conv1",
+            "block2_conv2",
+            "block3_conv1",
+            "block3_conv2",
+            "block3_conv3",
+            "block4_conv1",
+            "block4_conv2",
+            "block4_conv3",
+            "block5_conv1",
+            "block5_conv2",
+            "block5_conv3"),
         KerasWeights.layersWithWeights(h5));
     Base base = Bases.vgg16().weights(Weights.keras(h5)).inputSize(32).load();
     INDArray x = Nd4j.rand(DataType.FLOAT, 1, 3, 32, 32).muli(100);
     assertEquals(source.outputSingle(x), base.graph().outputSingle(x));
     assertTrue(base.weightsKey().startsWith("keras:"), base.weightsKey());
-
   }
 
   @Test
@@ -57,7 +66,9 @@ class KerasBasesTest {
     KerasWeightsWriter.save(source, h5);
     List<String> layers = KerasWeights.layersWithWeights(h5);
     assertEquals(106, layers.size()); // 53 convolutions, 53 batch normalisations
-    assertTrue(layers.containsAll(List.of("conv1", "bn_conv1", "res2a_branch1", "bn5c_branch2c")), layers.toString());
+    assertTrue(
+        layers.containsAll(List.of("conv1", "bn_conv1", "res2a_branch1", "bn5c_branch2c")),
+        layers.toString());
     Base base = Bases.resnet50().weights(Weights.keras(h5)).inputSize(32).load();
     assertTrue(base.graph().getConfiguration().getVertices().containsKey("pool1_pad"));
     INDArray got = base.graph().outputSingle(x);
@@ -67,8 +78,10 @@ class KerasBasesTest {
     // tf.keras / Keras 3 names (conv1_conv, conv2_block1_1_conv, ...) and their epsilon 1.001e-5
     Path tf = dir.resolve("resnet50_tf_keras_notop.h5");
     KerasWeightsWriter.save(source, tf, KerasBasesTest::tfKerasName);
-    assertTrue(KerasWeights.layersWithWeights(tf).containsAll(
-        List.of("conv1_conv", "conv1_bn", "conv2_block1_0_conv", "conv5_block3_3_bn")));
+    assertTrue(
+        KerasWeights.layersWithWeights(tf)
+            .containsAll(
+                List.of("conv1_conv", "conv1_bn", "conv2_block1_0_conv", "conv5_block3_3_bn")));
     Base tfBase = Bases.resnet50().weights(Weights.keras(tf)).inputSize(32).load();
     INDArray tfGot = tfBase.graph().outputSingle(x);
     assertTrue(want.equalsWithEps(tfGot, 1e-3), "max diff " + want.sub(tfGot).amaxNumber());
@@ -98,6 +111,12 @@ class KerasBasesTest {
     int block = m.group(3).charAt(0) - 'a' + 1;
     String branch = m.group(4);
     int k = branch.equals("1") ? 0 : branch.charAt(1) - 'a' + 1;
-    return "conv" + m.group(2) + "_block" + block + "_" + k + (m.group(1).equals("res") ? "_conv" : "_bn");
+    return "conv"
+        + m.group(2)
+        + "_block"
+        + block
+        + "_"
+        + k
+        + (m.group(1).equals("res") ? "_conv" : "_bn");
   }
 }

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.graft.base.Architecture;
-import dev.graft.error.GraftException;
 import dev.graft.base.Bases;
 import dev.graft.base.Weights;
 import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
+import dev.graft.error.GraftException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -116,8 +116,11 @@ class KerasImagenetTest {
     byte[] bad = good.clone();
     bad[bad.length / 2] ^= 0x5a;
     served = bad;
-    GraftException e = assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
-    assertTrue(e.getMessage().contains("checksum mismatch") && e.getMessage().contains(file.md5()), e.getMessage());
+    GraftException e =
+        assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
+    assertTrue(
+        e.getMessage().contains("checksum mismatch") && e.getMessage().contains(file.md5()),
+        e.getMessage());
     assertEquals(List.of(), cacheFilesUnchecked());
   }
 
@@ -133,7 +136,8 @@ class KerasImagenetTest {
   void corruptCachedFileIsDownloadedAgainOrRefusedOffline() throws IOException {
     Files.createDirectories(cache);
     Files.write(cache.resolve("small_notop.h5"), new byte[] {1, 2, 3});
-    GraftException off = assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, true));
+    GraftException off =
+        assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, true));
     assertTrue(off.getMessage().contains("corrupt"), off.getMessage());
     assertEquals(0, requests.get());
     Path got = KerasImagenet.fetch(file, baseUrl, cache, false);
@@ -142,8 +146,11 @@ class KerasImagenetTest {
 
   @Test
   void offlineWithoutCacheNamesTheFileAndOpensNoConnection() {
-    GraftException e = assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, true));
-    assertTrue(e.getMessage().contains(cache.resolve("small_notop.h5").toAbsolutePath().toString()), e.getMessage());
+    GraftException e =
+        assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, true));
+    assertTrue(
+        e.getMessage().contains(cache.resolve("small_notop.h5").toAbsolutePath().toString()),
+        e.getMessage());
     assertTrue(e.getMessage().contains(baseUrl + "/inception_v3/small_notop.h5"), e.getMessage());
     assertEquals(0, requests.get());
   }
@@ -151,10 +158,12 @@ class KerasImagenetTest {
   @Test
   void deadServerAndMissingFileAreClearErrors() throws IOException {
     served = null;
-    GraftException notFound = assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
+    GraftException notFound =
+        assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
     assertTrue(notFound.getMessage().contains("HTTP 404"), notFound.getMessage());
     server.stop(0);
-    GraftException dead = assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
+    GraftException dead =
+        assertThrows(GraftException.class, () -> KerasImagenet.fetch(file, baseUrl, cache, false));
     assertTrue(dead.getMessage().contains("could not download " + baseUrl), dead.getMessage());
     assertEquals(List.of(), cacheFiles());
   }
@@ -163,13 +172,19 @@ class KerasImagenetTest {
   void publishedFilesAsKerasNamesThem() {
     assertEquals(
         "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        Architecture.INCEPTION_V3.kerasImagenetFile(false).orElseThrow()
-            .url(KerasImagenet.BASE_URL).toString());
-    assertEquals("bcbd6486424b2319ff4ef7d526e38f63",
+        Architecture.INCEPTION_V3
+            .kerasImagenetFile(false)
+            .orElseThrow()
+            .url(KerasImagenet.BASE_URL)
+            .toString());
+    assertEquals(
+        "bcbd6486424b2319ff4ef7d526e38f63",
         Architecture.INCEPTION_V3.kerasImagenetFile(false).orElseThrow().md5());
-    assertEquals("vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+    assertEquals(
+        "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
         Architecture.VGG16.kerasImagenetFile(true).orElseThrow().fileName());
-    assertEquals("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    assertEquals(
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
         Architecture.RESNET50.kerasImagenetFile(false).orElseThrow().fileName());
     assertEquals(KerasImagenet.BASE_URL, KerasImagenet.baseUrl(null));
     assertThrows(GraftException.class, () -> new KerasWeightFile("x.h5", "not-a-hash"));
@@ -182,18 +197,31 @@ class KerasImagenetTest {
     GraftException e = // a checksum mismatch or a failed download is bad input (exit 2)
         assertThrows(
             GraftException.class,
-            () -> Bases.inceptionV3().imagenet().inputSize(75).cacheDir(cache).offline(false)
-                .imagenetBaseUrl(baseUrl).load());
+            () ->
+                Bases.inceptionV3()
+                    .imagenet()
+                    .inputSize(75)
+                    .cacheDir(cache)
+                    .offline(false)
+                    .imagenetBaseUrl(baseUrl)
+                    .load());
     assertTrue(e.getMessage().contains("bcbd6486424b2319ff4ef7d526e38f63"), e.getMessage());
-    assertTrue(e.getMessage().contains(baseUrl + "/inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                baseUrl + "/inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        e.getMessage());
     assertEquals(1, requests.get());
     assertEquals(List.of(), cacheFiles());
 
     GraftException off =
         assertThrows(
             GraftException.class,
-            () -> Bases.inceptionV3().imagenet().inputSize(75).cacheDir(cache).offline(true).load());
-    assertTrue(off.getMessage().contains("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"), off.getMessage());
+            () ->
+                Bases.inceptionV3().imagenet().inputSize(75).cacheDir(cache).offline(true).load());
+    assertTrue(
+        off.getMessage().contains("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        off.getMessage());
     assertEquals(1, requests.get());
   }
 
@@ -204,9 +232,18 @@ class KerasImagenetTest {
     GraftException e = // a checksum mismatch or a failed download is bad input (exit 2)
         assertThrows(
             GraftException.class,
-            () -> Bases.resnet50().weights(Weights.imagenetKeras()).inputSize(32).cacheDir(cache)
-                .offline(false).imagenetBaseUrl(baseUrl).load());
+            () ->
+                Bases.resnet50()
+                    .weights(Weights.imagenetKeras())
+                    .inputSize(32)
+                    .cacheDir(cache)
+                    .offline(false)
+                    .imagenetBaseUrl(baseUrl)
+                    .load());
     assertTrue(e.getMessage().contains("4d473c1dd8becc155b73f8504c6f6626"), e.getMessage());
-    assertTrue(e.getMessage().contains(baseUrl + "/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(baseUrl + "/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        e.getMessage());
   }
 }

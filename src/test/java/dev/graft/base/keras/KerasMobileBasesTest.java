@@ -67,7 +67,10 @@ class KerasMobileBasesTest {
     // Keras's published file: a Normalization layer holding ImageNet's mean and, as variance,
     // ImageNet's standard deviations
     efficientH5 = dir.resolve("efficientnetb0_random_notop.h5");
-    withNormalization(plain, efficientH5, new float[] {0.485f, 0.456f, 0.406f},
+    withNormalization(
+        plain,
+        efficientH5,
+        new float[] {0.485f, 0.456f, 0.406f},
         new float[] {0.229f, 0.224f, 0.225f});
     efficient = Bases.efficientnetB0().weights(Weights.keras(efficientH5)).inputSize(SIZE).load();
   }
@@ -76,11 +79,13 @@ class KerasMobileBasesTest {
   private static void randomiseBatchNorm(ComputationGraph g) {
     for (Layer l : g.getLayers()) {
       if (l.conf().getLayer() instanceof BatchNormalization) {
-        l.getParam("gamma").assign(Nd4j.rand(DataType.FLOAT, l.getParam("gamma").shape()).muli(3).addi(0.5));
+        l.getParam("gamma")
+            .assign(Nd4j.rand(DataType.FLOAT, l.getParam("gamma").shape()).muli(3).addi(0.5));
         l.getParam("beta").assign(Nd4j.randn(DataType.FLOAT, l.getParam("beta").shape()).muli(0.5));
         l.getParam("mean").assign(Nd4j.randn(DataType.FLOAT, l.getParam("mean").shape()).muli(0.1));
         // variances near Keras's epsilon, so that another epsilon would show
-        l.getParam("var").assign(Nd4j.rand(DataType.FLOAT, l.getParam("var").shape()).muli(0.05).addi(0.002));
+        l.getParam("var")
+            .assign(Nd4j.rand(DataType.FLOAT, l.getParam("var").shape()).muli(0.05).addi(0.002));
       }
     }
   }
@@ -91,12 +96,28 @@ class KerasMobileBasesTest {
     assertEquals(mobileSource.outputSingle(x), mobile.graph().outputSingle(x));
     assertEquals(efficientSource.params(), efficient.graph().params());
     assertEquals(efficientSource.outputSingle(x), efficient.graph().outputSingle(x));
-    assertTrue(KerasWeights.layersWithWeights(mobileH5).containsAll(
-        List.of("Conv1", "bn_Conv1", "expanded_conv_depthwise", "block_16_project_BN", "Conv_1_bn")));
-    assertTrue(KerasWeights.layersWithWeights(efficientH5).containsAll(
-        List.of("normalization", "stem_conv", "block1a_dwconv", "block1a_se_reduce",
-            "block6d_se_expand", "top_bn")));
-    assertEquals(1e-3, ((BatchNormalization) mobile.graph().getLayer("bn_Conv1").conf().getLayer()).getEps());
+    assertTrue(
+        KerasWeights.layersWithWeights(mobileH5)
+            .containsAll(
+                List.of(
+                    "Conv1",
+                    "bn_Conv1",
+                    "expanded_conv_depthwise",
+                    "block_16_project_BN",
+                    "Conv_1_bn")));
+    assertTrue(
+        KerasWeights.layersWithWeights(efficientH5)
+            .containsAll(
+                List.of(
+                    "normalization",
+                    "stem_conv",
+                    "block1a_dwconv",
+                    "block1a_se_reduce",
+                    "block6d_se_expand",
+                    "top_bn")));
+    assertEquals(
+        1e-3,
+        ((BatchNormalization) mobile.graph().getLayer("bn_Conv1").conf().getLayer()).getEps());
     assertTrue(mobile.weightsKey().startsWith("keras:"), mobile.weightsKey());
   }
 
@@ -113,16 +134,37 @@ class KerasMobileBasesTest {
       INDArray bn = activate(g, "bn_Conv1", conv);
       assertClose(batchNorm(conv, f, "bn_Conv1"), bn, "bn_Conv1");
       // Conv1_relu: ReLU6, some values above 6
-      assertTrue(bn.amaxNumber().doubleValue() > 6 && bn.minNumber().doubleValue() < 0, "nothing for ReLU6 to clip");
+      assertTrue(
+          bn.amaxNumber().doubleValue() > 6 && bn.minNumber().doubleValue() < 0,
+          "nothing for ReLU6 to clip");
       assertClose(map(bn, v -> Math.min(6, Math.max(0, v))), a.get("Conv1_relu"), "Conv1_relu");
       // expanded_conv_depthwise: 3x3/1 'same'
-      assertClose(depthwise(a.get("Conv1_relu"), f.get("expanded_conv_depthwise", "depthwise_kernel"), 1, 1, 1, 16),
-          a.get("expanded_conv_depthwise"), "expanded_conv_depthwise");
+      assertClose(
+          depthwise(
+              a.get("Conv1_relu"),
+              f.get("expanded_conv_depthwise", "depthwise_kernel"),
+              1,
+              1,
+              1,
+              16),
+          a.get("expanded_conv_depthwise"),
+          "expanded_conv_depthwise");
       // block_1_pad + block_1_depthwise: 3x3/2 after correct_pad
-      assertClose(depthwise(a.get("block_1_expand_relu"), f.get("block_1_depthwise", "depthwise_kernel"), 2, 0, 0, 8),
-          a.get("block_1_depthwise"), "block_1_depthwise");
+      assertClose(
+          depthwise(
+              a.get("block_1_expand_relu"),
+              f.get("block_1_depthwise", "depthwise_kernel"),
+              2,
+              0,
+              0,
+              8),
+          a.get("block_1_depthwise"),
+          "block_1_depthwise");
       // block_2_add: the residual sum
-      assertClose(a.get("block_1_project_BN").add(a.get("block_2_project_BN")), a.get("block_2_add"), "block_2_add");
+      assertClose(
+          a.get("block_1_project_BN").add(a.get("block_2_project_BN")),
+          a.get("block_2_add"),
+          "block_2_add");
     }
   }
 
@@ -147,8 +189,12 @@ class KerasMobileBasesTest {
       int r = 8;
       double[] squeeze = new double[c];
       for (int ch = 0; ch < c; ch++) {
-        squeeze[ch] = act.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
-            org.nd4j.linalg.indexing.NDArrayIndex.point(ch)).meanNumber().doubleValue();
+        squeeze[ch] =
+            act.get(
+                    org.nd4j.linalg.indexing.NDArrayIndex.point(0),
+                    org.nd4j.linalg.indexing.NDArrayIndex.point(ch))
+                .meanNumber()
+                .doubleValue();
       }
       double[] reduced = new double[r];
       for (int o = 0; o < r; o++) {
@@ -174,7 +220,14 @@ class KerasMobileBasesTest {
       assertClose(want, a.get("block1a_se_excite"), "block1a_se_excite");
 
       // block3a_dwconv_pad + block3a_dwconv: 5x5/2 after correct_pad (1 before, 2 after on 8 px)
-      INDArray dw = depthwise(a.get("block3a_expand_activation"), f.get("block3a_dwconv", "depthwise_kernel"), 2, 1, 1, 4);
+      INDArray dw =
+          depthwise(
+              a.get("block3a_expand_activation"),
+              f.get("block3a_dwconv", "depthwise_kernel"),
+              2,
+              1,
+              1,
+              4);
       assertClose(dw, a.get("block3a_dwconv"), "block3a_dwconv");
     }
   }
@@ -185,13 +238,18 @@ class KerasMobileBasesTest {
     KerasWeightsWriter.save(efficientSource, plain);
     Path identity = dir.resolve("efficientnetb0_identity_norm.h5");
     withNormalization(plain, identity, new float[] {0, 0, 0}, new float[] {1, 1, 1});
-    GraftException e = assertThrows(GraftException.class,
-        () -> Bases.efficientnetB0().weights(Weights.keras(identity)).inputSize(SIZE).load());
+    GraftException e =
+        assertThrows(
+            GraftException.class,
+            () -> Bases.efficientnetB0().weights(Weights.keras(identity)).inputSize(SIZE).load());
     assertTrue(e.getMessage().contains("'normalization'"), e.getMessage());
     assertTrue(e.getMessage().contains(identity.toString()), e.getMessage());
     // the true variance (std squared) means the same normalisation as Keras's stored std
     Path squared = dir.resolve("efficientnetb0_variance_norm.h5");
-    withNormalization(plain, squared, new float[] {0.485f, 0.456f, 0.406f},
+    withNormalization(
+        plain,
+        squared,
+        new float[] {0.485f, 0.456f, 0.406f},
         new float[] {0.229f * 0.229f, 0.224f * 0.224f, 0.225f * 0.225f});
     Base b = Bases.efficientnetB0().weights(Weights.keras(squared)).inputSize(SIZE).load();
     assertEquals(efficientSource.outputSingle(x), b.graph().outputSingle(x));
@@ -200,13 +258,16 @@ class KerasMobileBasesTest {
   // ---------------------------------------------------------------------------------------------
   // plain Java
 
-  /** Convolution, kernel [kh, kw, in, out], zero padding {@code top}/{@code left}, square output. */
+  /**
+   * Convolution, kernel [kh, kw, in, out], zero padding {@code top}/{@code left}, square output.
+   */
   private static INDArray conv(INDArray in, INDArray k, int stride, int top, int left, int side) {
     return convolve(in, k, stride, top, left, side, false);
   }
 
   /** Depthwise convolution, kernel [kh, kw, channels, 1]. */
-  private static INDArray depthwise(INDArray in, INDArray k, int stride, int top, int left, int side) {
+  private static INDArray depthwise(
+      INDArray in, INDArray k, int stride, int top, int left, int side) {
     return convolve(in, k, stride, top, left, side, true);
   }
 
@@ -256,7 +317,8 @@ class KerasMobileBasesTest {
       double scale = gamma.getDouble(c) / Math.sqrt(var.getDouble(c) + EPS);
       for (int y = 0; y < in.size(2); y++) {
         for (int xx = 0; xx < in.size(3); xx++) {
-          out.putScalar(new int[] {0, c, y, xx},
+          out.putScalar(
+              new int[] {0, c, y, xx},
               (in.getDouble(0, c, y, xx) - mean.getDouble(c)) * scale + beta.getDouble(c));
         }
       }
@@ -280,7 +342,8 @@ class KerasMobileBasesTest {
 
   private static void assertClose(INDArray want, INDArray got, String what) {
     assertArrayEquals(want.shape(), got.shape(), what);
-    double worst = want.castTo(DataType.DOUBLE).sub(got.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    double worst =
+        want.castTo(DataType.DOUBLE).sub(got.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
     double scale = Math.max(1, want.amaxNumber().doubleValue());
     assertTrue(worst <= 1e-4 * scale, what + ": largest difference " + worst);
   }
@@ -296,7 +359,9 @@ class KerasMobileBasesTest {
     INDArray get(String layer, String weight) {
       try {
         return archive.readDataSet(weight + ":0", layer, layer);
-      } catch (org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException e) {
+      } catch (
+          org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException
+              e) {
         throw new AssertionError(e);
       }
     }
@@ -314,7 +379,8 @@ class KerasMobileBasesTest {
    */
   static void withNormalization(Path from, Path to, float[] mean, float[] variance)
       throws IOException {
-    try (H5 in = H5.openRead(from); H5 out = H5.create(to)) {
+    try (H5 in = H5.openRead(from);
+        H5 out = H5.create(to)) {
       List<String> names = new ArrayList<>(in.stringList("", "layer_names"));
       names.add(1, "normalization");
       out.writeStringList("", "layer_names", names);
@@ -323,7 +389,8 @@ class KerasMobileBasesTest {
       for (String n : names) {
         out.createGroups(n);
         if (n.equals("normalization")) {
-          List<String> w = List.of("normalization/mean:0", "normalization/variance:0", "normalization/count:0");
+          List<String> w =
+              List.of("normalization/mean:0", "normalization/variance:0", "normalization/count:0");
           out.writeStringList(n, "weight_names", w);
           out.write(n + "/" + w.get(0), Nd4j.createFromArray(mean));
           out.write(n + "/" + w.get(1), Nd4j.createFromArray(variance));

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.graft.error.GraftException;
 import dev.graft.base.inception.InceptionV3;
+import dev.graft.error.GraftException;
 import dev.graft.io.RefusedFileException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -77,7 +77,11 @@ class KerasWeightsTest {
         l.getParam("mean").assign(Nd4j.randn(DataType.FLOAT, l.getParam("mean").shape()).muli(0.1));
         String var = bn.isUseLogStd() ? "log10stdev" : "var";
         INDArray v = Nd4j.rand(DataType.FLOAT, l.getParam(var).shape()).addi(0.5);
-        l.getParam(var).assign(bn.isUseLogStd() ? org.nd4j.linalg.ops.transforms.Transforms.log(v, 10).muli(0.5) : v);
+        l.getParam(var)
+            .assign(
+                bn.isUseLogStd()
+                    ? org.nd4j.linalg.ops.transforms.Transforms.log(v, 10).muli(0.5)
+                    : v);
       }
     }
   }
@@ -96,7 +100,9 @@ class KerasWeightsTest {
       assertEquals(311, names.size()); // input_1 + 310 layers, as Keras's model.layers
       assertEquals("input_1", names.get(0));
       assertEquals("mixed10", names.get(names.size() - 1));
-      assertTrue(names.containsAll(List.of("conv2d_94", "batch_normalization_94", "mixed9_0", "concatenate_2")));
+      assertTrue(
+          names.containsAll(
+              List.of("conv2d_94", "batch_normalization_94", "mixed9_0", "concatenate_2")));
       assertEquals("tensorflow", h5.rootString("backend"));
       assertEquals(KerasWeights.KERAS_VERSION, h5.rootString("keras_version"));
       assertEquals(List.of("conv2d_1/kernel:0"), h5.stringList("conv2d_1", "weight_names"));
@@ -112,9 +118,12 @@ class KerasWeightsTest {
     Hdf5Archive archive = new Hdf5Archive(inceptionH5.toString());
     try {
       assertEquals(List.of("kernel:0"), archive.getDataSets("conv2d_1", "conv2d_1"));
-      assertArrayEquals(new long[] {3, 3, 3, 32}, reference(archive, "conv2d_1", "kernel:0").shape());
-      assertArrayEquals(new long[] {1, 7, 128, 128}, reference(archive, "conv2d_33", "kernel:0").shape());
-      assertArrayEquals(new long[] {384}, reference(archive, "batch_normalization_80", "beta:0").shape());
+      assertArrayEquals(
+          new long[] {3, 3, 3, 32}, reference(archive, "conv2d_1", "kernel:0").shape());
+      assertArrayEquals(
+          new long[] {1, 7, 128, 128}, reference(archive, "conv2d_33", "kernel:0").shape());
+      assertArrayEquals(
+          new long[] {384}, reference(archive, "batch_normalization_80", "beta:0").shape());
     } finally {
       archive.close();
     }
@@ -131,7 +140,10 @@ class KerasWeightsTest {
     INDArray bn =
         fresh
             .getLayer("batch_normalization_1")
-            .activate(conv.dup(), false, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+            .activate(
+                conv.dup(),
+                false,
+                org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
     INDArray relu = acts.get("activation_1");
     INDArray conv33 = acts.get("conv2d_33");
     INDArray in33 = acts.get("activation_32");
@@ -167,14 +179,17 @@ class KerasWeightsTest {
           for (int ky = 0; ky < 3; ky++) {
             for (int kx = 0; kx < 3; kx++) {
               for (int c = 0; c < 3; c++) {
-                s += in[(c * 75 + 2 * oy + ky) * 75 + 2 * ox + kx] * kernel[((ky * 3 + kx) * 3 + c) * 32 + o];
+                s +=
+                    in[(c * 75 + 2 * oy + ky) * 75 + 2 * ox + kx]
+                        * kernel[((ky * 3 + kx) * 3 + c) * 32 + o];
               }
             }
           }
           int at = (o * 37 + oy) * 37 + ox;
           worst = Math.max(worst, Math.abs(s - convOut[at]));
           // batch_normalization_1: scale=False, epsilon 1e-3; then the ReLU
-          double norm = (s - mean.getDouble(o)) / Math.sqrt(var.getDouble(o) + 1e-3) + beta.getDouble(o);
+          double norm =
+              (s - mean.getDouble(o)) / Math.sqrt(var.getDouble(o) + 1e-3) + beta.getDouble(o);
           worst = Math.max(worst, Math.abs(norm - bnOut[at]));
           worst = Math.max(worst, Math.abs(Math.max(0, norm) - reluOut[at]));
         }
@@ -264,7 +279,10 @@ class KerasWeightsTest {
                         .activation(Activation.IDENTITY)
                         .build(),
                     "input_1")
-                .addLayer("fc", new DenseLayer.Builder().nOut(7).activation(Activation.IDENTITY).build(), "conv")
+                .addLayer(
+                    "fc",
+                    new DenseLayer.Builder().nOut(7).activation(Activation.IDENTITY).build(),
+                    "conv")
                 .setOutputs("fc")
                 .build());
     g.init();
@@ -274,8 +292,8 @@ class KerasWeightsTest {
   }
 
   /**
-   * DL4J's default batch normalisation (log10 std, epsilon 1e-5) under the zoo's ResNet stem
-   * names: written with Keras's names and epsilon, read back with the epsilon set to Keras's.
+   * DL4J's default batch normalisation (log10 std, epsilon 1e-5) under the zoo's ResNet stem names:
+   * written with Keras's names and epsilon, read back with the epsilon set to Keras's.
    */
   @Test
   void logStdBatchNormAndEpsilonFollowKeras() throws IOException {
@@ -305,7 +323,11 @@ class KerasWeightsTest {
       INDArray m = reference(archive, "bn_conv1", "moving_mean:0");
       INDArray v = reference(archive, "bn_conv1", "moving_variance:0");
       for (int c = 0; c < 4; c++) {
-        double byHand = (conv.getDouble(1, c, 2, 3) - m.getDouble(c)) / Math.sqrt(v.getDouble(c) + 1e-3) * g.getDouble(c) + be.getDouble(c);
+        double byHand =
+            (conv.getDouble(1, c, 2, 3) - m.getDouble(c))
+                    / Math.sqrt(v.getDouble(c) + 1e-3)
+                    * g.getDouble(c)
+                + be.getDouble(c);
         assertEquals(byHand, got.getDouble(1, c, 2, 3), 1e-4);
       }
     } finally {
@@ -321,7 +343,13 @@ class KerasWeightsTest {
                 .graphBuilder()
                 .addInputs("input_1")
                 .setInputTypes(InputType.convolutional(8, 8, 3))
-                .addLayer("stem-cnn1", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build(), "input_1")
+                .addLayer(
+                    "stem-cnn1",
+                    new ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .activation(Activation.IDENTITY)
+                        .build(),
+                    "input_1")
                 .addLayer("stem-batch1", new BatchNormalization.Builder().build(), "stem-cnn1")
                 .setOutputs("stem-batch1")
                 .build());
@@ -334,14 +362,18 @@ class KerasWeightsTest {
   void topLayersOfTheFileAreSkippedOnlyWhenAllowed() throws IOException {
     ComputationGraph withTop =
         new TransferLearning.GraphBuilder(convDense(5, 6))
-            .addLayer("predictions", new DenseLayer.Builder().nIn(7).nOut(3).activation(Activation.SOFTMAX).build(), "fc")
+            .addLayer(
+                "predictions",
+                new DenseLayer.Builder().nIn(7).nOut(3).activation(Activation.SOFTMAX).build(),
+                "fc")
             .setOutputs("predictions")
             .build();
     Path h5 = dir.resolve("with_top.h5");
     KerasWeightsWriter.save(withTop, h5);
     ComputationGraph notop = convDense(6, 6);
     GraftException e =
-        assertThrows(GraftException.class, () -> KerasWeights.load(notop, h5, KerasWeights.Match.EXACT));
+        assertThrows(
+            GraftException.class, () -> KerasWeights.load(notop, h5, KerasWeights.Match.EXACT));
     assertTrue(e.getMessage().contains("'predictions'"), e.getMessage());
     KerasWeights.load(notop, h5); // IGNORE_TOP
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 4, 5);
@@ -351,7 +383,8 @@ class KerasWeightsTest {
     Path notopH5 = dir.resolve("notop.h5");
     KerasWeightsWriter.save(notop, notopH5);
     ComputationGraph topGraph = withTop.clone();
-    GraftException missing = assertThrows(GraftException.class, () -> KerasWeights.load(topGraph, notopH5));
+    GraftException missing =
+        assertThrows(GraftException.class, () -> KerasWeights.load(topGraph, notopH5));
     assertTrue(missing.getMessage().contains("'predictions' has no weights"), missing.getMessage());
   }
 
@@ -365,7 +398,8 @@ class KerasWeightsTest {
     assertTrue(e.getMessage().contains(h5.toString()), e.getMessage());
     assertEquals(before, fresh.params(), "a failed load leaves the graph unchanged");
 
-    GraftException e2 = assertThrows(GraftException.class, () -> KerasWeights.load(convDense(1, 6), inceptionH5));
+    GraftException e2 =
+        assertThrows(GraftException.class, () -> KerasWeights.load(convDense(1, 6), inceptionH5));
     assertTrue(e2.getMessage().contains("'conv'"), e2.getMessage());
   }
 
@@ -376,7 +410,9 @@ class KerasWeightsTest {
     ComputationGraph eight = convDense(1, 8);
     GraftException e = assertThrows(GraftException.class, () -> KerasWeights.load(eight, h5));
     assertTrue(e.getMessage().contains("'conv'"), e.getMessage());
-    assertTrue(e.getMessage().contains("[2, 2, 3, 6]") && e.getMessage().contains("[2, 2, 3, 8]"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("[2, 2, 3, 6]") && e.getMessage().contains("[2, 2, 3, 8]"),
+        e.getMessage());
   }
 
   @Test
@@ -386,13 +422,15 @@ class KerasWeightsTest {
     Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
     ComputationGraph g = convDense(1, 6);
     // refused in Java, before the native HDF5 library parses them (Hdf5Check)
-    RefusedFileException e = assertThrows(RefusedFileException.class, () -> KerasWeights.load(g, truncated));
+    RefusedFileException e =
+        assertThrows(RefusedFileException.class, () -> KerasWeights.load(g, truncated));
     assertTrue(e.getMessage().contains(truncated.toString()), e.getMessage());
     assertTrue(e.getMessage().contains("truncated"), e.getMessage());
 
     Path text = dir.resolve("notes.h5");
     Files.writeString(text, "not HDF5 at all");
-    RefusedFileException e2 = assertThrows(RefusedFileException.class, () -> KerasWeights.load(g, text));
+    RefusedFileException e2 =
+        assertThrows(RefusedFileException.class, () -> KerasWeights.load(g, text));
     assertTrue(e2.getMessage().contains("HDF5"), e2.getMessage());
 
     assertThrows(NoSuchFileException.class, () -> KerasWeights.load(g, dir.resolve("absent.h5")));
@@ -416,10 +454,17 @@ class KerasWeightsTest {
 
   @Test
   void tfKerasResNetNamesMapOntoGraftNames() {
-    assertEquals(List.of("conv2_block1_0_conv", "res2a_branch1"), KerasNames.graphCandidates("conv2_block1_0_conv"));
-    assertEquals(List.of("conv5_block3_2_bn", "bn5c_branch2b"), KerasNames.graphCandidates("conv5_block3_2_bn"));
-    assertEquals(List.of("conv4_block6_3_conv", "res4f_branch2c"), KerasNames.graphCandidates("conv4_block6_3_conv"));
-    assertEquals(List.of("conv1_bn", "bn_conv1", "stem-batch1"), KerasNames.graphCandidates("conv1_bn"));
+    assertEquals(
+        List.of("conv2_block1_0_conv", "res2a_branch1"),
+        KerasNames.graphCandidates("conv2_block1_0_conv"));
+    assertEquals(
+        List.of("conv5_block3_2_bn", "bn5c_branch2b"),
+        KerasNames.graphCandidates("conv5_block3_2_bn"));
+    assertEquals(
+        List.of("conv4_block6_3_conv", "res4f_branch2c"),
+        KerasNames.graphCandidates("conv4_block6_3_conv"));
+    assertEquals(
+        List.of("conv1_bn", "bn_conv1", "stem-batch1"), KerasNames.graphCandidates("conv1_bn"));
     assertEquals(List.of("conv1", "stem-cnn1"), KerasNames.graphCandidates("conv1"));
     assertEquals(1.001e-5, KerasNames.epsilon("conv3_block2_1_bn"));
     assertEquals(1e-3, KerasNames.epsilon("bn3b_branch2a"));
@@ -431,25 +476,48 @@ class KerasWeightsTest {
   private static INDArray reference(Hdf5Archive archive, String layer, String weight) {
     try {
       return archive.readDataSet(weight, layer, layer);
-    } catch (org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException e) {
+    } catch (
+        org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException
+            e) {
       throw new AssertionError(e);
     }
   }
 
   @Test
   void autoNamesNumberedFromElsewhereAreMatchedByNumber() {
-    List<String> graph = List.of("conv2d_1", "conv2d_2", "conv2d_3", "batch_normalization_1", "batch_normalization_2", "batch_normalization_3");
+    List<String> graph =
+        List.of(
+            "conv2d_1",
+            "conv2d_2",
+            "conv2d_3",
+            "batch_normalization_1",
+            "batch_normalization_2",
+            "batch_normalization_3");
     // tf.keras 2 in a fresh session: conv2d, conv2d_1, ...
-    Map<String, String> tf2 = KerasNames.renumbered(
-        List.of("conv2d", "conv2d_1", "conv2d_2", "batch_normalization", "batch_normalization_1", "batch_normalization_2", "dense"), graph);
+    Map<String, String> tf2 =
+        KerasNames.renumbered(
+            List.of(
+                "conv2d",
+                "conv2d_1",
+                "conv2d_2",
+                "batch_normalization",
+                "batch_normalization_1",
+                "batch_normalization_2",
+                "dense"),
+            graph);
     assertEquals("conv2d_1", tf2.get("conv2d"));
     assertEquals("conv2d_3", tf2.get("conv2d_2"));
     assertEquals("batch_normalization_2", tf2.get("batch_normalization_1"));
     assertFalse(tf2.containsKey("dense"));
     assertEquals(Map.of(), KerasNames.renumbered(graph, graph));
     // Keras 1 names, and a later model of a session; a graph cut short of the file's end
-    assertEquals("conv2d_2", KerasNames.renumbered(List.of("convolution2d_1", "convolution2d_2", "convolution2d_3"), graph).get("convolution2d_2"));
-    Map<String, String> later = KerasNames.renumbered(List.of("conv2d_95", "conv2d_96", "conv2d_97", "conv2d_98"), graph);
+    assertEquals(
+        "conv2d_2",
+        KerasNames.renumbered(
+                List.of("convolution2d_1", "convolution2d_2", "convolution2d_3"), graph)
+            .get("convolution2d_2"));
+    Map<String, String> later =
+        KerasNames.renumbered(List.of("conv2d_95", "conv2d_96", "conv2d_97", "conv2d_98"), graph);
     assertEquals("conv2d_1", later.get("conv2d_95"));
     assertEquals("", later.get("conv2d_98"));
   }
@@ -459,7 +527,9 @@ class KerasWeightsTest {
   void tfKeras2NumberingLoads() throws IOException {
     Path h5 = dir.resolve("inception_tf2_names.h5");
     KerasWeightsWriter.save(source, h5, KerasWeightsTest::tf2Name);
-    assertTrue(KerasWeights.layersWithWeights(h5).containsAll(List.of("conv2d", "batch_normalization", "conv2d_93")));
+    assertTrue(
+        KerasWeights.layersWithWeights(h5)
+            .containsAll(List.of("conv2d", "batch_normalization", "conv2d_93")));
     ComputationGraph g = fresh.clone();
     g.params().assign(0);
     KerasWeights.load(g, h5);
@@ -467,7 +537,9 @@ class KerasWeightsTest {
   }
 
   private static String tf2Name(String name) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(conv2d|batch_normalization|activation)_(\\d+)").matcher(name);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(conv2d|batch_normalization|activation)_(\\d+)")
+            .matcher(name);
     if (!m.matches()) {
       return name;
     }

@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Test support: writes a DL4J graph's weights as a Keras 2 weights file ({@code
- * model.save_weights()}'s layout), so that tests exercise {@link KerasWeights#load} on real
- * {@code .h5} files they make themselves (ImageNet files cannot be downloaded here). It lives with
- * the tests because the library only reads Keras files.
+ * model.save_weights()}'s layout), so that tests exercise {@link KerasWeights#load} on real {@code
+ * .h5} files they make themselves (ImageNet files cannot be downloaded here). It lives with the
+ * tests because the library only reads Keras files.
  */
 public final class KerasWeightsWriter {
   private static final Logger LOG = LoggerFactory.getLogger(KerasWeightsWriter.class);
@@ -39,12 +39,12 @@ public final class KerasWeightsWriter {
 
   /**
    * Writes the graph's weights as a Keras weights file, with the groups, datasets and attributes
-   * Keras 2's {@code model.save_weights()} writes, so that Keras (and {@link KerasWeights#load}) read it. The
-   * file appears atomically: it is written under a temporary name and then renamed.
+   * Keras 2's {@code model.save_weights()} writes, so that Keras (and {@link KerasWeights#load})
+   * read it. The file appears atomically: it is written under a temporary name and then renamed.
    *
    * <p>Layers are named as in the graph (the zoo's ResNet stem, {@code stem-cnn1} and {@code
-   * stem-batch1}, as Keras's {@code conv1} and {@code bn_conv1}); a batch normalisation gamma of all
-   * ones is written as Keras's {@code scale=False} (no gamma).
+   * stem-batch1}, as Keras's {@code conv1} and {@code bn_conv1}); a batch normalisation gamma of
+   * all ones is written as Keras's {@code scale=False} (no gamma).
    *
    * @throws GraftException a layer type Keras's format cannot express here
    * @throws IOException the file cannot be written
@@ -66,7 +66,8 @@ public final class KerasWeightsWriter {
         write(graph, file, kerasName);
       }
       Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      LOG.info("Saved Keras weights of {} to {}", graph.getConfiguration().getNetworkOutputs(), target);
+      LOG.info(
+          "Saved Keras weights of {} to {}", graph.getConfiguration().getNetworkOutputs(), target);
     } finally {
       Files.deleteIfExists(part);
     }
@@ -94,7 +95,8 @@ public final class KerasWeightsWriter {
     Set<String> seen = new HashSet<>();
     for (String n : names) {
       if (!seen.add(n)) {
-        throw new GraftException("cannot save as Keras weights: two layers would be named '" + n + "'");
+        throw new GraftException(
+            "cannot save as Keras weights: two layers would be named '" + n + "'");
       }
     }
     writeChunked(file, "", "layer_names", names);
@@ -156,7 +158,10 @@ public final class KerasWeightsWriter {
     KerasWeights.Kind kind = KerasWeights.kindOf(conf);
     if (kind == null) {
       throw new GraftException(
-          "cannot save layer '" + v.getVertexName() + "' (" + conf.getClass().getSimpleName()
+          "cannot save layer '"
+              + v.getVertexName()
+              + "' ("
+              + conf.getClass().getSimpleName()
               + ") as Keras weights: only convolution, depthwise convolution, dense and batch"
               + " normalisation layers");
     }
@@ -174,8 +179,7 @@ public final class KerasWeightsWriter {
       case DEPTHWISE -> {
         out.add(
             new OutWeight(
-                KerasWeights.DEPTHWISE_KERNEL,
-                layer.getParam(DefaultParamInitializer.WEIGHT_KEY)));
+                KerasWeights.DEPTHWISE_KERNEL, layer.getParam(DefaultParamInitializer.WEIGHT_KEY)));
         INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
         if (b != null) {
           out.add(new OutWeight(KerasWeights.BIAS, b.reshape(b.length())));
@@ -186,8 +190,12 @@ public final class KerasWeightsWriter {
         long[] f = KerasWeights.nchwFlatten(graph, v.getVertexName());
         if (f != null) {
           long outUnits = k.size(1);
-          k = k.dup('c').reshape('c', f[2], f[0], f[1], outUnits).permute(1, 2, 0, 3)
-              .dup('c').reshape('c', f[0] * f[1] * f[2], outUnits);
+          k =
+              k.dup('c')
+                  .reshape('c', f[2], f[0], f[1], outUnits)
+                  .permute(1, 2, 0, 3)
+                  .dup('c')
+                  .reshape('c', f[0] * f[1] * f[2], outUnits);
         }
         out.add(new OutWeight(KerasWeights.KERNEL, k));
         INDArray b = layer.getParam(DefaultParamInitializer.BIAS_KEY);
@@ -216,7 +224,11 @@ public final class KerasWeightsWriter {
         INDArray var;
         if (bn.isUseLogStd()) {
           INDArray log10std = layer.getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
-          var = Transforms.pow(Nd4j.valueArrayOf(log10std.shape(), 10.0, log10std.dataType()), log10std.mul(2), false);
+          var =
+              Transforms.pow(
+                  Nd4j.valueArrayOf(log10std.shape(), 10.0, log10std.dataType()),
+                  log10std.mul(2),
+                  false);
         } else {
           var = layer.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR).dup();
         }
@@ -229,9 +241,17 @@ public final class KerasWeightsWriter {
         for (int i = 0; i < values.length; i++) {
           if (!(values[i] >= 0f)) {
             throw new GraftException(
-                "cannot save batch normalisation layer '" + v.getVertexName() + "' as Keras weights:"
-                    + " its variance " + (values[i] - shift) + " (channel " + i + ") with epsilon "
-                    + bn.getEps() + " cannot be expressed with Keras's epsilon " + KerasNames.epsilon(kname));
+                "cannot save batch normalisation layer '"
+                    + v.getVertexName()
+                    + "' as Keras weights:"
+                    + " its variance "
+                    + (values[i] - shift)
+                    + " (channel "
+                    + i
+                    + ") with epsilon "
+                    + bn.getEps()
+                    + " cannot be expressed with Keras's epsilon "
+                    + KerasNames.epsilon(kname));
           }
         }
         out.add(new OutWeight(KerasWeights.VARIANCE, var.reshape(c)));

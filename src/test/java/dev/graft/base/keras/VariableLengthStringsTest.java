@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * h5py writes Python {@code str} attributes as variable-length strings (Keras itself writes
- * bytes, fixed length): a file written that way, with Keras 3's weight names (no {@code :0}),
- * reads the same.
+ * h5py writes Python {@code str} attributes as variable-length strings (Keras itself writes bytes,
+ * fixed length): a file written that way, with Keras 3's weight names (no {@code :0}), reads the
+ * same.
  */
 class VariableLengthStringsTest {
 
