@@ -116,7 +116,6 @@ public final class Featurizer {
     ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
     int dim = -1;
     ComputationGraph graph = base.graph();
-    List<String> layer = List.of(base.featureLayer());
     List<Sample> samples = data.samples();
     try (OutputStream raw = new BufferedOutputStream(Files.newOutputStream(rawTmp), 1 << 16)) {
       for (int from = 0; from < samples.size(); from += batchSize) {
@@ -125,10 +124,8 @@ public final class Featurizer {
         for (Sample s : chunk) {
           imgs.add(decode(s.path()));
         }
-        INDArray act =
-            graph.output(layer, false, new INDArray[] {transform.toBatch(imgs)}, null)[0];
-        INDArray pooled = act.rank() == 4 ? act.mean(2, 3) : act.reshape(act.size(0), -1);
-        float[] flat = pooled.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        INDArray pooled = pooledFeatures(graph, base.featureLayer(), transform.toBatch(imgs));
+        float[] flat = pooled.dup('c').data().asFloat();
         int d = (int) pooled.size(1);
         if (dim < 0) {
           dim = d;
@@ -227,5 +224,21 @@ public final class Featurizer {
     } finally {
       Files.deleteIfExists(tmp);
     }
+  }
+
+  /**
+   * The features of one batch, as every Graft path computes them (the CLI's {@code featurize}, the
+   * Spark featurizer): the activations of {@code layer} in inference mode, global-average- pooled
+   * over height and width when convolutional, flattened otherwise.
+   *
+   * @param graph the base network (not modified; not thread-safe, so one caller at a time)
+   * @param layer the cut layer
+   * @param input a preprocessed batch, {@code [N, C, H, W]}
+   * @return {@code [N, F]} float features
+   */
+  public static INDArray pooledFeatures(ComputationGraph graph, String layer, INDArray input) {
+    INDArray act = graph.output(List.of(layer), false, new INDArray[] {input}, null)[0];
+    INDArray pooled = act.rank() == 4 ? act.mean(2, 3) : act.reshape(act.size(0), -1);
+    return pooled.castTo(DataType.FLOAT);
   }
 }

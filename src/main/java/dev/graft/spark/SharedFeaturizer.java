@@ -2,13 +2,13 @@ package dev.graft.spark;
 
 import dev.graft.base.Base;
 import dev.graft.data.ImageTransform;
+import dev.graft.features.Featurizer;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +28,6 @@ final class SharedFeaturizer {
 
   private final Base base;
   private final ImageTransform transform;
-  private final List<String> layer;
   private final BlockingQueue<ComputationGraph> idle;
   private final int slots;
   private int created;
@@ -37,7 +36,6 @@ final class SharedFeaturizer {
     this.base = base;
     this.transform =
         new ImageTransform(base.inputSize(), settings.resizeMode(), base.preprocessing());
-    this.layer = List.of(base.featureLayer());
     this.slots = slots;
     this.idle = new ArrayBlockingQueue<>(slots);
   }
@@ -74,9 +72,7 @@ final class SharedFeaturizer {
     INDArray input = transform.toBatch(images);
     ComputationGraph net = acquire();
     try {
-      INDArray act = net.output(layer, false, new INDArray[] {input}, null)[0];
-      INDArray pooled = act.rank() == 4 ? act.mean(2, 3) : act.reshape(act.size(0), -1);
-      return pooled.castTo(DataType.FLOAT).toFloatMatrix();
+      return Featurizer.pooledFeatures(net, base.featureLayer(), input).toFloatMatrix();
     } finally {
       idle.offer(net);
     }
