@@ -82,7 +82,8 @@ public final class TransferBuilder {
   }
 
   /**
-   * Training epochs; for fine-tuning, after the strategy's head-only warm-up epochs (default 10).
+   * Training epochs in all (default 10). For fine-tuning the strategy's head-only warm-up epochs
+   * count within them: {@code .epochs(8)} with two warm-up epochs runs 2 + 6.
    */
   public TransferBuilder epochs(int epochs) {
     if (epochs < 1) {

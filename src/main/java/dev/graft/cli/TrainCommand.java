@@ -108,7 +108,8 @@ final class TrainCommand extends GraftCommand {
       paramLabel = "E",
       order = 6,
       description =
-          "Epochs (default: ${DEFAULT-VALUE}); the best epoch by validation loss is kept.")
+          "Epochs in all (default: ${DEFAULT-VALUE}); finetune's 2 head-only warm-up epochs"
+              + " count within them. The best epoch by validation loss is kept.")
   int epochs;
 
   @Option(
@@ -176,6 +177,11 @@ final class TrainCommand extends GraftCommand {
   @Override
   int run() throws IOException {
     validateFlags();
+    Path outDir = out.toAbsolutePath().getParent();
+    requireWritableDirectory("--out", outDir, "the model file " + out.getFileName());
+    if (report != null) {
+      requireWritableDirectory("--report", report, "the report");
+    }
     requireDirectory("--data", data);
     if (validation.dir != null) {
       requireDirectory("--val", validation.dir);
@@ -303,6 +309,39 @@ final class TrainCommand extends GraftCommand {
       throw new BadInputException("--report: not a directory: " + report);
     }
     strategy();
+  }
+
+  /**
+   * Fails now, before any training, when {@code dir} cannot be created or written: creates it and a
+   * probe file in it (removed at once).
+   */
+  static void requireWritableDirectory(String flag, Path dir, String what) {
+    Path abs = dir.toAbsolutePath();
+    for (Path p = abs; p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new BadInputException(
+              flag + ": cannot write " + what + ": " + p + " is a file, not a directory");
+        }
+        break;
+      }
+    }
+    try {
+      Files.createDirectories(abs);
+      Path probe = Files.createTempFile(abs, ".graft-probe-", ".tmp");
+      Files.delete(probe);
+    } catch (IOException | SecurityException e) {
+      throw new BadInputException(
+          flag
+              + ": cannot write "
+              + what
+              + " in "
+              + abs
+              + " ("
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + ")",
+          e);
+    }
   }
 
   private Strategy strategy() {
