@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  * decay, no augmentation, center crop.
  *
  * <p>Not thread-safe; one builder can run {@code fit} several times.
+ *
+ * <p>Why one class of this size: it is the library's one entry point for training, and most of it
+ * is one documented setter per setting; {@code fit} only assembles, delegates to {@link Trainer}
+ * and records provenance.
  */
 public final class TransferBuilder {
   private static final Logger log = LoggerFactory.getLogger(TransferBuilder.class);

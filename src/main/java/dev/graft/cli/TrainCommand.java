@@ -36,6 +36,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code graft train --data DIR [--val DIR | --val-split F] --base ... --strategy ... --out
  * MODEL.graft [--report DIR] ...}: trains a model and writes it (and optionally an HTML report).
+ *
+ * <p>Why one class of this size: over half of it declares the command's options with their help
+ * text, which picocli wants on the command; the rest is parsing, one library call and printing.
  */
 @Command(
     name = "train",
