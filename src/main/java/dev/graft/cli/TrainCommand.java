@@ -15,7 +15,9 @@ import dev.graft.report.HtmlReport;
 import dev.graft.strategy.FineTune;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.Strategy;
+import dev.graft.train.StopSignal;
 import dev.graft.train.TrainingListener;
+import dev.graft.train.TrainingStoppedException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -23,6 +25,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,6 +36,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code graft train --data DIR [--val DIR | --val-split F] --base ... --strategy ... --out
  * MODEL.graft [--report DIR] ...}: trains a model and writes it (and optionally an HTML report).
+ *
+ * <p>Why one class of this size: over half of it declares the command's options with their help
+ * text, which picocli wants on the command; the rest is parsing, one library call and printing.
  */
 @Command(
     name = "train",
@@ -108,7 +116,8 @@ final class TrainCommand extends GraftCommand {
       paramLabel = "E",
       order = 6,
       description =
-          "Epochs (default: ${DEFAULT-VALUE}); the best epoch by validation loss is kept.")
+          "Epochs in all (default: ${DEFAULT-VALUE}); finetune's 2 head-only warm-up epochs"
+              + " count within them. The best epoch by validation loss is kept.")
   int epochs;
 
   @Option(
@@ -173,9 +182,55 @@ final class TrainCommand extends GraftCommand {
           "Random flips, crops and colour jitter on training images (slower: no caching).")
   boolean augment;
 
+  @Option(
+      names = "--json",
+      order = 15,
+      description =
+          "Print one JSON object on stdout at the end (model, epochs, bestEpoch, validation"
+              + " metrics, resumedFromEpoch) instead of text.")
+  boolean json;
+
+  @Option(
+      names = "--resume",
+      order = 16,
+      description =
+          "Continue from the checkpoint of an interrupted run with the same arguments (the"
+              + " result is identical to an uninterrupted run's). Without a checkpoint, start"
+              + " afresh.")
+  boolean resume;
+
+  @Option(
+      names = "--checkpoint",
+      paramLabel = "DIR",
+      order = 17,
+      description =
+          "Where the checkpoint written at each epoch's end lives (default: next to --out, as"
+              + " MODEL.graft.ckpt).")
+  Path checkpointDir;
+
+  @Option(
+      names = "--keep-checkpoint",
+      order = 18,
+      description = "Keep the checkpoint after the model file is written (default: delete it).")
+  boolean keepCheckpoint;
+
+  /** How long a signal waits for training to reach a safe point before the JVM exits anyway. */
+  private static final long STOP_WAIT_SECONDS = 30;
+
   @Override
   int run() throws IOException {
     validateFlags();
+    Path outDir = out.toAbsolutePath().getParent();
+    requireWritableDirectory("--out", outDir, "the model file " + out.getFileName());
+    if (report != null) {
+      requireWritableDirectory("--report", report, "the report");
+    }
+    if (checkpointDir != null) {
+      requireWritableDirectory("--checkpoint", checkpointDir, "checkpoints");
+    }
+    Path checkpoint =
+        (checkpointDir != null ? checkpointDir.toAbsolutePath() : outDir)
+            .resolve(out.getFileName() + ".ckpt");
     requireDirectory("--data", data);
     if (validation.dir != null) {
       requireDirectory("--val", validation.dir);
@@ -231,11 +286,43 @@ final class TrainCommand extends GraftCommand {
         train.size(),
         train.numClasses(),
         val == null ? "none" : val.size() + " images");
+    if (resume && !Files.isRegularFile(checkpoint)) {
+      err.println("no checkpoint at " + checkpoint + ": starting afresh");
+    } else if (!resume && Files.isRegularFile(checkpoint)) {
+      err.println(
+          "overwriting the checkpoint of an earlier run at "
+              + checkpoint
+              + " (--resume continues it instead)");
+    }
     err.flush();
+    StopSignal stop = new StopSignal();
+    builder.checkpoint(checkpoint).resume(resume).stopSignal(stop);
     TransferModel model;
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> awaitSafePoint(stop, finished, checkpoint), "graft-train-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
     try (ProgressBar bar = progress("epochs", epochs, "epoch")) {
-      builder.listener(new EpochProgress(bar));
+      builder.listener(new EpochProgress(bar, err, checkpoint));
       model = builder.fit(train, val);
+    } catch (TrainingStoppedException e) {
+      err.println(
+          "graft train: stopped"
+              + (e.checkpointedEpochs() > 0
+                  ? "; the checkpoint of epoch "
+                      + e.checkpointedEpochs()
+                      + " is kept at "
+                      + checkpoint
+                      + ". Run the same command with --resume to continue from it."
+                  : " before the first epoch ended: nothing to resume from."));
+      err.flush();
+      return ExitCodes.INTERRUPTED;
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it returns now that training has finished
+      }
     }
     Map<String, String> settings = new LinkedHashMap<>(model.info().settings());
     settings.put("data", data.toString() + " (" + train.size() + " training images)");
@@ -243,6 +330,9 @@ final class TrainCommand extends GraftCommand {
         "validation", valDescription + (val == null ? "" : " (" + val.size() + " images)"));
     model = model.withInfo(model.info().withSettings(settings));
     model.save(out);
+    if (!keepCheckpoint) {
+      Files.deleteIfExists(checkpoint);
+    }
     var vr = val == null ? null : model.evaluate(val);
     if (report != null) {
       HtmlReport.Builder rb =
@@ -253,15 +343,49 @@ final class TrainCommand extends GraftCommand {
       }
       rb.settings(describe(model.info())).build().write(report);
     }
+    int bestEpoch = model.info().metrics().getOrDefault("bestEpoch", 0.0).intValue();
+    int resumedFrom =
+        Integer.parseInt(model.info().settings().getOrDefault("resumedFromEpoch", "0"));
+    if (json) {
+      ObjectNode root = JSON.createObjectNode();
+      root.put("model", out.toString());
+      root.put("epochs", model.info().history().size());
+      root.put("bestEpoch", bestEpoch);
+      root.put("resumedFromEpoch", resumedFrom);
+      root.put("stoppedEarly", Boolean.parseBoolean(model.info().settings().get("stoppedEarly")));
+      if (vr == null) {
+        root.putNull("validation");
+      } else {
+        ObjectNode v = root.putObject("validation");
+        v.put("images", vr.size());
+        v.put("accuracy", vr.accuracy());
+        v.put("loss", vr.logLoss());
+        v.put("macroF1", vr.macroF1());
+      }
+      root.put("checkpoint", keepCheckpoint ? checkpoint.toString() : null);
+      if (report != null) {
+        root.put("report", report.resolve(HtmlReport.FILE_NAME).toString());
+      }
+      out().println(JSON.writeValueAsString(root));
+      out().flush();
+      return ExitCodes.OK;
+    }
     PrintWriter o = out();
     o.printf(Locale.ROOT, "model: %s%n", out);
+    if (resumedFrom > 0) {
+      o.printf(Locale.ROOT, "resumed from epoch %d%n", resumedFrom);
+    }
+    o.printf(Locale.ROOT, "epochs: %d%n", model.info().history().size());
     if (vr != null) {
       o.printf(
           Locale.ROOT,
           "validation accuracy: %.4f (%d images, best epoch %d)%n",
           vr.accuracy(),
           vr.size(),
-          model.info().history().bestEpoch());
+          bestEpoch);
+    }
+    if (keepCheckpoint) {
+      o.println("checkpoint: " + checkpoint);
     }
     if (report != null) {
       o.println("report: " + report.resolve(HtmlReport.FILE_NAME));
@@ -305,6 +429,39 @@ final class TrainCommand extends GraftCommand {
     strategy();
   }
 
+  /**
+   * Fails now, before any training, when {@code dir} cannot be created or written: creates it and a
+   * probe file in it (removed at once).
+   */
+  static void requireWritableDirectory(String flag, Path dir, String what) {
+    Path abs = dir.toAbsolutePath();
+    for (Path p = abs; p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new BadInputException(
+              flag + ": cannot write " + what + ": " + p + " is a file, not a directory");
+        }
+        break;
+      }
+    }
+    try {
+      Files.createDirectories(abs);
+      Path probe = Files.createTempFile(abs, ".graft-probe-", ".tmp");
+      Files.delete(probe);
+    } catch (IOException | SecurityException e) {
+      throw new BadInputException(
+          flag
+              + ": cannot write "
+              + what
+              + " in "
+              + abs
+              + " ("
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + ")",
+          e);
+    }
+  }
+
   private Strategy strategy() {
     Strategy s;
     try {
@@ -325,12 +482,46 @@ final class TrainCommand extends GraftCommand {
     return s;
   }
 
+  /**
+   * Runs in the shutdown hook (Ctrl-C, SIGTERM): asks training to stop at the end of the current
+   * minibatch and waits for it, so that the JVM exits (130 or 143, by the signal) after the message
+   * saying how to resume. A run that does not reach a safe point in time (a long first pass filling
+   * the activation cache) exits anyway; the last checkpoint is whole either way.
+   */
+  private void awaitSafePoint(StopSignal stop, CountDownLatch finished, Path checkpoint) {
+    stop.request();
+    try {
+      if (!finished.await(STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        PrintWriter err = err();
+        err.println(
+            "graft train: stopped without reaching a safe point; the last checkpoint (if any) is"
+                + " kept at "
+                + checkpoint
+                + ". Run the same command with --resume to continue from it.");
+        err.flush();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Advances the epoch bar and shows the latest losses. */
   private static final class EpochProgress implements TrainingListener {
     private final ProgressBar bar;
+    private final PrintWriter err;
+    private final Path checkpoint;
 
-    EpochProgress(ProgressBar bar) {
+    EpochProgress(ProgressBar bar, PrintWriter err, Path checkpoint) {
       this.bar = bar;
+      this.err = err;
+      this.checkpoint = checkpoint;
+    }
+
+    @Override
+    public void onResume(int epochs, History h) {
+      err.println("resuming from epoch " + epochs + " (checkpoint " + checkpoint + ")");
+      err.flush();
+      bar.update(epochs);
     }
 
     @Override

@@ -14,10 +14,12 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  *     data, else the last)
  * @param stoppedEarly whether early stopping ended training
  * @param validation the validation report of {@code restoredEpoch}, or null without validation data
+ * @param resumedFromEpoch epochs a checkpoint held when this run resumed from it (0: a fresh run)
  */
 public record TrainingResult(
     ComputationGraph network,
     History history,
     int restoredEpoch,
     boolean stoppedEarly,
-    ClassificationReport validation) {}
+    ClassificationReport validation,
+    int resumedFromEpoch) {}

@@ -317,6 +317,38 @@ class TrainCliTest {
     assertTrue(!Files.exists(dir.resolve("x.graft")));
   }
 
+  @Test
+  void anUnwritableOutOrReportIsRefusedBeforeTraining() throws Exception {
+    Path aFile = Files.writeString(dir.resolve("plain-file"), "x");
+    String[] common = {
+      "train",
+      "--data",
+      train.toString(),
+      "--base",
+      baseZip.toString(),
+      "--image-size",
+      "28",
+      "--strategy",
+      "frozen",
+      "--epochs",
+      "1"
+    };
+    for (String[] c :
+        List.of(
+            new String[] {"--out", aFile.resolve("m.graft").toString()},
+            new String[] {
+              "--out", dir.resolve("ok.graft").toString(), "--report", aFile.resolve("r").toString()
+            })) {
+      Cli.Result r = Cli.run(concat(common, c));
+      String flag = c[c.length - 2];
+      assertEquals(2, r.code(), r.toString());
+      assertTrue(r.err().contains(flag + ": cannot write"), r.err());
+      assertTrue(r.err().contains(aFile + " is a file, not a directory"), r.err());
+      assertTrue(!r.err().contains("epoch"), "refused before training: " + r.err());
+    }
+    assertTrue(!Files.exists(dir.resolve("ok.graft")));
+  }
+
   private static String[] concat(String[] a, String... b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
