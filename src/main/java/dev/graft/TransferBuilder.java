@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  * decay, no augmentation, center crop.
  *
  * <p>Not thread-safe; one builder can run {@code fit} several times.
+ *
+ * <p>Why one class of this size: it is the library's one entry point for training, and most of it
+ * is one documented setter per setting; {@code fit} only assembles, delegates to {@link Trainer}
+ * and records provenance.
  */
 public final class TransferBuilder {
   private static final Logger log = LoggerFactory.getLogger(TransferBuilder.class);
@@ -278,6 +282,19 @@ public final class TransferBuilder {
                 : ImageBatches.builder(validation, transform).batchSize(batchSize).build()) {
       double[] weights = classWeights.resolve(train.classCounts());
       Map<String, String> settings = settings(train.labels(), weights, cache, aug);
+      settings.put("data", describe(train, "training images"));
+      settings.put(
+          "validation",
+          validation == null
+              ? "none"
+              : validation.source().equals(train.source()) && !train.source().isEmpty()
+                  ? String.format(
+                      java.util.Locale.ROOT,
+                      "held out from %s (%d images, %.0f %%)",
+                      train.source(),
+                      validation.size(),
+                      100.0 * validation.size() / (validation.size() + train.size()))
+                  : describe(validation, "images"));
       Checkpointing ckpt = null;
       if (checkpoint != null) {
         try {
@@ -355,6 +372,10 @@ public final class TransferBuilder {
     settings.put("augmentation", aug.toString());
     settings.put("cachedActivations", Boolean.toString(cache));
     return settings;
+  }
+
+  private static String describe(ImageDataset d, String what) {
+    return (d.source().isEmpty() ? "" : d.source() + " ") + "(" + d.size() + " " + what + ")";
   }
 
   /** What a checkpoint must agree on besides the settings: the base, its input and Graft. */

@@ -10,6 +10,7 @@ import dev.graft.error.GraftException;
 import dev.graft.head.Head;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
+import dev.graft.model.Provenance;
 import dev.graft.model.TransferModel;
 import dev.graft.report.HtmlReport;
 import dev.graft.strategy.FineTune;
@@ -22,9 +23,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
@@ -36,6 +35,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code graft train --data DIR [--val DIR | --val-split F] --base ... --strategy ... --out
  * MODEL.graft [--report DIR] ...}: trains a model and writes it (and optionally an HTML report).
+ *
+ * <p>Why one class of this size: over half of it declares the command's options with their help
+ * text, which picocli wants on the command; the rest is parsing, one library call and printing.
  */
 @Command(
     name = "train",
@@ -235,10 +237,8 @@ final class TrainCommand extends GraftCommand {
     ImageDataset all = scan("--data", data);
     ImageDataset train = all;
     ImageDataset val = null;
-    String valDescription;
     if (validation.dir != null) {
       val = scan("--val", validation.dir, all.labels());
-      valDescription = validation.dir.toString();
     } else {
       double f = validation.split == null ? 0.2 : validation.split;
       if (f > 0) {
@@ -250,10 +250,6 @@ final class TrainCommand extends GraftCommand {
           throw blame("--val-split", e);
         }
       }
-      valDescription =
-          f > 0
-              ? String.format(Locale.ROOT, "%.0f%% of --data (stratified, seed %d)", 100 * f, seed)
-              : "none";
     }
     Base base = baseOptions.load(seed);
     TransferBuilder builder =
@@ -321,11 +317,6 @@ final class TrainCommand extends GraftCommand {
         // the hook is running: it returns now that training has finished
       }
     }
-    Map<String, String> settings = new LinkedHashMap<>(model.info().settings());
-    settings.put("data", data.toString() + " (" + train.size() + " training images)");
-    settings.put(
-        "validation", valDescription + (val == null ? "" : " (" + val.size() + " images)"));
-    model = model.withInfo(model.info().withSettings(settings));
     model.save(out);
     if (!keepCheckpoint) {
       Files.deleteIfExists(checkpoint);
@@ -341,15 +332,15 @@ final class TrainCommand extends GraftCommand {
       rb.settings(describe(model.info())).build().write(report);
     }
     int bestEpoch = model.info().metrics().getOrDefault("bestEpoch", 0.0).intValue();
-    int resumedFrom =
-        Integer.parseInt(model.info().settings().getOrDefault("resumedFromEpoch", "0"));
+    Provenance provenance = model.info().provenance();
+    int resumedFrom = provenance.resumedFromEpoch();
     if (json) {
       ObjectNode root = JSON.createObjectNode();
       root.put("model", out.toString());
       root.put("epochs", model.info().history().size());
       root.put("bestEpoch", bestEpoch);
       root.put("resumedFromEpoch", resumedFrom);
-      root.put("stoppedEarly", Boolean.parseBoolean(model.info().settings().get("stoppedEarly")));
+      root.put("stoppedEarly", provenance.stoppedEarly());
       if (vr == null) {
         root.putNull("validation");
       } else {

@@ -11,9 +11,6 @@ import dev.graft.metrics.Monitor;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +27,6 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.node.ArrayNode;
@@ -57,7 +53,6 @@ final class CheckpointFile {
   static final String ARRAYS = "arrays.bin";
   static final String DATA = "data.tsv";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int CHUNK = 1 << 20;
 
   private CheckpointFile() {}
 
@@ -83,7 +78,7 @@ final class CheckpointFile {
           MessageDigest md = Sha256.digest();
           long bytes = 0;
           for (Named n : arrays) {
-            bytes += writeArray(n.array(), zip, md);
+            bytes += ArrayCodec.write(n.array(), zip, md);
           }
           zip.closeEntry();
           zip.setLevel(Deflater.DEFAULT_COMPRESSION);
@@ -124,37 +119,6 @@ final class CheckpointFile {
       return;
     }
     params.forEach((layer, ps) -> ps.forEach((p, a) -> out.add(new Named(group, layer, p, a))));
-  }
-
-  private static long writeArray(INDArray a, OutputStream out, MessageDigest md)
-      throws IOException {
-    DataType t = a.dataType();
-    if (t != DataType.FLOAT && t != DataType.DOUBLE) {
-      throw new GraftException("checkpoints hold float32 and float64 arrays, got " + t);
-    }
-    INDArray c = a.dup('c');
-    ByteBuffer src =
-        c.data().asNio().order(ByteOrder.nativeOrder()).limit((int) (c.length() * t.width()));
-    byte[] buf = new byte[CHUNK];
-    ByteBuffer le = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-    long written = 0;
-    while (src.hasRemaining()) {
-      le.clear();
-      if (t == DataType.FLOAT) {
-        while (src.remaining() >= 4 && le.remaining() >= 4) {
-          le.putFloat(src.getFloat());
-        }
-      } else {
-        while (src.remaining() >= 8 && le.remaining() >= 8) {
-          le.putDouble(src.getDouble());
-        }
-      }
-      out.write(buf, 0, le.position());
-      md.update(buf, 0, le.position());
-      written += le.position();
-    }
-    c.close();
-    return written;
   }
 
   private static ObjectNode info(
@@ -351,7 +315,11 @@ final class CheckpointFile {
     List<INDArray> arrays = new ArrayList<>();
     try (InputStream in = zip.open(ARRAYS, declared)) {
       for (int i = 0; i < shapes.size(); i++) {
-        arrays.add(readArray(file, in, md, shapes.get(i), types.get(i)));
+        INDArray a = ArrayCodec.read(in, md, shapes.get(i), types.get(i));
+        if (a == null) {
+          throw damaged(file, "entry '" + ARRAYS + "' ends early");
+        }
+        arrays.add(a);
       }
       if (in.read() >= 0) {
         throw damaged(file, "entry '" + ARRAYS + "' is longer than its list");
@@ -387,42 +355,6 @@ final class CheckpointFile {
   private static void put(
       Map<String, Map<String, INDArray>> m, String layer, String param, INDArray a) {
     m.computeIfAbsent(layer, k -> new LinkedHashMap<>()).put(param, a);
-  }
-
-  private static INDArray readArray(
-      Path file, InputStream in, MessageDigest md, long[] shape, DataType t) throws IOException {
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
-    }
-    int width = t.width();
-    long bytes = n * width;
-    float[] f = t == DataType.FLOAT ? new float[Math.toIntExact(n)] : null;
-    double[] d = t == DataType.DOUBLE ? new double[Math.toIntExact(n)] : null;
-    byte[] buf = new byte[CHUNK];
-    ByteBuffer le = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-    long done = 0;
-    int k = 0;
-    while (done < bytes) {
-      int want = (int) Math.min(buf.length, bytes - done);
-      int got = in.readNBytes(buf, 0, want);
-      if (got < want) {
-        throw damaged(file, "entry '" + ARRAYS + "' ends early");
-      }
-      md.update(buf, 0, got);
-      le.clear().limit(got);
-      if (f != null) {
-        while (le.remaining() >= 4) {
-          f[k++] = le.getFloat();
-        }
-      } else {
-        while (le.remaining() >= 8) {
-          d[k++] = le.getDouble();
-        }
-      }
-      done += got;
-    }
-    return f != null ? Nd4j.create(f, shape, 'c') : Nd4j.create(d, shape, 'c');
   }
 
   private static JsonNode field(JsonNode n, String name) {

@@ -349,6 +349,54 @@ class TrainCliTest {
     assertTrue(!Files.exists(dir.resolve("ok.graft")));
   }
 
+  @Test
+  void resumeRefusesAnotherRunsCheckpointAndADamagedOneWithExit2() throws Exception {
+    Path model = dir.resolve("resume/m.graft");
+    String[] common = {
+      "train",
+      "--data",
+      train.toString(),
+      "--base",
+      baseZip.toString(),
+      "--image-size",
+      "28",
+      "--strategy",
+      "frozen",
+      "--batch",
+      "8",
+      "--out",
+      model.toString()
+    };
+    Path ckpt = dir.resolve("resume/m.graft.ckpt");
+    Cli.Result fresh = Cli.run(concat(common, "--epochs", "2", "--resume", "--keep-checkpoint"));
+    assertEquals(0, fresh.code(), fresh.toString());
+    assertTrue(fresh.err().contains("no checkpoint at " + ckpt + ": starting afresh"), fresh.err());
+    assertTrue(fresh.out().contains("checkpoint: " + ckpt), fresh.out());
+    assertTrue(Files.isRegularFile(ckpt));
+
+    Cli.Result other = Cli.run(concat(common, "--epochs", "3", "--resume"));
+    assertEquals(2, other.code(), other.toString());
+    assertTrue(other.err().contains("epochs was '2', now '3'"), other.err());
+
+    byte[] bytes = Files.readAllBytes(ckpt);
+    Files.write(ckpt, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+    Cli.Result damaged = Cli.run(concat(common, "--epochs", "2", "--resume", "--json"));
+    assertEquals(2, damaged.code(), damaged.toString());
+    assertTrue(damaged.err().contains("checkpoint " + ckpt + " is damaged"), damaged.err());
+    assertEquals("", damaged.out());
+
+    Files.delete(ckpt);
+    Cli.Result json = Cli.run(concat(common, "--epochs", "2", "--json"));
+    assertEquals(0, json.code(), json.toString());
+    JsonNode j = new ObjectMapper().readTree(json.out());
+    assertEquals(model.toString(), j.get("model").asText());
+    assertEquals(2, j.get("epochs").asInt());
+    assertEquals(0, j.get("resumedFromEpoch").asInt());
+    assertTrue(j.get("validation").get("accuracy").isNumber(), json.out());
+    assertTrue(j.get("bestEpoch").asInt() >= 1 && j.get("bestEpoch").asInt() <= 2, json.out());
+    assertTrue(!Files.exists(ckpt), "checkpoint deleted once the model is written");
+  }
+
   private static String[] concat(String[] a, String... b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
