@@ -3,28 +3,18 @@ package dev.graft.features;
 import dev.graft.error.GraftException;
 import dev.graft.perf.NativeTuning;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,17 +65,10 @@ public final class FeatureCache implements AutoCloseable {
   private final String keyText;
   private final long keyTag;
 
-  private long[] itemShape;
-  private int itemLength;
-  private final List<SegmentFile.Mapped> segments = new ArrayList<>();
-  private final Set<String> seenFiles = new HashSet<>();
-  private final Map<String, Long> index = new HashMap<>();
-  private final LinkedHashMap<String, float[]> pending = new LinkedHashMap<>();
-  private long pendingBytes;
+  private final CacheIndex idx;
   private int chunkSize = DEFAULT_CHUNK_SIZE;
   private long hits;
   private long misses;
-  private long discardedFiles;
   private boolean closed;
 
   /**
@@ -104,6 +87,7 @@ public final class FeatureCache implements AutoCloseable {
     this.home = home;
     this.dir = home.path();
     this.keyText = keyText;
+    this.idx = new CacheIndex(dir);
     this.keyTag =
         ByteBuffer.wrap(HexFormat.of().parseHex(ContentHash.ofText(keyText), 0, 16)).getLong();
   }
@@ -146,8 +130,8 @@ public final class FeatureCache implements AutoCloseable {
     log.debug(
         "feature cache {} open: {} entries in {} segments",
         cache.dir,
-        cache.index.size(),
-        cache.segments.size());
+        cache.idx.size(),
+        cache.idx.segments());
     return cache;
   }
 
@@ -178,18 +162,18 @@ public final class FeatureCache implements AutoCloseable {
 
   /** The shape of one cached item (e.g. {@code [2048]} or {@code [1024, 14, 14]}), once known. */
   public synchronized Optional<long[]> itemShape() {
-    return Optional.ofNullable(itemShape).map(long[]::clone);
+    return Optional.ofNullable(idx.itemShape()).map(long[]::clone);
   }
 
   /** Number of distinct images held. */
   public synchronized int size() {
     ensureOpen();
-    return index.size() + pending.size();
+    return idx.size();
   }
 
   /** Current counters. */
   public synchronized Stats stats() {
-    return new Stats(index.size() + pending.size(), segments.size(), hits, misses, discardedFiles);
+    return new Stats(idx.size(), idx.segments(), hits, misses, idx.discardedFiles());
   }
 
   /**
@@ -200,7 +184,7 @@ public final class FeatureCache implements AutoCloseable {
    */
   public synchronized boolean contains(String contentHash) {
     ensureOpen();
-    return index.containsKey(contentHash) || pending.containsKey(contentHash);
+    return idx.contains(contentHash);
   }
 
   /**
@@ -211,17 +195,7 @@ public final class FeatureCache implements AutoCloseable {
    */
   public synchronized Optional<float[]> get(String contentHash) {
     ensureOpen();
-    float[] p = pending.get(contentHash);
-    if (p != null) {
-      return Optional.of(p.clone());
-    }
-    return view(contentHash)
-        .map(
-            v -> {
-              float[] out = new float[v.remaining()];
-              v.get(out);
-              return out;
-            });
+    return idx.get(contentHash);
   }
 
   /**
@@ -233,17 +207,7 @@ public final class FeatureCache implements AutoCloseable {
    */
   public synchronized Optional<FloatBuffer> view(String contentHash) {
     ensureOpen();
-    float[] p = pending.get(contentHash);
-    if (p != null) {
-      return Optional.of(FloatBuffer.wrap(p).asReadOnlyBuffer());
-    }
-    Long loc = index.get(contentHash);
-    if (loc == null) {
-      return Optional.empty();
-    }
-    SegmentFile.Mapped s = segments.get((int) (loc >>> 32));
-    int row = (int) (long) loc;
-    return Optional.of(s.floats().slice(row * itemLength, itemLength).asReadOnlyBuffer());
+    return idx.view(contentHash);
   }
 
   /**
@@ -257,23 +221,8 @@ public final class FeatureCache implements AutoCloseable {
   public synchronized void put(String contentHash, float[] features) throws IOException {
     ensureOpen();
     ContentHash.check(contentHash);
-    if (itemShape == null) {
-      setItemShape(new long[] {features.length});
-    } else if (features.length != itemLength) {
-      throw new GraftException(
-          "feature length "
-              + features.length
-              + " does not match the cache's item shape "
-              + Arrays.toString(itemShape)
-              + " in "
-              + dir);
-    }
-    if (contains(contentHash)) {
-      return;
-    }
-    pending.put(contentHash, features.clone());
-    pendingBytes += 4L * features.length + ContentHash.BYTES;
-    if (pendingBytes >= FLUSH_BYTES) {
+    idx.requireShape(new long[] {features.length});
+    if (idx.addPending(contentHash, features) >= FLUSH_BYTES) {
       flush();
     }
   }
@@ -297,18 +246,7 @@ public final class FeatureCache implements AutoCloseable {
               + contentHashes.size()
               + " images");
     }
-    long[] shape = Arrays.copyOfRange(features.shape(), 1, features.rank());
-    if (itemShape == null) {
-      setItemShape(shape);
-    } else if (!Arrays.equals(shape, itemShape)) {
-      throw new GraftException(
-          "feature shape "
-              + Arrays.toString(shape)
-              + " does not match the cache's item shape "
-              + Arrays.toString(itemShape)
-              + " in "
-              + dir);
-    }
+    idx.requireShape(Arrays.copyOfRange(features.shape(), 1, features.rank()));
     contentHashes.forEach(ContentHash::check);
     INDArray rows =
         features.dataType() == DataType.FLOAT ? features : features.castTo(DataType.FLOAT);
@@ -339,20 +277,10 @@ public final class FeatureCache implements AutoCloseable {
    */
   public synchronized void flush() throws IOException {
     ensureOpen();
-    if (pending.isEmpty()) {
-      return;
+    CacheIndex.Drained d = idx.drainPending();
+    if (d != null) {
+      writeSegment(d.hashes(), d.data());
     }
-    ByteBuffer data =
-        ByteBuffer.allocateDirect(Math.toIntExact(4L * itemLength * pending.size()))
-            .order(ByteOrder.LITTLE_ENDIAN);
-    FloatBuffer fb = data.asFloatBuffer();
-    for (float[] f : pending.values()) {
-      fb.put(f);
-    }
-    List<String> hashes = new ArrayList<>(pending.keySet());
-    pending.clear();
-    pendingBytes = 0;
-    writeSegment(hashes, data);
   }
 
   /**
@@ -412,33 +340,7 @@ public final class FeatureCache implements AutoCloseable {
    */
   public synchronized INDArray rows(List<String> contentHashes) {
     ensureOpen();
-    if (itemShape == null) {
-      if (contentHashes.isEmpty()) {
-        throw new GraftException("feature cache " + dir + " is empty: no item shape to return");
-      }
-      throw new GraftException("image " + contentHashes.get(0) + " is not in feature cache " + dir);
-    }
-    long[] shape = new long[itemShape.length + 1];
-    shape[0] = contentHashes.size();
-    System.arraycopy(itemShape, 0, shape, 1, itemShape.length);
-    INDArray out = Nd4j.createUninitializedDetached(DataType.FLOAT, shape);
-    FloatBuffer dst = out.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-    int pos = 0;
-    for (String h : contentHashes) {
-      float[] p = pending.get(h);
-      if (p != null) {
-        dst.put(pos, p);
-      } else {
-        Long loc = index.get(h);
-        if (loc == null) {
-          throw new GraftException("image " + h + " is not in feature cache " + dir);
-        }
-        SegmentFile.Mapped s = segments.get((int) (loc >>> 32));
-        dst.put(pos, s.floats(), ((int) (long) loc) * itemLength, itemLength);
-      }
-      pos += itemLength;
-    }
-    return out;
+    return idx.rows(contentHashes);
   }
 
   /**
@@ -449,29 +351,7 @@ public final class FeatureCache implements AutoCloseable {
    */
   public synchronized void refresh() throws IOException {
     ensureOpen();
-    List<Path> files = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SEGMENT_SUFFIX)) {
-      for (Path p : ds) {
-        if (!seenFiles.contains(p.getFileName().toString())) {
-          files.add(p);
-        }
-      }
-    }
-    files.sort(null);
-    for (Path f : files) {
-      seenFiles.add(f.getFileName().toString());
-      SegmentFile.Opened o = SegmentFile.open(f, keyTag, null);
-      if (o == null) {
-        continue; // deleted by another process meanwhile
-      }
-      if (o.foreign()) {
-        log.debug("leaving {} alone: {}", f, o.problem());
-      } else if (o.problem() != null) {
-        discard(f, o.problem());
-      } else {
-        add(o.segment());
-      }
-    }
+    idx.scan(keyTag);
   }
 
   /**
@@ -489,9 +369,7 @@ public final class FeatureCache implements AutoCloseable {
       flush();
     } finally {
       closed = true;
-      segments.clear();
-      index.clear();
-      pending.clear();
+      idx.clear();
       home.close();
     }
     root.enforceCap();
@@ -513,70 +391,10 @@ public final class FeatureCache implements AutoCloseable {
     }
   }
 
-  private void setItemShape(long[] shape) {
-    if (shape.length < 1 || shape.length > SegmentFile.MAX_RANK) {
-      throw new GraftException(
-          "feature item rank must be 1.."
-              + SegmentFile.MAX_RANK
-              + ", got "
-              + Arrays.toString(shape));
-    }
-    long len = 1;
-    for (long d : shape) {
-      if (d <= 0) {
-        throw new GraftException(
-            "feature item shape must be positive, got " + Arrays.toString(shape));
-      }
-      len *= d;
-    }
-    if (len * 4L + ContentHash.BYTES > SegmentFile.MAX_BYTES) {
-      throw new GraftException("feature item " + Arrays.toString(shape) + " is too large to cache");
-    }
-    itemShape = shape.clone();
-    itemLength = (int) len;
-  }
-
   /** Writes rows (little-endian float32) as new segments and indexes them. */
   private void writeSegment(List<String> hashes, ByteBuffer data) throws IOException {
-    for (SegmentFile.Mapped m : SegmentFile.write(dir, keyTag, itemShape, hashes, data)) {
-      seenFiles.add(m.file().getFileName().toString());
-      add(m);
-    }
-  }
-
-  /** Indexes a valid segment, unless its item shape differs from this cache's (then deletes it). */
-  private void add(SegmentFile.Mapped m) throws IOException {
-    if (itemShape == null) {
-      setItemShape(m.shape());
-    } else if (!Arrays.equals(m.shape(), itemShape)) {
-      discard(
-          m.file(),
-          "item shape "
-              + Arrays.toString(m.shape())
-              + " differs from "
-              + Arrays.toString(itemShape));
-      return;
-    }
-    int segIndex = segments.size();
-    segments.add(m);
-    for (int row = 0; row < m.count(); row++) {
-      String h = m.hash(row);
-      if (!pending.containsKey(h)) {
-        index.putIfAbsent(h, ((long) segIndex << 32) | row);
-      }
-    }
-  }
-
-  private void discard(Path file, String why) throws IOException {
-    log.warn(
-        "feature cache file {} is invalid ({}); deleting it, its entries will be recomputed",
-        file,
-        why);
-    discardedFiles++;
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete invalid feature cache file " + file, e);
+    for (SegmentFile.Mapped m : SegmentFile.write(dir, keyTag, idx.itemShape(), hashes, data)) {
+      idx.addWritten(m);
     }
   }
 }

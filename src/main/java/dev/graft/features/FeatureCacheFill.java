@@ -24,7 +24,24 @@ import org.slf4j.LoggerFactory;
 final class FeatureCacheFill {
   private static final Logger log = LoggerFactory.getLogger(FeatureCacheFill.class);
 
+  /**
+   * Test seam: milliseconds to sleep after each published chunk, so that a test can kill a real
+   * process between two chunks. Unset (the default) never sleeps.
+   */
+  static final String TEST_PAUSE_PROPERTY = "graft.test.pause-after-chunk-ms";
+
   private FeatureCacheFill() {}
+
+  private static void pauseForTest() {
+    long ms = Long.getLong(TEST_PAUSE_PROPERTY, 0L);
+    if (ms > 0) {
+      try {
+        Thread.sleep(ms);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
 
   /**
    * What one fill did.
@@ -84,6 +101,7 @@ final class FeatureCacheFill {
           out.close(); // written to disk: release native memory now, so memory stays bounded
         }
         computed += chunkPaths.size();
+        pauseForTest();
       }
       if (progress != null) {
         progress.accept(cachedBefore + Math.min(todo.size(), from + chunkSize));

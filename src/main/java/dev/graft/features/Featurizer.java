@@ -6,18 +6,10 @@ import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
 import dev.graft.data.Sample;
 import dev.graft.error.GraftException;
-import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -220,42 +212,45 @@ public final class Featurizer implements AutoCloseable {
     Files.createDirectories(out);
     List<Path> files = data.samples().stream().map(Sample::path).toList();
     long before = forwardImages.get();
-    // Unique temporary names: two runs into one directory must not write into each other's files.
-    Path npyTmp = Files.createTempFile(out, ".features.", ".npy.tmp");
     int dim;
-    try {
-      if (cache == null) {
-        INDArray all = compute(files, progress);
-        dim = (int) all.size(1);
-        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(npyTmp), 1 << 16)) {
-          o.write(npyHeader(files.size(), dim));
-          writeRows(o, all);
-        }
-      } else {
-        try (FeatureCache c = cache.open(key()).chunkSize(chunk())) {
-          List<String> hashes = c.populate(files, this::computeUnchecked, progress);
-          dim = (int) c.itemShape().map(sh -> sh[0]).orElse(0L).longValue();
-          try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(npyTmp), 1 << 16)) {
-            o.write(npyHeader(files.size(), dim));
-            for (int from = 0; from < hashes.size(); from += WRITE_ROWS) {
-              INDArray rows =
-                  c.rows(hashes.subList(from, Math.min(hashes.size(), from + WRITE_ROWS)));
-              writeRows(o, rows);
-              rows.close();
-            }
-          }
-        }
+    if (cache == null) {
+      INDArray all = compute(files, progress);
+      dim = (int) all.size(1);
+      FeatureFiles.writeNpy(out, files.size(), dim, o -> FeatureFiles.writeRows(o, all));
+    } else {
+      try (FeatureCache c = cache.open(key()).chunkSize(chunk())) {
+        List<String> hashes = c.populate(files, this::computeUnchecked, progress);
+        dim = (int) c.itemShape().map(sh -> sh[0]).orElse(0L).longValue();
+        FeatureFiles.writeNpy(
+            out,
+            files.size(),
+            dim,
+            o -> {
+              for (int from = 0; from < hashes.size(); from += WRITE_ROWS) {
+                INDArray rows =
+                    c.rows(hashes.subList(from, Math.min(hashes.size(), from + WRITE_ROWS)));
+                FeatureFiles.writeRows(o, rows);
+                rows.close();
+              }
+            });
       }
-      Files.move(
-          npyTmp,
-          out.resolve("features.npy"),
-          StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(npyTmp);
     }
     int computed = (int) (forwardImages.get() - before);
-    writeSideFiles(data, out, dim, computed);
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("base", base.id());
+    meta.put("weightsKey", base.weightsKey());
+    base.weightsSha256().ifPresent(sha -> meta.put("weightsSha256", sha));
+    meta.put("cut", base.featureLayer());
+    meta.put("inputSize", base.inputSize());
+    meta.put("preprocessing", base.preprocessing().name());
+    meta.put("resize", resize.name());
+    meta.put("pooling", "global-average");
+    meta.put("count", data.size());
+    meta.put("dimension", dim);
+    meta.put("classes", data.labels());
+    meta.put("computed", computed);
+    meta.put("fromCache", data.size() - computed);
+    FeatureFiles.writeSideFiles(data, out, meta);
     log.info(
         "wrote {} x {} features ({}, cut {}) to {}: {} computed, {} from the cache",
         data.size(),
@@ -313,47 +308,6 @@ public final class Featurizer implements AutoCloseable {
     }
   }
 
-  private static void writeRows(OutputStream o, INDArray rows) throws IOException {
-    float[] flat = rows.dup('c').data().asFloat();
-    ByteBuffer buf = ByteBuffer.allocate(flat.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    buf.asFloatBuffer().put(flat);
-    o.write(buf.array());
-  }
-
-  private void writeSideFiles(ImageDataset data, Path out, int dim, int computed)
-      throws IOException {
-    List<Sample> samples = data.samples();
-    StringBuilder csv = new StringBuilder("row,label,class_index,path\n");
-    for (int i = 0; i < data.size(); i++) {
-      Sample s = samples.get(i);
-      csv.append(i)
-          .append(',')
-          .append(csvField(data.labels().get(s.label())))
-          .append(',')
-          .append(s.label())
-          .append(',')
-          .append(csvField(s.path().toString()))
-          .append('\n');
-    }
-    writeAtomically(out.resolve("labels.csv"), csv.toString());
-    writeAtomically(out.resolve("classes.txt"), String.join("\n", data.labels()) + "\n");
-    Map<String, Object> meta = new LinkedHashMap<>();
-    meta.put("base", base.id());
-    meta.put("weightsKey", base.weightsKey());
-    base.weightsSha256().ifPresent(sha -> meta.put("weightsSha256", sha));
-    meta.put("cut", base.featureLayer());
-    meta.put("inputSize", base.inputSize());
-    meta.put("preprocessing", base.preprocessing().name());
-    meta.put("resize", resize.name());
-    meta.put("pooling", "global-average");
-    meta.put("count", data.size());
-    meta.put("dimension", dim);
-    meta.put("classes", data.labels());
-    meta.put("computed", computed);
-    meta.put("fromCache", data.size() - computed);
-    writeAtomically(out.resolve("featurize.json"), JSON.writeValueAsString(meta) + "\n");
-  }
-
   /** Hex SHA-256 of a graph's parameters (float32, C order): the weights' content. */
   static String parameterHash(ComputationGraph graph) {
     MessageDigest md = ContentHash.sha256();
@@ -363,41 +317,6 @@ public final class Featurizer implements AutoCloseable {
       md.update(f.data().asNio());
     }
     return HexFormat.of().formatHex(md.digest());
-  }
-
-  /** A NumPy .npy v1.0 header for a C-order little-endian float32 matrix. */
-  static byte[] npyHeader(int rows, int cols) throws IOException {
-    String dict =
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
-    int unpadded = 10 + dict.length() + 1;
-    int pad = (64 - unpadded % 64) % 64;
-    String header = dict + " ".repeat(pad) + "\n";
-    ByteArrayOutputStream bos = new ByteArrayOutputStream();
-    DataOutputStream d = new DataOutputStream(bos);
-    d.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-    d.writeByte(header.length() & 0xff);
-    d.writeByte(header.length() >>> 8);
-    d.write(header.getBytes(StandardCharsets.US_ASCII));
-    return bos.toByteArray();
-  }
-
-  private static String csvField(String s) {
-    return s.contains(",") || s.contains("\"") || s.contains("\n")
-        ? "\"" + s.replace("\"", "\"\"") + "\""
-        : s;
-  }
-
-  /** Writes {@code text} to a unique temporary name beside {@code target}, then moves it there. */
-  private static void writeAtomically(Path target, String text) throws IOException {
-    Path tmp =
-        Files.createTempFile(
-            target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".tmp");
-    try {
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 
   /**
