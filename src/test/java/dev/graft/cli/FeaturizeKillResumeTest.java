@@ -37,28 +37,18 @@ class FeaturizeKillResumeTest {
 
     // the killed run: chunks of 4 images (batch 1), a pause after each published chunk
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx512m",
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-            "-Dgraft.test.pause-after-chunk-ms=400",
-            "-cp",
-            System.getProperty("java.class.path"),
-            GraftCli.class.getName(),
-            "featurize",
-            "--base",
-            base.toString(),
-            "--image-size",
-            "28",
-            "--batch",
-            "1",
-            "--data",
-            data.toString(),
-            "--out",
-            dir.resolve("killed").toString(),
-            "--cache",
-            cache.toString());
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                java,
+                "-Xmx512m",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-Dgraft.test.pause-after-chunk-ms=400",
+                "-cp",
+                System.getProperty("java.class.path"),
+                GraftCli.class.getName()));
+    command.addAll(args(base, data, dir.resolve("killed"), cache));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.redirectErrorStream(true);
     pb.redirectOutput(dir.resolve("child.log").toFile());
     Process child = pb.start();
@@ -112,7 +102,11 @@ class FeaturizeKillResumeTest {
   }
 
   private static Cli.Result featurize(Path base, Path data, Path out, Path cache) {
-    return Cli.run(
+    return Cli.run(args(base, data, out, cache).toArray(String[]::new));
+  }
+
+  private static List<String> args(Path base, Path data, Path out, Path cache) {
+    return List.of(
         "featurize",
         "--base",
         base.toString(),
