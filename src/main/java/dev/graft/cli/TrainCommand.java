@@ -53,9 +53,10 @@ import picocli.CommandLine.Option;
       "  graft train --data flowers/ --base resnet50 --strategy finetune --unfreeze 10 --out flowers.graft --report report/",
       "  graft train --data digits/ --base cnn.zip --image-size 28 --strategy frozen --epochs 5 --out digits.graft",
       "",
-      "A checkpoint (MODEL.graft.ckpt) is written at the end of every epoch; after a kill or Ctrl-C,",
-      "run the same command with --resume to continue (same result as an uninterrupted run).",
-      "Ctrl-C/SIGTERM stop at the end of the current minibatch and exit 130/143."
+      "Each epoch ends with a checkpoint (MODEL.graft.ckpt). After a kill or",
+      "Ctrl-C, the same command with --resume continues from it, to the same",
+      "model an uninterrupted run makes. Ctrl-C/SIGTERM stop at the end of the",
+      "current minibatch and exit 130/143."
     })
 final class TrainCommand extends GraftCommand {
   @Option(
