@@ -38,10 +38,12 @@ import org.slf4j.LoggerFactory;
  * Configures and runs one transfer-learning job; start it with {@link Graft#base(Base)}. Every
  * setting has a default, so {@code Graft.base(base).fit(train, validation)} works.
  *
- * <p>Defaults: the base's default head ({@link Base#defaultHead()}), {@link Strategy#frozen()}, 10
- * epochs, batch 32, the strategy's learning rate, no early stopping (the best epoch is still kept
- * when there is validation data), monitor validation loss, seed 42, no class weights, no weight
- * decay, no augmentation, center crop.
+ * <p>Defaults: {@link Head#logisticRegression()} (a softmax fitted to convergence on the cached
+ * base output, L2 by cross-validation) when the strategy trains the head alone and the base's
+ * output is cached (no augmentation), else the base's default head ({@link Base#defaultHead()});
+ * {@link Strategy#frozen()}, 10 epochs, batch 32, the strategy's learning rate, no early stopping
+ * (the best epoch is still kept when there is validation data), monitor validation loss, seed 42,
+ * no class weights, no weight decay, no augmentation, center crop.
  *
  * <p>Not thread-safe; one builder can run {@code fit} several times.
  */
@@ -69,7 +71,10 @@ public final class TransferBuilder {
     this.base = Objects.requireNonNull(base, "base");
   }
 
-  /** The head on top of the base (default: {@link Base#defaultHead()} the base's id). */
+  /**
+   * The head on top of the base (default: {@link Head#logisticRegression()} for a head-only
+   * strategy with cached base output, else {@link Base#defaultHead()}).
+   */
   public TransferBuilder head(Head head) {
     this.head = Objects.requireNonNull(head, "head");
     return this;
@@ -258,6 +263,11 @@ public final class TransferBuilder {
     return run(train, validation, labels, weights, cacheActivations, 0);
   }
 
+  /** The head used when none was set: see {@link #head(Head)}. */
+  private Head defaultHead(boolean cached) {
+    return strategy.headOnly() && cached ? Head.logisticRegression() : base.defaultHead();
+  }
+
   private TransferModel run(
       DataSetIterator train,
       DataSetIterator validation,
@@ -265,7 +275,7 @@ public final class TransferBuilder {
       double[] weights,
       boolean cache,
       int batchesPerEpoch) {
-    Head h = head != null ? head : base.defaultHead();
+    Head h = head != null ? head : defaultHead(cache);
     GraphOptions options =
         new GraphOptions(labels.size(), weights, weightDecay, seed, epochs, learningRate);
     Nd4j.getRandom().setSeed(seed);
@@ -310,17 +320,27 @@ public final class TransferBuilder {
     if (!tg.unfrozenBaseLayers().isEmpty()) {
       settings.put("unfrozen", String.join(",", tg.unfrozenBaseLayers()));
     }
-    settings.put("epochs", Integer.toString(epochs));
-    settings.put("batchSize", Integer.toString(batchSize));
-    settings.put(
-        "learningRate",
-        Double.toString(Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
-    settings.put("earlyStopping", Integer.toString(patience));
+    boolean convex = h.solver() == Head.Solver.LBFGS;
+    if (convex) {
+      settings.put("epochs", "none (the head is fitted to convergence)");
+      settings.putAll(r.notes());
+    } else {
+      settings.put("epochs", Integer.toString(epochs));
+      settings.put("batchSize", Integer.toString(batchSize));
+      settings.put(
+          "learningRate",
+          Double.toString(Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
+      settings.put("earlyStopping", Integer.toString(patience));
+    }
     settings.put("monitor", monitor.name());
     settings.put("seed", Long.toString(seed));
     settings.put("classWeights", weights == null ? "none" : Arrays.toString(weights));
     settings.put("weightDecay", Double.toString(weightDecay));
-    settings.put("augmentation", augmentation.toString());
+    settings.put(
+        "augmentation",
+        augmentation.enabled() && !strategy.acceptsAugmentation()
+            ? "none (" + strategy.name() + " ignores augmentation)"
+            : augmentation.describe());
     settings.put("cachedActivations", Boolean.toString(cache));
     settings.put("restoredEpoch", Integer.toString(r.restoredEpoch()));
     settings.put("stoppedEarly", Boolean.toString(r.stoppedEarly()));

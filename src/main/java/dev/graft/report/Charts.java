@@ -25,6 +25,7 @@ final class Charts {
   static final int HEIGHT = 320;
   private static final Color TRAIN = new Color(0x1f, 0x77, 0xb4);
   private static final Color VALID = new Color(0xff, 0x7f, 0x0e);
+  private static final Color BEST = new Color(0x2c, 0xa0, 0x2c);
   private static final Color[] PALETTE = {
     new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e), new Color(0x2c, 0xa0, 0x2c),
     new Color(0xd6, 0x27, 0x28), new Color(0x94, 0x67, 0xbd), new Color(0x8c, 0x56, 0x4b)
@@ -36,14 +37,18 @@ final class Charts {
 
   private Charts() {}
 
-  /** Training vs validation curve of one per-epoch quantity; null if nothing to plot. */
+  /**
+   * Training vs validation curve of one per-epoch quantity, the best epoch marked by a dashed
+   * vertical line (none when {@code bestEpoch < 1}); null if nothing to plot.
+   */
   static String curve(
       String title,
       String yTitle,
       List<EpochRecord> epochs,
       ToDoubleFunction<EpochRecord> train,
       ToDoubleFunction<EpochRecord> validation,
-      boolean unitRange) {
+      boolean unitRange,
+      int bestEpoch) {
     XYChart chart =
         new XYChartBuilder()
             .width(WIDTH)
@@ -65,6 +70,37 @@ final class Charts {
     }
     boolean any = addSeries(chart, "training", TRAIN, epochs, train);
     any |= addSeries(chart, "validation", VALID, epochs, validation);
+    if (any && bestEpoch >= 1 && epochs.size() > 1) {
+      double lo = Double.POSITIVE_INFINITY;
+      double hi = Double.NEGATIVE_INFINITY;
+      for (EpochRecord r : epochs) {
+        for (double v : new double[] {train.applyAsDouble(r), validation.applyAsDouble(r)}) {
+          if (Double.isFinite(v)) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+          }
+        }
+      }
+      if (unitRange) {
+        lo = 0;
+        hi = 1;
+      }
+      var best =
+          chart.addSeries(
+              "best epoch (" + bestEpoch + ")",
+              List.of((double) bestEpoch, (double) bestEpoch),
+              List.of(lo, hi));
+      best.setLineColor(BEST);
+      best.setLineStyle(
+          new java.awt.BasicStroke(
+              1.5f,
+              java.awt.BasicStroke.CAP_BUTT,
+              java.awt.BasicStroke.JOIN_MITER,
+              10f,
+              new float[] {5f, 4f},
+              0f));
+      best.setMarker(SeriesMarkers.NONE);
+    }
     return any ? png(chart) : null;
   }
 

@@ -1,6 +1,7 @@
 package dev.graft.train;
 
 import dev.graft.error.GraftException;
+import dev.graft.head.SoftmaxRegression;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
@@ -82,6 +83,7 @@ public final class Trainer {
     boolean stoppedEarly = false;
     double secondsSoFar = 0;
     Random shuffle = new Random(cfg.seed());
+    Map<String, String> notes = new java.util.LinkedHashMap<>();
     if (validation == null && cfg.patience() > 0) {
       log.warn("early stopping needs validation data; training all {} epochs", totalEpochs);
     }
@@ -187,6 +189,7 @@ public final class Trainer {
             }
           }
           tg.absorb(runner.net(), phase.trainable());
+          notes.putAll(runner.notes());
         }
         if (stoppedEarly) {
           break;
@@ -214,7 +217,7 @@ public final class Trainer {
     for (TrainingListener l : cfg.listeners()) {
       l.onTrainingEnd(history, restored, stoppedEarly);
     }
-    return new TrainingResult(tg.network(), history, restored, stoppedEarly, finalReport);
+    return new TrainingResult(tg.network(), history, restored, stoppedEarly, finalReport, notes);
   }
 
   /** Caches at the deepest boundary, shared by the phases; closed when training ends. */
@@ -261,6 +264,9 @@ public final class Trainer {
       }
     }
     Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
+    if (phase.convex()) {
+      return ConvexRunner.build(tg, phase, frozen, train, validation, cfg, shuffle);
+    }
     if (frozen.isEmpty()) {
       log.info(
           "phase {}: a trainable layer reads the images directly; nothing to cache", phase.name());
@@ -321,6 +327,11 @@ public final class Trainer {
 
     abstract boolean cached();
 
+    /** What the run should record about this phase beyond its epochs (default none). */
+    Map<String, String> notes() {
+      return Map.of();
+    }
+
     abstract double[] trainEpoch();
 
     abstract ClassificationReport validate();
@@ -343,9 +354,9 @@ public final class Trainer {
     public void close() {}
   }
 
-  private static final class CachedRunner extends Runner {
-    private final ActivationCache trainCache;
-    private final ActivationCache valCache;
+  static class CachedRunner extends Runner {
+    final ActivationCache trainCache;
+    final ActivationCache valCache;
     private final Random shuffle;
     private final boolean ownsCaches;
 
@@ -424,6 +435,111 @@ public final class Trainer {
       if (valCache != null) {
         valCache.close();
       }
+    }
+  }
+
+  /**
+   * A convex phase: the softmax output fitted once, to convergence, on all cached features ({@link
+   * SoftmaxRegression}); its one "epoch" is that fit.
+   */
+  private static final class ConvexRunner extends CachedRunner {
+    private final TransferGraph tg;
+    private final Map<String, String> notes = new java.util.LinkedHashMap<>();
+
+    private ConvexRunner(
+        TransferGraph tg,
+        ComputationGraph net,
+        ActivationCache train,
+        ActivationCache val,
+        TrainingConfig cfg,
+        Random shuffle) {
+      super(net, train, val, cfg, shuffle, true);
+      this.tg = tg;
+    }
+
+    static ConvexRunner build(
+        TransferGraph tg,
+        Phase phase,
+        Optional<FrozenPart> frozen,
+        DataSetIterator train,
+        DataSetIterator validation,
+        TrainingConfig cfg,
+        Random shuffle) {
+      if (frozen.isEmpty() || !cfg.cacheActivations()) {
+        throw new GraftException(
+            "a logistic-regression head is fitted on cached features, and this run does not"
+                + " cache them (augmentation or caching off): use a head trained by Adam"
+                + " (Head.averagePooling())");
+      }
+      try {
+        ActivationCache t = cfg.cacheFactory().build(frozen.get(), train);
+        ActivationCache v =
+            validation == null ? null : cfg.cacheFactory().build(frozen.get(), validation);
+        return new ConvexRunner(tg, tg.trainablePart(phase, 0), t, v, cfg, shuffle);
+      } catch (IOException e) {
+        throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    Map<String, String> notes() {
+      return notes;
+    }
+
+    @Override
+    double[] trainEpoch() {
+      INDArray[] train = all(trainCache);
+      INDArray[] val = valCache == null ? null : all(valCache);
+      int classes = trainCache.numClasses();
+      double l2 = tg.head().l2();
+      SoftmaxRegression.Options opts =
+          SoftmaxRegression.Options.defaults().withL2(l2).withSeed(cfg.seed());
+      SoftmaxRegression.Selection s =
+          SoftmaxRegression.select(
+              train[0],
+              train[1].argMax(1).toIntVector(),
+              classes,
+              tg.options().classWeights(),
+              val == null ? null : val[0],
+              val == null ? null : val[1].argMax(1).toIntVector(),
+              opts);
+      SoftmaxRegression.Fit f = s.fit();
+      var out = net.getLayer(TransferGraph.OUTPUT);
+      DataType dt = out.getParam("W").dataType();
+      out.setParam("W", Nd4j.create(f.weights()).castTo(dt));
+      out.setParam("b", Nd4j.create(new double[][] {f.bias()}).castTo(dt));
+      notes.put("l2", String.format(Locale.ROOT, "%.3g", f.l2()));
+      notes.put("l2Selection", s.method());
+      notes.put("solverIterations", Integer.toString(f.iterations()));
+      notes.put("solverConverged", Boolean.toString(f.converged()));
+      notes.put("featureScaling", "standardised for the fit, folded into the weights");
+      INDArray logits =
+          train[0]
+              .castTo(DataType.DOUBLE)
+              .mmul(Nd4j.create(f.weights()))
+              .addiRowVector(Nd4j.create(f.bias()));
+      int[] p = logits.argMax(1).toIntVector();
+      int[] y = train[1].argMax(1).toIntVector();
+      int correct = 0;
+      for (int i = 0; i < p.length; i++) {
+        correct += p[i] == y[i] ? 1 : 0;
+      }
+      net.incrementEpochCount();
+      return new double[] {f.trainLoss(), (double) correct / p.length};
+    }
+
+    /** Every cached example: {features as [N, F], one-hot labels}. */
+    private static INDArray[] all(ActivationCache cache) {
+      int[] idx = new int[cache.size()];
+      for (int i = 0; i < idx.length; i++) {
+        idx[i] = i;
+      }
+      MultiDataSet mds = cache.batch(idx);
+      INDArray x = mds.getFeatures(0);
+      if (x.rank() > 2) {
+        x = x.dup('c').reshape('c', x.size(0), x.length() / x.size(0));
+      }
+      return new INDArray[] {x, mds.getLabels(0)};
     }
   }
 

@@ -2,6 +2,7 @@ package dev.graft.train;
 
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.History;
+import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
@@ -14,10 +15,29 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  *     data, else the last)
  * @param stoppedEarly whether early stopping ended training
  * @param validation the validation report of {@code restoredEpoch}, or null without validation data
+ * @param notes settings the run chose itself, to record with the model (for example the L2 strength
+ *     a logistic-regression head was fitted with), by key
  */
 public record TrainingResult(
     ComputationGraph network,
     History history,
     int restoredEpoch,
     boolean stoppedEarly,
-    ClassificationReport validation) {}
+    ClassificationReport validation,
+    Map<String, String> notes) {
+
+  /** Copies the notes. */
+  public TrainingResult {
+    notes = Map.copyOf(notes);
+  }
+
+  /** A result with no notes. */
+  public TrainingResult(
+      ComputationGraph network,
+      History history,
+      int restoredEpoch,
+      boolean stoppedEarly,
+      ClassificationReport validation) {
+    this(network, history, restoredEpoch, stoppedEarly, validation, Map.of());
+  }
+}

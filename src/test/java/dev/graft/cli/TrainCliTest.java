@@ -198,6 +198,42 @@ class TrainCliTest {
   }
 
   @Test
+  void fewLabelsByDefaultFitALogisticRegressionOnEveryImage() throws Exception {
+    Path model = dir.resolve("logreg.graft");
+    Cli.Result r =
+        Cli.run(
+            "train",
+            "--data",
+            train.toString(),
+            "--base",
+            baseZip.toString(),
+            "--image-size",
+            "28",
+            "--strategy",
+            "features",
+            "--resize",
+            "pad",
+            "--pad-margin",
+            "0.1",
+            "--out",
+            model.toString());
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.err().contains("few labels (smallest class: 12 images < 30)"), r.err());
+    assertTrue(r.out().contains("head: logistic regression fitted to convergence"), r.out());
+    TransferModel m = TransferModel.load(model);
+    assertEquals(1, m.info().history().size());
+    assertTrue(
+        m.info().settings().get("l2Selection").contains("5-fold"), m.info().settings().toString());
+    assertTrue(m.info().settings().get("validation").startsWith("none (fewer than 30"));
+    assertEquals("PAD(margin=0.1,fill=edge)", m.info().resize().name());
+    Cli.Result e =
+        Cli.run("evaluate", "--model", model.toString(), "--data", test.toString(), "--json");
+    assertEquals(0, e.code(), e.toString());
+    double acc = new ObjectMapper().readTree(e.out()).get("accuracy").asDouble();
+    assertTrue(acc > 0.5, "held-out accuracy " + acc);
+  }
+
+  @Test
   void badTrainUsageExitsTwoNamingTheFlag() throws Exception {
     String d = train.toString();
     String b = baseZip.toString();
@@ -214,6 +250,44 @@ class TrainCliTest {
         "--unfreeze"
       },
       {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen"}, "--out"},
+      {
+        new String[] {
+          "train",
+          "--data",
+          d,
+          "--base",
+          b,
+          "--strategy",
+          "finetune",
+          "--head",
+          "logreg",
+          "--out",
+          o
+        },
+        "--head"
+      },
+      {
+        new String[] {
+          "train", "--data", d, "--base", b, "--strategy", "frozen", "--head", "svm", "--out", o
+        },
+        "--head"
+      },
+      {
+        new String[] {
+          "train",
+          "--data",
+          d,
+          "--base",
+          b,
+          "--strategy",
+          "frozen",
+          "--pad-margin",
+          "0.1",
+          "--out",
+          o
+        },
+        "--pad-margin"
+      },
       {
         new String[] {
           "train",
