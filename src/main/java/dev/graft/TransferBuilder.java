@@ -11,6 +11,7 @@ import dev.graft.head.Head;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.Monitor;
+import dev.graft.model.GraftVersion;
 import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
 import dev.graft.strategy.ActivationCache;
@@ -18,11 +19,17 @@ import dev.graft.strategy.FineTune;
 import dev.graft.strategy.GraphOptions;
 import dev.graft.strategy.Strategy;
 import dev.graft.strategy.TransferGraph;
+import dev.graft.train.Checkpointing;
 import dev.graft.train.ClassWeights;
+import dev.graft.train.Fingerprint;
+import dev.graft.train.StopSignal;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
 import dev.graft.train.TrainingListener;
 import dev.graft.train.TrainingResult;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -46,6 +53,10 @@ import org.slf4j.LoggerFactory;
  * no class weights, no weight decay, no augmentation, center crop.
  *
  * <p>Not thread-safe; one builder can run {@code fit} several times.
+ *
+ * <p>Why one class of this size: it is the library's one entry point for training, and most of it
+ * is one documented setter per setting; {@code fit} only assembles, delegates to {@link Trainer}
+ * and records provenance.
  */
 public final class TransferBuilder {
   private static final Logger log = LoggerFactory.getLogger(TransferBuilder.class);
@@ -66,6 +77,9 @@ public final class TransferBuilder {
   private final List<TrainingListener> listeners = new ArrayList<>();
   private ActivationCache.Factory cacheFactory = ActivationCache.inMemory();
   private boolean cacheActivations = true;
+  private Path checkpoint;
+  private boolean resume;
+  private StopSignal stop;
 
   TransferBuilder(Base base) {
     this.base = Objects.requireNonNull(base, "base");
@@ -87,7 +101,8 @@ public final class TransferBuilder {
   }
 
   /**
-   * Training epochs; for fine-tuning, after the strategy's head-only warm-up epochs (default 10).
+   * Training epochs in all (default 10). For fine-tuning the strategy's head-only warm-up epochs
+   * count within them: {@code .epochs(8)} with two warm-up epochs runs 2 + 6.
    */
   public TransferBuilder epochs(int epochs) {
     if (epochs < 1) {
@@ -197,6 +212,39 @@ public final class TransferBuilder {
   }
 
   /**
+   * Keeps a checkpoint in {@code file}, replaced atomically at the end of every epoch, holding
+   * everything the rest of the run depends on (default: none). With {@link #resume(boolean)}, a
+   * later {@code fit} with the same settings and data continues from it. {@code fit} leaves the
+   * file in place; delete it once the model is saved. Needs {@link #fit(ImageDataset,
+   * ImageDataset)}: the checkpoint records a fingerprint of the image files.
+   */
+  public TransferBuilder checkpoint(Path file) {
+    this.checkpoint = Objects.requireNonNull(file, "file");
+    return this;
+  }
+
+  /**
+   * Whether {@code fit} continues from the {@link #checkpoint(Path) checkpoint} when there is one
+   * (default false: an existing checkpoint is overwritten). The result is identical to an
+   * uninterrupted run's (on the CPU, same seed and thread count). A checkpoint made with other
+   * settings or data is refused with a {@link GraftException} saying what differs; without a
+   * checkpoint, training starts afresh.
+   */
+  public TransferBuilder resume(boolean resume) {
+    this.resume = resume;
+    return this;
+  }
+
+  /**
+   * Lets another thread (a signal handler) stop training at the next safe point: {@code fit} then
+   * throws {@link dev.graft.train.TrainingStoppedException}, keeping the last checkpoint.
+   */
+  public TransferBuilder stopSignal(StopSignal stop) {
+    this.stop = Objects.requireNonNull(stop, "stop");
+    return this;
+  }
+
+  /**
    * Trains on labelled image files.
    *
    * @param train training images; its labels define the classes
@@ -238,8 +286,40 @@ public final class TransferBuilder {
                 ? null
                 : ImageBatches.builder(validation, transform).batchSize(batchSize).build()) {
       double[] weights = classWeights.resolve(train.classCounts());
+      Map<String, String> settings = settings(train.labels(), weights, cache, aug);
+      settings.put("data", describe(train, "training images"));
+      settings.put(
+          "validation",
+          validation == null
+              ? "none"
+              : validation.source().equals(train.source()) && !train.source().isEmpty()
+                  ? String.format(
+                      java.util.Locale.ROOT,
+                      "held out from %s (%d images, %.0f %%)",
+                      train.source(),
+                      validation.size(),
+                      100.0 * validation.size() / (validation.size() + train.size()))
+                  : describe(validation, "images"));
+      Checkpointing ckpt = null;
+      if (checkpoint != null) {
+        try {
+          ckpt =
+              new Checkpointing(
+                  checkpoint, resume, Fingerprint.of(fingerprinted(settings), train, validation));
+        } catch (IOException e) {
+          throw new UncheckedIOException(
+              "cannot fingerprint the training data: " + e.getMessage(), e);
+        }
+      }
       return run(
-          trainBatches, valBatches, train.labels(), weights, cache, trainBatches.batchesPerEpoch());
+          trainBatches,
+          valBatches,
+          train.labels(),
+          weights,
+          cache,
+          trainBatches.batchesPerEpoch(),
+          settings,
+          ckpt);
     }
   }
 
@@ -259,8 +339,65 @@ public final class TransferBuilder {
           "balanced class weights need class counts: use fit(ImageDataset, "
               + "ImageDataset) or explicit weights");
     }
+    if (checkpoint != null) {
+      throw new GraftException(
+          "checkpoints need image files to fingerprint: use fit(ImageDataset, ImageDataset)");
+    }
     double[] weights = classWeights.resolve(new int[labels.size()]);
-    return run(train, validation, labels, weights, cacheActivations, 0);
+    return run(
+        train,
+        validation,
+        labels,
+        weights,
+        cacheActivations,
+        0,
+        settings(labels, weights, cacheActivations, augmentation),
+        null);
+  }
+
+  /** The settings the result depends on, as the model file records them. */
+  private Map<String, String> settings(
+      List<String> labels, double[] weights, boolean cache, Augmentation aug) {
+    Head h = head != null ? head : defaultHead(cache);
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("strategy", strategy.describe());
+    settings.put("head", h.describe());
+    settings.put("cut", base.featureLayer());
+    base.weightsSha256().ifPresent(sha -> settings.put("weightsSha256", sha));
+    if (h.solver() == Head.Solver.LBFGS) {
+      settings.put("epochs", "none (the head is fitted to convergence)");
+    } else {
+      settings.put("epochs", Integer.toString(epochs));
+      settings.put("batchSize", Integer.toString(batchSize));
+      settings.put(
+          "learningRate",
+          Double.toString(Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
+      settings.put("earlyStopping", Integer.toString(patience));
+    }
+    settings.put("monitor", monitor.name());
+    settings.put("seed", Long.toString(seed));
+    settings.put("classWeights", weights == null ? "none" : Arrays.toString(weights));
+    settings.put("weightDecay", Double.toString(weightDecay));
+    settings.put("augmentation", aug.describe());
+    settings.put("cachedActivations", Boolean.toString(cache));
+    return settings;
+  }
+
+  private static String describe(ImageDataset d, String what) {
+    return (d.source().isEmpty() ? "" : d.source() + " ") + "(" + d.size() + " " + what + ")";
+  }
+
+  /** What a checkpoint must agree on besides the settings: the base, its input and Graft. */
+  private Map<String, String> fingerprinted(Map<String, String> settings) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("graftVersion", GraftVersion.current());
+    m.put("base", base.id());
+    m.put("weights", base.weightsKey());
+    m.put("preprocessing", base.preprocessing().name());
+    m.put("inputSize", Integer.toString(base.inputSize()));
+    m.put("resize", resize.name());
+    m.putAll(settings);
+    return m;
   }
 
   /** The head used when none was set: see {@link #head(Head)}. */
@@ -274,7 +411,9 @@ public final class TransferBuilder {
       List<String> labels,
       double[] weights,
       boolean cache,
-      int batchesPerEpoch) {
+      int batchesPerEpoch,
+      Map<String, String> fixedSettings,
+      Checkpointing ckpt) {
     Head h = head != null ? head : defaultHead(cache);
     GraphOptions options =
         new GraphOptions(labels.size(), weights, weightDecay, seed, epochs, learningRate);
@@ -309,41 +448,23 @@ public final class TransferBuilder {
             cacheKey,
             labels,
             listeners,
-            batchesPerEpoch);
+            batchesPerEpoch,
+            ckpt,
+            stop);
     TrainingResult r = Trainer.train(tg, train, validation, cfg);
 
     Map<String, String> settings = new LinkedHashMap<>();
-    settings.put("strategy", strategy.describe());
-    settings.put("head", h.describe());
-    settings.put("cut", base.featureLayer());
-    base.weightsSha256().ifPresent(sha -> settings.put("weightsSha256", sha));
-    if (!tg.unfrozenBaseLayers().isEmpty()) {
-      settings.put("unfrozen", String.join(",", tg.unfrozenBaseLayers()));
-    }
-    boolean convex = h.solver() == Head.Solver.LBFGS;
-    if (convex) {
-      settings.put("epochs", "none (the head is fitted to convergence)");
-      settings.putAll(r.notes());
-    } else {
-      settings.put("epochs", Integer.toString(epochs));
-      settings.put("batchSize", Integer.toString(batchSize));
-      settings.put(
-          "learningRate",
-          Double.toString(Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
-      settings.put("earlyStopping", Integer.toString(patience));
-    }
-    settings.put("monitor", monitor.name());
-    settings.put("seed", Long.toString(seed));
-    settings.put("classWeights", weights == null ? "none" : Arrays.toString(weights));
-    settings.put("weightDecay", Double.toString(weightDecay));
-    settings.put(
-        "augmentation",
-        augmentation.enabled() && !strategy.acceptsAugmentation()
-            ? "none (" + strategy.name() + " ignores augmentation)"
-            : augmentation.describe());
-    settings.put("cachedActivations", Boolean.toString(cache));
+    fixedSettings.forEach(
+        (k, v) -> {
+          if (k.equals("epochs") && !tg.unfrozenBaseLayers().isEmpty()) {
+            settings.put("unfrozen", String.join(",", tg.unfrozenBaseLayers())); // as before
+          }
+          settings.put(k, v);
+        });
+    settings.putAll(r.notes()); // what the run chose itself: a logistic regression's L2
     settings.put("restoredEpoch", Integer.toString(r.restoredEpoch()));
     settings.put("stoppedEarly", Boolean.toString(r.stoppedEarly()));
+    settings.put("resumedFromEpoch", Integer.toString(r.resumedFromEpoch()));
     settings.put(
         "trainingSeconds",
         String.format(java.util.Locale.ROOT, "%.1f", (System.currentTimeMillis() - start) / 1e3));

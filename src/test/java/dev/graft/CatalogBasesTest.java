@@ -38,7 +38,7 @@ class CatalogBasesTest {
         Graft.base(base)
             .head(Head.averagePooling())
             .strategy(Strategy.fineTune().warmupEpochs(1))
-            .epochs(1)
+            .epochs(2)
             .batchSize(6)
             .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
     ComputationGraph net = model.network();

@@ -77,7 +77,7 @@ class StrategiesTransferTest {
         Arguments.of(
             Strategy.fineTune().unfreezeLast(1).warmupEpochs(10).learningRate(1e-3),
             Head.flatten(),
-            20),
+            30),
         Arguments.of(Strategy.features().learningRate(3e-3), Head.flatten(), 40));
   }
 
@@ -176,7 +176,7 @@ class StrategiesTransferTest {
         Graft.base(base)
             .head(Head.averagePooling().dense(8))
             .strategy(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1))
-            .epochs(1)
+            .epochs(2)
             .batchSize(25)
             .fit(train, null);
     Path file = dir.resolve("digits.graft");

@@ -57,7 +57,7 @@ class UncachedResidualTest {
         Graft.base(base)
             .head(Head.averagePooling())
             .strategy(Strategy.fineTune().warmupEpochs(1))
-            .epochs(1)
+            .epochs(2)
             .batchSize(6)
             .cacheActivations(false)
             .fit(Digits.iterator(train, 6), null, List.of("0", "1"));

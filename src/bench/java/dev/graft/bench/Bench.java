@@ -86,6 +86,14 @@ public final class Bench {
             "dl4j",
             List.of("-Dbench.tuning=true", "-Dbench.fold=true", "-Dbench.ws=NONE"),
             "Graft with WorkspaceMode.NONE"));
+    for (String build : List.of("", "-avx2", "-onednn", "-onednn-avx2", "-onednn-avx512")) {
+      add(
+          new Variant(
+              "graft" + (build.isEmpty() ? "-generic" : build),
+              "dl4j",
+              List.of("-D" + ext + "=" + build, "-Dbench.tuning=true", "-Dbench.fold=true"),
+              "Graft's graph on the linux-x86_64" + build + " natives"));
+    }
     add(
         new Variant(
             "djl",

@@ -7,6 +7,7 @@ import dev.graft.error.GraftException;
 import dev.graft.graph.ParameterTransfer;
 import dev.graft.graph.Topology;
 import dev.graft.graph.Truncation;
+import dev.graft.io.Downloader;
 import dev.graft.io.Sha256;
 import dev.graft.perf.NativeTuning;
 import java.io.IOException;
@@ -50,7 +51,7 @@ public final class BaseBuilder {
   public static final String CACHE_DIR_PROPERTY = "graft.cache.dir";
 
   /** System property turning offline mode on ({@code true}). */
-  public static final String OFFLINE_PROPERTY = "graft.offline";
+  public static final String OFFLINE_PROPERTY = Downloader.OFFLINE_PROPERTY;
 
   /** System property giving the base URL ImageNet weight files are downloaded from. */
   public static final String BASE_URL_PROPERTY = "graft.imagenet.baseUrl";
@@ -349,7 +350,7 @@ public final class BaseBuilder {
         // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
         return loadKerasImagenet(a, cutAt, graph);
       }
-      Path local = Downloader.fetch(file, resolveBaseUrl(), resolveCacheDir(), resolveOffline());
+      Path local = file.fetch(resolveBaseUrl(), resolveCacheDir(), resolveOffline());
       String sha256 = Sha256.verify(local, weightsSha256);
       ComputationGraph g =
           ParameterTransfer.fit(ModelZips.loadZip(local), graph, "ImageNet weights " + local);

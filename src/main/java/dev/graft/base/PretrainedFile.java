@@ -1,7 +1,10 @@
 package dev.graft.base;
 
 import dev.graft.error.GraftException;
+import dev.graft.io.Downloader;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
 
 /**
  * One published pretrained weight file: where it lives relative to a download base URL and the
@@ -42,5 +45,23 @@ public record PretrainedFile(String path, long adler32) {
    */
   public URI url(String baseUrl) {
     return Downloader.resolve(baseUrl, path);
+  }
+
+  /**
+   * The cached, verified copy of this file, downloaded from {@code baseUrl} first if needed.
+   *
+   * @throws GraftException offline with no cached copy, the download failed or the bytes do not
+   *     match the checksum (see {@link Downloader#fetch(String, String, URI, Downloader.Checksum,
+   *     Path, boolean)})
+   * @throws IOException the cache cannot be written
+   */
+  public Path fetch(String baseUrl, Path cacheDir, boolean offline) throws IOException {
+    return Downloader.fetch(
+        "pretrained weights",
+        fileName(),
+        url(baseUrl),
+        Downloader.Checksum.adler32(adler32),
+        cacheDir,
+        offline);
   }
 }

@@ -17,7 +17,9 @@ import picocli.CommandLine;
  *   <li>{@link #BAD_INPUT} (2): bad usage (unknown or missing flag, bad value) or bad input (a
  *       missing file, an unreadable image, a damaged model file, a value the library refuses); one
  *       line on stderr naming the flag or file at fault;
- *   <li>{@link #INTERNAL} (1): anything else, a bug or an environment failure; one line on stderr.
+ *   <li>{@link #INTERNAL} (1): anything else, a bug or an environment failure; one line on stderr;
+ *   <li>130 or 143: {@code train} stopped by Ctrl-C or SIGTERM at a safe point, its last checkpoint
+ *       kept ({@link #INTERRUPTED} in process).
  * </ul>
  *
  * A stack trace follows the line only with {@code --verbose}.
@@ -31,6 +33,12 @@ public final class ExitCodes {
 
   /** Bad usage or bad input. */
   public static final int BAD_INPUT = 2;
+
+  /**
+   * Training stopped at a safe point by Ctrl-C or SIGTERM (as a shell reports SIGINT; the JVM
+   * itself exits 130 or 143 by the signal).
+   */
+  public static final int INTERRUPTED = 130;
 
   private ExitCodes() {}
 

@@ -2,6 +2,7 @@ package dev.graft.cli;
 
 import dev.graft.base.Base;
 import dev.graft.data.ImageDataset;
+import dev.graft.features.CacheRoot;
 import dev.graft.features.Featurizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Option;
  * </ul>
  *
  * Each file is written under a unique temporary name in DIR and moved into place, so concurrent
- * runs into one DIR never mix bytes (the last run to finish a file wins that file).
+ * runs into one DIR never mix bytes (the last run to finish a file wins that file). Features go
+ * through the managed feature cache ({@link CacheRoot}) unless {@code --no-cache}.
  */
 @Command(
     name = "featurize",
@@ -61,6 +63,18 @@ final class FeaturizeCommand extends GraftCommand {
       description = "Seed for randomly initialised weights (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(
+      names = "--cache",
+      paramLabel = "DIR",
+      description =
+          "Feature cache directory (default: -Dgraft.cache.dir, $GRAFT_CACHE_DIR,"
+              + " $XDG_CACHE_HOME/graft or ~/.cache/graft). A rerun reads cached images"
+              + " instead of computing them; a killed run resumes.")
+  Path cache;
+
+  @Option(names = "--no-cache", description = "Compute every image; read and write no cache.")
+  boolean noCache;
+
   @Override
   int run() throws IOException {
     requireDirectory("--data", data);
@@ -70,22 +84,33 @@ final class FeaturizeCommand extends GraftCommand {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new BadInputException("--out: not a directory: " + out);
     }
+    if (cache != null && Files.exists(cache) && !Files.isDirectory(cache)) {
+      throw new BadInputException("--cache: not a directory: " + cache);
+    }
     ImageDataset ds = scan("--data", data);
     Base base = baseOptions.load(seed);
+    CacheRoot root = noCache ? null : cache != null ? CacheRoot.at(cache) : CacheRoot.standard();
     Featurizer.Written w;
-    try (ProgressBar bar = progress("featurizing", ds.size(), "img")) {
-      w = Featurizer.write(base, ds, baseOptions.resizeMode(), batch, out, bar::update);
+    try (Featurizer f =
+            Featurizer.builder(base)
+                .optResize(baseOptions.resizeMode())
+                .optBatchSize(batch)
+                .optCache(root)
+                .build();
+        ProgressBar bar = progress("featurizing", ds.size(), "img")) {
+      w = f.write(ds, out, bar::update);
     }
-    int dim = w.dimension();
     out()
         .printf(
             Locale.ROOT,
-            "wrote %d x %d features (%s, cut %s) to %s%n",
-            ds.size(),
-            dim,
+            "wrote %d x %d features (%s, cut %s) to %s (%d computed, %d from the cache)%n",
+            w.count(),
+            w.dimension(),
             base.id(),
             base.featureLayer(),
-            out.resolve("features.npy"));
+            w.features(),
+            w.computed(),
+            w.count() - w.computed());
     out().flush();
     return ExitCodes.OK;
   }

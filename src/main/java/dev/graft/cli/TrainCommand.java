@@ -11,20 +11,25 @@ import dev.graft.head.Head;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
+import dev.graft.model.Provenance;
 import dev.graft.model.TransferModel;
 import dev.graft.report.HtmlReport;
 import dev.graft.report.Interpretation;
 import dev.graft.strategy.FineTune;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.Strategy;
+import dev.graft.train.StopSignal;
 import dev.graft.train.TrainingListener;
+import dev.graft.train.TrainingStoppedException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,6 +38,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code graft train --data DIR [--val DIR | --val-split F] --base ... --strategy ... --out
  * MODEL.graft [--report DIR] ...}: trains a model and writes it (and optionally an HTML report).
+ *
+ * <p>Why one class of this size: over half of it declares the command's options with their help
+ * text, which picocli wants on the command; the rest is parsing, one library call and printing.
  */
 @Command(
     name = "train",
@@ -121,7 +129,8 @@ final class TrainCommand extends GraftCommand {
       paramLabel = "E",
       order = 6,
       description =
-          "Epochs (default: ${DEFAULT-VALUE}); the best epoch by validation loss is kept.")
+          "Epochs in all (default: ${DEFAULT-VALUE}); finetune's 2 head-only warm-up epochs"
+              + " count within them. The best epoch by validation loss is kept.")
   int epochs;
 
   @Option(
@@ -166,18 +175,6 @@ final class TrainCommand extends GraftCommand {
   int patience;
 
   @Option(
-      names = "--head",
-      paramLabel = "logreg|mlp",
-      order = 12,
-      description =
-          "logreg: a softmax fitted to convergence on the cached pooled features (L-BFGS, L2"
-              + " chosen by cross-validation or on --val; no epochs or learning rate); mlp: the"
-              + " base's default head trained by Adam for --epochs (with --dense, a hidden layer)."
-              + " Default: logreg for frozen and features, unless --augment, --dense, --epochs,"
-              + " --lr or --patience is given; else mlp.")
-  String headKind;
-
-  @Option(
       names = "--dense",
       paramLabel = "UNITS",
       order = 12,
@@ -185,6 +182,17 @@ final class TrainCommand extends GraftCommand {
           "Add a dense layer of UNITS to the head (an mlp head; default: the base's default"
               + " head).")
   Integer dense;
+
+  @Option(
+      names = "--head",
+      paramLabel = "logreg|mlp",
+      description =
+          "logreg: a softmax fitted to convergence on the cached pooled features (L-BFGS, L2"
+              + " chosen by cross-validation or on --val; no epochs or learning rate); mlp: the"
+              + " base's default head trained by Adam for --epochs (with --dense, a hidden layer)."
+              + " Default: logreg for frozen and features, unless --augment, --dense, --epochs,"
+              + " --lr or --patience is given; else mlp.")
+  String headKind;
 
   @Option(
       names = "--dropout",
@@ -200,9 +208,55 @@ final class TrainCommand extends GraftCommand {
           "Random flips, crops and colour jitter on training images (slower: no caching).")
   boolean augment;
 
+  @Option(
+      names = "--json",
+      order = 15,
+      description =
+          "Print one JSON object on stdout at the end (model, epochs, bestEpoch, validation"
+              + " metrics, resumedFromEpoch) instead of text.")
+  boolean json;
+
+  @Option(
+      names = "--resume",
+      order = 16,
+      description =
+          "Continue from the checkpoint of an interrupted run with the same arguments (the"
+              + " result is identical to an uninterrupted run's). Without a checkpoint, start"
+              + " afresh.")
+  boolean resume;
+
+  @Option(
+      names = "--checkpoint",
+      paramLabel = "DIR",
+      order = 17,
+      description =
+          "Where the checkpoint written at each epoch's end lives (default: next to --out, as"
+              + " MODEL.graft.ckpt).")
+  Path checkpointDir;
+
+  @Option(
+      names = "--keep-checkpoint",
+      order = 18,
+      description = "Keep the checkpoint after the model file is written (default: delete it).")
+  boolean keepCheckpoint;
+
+  /** How long a signal waits for training to reach a safe point before the JVM exits anyway. */
+  private static final long STOP_WAIT_SECONDS = 30;
+
   @Override
   int run() throws IOException {
     validateFlags();
+    Path outDir = out.toAbsolutePath().getParent();
+    requireWritableDirectory("--out", outDir, "the model file " + out.getFileName());
+    if (report != null) {
+      requireWritableDirectory("--report", report, "the report");
+    }
+    if (checkpointDir != null) {
+      requireWritableDirectory("--checkpoint", checkpointDir, "checkpoints");
+    }
+    Path checkpoint =
+        (checkpointDir != null ? checkpointDir.toAbsolutePath() : outDir)
+            .resolve(out.getFileName() + ".ckpt");
     requireDirectory("--data", data);
     if (validation.dir != null) {
       requireDirectory("--val", validation.dir);
@@ -210,10 +264,8 @@ final class TrainCommand extends GraftCommand {
     ImageDataset all = scan("--data", data);
     ImageDataset train = all;
     ImageDataset val = null;
-    String valDescription;
     if (validation.dir != null) {
       val = scan("--val", validation.dir, all.labels());
-      valDescription = validation.dir.toString();
     } else {
       int smallest = java.util.Arrays.stream(all.classCounts()).min().orElse(0);
       boolean few = validation.split == null && smallest < FEW_LABELS;
@@ -239,10 +291,6 @@ final class TrainCommand extends GraftCommand {
           throw blame("--val-split", e);
         }
       }
-      valDescription =
-          f > 0
-              ? String.format(Locale.ROOT, "%.0f%% of --data (stratified, seed %d)", 100 * f, seed)
-              : few ? "none (fewer than " + FEW_LABELS + " images in a class)" : "none";
     }
     Base base = baseOptions.load(seed);
     TransferBuilder builder =
@@ -276,20 +324,51 @@ final class TrainCommand extends GraftCommand {
         train.size(),
         train.numClasses(),
         val == null ? "none" : val.size() + " images");
-    err.flush();
-    TransferModel model;
-    int steps = logisticRegression() ? 1 : epochs;
-    try (ProgressBar bar =
-        progress(logisticRegression() ? "fitting the head" : "epochs", steps, "epoch")) {
-      builder.listener(new EpochProgress(bar));
-      model = builder.fit(train, val);
+    if (resume && !Files.isRegularFile(checkpoint)) {
+      err.println("no checkpoint at " + checkpoint + ": starting afresh");
+    } else if (!resume && Files.isRegularFile(checkpoint)) {
+      err.println(
+          "overwriting the checkpoint of an earlier run at "
+              + checkpoint
+              + " (--resume continues it instead)");
     }
-    Map<String, String> settings = new LinkedHashMap<>(model.info().settings());
-    settings.put("data", data.toString() + " (" + train.size() + " training images)");
-    settings.put(
-        "validation", valDescription + (val == null ? "" : " (" + val.size() + " images)"));
-    model = model.withInfo(model.info().withSettings(settings));
+    err.flush();
+    StopSignal stop = new StopSignal();
+    builder.checkpoint(checkpoint).resume(resume).stopSignal(stop);
+    TransferModel model;
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> awaitSafePoint(stop, finished, checkpoint), "graft-train-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try (ProgressBar bar =
+        logisticRegression()
+            ? progress("fitting the head", 1, "fit")
+            : progress("epochs", epochs, "epoch")) {
+      builder.listener(new EpochProgress(bar, err, checkpoint));
+      model = builder.fit(train, val);
+    } catch (TrainingStoppedException e) {
+      err.println(
+          "graft train: stopped"
+              + (e.checkpointedEpochs() > 0
+                  ? "; the checkpoint of epoch "
+                      + e.checkpointedEpochs()
+                      + " is kept at "
+                      + checkpoint
+                      + ". Run the same command with --resume to continue from it."
+                  : " before the first epoch ended: nothing to resume from."));
+      err.flush();
+      return ExitCodes.INTERRUPTED;
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it returns now that training has finished
+      }
+    }
     model.save(out);
+    if (!keepCheckpoint) {
+      Files.deleteIfExists(checkpoint);
+    }
     ClassificationReport vr = null;
     Interpretation interpretation = null;
     java.util.List<Path> valFiles = new java.util.ArrayList<>();
@@ -324,15 +403,47 @@ final class TrainCommand extends GraftCommand {
       } else {
         rb.text(
             "Validation",
-            "No validation images: "
-                + valDescription
-                + ". Run graft evaluate --model ... --data DIR --report DIR on held-out images"
-                + " for the confusion matrix, the top losses and the most-confused classes.");
+            "No validation images ("
+                + model.info().settings().getOrDefault("validation", "none")
+                + "). Run graft evaluate --model MODEL --data DIR --report DIR on held-out images"
+                + " for the confusion matrix, the top losses, the most-confused classes and"
+                + " Grad-CAM.");
       }
       rb.settings(describe(model.info())).build().write(report);
     }
+    int bestEpoch = model.info().metrics().getOrDefault("bestEpoch", 0.0).intValue();
+    Provenance provenance = model.info().provenance();
+    int resumedFrom = provenance.resumedFromEpoch();
+    if (json) {
+      ObjectNode root = JSON.createObjectNode();
+      root.put("model", out.toString());
+      root.put("epochs", model.info().history().size());
+      root.put("bestEpoch", bestEpoch);
+      root.put("resumedFromEpoch", resumedFrom);
+      root.put("stoppedEarly", provenance.stoppedEarly());
+      if (vr == null) {
+        root.putNull("validation");
+      } else {
+        ObjectNode v = root.putObject("validation");
+        v.put("images", vr.size());
+        v.put("accuracy", vr.accuracy());
+        v.put("loss", vr.logLoss());
+        v.put("macroF1", vr.macroF1());
+      }
+      root.put("checkpoint", keepCheckpoint ? checkpoint.toString() : null);
+      if (report != null) {
+        root.put("report", report.resolve(HtmlReport.FILE_NAME).toString());
+      }
+      out().println(JSON.writeValueAsString(root));
+      out().flush();
+      return ExitCodes.OK;
+    }
     PrintWriter o = out();
     o.printf(Locale.ROOT, "model: %s%n", out);
+    if (resumedFrom > 0) {
+      o.printf(Locale.ROOT, "resumed from epoch %d%n", resumedFrom);
+    }
+    o.printf(Locale.ROOT, "epochs: %d%n", model.info().history().size());
     Map<String, String> chosen = model.info().settings();
     if (chosen.containsKey("l2")) {
       o.printf(
@@ -349,7 +460,10 @@ final class TrainCommand extends GraftCommand {
           "validation accuracy: %.4f (%d images, best epoch %d)%n",
           vr.accuracy(),
           vr.size(),
-          model.info().history().bestEpoch());
+          bestEpoch);
+    }
+    if (keepCheckpoint) {
+      o.println("checkpoint: " + checkpoint);
     }
     if (report != null) {
       o.println("report: " + report.resolve(HtmlReport.FILE_NAME));
@@ -414,6 +528,39 @@ final class TrainCommand extends GraftCommand {
   }
 
   /**
+   * Fails now, before any training, when {@code dir} cannot be created or written: creates it and a
+   * probe file in it (removed at once).
+   */
+  static void requireWritableDirectory(String flag, Path dir, String what) {
+    Path abs = dir.toAbsolutePath();
+    for (Path p = abs; p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new BadInputException(
+              flag + ": cannot write " + what + ": " + p + " is a file, not a directory");
+        }
+        break;
+      }
+    }
+    try {
+      Files.createDirectories(abs);
+      Path probe = Files.createTempFile(abs, ".graft-probe-", ".tmp");
+      Files.delete(probe);
+    } catch (IOException | SecurityException e) {
+      throw new BadInputException(
+          flag
+              + ": cannot write "
+              + what
+              + " in "
+              + abs
+              + " ("
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + ")",
+          e);
+    }
+  }
+
+  /**
    * Whether the head is the convex logistic regression: asked for, or the default, which it is for
    * frozen and features unless a flag that only an Adam-trained head reads was given ({@code
    * --dense}, {@code --augment}, {@code --epochs}, {@code --lr}, {@code --patience}).
@@ -451,12 +598,46 @@ final class TrainCommand extends GraftCommand {
     return s;
   }
 
+  /**
+   * Runs in the shutdown hook (Ctrl-C, SIGTERM): asks training to stop at the end of the current
+   * minibatch and waits for it, so that the JVM exits (130 or 143, by the signal) after the message
+   * saying how to resume. A run that does not reach a safe point in time (a long first pass filling
+   * the activation cache) exits anyway; the last checkpoint is whole either way.
+   */
+  private void awaitSafePoint(StopSignal stop, CountDownLatch finished, Path checkpoint) {
+    stop.request();
+    try {
+      if (!finished.await(STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        PrintWriter err = err();
+        err.println(
+            "graft train: stopped without reaching a safe point; the last checkpoint (if any) is"
+                + " kept at "
+                + checkpoint
+                + ". Run the same command with --resume to continue from it.");
+        err.flush();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Advances the epoch bar and shows the latest losses. */
   private static final class EpochProgress implements TrainingListener {
     private final ProgressBar bar;
+    private final PrintWriter err;
+    private final Path checkpoint;
 
-    EpochProgress(ProgressBar bar) {
+    EpochProgress(ProgressBar bar, PrintWriter err, Path checkpoint) {
       this.bar = bar;
+      this.err = err;
+      this.checkpoint = checkpoint;
+    }
+
+    @Override
+    public void onResume(int epochs, History h) {
+      err.println("resuming from epoch " + epochs + " (checkpoint " + checkpoint + ")");
+      err.flush();
+      bar.update(epochs);
     }
 
     @Override

@@ -227,6 +227,29 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
     return epoch;
   }
 
+  /**
+   * The epoch the next pass (after the next {@link #reset()}) will deliver: its shuffle and
+   * augmentation draws. A training checkpoint records it.
+   */
+  public int nextEpoch() {
+    return returned > 0 ? epoch + 1 : epoch;
+  }
+
+  /**
+   * Rewinds so that the next pass delivers epoch {@code e}'s order and draws, as a run that had
+   * already done {@code e} passes would: how a resumed training run continues the sequence.
+   */
+  public void seekEpoch(int e) {
+    if (e < 0) {
+      throw new IllegalArgumentException("epoch must be >= 0, got " + e);
+    }
+    cancelPending();
+    epoch = e;
+    returned = 0;
+    started = false;
+    ready = null;
+  }
+
   /** Files that failed to decode so far, with the reason, in the order they were found. */
   public List<SkippedFile> skipped() {
     synchronized (skipped) {

@@ -2,32 +2,27 @@ package dev.graft.features;
 
 import dev.graft.base.Base;
 import dev.graft.data.ImageDataset;
-import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
 import dev.graft.data.Sample;
 import dev.graft.error.GraftException;
-import java.awt.image.BufferedImage;
-import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
 import org.slf4j.Logger;
@@ -49,18 +44,92 @@ import org.slf4j.LoggerFactory;
  * Each file is written under a unique temporary name in the directory and moved into place, so
  * concurrent runs into one directory never mix bytes (the last run to finish a file wins it).
  *
+ * <p>The one featurizing path of Graft: the base's {@link InferenceNetwork} up to the cut (the
+ * optimized graph training's frozen part and the predictor run), a decode thread one batch ahead of
+ * the forward pass ({@link DecodedBatches}), and, when a {@link CacheRoot} is given, the on-disk
+ * feature cache: each chunk of images is published to it as soon as it is computed, so a killed run
+ * resumes where it stopped and an unchanged rerun only hashes the files and reads the cache.
+ *
  * <pre>{@code
- * Base base = Bases.resnet50().imagenet().load();
- * Featurizer.Written w = Featurizer.write(base, ImageFolder.of(photos), ResizeMode.CENTER_CROP,
- *     32, Path.of("features"), done -> {});
+ * try (Base base = Bases.resnet50().imagenet().load();
+ *     Featurizer f = Featurizer.builder(base).optCache(CacheRoot.standard()).build()) {
+ *   Featurizer.Written w = f.write(ImageFolder.of(photos), Path.of("features"), done -> {});
+ * }
  * }</pre>
+ *
+ * <p>Not thread-safe: one caller at a time.
  */
-public final class Featurizer {
+public final class Featurizer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Featurizer.class);
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  private Featurizer() {}
+  /** Images per forward pass unless {@link Builder#optBatchSize} says otherwise. */
+  public static final int DEFAULT_BATCH = 32;
+
+  /** Rows of {@code features.npy} read from the cache at a time when writing it. */
+  private static final int WRITE_ROWS = 1024;
+
+  private final Base base;
+  private final ResizeMode resize;
+  private final int batchSize;
+  private final CacheRoot cache;
+  private final ImageTransform transform;
+  private final InferenceNetwork network;
+  private final AtomicLong forwardImages = new AtomicLong();
+  private FeatureKey key;
+
+  private Featurizer(Builder b) {
+    this.base = b.base;
+    this.resize = b.resize;
+    this.batchSize = b.batchSize;
+    this.cache = b.cache;
+    this.transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
+    this.network = InferenceNetwork.of(base.graph(), List.of(), List.of(base.featureLayer()));
+  }
+
+  /** A builder of featurizers of {@code base} (the base stays the caller's to close). */
+  public static Builder builder(Base base) {
+    return new Builder(Objects.requireNonNull(base, "base"));
+  }
+
+  /** Configures a {@link Featurizer}: {@code opt*} for what is optional, {@link #build()}. */
+  public static final class Builder {
+    private final Base base;
+    private ResizeMode resize = ResizeMode.CENTER_CROP;
+    private int batchSize = DEFAULT_BATCH;
+    private CacheRoot cache;
+
+    private Builder(Base base) {
+      this.base = base;
+    }
+
+    /** How images are brought to the base's input size (default center crop). */
+    public Builder optResize(ResizeMode mode) {
+      this.resize = Objects.requireNonNull(mode, "resize");
+      return this;
+    }
+
+    /** Images per forward pass, at least 1 (default {@value Featurizer#DEFAULT_BATCH}). */
+    public Builder optBatchSize(int images) {
+      if (images < 1) {
+        throw new GraftException("batch size must be at least 1, got " + images);
+      }
+      this.batchSize = images;
+      return this;
+    }
+
+    /** The on-disk feature cache to read and fill; null (the default) computes everything. */
+    public Builder optCache(CacheRoot root) {
+      this.cache = root;
+      return this;
+    }
+
+    /** The featurizer (its optimized graph is built here). */
+    public Featurizer build() {
+      return new Featurizer(this);
+    }
+  }
 
   /**
    * What {@link #write} wrote.
@@ -68,96 +137,105 @@ public final class Featurizer {
    * @param count rows (images)
    * @param dimension columns (features per image)
    * @param features the {@code features.npy} file
+   * @param computed images run through the network in this call (the rest came from the cache)
    */
-  public record Written(int count, int dimension, Path features) {}
+  public record Written(int count, int dimension, Path features, int computed) {}
 
   /**
-   * Runs {@code base} over every image of {@code data} in batches and writes the four files to
-   * {@code out} (created if needed).
-   *
-   * @param progress told the number of images done after each batch
-   * @throws GraftException for a batch size below 1 or an image that cannot be decoded (naming it)
+   * Images run through the network by this featurizer so far (a cached image costs none): what a
+   * test counts to see that an unchanged rerun did no forward pass.
    */
-  public static Written write(
-      Base base,
-      ImageDataset data,
-      ResizeMode resize,
-      int batchSize,
-      Path out,
-      IntConsumer progress)
-      throws IOException {
-    Objects.requireNonNull(base, "base");
-    Objects.requireNonNull(data, "data");
-    if (batchSize < 1) {
-      throw new GraftException("batch size must be at least 1, got " + batchSize);
+  public long forwardImages() {
+    return forwardImages.get();
+  }
+
+  /**
+   * The key of this featurizer's cache entries: base, a hash of the cut graph's parameters, cut,
+   * preprocessing, size, resize mode, pooling and {@link InferenceNetwork#NUMERIC_VERSION}.
+   */
+  public FeatureKey key() {
+    if (key == null) {
+      key =
+          new FeatureKey(
+              base.id(),
+              base.weightsKey() + "|params-sha256=" + parameterHash(network.graph()),
+              base.featureLayer(),
+              base.preprocessing().toString()
+                  + "|resize="
+                  + resize.name()
+                  + "|pooling=global-average|numeric="
+                  + InferenceNetwork.NUMERIC_VERSION,
+              base.inputSize());
     }
-    Files.createDirectories(out);
-    // Unique temporary names: two runs into one directory must not write into each other's files.
-    Path npyTmp = Files.createTempFile(out, ".features.", ".npy.tmp");
-    Path rawTmp = Files.createTempFile(out, ".features.", ".raw.tmp");
-    try {
-      return write(base, data, resize, batchSize, out, progress, npyTmp, rawTmp);
-    } finally {
-      Files.deleteIfExists(rawTmp);
-      Files.deleteIfExists(npyTmp);
+    return key;
+  }
+
+  /**
+   * Pooled features of a preprocessed batch {@code [N, 3, s, s]}: {@code [N, F]}, no cache.
+   *
+   * @param images preprocessed as {@link #transform()} does
+   */
+  public INDArray pooled(INDArray images) {
+    forwardImages.addAndGet(images.size(0));
+    return pool(network.output(images)[0]);
+  }
+
+  /** The transform that turns a decoded image into the network's input. */
+  public ImageTransform transform() {
+    return transform;
+  }
+
+  /**
+   * Pooled features of image files, {@code [N, F]} in order, decoded one batch ahead of the
+   * network; through the cache when there is one.
+   *
+   * @throws IOException naming a file that cannot be read or decoded, or when the cache fails
+   */
+  public INDArray pooled(List<Path> images) throws IOException {
+    if (cache == null) {
+      return compute(images, null);
+    }
+    try (FeatureCache c = cache.open(key()).chunkSize(chunk())) {
+      return c.computeIfAbsent(images, this::computeUnchecked);
     }
   }
 
-  private static Written write(
-      Base base,
-      ImageDataset data,
-      ResizeMode resize,
-      int batchSize,
-      Path out,
-      IntConsumer progress,
-      Path npyTmp,
-      Path rawTmp)
-      throws IOException {
-    ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
-    int dim = -1;
-    ComputationGraph graph = base.graph();
-    List<Sample> samples = data.samples();
-    try (OutputStream raw = new BufferedOutputStream(Files.newOutputStream(rawTmp), 1 << 16)) {
-      for (int from = 0; from < samples.size(); from += batchSize) {
-        List<Sample> chunk = samples.subList(from, Math.min(samples.size(), from + batchSize));
-        List<BufferedImage> imgs = new ArrayList<>(chunk.size());
-        for (Sample s : chunk) {
-          imgs.add(decode(s.path()));
-        }
-        INDArray pooled = pooledFeatures(graph, base.featureLayer(), transform.toBatch(imgs));
-        float[] flat = pooled.dup('c').data().asFloat();
-        int d = (int) pooled.size(1);
-        if (dim < 0) {
-          dim = d;
-        }
-        ByteBuffer buf = ByteBuffer.allocate(flat.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asFloatBuffer().put(flat);
-        raw.write(buf.array());
-        progress.accept(from + chunk.size());
+  /**
+   * Runs the base over every image of {@code data} and writes the four files to {@code out}
+   * (created if needed).
+   *
+   * @param progress told the number of images done after each batch
+   * @throws GraftException for an image that cannot be decoded (naming it)
+   */
+  public Written write(ImageDataset data, Path out, IntConsumer progress) throws IOException {
+    Objects.requireNonNull(data, "data");
+    Files.createDirectories(out);
+    List<Path> files = data.samples().stream().map(Sample::path).toList();
+    long before = forwardImages.get();
+    int dim;
+    if (cache == null) {
+      INDArray all = compute(files, progress);
+      dim = (int) all.size(1);
+      FeatureFiles.writeNpy(out, files.size(), dim, o -> FeatureFiles.writeRows(o, all));
+    } else {
+      try (FeatureCache c = cache.open(key()).chunkSize(chunk())) {
+        List<String> hashes = c.populate(files, this::computeUnchecked, progress);
+        dim = (int) c.itemShape().map(sh -> sh[0]).orElse(0L).longValue();
+        FeatureFiles.writeNpy(
+            out,
+            files.size(),
+            dim,
+            o -> {
+              for (int from = 0; from < hashes.size(); from += WRITE_ROWS) {
+                INDArray rows =
+                    c.rows(hashes.subList(from, Math.min(hashes.size(), from + WRITE_ROWS)));
+                FeatureFiles.writeRows(o, rows);
+                rows.close();
+              }
+            });
       }
     }
-    // Prepend the .npy header now that N and F are known.
-    try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(npyTmp), 1 << 16)) {
-      o.write(npyHeader(data.size(), dim));
-      Files.copy(rawTmp, o);
-    }
-    Path features = out.resolve("features.npy");
-    Files.move(
-        npyTmp, features, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    StringBuilder csv = new StringBuilder("row,label,class_index,path\n");
-    for (int i = 0; i < data.size(); i++) {
-      Sample s = samples.get(i);
-      csv.append(i)
-          .append(',')
-          .append(csvField(data.labels().get(s.label())))
-          .append(',')
-          .append(s.label())
-          .append(',')
-          .append(csvField(s.path().toString()))
-          .append('\n');
-    }
-    writeAtomically(out.resolve("labels.csv"), csv.toString());
-    writeAtomically(out.resolve("classes.txt"), String.join("\n", data.labels()) + "\n");
+    int computed = (int) (forwardImages.get() - before);
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("base", base.id());
     meta.put("weightsKey", base.weightsKey());
@@ -170,75 +248,89 @@ public final class Featurizer {
     meta.put("count", data.size());
     meta.put("dimension", dim);
     meta.put("classes", data.labels());
-    writeAtomically(out.resolve("featurize.json"), JSON.writeValueAsString(meta) + "\n");
+    meta.put("computed", computed);
+    meta.put("fromCache", data.size() - computed);
+    FeatureFiles.writeSideFiles(data, out, meta);
     log.info(
-        "wrote {} x {} features ({}, cut {}) to {}",
+        "wrote {} x {} features ({}, cut {}) to {}: {} computed, {} from the cache",
         data.size(),
         dim,
         base.id(),
         base.featureLayer(),
-        features);
-    return new Written(data.size(), dim, features);
+        out,
+        computed,
+        data.size() - computed);
+    return new Written(data.size(), dim, out.resolve("features.npy"), computed);
   }
 
-  private static BufferedImage decode(Path f) {
+  /** Releases the optimized graph (the base stays open). */
+  @Override
+  public void close() {
+    network.close();
+  }
+
+  /** Images per cache chunk: a few batches, so a killed run loses little. */
+  private int chunk() {
+    return batchSize * 4;
+  }
+
+  private INDArray computeUnchecked(List<Path> images) {
     try {
-      return ImageDecoder.read(f);
+      return compute(images, null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Decodes (one batch ahead) and featurizes {@code images}: {@code [N, F]}. */
+  private INDArray compute(List<Path> images, IntConsumer progress) throws IOException {
+    List<INDArray> parts = new ArrayList<>();
+    try (DecodedBatches batches = new DecodedBatches(images, batchSize, transform)) {
+      for (INDArray b = nextBatch(batches); b != null; b = nextBatch(batches)) {
+        parts.add(pooled(b));
+        if (progress != null) {
+          progress.accept(batches.delivered());
+        }
+      }
+    }
+    if (parts.isEmpty()) {
+      throw new GraftException("no images to featurize");
+    }
+    return parts.size() == 1 ? parts.get(0) : Nd4j.concat(0, parts.toArray(INDArray[]::new));
+  }
+
+  private static INDArray nextBatch(DecodedBatches batches) throws IOException {
+    try {
+      return batches.next();
     } catch (IOException | RuntimeException e) {
-      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       throw new GraftException(
-          "cannot read image " + f + ": " + why.replace(f.toString() + ": ", ""), e);
+          e.getMessage() == null ? "cannot read an image: " + e : e.getMessage(), e);
     }
   }
 
-  /** A NumPy .npy v1.0 header for a C-order little-endian float32 matrix. */
-  static byte[] npyHeader(int rows, int cols) throws IOException {
-    String dict =
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
-    int unpadded = 10 + dict.length() + 1;
-    int pad = (64 - unpadded % 64) % 64;
-    String header = dict + " ".repeat(pad) + "\n";
-    ByteArrayOutputStream bos = new ByteArrayOutputStream();
-    DataOutputStream d = new DataOutputStream(bos);
-    d.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-    d.writeByte(header.length() & 0xff);
-    d.writeByte(header.length() >>> 8);
-    d.write(header.getBytes(StandardCharsets.US_ASCII));
-    return bos.toByteArray();
-  }
-
-  private static String csvField(String s) {
-    return s.contains(",") || s.contains("\"") || s.contains("\n")
-        ? "\"" + s.replace("\"", "\"\"") + "\""
-        : s;
-  }
-
-  /** Writes {@code text} to a unique temporary name beside {@code target}, then moves it there. */
-  private static void writeAtomically(Path target, String text) throws IOException {
-    Path tmp =
-        Files.createTempFile(
-            target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".tmp");
-    try {
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
+  /** Hex SHA-256 of a graph's parameters (float32, C order): the weights' content. */
+  static String parameterHash(ComputationGraph graph) {
+    MessageDigest md = ContentHash.sha256();
+    INDArray p = graph.params();
+    if (p != null && p.length() > 0) {
+      INDArray f = p.castTo(DataType.FLOAT).dup('c');
+      md.update(f.data().asNio());
     }
+    return HexFormat.of().formatHex(md.digest());
   }
 
   /**
-   * The features of one batch, as every Graft path computes them (the CLI's {@code featurize}, the
-   * Spark featurizer): the activations of {@code layer} in inference mode, global-average- pooled
-   * over height and width when convolutional, flattened otherwise.
+   * Global average pooling over height and width of convolutional activations; other activations
+   * are flattened. The pooling of {@code graft featurize} and the Spark featurizer.
    *
-   * @param graph the base network (not modified; not thread-safe, so one caller at a time)
-   * @param layer the cut layer
-   * @param input a preprocessed batch, {@code [N, C, H, W]}
-   * @return {@code [N, F]} float features
+   * @param activations {@code [N, C, H, W]} or {@code [N, ...]}
+   * @return {@code [N, F]} float
    */
-  public static INDArray pooledFeatures(ComputationGraph graph, String layer, INDArray input) {
-    INDArray act = graph.output(List.of(layer), false, new INDArray[] {input}, null)[0];
-    INDArray pooled = act.rank() == 4 ? act.mean(2, 3) : act.reshape(act.size(0), -1);
+  public static INDArray pool(INDArray activations) {
+    INDArray pooled =
+        activations.rank() == 4
+            ? activations.mean(2, 3)
+            : activations.reshape(activations.size(0), -1);
     return pooled.castTo(DataType.FLOAT);
   }
 }

@@ -78,11 +78,33 @@ public final class InferenceGraphs {
    * @return a new, initialised graph
    */
   public static ComputationGraph optimize(ComputationGraph source, List<String> outputs) {
+    return optimize(source, List.of(), outputs);
+  }
+
+  /**
+   * Like {@link #optimize(ComputationGraph)}, for the part of {@code source} between {@code
+   * networkInputs} and {@code outputs}: the copy reads the activations of the vertices named in
+   * {@code networkInputs} (for example the head of a model, fed with the features at its cut point)
+   * and ends at {@code outputs}.
+   *
+   * @param source a ComputationGraph (not modified)
+   * @param networkInputs vertex names (or network inputs) the copy reads, in order; empty keeps the
+   *     source's inputs
+   * @param outputs vertex names to output, in order; empty keeps the source's outputs
+   * @return a new, initialised graph
+   * @throws GraftException naming the vertex when a name is unknown, or when computing {@code
+   *     outputs} needs a network input not in {@code networkInputs}
+   */
+  public static ComputationGraph optimize(
+      ComputationGraph source, List<String> networkInputs, List<String> outputs) {
     ComputationGraphConfiguration conf = source.getConfiguration().clone();
     Map<String, GraphVertex> vertices = conf.getVertices();
     Map<String, List<String>> inputs = conf.getVertexInputs();
-    if (!outputs.isEmpty()) {
-      prune(conf, outputs);
+    if (!outputs.isEmpty() || !networkInputs.isEmpty()) {
+      prune(
+          conf,
+          networkInputs.isEmpty() ? conf.getNetworkInputs() : networkInputs,
+          outputs.isEmpty() ? conf.getNetworkOutputs() : outputs);
     }
     Set<String> outputSet = new HashSet<>(conf.getNetworkOutputs());
     Map<String, Integer> consumers = new HashMap<>();
@@ -146,7 +168,19 @@ public final class InferenceGraphs {
         NativeTuning.withLayerHelpers(
             () -> {
               ComputationGraph g = new ComputationGraph(conf);
-              g.init();
+              // parameters are copied in below: skip DL4J's random initialisation (most of the
+              // cost of building a large graph)
+              long n = 0;
+              for (GraphVertex v : conf.getVertices().values()) {
+                if (v instanceof LayerVertex lv) {
+                  n += lv.getLayerConf().getLayer().initializer().numParams(lv.getLayerConf());
+                }
+              }
+              if (n > 0) {
+                g.init(Nd4j.createUninitialized(conf.getDataType(), 1, n), false);
+              } else {
+                g.init();
+              }
               return g;
             });
     Map<String, Fold> foldByConv = new HashMap<>();
@@ -182,9 +216,16 @@ public final class InferenceGraphs {
         || (layer instanceof DepthwiseConvolution2D d && d.getDepthMultiplier() == 1);
   }
 
-  private static void prune(ComputationGraphConfiguration conf, List<String> outputs) {
+  private static void prune(
+      ComputationGraphConfiguration conf, List<String> networkInputs, List<String> outputs) {
     Map<String, List<String>> inputs = conf.getVertexInputs();
-    Set<String> keep = new HashSet<>(conf.getNetworkInputs());
+    for (String v : networkInputs) {
+      if (!conf.getVertices().containsKey(v) && !conf.getNetworkInputs().contains(v)) {
+        throw new GraftException(
+            "no vertex named '" + v + "' in the network; vertices: " + conf.getVertices().keySet());
+      }
+    }
+    Set<String> keep = new HashSet<>();
     List<String> todo = new ArrayList<>();
     for (String o : outputs) {
       if (!conf.getVertices().containsKey(o) && !conf.getNetworkInputs().contains(o)) {
@@ -195,12 +236,25 @@ public final class InferenceGraphs {
     }
     while (!todo.isEmpty()) {
       String v = todo.remove(todo.size() - 1);
-      if (keep.add(v) && inputs.get(v) != null) {
+      if (networkInputs.contains(v) || !keep.add(v)) {
+        continue;
+      }
+      if (conf.getNetworkInputs().contains(v)) {
+        throw new GraftException(
+            "computing "
+                + outputs
+                + " needs the network input '"
+                + v
+                + "', not among "
+                + networkInputs);
+      }
+      if (inputs.get(v) != null) {
         todo.addAll(inputs.get(v));
       }
     }
     conf.getVertices().keySet().retainAll(keep);
     inputs.keySet().retainAll(keep);
+    conf.setNetworkInputs(new ArrayList<>(networkInputs));
     conf.setNetworkOutputs(new ArrayList<>(outputs));
   }
 

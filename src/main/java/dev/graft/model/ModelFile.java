@@ -3,6 +3,7 @@ package dev.graft.model;
 import dev.graft.base.ChannelOrder;
 import dev.graft.base.Preprocessing;
 import dev.graft.data.ResizeMode;
+import dev.graft.io.AtomicFiles;
 import dev.graft.io.JsonGuard;
 import dev.graft.io.Limits;
 import dev.graft.io.NetworkZip;
@@ -14,20 +15,16 @@ import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -53,11 +50,12 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  *       spreadsheets (checked on reading: labels equal to {@code graft.json}'s, history numeric).
  * </ul>
  *
- * Files are written to a temporary name in the target directory, flushed to disk, then moved into
- * place atomically, so a reader never sees a half-written model. Reading treats the file as
- * untrusted data (see {@link #read(Path)} and {@code docs/security.md}): it checks the zip, the
- * entries and their sizes, every field's type, the format version and that the network's output
- * size matches the labels, and throws {@link ModelFileException} (a malformed file) or {@link
+ * Files are written through {@link AtomicFiles}: to a temporary name in the target directory,
+ * flushed to disk, then moved into place atomically, so a reader never sees a half-written model
+ * and an interrupted write leaves no orphan behind for long. Reading treats the file as untrusted
+ * data (see {@link #read(Path)} and {@code docs/security.md}): it checks the zip, the entries and
+ * their sizes, every field's type, the format version and that the network's output size matches
+ * the labels, and throws {@link ModelFileException} (a malformed file) or {@link
  * RefusedFileException} (an unsafe or oversized one) naming the file and the entry.
  */
 public final class ModelFile {
@@ -87,35 +85,24 @@ public final class ModelFile {
    * @throws IOException if the file cannot be written (the target is then left untouched)
    */
   public static void write(Path file, ComputationGraph network, ModelInfo info) throws IOException {
-    Path abs = file.toAbsolutePath();
-    Path dir = abs.getParent();
-    if (dir != null) {
-      Files.createDirectories(dir);
-    }
-    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp-" + UUID.randomUUID());
-    try {
-      try (FileChannel ch =
-          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        OutputStream raw = java.nio.channels.Channels.newOutputStream(ch);
-        ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(raw, 1 << 16));
-        putDeflated(zip, INFO_ENTRY, JSON.writeValueAsBytes(toJson(info)));
-        ByteArrayOutputStream net = new ByteArrayOutputStream();
-        ModelSerializer.writeModel(network, net, false);
-        putStored(zip, NETWORK_ENTRY, net.toByteArray()); // already compressed by ModelSerializer
-        putDeflated(
-            zip,
-            LABELS_ENTRY,
-            (String.join("\n", info.labels()) + "\n").getBytes(StandardCharsets.UTF_8));
-        putDeflated(zip, HISTORY_ENTRY, info.history().toCsv().getBytes(StandardCharsets.UTF_8));
-        zip.finish();
-        zip.flush();
-        ch.force(true);
-        zip.close();
-      }
-      Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    byte[] infoJson = JSON.writeValueAsBytes(toJson(info));
+    ByteArrayOutputStream net = new ByteArrayOutputStream();
+    ModelSerializer.writeModel(network, net, false);
+    AtomicFiles.write(
+        file,
+        ch -> {
+          OutputStream raw = java.nio.channels.Channels.newOutputStream(ch);
+          ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(raw, 1 << 16));
+          putDeflated(zip, INFO_ENTRY, infoJson);
+          putStored(zip, NETWORK_ENTRY, net.toByteArray()); // already compressed by ModelSerializer
+          putDeflated(
+              zip,
+              LABELS_ENTRY,
+              (String.join("\n", info.labels()) + "\n").getBytes(StandardCharsets.UTF_8));
+          putDeflated(zip, HISTORY_ENTRY, info.history().toCsv().getBytes(StandardCharsets.UTF_8));
+          zip.finish();
+          zip.flush();
+        });
   }
 
   /**

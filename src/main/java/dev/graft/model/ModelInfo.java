@@ -79,6 +79,11 @@ public record ModelInfo(
     return labels.size();
   }
 
+  /** The training settings, typed (read from {@link #settings()}; see {@link Provenance}). */
+  public Provenance provenance() {
+    return Provenance.of(settings);
+  }
+
   /** A copy with {@code metrics} replaced (for example after a final evaluation). */
   public ModelInfo withMetrics(Map<String, Double> newMetrics) {
     return new ModelInfo(

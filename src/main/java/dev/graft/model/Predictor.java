@@ -3,20 +3,30 @@ package dev.graft.model;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
 import dev.graft.error.GraftException;
+import dev.graft.features.DecodedBatches;
+import dev.graft.features.InferenceNetwork;
+import dev.graft.graph.Topology;
 import dev.graft.perf.NativeTuning;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
+import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns images into top-k predictions with a loaded {@link TransferModel}, preprocessing them
@@ -45,23 +55,129 @@ public final class Predictor implements AutoCloseable {
   /** Images per forward pass in batch prediction. */
   public static final int DEFAULT_BATCH = 32;
 
-  private final ComputationGraph prototype;
+  private static final Logger log = LoggerFactory.getLogger(Predictor.class);
+
+  /** The optimized network, split at the cut; slots are copies of it. */
+  private final Slot prototype;
+
+  private final UnaryOperator<InferenceNetwork> copier;
   private final ModelInfo info;
   private final ImageTransform transform;
   private final int maxConcurrency;
-  private final BlockingQueue<ComputationGraph> idle;
+  private final BlockingQueue<Slot> idle;
   private final AtomicInteger created = new AtomicInteger();
   private volatile boolean closed;
 
+  /**
+   * One network copy: the frozen part (images to the activations at the cut, exactly as training's
+   * frozen part computes them) and the head (those activations to probabilities); {@code frozen} is
+   * null when the model cannot be split at its cut and {@code head} is then the whole network.
+   */
+  private record Slot(InferenceNetwork frozen, InferenceNetwork head) {
+    Slot copy(UnaryOperator<InferenceNetwork> copier) {
+      InferenceNetwork f = frozen == null ? null : copier.apply(frozen);
+      try {
+        return new Slot(f, copier.apply(head));
+      } catch (RuntimeException | Error e) {
+        if (f != null) {
+          f.close();
+        }
+        throw e;
+      }
+    }
+
+    INDArray features(INDArray images) {
+      return frozen == null ? images : frozen.output(images)[0];
+    }
+
+    void close() {
+      if (frozen != null) {
+        frozen.close();
+      }
+      head.close();
+    }
+  }
+
   Predictor(ComputationGraph network, ModelInfo info, int maxConcurrency) {
+    this(network, info, maxConcurrency, InferenceNetwork::copy);
+  }
+
+  /** As above; {@code copier} makes each slot's networks (a test seam for failing copies). */
+  Predictor(
+      ComputationGraph network,
+      ModelInfo info,
+      int maxConcurrency,
+      UnaryOperator<InferenceNetwork> copier) {
+    this.copier = copier;
     if (maxConcurrency < 1) {
       throw new GraftException("maxConcurrency must be >= 1, got " + maxConcurrency);
     }
-    this.prototype = network;
     this.info = info;
     this.transform = new ImageTransform(info.inputSize(), info.resize(), info.preprocessing());
     this.maxConcurrency = maxConcurrency;
     this.idle = new ArrayBlockingQueue<>(maxConcurrency);
+    long t0 = System.nanoTime();
+    this.prototype = split(network, info.settings().get("cut"));
+    log.info(
+        "inference graph of {} ready in {} ms (cut {})",
+        info.baseId(),
+        (System.nanoTime() - t0) / 1_000_000,
+        prototype.frozen() == null ? "none" : prototype.frozen().outputs());
+  }
+
+  /**
+   * The network optimized for inference and split where training split it: at the inputs of the
+   * head's first layers with parameters (after the {@code cut} and any parameter-free layers such
+   * as pooling), the freeze boundary of the frozen and features strategies. The whole network in
+   * one part when it has no such layer or cannot be split there.
+   */
+  private static Slot split(ComputationGraph network, String cut) {
+    List<String> boundary = headBoundary(network.getConfiguration(), cut);
+    if (!boundary.isEmpty()) {
+      InferenceNetwork head = null;
+      try {
+        head = InferenceNetwork.of(network, boundary, List.of());
+        return new Slot(InferenceNetwork.of(network, List.of(), boundary), head);
+      } catch (GraftException e) {
+        if (head != null) {
+          head.close();
+        }
+        log.debug(
+            "cannot split the model at {} ({}); one optimized graph", boundary, e.getMessage());
+      }
+    }
+    return new Slot(null, InferenceNetwork.of(network, List.of(), List.of()));
+  }
+
+  /**
+   * The vertices feeding the head's trainable layers from below them, as TransferGraph finds them.
+   */
+  static List<String> headBoundary(ComputationGraphConfiguration conf, String cut) {
+    if (cut == null || !conf.getVertices().containsKey(cut)) {
+      return List.of();
+    }
+    Set<String> base = Topology.ancestors(conf, List.of(cut));
+    List<String> order = Topology.order(conf);
+    Set<String> trainable = new HashSet<>();
+    for (String v : order) {
+      if (!base.contains(v)
+          && conf.getVertices().get(v) instanceof LayerVertex lv
+          && lv.getLayerConf().getLayer().initializer().numParams(lv.getLayerConf()) > 0) {
+        trainable.add(v);
+      }
+    }
+    Set<String> down = Topology.downstream(conf, order, trainable);
+    List<String> boundary = new ArrayList<>();
+    for (String v : order) {
+      if (down.contains(v)) {
+        for (String in : Topology.inputsOf(conf, v)) {
+          if (!down.contains(in) && !boundary.contains(in)) {
+            boundary.add(in);
+          }
+        }
+      }
+    }
+    return boundary.stream().anyMatch(conf.getNetworkInputs()::contains) ? List.of() : boundary;
   }
 
   /** The model's description (labels, input size, preprocessing, ...). */
@@ -146,16 +262,15 @@ public final class Predictor implements AutoCloseable {
    */
   public float[][] probabilities(List<Path> images, IntConsumer progress) throws IOException {
     float[][] out = new float[images.size()][];
-    for (int from = 0; from < images.size(); from += DEFAULT_BATCH) {
-      int to = Math.min(images.size(), from + DEFAULT_BATCH);
-      List<BufferedImage> decoded = new ArrayList<>(to - from);
-      for (Path p : images.subList(from, to)) {
-        decoded.add(ImageDecoder.read(p));
-      }
-      float[][] probs = run(transform.toBatch(decoded));
-      System.arraycopy(probs, 0, out, from, probs.length);
-      if (progress != null) {
-        progress.accept(to);
+    try (DecodedBatches batches = new DecodedBatches(images, DEFAULT_BATCH, transform)) {
+      int from = 0;
+      for (INDArray batch = batches.next(); batch != null; batch = batches.next()) {
+        float[][] probs = run(batch);
+        System.arraycopy(probs, 0, out, from, probs.length);
+        from += probs.length;
+        if (progress != null) {
+          progress.accept(from);
+        }
       }
     }
     return out;
@@ -166,10 +281,25 @@ public final class Predictor implements AutoCloseable {
     return run(batch);
   }
 
-  private float[][] run(INDArray input) {
-    ComputationGraph net = acquire();
+  /**
+   * The activations at the model's freeze boundary (the cut, pooled when the head pools) for a
+   * preprocessed batch {@code [N, 3, s, s]}: the features its head's trained layers read, computed
+   * by the same optimized graph as training's frozen part (so equal to what the head was trained
+   * on). The input itself when the model has no cut.
+   */
+  public INDArray features(INDArray batch) {
+    Slot slot = acquire();
     try {
-      INDArray out = net.output(false, input.castTo(DataType.FLOAT))[0];
+      return slot.features(batch.castTo(DataType.FLOAT));
+    } finally {
+      idle.offer(slot);
+    }
+  }
+
+  private float[][] run(INDArray input) {
+    Slot slot = acquire();
+    try {
+      INDArray out = slot.head().output(slot.features(input.castTo(DataType.FLOAT)))[0];
       int n = (int) out.size(0);
       float[][] rows = new float[n][];
       for (int i = 0; i < n; i++) {
@@ -177,17 +307,17 @@ public final class Predictor implements AutoCloseable {
       }
       return rows;
     } finally {
-      idle.offer(net);
+      idle.offer(slot);
     }
   }
 
-  private ComputationGraph acquire() {
+  private Slot acquire() {
     if (closed) {
       throw new IllegalStateException("predictor is closed");
     }
-    ComputationGraph net = idle.poll();
-    if (net != null) {
-      return net;
+    Slot slot = idle.poll();
+    if (slot != null) {
+      return slot;
     }
     while (true) {
       int n = created.get();
@@ -197,7 +327,7 @@ public final class Predictor implements AutoCloseable {
       if (created.compareAndSet(n, n + 1)) {
         try {
           synchronized (prototype) {
-            return prototype.clone();
+            return prototype.copy(copier);
           }
         } catch (RuntimeException | Error e) {
           created.decrementAndGet(); // give the slot back, or waiters block forever
@@ -239,6 +369,12 @@ public final class Predictor implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    idle.clear();
+    Slot s;
+    while ((s = idle.poll()) != null) {
+      s.close();
+    }
+    synchronized (prototype) {
+      prototype.close();
+    }
   }
 }

@@ -26,10 +26,13 @@ import org.slf4j.LoggerFactory;
  * {@link #apply()} always sets the property explicitly:
  *
  * <ul>
- *   <li>the generic build ({@code ""}) unless the CPU reports AVX-512 (the {@code flags} line of
- *       {@code /proc/cpuinfo}, or {@value #CPU_FLAGS} when set);
- *   <li>on an AVX-512 CPU, {@code -onednn-avx512} or {@code -avx512} when that opt-in artifact
- *       ({@code org.nd4j:nd4j-native:1.0.0-M2.1:linux-x86_64-onednn-avx512}) is on the class path;
+ *   <li>{@code -onednn}, ND4J's oneDNN build for any x86-64 CPU, when it is on the class path
+ *       ({@code org.nd4j:nd4j-native:1.0.0-M2.1:linux-x86_64-onednn}, the speed build the CLI jar
+ *       carries): oneDNN chooses AVX2 or AVX-512 kernels itself at run time;
+ *   <li>otherwise, on a CPU that reports AVX-512 (the {@code flags} line of {@code /proc/cpuinfo},
+ *       or {@value #CPU_FLAGS} when set), {@code -onednn-avx512} or {@code -avx512} when such a
+ *       build is on the class path;
+ *   <li>otherwise the generic build ({@code ""});
  *   <li>{@code -D}{@value #AUTO_NATIVES}{@code =false}: the generic build, whatever the CPU;
  *   <li>a value the user set is kept, except an AVX-512 build on a CPU known to lack AVX-512, which
  *       is replaced by the generic build with a warning.
@@ -78,6 +81,14 @@ public final class NativeTuning {
   /** Flags that ND4J's AVX-512 builds are compiled for (the x86-64-v4 level). */
   private static final Set<String> AVX512_FLAGS =
       Set.of("avx512f", "avx512bw", "avx512vl", "avx512dq");
+
+  /**
+   * ND4J's oneDNN build compiled for any x86-64 CPU: libnd4j's own loops are generic, while oneDNN
+   * generates its convolution kernels for the CPU it finds at run time (AVX2, AVX-512, ...). It
+   * runs on every x86-64 CPU and, measured in docs/performance.md, is faster than the {@code
+   * -onednn-avx512} build even on an AVX-512 CPU.
+   */
+  static final String PORTABLE_ONEDNN = "-onednn";
 
   private static Choice applied;
 
@@ -194,15 +205,17 @@ public final class NativeTuning {
       String platform, Avx512 cpu, String user, boolean auto, Predicate<String> onClasspath) {
     if (user != null) {
       if (user.contains("avx512") && cpu == Avx512.ABSENT) {
+        Choice instead = decide(platform, cpu, null, auto, onClasspath);
         return new Choice(
-            platform,
-            "",
+            instead.build(),
+            instead.extension(),
             cpu,
             "-D"
                 + PLATFORM_EXTENSION
                 + "="
                 + user
-                + " ignored: this CPU lacks AVX-512 and would crash in that build",
+                + " ignored: this CPU lacks AVX-512 and would crash in that build; "
+                + instead.reason(),
             true);
       }
       return new Choice(
@@ -210,6 +223,17 @@ public final class NativeTuning {
     }
     if (!auto) {
       return new Choice(platform, "", cpu, AUTO_NATIVES + "=false: generic build", true);
+    }
+    if (onClasspath.test(PORTABLE_ONEDNN)) {
+      return new Choice(
+          platform + PORTABLE_ONEDNN,
+          PORTABLE_ONEDNN,
+          cpu,
+          "the "
+              + platform
+              + PORTABLE_ONEDNN
+              + " build on the class path: oneDNN picks the CPU's best instructions at run time",
+          true);
     }
     switch (cpu) {
       case ABSENT:
@@ -234,8 +258,8 @@ public final class NativeTuning {
         platform,
         "",
         cpu,
-        "generic build: AVX-512 CPU, no AVX-512 build on the class path"
-            + " (docs/building.md: adding the AVX-512 build)",
+        "generic build: no oneDNN build on the class path (docs/building.md: adding the speed"
+            + " build)",
         true);
   }
 

@@ -3,23 +3,23 @@ package dev.graft.spark;
 import dev.graft.base.Base;
 import dev.graft.data.ImageTransform;
 import dev.graft.features.Featurizer;
+import dev.graft.features.InferenceNetwork;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One executor JVM's loaded base, shared by all its tasks: images in, pooled features out, computed
- * as {@code graft featurize} computes them (same transform, same graph, output at the base's
- * feature layer, convolutional maps averaged over height and width).
+ * as {@code graft featurize} computes them (same transform, same optimized graph, output at the
+ * base's feature layer, convolutional maps averaged over height and width).
  *
  * <p>DL4J networks are not thread-safe, so each task borrows one of up to {@code slots} clones of
- * the base graph for one forward pass; the base graph itself is only cloned from.
+ * the base graph for one forward pass; the optimized graph is only copied from.
  */
 final class SharedFeaturizer {
   private static final Logger LOG = LoggerFactory.getLogger(SharedFeaturizer.class);
@@ -28,7 +28,8 @@ final class SharedFeaturizer {
 
   private final Base base;
   private final ImageTransform transform;
-  private final BlockingQueue<ComputationGraph> idle;
+  private final InferenceNetwork network;
+  private final BlockingQueue<InferenceNetwork> idle;
   private final int slots;
   private int created;
 
@@ -38,6 +39,8 @@ final class SharedFeaturizer {
         new ImageTransform(base.inputSize(), settings.resizeMode(), base.preprocessing());
     this.slots = slots;
     this.idle = new ArrayBlockingQueue<>(slots);
+    // the optimized graph up to the cut, as graft featurize runs it (dev.graft.features.Featurizer)
+    this.network = InferenceNetwork.of(base.graph(), List.of(), List.of(base.featureLayer()));
   }
 
   /** This JVM's featurizer for {@code settings}, loaded by the first task that asks. */
@@ -70,23 +73,23 @@ final class SharedFeaturizer {
   /** Pooled features of each image, {@code [images][F]}, one forward pass. */
   float[][] features(List<BufferedImage> images) {
     INDArray input = transform.toBatch(images);
-    ComputationGraph net = acquire();
+    InferenceNetwork net = acquire();
     try {
-      return Featurizer.pooledFeatures(net, base.featureLayer(), input).toFloatMatrix();
+      return Featurizer.pool(net.output(input)[0]).toFloatMatrix();
     } finally {
       idle.offer(net);
     }
   }
 
-  private ComputationGraph acquire() {
-    ComputationGraph net = idle.poll();
+  private InferenceNetwork acquire() {
+    InferenceNetwork net = idle.poll();
     if (net != null) {
       return net;
     }
     synchronized (this) {
       if (created < slots) {
         created++;
-        return base.graph().clone();
+        return network.copy();
       }
     }
     try {

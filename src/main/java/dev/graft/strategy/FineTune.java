@@ -163,7 +163,10 @@ public final class FineTune implements Strategy {
         unfreeze, count, block, learningRate, m, warmupEpochs, trainBatchNorm, cosine, warmupRate);
   }
 
-  /** Head-only epochs before the base unfreezes, in addition to the training epochs (default 2). */
+  /**
+   * Head-only epochs before the base unfreezes (default 2). They count within the run's epochs: 10
+   * epochs are 2 warm-up and 8 fine-tuning epochs.
+   */
   public FineTune warmupEpochs(int epochs) {
     return new FineTune(
         unfreeze,
@@ -272,9 +275,11 @@ public final class FineTune implements Strategy {
   }
 
   /**
-   * Two phases: {@code warmup}, the head alone for {@link #warmupEpochs()} epochs (skipped when 0),
-   * then {@code finetune}, the unfrozen base layers at the learning rate and the head {@link
-   * #headLearningRateMultiplier()} times faster, with the warm-up + cosine schedule when on.
+   * Two phases that share {@link GraphOptions#epochs()} (the total): {@code warmup}, the head alone
+   * for {@link #warmupEpochs()} of them (fewer when the total leaves the fine-tune phase less than
+   * one; skipped when 0), then {@code finetune} for the rest, the unfrozen base layers at the
+   * learning rate and the head {@link #headLearningRateMultiplier()} times faster, with the warm-up
+   * + cosine schedule when on.
    */
   @Override
   public List<Phase> plan(GraphLayout layout, GraphOptions options) {
@@ -285,13 +290,24 @@ public final class FineTune implements Strategy {
     List<Phase> phases = new ArrayList<>();
     Map<String, Double> warm = new LinkedHashMap<>();
     layout.headLayers().forEach(h -> warm.put(h, warmRate));
-    if (warmupEpochs > 0) {
-      phases.add(new Phase("warmup", warm, warmupEpochs, false, false));
+    // The epochs are the run's total: the warm-up counts within them and leaves the fine-tune
+    // phase at least one.
+    int warmEpochs = Math.min(warmupEpochs, options.epochs() - 1);
+    if (warmEpochs < warmupEpochs) {
+      log.info(
+          "{} epochs in all: {} head-only warm-up epoch(s) instead of {}, then {} fine-tuning",
+          options.epochs(),
+          warmEpochs,
+          warmupEpochs,
+          options.epochs() - warmEpochs);
+    }
+    if (warmEpochs > 0) {
+      phases.add(new Phase("warmup", warm, warmEpochs, false, false));
     }
     Map<String, Double> all = new LinkedHashMap<>();
     unfrozen.forEach(u -> all.put(u, mainRate));
     warm.keySet().forEach(h -> all.put(h, headRate));
-    phases.add(new Phase("finetune", all, options.epochs(), cosine, true));
+    phases.add(new Phase("finetune", all, options.epochs() - warmEpochs, cosine, true));
     log.info(
         "fine-tuning {} base layers from '{}' at {} (head at {})",
         unfrozen.size(),

@@ -9,7 +9,8 @@ import dev.graft.error.GraftException;
  * @param classWeights per-class loss weights, or null for none
  * @param weightDecay decoupled weight decay coefficient of trainable weights (0: none)
  * @param seed seed for the head's initialisation and dropout
- * @param epochs training epochs (for fine-tune: after the head-only warm-up epochs)
+ * @param epochs training epochs in all (for fine-tune, the head-only warm-up epochs count within
+ *     them)
  * @param learningRate overrides the strategy's main learning rate; NaN keeps it
  */
 public record GraphOptions(

@@ -3,7 +3,7 @@ package dev.graft.strategy;
 import dev.graft.base.Base;
 import dev.graft.base.Block;
 import dev.graft.error.GraftException;
-import dev.graft.graph.InferenceGraphs;
+import dev.graft.features.InferenceNetwork;
 import dev.graft.graph.Layers;
 import dev.graft.graph.ParameterTransfer;
 import dev.graft.graph.Rebuild;
@@ -408,25 +408,21 @@ public final class TransferGraph {
    * @param cacheKey identifies the base and its weights, for persistent caches
    */
   public Optional<FrozenPart> frozenPart(Phase phase, String cacheKey) {
-    ComputationGraphConfiguration src = network.getConfiguration();
     List<String> boundary = boundary(phase);
     if (boundary.contains(inputName)) {
       return Optional.empty();
     }
-    ComputationGraphConfiguration frozenConf =
-        Rebuild.rebuild(
-            src,
-            Topology.ancestors(src, boundary),
-            List.of(inputName),
-            boundary,
-            Map.of(),
-            0,
-            options.seed());
-    // inference-only copy: BatchNorm folded into the convolutions, activations fused
-    // (dev.graft.perf)
-    ComputationGraph frozen =
-        InferenceGraphs.optimize(Rebuild.instantiate(frozenConf, network, options.seed()));
-    String key = cacheKey + "|cut=" + cut + "|boundary=" + String.join(",", boundary);
+    // the one inference path (dev.graft.features.InferenceNetwork): BatchNorm folded, activations
+    // fused, the batch split to a memory budget; the predictor computes these activations the same
+    InferenceNetwork frozen = InferenceNetwork.of(network, List.of(inputName), boundary);
+    String key =
+        cacheKey
+            + "|numeric="
+            + InferenceNetwork.NUMERIC_VERSION
+            + "|cut="
+            + cut
+            + "|boundary="
+            + String.join(",", boundary);
     return Optional.of(new GraphFrozenPart(frozen, boundary, key));
   }
 
@@ -531,11 +527,11 @@ public final class TransferGraph {
     ParameterTransfer.restore(network, snapshot);
   }
 
-  private record GraphFrozenPart(ComputationGraph graph, List<String> outputs, String key)
+  private record GraphFrozenPart(InferenceNetwork network, List<String> outputs, String key)
       implements FrozenPart {
     @Override
     public INDArray[] activations(INDArray images) {
-      return graph.output(false, images);
+      return network.output(images);
     }
   }
 }

@@ -23,6 +23,9 @@ import java.util.List;
  * @param listeners callbacks
  * @param batchesPerEpoch minibatches in one pass over the training iterator, when known (0:
  *     unknown); sizes the warm-up + cosine schedule when activations are not cached
+ * @param checkpointing where to keep a checkpoint at each epoch's end and whether to resume from
+ *     it, or null for none
+ * @param stop asks the loop to stop at its next safe point, or null
  */
 public record TrainingConfig(
     int batchSize,
@@ -34,7 +37,9 @@ public record TrainingConfig(
     String cacheKey,
     List<String> labels,
     List<TrainingListener> listeners,
-    int batchesPerEpoch) {
+    int batchesPerEpoch,
+    Checkpointing checkpointing,
+    StopSignal stop) {
 
   /** Validates. */
   public TrainingConfig {
@@ -54,7 +59,7 @@ public record TrainingConfig(
   /** Defaults: batch 32, no early stopping, validation loss, seed 42, cache in memory. */
   public static TrainingConfig defaults(List<String> labels) {
     return new TrainingConfig(
-        32, 0, Monitor.VALIDATION_LOSS, 42, true, null, null, labels, null, 0);
+        32, 0, Monitor.VALIDATION_LOSS, 42, true, null, null, labels, null, 0, null, null);
   }
 
   /** A copy with another batch size. */
@@ -69,7 +74,9 @@ public record TrainingConfig(
         cacheKey,
         labels,
         listeners,
-        batchesPerEpoch);
+        batchesPerEpoch,
+        checkpointing,
+        stop);
   }
 
   /** A copy with early stopping after {@code p} epochs without improvement. */
@@ -84,7 +91,9 @@ public record TrainingConfig(
         cacheKey,
         labels,
         listeners,
-        batchesPerEpoch);
+        batchesPerEpoch,
+        checkpointing,
+        stop);
   }
 
   /** A copy with another monitor. */
@@ -99,7 +108,9 @@ public record TrainingConfig(
         cacheKey,
         labels,
         listeners,
-        batchesPerEpoch);
+        batchesPerEpoch,
+        checkpointing,
+        stop);
   }
 
   /** A copy with another seed. */
@@ -114,7 +125,9 @@ public record TrainingConfig(
         cacheKey,
         labels,
         listeners,
-        batchesPerEpoch);
+        batchesPerEpoch,
+        checkpointing,
+        stop);
   }
 
   /** A copy with caching on or off. */
@@ -129,7 +142,9 @@ public record TrainingConfig(
         cacheKey,
         labels,
         listeners,
-        batchesPerEpoch);
+        batchesPerEpoch,
+        checkpointing,
+        stop);
   }
 
   /** A copy with another cache factory and key. */
@@ -144,7 +159,9 @@ public record TrainingConfig(
         key,
         labels,
         listeners,
-        batchesPerEpoch);
+        batchesPerEpoch,
+        checkpointing,
+        stop);
   }
 
   /** A copy with a known number of training minibatches per epoch. */
@@ -159,7 +176,9 @@ public record TrainingConfig(
         cacheKey,
         labels,
         listeners,
-        n);
+        n,
+        checkpointing,
+        stop);
   }
 
   /** A copy with these listeners. */
@@ -174,6 +193,42 @@ public record TrainingConfig(
         cacheKey,
         labels,
         l,
-        batchesPerEpoch);
+        batchesPerEpoch,
+        checkpointing,
+        stop);
+  }
+
+  /** A copy with checkpoints (null: none). */
+  public TrainingConfig withCheckpointing(Checkpointing c) {
+    return new TrainingConfig(
+        batchSize,
+        patience,
+        monitor,
+        seed,
+        cacheActivations,
+        cacheFactory,
+        cacheKey,
+        labels,
+        listeners,
+        batchesPerEpoch,
+        c,
+        stop);
+  }
+
+  /** A copy with a stop signal (null: none). */
+  public TrainingConfig withStop(StopSignal s) {
+    return new TrainingConfig(
+        batchSize,
+        patience,
+        monitor,
+        seed,
+        cacheActivations,
+        cacheFactory,
+        cacheKey,
+        labels,
+        listeners,
+        batchesPerEpoch,
+        checkpointing,
+        s);
   }
 }

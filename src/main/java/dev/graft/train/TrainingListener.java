@@ -23,6 +23,12 @@ public interface TrainingListener {
    */
   default void onPhaseStart(Phase phase, boolean cached) {}
 
+  /**
+   * The run resumed from a checkpoint: {@code epochs} epochs are done already and {@code history}
+   * holds them; the next {@link #onEpochEnd} is epoch {@code epochs + 1}.
+   */
+  default void onResume(int epochs, History history) {}
+
   /** An epoch ended; {@code history} already holds {@code record}. */
   default void onEpochEnd(EpochRecord record, History history) {}
 

@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  *     data, else the last)
  * @param stoppedEarly whether early stopping ended training
  * @param validation the validation report of {@code restoredEpoch}, or null without validation data
+ * @param resumedFromEpoch epochs a checkpoint held when this run resumed from it (0: a fresh run)
  * @param notes settings the run chose itself, to record with the model (for example the L2 strength
  *     a logistic-regression head was fitted with), by key
  */
@@ -24,6 +25,7 @@ public record TrainingResult(
     int restoredEpoch,
     boolean stoppedEarly,
     ClassificationReport validation,
+    int resumedFromEpoch,
     Map<String, String> notes) {
 
   /** Copies the notes. */
@@ -37,7 +39,8 @@ public record TrainingResult(
       History history,
       int restoredEpoch,
       boolean stoppedEarly,
-      ClassificationReport validation) {
-    this(network, history, restoredEpoch, stoppedEarly, validation, Map.of());
+      ClassificationReport validation,
+      int resumedFromEpoch) {
+    this(network, history, restoredEpoch, stoppedEarly, validation, resumedFromEpoch, Map.of());
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.graft.error.GraftException;
+import dev.graft.io.Downloader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -75,17 +76,17 @@ class ImagenetDownloadTest {
     String base = serve("good.zip", body);
     Path cache = dir.resolve("cache");
 
-    Path first = Downloader.fetch(file, base, cache, false);
+    Path first = file.fetch(base, cache, false);
     assertEquals(cache.resolve("good.zip").toAbsolutePath(), first);
     assertEquals(1, requests.get());
     assertTrue(java.util.Arrays.equals(body, Files.readAllBytes(first)));
     assertEquals(List.of(first), cacheFiles(cache), "no temporary file left behind");
 
-    Path second = Downloader.fetch(file, base, cache, false);
+    Path second = file.fetch(base, cache, false);
     assertEquals(first, second);
     assertEquals(1, requests.get(), "the second fetch must not touch the server");
     // Offline, the cached copy serves too.
-    assertEquals(first, Downloader.fetch(file, base, cache, true));
+    assertEquals(first, file.fetch(base, cache, true));
     assertEquals(1, requests.get());
   }
 
@@ -98,8 +99,7 @@ class ImagenetDownloadTest {
     String base = serve("corrupt.zip", bad);
     Path cache = dir.resolve("cache");
 
-    GraftException e =
-        assertThrows(GraftException.class, () -> Downloader.fetch(file, base, cache, false));
+    GraftException e = assertThrows(GraftException.class, () -> file.fetch(base, cache, false));
     assertTrue(e.getMessage().contains("checksum"), e.getMessage());
     assertTrue(e.getMessage().contains(String.valueOf(adler32(good))), e.getMessage());
     assertEquals(List.of(), cacheFiles(cache));
@@ -114,11 +114,11 @@ class ImagenetDownloadTest {
     Files.write(cache.resolve("w.zip"), new byte[] {1, 2, 3});
 
     GraftException offline =
-        assertThrows(GraftException.class, () -> Downloader.fetch(file, base, cache, true));
+        assertThrows(GraftException.class, () -> file.fetch(base, cache, true));
     assertTrue(offline.getMessage().contains("corrupt"), offline.getMessage());
     assertEquals(0, requests.get());
 
-    Path p = Downloader.fetch(file, base, cache, false);
+    Path p = file.fetch(base, cache, false);
     assertEquals(1, requests.get());
     assertEquals(adler32(body), Downloader.adler32(p));
   }
@@ -159,8 +159,7 @@ class ImagenetDownloadTest {
     String base = serve("other.zip", new byte[] {1});
     PretrainedFile file = new PretrainedFile("models/missing.zip", 1L);
     GraftException e =
-        assertThrows(
-            GraftException.class, () -> Downloader.fetch(file, base, dir.resolve("cache"), false));
+        assertThrows(GraftException.class, () -> file.fetch(base, dir.resolve("cache"), false));
     assertTrue(
         e.getMessage().contains("404") && e.getMessage().contains("missing.zip"), e.getMessage());
     assertTrue(
@@ -215,16 +214,5 @@ class ImagenetDownloadTest {
       System.clearProperty(BaseBuilder.OFFLINE_PROPERTY);
       System.clearProperty(BaseBuilder.CACHE_DIR_PROPERTY);
     }
-  }
-
-  @Test
-  void progressLinesGiveBytesPercentAndEta() {
-    String line =
-        Downloader.progress(
-            java.net.URI.create("http://h/models/x.zip"),
-            50_000_000L,
-            200_000_000L,
-            5_000_000_000L);
-    assertEquals("x.zip: 50.0 of 200.0 MB (25 %), 10.0 MB/s, ETA 15 s", line);
   }
 }

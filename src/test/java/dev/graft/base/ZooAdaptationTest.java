@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import dev.graft.graph.ParameterTransfer;
 import dev.graft.graph.Truncation;
+import dev.graft.io.Downloader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

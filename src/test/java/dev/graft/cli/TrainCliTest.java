@@ -224,7 +224,7 @@ class TrainCliTest {
     assertEquals(1, m.info().history().size());
     assertTrue(
         m.info().settings().get("l2Selection").contains("5-fold"), m.info().settings().toString());
-    assertTrue(m.info().settings().get("validation").startsWith("none (fewer than 30"));
+    assertEquals("none", m.info().settings().get("validation"));
     assertEquals("PAD(margin=0.1,fill=edge)", m.info().resize().name());
     Cli.Result e =
         Cli.run("evaluate", "--model", model.toString(), "--data", test.toString(), "--json");
@@ -389,6 +389,86 @@ class TrainCliTest {
       assertTrue(r.err().contains((String) c[1]), "names " + c[1] + ": " + r.err());
     }
     assertTrue(!Files.exists(dir.resolve("x.graft")));
+  }
+
+  @Test
+  void anUnwritableOutOrReportIsRefusedBeforeTraining() throws Exception {
+    Path aFile = Files.writeString(dir.resolve("plain-file"), "x");
+    String[] common = {
+      "train",
+      "--data",
+      train.toString(),
+      "--base",
+      baseZip.toString(),
+      "--image-size",
+      "28",
+      "--strategy",
+      "frozen",
+      "--epochs",
+      "1"
+    };
+    for (String[] c :
+        List.of(
+            new String[] {"--out", aFile.resolve("m.graft").toString()},
+            new String[] {
+              "--out", dir.resolve("ok.graft").toString(), "--report", aFile.resolve("r").toString()
+            })) {
+      Cli.Result r = Cli.run(concat(common, c));
+      String flag = c[c.length - 2];
+      assertEquals(2, r.code(), r.toString());
+      assertTrue(r.err().contains(flag + ": cannot write"), r.err());
+      assertTrue(r.err().contains(aFile + " is a file, not a directory"), r.err());
+      assertTrue(!r.err().contains("epoch"), "refused before training: " + r.err());
+    }
+    assertTrue(!Files.exists(dir.resolve("ok.graft")));
+  }
+
+  @Test
+  void resumeRefusesAnotherRunsCheckpointAndADamagedOneWithExit2() throws Exception {
+    Path model = dir.resolve("resume/m.graft");
+    String[] common = {
+      "train",
+      "--data",
+      train.toString(),
+      "--base",
+      baseZip.toString(),
+      "--image-size",
+      "28",
+      "--strategy",
+      "frozen",
+      "--batch",
+      "8",
+      "--out",
+      model.toString()
+    };
+    Path ckpt = dir.resolve("resume/m.graft.ckpt");
+    Cli.Result fresh = Cli.run(concat(common, "--epochs", "2", "--resume", "--keep-checkpoint"));
+    assertEquals(0, fresh.code(), fresh.toString());
+    assertTrue(fresh.err().contains("no checkpoint at " + ckpt + ": starting afresh"), fresh.err());
+    assertTrue(fresh.out().contains("checkpoint: " + ckpt), fresh.out());
+    assertTrue(Files.isRegularFile(ckpt));
+
+    Cli.Result other = Cli.run(concat(common, "--epochs", "3", "--resume"));
+    assertEquals(2, other.code(), other.toString());
+    assertTrue(other.err().contains("epochs was '2', now '3'"), other.err());
+
+    byte[] bytes = Files.readAllBytes(ckpt);
+    Files.write(ckpt, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+    Cli.Result damaged = Cli.run(concat(common, "--epochs", "2", "--resume", "--json"));
+    assertEquals(2, damaged.code(), damaged.toString());
+    assertTrue(damaged.err().contains("checkpoint " + ckpt + " is damaged"), damaged.err());
+    assertEquals("", damaged.out());
+
+    Files.delete(ckpt);
+    Cli.Result json = Cli.run(concat(common, "--epochs", "2", "--json"));
+    assertEquals(0, json.code(), json.toString());
+    JsonNode j = new ObjectMapper().readTree(json.out());
+    assertEquals(model.toString(), j.get("model").asText());
+    assertEquals(2, j.get("epochs").asInt());
+    assertEquals(0, j.get("resumedFromEpoch").asInt());
+    assertTrue(j.get("validation").get("accuracy").isNumber(), json.out());
+    assertTrue(j.get("bestEpoch").asInt() >= 1 && j.get("bestEpoch").asInt() <= 2, json.out());
+    assertTrue(!Files.exists(ckpt), "checkpoint deleted once the model is written");
   }
 
   private static String[] concat(String[] a, String... b) {

@@ -50,7 +50,7 @@ public final class FineTuneVgg16Example {
     return Graft.base(vgg16)
         .head(FrozenVgg16Example.HEAD)
         .strategy(strategy(warmupEpochs))
-        .epochs(epochs)
+        .epochs(warmupEpochs + epochs) // the warm-up counts within the total
         .fit(train, validation);
   }
 

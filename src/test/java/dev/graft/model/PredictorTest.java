@@ -137,31 +137,21 @@ class PredictorTest {
   }
 
   /** A real graph whose first {@code failures} clones throw, as a failed allocation would. */
-  static final class FailingClone extends org.deeplearning4j.nn.graph.ComputationGraph {
-    private final java.util.concurrent.atomic.AtomicInteger failures;
-
-    FailingClone(org.deeplearning4j.nn.graph.ComputationGraph g, int failures) {
-      super(g.getConfiguration().clone());
-      init(g.params().dup(), false);
-      this.failures = new java.util.concurrent.atomic.AtomicInteger(failures);
-    }
-
-    @Override
-    public org.deeplearning4j.nn.graph.ComputationGraph clone() {
-      if (failures.getAndDecrement() > 0) {
-        throw new IllegalStateException("clone failed (test)");
-      }
-      return super.clone();
-    }
-  }
-
   @Test
   void aFailedCloneReleasesItsSlot() throws Exception {
     List<String> labels = List.of("0", "1", "2");
     ModelInfo info = TinyNets.info(labels, 28);
     Path img = TinyNets.digits(tmp, labels, 1).resolve("2/0000.png");
-    FailingClone net = new FailingClone(TinyNets.classifier(28, 3, 3), 2);
-    try (Predictor p = new Predictor(net, info, 1)) {
+    java.util.concurrent.atomic.AtomicInteger failures =
+        new java.util.concurrent.atomic.AtomicInteger(2);
+    java.util.function.UnaryOperator<dev.graft.features.InferenceNetwork> failingCopy =
+        n -> {
+          if (failures.getAndDecrement() > 0) {
+            throw new IllegalStateException("copy failed (test)");
+          }
+          return n.copy();
+        };
+    try (Predictor p = new Predictor(TinyNets.classifier(28, 3, 3), info, 1, failingCopy)) {
       assertThrows(IllegalStateException.class, () -> p.predict(img, 1));
       assertThrows(IllegalStateException.class, () -> p.predict(img, 1));
       // Before the fix the only slot was lost and this call blocked forever.

@@ -47,6 +47,7 @@ class NativeSelectionTest {
 
   private static final String GENERIC = "linux-x86_64";
   private static final String ONEDNN_AVX512 = "linux-x86_64-onednn-avx512";
+  private static final String PORTABLE = "linux-x86_64-onednn";
   private static final Pattern GRAFT_LOG =
       Pattern.compile("dev\\.graft\\.perf\\.NativeTuning - ND4J native build: (\\S+)");
 
@@ -72,6 +73,20 @@ class NativeSelectionTest {
             classPath(),
             List.of("-D" + NativeTuning.CPU_FLAGS + "=" + ZEN3_FLAGS),
             "nd4j-first");
+    assertEquals(PORTABLE, c.loaded(), c.toString());
+    assertEquals(PORTABLE, c.graftSays(), c.toString());
+    assertTrue(c.out.contains("ONEDNN=true"), c.toString());
+  }
+
+  @Test
+  void withoutTheOneDnnBuildACpuWithoutAvx512GetsTheGenericBuild(@TempDir Path tmp)
+      throws Exception {
+    Child c =
+        run(
+            tmp,
+            classPathWithout(PORTABLE + ".jar"),
+            List.of("-D" + NativeTuning.CPU_FLAGS + "=" + ZEN3_FLAGS),
+            "nd4j-first");
     assertEquals(GENERIC, c.loaded(), c.toString());
     assertEquals(GENERIC, c.graftSays(), c.toString());
     assertTrue(c.err.contains("CPU lacks AVX-512"), c.toString());
@@ -90,8 +105,8 @@ class NativeSelectionTest {
             classPath(),
             List.of("-D" + NativeTuning.CPU_FLAGS + "=" + ZEN3_FLAGS),
             "graft-first");
-    assertEquals(GENERIC, c.loaded(), c.toString());
-    assertEquals(GENERIC, c.graftSays(), c.toString());
+    assertEquals(PORTABLE, c.loaded(), c.toString());
+    assertEquals(PORTABLE, c.graftSays(), c.toString());
   }
 
   @Test
@@ -118,19 +133,18 @@ class NativeSelectionTest {
                 "-D" + NativeTuning.CPU_FLAGS + "=" + ZEN3_FLAGS,
                 "-D" + NativeTuning.PLATFORM_EXTENSION + "=-onednn-avx512"),
             "nd4j-first");
-    assertEquals(GENERIC, c.loaded(), c.toString());
-    assertEquals(GENERIC, c.graftSays(), c.toString());
+    assertEquals(PORTABLE, c.loaded(), c.toString());
+    assertEquals(PORTABLE, c.graftSays(), c.toString());
     assertTrue(
         c.err.contains("WARN dev.graft.perf.NativeTuning") && c.err.contains("ignored"),
         c.toString());
   }
 
   @Test
-  void onAnAvx512CpuTheOneDnnBuildIsChosen(@TempDir Path tmp) throws Exception {
-    assumeTrue(NativeTuning.cpuAvx512() == NativeTuning.Avx512.PRESENT, "this CPU lacks AVX-512");
+  void onThisCpuThePortableOneDnnBuildIsChosen(@TempDir Path tmp) throws Exception {
     Child c = run(tmp, classPath(), List.of(), "graft-first");
-    assertEquals(ONEDNN_AVX512, c.loaded(), c.toString());
-    assertEquals(ONEDNN_AVX512, c.graftSays(), c.toString());
+    assertEquals(PORTABLE, c.loaded(), c.toString());
+    assertEquals(PORTABLE, c.graftSays(), c.toString());
     assertTrue(c.out.contains("ONEDNN=true"), c.toString());
   }
 
@@ -174,7 +188,8 @@ class NativeSelectionTest {
             List.of("-D" + NativeTuning.CPU_FLAGS + "=" + ZEN3_FLAGS),
             "init",
             entryPoint);
-    assertTrue(c.out.contains("PROPERTY=\n") || c.out.endsWith("PROPERTY="), c.toString());
+    assertTrue(
+        c.out.contains("PROPERTY=-onednn\n") || c.out.endsWith("PROPERTY=-onednn"), c.toString());
   }
 
   /** The CLI chooses in main, before any command runs (here one that never touches ND4J). */
@@ -187,7 +202,7 @@ class NativeSelectionTest {
             List.of("-D" + NativeTuning.CPU_FLAGS + "=" + ZEN3_FLAGS),
             "dev.graft.cli.GraftCli",
             "--version");
-    assertEquals(GENERIC, c.graftSays(), c.toString());
+    assertEquals(PORTABLE, c.graftSays(), c.toString());
   }
 
   private static String classPath() {

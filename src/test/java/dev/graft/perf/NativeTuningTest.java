@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 class NativeTuningTest {
   private static final String P = "linux-x86_64";
   private static final Set<String> BOTH = Set.of("-onednn-avx512", "-avx512");
+  private static final Set<String> ALL = Set.of("-onednn", "-onednn-avx512", "-avx512");
 
   @Test
   void flagsWithoutAvx512AreAbsentAndAllFourFlagsArePresent() {
@@ -45,6 +46,26 @@ class NativeTuningTest {
     Choice none = NativeTuning.decide(P, Avx512.PRESENT, null, true, e -> false);
     assertEquals("", none.extension());
     assertEquals(P, none.build());
+  }
+
+  @Test
+  void thePortableOneDnnBuildIsPreferredOnEveryCpuWhenPresent() {
+    for (Avx512 cpu : Avx512.values()) {
+      Choice c = NativeTuning.decide(P, cpu, null, true, ALL::contains);
+      assertEquals("-onednn", c.extension(), cpu.name());
+      assertEquals(P + "-onednn", c.build(), cpu.name());
+    }
+    assertEquals(
+        "", NativeTuning.decide(P, Avx512.PRESENT, null, false, ALL::contains).extension());
+  }
+
+  @Test
+  void anAvx512BuildRefusedOnACpuWithoutAvx512FallsBackToTheAutomaticChoice() {
+    Choice c = NativeTuning.decide(P, Avx512.ABSENT, "-onednn-avx512", true, ALL::contains);
+    assertEquals("-onednn", c.extension());
+    assertTrue(c.reason().contains("ignored") && c.reason().contains("oneDNN"), c.reason());
+    Choice off = NativeTuning.decide(P, Avx512.ABSENT, "-avx512", false, ALL::contains);
+    assertEquals("", off.extension());
   }
 
   @Test

@@ -84,7 +84,7 @@ class TrainerTest {
     // gradients pass through them (FrozenLayer would stop them; FrozenLayerWithBackprop fails).
     Map<String, float[]> before = params(SmallNets.pretrainedOnLowDigits(), BASE_LAYERS);
     TransferGraph tg =
-        assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 1);
+        assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 2);
     TrainingResult r =
         Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25), config(cached));
     Map<String, float[]> after = params(r.network(), BASE_LAYERS);
@@ -110,7 +110,7 @@ class TrainerTest {
           return dev.graft.strategy.ActivationCache.inMemory().build(part, data);
         };
     TransferGraph tg =
-        assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 1);
+        assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 2);
     TrainingResult r =
         Trainer.train(
             tg,
@@ -195,7 +195,7 @@ class TrainerTest {
           assemble(
               Strategy.fineTune().unfreezeLast(1).warmupEpochs(1),
               Head.averagePooling().dense(16).dropout(0.3),
-              1);
+              2);
       TrainingResult r =
           Trainer.train(
               tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25), config(true).withSeed(123));

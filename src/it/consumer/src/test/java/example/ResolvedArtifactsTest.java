@@ -53,7 +53,8 @@ class ResolvedArtifactsTest {
     assertTrue(ids.stream().anyMatch(i -> i.startsWith("org.nd4j:nd4j-native:")), "a native build: " + ids);
     for (Artifact a : all) {
       String id = a.id().toLowerCase(Locale.ROOT);
-      assertFalse(a.classifier().contains("avx512"), "speed-only natives are opt-in: " + id);
+      assertFalse(a.classifier().contains("avx512") || a.classifier().contains("onednn"),
+          "speed-only natives are opt-in: " + id);
       assertFalse(id.matches("org\\.slf4j:slf4j-(simple|nop|jdk14|log4j12|reload4j).*|ch\\.qos\\.logback:.*|org\\.apache\\.logging\\.log4j:log4j-slf4j.*"),
           "a library must not choose the logging backend: " + id);
       assertFalse(id.startsWith("info.picocli:"), "CLI-only: " + id);

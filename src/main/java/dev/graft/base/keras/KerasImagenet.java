@@ -1,7 +1,7 @@
 package dev.graft.base.keras;
 
-import dev.graft.base.Downloader;
 import dev.graft.error.GraftException;
+import dev.graft.io.Downloader;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.graft.base;
+package dev.graft.io;
 
 import dev.graft.error.GraftException;
 import java.io.IOException;
@@ -26,6 +26,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class Downloader {
   private static final Logger LOG = LoggerFactory.getLogger(Downloader.class);
+
+  /** The system property that turns offline mode on ({@code =true}): never try the network. */
+  public static final String OFFLINE_PROPERTY = "graft.offline";
+
   private static final int CONNECT_TIMEOUT_MS = 30_000;
   private static final int READ_TIMEOUT_MS = 120_000;
   private static final long LOG_EVERY_NANOS = 5_000_000_000L;
@@ -141,25 +145,6 @@ public final class Downloader {
   }
 
   /**
-   * The cached, verified copy of a DL4J zoo {@code file}, downloaded from {@code baseUrl} first if
-   * needed.
-   *
-   * @throws GraftException offline with no cached copy, the download failed or the bytes do not
-   *     match the checksum (see {@link #fetch(String, String, URI, Checksum, Path, boolean)})
-   * @throws IOException the cache cannot be written
-   */
-  static Path fetch(PretrainedFile file, String baseUrl, Path cacheDir, boolean offline)
-      throws IOException {
-    return fetch(
-        "pretrained weights",
-        file.fileName(),
-        file.url(baseUrl),
-        Checksum.adler32(file.adler32()),
-        cacheDir,
-        offline);
-  }
-
-  /**
    * The cached, verified copy of the file at {@code url}, downloaded first if needed.
    *
    * @param what what the file is, for messages ("pretrained weights")
@@ -226,7 +211,7 @@ public final class Downloader {
                 + ". Without network access, download it on a connected machine and put it at "
                 + target
                 + " (the cache); set GRAFT_OFFLINE=1 (or -D"
-                + BaseBuilder.OFFLINE_PROPERTY
+                + OFFLINE_PROPERTY
                 + "=true) to never try the network",
             e);
       }
@@ -344,7 +329,14 @@ public final class Downloader {
         eta);
   }
 
-  static long adler32(Path file) throws IOException {
+  /**
+   * The Adler-32 checksum of a file, as DL4J's zoo publishes it for its weight files.
+   *
+   * @param file the file to read
+   * @return the checksum
+   * @throws IOException the file cannot be read
+   */
+  public static long adler32(Path file) throws IOException {
     return Long.parseLong(Algorithm.ADLER32.of(file));
   }
 }

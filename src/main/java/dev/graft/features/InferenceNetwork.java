@@ -1,0 +1,271 @@
+package dev.graft.features;
+
+import dev.graft.error.GraftException;
+import dev.graft.graph.InferenceGraphs;
+import dev.graft.perf.NativeTuning;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one way Graft runs a network forward: a part of a graph (between named inputs and outputs)
+ * rewritten by {@link InferenceGraphs#optimize} (BatchNorm folded, activations fused, oneDNN layer
+ * helpers where they work), run in chunks small enough for a memory budget. Training's frozen part,
+ * the {@link Featurizer}, the predictor and the Spark transformers all go through it, so a head is
+ * served with the same numbers it was trained on.
+ *
+ * <p>Memory: a forward pass holds a batch's activations and, for each convolution, an im2col buffer
+ * ({@code in-channels × kernel × output pixels} floats per image: 110 MB per image for VGG16's
+ * second convolution at 224 px). The network's activation sizes are read from its configuration and
+ * a batch is split into chunks whose estimate fits {@link #budgetBytes()} (system property {@value
+ * #BUDGET_PROPERTY}, in MiB, default {@value #DEFAULT_BUDGET_MIB}); after a chunked pass the
+ * thread's ND4J workspaces are released, so the memory they grew to does not stay resident.
+ *
+ * <pre>{@code
+ * try (InferenceNetwork frozen = InferenceNetwork.of(base.graph(), List.of(), List.of("fc1"))) {
+ *   INDArray features = frozen.output(images)[0];
+ * }
+ * }</pre>
+ *
+ * <p>Not thread-safe (DL4J networks are not): give each thread its own {@link #copy()}.
+ */
+public final class InferenceNetwork implements AutoCloseable {
+  static {
+    NativeTuning.apply(); // before this class touches ND4J: the native build for this CPU
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(InferenceNetwork.class);
+
+  /** System property: the memory budget of one forward pass, in MiB. */
+  public static final String BUDGET_PROPERTY = "graft.inference.memory.mb";
+
+  /**
+   * Version of the numbers this class computes: part of every feature cache key, so that entries
+   * computed by an older inference path are never served. Bump it whenever a change to {@link
+   * InferenceGraphs} or to this class can change an output bit.
+   */
+  public static final int NUMERIC_VERSION = 2;
+
+  /** Default memory budget of one forward pass, in MiB. */
+  public static final int DEFAULT_BUDGET_MIB = 768;
+
+  private final ComputationGraph graph;
+  private final Map<String, Long> bytesPerExample;
+  private boolean closed;
+
+  private InferenceNetwork(ComputationGraph graph, Map<String, Long> bytesPerExample) {
+    this.graph = graph;
+    this.bytesPerExample = bytesPerExample;
+  }
+
+  /**
+   * The optimized copy of the part of {@code network} between {@code inputs} and {@code outputs}.
+   *
+   * @param network the source (not modified; it may hold frozen-layer wrappers)
+   * @param inputs vertex names the part reads; empty for the network's own inputs (images)
+   * @param outputs vertex names the part outputs, in order; empty for the network's outputs
+   * @return the network, owned by the caller
+   * @throws GraftException naming a vertex that does not exist
+   */
+  public static InferenceNetwork of(
+      ComputationGraph network, List<String> inputs, List<String> outputs) {
+    return new InferenceNetwork(
+        InferenceGraphs.optimize(network, inputs, outputs), new ConcurrentHashMap<>());
+  }
+
+  /** A copy for another thread (same parameters, its own buffers). */
+  public synchronized InferenceNetwork copy() {
+    ensureOpen();
+    // within the layer-helper scope, as InferenceGraphs built the original: a clone made outside
+    // it would run without the oneDNN helpers, another numeric path
+    return new InferenceNetwork(NativeTuning.withLayerHelpers(graph::clone), bytesPerExample);
+  }
+
+  /** The optimized graph (not thread-safe). */
+  public ComputationGraph graph() {
+    return graph;
+  }
+
+  /** The names of the outputs, in the order {@link #output} returns them. */
+  public List<String> outputs() {
+    return graph.getConfiguration().getNetworkOutputs();
+  }
+
+  /** The memory budget of one forward pass, in bytes. */
+  public static long budgetBytes() {
+    long mib = DEFAULT_BUDGET_MIB;
+    String v = System.getProperty(BUDGET_PROPERTY);
+    if (v != null && !v.isBlank()) {
+      try {
+        mib = Long.parseLong(v.trim());
+      } catch (NumberFormatException e) {
+        throw new GraftException(
+            "system property " + BUDGET_PROPERTY + " must be a number of MiB, got '" + v + "'");
+      }
+      if (mib < 1) {
+        throw new GraftException(
+            "system property " + BUDGET_PROPERTY + " must be at least 1 MiB, got " + mib);
+      }
+    }
+    return mib << 20;
+  }
+
+  /**
+   * Runs the network in inference mode.
+   *
+   * @param inputs one array per network input, first dimension N (the same for all)
+   * @return one float array per output, first dimension N, detached from every workspace
+   */
+  public synchronized INDArray[] output(INDArray... inputs) {
+    ensureOpen();
+    long n = inputs[0].size(0);
+    int chunk = chunkSize(inputs);
+    if (chunk >= n) {
+      return detached(graph.output(false, inputs));
+    }
+    INDArray[][] parts = new INDArray[(int) ((n + chunk - 1) / chunk)][];
+    for (int c = 0; c < parts.length; c++) {
+      long from = (long) c * chunk;
+      long to = Math.min(n, from + chunk);
+      INDArray[] in = new INDArray[inputs.length];
+      for (int i = 0; i < in.length; i++) {
+        in[i] = inputs[i].get(NDArrayIndex.interval(from, to)).dup('c');
+      }
+      parts[c] = detached(graph.output(false, in));
+    }
+    INDArray[] out = new INDArray[parts[0].length];
+    for (int o = 0; o < out.length; o++) {
+      INDArray[] pieces = new INDArray[parts.length];
+      for (int c = 0; c < parts.length; c++) {
+        pieces[c] = parts[c][o];
+      }
+      out[o] = Nd4j.concat(0, pieces);
+    }
+    releaseWorkspaces();
+    return out;
+  }
+
+  /**
+   * Images (or examples) per forward pass for inputs shaped like {@code inputs}: as many as the
+   * memory budget allows, at least 1.
+   */
+  public int chunkSize(INDArray... inputs) {
+    long n = inputs[0].size(0);
+    long per = bytesPerExample.computeIfAbsent(shapeKey(inputs), k -> estimate(inputs));
+    if (per <= 0) {
+      return (int) Math.max(1, n);
+    }
+    return (int) Math.max(1, Math.min(n, budgetBytes() / per));
+  }
+
+  /** Releases the graph's native memory; closing twice is safe. */
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      graph.close();
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("inference network is closed");
+    }
+  }
+
+  private static INDArray[] detached(INDArray[] out) {
+    INDArray[] d = new INDArray[out.length];
+    for (int i = 0; i < out.length; i++) {
+      INDArray a = out[i].isAttached() ? out[i].detach() : out[i];
+      d[i] = a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
+    }
+    return d;
+  }
+
+  /**
+   * Frees the workspaces the chunked pass grew, unless the caller has a workspace open (then arrays
+   * of theirs may live in one).
+   */
+  private static void releaseWorkspaces() {
+    if (Nd4j.getMemoryManager().getCurrentWorkspace() == null) {
+      Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+    }
+  }
+
+  private static String shapeKey(INDArray[] inputs) {
+    StringBuilder sb = new StringBuilder();
+    for (INDArray a : inputs) {
+      long[] s = a.shape();
+      sb.append(Arrays.toString(Arrays.copyOfRange(s, 1, s.length))).append(';');
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Estimated bytes of one example's forward pass: every activation (an upper bound on what is
+   * alive at once) plus the largest single layer's input, output and im2col buffer. Zero when the
+   * configuration cannot say (then the batch is not split).
+   */
+  private long estimate(INDArray[] inputs) {
+    try {
+      ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+      InputType[] types = new InputType[inputs.length];
+      for (int i = 0; i < inputs.length; i++) {
+        long[] s = inputs[i].shape();
+        types[i] =
+            s.length == 4
+                ? InputType.convolutional(s[2], s[3], s[1])
+                : InputType.feedForward(inputs[i].length() / Math.max(1, s[0]));
+      }
+      Map<String, InputType> acts = conf.getLayerActivationTypes(false, false, types);
+      long all = 0;
+      long worst = 0;
+      for (Map.Entry<String, InputType> e : acts.entrySet()) {
+        long out = e.getValue().arrayElementsPerExample();
+        all += out;
+        GraphVertex v = conf.getVertices().get(e.getKey());
+        if (!(v instanceof LayerVertex lv)) {
+          continue;
+        }
+        long in = 0;
+        for (String i : conf.getVertexInputs().get(e.getKey())) {
+          in += acts.get(i).arrayElementsPerExample();
+        }
+        long im2col = 0;
+        if (lv.getLayerConf().getLayer() instanceof ConvolutionLayer c
+            && e.getValue() instanceof InputType.InputTypeConvolutional o) {
+          long[] k = c.getKernelSize() == null ? new long[] {1, 1} : toLong(c.getKernelSize());
+          im2col = c.getNIn() * k[0] * k[1] * o.getHeight() * o.getWidth();
+        }
+        worst = Math.max(worst, in + out + im2col);
+      }
+      long bytes = 4L * (all + worst);
+      log.debug("forward pass of {}: about {} MB per example", outputs(), bytes >> 20);
+      return bytes;
+    } catch (RuntimeException e) {
+      log.debug("cannot estimate the memory of a forward pass: {}", e.toString());
+      return 0;
+    }
+  }
+
+  private static long[] toLong(int[] a) {
+    long[] l = new long[a.length];
+    for (int i = 0; i < a.length; i++) {
+      l[i] = a[i];
+    }
+    return l;
+  }
+}
