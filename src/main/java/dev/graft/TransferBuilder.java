@@ -22,6 +22,7 @@ import dev.graft.strategy.TransferGraph;
 import dev.graft.train.Checkpointing;
 import dev.graft.train.ClassWeights;
 import dev.graft.train.Fingerprint;
+import dev.graft.train.LearningRateFinder;
 import dev.graft.train.StopSignal;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
@@ -398,6 +399,41 @@ public final class TransferBuilder {
     m.put("resize", resize.name());
     m.putAll(settings);
     return m;
+  }
+
+  /**
+   * The learning-rate range test on this configuration (fastai's {@code lr_find}): a short run of
+   * the actual strategy and head on {@code train} with the rate growing exponentially every
+   * minibatch; suggests the rate where the loss falls fastest. A logistic-regression head has no
+   * rate, so without an explicit head the base's default head (trained by Adam) is tried.
+   *
+   * @param train training images
+   * @return the curve and the suggestion ({@link LearningRateFinder.Result#suggestion()})
+   * @throws GraftException for a logistic-regression head or a sweep that diverges at once
+   */
+  public LearningRateFinder.Result findLearningRate(ImageDataset train) {
+    Objects.requireNonNull(train, "train");
+    Head h = head != null ? head : base.defaultHead();
+    if (h.solver() == Head.Solver.LBFGS) {
+      throw new GraftException(
+          "a logistic-regression head is fitted to convergence and has no learning rate;"
+              + " find one for a head trained by Adam (Head.averagePooling())");
+    }
+    ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
+    Augmentation aug = strategy.acceptsAugmentation() ? augmentation : Augmentation.none();
+    try (ImageBatches batches =
+        ImageBatches.builder(train, transform)
+            .batchSize(batchSize)
+            .augmentation(aug)
+            .seed(seed)
+            .shuffle(seed)
+            .build()) {
+      double[] weights = classWeights.resolve(train.classCounts());
+      GraphOptions options =
+          new GraphOptions(train.numClasses(), weights, weightDecay, seed, epochs, learningRate);
+      TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
+      return LearningRateFinder.run(tg, batches, LearningRateFinder.Settings.defaults(), seed);
+    }
   }
 
   /** The head used when none was set: see {@link #head(Head)}. */

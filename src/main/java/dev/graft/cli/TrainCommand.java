@@ -264,6 +264,7 @@ final class TrainCommand extends GraftCommand {
     ImageDataset all = scan("--data", data);
     ImageDataset train = all;
     ImageDataset val = null;
+    String fewLabels = null; // said once the base has loaded, so that a bad --base stays one line
     if (validation.dir != null) {
       val = scan("--val", validation.dir, all.labels());
     } else {
@@ -271,8 +272,8 @@ final class TrainCommand extends GraftCommand {
       boolean few = validation.split == null && smallest < FEW_LABELS;
       double f = validation.split == null ? (few ? 0 : 0.2) : validation.split;
       if (few) {
-        err()
-            .printf(
+        fewLabels =
+            String.format(
                 Locale.ROOT,
                 "few labels (smallest class: %d images < %d): no validation split, every image"
                     + " trains%s; --val-split F holds some out%n",
@@ -316,6 +317,9 @@ final class TrainCommand extends GraftCommand {
       builder.augmentation(Augmentation.standard());
     }
     PrintWriter err = err();
+    if (fewLabels != null) {
+      err.print(fewLabels);
+    }
     err.printf(
         Locale.ROOT,
         "training %s on %s (%d images, %d classes; validation: %s)%n",

@@ -35,6 +35,10 @@ import org.slf4j.LoggerFactory;
  *     SoftmaxRegression.Options.defaults());
  * double[][] w = s.fit().weights();   // [features][classes], for the raw features
  * }</pre>
+ *
+ * <p>Why one class of this size: the strength search, the folds and the objective (a plain-Java
+ * path for small problems, a BLAS path for large ones) all work on the same scaled rows, kept in
+ * the private {@code Problem}; a third of the file is the value types and their documentation.
  */
 public final class SoftmaxRegression {
   private static final Logger log = LoggerFactory.getLogger(SoftmaxRegression.class);
@@ -512,15 +516,7 @@ public final class SoftmaxRegression {
       // z becomes the loss gradient with respect to the logits: w_i (p - onehot) / n
       for (int i = 0; i < rows.n; i++) {
         int zi = i * k;
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < k; c++) {
-          max = Math.max(max, z[zi + c]);
-        }
-        double sum = 0;
-        for (int c = 0; c < k; c++) {
-          sum += Math.exp(z[zi + c] - max);
-        }
-        double lse = max + Math.log(sum);
+        double lse = logSumExp(z, zi);
         double wi = rows.weight[i];
         loss += wi * (lse - z[zi + rows.y[i]]);
         for (int c = 0; c < k; c++) {
@@ -563,6 +559,19 @@ public final class SoftmaxRegression {
       return loss + 0.5 * l2 * penalty;
     }
 
+    /** {@code log(sum_c exp(z[from + c]))} over the k logits of one row, without overflow. */
+    private double logSumExp(double[] z, int from) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (int c = 0; c < k; c++) {
+        max = Math.max(max, z[from + c]);
+      }
+      double sum = 0;
+      for (int c = 0; c < k; c++) {
+        sum += Math.exp(z[from + c] - max);
+      }
+      return max + Math.log(sum);
+    }
+
     /** {sum of class-weighted held-out losses, sum of their weights} at {@code theta}. */
     double[] heldOutLoss(double[] theta, Rows rows) {
       double[] z = logits(rows, theta);
@@ -570,15 +579,7 @@ public final class SoftmaxRegression {
       double weights = 0;
       for (int i = 0; i < rows.n; i++) {
         int zi = i * k;
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < k; c++) {
-          max = Math.max(max, z[zi + c]);
-        }
-        double s = 0;
-        for (int c = 0; c < k; c++) {
-          s += Math.exp(z[zi + c] - max);
-        }
-        sum += rows.weight[i] * (max + Math.log(s) - z[zi + rows.y[i]]);
+        sum += rows.weight[i] * (logSumExp(z, zi) - z[zi + rows.y[i]]);
         weights += rows.weight[i];
       }
       return new double[] {sum, weights};

@@ -129,6 +129,48 @@ final class Charts {
     return true;
   }
 
+  /**
+   * The learning-rate range test: loss (raw and smoothed) against the rate on a log axis, the
+   * suggested rate marked by a vertical line.
+   */
+  static String rateCurve(double[] rates, double[] losses, double[] smoothed, double suggestion) {
+    XYChart chart =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("Learning-rate finder")
+            .xAxisTitle("learning rate (log scale)")
+            .yAxisTitle("loss")
+            .build();
+    style(chart.getStyler());
+    chart.getStyler().setXAxisLogarithmic(true);
+    chart.getStyler().setXAxisDecimalPattern("0.0E0");
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    chart.getStyler().setMarkerSize(3);
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (double v : smoothed) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    var raw = chart.addSeries("minibatch loss", rates, losses);
+    raw.setLineColor(new Color(0xc7, 0xd7, 0xe8));
+    raw.setMarker(SeriesMarkers.NONE);
+    var sm = chart.addSeries("smoothed", rates, smoothed);
+    sm.setLineColor(TRAIN);
+    sm.setMarker(SeriesMarkers.NONE);
+    var s =
+        chart.addSeries(
+            String.format(java.util.Locale.ROOT, "suggested %.1e", suggestion),
+            new double[] {suggestion, suggestion},
+            new double[] {lo, hi});
+    s.setLineColor(BEST);
+    s.setMarker(SeriesMarkers.NONE);
+    chart.getStyler().setYAxisMin(Math.max(0, lo - 0.1 * (hi - lo)));
+    chart.getStyler().setYAxisMax(hi);
+    return png(chart);
+  }
+
   /** Grouped bars: one group per category, one bar per series; values in [0, 1]. */
   static String bars(
       String title, String yTitle, List<String> categories, Map<String, List<Double>> series) {

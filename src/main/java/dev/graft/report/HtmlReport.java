@@ -33,6 +33,10 @@ import java.util.Map;
  * Every section is an {@code <section>} with an {@code id}; tables have a {@code class} naming what
  * they hold ({@code settings}, {@code confusion}, {@code per-class}, {@code summary}), which is
  * what tests and scripts can rely on.
+ *
+ * <p>Why one class of this size: each section is one builder method writing its own markup, and
+ * they share the escaping, number formats and page style; the charts and thumbnails are in {@code
+ * Charts} and {@code Thumbnails}, what the interpretation section shows in {@link Interpretation}.
  */
 public final class HtmlReport {
   /** File name the report is written under inside its directory. */
@@ -355,6 +359,25 @@ public final class HtmlReport {
             .append("</figcaption></figure>\n");
       }
       sb.append("</div>\n");
+      return close(sb);
+    }
+
+    /**
+     * The learning-rate range test (class {@code lr-find}): loss against rate, the suggestion
+     * marked and stated.
+     */
+    public Builder learningRateFinder(
+        String heading, double[] rates, double[] losses, double[] smoothed, double suggestion) {
+      StringBuilder sb = open("lr-find", heading);
+      sb.append("<p class=\"headline\">Suggested learning rate <b>")
+          .append(esc(String.format(Locale.ROOT, "%.2e", suggestion)))
+          .append("</b>: where the smoothed loss falls fastest (steepest descent), over ")
+          .append(rates.length)
+          .append(" minibatches with the rate growing exponentially.</p>\n");
+      img(
+          sb,
+          Charts.rateCurve(rates, losses, smoothed, suggestion),
+          heading + ": loss against learning rate");
       return close(sb);
     }
 

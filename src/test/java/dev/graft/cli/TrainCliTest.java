@@ -234,6 +234,36 @@ class TrainCliTest {
   }
 
   @Test
+  void lrFindSuggestsARateAndDrawsTheCurve() throws Exception {
+    Path report = dir.resolve("lr-report");
+    Cli.Result r =
+        Cli.run(
+            "lr-find",
+            "--data",
+            train.toString(),
+            "--base",
+            baseZip.toString(),
+            "--image-size",
+            "28",
+            "--strategy",
+            "features",
+            "--batch",
+            "8",
+            "--report",
+            report.toString());
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.out().contains("suggested learning rate"), r.out());
+    String html = Files.readString(report.resolve("index.html"));
+    assertTrue(html.contains("class=\"lr-find\""), "lr-find section");
+    assertTrue(html.contains("data:image/png;base64,"), "curve drawn");
+    Cli.Result bad =
+        Cli.run(
+            "lr-find", "--data", train.toString(), "--base", baseZip.toString(), "--strategy", "x");
+    assertEquals(2, bad.code(), bad.toString());
+    assertTrue(bad.err().contains("--strategy"), bad.err());
+  }
+
+  @Test
   void badTrainUsageExitsTwoNamingTheFlag() throws Exception {
     String d = train.toString();
     String b = baseZip.toString();
@@ -438,6 +468,8 @@ class TrainCliTest {
       "frozen",
       "--batch",
       "8",
+      "--val-split", // 12 images a class: without it, nothing would be held out
+      "0.25",
       "--out",
       model.toString()
     };
