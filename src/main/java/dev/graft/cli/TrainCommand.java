@@ -15,6 +15,7 @@ import dev.graft.model.Provenance;
 import dev.graft.model.TransferModel;
 import dev.graft.report.HtmlReport;
 import dev.graft.report.Interpretation;
+import dev.graft.strategy.ActivationCache;
 import dev.graft.strategy.FineTune;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.Strategy;
@@ -53,7 +54,12 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  graft train --data flowers/ --base resnet50 --strategy finetune --unfreeze 10 --out flowers.graft --report report/",
-      "  graft train --data digits/ --base cnn.zip --image-size 28 --strategy frozen --epochs 5 --out digits.graft"
+      "  graft train --data digits/ --base cnn.zip --image-size 28 --strategy frozen --epochs 5 --out digits.graft",
+      "",
+      "Each epoch ends with a checkpoint (MODEL.graft.ckpt). After a kill or",
+      "Ctrl-C, the same command with --resume continues from it, to the same",
+      "model an uninterrupted run makes. Ctrl-C/SIGTERM stop at the end of the",
+      "current minibatch and exit 130/143."
     })
 final class TrainCommand extends GraftCommand {
   @Option(
@@ -240,6 +246,16 @@ final class TrainCommand extends GraftCommand {
       description = "Keep the checkpoint after the model file is written (default: delete it).")
   boolean keepCheckpoint;
 
+  @Option(
+      names = "--cache",
+      paramLabel = "DIR",
+      order = 19,
+      description =
+          "Keep the frozen base's activations on disk under DIR (default: in memory for the run):"
+              + " a later run on the same images, or a --resume after a kill, reuses them instead"
+              + " of running the base again. No effect with --augment.")
+  Path cacheDir;
+
   /** How long a signal waits for training to reach a safe point before the JVM exits anyway. */
   private static final long STOP_WAIT_SECONDS = 30;
 
@@ -253,6 +269,9 @@ final class TrainCommand extends GraftCommand {
     }
     if (checkpointDir != null) {
       requireWritableDirectory("--checkpoint", checkpointDir, "checkpoints");
+    }
+    if (cacheDir != null) {
+      requireWritableDirectory("--cache", cacheDir, "the activation cache");
     }
     Path checkpoint =
         (checkpointDir != null ? checkpointDir.toAbsolutePath() : outDir)
@@ -315,6 +334,9 @@ final class TrainCommand extends GraftCommand {
     }
     if (augment) {
       builder.augmentation(Augmentation.standard());
+    }
+    if (cacheDir != null) {
+      builder.activationCache(ActivationCache.onDisk(cacheDir));
     }
     PrintWriter err = err();
     if (fewLabels != null) {

@@ -1,6 +1,7 @@
 package dev.graft.train;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -22,10 +23,14 @@ final class TestSeam {
       return;
     }
     String marker = System.getProperty("graft.test.pauseMarker");
-    try {
-      if (marker != null) {
+    if (marker != null) {
+      try {
         Files.writeString(Path.of(marker), point);
+      } catch (IOException e) {
+        throw new UncheckedIOException("test seam: cannot write " + marker, e);
       }
+    }
+    try {
       String millis = System.getProperty("graft.test.pauseMillis");
       if (millis != null) {
         Thread.sleep(Long.parseLong(millis));
@@ -34,7 +39,7 @@ final class TestSeam {
       while (true) {
         Thread.sleep(60_000);
       }
-    } catch (IOException | InterruptedException e) {
+    } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }

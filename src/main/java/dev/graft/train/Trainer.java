@@ -99,6 +99,11 @@ public final class Trainer {
     }
     Nd4j.getRandom().setSeed(cfg.seed());
     int resumedFrom = checkpointing != null && checkpointing.resume() ? resume() : 0;
+    if (checkpointing != null
+        && !checkpointing.resume()
+        && CheckpointFile.exists(checkpointing.file())) {
+      log.info("starting afresh: the checkpoint {} will be overwritten", checkpointing.file());
+    }
     List<Phase> phases = tg.phases();
     boolean remaining = !st.stoppedEarly && st.epoch < totalEpochs;
     try (PhaseRunner.SharedCaches shared =

@@ -492,7 +492,9 @@ class TrainCliTest {
     assertEquals("", damaged.out());
 
     Files.delete(ckpt);
-    Cli.Result json = Cli.run(concat(common, "--epochs", "2", "--json"));
+    Path cache = dir.resolve("resume/activations");
+    Cli.Result json =
+        Cli.run(concat(common, "--epochs", "2", "--json", "--cache", cache.toString()));
     assertEquals(0, json.code(), json.toString());
     JsonNode j = new ObjectMapper().readTree(json.out());
     assertEquals(model.toString(), j.get("model").asText());
@@ -501,6 +503,9 @@ class TrainCliTest {
     assertTrue(j.get("validation").get("accuracy").isNumber(), json.out());
     assertTrue(j.get("bestEpoch").asInt() >= 1 && j.get("bestEpoch").asInt() <= 2, json.out());
     assertTrue(!Files.exists(ckpt), "checkpoint deleted once the model is written");
+    try (var files = Files.walk(cache)) {
+      assertTrue(files.anyMatch(Files::isRegularFile), "activations kept on disk under --cache");
+    }
   }
 
   private static String[] concat(String[] a, String... b) {
