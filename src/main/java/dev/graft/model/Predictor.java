@@ -32,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * Turns images into top-k predictions with a loaded {@link TransferModel}, preprocessing them
  * exactly as training did ({@link ImageDecoder} then {@link ImageTransform}).
  *
+ * <p>It runs the model's network optimized for inference ({@link InferenceNetwork}: BatchNorm
+ * folded, activations fused), rebuilt from the plain network when the predictor is made, and split
+ * where training split it, so the features its head reads are those the head was trained on ({@link
+ * #features}). Files are decoded by a thread one batch ahead of the forward pass.
+ *
  * <p>One instance is safe to share between threads: DL4J networks are not, so the predictor keeps a
  * small pool of network clones (at most {@code maxConcurrency}, made on demand) and lends one to
  * each call. Results do not depend on which clone serves a call.
