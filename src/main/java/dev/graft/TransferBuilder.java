@@ -22,6 +22,7 @@ import dev.graft.strategy.TransferGraph;
 import dev.graft.train.Checkpointing;
 import dev.graft.train.ClassWeights;
 import dev.graft.train.Fingerprint;
+import dev.graft.train.LearningRateFinder;
 import dev.graft.train.StopSignal;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
@@ -45,10 +46,12 @@ import org.slf4j.LoggerFactory;
  * Configures and runs one transfer-learning job; start it with {@link Graft#base(Base)}. Every
  * setting has a default, so {@code Graft.base(base).fit(train, validation)} works.
  *
- * <p>Defaults: the base's default head ({@link Base#defaultHead()}), {@link Strategy#frozen()}, 10
- * epochs, batch 32, the strategy's learning rate, no early stopping (the best epoch is still kept
- * when there is validation data), monitor validation loss, seed 42, no class weights, no weight
- * decay, no augmentation, center crop.
+ * <p>Defaults: {@link Head#logisticRegression()} (a softmax fitted to convergence on the cached
+ * base output, L2 by cross-validation) when the strategy trains the head alone and the base's
+ * output is cached (no augmentation), else the base's default head ({@link Base#defaultHead()});
+ * {@link Strategy#frozen()}, 10 epochs, batch 32, the strategy's learning rate, no early stopping
+ * (the best epoch is still kept when there is validation data), monitor validation loss, seed 42,
+ * no class weights, no weight decay, no augmentation, center crop.
  *
  * <p>Not thread-safe; one builder can run {@code fit} several times.
  *
@@ -83,7 +86,10 @@ public final class TransferBuilder {
     this.base = Objects.requireNonNull(base, "base");
   }
 
-  /** The head on top of the base (default: {@link Base#defaultHead()} the base's id). */
+  /**
+   * The head on top of the base (default: {@link Head#logisticRegression()} for a head-only
+   * strategy with cached base output, else {@link Base#defaultHead()}).
+   */
   public TransferBuilder head(Head head) {
     this.head = Objects.requireNonNull(head, "head");
     return this;
@@ -353,23 +359,27 @@ public final class TransferBuilder {
   /** The settings the result depends on, as the model file records them. */
   private Map<String, String> settings(
       List<String> labels, double[] weights, boolean cache, Augmentation aug) {
-    Head h = head != null ? head : base.defaultHead();
+    Head h = head != null ? head : defaultHead(cache);
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("strategy", strategy.describe());
     settings.put("head", h.describe());
     settings.put("cut", base.featureLayer());
     base.weightsSha256().ifPresent(sha -> settings.put("weightsSha256", sha));
-    settings.put("epochs", Integer.toString(epochs));
-    settings.put("batchSize", Integer.toString(batchSize));
-    settings.put(
-        "learningRate",
-        Double.toString(Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
-    settings.put("earlyStopping", Integer.toString(patience));
+    if (h.solver() == Head.Solver.LBFGS) {
+      settings.put("epochs", "none (the head is fitted to convergence)");
+    } else {
+      settings.put("epochs", Integer.toString(epochs));
+      settings.put("batchSize", Integer.toString(batchSize));
+      settings.put(
+          "learningRate",
+          Double.toString(Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
+      settings.put("earlyStopping", Integer.toString(patience));
+    }
     settings.put("monitor", monitor.name());
     settings.put("seed", Long.toString(seed));
     settings.put("classWeights", weights == null ? "none" : Arrays.toString(weights));
     settings.put("weightDecay", Double.toString(weightDecay));
-    settings.put("augmentation", aug.toString());
+    settings.put("augmentation", aug.describe());
     settings.put("cachedActivations", Boolean.toString(cache));
     return settings;
   }
@@ -391,6 +401,46 @@ public final class TransferBuilder {
     return m;
   }
 
+  /**
+   * The learning-rate range test on this configuration (fastai's {@code lr_find}): a short run of
+   * the actual strategy and head on {@code train} with the rate growing exponentially every
+   * minibatch; suggests the rate where the loss falls fastest. A logistic-regression head has no
+   * rate, so without an explicit head the base's default head (trained by Adam) is tried.
+   *
+   * @param train training images
+   * @return the curve and the suggestion ({@link LearningRateFinder.Result#suggestion()})
+   * @throws GraftException for a logistic-regression head or a sweep that diverges at once
+   */
+  public LearningRateFinder.Result findLearningRate(ImageDataset train) {
+    Objects.requireNonNull(train, "train");
+    Head h = head != null ? head : base.defaultHead();
+    if (h.solver() == Head.Solver.LBFGS) {
+      throw new GraftException(
+          "a logistic-regression head is fitted to convergence and has no learning rate;"
+              + " find one for a head trained by Adam (Head.averagePooling())");
+    }
+    ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
+    Augmentation aug = strategy.acceptsAugmentation() ? augmentation : Augmentation.none();
+    try (ImageBatches batches =
+        ImageBatches.builder(train, transform)
+            .batchSize(batchSize)
+            .augmentation(aug)
+            .seed(seed)
+            .shuffle(seed)
+            .build()) {
+      double[] weights = classWeights.resolve(train.classCounts());
+      GraphOptions options =
+          new GraphOptions(train.numClasses(), weights, weightDecay, seed, epochs, learningRate);
+      TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
+      return LearningRateFinder.run(tg, batches, LearningRateFinder.Settings.defaults(), seed);
+    }
+  }
+
+  /** The head used when none was set: see {@link #head(Head)}. */
+  private Head defaultHead(boolean cached) {
+    return strategy.headOnly() && cached ? Head.logisticRegression() : base.defaultHead();
+  }
+
   private TransferModel run(
       DataSetIterator train,
       DataSetIterator validation,
@@ -400,7 +450,7 @@ public final class TransferBuilder {
       int batchesPerEpoch,
       Map<String, String> fixedSettings,
       Checkpointing ckpt) {
-    Head h = head != null ? head : base.defaultHead();
+    Head h = head != null ? head : defaultHead(cache);
     GraphOptions options =
         new GraphOptions(labels.size(), weights, weightDecay, seed, epochs, learningRate);
     Nd4j.getRandom().setSeed(seed);
@@ -447,6 +497,7 @@ public final class TransferBuilder {
           }
           settings.put(k, v);
         });
+    settings.putAll(r.notes()); // what the run chose itself: a logistic regression's L2
     settings.put("restoredEpoch", Integer.toString(r.restoredEpoch()));
     settings.put("stoppedEarly", Boolean.toString(r.stoppedEarly()));
     settings.put("resumedFromEpoch", Integer.toString(r.resumedFromEpoch()));

@@ -1,6 +1,7 @@
 package dev.graft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.base.Base;
@@ -8,6 +9,7 @@ import dev.graft.base.Bases;
 import dev.graft.base.Preprocessing;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
+import dev.graft.error.GraftException;
 import dev.graft.head.Head;
 import dev.graft.model.TransferModel;
 import dev.graft.strategy.Strategy;
@@ -96,6 +98,57 @@ class StrategiesTransferTest {
     assertTrue(
         acc > scratchAccuracy + 0.08 && acc > 0.75,
         strategy.name() + ": transfer " + acc + " vs scratch " + scratchAccuracy);
+  }
+
+  @Test
+  void theConvergentHeadMatchesOrBeatsTheAdamHeadWithoutEpochTuning() throws IOException {
+    TransferModel adam =
+        Graft.base(base)
+            .head(Head.flatten())
+            .strategy(Strategy.features().learningRate(3e-3))
+            .epochs(40)
+            .batchSize(10)
+            .seed(1)
+            .fit(train, null);
+    TransferModel convex =
+        Graft.base(base)
+            .head(Head.flatten().solver(Head.Solver.LBFGS))
+            .strategy(Strategy.features())
+            .seed(1)
+            .fit(train, null);
+    double adamAcc = accuracy(adam.network(), heldOut);
+    double convexAcc = accuracy(convex.network(), heldOut);
+    assertTrue(convexAcc >= adamAcc - 0.01, "L-BFGS " + convexAcc + " vs Adam " + adamAcc);
+    assertTrue(convexAcc > scratchAccuracy + 0.08, "L-BFGS " + convexAcc);
+    var settings = convex.info().settings();
+    assertTrue(settings.get("l2Selection").contains("cross-validation"), settings.toString());
+    assertTrue(Double.parseDouble(settings.get("l2")) > 0, settings.toString());
+    assertEquals(1, convex.info().history().size());
+
+    Path file = dir.resolve("convex.graft");
+    convex.save(file);
+    INDArray x = Digits.tensors(Digits.HIGH, 300, 3, 28).getFeatures();
+    try (TransferModel back = TransferModel.load(file)) {
+      assertEquals(convex.network().outputSingle(x), back.network().outputSingle(x));
+    }
+  }
+
+  @Test
+  void theDefaultHeadOfFeaturesIsALogisticRegressionAndFineTuneRefusesIt() {
+    TransferModel model = Graft.base(base).strategy(Strategy.features()).fit(train, heldOut);
+    assertTrue(
+        model.info().settings().get("head").contains("L-BFGS"), model.info().settings().toString());
+    assertTrue(
+        model.info().settings().get("l2Selection").contains("validation"),
+        model.info().settings().toString());
+    assertTrue(model.info().metrics().get("validationAccuracy") > 0.5);
+    assertThrows(
+        GraftException.class,
+        () ->
+            Graft.base(base)
+                .head(Head.logisticRegression())
+                .strategy(Strategy.fineTune())
+                .fit(train, null));
   }
 
   @Test

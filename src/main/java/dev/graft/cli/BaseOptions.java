@@ -74,19 +74,57 @@ public final class BaseOptions {
   @Option(
       names = "--resize",
       defaultValue = "center-crop",
-      paramLabel = "center-crop|stretch",
-      description = "How images are brought to the input size (default: ${DEFAULT-VALUE}).")
+      paramLabel = "center-crop|stretch|pad",
+      description =
+          "How images are brought to the input size: center-crop (keep the aspect, crop the"
+              + " edges), stretch, or pad (letterbox: the whole image fitted inside, the border"
+              + " filled; see --pad-margin, --pad-fill). Default: ${DEFAULT-VALUE}.")
   String resize;
 
-  /** The resize mode named by {@code --resize}. */
+  @Option(
+      names = "--pad-margin",
+      paramLabel = "F",
+      description =
+          "With --resize pad: fraction of the side left free on each side, in [0, 0.5)"
+              + " (default: 0).")
+  Double padMargin;
+
+  @Option(
+      names = "--pad-fill",
+      paramLabel = "edge|#RRGGBB",
+      description =
+          "With --resize pad: extend the image's edge pixels (default) or fill with a colour.")
+  String padFill;
+
+  /** The resize mode named by {@code --resize} (and the pad options). */
   ResizeMode resizeMode() {
-    return switch (resize.toLowerCase(Locale.ROOT).replace('_', '-')) {
-      case "center-crop", "crop" -> ResizeMode.CENTER_CROP;
-      case "stretch" -> ResizeMode.STRETCH;
-      default ->
-          throw new BadInputException(
-              "--resize: expected center-crop or stretch, got '" + resize + "'");
-    };
+    ResizeMode mode;
+    try {
+      mode = ResizeMode.parse(resize);
+    } catch (GraftException e) {
+      throw new BadInputException(
+          "--resize: expected center-crop, stretch or pad, got '" + resize + "'");
+    }
+    if (!(mode instanceof ResizeMode.Pad)) {
+      if (padMargin != null || padFill != null) {
+        throw new BadInputException(
+            (padMargin != null ? "--pad-margin" : "--pad-fill") + ": needs --resize pad");
+      }
+      return mode;
+    }
+    double margin = padMargin == null ? 0 : padMargin;
+    if (!(margin >= 0 && margin < 0.5)) {
+      throw new BadInputException("--pad-margin: must be in [0, 0.5), got " + padMargin);
+    }
+    ResizeMode.Pad.Fill fill = ResizeMode.Pad.Fill.extendEdge();
+    if (padFill != null && !padFill.equalsIgnoreCase("edge")) {
+      if (!padFill.matches("#[0-9a-fA-F]{6}")) {
+        throw new BadInputException(
+            "--pad-fill: expected edge or a colour like #000000, got '" + padFill + "'");
+      }
+      fill = new ResizeMode.Pad.Fill(false, Integer.parseInt(padFill.substring(1), 16));
+    }
+    return ResizeMode.pad(margin, fill);
   }
 
   /** Loads the base, blaming the flag whose value the library reports at fault. */

@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
       EvaluateCommand.class,
       PredictCommand.class,
       FeaturizeCommand.class,
+      LrFindCommand.class,
       CacheCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class

@@ -30,7 +30,41 @@ import picocli.CommandLine.Spec;
  * another's helpers.
  */
 abstract class GraftCommand implements Callable<Integer> {
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .setNodeFactory(new RoundingNodeFactory());
+
+  /**
+   * Writes doubles with 12 significant digits, so that {@code 3/8} computed with a rounding error
+   * prints as {@code 0.375}, not {@code 0.37499999999999994}; far more digits than any metric
+   * means.
+   */
+  private static final class RoundingNodeFactory
+      extends org.nd4j.shade.jackson.databind.node.JsonNodeFactory {
+    RoundingNodeFactory() {
+      super(false);
+    }
+
+    @Override
+    public org.nd4j.shade.jackson.databind.node.NumericNode numberNode(double v) {
+      return super.numberNode(round(v));
+    }
+
+    @Override
+    public org.nd4j.shade.jackson.databind.node.ValueNode numberNode(Double v) {
+      return v == null ? nullNode() : super.numberNode(round(v));
+    }
+
+    static double round(double v) {
+      if (!Double.isFinite(v) || v == 0) {
+        return v;
+      }
+      return new java.math.BigDecimal(v)
+          .round(new java.math.MathContext(12, java.math.RoundingMode.HALF_EVEN))
+          .doubleValue();
+    }
+  }
 
   @Spec CommandSpec spec;
   @Mixin CommonOptions common;
@@ -127,6 +161,50 @@ abstract class GraftCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Adds Grad-CAM heatmaps to a report: for each class, the {@code perClass} images of it the model
+   * was surest of, with the evidence for their true class. Nothing when the model's head is not
+   * linear on a convolutional map ({@link GradCam#of}).
+   */
+  static void addGradCam(
+      dev.graft.report.HtmlReport.Builder rb,
+      dev.graft.model.TransferModel m,
+      java.util.List<java.nio.file.Path> files,
+      int[] actual,
+      float[][] probs,
+      int perClass)
+      throws java.io.IOException {
+    var cam = dev.graft.model.GradCam.of(m);
+    if (cam.isEmpty()) {
+      return;
+    }
+    java.util.List<dev.graft.report.HtmlReport.Builder.HeatmapImage> shown =
+        new java.util.ArrayList<>();
+    for (int c = 0; c < m.labels().size(); c++) {
+      final int cls = c;
+      java.util.List<Integer> rows = new java.util.ArrayList<>();
+      for (int i = 0; i < actual.length; i++) {
+        if (actual[i] == cls) {
+          rows.add(i);
+        }
+      }
+      rows.sort((a, b) -> Float.compare(probs[b][cls], probs[a][cls]));
+      for (int i : rows.subList(0, Math.min(perClass, rows.size()))) {
+        var h = cam.get().map(dev.graft.data.ImageDecoder.read(files.get(i)), cls);
+        shown.add(
+            new dev.graft.report.HtmlReport.Builder.HeatmapImage(
+                h.input(),
+                h.heat(),
+                m.labels().get(cls) + String.format(Locale.ROOT, " (p %.2f)", probs[i][cls])));
+      }
+    }
+    rb.heatmaps(
+        "Grad-CAM: where the evidence is",
+        "Each image as the network saw it, and the same with the evidence for its true class"
+            + " overlaid (red: strongest), for the images of each class the model was surest of.",
+        shown);
+  }
+
   /** The model's provenance as ordered key/value pairs for reports. */
   static Map<String, String> describe(ModelInfo info) {
     Map<String, String> m = new LinkedHashMap<>();
@@ -139,7 +217,16 @@ abstract class GraftCommand implements Callable<Integer> {
     m.put("preprocessing", info.preprocessing().name());
     m.put("classes", info.numClasses() + ": " + String.join(", ", info.labels()));
     info.settings().forEach(m::putIfAbsent);
-    info.metrics().forEach((k, v) -> m.putIfAbsent(k, String.format(Locale.ROOT, "%.4f", v)));
+    info.metrics()
+        .forEach(
+            (k, v) ->
+                m.putIfAbsent(
+                    k,
+                    v == Math.rint(v)
+                            && Math.abs(v) < 1e9
+                            && !k.toLowerCase(Locale.ROOT).contains("acc")
+                        ? Long.toString(v.longValue())
+                        : String.format(Locale.ROOT, "%.4f", v)));
     m.put("graft version", info.graftVersion());
     return m;
   }

@@ -4,6 +4,7 @@ import dev.graft.data.ImageDecoder;
 import dev.graft.data.SkippedFile;
 import dev.graft.model.Prediction;
 import dev.graft.model.Predictor;
+import dev.graft.model.TestTimeAugmentation;
 import dev.graft.model.TransferModel;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -55,6 +56,13 @@ final class PredictCommand extends GraftCommand {
   List<Path> images;
 
   @Option(
+      names = "--tta",
+      description =
+          "Test-time augmentation: average the probabilities over each image, its mirror and a"
+              + " 90 % central crop of both (4x the work).")
+  boolean tta;
+
+  @Option(
       names = "--strict",
       description = "Stop at the first image that cannot be read (exit 2) instead of skipping it.")
   boolean strict;
@@ -88,7 +96,10 @@ final class PredictCommand extends GraftCommand {
           }
         }
         if (!decoded.isEmpty()) {
-          results.addAll(predictor.predictImages(decoded, top));
+          results.addAll(
+              tta
+                  ? TestTimeAugmentation.standard().predictImages(predictor, decoded, top)
+                  : predictor.predictImages(decoded, top));
         }
         if (bar != null) {
           bar.update(from + chunk.size());

@@ -68,6 +68,36 @@ public record Augmentation(
     return new Augmentation(true, 0.6, 10, 0.2, 0.2);
   }
 
+  /**
+   * In words, for reports and settings: {@code none}, or e.g. {@code horizontal flip, random crop
+   * 60-100 % of the area, rotation up to 10 degrees, brightness 0.2, contrast 0.2}.
+   */
+  public String describe() {
+    if (!enabled()) {
+      return "none";
+    }
+    java.util.List<String> parts = new java.util.ArrayList<>();
+    if (horizontalFlip) {
+      parts.add("horizontal flip");
+    }
+    if (minCropArea < 1) {
+      parts.add(
+          String.format(
+              java.util.Locale.ROOT, "random crop %.0f-100 %% of the area", 100 * minCropArea));
+    }
+    if (maxRotationDegrees > 0) {
+      parts.add(
+          String.format(java.util.Locale.ROOT, "rotation up to %.3g degrees", maxRotationDegrees));
+    }
+    if (brightness > 0) {
+      parts.add(String.format(java.util.Locale.ROOT, "brightness %.3g", brightness));
+    }
+    if (contrast > 0) {
+      parts.add(String.format(java.util.Locale.ROOT, "contrast %.3g", contrast));
+    }
+    return String.join(", ", parts);
+  }
+
   /** Whether any change is applied at all. */
   public boolean enabled() {
     return horizontalFlip

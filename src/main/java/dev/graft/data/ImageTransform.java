@@ -14,9 +14,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Turns a decoded image into exactly what a base consumes: a square of {@code size} pixels (resized
- * with an antialiasing filter, cropped or stretched per {@link ResizeMode}), then the base's {@link
- * Preprocessing} (channel order, scale, mean, std). Training, evaluation and prediction all go
- * through this one record, so the pixels a model sees never depend on where the image came from.
+ * with an antialiasing filter, cropped, stretched or letterboxed per {@link ResizeMode}), then the
+ * base's {@link Preprocessing} (channel order, scale, mean, std). Training, evaluation and
+ * prediction all go through this one record, so the pixels a model sees never depend on where the
+ * image came from.
  *
  * <pre>{@code
  * ImageTransform t = new ImageTransform(224, ResizeMode.CENTER_CROP, Preprocessing.caffe());
@@ -128,7 +129,11 @@ public record ImageTransform(int size, ResizeMode resize, Preprocessing preproce
       region = region(w, h);
     }
     float[] chw = out;
-    Resampler.resample(px, w, h, region[0], region[1], region[2], region[3], size, size, chw);
+    if (resize instanceof ResizeMode.Pad pad) {
+      letterbox(px, w, h, region, pad, chw);
+    } else {
+      Resampler.resample(px, w, h, region[0], region[1], region[2], region[3], size, size, chw);
+    }
     if (augmentation.horizontalFlip() && rnd.nextBoolean()) {
       Resampler.flipHorizontal(chw, size, size);
     }
@@ -172,9 +177,46 @@ public record ImageTransform(int size, ResizeMode resize, Preprocessing preproce
     return Nd4j.create(Nd4j.createBufferDetached(data), shape);
   }
 
+  /**
+   * Fits {@code region} inside the square less the margin, centred, aspect kept; the border is the
+   * fill colour or the placed image's edge pixels extended.
+   */
+  private void letterbox(int[] px, int w, int h, double[] region, ResizeMode.Pad pad, float[] out) {
+    double inner = size * (1 - 2 * pad.margin());
+    double scale = inner / Math.max(region[2], region[3]);
+    int ow = (int) Math.max(1, Math.min(size, Math.round(region[2] * scale)));
+    int oh = (int) Math.max(1, Math.min(size, Math.round(region[3] * scale)));
+    int ox = (size - ow) / 2;
+    int oy = (size - oh) / 2;
+    float[] placed =
+        Resampler.resample(px, w, h, region[0], region[1], region[2], region[3], ow, oh);
+    int plane = size * size;
+    int rgb = pad.fill().rgb();
+    float[] colour = {rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF};
+    for (int c = 0; c < 3; c++) {
+      for (int y = 0; y < size; y++) {
+        int sy = y - oy;
+        boolean rowInside = sy >= 0 && sy < oh;
+        int cy = Math.max(0, Math.min(oh - 1, sy));
+        for (int x = 0; x < size; x++) {
+          int sx = x - ox;
+          float v;
+          if (rowInside && sx >= 0 && sx < ow) {
+            v = placed[c * ow * oh + sy * ow + sx];
+          } else if (pad.fill().edge()) {
+            v = placed[c * ow * oh + cy * ow + Math.max(0, Math.min(ow - 1, sx))];
+          } else {
+            v = colour[c];
+          }
+          out[c * plane + y * size + x] = v;
+        }
+      }
+    }
+  }
+
   /** Source region {x, y, width, height} for the resize mode. */
   private double[] region(int w, int h) {
-    if (resize == ResizeMode.STRETCH || w == h) {
+    if (!(resize instanceof ResizeMode.CenterCrop) || w == h) {
       return new double[] {0, 0, w, h};
     }
     double side = Math.min(w, h);

@@ -73,8 +73,6 @@ public final class MnistTransferDemo {
   public static final List<String> STRATEGIES =
       List.of("frozen", "finetune", "features", "scratch");
 
-  private static final double FEATURES_LR = 3e-3;
-
   /**
    * What to run.
    *
@@ -229,7 +227,10 @@ public final class MnistTransferDemo {
             .preprocessing(Preprocessing.unit())
             .seed(config.seed())
             .load();
-    Head featureHead = Head.flatten();
+    // the features strategy's default solver (a softmax fitted to convergence, L2 chosen on the
+    // validation digits); flattened rather than pooled because digits need to know where a
+    // stroke is
+    Head featureHead = Head.flatten().solver(Head.Solver.LBFGS);
     Head convHead = Head.flatten().dense(64).dropout(0.5);
 
     List<Run> runs = new ArrayList<>();
@@ -265,9 +266,7 @@ public final class MnistTransferDemo {
             fit(
                 "features",
                 n,
-                Graft.base(convBase)
-                    .head(featureHead)
-                    .strategy(Strategy.features().learningRate(FEATURES_LR)),
+                Graft.base(convBase).head(featureHead).strategy(Strategy.features()),
                 epochs,
                 train,
                 val,

@@ -15,7 +15,14 @@ import org.nd4j.linalg.activations.Activation;
  * Head.averagePooling();                          // GAP -> softmax (logistic regression on pooled features)
  * Head.averagePooling().dense(256).dropout(0.3);  // GAP -> Dense(256, relu) -> Dropout(0.3) -> softmax
  * Head.flatten().dense(256);                      // the classic VGG16 head: Flatten -> Dense(256, relu) -> softmax
+ * Head.logisticRegression();                      // GAP -> softmax fitted to convergence (L-BFGS, L2 by CV)
  * }</pre>
+ *
+ * <p>Two ways to train the softmax: {@link Solver#ADAM}, minibatch epochs like every other layer,
+ * and {@link Solver#LBFGS}, a multinomial logistic regression fitted to convergence on the cached
+ * features by full-batch L-BFGS with an L2 penalty ({@link SoftmaxRegression}). The second needs
+ * the base frozen and its output cached (the frozen and features strategies without augmentation);
+ * it is their default head. Either way the result is the same DL4J softmax layer.
  *
  * <p>Dropout follows Keras: {@code dropout(p)} drops a fraction {@code p} of the values produced by
  * the layer before it (DL4J itself speaks of the retain probability {@code 1 - p}).
@@ -50,6 +57,17 @@ public sealed interface Head permits HeadSpec {
     }
   }
 
+  /** How the head's weights are found. */
+  enum Solver {
+    /** Minibatch Adam epochs, with the rest of the trainable network (the hidden-layer head). */
+    ADAM,
+    /**
+     * Full-batch L-BFGS to convergence on cached features, with an L2 penalty: a multinomial
+     * logistic regression; no hidden layers, no dropout.
+     */
+    LBFGS
+  }
+
   /** Global average pooling, then (unless dense layers are added) straight to the softmax. */
   static Head averagePooling() {
     return new HeadSpec(Reduction.AVERAGE_POOLING, 0, List.of());
@@ -58,6 +76,51 @@ public sealed interface Head permits HeadSpec {
   /** Flatten, then (unless dense layers are added) straight to the softmax. */
   static Head flatten() {
     return new HeadSpec(Reduction.FLATTEN, 0, List.of());
+  }
+
+  /**
+   * Global average pooling, then a softmax fitted to convergence ({@link Solver#LBFGS}), its L2
+   * strength chosen by cross-validation on the training labels (or on the validation set when there
+   * is one). The default head of the frozen and features strategies when the base's output is
+   * cached.
+   */
+  static Head logisticRegression() {
+    return new HeadSpec(Reduction.AVERAGE_POOLING, 0, List.of(), Solver.LBFGS, Double.NaN);
+  }
+
+  /**
+   * How the weights are found ({@link Solver#ADAM} unless built by {@link #logisticRegression}).
+   */
+  Solver solver();
+
+  /**
+   * The L2 strength of a {@link Solver#LBFGS} head, on standardised features; NaN: chosen by
+   * cross-validation.
+   */
+  double l2();
+
+  /**
+   * The same reduction with another solver: {@code Head.flatten().solver(Solver.LBFGS)} is a
+   * logistic regression on the flattened feature map. {@link Solver#LBFGS} refuses hidden layers
+   * and dropout.
+   */
+  default Head solver(Solver s) {
+    if (s == null) {
+      throw new GraftException("solver must be ADAM or LBFGS, got null");
+    }
+    return new HeadSpec(reduction(), inputDropout(), hidden(), s, l2());
+  }
+
+  /** A logistic-regression head with a fixed L2 strength (no cross-validation). */
+  default Head l2(double strength) {
+    if (solver() != Solver.LBFGS) {
+      throw new GraftException(
+          "l2(" + strength + ") applies to Head.logisticRegression(), not to " + describe());
+    }
+    if (!(strength >= 0 && Double.isFinite(strength))) {
+      throw new GraftException("l2 strength must be >= 0, got " + strength);
+    }
+    return new HeadSpec(reduction(), inputDropout(), hidden(), solver(), strength);
   }
 
   /** How the feature map becomes a vector. */
@@ -69,8 +132,9 @@ public sealed interface Head permits HeadSpec {
   /** The hidden dense layers, input side first; the softmax output is not listed. */
   List<Dense> hidden();
 
-  /** Appends a hidden dense layer with ReLU activation. */
+  /** Appends a hidden dense layer with ReLU activation (an Adam-trained head only). */
   default Head dense(int units) {
+    requireAdam("dense(" + units + ")");
     List<Dense> layers = new ArrayList<>(hidden());
     layers.add(new Dense(units, Activation.RELU, 0));
     return new HeadSpec(reduction(), inputDropout(), layers);
@@ -83,6 +147,7 @@ public sealed interface Head permits HeadSpec {
    * @param p drop rate in [0, 1)
    */
   default Head dropout(double p) {
+    requireAdam("dropout(" + p + ")");
     checkDropout(p);
     List<Dense> layers = new ArrayList<>(hidden());
     if (layers.isEmpty()) {
@@ -125,7 +190,23 @@ public sealed interface Head permits HeadSpec {
         sb.append(" -> Dropout(").append(d.dropout()).append(')');
       }
     }
-    return sb.append(" -> Dense(classes, softmax)").toString();
+    sb.append(" -> Dense(classes, softmax)");
+    if (solver() == Solver.LBFGS) {
+      sb.append(" fitted by L-BFGS, L2 ")
+          .append(Double.isNaN(l2()) ? "by cross-validation" : Double.toString(l2()));
+    }
+    return sb.toString();
+  }
+
+  private void requireAdam(String call) {
+    if (solver() == Solver.LBFGS) {
+      throw new GraftException(
+          call
+              + ": a logistic-regression head has no hidden layers or dropout; use"
+              + " Head.averagePooling()."
+              + call
+              + " for a head trained by Adam");
+    }
   }
 
   private static void checkDropout(double p) {

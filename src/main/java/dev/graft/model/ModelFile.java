@@ -425,7 +425,7 @@ public final class ModelFile {
           p,
           integer(required(root, "inputSize"), "inputSize", 1, MAX_INPUT_SIZE),
           root.has("resize")
-              ? enumValue(ResizeMode.class, root.get("resize"), "resize")
+              ? ResizeMode.parse(text(root.get("resize"), "resize"))
               : ResizeMode.CENTER_CROP,
           optionalText(root, "strategy"),
           settings,

@@ -348,7 +348,7 @@ public final class Predictor implements AutoCloseable {
     }
   }
 
-  private List<Prediction> topK(float[] probs, int k) {
+  List<Prediction> topK(float[] probs, int k) {
     if (k < 1) {
       throw new GraftException("top-k must be >= 1, got " + k);
     }

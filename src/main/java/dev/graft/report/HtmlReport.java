@@ -33,6 +33,10 @@ import java.util.Map;
  * Every section is an {@code <section>} with an {@code id}; tables have a {@code class} naming what
  * they hold ({@code settings}, {@code confusion}, {@code per-class}, {@code summary}), which is
  * what tests and scripts can rely on.
+ *
+ * <p>Why one class of this size: each section is one builder method writing its own markup, and
+ * they share the escaping, number formats and page style; the charts and thumbnails are in {@code
+ * Charts} and {@code Thumbnails}, what the interpretation section shows in {@link Interpretation}.
  */
 public final class HtmlReport {
   /** File name the report is written under inside its directory. */
@@ -110,7 +114,7 @@ public final class HtmlReport {
       settings.forEach(
           (k, v) ->
               sb.append("<tr><th scope=\"row\">")
-                  .append(esc(k))
+                  .append(esc(words(k)))
                   .append("</th><td>")
                   .append(esc(v))
                   .append("</td></tr>\n"));
@@ -129,6 +133,26 @@ public final class HtmlReport {
         sb.append("<p>No epochs were recorded.</p>\n");
         return close(sb);
       }
+      int best = history.bestEpoch();
+      boolean saturated =
+          epochs.stream()
+              .allMatch(
+                  e ->
+                      e.validationLoss() >= SATURATED_LOSS
+                          || (!e.hasValidation() && e.trainLoss() >= SATURATED_LOSS));
+      if (saturated) {
+        sb.append("<p class=\"warning\"><b>The softmax is saturated.</b> The loss stays at about ")
+            .append(f4(epochs.get(epochs.size() - 1).validationLoss()))
+            .append(
+                " = &minus;ln(10<sup>&minus;10</sup>) every epoch: the output puts all its"
+                    + " probability on one class, and the clipped loss gives no gradient to learn"
+                    + " from. This happens when the base's features are huge, typically a base"
+                    + " with random weights (<code>--weights none</code>) or a cut after an"
+                    + " unnormalised layer. Fix: use pretrained weights, the logistic-regression"
+                    + " head (<code>--head logreg</code>, which rescales the features before"
+                    + " fitting), a lower learning rate (<code>--lr</code>), or a cut at a"
+                    + " normalised layer (<code>--cut</code>).</p>\n");
+      }
       String loss =
           Charts.curve(
               "Loss",
@@ -136,7 +160,8 @@ public final class HtmlReport {
               epochs,
               EpochRecord::trainLoss,
               EpochRecord::validationLoss,
-              false);
+              false,
+              best);
       String acc =
           Charts.curve(
               "Accuracy",
@@ -144,12 +169,12 @@ public final class HtmlReport {
               epochs,
               EpochRecord::trainAccuracy,
               EpochRecord::validationAccuracy,
-              true);
+              true,
+              best);
       sb.append("<div class=\"charts\">\n");
       img(sb, loss, heading + ": loss per epoch, training vs validation");
       img(sb, acc, heading + ": accuracy per epoch, training vs validation");
       sb.append("</div>\n");
-      int best = history.bestEpoch();
       sb.append("<details><summary>Per-epoch numbers (best epoch by ")
           .append(esc(history.monitor().name().toLowerCase(Locale.ROOT).replace('_', ' ')))
           .append(": ")
@@ -252,6 +277,110 @@ public final class HtmlReport {
       return close(sb);
     }
 
+    /**
+     * Interpretation: the top losses as a gallery of thumbnails (class {@code top-losses}: image,
+     * true label, predicted label and its probability, loss) and the most-confused class pairs
+     * (table class {@code confused}). An image that cannot be read shows its file name instead.
+     */
+    public Builder interpretation(String heading, Interpretation in, int topLosses) {
+      StringBuilder sb = open("interpretation", heading);
+      List<Interpretation.Case> worst = in.topLosses(topLosses);
+      sb.append("<h3>Top losses</h3>\n<div class=\"top-losses\">\n");
+      for (Interpretation.Case c : worst) {
+        boolean right = c.actual().equals(c.predicted());
+        sb.append("<figure class=\"").append(right ? "case right" : "case wrong").append("\">");
+        String thumb = Thumbnails.dataUri(c.image(), 112);
+        if (thumb != null) {
+          sb.append("<img src=\"")
+              .append(thumb)
+              .append("\" alt=\"")
+              .append(esc(c.image().getFileName().toString()))
+              .append("\">");
+        } else {
+          sb.append("<div class=\"missing\">")
+              .append(esc(String.valueOf(c.image().getFileName())))
+              .append("</div>");
+        }
+        sb.append("<figcaption>true <b>")
+            .append(esc(c.actual()))
+            .append("</b><br>predicted <b>")
+            .append(esc(c.predicted()))
+            .append("</b> ")
+            .append(pct(c.probability()))
+            .append("<br>loss ")
+            .append(f2(c.loss()))
+            .append("</figcaption></figure>\n");
+      }
+      sb.append("</div>\n<h3>Most confused</h3>\n");
+      List<Interpretation.Confusion> pairs = in.mostConfused(10);
+      if (pairs.isEmpty()) {
+        sb.append("<p>No image was taken for another class.</p>\n");
+      } else {
+        sb.append("<table class=\"confused\">\n<thead><tr><th>actual</th><th>predicted as</th>")
+            .append("<th>images</th></tr></thead>\n<tbody>\n");
+        for (Interpretation.Confusion p : pairs) {
+          sb.append("<tr><th scope=\"row\">")
+              .append(esc(p.actual()))
+              .append("</th><td style=\"text-align:left\">")
+              .append(esc(p.predicted()))
+              .append("</td>")
+              .append(td(p.count()))
+              .append("</tr>\n");
+        }
+        sb.append("</tbody>\n</table>\n");
+      }
+      return close(sb);
+    }
+
+    /**
+     * One image with a heatmap over it (Grad-CAM): the network's input as it saw it, the heat in
+     * [0, 1] at any resolution (stretched over the image), and a caption.
+     */
+    public record HeatmapImage(
+        java.awt.image.BufferedImage input, float[][] heat, String caption) {}
+
+    /**
+     * Heatmaps overlaid on images (class {@code grad-cam}): where in each image the evidence for a
+     * class lies; the original and the overlay side by side.
+     */
+    public Builder heatmaps(String heading, String note, List<HeatmapImage> images) {
+      StringBuilder sb = open("grad-cam", heading);
+      if (note != null) {
+        sb.append("<p>").append(esc(note)).append("</p>\n");
+      }
+      sb.append("<div class=\"top-losses grad-cam\">\n");
+      for (HeatmapImage h : images) {
+        sb.append("<figure class=\"case cam\"><img src=\"")
+            .append(Thumbnails.dataUri(h.input(), 112))
+            .append("\" alt=\"input\"><img src=\"")
+            .append(Thumbnails.dataUri(Thumbnails.overlay(h.input(), h.heat()), 112))
+            .append("\" alt=\"Grad-CAM heatmap\"><figcaption>")
+            .append(esc(h.caption()))
+            .append("</figcaption></figure>\n");
+      }
+      sb.append("</div>\n");
+      return close(sb);
+    }
+
+    /**
+     * The learning-rate range test (class {@code lr-find}): loss against rate, the suggestion
+     * marked and stated.
+     */
+    public Builder learningRateFinder(
+        String heading, double[] rates, double[] losses, double[] smoothed, double suggestion) {
+      StringBuilder sb = open("lr-find", heading);
+      sb.append("<p class=\"headline\">Suggested learning rate <b>")
+          .append(esc(String.format(Locale.ROOT, "%.2e", suggestion)))
+          .append("</b>: where the smoothed loss falls fastest (steepest descent), over ")
+          .append(rates.length)
+          .append(" minibatches with the rate growing exponentially.</p>\n");
+      img(
+          sb,
+          Charts.rateCurve(rates, losses, smoothed, suggestion),
+          heading + ": loss against learning rate");
+      return close(sb);
+    }
+
     /** A table with a header row (class {@code summary}), numbers right-aligned. */
     public Builder table(String heading, List<String> header, List<List<String>> rows) {
       StringBuilder sb = open("table", heading);
@@ -306,6 +435,31 @@ public final class HtmlReport {
       }
     }
   }
+
+  /**
+   * A settings key in the words the rest of the table uses: {@code batchSize} becomes {@code batch
+   * size}, {@code weightsSha256} {@code weights SHA-256}; keys already in words stay.
+   */
+  static String words(String key) {
+    if (key == null || key.contains(" ")) {
+      return key;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (Character.isUpperCase(c) && i > 0 && !Character.isUpperCase(key.charAt(i - 1))) {
+        sb.append(' ');
+      }
+      sb.append(Character.toLowerCase(c));
+    }
+    return sb.toString().replace("sha256", "SHA-256").replace("l2", "L2");
+  }
+
+  /**
+   * DL4J clips probabilities at 1e-10, so a loss of -ln(1e-10) = 23.03 means every prediction put
+   * (almost) all its probability on a wrong class: the softmax is saturated.
+   */
+  static final double SATURATED_LOSS = 23.0;
 
   static String esc(String s) {
     if (s == null) {
@@ -365,6 +519,13 @@ public final class HtmlReport {
       table.confusion th.corner{font-weight:normal;font-size:11px;color:#666}
       tr.best{font-weight:bold;background:#eef7ee}
       .headline{font-size:15px}
+      .warning{background:#fff4e5;border-left:4px solid #e8a33d;padding:8px 12px}
+      .top-losses{display:flex;flex-wrap:wrap;gap:10px}
+      figure.case{margin:0;width:124px;font-size:12px;text-align:center}
+      figure.cam{width:240px}
+      figure.case img{width:112px;height:112px;object-fit:contain;image-rendering:pixelated;background:#f4f4f4}
+      figure.wrong figcaption b:last-of-type{color:#b22}
+      .missing{width:112px;height:112px;background:#eee;font-size:11px;overflow:hidden}
       details{margin-top:8px}
       summary{cursor:pointer;color:#335}
       """;

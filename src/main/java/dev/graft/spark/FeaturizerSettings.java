@@ -53,15 +53,16 @@ record FeaturizerSettings(
     }
   }
 
-  /** The resize mode named {@code center-crop} (or {@code crop}) or {@code stretch}. */
+  /**
+   * The resize mode named {@code center-crop} (or {@code crop}), {@code stretch}, {@code pad}, or a
+   * recorded {@code PAD(margin=...,fill=...)}.
+   */
   static ResizeMode resizeMode(String name) {
-    return switch (name == null ? "" : name.toLowerCase(Locale.ROOT).replace('_', '-')) {
-      case "center-crop", "crop" -> ResizeMode.CENTER_CROP;
-      case "stretch" -> ResizeMode.STRETCH;
-      default ->
-          throw new IllegalArgumentException(
-              "resize: expected center-crop or stretch, got '" + name + "'");
-    };
+    try {
+      return ResizeMode.parse(name);
+    } catch (dev.graft.error.GraftException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
   }
 
   ResizeMode resizeMode() {

@@ -13,12 +13,24 @@ import java.util.Set;
  * @param batchNormLayers those of {@code baseLayers} that are BatchNormalization
  * @param blocks the base's unfreezable blocks, input to output (may be empty)
  * @param headLayers the head's layers with parameters, the output layer last
+ * @param convexHead whether the head is a logistic regression to fit to convergence ({@link
+ *     dev.graft.head.Head.Solver#LBFGS}) rather than train by epochs
  */
 public record GraphLayout(
     List<String> baseLayers,
     Set<String> batchNormLayers,
     List<Block> blocks,
-    List<String> headLayers) {
+    List<String> headLayers,
+    boolean convexHead) {
+
+  /** A layout whose head trains by epochs. */
+  public GraphLayout(
+      List<String> baseLayers,
+      Set<String> batchNormLayers,
+      List<Block> blocks,
+      List<String> headLayers) {
+    this(baseLayers, batchNormLayers, blocks, headLayers, false);
+  }
 
   /** Copies the collections. */
   public GraphLayout {

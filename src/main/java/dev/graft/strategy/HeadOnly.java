@@ -25,13 +25,25 @@ public abstract sealed class HeadOnly implements Strategy permits FrozenBase, Fe
     return learningRate;
   }
 
-  /** One phase, {@code head}: the head's layers at the learning rate, the whole base frozen. */
+  /**
+   * One phase, {@code head}: the head's layers at the learning rate, the whole base frozen; for a
+   * logistic-regression head, one convex fit instead of epochs.
+   */
   @Override
   public List<Phase> plan(GraphLayout layout, GraphOptions options) {
     double rate = options.learningRateOr(learningRate);
     Map<String, Double> rates = new LinkedHashMap<>();
     layout.headLayers().forEach(h -> rates.put(h, rate));
+    if (layout.convexHead()) {
+      return List.of(new Phase("head", rates, 1, false, false, true));
+    }
     return List.of(new Phase("head", rates, options.epochs(), false, true));
+  }
+
+  /** True: only the head trains, on frozen activations. */
+  @Override
+  public boolean headOnly() {
+    return true;
   }
 
   @Override

@@ -12,17 +12,31 @@ import java.util.Set;
  * @param epochs epochs of this phase
  * @param warmupCosine whether the rates follow a warm-up + cosine schedule in this phase
  * @param earlyStopping whether early stopping may end this phase
+ * @param convex whether the phase's one layer, the softmax output, is fitted to convergence on the
+ *     cached features (a logistic regression, {@link dev.graft.head.Head.Solver#LBFGS}) instead of
+ *     trained by epochs; such a phase counts as one epoch
  */
 public record Phase(
     String name,
     Map<String, Double> learningRates,
     int epochs,
     boolean warmupCosine,
-    boolean earlyStopping) {
+    boolean earlyStopping,
+    boolean convex) {
 
   /** Copies the map. */
   public Phase {
     learningRates = Map.copyOf(learningRates);
+  }
+
+  /** A phase trained by epochs. */
+  public Phase(
+      String name,
+      Map<String, Double> learningRates,
+      int epochs,
+      boolean warmupCosine,
+      boolean earlyStopping) {
+    this(name, learningRates, epochs, warmupCosine, earlyStopping, false);
   }
 
   /** Names of the layers that train in this phase. */

@@ -69,6 +69,15 @@ public sealed interface Strategy permits HeadOnly, FineTune {
     return true;
   }
 
+  /**
+   * Whether only the head trains, on a frozen base (default false): then the base's output can be
+   * cached and a {@link dev.graft.head.Head#logisticRegression() logistic-regression head} fitted
+   * to convergence on it, the default head of such strategies.
+   */
+  default boolean headOnly() {
+    return false;
+  }
+
   /** Parses a command-line strategy name: frozen, finetune (fine-tune), features. */
   static Strategy named(String name) {
     return switch (name.toLowerCase(java.util.Locale.ROOT).replace("-", "").replace("_", "")) {

@@ -201,8 +201,18 @@ public final class TransferGraph {
     List<Phase> phases =
         strategy.plan(
             new GraphLayout(
-                paramLayers, batchNorm, blocks == null ? List.of() : blocks, headParams),
+                paramLayers,
+                batchNorm,
+                blocks == null ? List.of() : blocks,
+                headParams,
+                head.solver() == Head.Solver.LBFGS),
             options);
+    if (head.solver() == Head.Solver.LBFGS && phases.stream().noneMatch(Phase::convex)) {
+      throw new GraftException(
+          "a logistic-regression head is fitted on the cached output of a frozen base: "
+              + strategy.describe()
+              + " trains the base too; use a head trained by Adam (Head.averagePooling())");
+    }
     Set<String> trained = new LinkedHashSet<>();
     phases.forEach(p -> trained.addAll(p.trainable()));
     List<String> unfrozen = paramLayers.stream().filter(trained::contains).toList();

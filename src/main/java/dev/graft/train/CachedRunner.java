@@ -10,9 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /** Trains a phase on cached boundary activations, shuffled every epoch by the loop's generator. */
-final class CachedRunner extends PhaseRunner {
-  private final ActivationCache trainCache;
-  private final ActivationCache valCache;
+class CachedRunner extends PhaseRunner {
+  final ActivationCache trainCache;
+  final ActivationCache valCache;
   private final Random shuffle;
   private final boolean ownsCaches;
 

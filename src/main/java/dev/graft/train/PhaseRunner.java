@@ -62,6 +62,11 @@ abstract class PhaseRunner implements AutoCloseable {
     return lr == null ? Double.NaN : lr;
   }
 
+  /** What the run should record about this phase beyond its epochs (default none). */
+  java.util.Map<String, String> notes() {
+    return java.util.Map.of();
+  }
+
   @Override
   public void close() {}
 
@@ -141,6 +146,9 @@ abstract class PhaseRunner implements AutoCloseable {
       DataSetIterator validation,
       TrainingConfig cfg,
       Random shuffle) {
+    if (phase.convex()) {
+      return ConvexRunner.build(tg, phase, train, validation, cfg, shuffle);
+    }
     if (shared != null) {
       if (last) {
         int steps = phase.epochs() * ceilDiv(shared.train().size(), cfg.batchSize());

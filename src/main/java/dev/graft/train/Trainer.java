@@ -60,6 +60,7 @@ public final class Trainer {
   private final ReplayableRandom shuffle;
   private final Checkpointing checkpointing;
   private TrainingState st;
+  private final Map<String, String> notes = new java.util.LinkedHashMap<>();
   private int checkpointedEpochs;
 
   private Trainer(
@@ -136,7 +137,7 @@ public final class Trainer {
       l.onTrainingEnd(st.history, restored, st.stoppedEarly);
     }
     return new TrainingResult(
-        tg.network(), st.history, restored, st.stoppedEarly, finalReport, resumedFrom);
+        tg.network(), st.history, restored, st.stoppedEarly, finalReport, resumedFrom, notes);
   }
 
   /** Loads the checkpoint into the state and the network; returns the epochs it holds. */
@@ -252,6 +253,7 @@ public final class Trainer {
         }
       }
       tg.absorb(runner.net(), phase.trainable());
+      notes.putAll(runner.notes());
     }
   }
 

@@ -2,6 +2,7 @@ package dev.graft.train;
 
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.History;
+import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
@@ -15,6 +16,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * @param stoppedEarly whether early stopping ended training
  * @param validation the validation report of {@code restoredEpoch}, or null without validation data
  * @param resumedFromEpoch epochs a checkpoint held when this run resumed from it (0: a fresh run)
+ * @param notes settings the run chose itself, to record with the model (for example the L2 strength
+ *     a logistic-regression head was fitted with), by key
  */
 public record TrainingResult(
     ComputationGraph network,
@@ -22,4 +25,22 @@ public record TrainingResult(
     int restoredEpoch,
     boolean stoppedEarly,
     ClassificationReport validation,
-    int resumedFromEpoch) {}
+    int resumedFromEpoch,
+    Map<String, String> notes) {
+
+  /** Copies the notes. */
+  public TrainingResult {
+    notes = Map.copyOf(notes);
+  }
+
+  /** A result with no notes. */
+  public TrainingResult(
+      ComputationGraph network,
+      History history,
+      int restoredEpoch,
+      boolean stoppedEarly,
+      ClassificationReport validation,
+      int resumedFromEpoch) {
+    this(network, history, restoredEpoch, stoppedEarly, validation, resumedFromEpoch, Map.of());
+  }
+}

@@ -198,6 +198,72 @@ class TrainCliTest {
   }
 
   @Test
+  void fewLabelsByDefaultFitALogisticRegressionOnEveryImage() throws Exception {
+    Path model = dir.resolve("logreg.graft");
+    Cli.Result r =
+        Cli.run(
+            "train",
+            "--data",
+            train.toString(),
+            "--base",
+            baseZip.toString(),
+            "--image-size",
+            "28",
+            "--strategy",
+            "features",
+            "--resize",
+            "pad",
+            "--pad-margin",
+            "0.1",
+            "--out",
+            model.toString());
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.err().contains("few labels (smallest class: 12 images < 30)"), r.err());
+    assertTrue(r.out().contains("head: logistic regression fitted to convergence"), r.out());
+    TransferModel m = TransferModel.load(model);
+    assertEquals(1, m.info().history().size());
+    assertTrue(
+        m.info().settings().get("l2Selection").contains("5-fold"), m.info().settings().toString());
+    assertEquals("none", m.info().settings().get("validation"));
+    assertEquals("PAD(margin=0.1,fill=edge)", m.info().resize().name());
+    Cli.Result e =
+        Cli.run("evaluate", "--model", model.toString(), "--data", test.toString(), "--json");
+    assertEquals(0, e.code(), e.toString());
+    double acc = new ObjectMapper().readTree(e.out()).get("accuracy").asDouble();
+    assertTrue(acc > 0.5, "held-out accuracy " + acc);
+  }
+
+  @Test
+  void lrFindSuggestsARateAndDrawsTheCurve() throws Exception {
+    Path report = dir.resolve("lr-report");
+    Cli.Result r =
+        Cli.run(
+            "lr-find",
+            "--data",
+            train.toString(),
+            "--base",
+            baseZip.toString(),
+            "--image-size",
+            "28",
+            "--strategy",
+            "features",
+            "--batch",
+            "8",
+            "--report",
+            report.toString());
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.out().contains("suggested learning rate"), r.out());
+    String html = Files.readString(report.resolve("index.html"));
+    assertTrue(html.contains("class=\"lr-find\""), "lr-find section");
+    assertTrue(html.contains("data:image/png;base64,"), "curve drawn");
+    Cli.Result bad =
+        Cli.run(
+            "lr-find", "--data", train.toString(), "--base", baseZip.toString(), "--strategy", "x");
+    assertEquals(2, bad.code(), bad.toString());
+    assertTrue(bad.err().contains("--strategy"), bad.err());
+  }
+
+  @Test
   void badTrainUsageExitsTwoNamingTheFlag() throws Exception {
     String d = train.toString();
     String b = baseZip.toString();
@@ -214,6 +280,44 @@ class TrainCliTest {
         "--unfreeze"
       },
       {new String[] {"train", "--data", d, "--base", b, "--strategy", "frozen"}, "--out"},
+      {
+        new String[] {
+          "train",
+          "--data",
+          d,
+          "--base",
+          b,
+          "--strategy",
+          "finetune",
+          "--head",
+          "logreg",
+          "--out",
+          o
+        },
+        "--head"
+      },
+      {
+        new String[] {
+          "train", "--data", d, "--base", b, "--strategy", "frozen", "--head", "svm", "--out", o
+        },
+        "--head"
+      },
+      {
+        new String[] {
+          "train",
+          "--data",
+          d,
+          "--base",
+          b,
+          "--strategy",
+          "frozen",
+          "--pad-margin",
+          "0.1",
+          "--out",
+          o
+        },
+        "--pad-margin"
+      },
       {
         new String[] {
           "train",
@@ -364,6 +468,8 @@ class TrainCliTest {
       "frozen",
       "--batch",
       "8",
+      "--val-split", // 12 images a class: without it, nothing would be held out
+      "0.25",
       "--out",
       model.toString()
     };

@@ -84,10 +84,69 @@ class ImageTransformTest {
     }
   }
 
+  private static ResizeMode padEdge(double margin) {
+    return ResizeMode.pad(margin, ResizeMode.Pad.Fill.extendEdge());
+  }
+
+  @Test
+  void padFitsTheWholeImageInsideWithAMarginAndAColour() {
+    BufferedImage wide = TestImages.rgb(40, 20, (x, y) -> 0xFFFFFF);
+    ResizeMode black = ResizeMode.pad(0, ResizeMode.Pad.Fill.rgb(0, 0, 0));
+    float[] chw = new ImageTransform(20, black, Preprocessing.none()).toChw(wide);
+    for (int y = 0; y < 20; y++) {
+      float expected = y >= 5 && y < 15 ? 255f : 0f; // 40x20 -> 20x10, centred
+      for (int x = 0; x < 20; x++) {
+        for (int c = 0; c < 3; c++) {
+          assertEquals(expected, at(chw, c, y, x, 20), 1e-3, "(" + c + "," + y + "," + x + ")");
+        }
+      }
+    }
+    // a quarter of the side free on each side: 40x20 -> 10x5 at (5, 7), grey around it
+    ResizeMode grey = ResizeMode.pad(0.25, ResizeMode.Pad.Fill.rgb(128, 64, 32));
+    float[] m = new ImageTransform(20, grey, Preprocessing.none()).toChw(wide);
+    for (int y = 0; y < 20; y++) {
+      for (int x = 0; x < 20; x++) {
+        boolean inside = y >= 7 && y < 12 && x >= 5 && x < 15;
+        assertEquals(inside ? 255f : 128f, at(m, 0, y, x, 20), 1e-3, "(" + y + "," + x + ")");
+        assertEquals(inside ? 255f : 32f, at(m, 2, y, x, 20), 1e-3);
+      }
+    }
+  }
+
+  @Test
+  void padWithTheEdgeExtendsTheBorderPixels() {
+    // a wide image, red on top and blue below: the border above is red, below blue
+    BufferedImage img = TestImages.rgb(60, 30, (x, y) -> y < 15 ? 0xFF0000 : 0x0000FF);
+    float[] chw = new ImageTransform(30, ResizeMode.pad(), Preprocessing.none()).toChw(img);
+    for (int x = 0; x < 30; x++) {
+      assertEquals(255f, at(chw, 0, 0, x, 30), 1e-3);
+      assertEquals(0f, at(chw, 2, 0, x, 30), 1e-3);
+      assertEquals(255f, at(chw, 2, 29, x, 30), 1e-3);
+      assertEquals(0f, at(chw, 0, 29, x, 30), 1e-3);
+    }
+  }
+
+  @Test
+  void resizeModesReadBackWhatTheyRecord() {
+    for (ResizeMode mode :
+        List.of(
+            ResizeMode.CENTER_CROP,
+            ResizeMode.STRETCH,
+            ResizeMode.pad(),
+            ResizeMode.pad(0.125, ResizeMode.Pad.Fill.rgb(1, 2, 255)))) {
+      assertEquals(mode, ResizeMode.parse(mode.name()));
+    }
+    assertEquals(ResizeMode.CENTER_CROP, ResizeMode.parse("center-crop"));
+    assertEquals(ResizeMode.pad(), ResizeMode.parse("pad"));
+    assertThrows(GraftException.class, () -> ResizeMode.parse("PAD(margin=0.7,fill=edge)"));
+    assertThrows(GraftException.class, () -> ResizeMode.parse("zoom"));
+  }
+
   @Test
   void uniformImageStaysUniformAtAnySize() {
     BufferedImage img = TestImages.rgb(301, 199, (x, y) -> 0x0AC81E); // (10, 200, 30)
-    for (ResizeMode mode : ResizeMode.values()) {
+    for (ResizeMode mode :
+        List.of(ResizeMode.CENTER_CROP, ResizeMode.STRETCH, ResizeMode.pad(), padEdge(0.2))) {
       float[] chw = new ImageTransform(224, mode, Preprocessing.none()).toChw(img);
       for (int i = 0; i < 224 * 224; i++) {
         assertEquals(10f, chw[i], 1e-3);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.data.ResizeMode;
 import dev.graft.io.RefusedFileException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -68,6 +69,31 @@ class ModelFileTest {
                   z.getInputStream(z.getEntry("history.csv")).readAllBytes(),
                   StandardCharsets.UTF_8)
               .startsWith("epoch,"));
+    }
+  }
+
+  @Test
+  void aPadResizeModeIsRecordedWithItsMarginAndFill() throws Exception {
+    ModelInfo i = model.info();
+    ResizeMode pad = ResizeMode.pad(0.1, ResizeMode.Pad.Fill.rgb(0, 0, 0));
+    ModelInfo padded =
+        new ModelInfo(
+            i.graftVersion(),
+            i.baseId(),
+            i.weightsKey(),
+            i.labels(),
+            i.preprocessing(),
+            i.inputSize(),
+            pad,
+            i.strategy(),
+            i.settings(),
+            i.metrics(),
+            i.history(),
+            i.createdAtMillis());
+    Path file = tmp.resolve("pad.graft");
+    new TransferModel(model.network(), padded).save(file);
+    try (TransferModel back = TransferModel.load(file)) {
+      assertEquals(pad, back.info().resize());
     }
   }
 

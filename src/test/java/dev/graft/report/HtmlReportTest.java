@@ -115,4 +115,34 @@ class HtmlReportTest {
     assertTrue(html.contains("No epochs were recorded."));
     assertEquals(0, count(html, "<img "));
   }
+
+  @Test
+  void settingsKeysReadAsWords() {
+    assertEquals("batch size", HtmlReport.words("batchSize"));
+    assertEquals("weights SHA-256", HtmlReport.words("weightsSha256"));
+    assertEquals("input size", HtmlReport.words("input size"));
+    assertEquals("L2 selection", HtmlReport.words("l2Selection"));
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("batchSize", "32");
+    String html = HtmlReport.builder("t").settings(settings).build().html();
+    assertTrue(html.contains("<th scope=\"row\">batch size</th>"), html);
+  }
+
+  @Test
+  void aSaturatedSoftmaxIsCalledOutWithAFix() {
+    History h = new History();
+    for (int e = 1; e <= 3; e++) {
+      h.add(new EpochRecord(e, 23.0259, 0.1, 23.0259, 0.1, 1e-3, 0.5));
+    }
+    String html = HtmlReport.builder("t").learningCurves("Curves", h).build().html();
+    assertTrue(html.contains("class=\"warning\""), "warning shown");
+    assertTrue(html.contains("The softmax is saturated"));
+    assertTrue(html.contains("--head logreg"));
+
+    History fine = new History();
+    fine.add(new EpochRecord(1, 1.2, 0.5, 1.1, 0.5, 1e-3, 0.5));
+    fine.add(new EpochRecord(2, 0.9, 0.6, 23.5, 0.5, 1e-3, 0.5)); // one bad epoch is not it
+    String ok = HtmlReport.builder("t").learningCurves("Curves", fine).build().html();
+    assertFalse(ok.contains("class=\"warning\""));
+  }
 }

@@ -1,0 +1,182 @@
+package dev.graft.train;
+
+import dev.graft.error.GraftException;
+import dev.graft.strategy.FrozenPart;
+import dev.graft.strategy.Phase;
+import dev.graft.strategy.TransferGraph;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The learning-rate range test (Smith 2017; fastai's {@code lr_find}): a short run on the actual
+ * strategy and head in which the rate grows exponentially every minibatch, from {@link
+ * Settings#minRate()} until the loss diverges or {@link Settings#maxRate()} is reached. The
+ * suggestion is the rate where the smoothed loss falls fastest per decade (steepest descent).
+ *
+ * <pre>{@code
+ * LearningRateFinder.Result r = LearningRateFinder.run(transferGraph, batches, Settings.defaults(), 42);
+ * double lr = r.suggestion();
+ * }</pre>
+ *
+ * <p>It trains a copy of the trainable part of the strategy's last phase (for fine-tuning, the
+ * unfrozen layers and the head, their rates keeping the strategy's ratios); the assembled network
+ * is left as it was.
+ */
+public final class LearningRateFinder {
+  private static final Logger log = LoggerFactory.getLogger(LearningRateFinder.class);
+  private static final double BETA = 0.98;
+
+  private LearningRateFinder() {}
+
+  /**
+   * The sweep.
+   *
+   * @param minRate first rate
+   * @param maxRate last rate at most
+   * @param steps minibatches at most
+   * @param divergence stop when the smoothed loss exceeds this multiple of its minimum
+   */
+  public record Settings(double minRate, double maxRate, int steps, double divergence) {
+    /** Validates. */
+    public Settings {
+      if (!(minRate > 0 && maxRate > minRate)) {
+        throw new GraftException(
+            "learning-rate sweep needs 0 < min < max, got " + minRate + ", " + maxRate);
+      }
+      if (steps < 10) {
+        throw new GraftException("learning-rate sweep needs at least 10 steps, got " + steps);
+      }
+      if (!(divergence > 1)) {
+        throw new GraftException("divergence factor must be > 1, got " + divergence);
+      }
+    }
+
+    /** 1e-7 to 10 over at most 100 minibatches; stop at 4x the lowest loss. */
+    public static Settings defaults() {
+      return new Settings(1e-7, 10, 100, 4);
+    }
+  }
+
+  /**
+   * What the sweep saw.
+   *
+   * @param rates the rate of each step
+   * @param losses the minibatch loss of each step
+   * @param smoothed the exponentially smoothed loss (bias-corrected, factor 0.98)
+   * @param suggestionIndex the step of the suggestion
+   * @param suggestion the suggested rate: steepest descent of the smoothed loss
+   */
+  public record Result(
+      double[] rates, double[] losses, double[] smoothed, int suggestionIndex, double suggestion) {
+    /** One line: the suggestion and how it was chosen. */
+    public String describe() {
+      return String.format(
+          Locale.ROOT,
+          "suggested learning rate %.2e (steepest descent of the smoothed loss over %d steps)",
+          suggestion,
+          rates.length);
+    }
+  }
+
+  /**
+   * Runs the sweep on {@code tg}'s last phase.
+   *
+   * @param train training images and one-hot labels (reset when exhausted)
+   */
+  public static Result run(TransferGraph tg, DataSetIterator train, Settings s, long seed) {
+    Phase phase = tg.phases().get(tg.phases().size() - 1);
+    if (phase.convex()) {
+      throw new GraftException(
+          "a logistic-regression head is fitted to convergence and has no learning rate: find"
+              + " one for a head trained by Adam");
+    }
+    Nd4j.getRandom().setSeed(seed);
+    Optional<FrozenPart> frozen = tg.frozenPart(phase, "lr-find");
+    ComputationGraph net =
+        frozen.isPresent() ? tg.trainablePart(phase, 0) : tg.phaseNetwork(phase, 0);
+    Map<String, Double> ratio = new LinkedHashMap<>();
+    double top = phase.maxLearningRate();
+    phase.learningRates().forEach((layer, lr) -> ratio.put(layer, lr / top));
+    double[] rates = new double[s.steps()];
+    double[] losses = new double[s.steps()];
+    double[] smoothed = new double[s.steps()];
+    double avg = 0;
+    double best = Double.POSITIVE_INFINITY;
+    int n = 0;
+    double growth = Math.pow(s.maxRate() / s.minRate(), 1.0 / (s.steps() - 1));
+    train.reset();
+    for (int i = 0; i < s.steps(); i++) {
+      double lr = s.minRate() * Math.pow(growth, i);
+      ratio.forEach((layer, r) -> net.setLearningRate(layer, lr * r));
+      if (!train.hasNext()) {
+        train.reset();
+      }
+      DataSet ds = train.next();
+      INDArray[] in =
+          frozen.isPresent()
+              ? frozen.get().activations(ds.getFeatures())
+              : new INDArray[] {ds.getFeatures()};
+      net.fit(new org.nd4j.linalg.dataset.MultiDataSet(in, new INDArray[] {ds.getLabels()}));
+      double loss = net.score();
+      if (!Double.isFinite(loss)) {
+        break;
+      }
+      avg = BETA * avg + (1 - BETA) * loss;
+      double sm = avg / (1 - Math.pow(BETA, i + 1));
+      rates[n] = lr;
+      losses[n] = loss;
+      smoothed[n] = sm;
+      n++;
+      best = Math.min(best, sm);
+      if (i > 5 && sm > s.divergence() * best) {
+        log.info("lr-find: the loss diverged at {}", String.format(Locale.ROOT, "%.2e", lr));
+        break;
+      }
+    }
+    if (n < 5) {
+      throw new GraftException(
+          "the learning-rate sweep diverged after " + n + " steps: lower the minimum rate");
+    }
+    rates = Arrays.copyOf(rates, n);
+    losses = Arrays.copyOf(losses, n);
+    smoothed = Arrays.copyOf(smoothed, n);
+    int idx = steepest(rates, smoothed);
+    Result r = new Result(rates, losses, smoothed, idx, rates[idx]);
+    log.info(r.describe());
+    return r;
+  }
+
+  /**
+   * The step where the smoothed loss falls fastest per unit of log rate, before its minimum (after
+   * it the loss only rises); central differences, the first and last points left out.
+   */
+  static int steepest(double[] rates, double[] smoothed) {
+    int min = 0;
+    for (int i = 1; i < smoothed.length; i++) {
+      if (smoothed[i] < smoothed[min]) {
+        min = i;
+      }
+    }
+    int best = Math.max(0, Math.min(min, 1));
+    double steepest = Double.POSITIVE_INFINITY;
+    for (int i = 1; i < Math.min(min, smoothed.length - 1); i++) {
+      double g =
+          (smoothed[i + 1] - smoothed[i - 1]) / (Math.log(rates[i + 1]) - Math.log(rates[i - 1]));
+      if (g < steepest) {
+        steepest = g;
+        best = i;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,84 @@
+package dev.graft.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.Graft;
+import dev.graft.base.Base;
+import dev.graft.base.Bases;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.ImageFolder;
+import dev.graft.error.GraftException;
+import dev.graft.head.Head;
+import dev.graft.strategy.Strategy;
+import dev.graft.testing.Digits;
+import dev.graft.testing.SmallNets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The learning-rate range test on real digits and a small CNN base. */
+class LearningRateFinderTest {
+  @TempDir static Path dir;
+  static ImageDataset train;
+  static Base base;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    Digits.data().extract(dir.resolve("train"), Digits.HIGH, 0, 20);
+    train = ImageFolder.of(dir.resolve("train"));
+    // a base pretrained on digits 0-4, so that its features carry signal for 5-9
+    base =
+        Bases.fromGraph("digits0-4", SmallNets.pretrainedOnLowDigits())
+            .inputSize(28)
+            .cut("relu3")
+            .load();
+  }
+
+  @Test
+  void theSuggestionLiesWhereTheLossFalls() {
+    LearningRateFinder.Result r =
+        Graft.base(base)
+            .head(Head.flatten())
+            .strategy(Strategy.features())
+            .batchSize(10)
+            .findLearningRate(train);
+    double[] sm = r.smoothed();
+    int i = r.suggestionIndex();
+    assertEquals(r.rates()[i], r.suggestion());
+    int min = 0;
+    for (int k = 1; k < sm.length; k++) {
+      if (sm[k] < sm[min]) {
+        min = k;
+      }
+    }
+    assertTrue(i > 0 && i < min, "suggestion step " + i + " before the minimum at " + min);
+    assertTrue(sm[i + 1] < sm[i - 1], "the smoothed loss falls around the suggestion");
+    assertTrue(sm[min] < sm[0] - 0.1, "the loss fell: " + sm[0] + " -> " + sm[min]);
+    // the sweep ran into divergence or the end of the range, growing the rate every step
+    for (int k = 1; k < r.rates().length; k++) {
+      assertTrue(r.rates()[k] > r.rates()[k - 1]);
+    }
+    assertTrue(r.describe().contains("suggested learning rate"));
+  }
+
+  @Test
+  void steepestIsTheFastestFallBeforeTheMinimum() {
+    double[] rates = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1};
+    double[] loss = {2.0, 1.95, 1.5, 0.6, 0.5, 3.0};
+    assertEquals(2, LearningRateFinder.steepest(rates, loss)); // 1.95 -> 0.6 around 1e-3
+  }
+
+  @Test
+  void aLogisticRegressionHeadHasNoRateToFind() {
+    assertThrows(
+        GraftException.class,
+        () ->
+            Graft.base(base)
+                .head(Head.logisticRegression())
+                .strategy(Strategy.features())
+                .findLearningRate(train));
+  }
+}
