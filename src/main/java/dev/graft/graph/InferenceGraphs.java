@@ -260,8 +260,7 @@ public final class InferenceGraphs {
 
   private static void fold(Layer conv, Layer bnLayer, Layer target) {
     BatchNormalization bn = (BatchNormalization) unwrap(bnLayer.conf().getLayer());
-    INDArray w =
-        conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY).castTo(DataType.DOUBLE).dup('c');
+    INDArray w = conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
     // output channels: first axis of a convolution's [out, in, kh, kw], last of a depthwise
     // convolution's [kh, kw, channels, 1]
     boolean depthwise = unwrap(conv.conf().getLayer()) instanceof DepthwiseConvolution2D;
@@ -317,18 +316,36 @@ public final class InferenceGraphs {
               .reshape(nOut);
     }
     INDArray scale = gamma.div(std);
-    INDArray w2 =
-        depthwise
-            ? w.reshape('c', w.length() / nOut, nOut)
-                .mulRowVector(scale.reshape(1, nOut))
-                .reshape('c', w.shape())
-            : w.reshape('c', nOut, w.length() / nOut)
-                .mulColumnVector(scale.reshape(nOut, 1))
-                .reshape('c', w.shape());
     INDArray b2 = b.sub(mean).muli(scale).addi(beta);
     INDArray tw = target.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
-    tw.assign(w2.castTo(tw.dataType()).reshape(tw.shape()));
+    tw.assign(
+        scaledWeights(w, scale.toDoubleVector(), depthwise, tw.dataType()).reshape(tw.shape()));
     INDArray tb = target.getParam(ConvolutionParamInitializer.BIAS_KEY);
     tb.assign(b2.castTo(tb.dataType()).reshape(tb.shape()));
+  }
+
+  /**
+   * {@code w} with each output channel multiplied by its {@code scale}, in double precision, then
+   * rounded to {@code type}. On Java arrays: ND4J's cast, dup and broadcast multiply cost about 85
+   * ms per 2.4M weights (a ResNet50 fold took seconds), Java loops a few.
+   */
+  private static INDArray scaledWeights(
+      INDArray w, double[] scale, boolean depthwise, DataType type) {
+    double[] v = w.dup('c').data().asDouble();
+    int nOut = scale.length;
+    int perOut = v.length / nOut;
+    // [out, in, kh, kw]: an output channel's weights are contiguous; depthwise [kh, kw, ch, 1]:
+    // the channel is the fastest-moving index
+    if (type == DataType.FLOAT) {
+      float[] f = new float[v.length];
+      for (int i = 0; i < v.length; i++) {
+        f[i] = (float) (v[i] * scale[depthwise ? i % nOut : i / perOut]);
+      }
+      return Nd4j.create(f, w.shape(), 'c');
+    }
+    for (int i = 0; i < v.length; i++) {
+      v[i] *= scale[depthwise ? i % nOut : i / perOut];
+    }
+    return Nd4j.create(v, w.shape(), 'c').castTo(type);
   }
 }
