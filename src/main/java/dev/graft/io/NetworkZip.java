@@ -10,7 +10,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.io.UTFDataFormatException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Set;
 import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -266,6 +270,18 @@ public final class NetworkZip {
                 + " parameters and their header take "
                 + expected);
       }
+      char order = (char) shapeInfo[shapeInfo.length - 1];
+      if (data.type == DataType.FLOAT && bytes <= Integer.MAX_VALUE && "cf".indexOf(order) >= 0) {
+        INDArray params =
+            Nd4j.createUninitialized(
+                DataType.FLOAT, Arrays.copyOfRange(shapeInfo, 1, (int) rank + 1), order);
+        readBigEndianFloats(in, params.data().asNio(), n);
+        if (raw.read() != -1) {
+          throw new RefusedFileException(
+              file, entry, "longer than the " + n + " parameters need; refused");
+        }
+        return params;
+      }
       header.flush();
       // Buffered: ND4J reads the values one readFloat() at a time, which on the bare inflating
       // stream is four single-byte reads each (a ResNet50 model took 12 s to read, 0.7 s now).
@@ -286,6 +302,26 @@ public final class NetworkZip {
       return params;
     } catch (EOFException | UTFDataFormatException e) {
       throw new RefusedFileException(file, entry, "truncated or damaged (" + e + ")", e);
+    }
+  }
+
+  /**
+   * Reads {@code n} big-endian floats (as {@code DataOutputStream} writes them) into native memory.
+   * ND4J's own reader puts them one boxed value at a time: 2-3 s for a ResNet50, against a tenth of
+   * that here.
+   */
+  private static void readBigEndianFloats(DataInputStream in, ByteBuffer target, long n)
+      throws IOException {
+    FloatBuffer out = target.order(ByteOrder.nativeOrder()).asFloatBuffer();
+    byte[] chunk = new byte[1 << 16];
+    ByteBuffer wrapped = ByteBuffer.wrap(chunk).order(ByteOrder.BIG_ENDIAN);
+    long left = n * Float.BYTES;
+    while (left > 0) {
+      int len = (int) Math.min(chunk.length, left);
+      in.readFully(chunk, 0, len);
+      wrapped.clear().limit(len);
+      out.put(wrapped.asFloatBuffer());
+      left -= len;
     }
   }
 
