@@ -26,6 +26,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * Architecture a = Architecture.named("resnet50");
  * ComputationGraph g = a.build(64, 42);   // random init at 64 px, ends in avg_pool [N, 2048]
  * }</pre>
+ *
+ * <p>Why one class of this size: it is the catalog, one entry per base with every fact about it
+ * (sizes, preprocessing, cuts, blocks, weight files, default head, help text), so that adding a
+ * base touches one place.
  */
 public enum Architecture {
   /**

@@ -24,6 +24,9 @@ import java.util.SplittableRandom;
  * ThreeWaySplit three = all.split(0.7, 0.15, 42);    // train / validation / test
  * ImageDataset few = all.perClass(10, 42);           // 10 images of each class
  * }</pre>
+ *
+ * <p>Why one class of this size: scanning, describing and splitting (two-way, three-way, per class)
+ * all work on the same list of labelled files and their stratification.
  */
 public final class ImageDataset {
 

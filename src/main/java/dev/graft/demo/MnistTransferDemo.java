@@ -55,6 +55,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * retrains the dense layers); feature extraction computes the flattened 400 features at that cut
  * once and trains softmax regression on them; the baseline trains the frozen run's network with
  * every layer trainable from a random initialisation.
+ *
+ * <p>Why one class of this size: the experiment reads top to bottom as one script (data,
+ * pretraining, the four runs, scoring), which is what a reader of the demo wants.
  */
 public final class MnistTransferDemo {
   /** Digits the base is pretrained on. */

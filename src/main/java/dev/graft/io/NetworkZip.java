@@ -61,6 +61,10 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * ComputationGraph graph = NetworkZip.read(Path.of("my-base.zip"));
  * }</pre>
+ *
+ * <p>Why one class of this size: every check between the zip's bytes and a built network (entries,
+ * configuration JSON, class allowlist, parameter header and count) must run in one order, before
+ * any allocation the file could inflate; split up, a later check could be skipped.
  */
 public final class NetworkZip {
   /** The network's configuration (JSON). */

@@ -57,6 +57,9 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  * their sizes, every field's type, the format version and that the network's output size matches
  * the labels, and throws {@link ModelFileException} (a malformed file) or {@link
  * RefusedFileException} (an unsafe or oversized one) naming the file and the entry.
+ *
+ * <p>Why one class of this size: writing and reading the format belong together so that they cannot
+ * drift apart; most of the reading side is the validation of untrusted fields.
  */
 public final class ModelFile {
   /** The format this Graft writes; files with a larger number are refused. */

@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * #headLearningRateMultiplier(double) 10x} faster, with a linear warm-up over the first 10 % of
  * steps and a cosine decay to zero ({@link #cosineSchedule(boolean)}). BatchNorm stays in inference
  * mode (moving statistics, fixed scale and shift) unless {@link #trainBatchNorm(boolean)}.
+ *
+ * <p>Why one class of this size: it owns the whole fine-tune policy (which layers unfreeze, the two
+ * phases, their learning rates and schedule, BatchNorm's mode) and its plan; most of the lines are
+ * the documented options a user tunes.
  */
 public final class FineTune implements Strategy {
   private static final Logger log = LoggerFactory.getLogger(FineTune.class);
