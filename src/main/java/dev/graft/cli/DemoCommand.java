@@ -2,15 +2,13 @@ package dev.graft.cli;
 
 import dev.graft.demo.MnistTransferDemo;
 import dev.graft.demo.MnistTransferDemo.Run;
+import dev.graft.io.AtomicFiles;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.report.HtmlReport;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -330,22 +328,7 @@ final class DemoCommand extends GraftCommand {
 
   private static void deleteTree(Path dir) {
     try {
-      Files.walkFileTree(
-          dir,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
-                throws IOException {
-              Files.deleteIfExists(file);
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-              Files.deleteIfExists(d);
-              return FileVisitResult.CONTINUE;
-            }
-          });
+      AtomicFiles.deleteTree(dir);
     } catch (IOException ignored) {
       // a temporary folder left behind is not worth failing the demo for
     }

@@ -1,15 +1,13 @@
 package dev.graft.features;
 
 import dev.graft.error.GraftException;
+import dev.graft.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -270,7 +268,7 @@ public final class CacheRoot {
       if (!go) {
         continue;
       }
-      if (CacheDirectory.ifUnused(e.directory(), () -> deleteTree(e.directory()))) {
+      if (CacheDirectory.ifUnused(e.directory(), () -> AtomicFiles.deleteTree(e.directory()))) {
         deleted++;
         freed += e.bytes();
         total -= e.bytes();
@@ -323,28 +321,5 @@ public final class CacheRoot {
     } catch (IOException e) {
       return "(no key file)";
     }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    Files.walkFileTree(
-        dir,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
-              throws IOException {
-            Files.deleteIfExists(file);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-            try {
-              Files.deleteIfExists(d);
-            } catch (java.nio.file.DirectoryNotEmptyException e) {
-              // a process created a file meanwhile: it keeps the directory
-            }
-            return FileVisitResult.CONTINUE;
-          }
-        });
   }
 }

@@ -2,11 +2,15 @@ package dev.graft.io;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -167,5 +171,35 @@ public final class AtomicFiles {
     } catch (IOException | RuntimeException e) {
       // not every platform can open or force a directory; the move itself is atomic
     }
+  }
+
+  /**
+   * Deletes a directory and everything in it. A directory another process put a file into meanwhile
+   * is kept (with that file).
+   *
+   * @param dir the directory
+   * @throws IOException a file cannot be deleted
+   */
+  public static void deleteTree(Path dir) throws IOException {
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            Files.deleteIfExists(file);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+            try {
+              Files.deleteIfExists(d);
+            } catch (DirectoryNotEmptyException e) {
+              // a process created a file meanwhile: it keeps the directory
+            }
+            return FileVisitResult.CONTINUE;
+          }
+        });
   }
 }
