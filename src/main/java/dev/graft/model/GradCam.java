@@ -3,6 +3,7 @@ package dev.graft.model;
 import dev.graft.data.Augmentation;
 import dev.graft.data.ImageTransform;
 import dev.graft.error.GraftException;
+import dev.graft.graph.Layers;
 import java.awt.image.BufferedImage;
 import java.util.Map;
 import java.util.Optional;
@@ -73,10 +74,11 @@ public final class GradCam {
       return Optional.empty();
     }
     String feed = inputs.get(0);
-    if (feed.equals(POOL)
-        && conf.getVertices().get(POOL) instanceof LayerVertex lv
-        && lv.getLayerConf().getLayer() instanceof GlobalPoolingLayer) {
-      String map = conf.getVertexInputs().get(POOL).get(0);
+    // global pooling feeding the output: Graft's head_pool, or the base's own pooling at its cut
+    // (ResNet50's avg_pool, for example); the map is what the pooling reads
+    if (conf.getVertices().get(feed) instanceof LayerVertex lv
+        && Layers.unwrap(lv.getLayerConf().getLayer()) instanceof GlobalPoolingLayer) {
+      String map = conf.getVertexInputs().get(feed).get(0);
       return Optional.of(new GradCam(net, transform, map, true));
     }
     if (feed.startsWith("head_")) {

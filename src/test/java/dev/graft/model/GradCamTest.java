@@ -16,6 +16,8 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -87,8 +89,10 @@ class GradCamTest {
     assertEquals(S, m.input().getWidth());
   }
 
-  @Test
-  void aPooledHeadLightsWhereTheClassChannelFires() {
+  /** Graft's own head_pool, or a base's global pooling at its cut (ResNet50's avg_pool). */
+  @ParameterizedTest
+  @ValueSource(strings = {"head_pool", "avg_pool"})
+  void aPooledHeadLightsWhereTheClassChannelFires(String pool) {
     var conf =
         conv()
             .graphBuilder()
@@ -98,14 +102,14 @@ class GradCamTest {
                 "conv",
                 new ConvolutionLayer.Builder(1, 1).nOut(2).activation(Activation.IDENTITY).build(),
                 "in")
-            .addLayer("head_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
+            .addLayer(pool, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
             .addLayer(
                 "head_output",
                 new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                     .nOut(2)
                     .activation(Activation.SOFTMAX)
                     .build(),
-                "head_pool")
+                pool)
             .setOutputs("head_output")
             .build();
     ComputationGraph net = new ComputationGraph(conf);
