@@ -86,7 +86,7 @@ public final class Bench {
             "dl4j",
             List.of("-Dbench.tuning=true", "-Dbench.fold=true", "-Dbench.ws=NONE"),
             "Graft with WorkspaceMode.NONE"));
-    for (String build : List.of("", "-avx2", "-onednn", "-onednn-avx2", "-onednn-avx512")) {
+    for (String build : List.of("", "-onednn", "-onednn-avx512")) {
       add(
           new Variant(
               "graft" + (build.isEmpty() ? "-generic" : build),
