@@ -432,7 +432,8 @@ public final class TransferBuilder {
       GraphOptions options =
           new GraphOptions(train.numClasses(), weights, weightDecay, seed, epochs, learningRate);
       TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
-      return LearningRateFinder.run(tg, batches, LearningRateFinder.Settings.defaults(), seed);
+      return LearningRateFinder.run(
+          tg.plan(false, "lr-find"), batches, LearningRateFinder.Settings.defaults(), seed);
     }
   }
 
@@ -479,15 +480,13 @@ public final class TransferBuilder {
             patience,
             monitor,
             seed,
-            cache,
             cacheFactory,
-            cacheKey,
             labels,
             listeners,
             batchesPerEpoch,
             ckpt,
             stop);
-    TrainingResult r = Trainer.train(tg, train, validation, cfg);
+    TrainingResult r = Trainer.train(tg.plan(cache, cacheKey), train, validation, cfg);
 
     Map<String, String> settings = new LinkedHashMap<>();
     fixedSettings.forEach(

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * TrainingConfig cfg = TrainingConfig.defaults(labels)
- *     .withCache(ActivationCache.onDisk(Path.of("graft-cache")), base.id() + "|" + base.weightsKey());
+ *     .withCacheFactory(ActivationCache.onDisk(Path.of("graft-cache")));
+ * Trainer.train(transferGraph.plan(true, base.id() + "|" + base.weightsKey()), train, val, cfg);
  * }</pre>
  */
 public final class DiskActivationCache implements ActivationCache {

@@ -5,12 +5,10 @@ import dev.graft.base.Block;
 import dev.graft.error.GraftException;
 import dev.graft.features.InferenceNetwork;
 import dev.graft.graph.Layers;
-import dev.graft.graph.ParameterTransfer;
 import dev.graft.graph.Rebuild;
 import dev.graft.graph.Topology;
 import dev.graft.head.Head;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -57,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why one class of this size: assembling base + head and cutting the assembled network into
  * per-phase parts (frozen part, trainable part, bridges between boundaries) read the same network
- * and naming; the graph surgery itself is in {@code dev.graft.graph}.
+ * and naming; the graph surgery itself is in {@code dev.graft.graph}, and which part each phase
+ * uses is decided in {@link TrainingPlan} ({@link #plan}).
  */
 public final class TransferGraph {
   private static final Logger log = LoggerFactory.getLogger(TransferGraph.class);
@@ -359,13 +358,6 @@ public final class TransferGraph {
     return phases;
   }
 
-  /** Every layer that trains in some phase. */
-  public Set<String> everTrainable() {
-    Set<String> s = new LinkedHashSet<>();
-    phases.forEach(p -> s.addAll(p.trainable()));
-    return s;
-  }
-
   /** The options the graph was assembled with. */
   public GraphOptions options() {
     return options;
@@ -382,10 +374,22 @@ public final class TransferGraph {
   }
 
   /**
+   * What {@code Trainer} runs: the phases, each with how it is fed (see {@link TrainingPlan}).
+   *
+   * @param cacheActivations whether frozen activations may be computed once and reused; off when
+   *     the training images are augmented
+   * @param cacheKey identifies the base and its weights, for a cache that outlives the run
+   * @throws GraftException when a logistic-regression head cannot be fitted on cached features
+   */
+  public TrainingPlan plan(boolean cacheActivations, String cacheKey) {
+    return TrainingPlan.of(this, cacheActivations, cacheKey);
+  }
+
+  /**
    * A copy of the whole network set up for {@code phase}: its layers train at its rates (the
    * schedule over {@code totalSteps} iterations when the phase has one), every other layer frozen.
    */
-  public ComputationGraph phaseNetwork(Phase phase, int totalSteps) {
+  ComputationGraph phaseNetwork(Phase phase, int totalSteps) {
     ComputationGraphConfiguration src = network.getConfiguration();
     ComputationGraphConfiguration c =
         Rebuild.rebuild(
@@ -407,11 +411,11 @@ public final class TransferGraph {
    * @param phase the phase
    * @param cacheKey identifies the base and its weights, for persistent caches
    */
-  public Optional<FrozenPart> frozenPart(Phase phase, String cacheKey) {
-    List<String> boundary = boundary(phase);
-    if (boundary.contains(inputName)) {
+  Optional<FrozenPart> frozenPart(Phase phase, String cacheKey) {
+    if (!hasFrozenPart(phase)) {
       return Optional.empty();
     }
+    List<String> boundary = boundary(phase);
     // the one inference path (dev.graft.features.InferenceNetwork): BatchNorm folded, activations
     // fused, the batch split to a memory budget; the predictor computes these activations the same
     InferenceNetwork frozen = InferenceNetwork.of(network, List.of(inputName), boundary);
@@ -432,7 +436,7 @@ public final class TransferGraph {
    * probabilities. Its layers train at the phase's rates (with the schedule over {@code totalSteps}
    * iterations when the phase has one).
    */
-  public ComputationGraph trainablePart(Phase phase, int totalSteps) {
+  ComputationGraph trainablePart(Phase phase, int totalSteps) {
     ComputationGraphConfiguration src = network.getConfiguration();
     List<String> order = Topology.order(src);
     Set<String> down = Topology.downstream(src, order, phase.trainable());
@@ -455,23 +459,11 @@ public final class TransferGraph {
    * actually reads, in the order of {@code from}; empty when {@code to} cannot be computed from
    * {@code from} alone.
    */
-  public Optional<Bridge> bridge(List<String> from, List<String> to) {
+  Optional<FrozenBridge> bridge(List<String> from, List<String> to) {
     ComputationGraphConfiguration src = network.getConfiguration();
-    if (to.isEmpty() || to.stream().anyMatch(from::contains)) {
+    Set<String> need = bridgeVertices(from, to);
+    if (need == null) {
       return Optional.empty();
-    }
-    Set<String> need = new LinkedHashSet<>();
-    java.util.Deque<String> todo = new java.util.ArrayDeque<>(to);
-    while (!todo.isEmpty()) {
-      String v = todo.pop();
-      if (from.contains(v) || need.contains(v)) {
-        continue;
-      }
-      if (src.getNetworkInputs().contains(v)) {
-        return Optional.empty();
-      }
-      need.add(v);
-      todo.addAll(Topology.inputsOf(src, v));
     }
     List<String> used = new ArrayList<>();
     for (String f : from) {
@@ -482,19 +474,48 @@ public final class TransferGraph {
     ComputationGraphConfiguration c =
         Rebuild.rebuild(src, need, used, to, Map.of(), 0, options.seed());
     int[] indices = used.stream().mapToInt(from::indexOf).toArray();
-    return Optional.of(new Bridge(Rebuild.instantiate(c, network, options.seed()), indices));
+    return Optional.of(new FrozenBridge(Rebuild.instantiate(c, network, options.seed()), indices));
+  }
+
+  /** Whether {@link #bridge} can compute {@code to} from {@code from}, without building it. */
+  boolean canBridge(List<String> from, List<String> to) {
+    return bridgeVertices(from, to) != null;
   }
 
   /**
-   * A frozen graph between two freeze boundaries.
-   *
-   * @param graph inputs: the used activations of the deeper boundary; outputs: the later one's
-   * @param inputIndices for each graph input, its position in the deeper boundary
+   * The vertices between the two boundaries, or null when {@code to} needs more than {@code from}.
    */
-  public record Bridge(ComputationGraph graph, int[] inputIndices) {}
+  private Set<String> bridgeVertices(List<String> from, List<String> to) {
+    ComputationGraphConfiguration src = network.getConfiguration();
+    if (to.isEmpty() || to.stream().anyMatch(from::contains)) {
+      return null;
+    }
+    Set<String> need = new LinkedHashSet<>();
+    java.util.Deque<String> todo = new java.util.ArrayDeque<>(to);
+    while (!todo.isEmpty()) {
+      String v = todo.pop();
+      if (from.contains(v) || need.contains(v)) {
+        continue;
+      }
+      if (src.getNetworkInputs().contains(v)) {
+        return null;
+      }
+      need.add(v);
+      todo.addAll(Topology.inputsOf(src, v));
+    }
+    return need;
+  }
+
+  /**
+   * Whether something below {@code phase}'s trainable layers is frozen (no trainable layer reads
+   * the images).
+   */
+  boolean hasFrozenPart(Phase phase) {
+    return !boundary(phase).contains(inputName);
+  }
 
   /** Vertices (or the input) outside the trainable part that feed it, in topological order. */
-  public List<String> boundary(Phase phase) {
+  List<String> boundary(Phase phase) {
     ComputationGraphConfiguration src = network.getConfiguration();
     List<String> order = Topology.order(src);
     Set<String> down = Topology.downstream(src, order, phase.trainable());
@@ -509,22 +530,6 @@ public final class TransferGraph {
       }
     }
     return boundary;
-  }
-
-  /** Copies the parameters of {@code layers} from a phase network back into {@link #network()}. */
-  public void absorb(ComputationGraph trained, Collection<String> layers) {
-    ParameterTransfer.copy(trained, network, new LinkedHashSet<>(layers));
-  }
-
-  /** Copies of the parameters of {@code layers} as {@code net} holds them. */
-  public static Map<String, Map<String, INDArray>> snapshot(
-      ComputationGraph net, Collection<String> layers) {
-    return ParameterTransfer.snapshot(net, layers);
-  }
-
-  /** Writes a {@link #snapshot} into {@link #network()}. */
-  public void restore(Map<String, Map<String, INDArray>> snapshot) {
-    ParameterTransfer.restore(network, snapshot);
   }
 
   private record GraphFrozenPart(InferenceNetwork network, List<String> outputs, String key)

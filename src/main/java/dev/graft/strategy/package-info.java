@@ -11,9 +11,11 @@
  *
  * <p>{@link dev.graft.strategy.TransferGraph#assemble} turns a base graph, a cut point, a head and
  * a strategy into one DL4J {@code ComputationGraph} (base up to the cut, then the head) plus the
- * training {@link dev.graft.strategy.Phase}s. For each phase it hands out either the whole network
- * with the right layers frozen, or a split: a frozen part whose activations an {@link
- * dev.graft.strategy.ActivationCache} computes once, and the trainable part that trains on them.
+ * training {@link dev.graft.strategy.Phase}s the strategy plans. {@link
+ * dev.graft.strategy.TransferGraph#plan} makes them a {@link dev.graft.strategy.TrainingPlan}, what
+ * the trainer runs: for each phase how it is fed (the whole network on images; a frozen part run on
+ * every batch; a frozen part whose activations an {@link dev.graft.strategy.ActivationCache}
+ * computes once; or a cache derived from a deeper phase's) and the network it trains.
  *
  * <p>Two DL4J 1.0.0-M2.1 traps are handled here: every trainable layer gets its own {@code
  * IUpdater} instance (DL4J's {@code FineTuneConfiguration} shares one, so changing one layer's

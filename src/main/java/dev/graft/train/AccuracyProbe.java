@@ -1,6 +1,5 @@
 package dev.graft.train;
 
-import dev.graft.strategy.TransferGraph;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -14,6 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (arg-max of the logits, before the step's update; dropout not applied).
  */
 final class AccuracyProbe extends BaseTrainingListener {
+  private final String output;
   private final String outputInput;
   private final int outputInputIndex;
   private INDArray[] inputs;
@@ -23,10 +23,11 @@ final class AccuracyProbe extends BaseTrainingListener {
 
   AccuracyProbe(ComputationGraph net) {
     var conf = net.getConfiguration();
-    this.outputInput = conf.getVertexInputs().get(TransferGraph.OUTPUT).get(0);
+    this.output = PhaseRunner.outputLayer(net);
+    this.outputInput = conf.getVertexInputs().get(output).get(0);
     this.outputInputIndex = conf.getNetworkInputs().indexOf(outputInput);
-    if (!(conf.getVertices().get(TransferGraph.OUTPUT) instanceof LayerVertex)) {
-      throw new IllegalStateException("no output layer " + TransferGraph.OUTPUT);
+    if (!(conf.getVertices().get(output) instanceof LayerVertex)) {
+      throw new IllegalStateException("the network's output " + output + " is not a layer");
     }
   }
 
@@ -54,7 +55,7 @@ final class AccuracyProbe extends BaseTrainingListener {
       return;
     }
     ComputationGraph g = (ComputationGraph) model;
-    var out = g.getLayer(TransferGraph.OUTPUT);
+    var out = g.getLayer(output);
     INDArray w = out.getParam("W");
     INDArray b = out.getParam("b");
     if (x.rank() > 2) {

@@ -1,23 +1,17 @@
 package dev.graft.train;
 
-import dev.graft.error.GraftException;
 import dev.graft.head.SoftmaxRegression;
 import dev.graft.strategy.ActivationCache;
-import dev.graft.strategy.FrozenPart;
 import dev.graft.strategy.Phase;
-import dev.graft.strategy.TransferGraph;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.graft.strategy.TrainingPlan;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -26,42 +20,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * cached runner's.
  */
 final class ConvexRunner extends CachedRunner {
-  private final TransferGraph tg;
+  private final TrainingPlan.Feed.ConvexFit fit;
   private final Map<String, String> notes = new LinkedHashMap<>();
 
-  private ConvexRunner(
-      TransferGraph tg,
+  ConvexRunner(
+      TrainingPlan.Feed.ConvexFit fit,
       ComputationGraph net,
       ActivationCache train,
       ActivationCache val,
       TrainingConfig cfg,
       Random shuffle) {
     super(net, train, val, cfg, shuffle, true);
-    this.tg = tg;
-  }
-
-  static ConvexRunner build(
-      TransferGraph tg,
-      Phase phase,
-      DataSetIterator train,
-      DataSetIterator validation,
-      TrainingConfig cfg,
-      Random shuffle) {
-    Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
-    if (frozen.isEmpty() || !cfg.cacheActivations()) {
-      throw new GraftException(
-          "a logistic-regression head is fitted on cached features, and this run does not"
-              + " cache them (augmentation or caching off): use a head trained by Adam"
-              + " (Head.averagePooling())");
-    }
-    try {
-      ActivationCache t = cfg.cacheFactory().build(frozen.get(), train);
-      ActivationCache v =
-          validation == null ? null : cfg.cacheFactory().build(frozen.get(), validation);
-      return new ConvexRunner(tg, tg.trainablePart(phase, 0), t, v, cfg, shuffle);
-    } catch (IOException e) {
-      throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
-    }
+    this.fit = fit;
   }
 
   @Override
@@ -74,18 +44,18 @@ final class ConvexRunner extends CachedRunner {
     INDArray[] train = all(trainCache);
     INDArray[] val = valCache == null ? null : all(valCache);
     SoftmaxRegression.Options opts =
-        SoftmaxRegression.Options.defaults().withL2(tg.head().l2()).withSeed(cfg.seed());
+        SoftmaxRegression.Options.defaults().withL2(fit.l2()).withSeed(cfg.seed());
     SoftmaxRegression.Selection s =
         SoftmaxRegression.select(
             train[0],
             train[1].argMax(1).toIntVector(),
             trainCache.numClasses(),
-            tg.options().classWeights(),
+            fit.classWeights(),
             val == null ? null : val[0],
             val == null ? null : val[1].argMax(1).toIntVector(),
             opts);
     SoftmaxRegression.Fit f = s.fit();
-    var out = net.getLayer(TransferGraph.OUTPUT);
+    var out = net.getLayer(outputLayer(net));
     DataType dt = out.getParam("W").dataType();
     out.setParam("W", Nd4j.create(f.weights()).castTo(dt));
     out.setParam("b", Nd4j.create(new double[][] {f.bias()}).castTo(dt));

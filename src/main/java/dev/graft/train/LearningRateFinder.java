@@ -3,7 +3,7 @@ package dev.graft.train;
 import dev.graft.error.GraftException;
 import dev.graft.strategy.FrozenPart;
 import dev.graft.strategy.Phase;
-import dev.graft.strategy.TransferGraph;
+import dev.graft.strategy.TrainingPlan;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * suggestion is the rate where the smoothed loss falls fastest per decade (steepest descent).
  *
  * <pre>{@code
- * LearningRateFinder.Result r = LearningRateFinder.run(transferGraph, batches, Settings.defaults(), 42);
+ * LearningRateFinder.Result r = LearningRateFinder.run(transferGraph.plan(false, "lr-find"), batches, Settings.defaults(), 42);
  * double lr = r.suggestion();
  * }</pre>
  *
@@ -89,21 +89,29 @@ public final class LearningRateFinder {
   }
 
   /**
-   * Runs the sweep on {@code tg}'s last phase.
+   * Runs the sweep on the plan's last phase.
    *
+   * @param plan a plan made without caching ({@code transferGraph.plan(false, "lr-find")}): the
+   *     sweep sees each minibatch once
    * @param train training images and one-hot labels (reset when exhausted)
    */
-  public static Result run(TransferGraph tg, DataSetIterator train, Settings s, long seed) {
-    Phase phase = tg.phases().get(tg.phases().size() - 1);
+  public static Result run(TrainingPlan plan, DataSetIterator train, Settings s, long seed) {
+    TrainingPlan.Step last = plan.steps().get(plan.steps().size() - 1);
+    Phase phase = last.phase();
     if (phase.convex()) {
       throw new GraftException(
           "a logistic-regression head is fitted to convergence and has no learning rate: find"
               + " one for a head trained by Adam");
     }
+    if (last.feed().cached()) {
+      throw new IllegalArgumentException("plan the sweep without caching: plan(false, key)");
+    }
     Nd4j.getRandom().setSeed(seed);
-    Optional<FrozenPart> frozen = tg.frozenPart(phase, "lr-find");
-    ComputationGraph net =
-        frozen.isPresent() ? tg.trainablePart(phase, 0) : tg.phaseNetwork(phase, 0);
+    Optional<FrozenPart> frozen =
+        last.feed() instanceof TrainingPlan.Feed.FrozenEachBatch f
+            ? Optional.of(f.frozenPart().get())
+            : Optional.empty();
+    ComputationGraph net = last.feed().network().build(0);
     Map<String, Double> ratio = new LinkedHashMap<>();
     double top = phase.maxLearningRate();
     phase.learningRates().forEach((layer, lr) -> ratio.put(layer, lr / top));

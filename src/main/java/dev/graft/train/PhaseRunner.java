@@ -2,15 +2,15 @@ package dev.graft.train;
 
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.strategy.ActivationCache;
+import dev.graft.strategy.FrozenBridge;
 import dev.graft.strategy.FrozenPart;
 import dev.graft.strategy.InMemoryActivationCache;
 import dev.graft.strategy.Phase;
-import dev.graft.strategy.TransferGraph;
+import dev.graft.strategy.TrainingPlan;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One phase's way of running epochs, and the choice between them ({@link #create}): cached
+ * One phase's way of running epochs ({@link #create}), as the {@link TrainingPlan} feeds it: cached
  * activations, activations derived from a deeper phase's cache, or the images themselves.
  */
 abstract class PhaseRunner implements AutoCloseable {
@@ -58,8 +58,13 @@ abstract class PhaseRunner implements AutoCloseable {
   abstract Validation validate();
 
   double learningRate() {
-    Double lr = net.getLearningRate(TransferGraph.OUTPUT);
+    Double lr = net.getLearningRate(outputLayer(net));
     return lr == null ? Double.NaN : lr;
+  }
+
+  /** The network's one output layer (the head's softmax). */
+  static String outputLayer(ComputationGraph net) {
+    return net.getConfiguration().getNetworkOutputs().get(0);
   }
 
   /** What the run should record about this phase beyond its epochs (default none). */
@@ -109,94 +114,64 @@ abstract class PhaseRunner implements AutoCloseable {
       }
     }
 
-    /**
-     * With several phases (fine-tune: head-only warm-up, then the unfrozen layers), the last
-     * phase's boundary is the deepest: cache there first and derive the earlier phases' caches from
-     * it, so that the base runs over each image once. Null when there is nothing to share.
-     */
+    /** Fills the plan's {@link TrainingPlan#sharedCache() shared cache}; null when it has none. */
     static SharedCaches build(
-        TransferGraph tg, DataSetIterator train, DataSetIterator validation, TrainingConfig cfg) {
-      List<Phase> phases = tg.phases();
-      Phase lastPhase = phases.get(phases.size() - 1);
-      if (!cfg.cacheActivations() || phases.stream().filter(p -> p.epochs() > 0).count() <= 1) {
+        TrainingPlan plan, DataSetIterator train, DataSetIterator validation, TrainingConfig cfg) {
+      TrainingPlan.SharedCache shared = plan.sharedCache();
+      if (shared == null) {
         return null;
       }
-      Optional<FrozenPart> deepest = tg.frozenPart(lastPhase, cfg.cacheKey());
-      if (deepest.isEmpty()) {
-        return null;
-      }
-      try {
-        return new SharedCaches(
-            tg.boundary(lastPhase),
-            cfg.cacheFactory().build(deepest.get(), train),
-            validation == null ? null : cfg.cacheFactory().build(deepest.get(), validation));
-      } catch (IOException e) {
-        throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
-      }
+      FrozenPart deepest = shared.frozenPart().get();
+      return new SharedCaches(
+          shared.boundary(),
+          fill(cfg, deepest, train),
+          validation == null ? null : fill(cfg, deepest, validation));
     }
   }
 
-  /** The runner for {@code phase}: the network it trains is built here, from {@code tg}. */
+  /** The runner for {@code step}, fed as the plan says; its network is built here. */
   static PhaseRunner create(
-      TransferGraph tg,
-      Phase phase,
-      boolean last,
+      TrainingPlan.Step step,
       SharedCaches shared,
       DataSetIterator train,
       DataSetIterator validation,
       TrainingConfig cfg,
       Random shuffle) {
-    if (phase.convex()) {
-      return ConvexRunner.build(tg, phase, train, validation, cfg, shuffle);
+    Phase phase = step.phase();
+    TrainingPlan.Feed feed = step.feed();
+    if (feed instanceof TrainingPlan.Feed.ConvexFit f) {
+      FrozenPart frozen = f.frozenPart().get();
+      ActivationCache t = fill(cfg, frozen, train);
+      ActivationCache v = validation == null ? null : fill(cfg, frozen, validation);
+      return new ConvexRunner(f, f.network().build(0), t, v, cfg, shuffle);
     }
-    if (shared != null) {
-      if (last) {
-        int steps = phase.epochs() * ceilDiv(shared.train().size(), cfg.batchSize());
-        return new CachedRunner(
-            tg.trainablePart(phase, steps), shared.train(), shared.val(), cfg, shuffle, false);
-      }
-      List<String> boundary = tg.boundary(phase);
-      Optional<TransferGraph.Bridge> bridge = tg.bridge(shared.boundary(), boundary);
-      if (bridge.isPresent()) {
-        var b = bridge.get();
-        ActivationCache t =
-            InMemoryActivationCache.derive(
-                shared.train(), b.graph(), b.inputIndices(), boundary, cfg.batchSize());
-        ActivationCache v =
-            shared.val() == null
-                ? null
-                : InMemoryActivationCache.derive(
-                    shared.val(), b.graph(), b.inputIndices(), boundary, cfg.batchSize());
-        int steps = phase.epochs() * ceilDiv(t.size(), cfg.batchSize());
-        return new CachedRunner(tg.trainablePart(phase, steps), t, v, cfg, shuffle, true);
-      }
+    if (feed instanceof TrainingPlan.Feed.SharedCacheAsIs f) {
+      int steps = phase.epochs() * ceilDiv(shared.train().size(), cfg.batchSize());
+      return new CachedRunner(
+          f.network().build(steps), shared.train(), shared.val(), cfg, shuffle, false);
     }
-    Optional<FrozenPart> frozen = tg.frozenPart(phase, cfg.cacheKey());
-    if (frozen.isEmpty()) {
-      log.info(
-          "phase {}: a trainable layer reads the images directly; nothing to cache", phase.name());
-    } else if (cfg.cacheActivations()) {
-      // Cache at the freeze boundary; the schedule length needs the example count, so the
-      // trainable part is built after the cache has been filled.
-      try {
-        ActivationCache trainCache = cfg.cacheFactory().build(frozen.get(), train);
-        ActivationCache valCache =
-            validation == null ? null : cfg.cacheFactory().build(frozen.get(), validation);
-        int steps = phase.epochs() * ceilDiv(trainCache.size(), cfg.batchSize());
-        return new CachedRunner(
-            tg.trainablePart(phase, steps), trainCache, valCache, cfg, shuffle, true);
-      } catch (IOException e) {
-        throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
-      }
+    if (feed instanceof TrainingPlan.Feed.Derived f) {
+      FrozenBridge b = f.bridge().get();
+      ActivationCache t =
+          InMemoryActivationCache.derive(
+              shared.train(), b.graph(), b.inputIndices(), f.boundary(), cfg.batchSize());
+      ActivationCache v =
+          shared.val() == null
+              ? null
+              : InMemoryActivationCache.derive(
+                  shared.val(), b.graph(), b.inputIndices(), f.boundary(), cfg.batchSize());
+      int steps = phase.epochs() * ceilDiv(t.size(), cfg.batchSize());
+      return new CachedRunner(f.network().build(steps), t, v, cfg, shuffle, true);
     }
-    int steps = 0;
-    if (phase.warmupCosine()) {
-      steps = phase.epochs() * cfg.batchesPerEpoch();
-      if (steps == 0) {
-        log.warn("phase {}: unknown number of batches; constant learning rate", phase.name());
-      }
+    if (feed instanceof TrainingPlan.Feed.OwnCache f) {
+      // the schedule's length needs the example count: the network is built after the fill
+      FrozenPart frozen = f.frozenPart().get();
+      ActivationCache t = fill(cfg, frozen, train);
+      ActivationCache v = validation == null ? null : fill(cfg, frozen, validation);
+      int steps = phase.epochs() * ceilDiv(t.size(), cfg.batchSize());
+      return new CachedRunner(f.network().build(steps), t, v, cfg, shuffle, true);
     }
-    if (frozen.isPresent()) {
+    if (feed instanceof TrainingPlan.Feed.FrozenEachBatch f) {
       // Not cached: the frozen part still runs apart, in inference mode, on every batch.
       // Training the whole graph instead would ask DL4J to backpropagate through frozen layers,
       // which stops at a residual addition ("Cannot do backward pass: errors not set").
@@ -204,9 +179,37 @@ abstract class PhaseRunner implements AutoCloseable {
           "phase {}: frozen activations not cached (augmentation or caching off); every"
               + " epoch runs the frozen part in inference mode, then trains the rest",
           phase.name());
-      return new DirectRunner(tg.trainablePart(phase, steps), frozen.get(), train, validation, cfg);
+      FrozenPart frozen = f.frozenPart().get();
+      return new DirectRunner(
+          f.network().build(imageSteps(phase, cfg)), frozen, train, validation, cfg);
     }
-    return new DirectRunner(tg.phaseNetwork(phase, steps), null, train, validation, cfg);
+    if (feed instanceof TrainingPlan.Feed.Images f) {
+      log.info(
+          "phase {}: a trainable layer reads the images directly; nothing to cache", phase.name());
+      return new DirectRunner(
+          f.network().build(imageSteps(phase, cfg)), null, train, validation, cfg);
+    }
+    throw new IllegalStateException("unknown feed " + feed);
+  }
+
+  /** Schedule length of a phase fed by the images: 0 (constant rates) when unknown. */
+  private static int imageSteps(Phase phase, TrainingConfig cfg) {
+    if (!phase.warmupCosine()) {
+      return 0;
+    }
+    int steps = phase.epochs() * cfg.batchesPerEpoch();
+    if (steps == 0) {
+      log.warn("phase {}: unknown number of batches; constant learning rate", phase.name());
+    }
+    return steps;
+  }
+
+  private static ActivationCache fill(TrainingConfig cfg, FrozenPart frozen, DataSetIterator it) {
+    try {
+      return cfg.cacheFactory().build(frozen, it);
+    } catch (IOException e) {
+      throw new UncheckedIOException("activation cache failed: " + e.getMessage(), e);
+    }
   }
 
   private static int ceilDiv(int a, int b) {

@@ -6,12 +6,13 @@ import dev.graft.graph.ParameterTransfer;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.strategy.Phase;
-import dev.graft.strategy.TransferGraph;
+import dev.graft.strategy.TrainingPlan;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -24,14 +25,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the phases of a {@link TransferGraph}: epochs over the training data, validation after each,
- * early stopping on the monitored metric, and at the end the best epoch's weights restored into
- * {@link TransferGraph#network()}. How each phase is fed (cached activations, activations derived
- * from a deeper phase's cache, or the images) is {@link PhaseRunner}'s business.
+ * Runs a {@link TrainingPlan}: epochs over the training data, validation after each, early stopping
+ * on the monitored metric, and at the end the best epoch's weights restored into {@link
+ * TrainingPlan#network()}. Which layers train at which rates, and how each phase is fed (cached
+ * activations, activations derived from a deeper phase's cache, or the images), the plan says; the
+ * trainer reads no graph and chooses none of it.
  *
  * <pre>{@code
- * TrainingResult r = Trainer.train(transferGraph, trainBatches, validationBatches,
- *     TrainingConfig.defaults(labels).withPatience(3));
+ * TrainingResult r = Trainer.train(transferGraph.plan(true, cacheKey), trainBatches,
+ *     validationBatches, TrainingConfig.defaults(labels).withPatience(3));
  * }</pre>
  *
  * <p>Epochs are counted over the whole run: a fine-tune plan of 2 warm-up and 8 fine-tuning epochs
@@ -51,7 +53,7 @@ import org.slf4j.LoggerFactory;
 public final class Trainer {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
 
-  private final TransferGraph tg;
+  private final TrainingPlan plan;
   private final DataSetIterator train;
   private final DataSetIterator validation;
   private final TrainingConfig cfg;
@@ -64,22 +66,22 @@ public final class Trainer {
   private int checkpointedEpochs;
 
   private Trainer(
-      TransferGraph tg, DataSetIterator train, DataSetIterator validation, TrainingConfig cfg) {
-    this.tg = tg;
+      TrainingPlan plan, DataSetIterator train, DataSetIterator validation, TrainingConfig cfg) {
+    this.plan = plan;
     this.train = train;
     this.validation = validation;
     this.cfg = cfg;
-    this.everTrainable = new ArrayList<>(tg.everTrainable());
-    this.totalEpochs = tg.phases().stream().mapToInt(Phase::epochs).sum();
+    this.everTrainable = new ArrayList<>(plan.everTrainable());
+    this.totalEpochs = plan.totalEpochs();
     this.shuffle = new ReplayableRandom(cfg.seed());
     this.checkpointing = cfg.checkpointing();
     this.st = new TrainingState(cfg.monitor());
   }
 
   /**
-   * Trains {@code tg} in place.
+   * Trains the plan's network in place.
    *
-   * @param tg the assembled network and its phases
+   * @param plan the network and its phases, each with how it is fed
    * @param train training images and one-hot labels (reset before each pass)
    * @param validation validation images and labels, or null
    * @param cfg loop settings
@@ -89,8 +91,8 @@ public final class Trainer {
    *     settings or data
    */
   public static TrainingResult train(
-      TransferGraph tg, DataSetIterator train, DataSetIterator validation, TrainingConfig cfg) {
-    return new Trainer(tg, train, validation, cfg).run();
+      TrainingPlan plan, DataSetIterator train, DataSetIterator validation, TrainingConfig cfg) {
+    return new Trainer(plan, train, validation, cfg).run();
   }
 
   private TrainingResult run() {
@@ -104,23 +106,23 @@ public final class Trainer {
         && CheckpointFile.exists(checkpointing.file())) {
       log.info("starting afresh: the checkpoint {} will be overwritten", checkpointing.file());
     }
-    List<Phase> phases = tg.phases();
+    List<TrainingPlan.Step> steps = plan.steps();
     boolean remaining = !st.stoppedEarly && st.epoch < totalEpochs;
     try (PhaseRunner.SharedCaches shared =
-        remaining ? PhaseRunner.SharedCaches.build(tg, train, validation, cfg) : null) {
-      for (int p = 0; p < phases.size() && remaining && !st.stoppedEarly; p++) {
-        Phase phase = phases.get(p);
+        remaining ? PhaseRunner.SharedCaches.build(plan, train, validation, cfg) : null) {
+      for (int p = 0; p < steps.size() && remaining && !st.stoppedEarly; p++) {
+        TrainingPlan.Step step = steps.get(p);
         int start = p == st.phaseIndex ? st.epochsInPhase : 0;
-        if (phase.epochs() == 0 || p < st.phaseIndex || start >= phase.epochs()) {
+        if (step.phase().epochs() == 0 || p < st.phaseIndex || start >= step.phase().epochs()) {
           continue;
         }
-        runPhase(p, phase, start, p == phases.size() - 1, shared);
+        runPhase(p, step, start, shared);
       }
     }
     ClassificationReport finalReport = null;
     int restored = st.epoch;
     if (st.best != null) {
-      tg.restore(st.best);
+      ParameterTransfer.restore(plan.network(), st.best);
       restored = st.bestEpoch;
       if (st.bestLabels != null) {
         finalReport = PhaseRunner.report(cfg, st.bestLabels, st.bestProbabilities);
@@ -137,7 +139,7 @@ public final class Trainer {
       l.onTrainingEnd(st.history, restored, st.stoppedEarly);
     }
     return new TrainingResult(
-        tg.network(), st.history, restored, st.stoppedEarly, finalReport, resumedFrom, notes);
+        plan.network(), st.history, restored, st.stoppedEarly, finalReport, resumedFrom, notes);
   }
 
   /** Loads the checkpoint into the state and the network; returns the epochs it holds. */
@@ -168,11 +170,11 @@ public final class Trainer {
     st = c.state();
     if (st.epoch > totalEpochs
         || !st.current.keySet().containsAll(everTrainable)
-        || st.phaseIndex >= tg.phases().size()) {
+        || st.phaseIndex >= plan.steps().size()) {
       throw new GraftException(
           "checkpoint " + file + " does not fit this network and plan (delete it to start afresh)");
     }
-    tg.restore(st.current);
+    ParameterTransfer.restore(plan.network(), st.current);
     shuffle.restore(st.shuffleState);
     if (train instanceof ImageBatches ib && st.trainIteratorEpoch >= 0) {
       ib.seekEpoch(st.trainIteratorEpoch);
@@ -185,10 +187,9 @@ public final class Trainer {
     return st.epoch;
   }
 
-  private void runPhase(
-      int p, Phase phase, int start, boolean last, PhaseRunner.SharedCaches shared) {
-    try (PhaseRunner runner =
-        PhaseRunner.create(tg, phase, last, shared, train, validation, cfg, shuffle)) {
+  private void runPhase(int p, TrainingPlan.Step step, int start, PhaseRunner.SharedCaches shared) {
+    Phase phase = step.phase();
+    try (PhaseRunner runner = PhaseRunner.create(step, shared, train, validation, cfg, shuffle)) {
       for (TrainingListener l : cfg.listeners()) {
         l.onPhaseStart(phase, runner.cached());
       }
@@ -252,7 +253,7 @@ public final class Trainer {
           break;
         }
       }
-      tg.absorb(runner.net(), phase.trainable());
+      ParameterTransfer.copy(runner.net(), plan.network(), new LinkedHashSet<>(phase.trainable()));
       notes.putAll(runner.notes());
     }
   }
@@ -281,7 +282,7 @@ public final class Trainer {
   /** The parameters of every layer that ever trains: the phase network's over the whole's. */
   private Map<String, Map<String, INDArray>> snapshot(ComputationGraph net, Phase phase) {
     Map<String, Map<String, INDArray>> m =
-        new LinkedHashMap<>(ParameterTransfer.snapshot(tg.network(), everTrainable));
+        new LinkedHashMap<>(ParameterTransfer.snapshot(plan.network(), everTrainable));
     m.putAll(ParameterTransfer.snapshot(net, phase.trainable()));
     return m;
   }

@@ -6,8 +6,8 @@ import dev.graft.strategy.ActivationCache;
 import java.util.List;
 
 /**
- * How the loop runs (what trains at which rate is the {@link dev.graft.strategy.TransferGraph}'s
- * business).
+ * How the loop runs (what trains at which rate, and what is cached, is the {@link
+ * dev.graft.strategy.TrainingPlan}'s business).
  *
  * @param batchSize examples per minibatch when training on cached activations (image batches come
  *     from the iterator as they are)
@@ -15,10 +15,7 @@ import java.util.List;
  *     fine-tuning or head phase stops; 0 turns early stopping off (the best epoch is still kept)
  * @param monitor what "best" means
  * @param seed seeds shuffling of cached activations and ND4J's generator (dropout)
- * @param cacheActivations whether frozen activations may be computed once and reused; turn off when
- *     the training iterator augments
- * @param cacheFactory where cached activations live
- * @param cacheKey identifies base and weights for persistent caches
+ * @param cacheFactory where the activations the plan caches live
  * @param labels class names for the reports
  * @param listeners callbacks
  * @param batchesPerEpoch minibatches in one pass over the training iterator, when known (0:
@@ -32,9 +29,7 @@ public record TrainingConfig(
     int patience,
     Monitor monitor,
     long seed,
-    boolean cacheActivations,
     ActivationCache.Factory cacheFactory,
-    String cacheKey,
     List<String> labels,
     List<TrainingListener> listeners,
     int batchesPerEpoch,
@@ -51,7 +46,6 @@ public record TrainingConfig(
     }
     monitor = monitor == null ? Monitor.VALIDATION_LOSS : monitor;
     cacheFactory = cacheFactory == null ? ActivationCache.inMemory() : cacheFactory;
-    cacheKey = cacheKey == null ? "unknown" : cacheKey;
     labels = List.copyOf(labels);
     listeners = listeners == null ? List.of() : List.copyOf(listeners);
   }
@@ -59,7 +53,7 @@ public record TrainingConfig(
   /** Defaults: batch 32, no early stopping, validation loss, seed 42, cache in memory. */
   public static TrainingConfig defaults(List<String> labels) {
     return new TrainingConfig(
-        32, 0, Monitor.VALIDATION_LOSS, 42, true, null, null, labels, null, 0, null, null);
+        32, 0, Monitor.VALIDATION_LOSS, 42, null, labels, null, 0, null, null);
   }
 
   /** A copy with another batch size. */
@@ -69,9 +63,7 @@ public record TrainingConfig(
         patience,
         monitor,
         seed,
-        cacheActivations,
         cacheFactory,
-        cacheKey,
         labels,
         listeners,
         batchesPerEpoch,
@@ -86,9 +78,7 @@ public record TrainingConfig(
         p,
         monitor,
         seed,
-        cacheActivations,
         cacheFactory,
-        cacheKey,
         labels,
         listeners,
         batchesPerEpoch,
@@ -103,9 +93,7 @@ public record TrainingConfig(
         patience,
         m,
         seed,
-        cacheActivations,
         cacheFactory,
-        cacheKey,
         labels,
         listeners,
         batchesPerEpoch,
@@ -120,9 +108,7 @@ public record TrainingConfig(
         patience,
         monitor,
         s,
-        cacheActivations,
         cacheFactory,
-        cacheKey,
         labels,
         listeners,
         batchesPerEpoch,
@@ -130,33 +116,14 @@ public record TrainingConfig(
         stop);
   }
 
-  /** A copy with caching on or off. */
-  public TrainingConfig withCacheActivations(boolean on) {
+  /** A copy with another cache factory (where cached activations live). */
+  public TrainingConfig withCacheFactory(ActivationCache.Factory f) {
     return new TrainingConfig(
         batchSize,
         patience,
         monitor,
         seed,
-        on,
-        cacheFactory,
-        cacheKey,
-        labels,
-        listeners,
-        batchesPerEpoch,
-        checkpointing,
-        stop);
-  }
-
-  /** A copy with another cache factory and key. */
-  public TrainingConfig withCache(ActivationCache.Factory f, String key) {
-    return new TrainingConfig(
-        batchSize,
-        patience,
-        monitor,
-        seed,
-        cacheActivations,
         f,
-        key,
         labels,
         listeners,
         batchesPerEpoch,
@@ -171,9 +138,7 @@ public record TrainingConfig(
         patience,
         monitor,
         seed,
-        cacheActivations,
         cacheFactory,
-        cacheKey,
         labels,
         listeners,
         n,
@@ -188,9 +153,7 @@ public record TrainingConfig(
         patience,
         monitor,
         seed,
-        cacheActivations,
         cacheFactory,
-        cacheKey,
         labels,
         l,
         batchesPerEpoch,
@@ -205,9 +168,7 @@ public record TrainingConfig(
         patience,
         monitor,
         seed,
-        cacheActivations,
         cacheFactory,
-        cacheKey,
         labels,
         listeners,
         batchesPerEpoch,
@@ -222,9 +183,7 @@ public record TrainingConfig(
         patience,
         monitor,
         seed,
-        cacheActivations,
         cacheFactory,
-        cacheKey,
         labels,
         listeners,
         batchesPerEpoch,

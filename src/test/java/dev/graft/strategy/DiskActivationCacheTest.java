@@ -97,17 +97,24 @@ class DiskActivationCacheTest {
     TrainingConfig disk =
         TrainingConfig.defaults(Digits.labels(Digits.HIGH))
             .withBatchSize(10)
-            .withCacheActivations(true)
             .withBatchesPerEpoch(3)
-            .withCache(ActivationCache.onDisk(dir), "smallnet|test-weights");
+            .withCacheFactory(ActivationCache.onDisk(dir));
     TrainingResult d1 =
-        Trainer.train(assemble(Strategy.frozen()), Digits.iterator(TRAIN, 10), null, disk);
+        Trainer.train(
+            assemble(Strategy.frozen()).plan(true, "smallnet|test-weights"),
+            Digits.iterator(TRAIN, 10),
+            null,
+            disk);
     long files;
     try (var s = java.nio.file.Files.walk(dir)) {
       files = s.filter(p -> p.toString().endsWith(".feat")).count();
     }
     TrainingResult d2 =
-        Trainer.train(assemble(Strategy.frozen()), Digits.iterator(TRAIN, 10), null, disk);
+        Trainer.train(
+            assemble(Strategy.frozen()).plan(true, "smallnet|test-weights"),
+            Digits.iterator(TRAIN, 10),
+            null,
+            disk);
     try (var s = java.nio.file.Files.walk(dir)) {
       assertEquals(
           files,

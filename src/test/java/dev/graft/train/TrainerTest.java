@@ -44,10 +44,9 @@ class TrainerTest {
         GraphOptions.of(5).withEpochs(epochs));
   }
 
-  private static TrainingConfig config(boolean cache) {
+  private static TrainingConfig config() {
     return TrainingConfig.defaults(Digits.labels(Digits.HIGH))
         .withBatchSize(10)
-        .withCacheActivations(cache)
         .withBatchesPerEpoch(4);
   }
 
@@ -66,7 +65,11 @@ class TrainerTest {
     TransferGraph tg = assemble(Strategy.frozen(), Head.averagePooling().dense(16), 2);
     float[] headBefore = tg.network().getLayer("head_dense_1").params().dup().data().asFloat();
     TrainingResult r =
-        Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25), config(cached));
+        Trainer.train(
+            tg.plan(cached, "test"),
+            Digits.iterator(TRAIN, 10),
+            Digits.iterator(VAL, 25),
+            config());
     Map<String, float[]> after = params(r.network(), BASE_LAYERS);
     for (String l : BASE_LAYERS) {
       assertArrayEquals(before.get(l), after.get(l), l + " changed"); // BN mean/var included
@@ -86,7 +89,11 @@ class TrainerTest {
     TransferGraph tg =
         assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 2);
     TrainingResult r =
-        Trainer.train(tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25), config(cached));
+        Trainer.train(
+            tg.plan(cached, "test"),
+            Digits.iterator(TRAIN, 10),
+            Digits.iterator(VAL, 25),
+            config());
     Map<String, float[]> after = params(r.network(), BASE_LAYERS);
     for (String frozen : List.of("conv1", "bn1", "bn2", "bn3")) {
       assertArrayEquals(before.get(frozen), after.get(frozen), frozen + " changed");
@@ -113,10 +120,10 @@ class TrainerTest {
         assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 2);
     TrainingResult r =
         Trainer.train(
-            tg,
+            tg.plan(true, "test"),
             Digits.iterator(TRAIN, 10),
             Digits.iterator(VAL, 25),
-            config(true).withCache(counting, "test"));
+            config().withCacheFactory(counting));
     assertEquals(2, builds.get());
     assertEquals(2, r.history().size());
     assertTrue(Double.isFinite(r.history().epochs().get(1).validationLoss()));
@@ -131,7 +138,8 @@ class TrainerTest {
             Head.averagePooling(),
             1);
     assertEquals(List.of("conv3", "bn3"), tg.unfrozenBaseLayers());
-    TrainingResult r = Trainer.train(tg, Digits.iterator(TRAIN, 10), null, config(true));
+    TrainingResult r =
+        Trainer.train(tg.plan(true, "test"), Digits.iterator(TRAIN, 10), null, config());
     Map<String, float[]> after = params(r.network(), BASE_LAYERS);
     assertFalse(Arrays.equals(before.get("bn3"), after.get("bn3")));
     assertArrayEquals(before.get("bn2"), after.get("bn2"));
@@ -162,10 +170,10 @@ class TrainerTest {
         };
     TrainingResult r =
         Trainer.train(
-            tg,
+            tg.plan(true, "test"),
             Digits.iterator(tiny, 10),
             Digits.iterator(VAL, 25),
-            config(true)
+            config()
                 .withPatience(3)
                 .withMonitor(Monitor.VALIDATION_LOSS)
                 .withListeners(List.of(listener)));
@@ -198,7 +206,10 @@ class TrainerTest {
               2);
       TrainingResult r =
           Trainer.train(
-              tg, Digits.iterator(TRAIN, 10), Digits.iterator(VAL, 25), config(true).withSeed(123));
+              tg.plan(true, "test"),
+              Digits.iterator(TRAIN, 10),
+              Digits.iterator(VAL, 25),
+              config().withSeed(123));
       runs[i] = r.network().params().dup().data().asFloat();
     }
     assertArrayEquals(runs[0], runs[1]);

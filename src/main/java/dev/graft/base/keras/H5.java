@@ -39,7 +39,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Why not {@link Hdf5Archive} itself: it reads a dataset one {@code putScalar} at a time (tens
  * of seconds for VGG16's 138 M weights), cannot read an attribute holding an array of strings
- * (Keras's {@code layer_names} and {@code weight_names}), and cannot write.
+ * (Keras's {@code layer_names} and {@code weight_names}), and cannot write. Why one class of this
+ * size: every call goes through the one native lock and the same handle bookkeeping, and splitting
+ * readers from writers would split that.
  */
 final class H5 implements AutoCloseable {
 
