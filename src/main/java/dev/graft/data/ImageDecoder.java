@@ -11,6 +11,8 @@ import java.awt.image.DataBufferInt;
 import java.awt.image.DataBufferUShort;
 import java.awt.image.Raster;
 import java.awt.image.SampleModel;
+import java.awt.image.SinglePixelPackedSampleModel;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -386,10 +388,12 @@ public final class ImageDecoder {
   /**
    * Converts any {@link BufferedImage} to {@link BufferedImage#TYPE_INT_RGB}: grayscale to three
    * equal channels, 16-bit samples rounded to 8 bits, palettes expanded, alpha composited on white.
-   * An image that already is {@code TYPE_INT_RGB} is returned as is.
+   * An image that already is {@code TYPE_INT_RGB}, with its pixels packed row after row from the
+   * start of its buffer, is returned as is; any other, a {@link BufferedImage#getSubimage
+   * sub-image} of one included, is copied. Callers read the result's buffer directly.
    */
   public static BufferedImage toRgb(BufferedImage src) {
-    if (src.getType() == BufferedImage.TYPE_INT_RGB) {
+    if (src.getType() == BufferedImage.TYPE_INT_RGB && packed(src)) {
       return src;
     }
     int w = src.getWidth();
@@ -408,6 +412,17 @@ public final class ImageDecoder {
       }
     }
     return out;
+  }
+
+  /** Whether the image's int pixels fill its buffer row after row from index 0 (no sub-image). */
+  private static boolean packed(BufferedImage img) {
+    WritableRaster r = img.getRaster();
+    return r.getSampleModel() instanceof SinglePixelPackedSampleModel sm
+        && sm.getScanlineStride() == img.getWidth()
+        && r.getSampleModelTranslateX() == 0
+        && r.getSampleModelTranslateY() == 0
+        && r.getDataBuffer().getOffset() == 0
+        && r.getDataBuffer().getSize() == img.getWidth() * img.getHeight();
   }
 
   private static int onWhite(int argb) {

@@ -167,10 +167,6 @@ public final class TestTimeAugmentation {
   static BufferedImage centralCrop(BufferedImage img, double fraction) {
     int w = Math.max(1, (int) Math.round(img.getWidth() * fraction));
     int h = Math.max(1, (int) Math.round(img.getHeight() * fraction));
-    // a copy: ImageTransform reads the whole data buffer, which a getSubimage view shares
-    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    int[] px = img.getRGB((img.getWidth() - w) / 2, (img.getHeight() - h) / 2, w, h, null, 0, w);
-    out.setRGB(0, 0, w, h, px, 0, w);
-    return out;
+    return img.getSubimage((img.getWidth() - w) / 2, (img.getHeight() - h) / 2, w, h);
   }
 }

@@ -192,6 +192,22 @@ class ImageTransformTest {
   }
 
   @Test
+  void aSubImageIsReadAsItsOwnPixels() throws Exception {
+    // getSubimage shares the parent's buffer, offset and wider rows: reading the buffer as packed
+    // pixels would give the parent's top-left corner
+    BufferedImage parent = TestImages.photo(40, 30, 3);
+    BufferedImage view = parent.getSubimage(7, 5, 20, 16);
+    BufferedImage copy = new BufferedImage(20, 16, BufferedImage.TYPE_INT_RGB);
+    copy.setRGB(0, 0, 20, 16, parent.getRGB(7, 5, 20, 16, null, 0, 20), 0, 20);
+    ImageTransform t = new ImageTransform(16, ResizeMode.STRETCH, Preprocessing.none());
+    assertEquals(BufferedImage.TYPE_INT_RGB, view.getType());
+    assertArrayEquals(t.toChw(copy), t.toChw(view), 0f);
+    assertFalse(
+        java.util.Arrays.equals(t.toChw(copy), t.toChw(parent.getSubimage(0, 0, 20, 16))),
+        "the view's own corner differs from the parent's");
+  }
+
+  @Test
   void toBatchStacksToNchw() throws Exception {
     ImageTransform t = ImageTransform.of(8, Preprocessing.caffe());
     BufferedImage k = known();
