@@ -4,10 +4,8 @@ import dev.graft.Graft;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
 import dev.graft.data.ImageDataset;
-import dev.graft.error.GraftException;
 import dev.graft.head.Head;
 import dev.graft.report.HtmlReport;
-import dev.graft.strategy.FineTune;
 import dev.graft.strategy.Strategy;
 import dev.graft.train.LearningRateFinder;
 import java.io.IOException;
@@ -48,18 +46,7 @@ final class LrFindCommand extends GraftCommand {
 
   @Mixin BaseOptions baseOptions;
 
-  @Option(
-      names = "--strategy",
-      required = true,
-      paramLabel = "frozen|finetune|features",
-      description = "The strategy, as for train.")
-  String strategy;
-
-  @Option(
-      names = "--unfreeze",
-      paramLabel = "N",
-      description = "finetune only: how many of the base's last layers with parameters to train.")
-  Integer unfreeze;
+  @Mixin StrategyOptions strategyOptions;
 
   @Option(
       names = "--batch",
@@ -98,19 +85,7 @@ final class LrFindCommand extends GraftCommand {
     if (dense != null && dense < 1) {
       throw new BadInputException("--dense: must be at least 1, got " + dense);
     }
-    Strategy s;
-    try {
-      s = Strategy.named(strategy);
-    } catch (GraftException e) {
-      throw blame("--strategy", e);
-    }
-    if (unfreeze != null) {
-      if (!(s instanceof FineTune ft) || unfreeze < 1) {
-        throw new BadInputException(
-            "--unfreeze: needs --strategy finetune and N >= 1, got " + unfreeze);
-      }
-      s = ft.unfreezeLast(unfreeze);
-    }
+    Strategy s = strategyOptions.strategy();
     baseOptions.resizeMode();
     requireDirectory("--data", data);
     ImageDataset train = scan("--data", data);
@@ -127,14 +102,14 @@ final class LrFindCommand extends GraftCommand {
         .printf(
             Locale.ROOT,
             "lr-find: %s on %s (%d images), batches of %d%n",
-            strategy,
+            strategyOptions.name,
             base.id(),
             train.size(),
             batch);
     err().flush();
     LearningRateFinder.Result r = b.findLearningRate(train);
     if (report != null) {
-      HtmlReport.builder("Learning-rate finder: " + base.id() + ", " + strategy)
+      HtmlReport.builder("Learning-rate finder: " + base.id() + ", " + strategyOptions.name)
           .learningRateFinder(
               "Loss against learning rate", r.rates(), r.losses(), r.smoothed(), r.suggestion())
           .build()

@@ -16,7 +16,6 @@ import dev.graft.model.TransferModel;
 import dev.graft.report.HtmlReport;
 import dev.graft.report.Interpretation;
 import dev.graft.strategy.ActivationCache;
-import dev.graft.strategy.FineTune;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.Strategy;
 import dev.graft.train.StopSignal;
@@ -103,22 +102,7 @@ final class TrainCommand extends GraftCommand {
 
   @Mixin BaseOptions baseOptions;
 
-  @Option(
-      names = "--strategy",
-      required = true,
-      paramLabel = "frozen|finetune|features",
-      order = 3,
-      description =
-          "frozen: train a new head on the frozen base; finetune: also train the base's"
-              + " last layers at a low rate; features: a small head on pooled features computed once.")
-  String strategy;
-
-  @Option(
-      names = "--unfreeze",
-      paramLabel = "N",
-      order = 4,
-      description = "finetune only: how many of the base's last layers with parameters to train.")
-  Integer unfreeze;
+  @Mixin StrategyOptions strategyOptions;
 
   @Option(
       names = "--lr",
@@ -345,7 +329,7 @@ final class TrainCommand extends GraftCommand {
     err.printf(
         Locale.ROOT,
         "training %s on %s (%d images, %d classes; validation: %s)%n",
-        strategy,
+        strategyOptions.name,
         base.id(),
         train.size(),
         train.numClasses(),
@@ -415,7 +399,8 @@ final class TrainCommand extends GraftCommand {
     }
     if (report != null) {
       HtmlReport.Builder rb =
-          HtmlReport.builder("Graft: " + base.id() + ", " + strategy + ", " + data.getFileName())
+          HtmlReport.builder(
+                  "Graft: " + base.id() + ", " + strategyOptions.name + ", " + data.getFileName())
               .learningCurves("Learning curves", model.info().history());
       if (vr != null) {
         rb.evaluation(
@@ -540,7 +525,7 @@ final class TrainCommand extends GraftCommand {
       if (!strategy().headOnly()) {
         throw new BadInputException(
             "--head logreg: needs a frozen base (--strategy frozen or features), got --strategy "
-                + strategy);
+                + strategyOptions.name);
       }
     }
     if (Files.isDirectory(out)) {
@@ -605,23 +590,7 @@ final class TrainCommand extends GraftCommand {
   }
 
   private Strategy strategy() {
-    Strategy s;
-    try {
-      s = Strategy.named(strategy);
-    } catch (GraftException e) {
-      throw blame("--strategy", e);
-    }
-    if (unfreeze != null) {
-      if (!(s instanceof FineTune ft)) {
-        throw new BadInputException(
-            "--unfreeze: only applies to --strategy finetune, got --strategy " + strategy);
-      }
-      if (unfreeze < 1) {
-        throw new BadInputException("--unfreeze: must be at least 1, got " + unfreeze);
-      }
-      s = ft.unfreezeLast(unfreeze);
-    }
-    return s;
+    return strategyOptions.strategy();
   }
 
   /**

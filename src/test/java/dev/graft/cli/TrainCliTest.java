@@ -261,6 +261,21 @@ class TrainCliTest {
             "lr-find", "--data", train.toString(), "--base", baseZip.toString(), "--strategy", "x");
     assertEquals(2, bad.code(), bad.toString());
     assertTrue(bad.err().contains("--strategy"), bad.err());
+    // the strategy flags are train's own (one mixin): --unfreeze is refused the same way
+    Cli.Result unfreeze =
+        Cli.run(
+            "lr-find",
+            "--data",
+            train.toString(),
+            "--base",
+            baseZip.toString(),
+            "--strategy",
+            "frozen",
+            "--unfreeze",
+            "2");
+    assertEquals(2, unfreeze.code(), unfreeze.toString());
+    assertTrue(
+        unfreeze.err().contains("--unfreeze: only applies to --strategy finetune"), unfreeze.err());
   }
 
   @Test
