@@ -256,23 +256,14 @@ class TrainCliTest {
     String html = Files.readString(report.resolve("index.html"));
     assertTrue(html.contains("class=\"lr-find\""), "lr-find section");
     assertTrue(html.contains("data:image/png;base64,"), "curve drawn");
-    Cli.Result bad =
-        Cli.run(
-            "lr-find", "--data", train.toString(), "--base", baseZip.toString(), "--strategy", "x");
+    String d = train.toString();
+    String b = baseZip.toString();
+    Cli.Result bad = Cli.run("lr-find", "--data", d, "--base", b, "--strategy", "x");
     assertEquals(2, bad.code(), bad.toString());
     assertTrue(bad.err().contains("--strategy"), bad.err());
     // the strategy flags are train's own (one mixin): --unfreeze is refused the same way
     Cli.Result unfreeze =
-        Cli.run(
-            "lr-find",
-            "--data",
-            train.toString(),
-            "--base",
-            baseZip.toString(),
-            "--strategy",
-            "frozen",
-            "--unfreeze",
-            "2");
+        Cli.run("lr-find", "--data", d, "--base", b, "--strategy", "frozen", "--unfreeze", "2");
     assertEquals(2, unfreeze.code(), unfreeze.toString());
     assertTrue(
         unfreeze.err().contains("--unfreeze: only applies to --strategy finetune"), unfreeze.err());

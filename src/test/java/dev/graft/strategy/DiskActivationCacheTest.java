@@ -28,14 +28,8 @@ class DiskActivationCacheTest {
   @TempDir Path dir;
 
   private static TransferGraph assemble(Strategy s) {
-    return TransferGraph.assemble(
-        SmallNets.pretrainedOnLowDigits(),
-        28,
-        "relu3",
-        SmallNets.blocks(),
-        Head.averagePooling().dense(8),
-        s,
-        GraphOptions.of(5).withEpochs(1));
+    return SmallNets.transferGraph(
+        Head.averagePooling().dense(8), s, GraphOptions.of(5).withEpochs(1));
   }
 
   /** Counts the examples that go through the frozen part. */

@@ -29,14 +29,7 @@ class TrainingPlanTest {
   private static final INDArray IMAGES = Digits.tensors(Digits.HIGH, 0, 6, 28).getFeatures();
 
   private static TransferGraph assemble(Strategy s, Head h) {
-    return TransferGraph.assemble(
-        SmallNets.pretrainedOnLowDigits(),
-        28,
-        "relu3",
-        SmallNets.blocks(),
-        h,
-        s,
-        GraphOptions.of(5).withEpochs(3));
+    return SmallNets.transferGraph(h, s, GraphOptions.of(5).withEpochs(3));
   }
 
   @Test
@@ -121,11 +114,7 @@ class TrainingPlanTest {
   @Test
   void aLogisticRegressionHeadIsAConvexFitAndNeedsCaching() {
     TransferGraph tg =
-        TransferGraph.assemble(
-            SmallNets.pretrainedOnLowDigits(),
-            28,
-            "relu3",
-            SmallNets.blocks(),
+        SmallNets.transferGraph(
             Head.logisticRegression(),
             Strategy.features(),
             GraphOptions.of(5).withClassWeights(new double[] {1, 1, 2, 1, 1}));

@@ -28,14 +28,7 @@ import org.nd4j.linalg.dataset.DataSet;
 class TransferGraphTest {
 
   private static TransferGraph assemble(Strategy s, Head h) {
-    return TransferGraph.assemble(
-        SmallNets.pretrainedOnLowDigits(),
-        28,
-        "relu3",
-        SmallNets.blocks(),
-        h,
-        s,
-        GraphOptions.of(5).withEpochs(2));
+    return SmallNets.transferGraph(h, s, GraphOptions.of(5).withEpochs(2));
   }
 
   @Test
@@ -134,11 +127,7 @@ class TransferGraphTest {
   @Test
   void classWeightsAndWeightDecayReachTheLayers() {
     TransferGraph tg =
-        TransferGraph.assemble(
-            SmallNets.pretrainedOnLowDigits(),
-            28,
-            "relu3",
-            SmallNets.blocks(),
+        SmallNets.transferGraph(
             Head.averagePooling().dense(8),
             Strategy.fineTune().unfreezeLast(1),
             GraphOptions.of(3).withClassWeights(new double[] {1, 2, 5}).withWeightDecay(1e-4));

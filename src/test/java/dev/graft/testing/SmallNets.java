@@ -34,6 +34,18 @@ public final class SmallNets {
         new dev.graft.base.Block("block3", java.util.List.of("conv3", "bn3", "relu3")));
   }
 
+  /**
+   * {@link #pretrainedOnLowDigits()} cut at {@code relu3} (28 px, {@link #blocks()}) with {@code
+   * head} for {@code strategy}: the assembled graph most strategy and training tests start from.
+   */
+  public static dev.graft.strategy.TransferGraph transferGraph(
+      dev.graft.head.Head head,
+      dev.graft.strategy.Strategy strategy,
+      dev.graft.strategy.GraphOptions options) {
+    return dev.graft.strategy.TransferGraph.assemble(
+        pretrainedOnLowDigits(), 28, "relu3", blocks(), head, strategy, options);
+  }
+
   /** The untrained network for {@code classes} outputs on 3 x size x size images. */
   public static ComputationGraph cnn(int classes, int size, long seed) {
     ComputationGraphConfiguration conf =

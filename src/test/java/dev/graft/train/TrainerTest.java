@@ -34,14 +34,7 @@ class TrainerTest {
   private static final DataSet VAL = Digits.tensors(Digits.HIGH, 100, 10, 28);
 
   private static TransferGraph assemble(Strategy s, Head h, int epochs) {
-    return TransferGraph.assemble(
-        SmallNets.pretrainedOnLowDigits(),
-        28,
-        "relu3",
-        SmallNets.blocks(),
-        h,
-        s,
-        GraphOptions.of(5).withEpochs(epochs));
+    return SmallNets.transferGraph(h, s, GraphOptions.of(5).withEpochs(epochs));
   }
 
   private static TrainingConfig config() {
@@ -152,11 +145,7 @@ class TrainerTest {
     // epochs.
     DataSet tiny = Digits.tensors(Digits.HIGH, 0, 2, 28);
     TransferGraph tg =
-        TransferGraph.assemble(
-            SmallNets.pretrainedOnLowDigits(),
-            28,
-            "relu3",
-            SmallNets.blocks(),
+        SmallNets.transferGraph(
             Head.flatten().dense(64),
             Strategy.frozen().learningRate(0.03),
             GraphOptions.of(5).withEpochs(12));
