@@ -14,6 +14,7 @@ import dev.graft.strategy.ActivationCache;
 import dev.graft.strategy.FrozenPart;
 import dev.graft.strategy.GraphOptions;
 import dev.graft.strategy.Strategy;
+import dev.graft.strategy.TrainingPlan;
 import dev.graft.strategy.TransferGraph;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
@@ -55,7 +56,11 @@ final class Epochs {
     TransferGraph probe =
         TransferGraph.assemble(
             base, Head.averagePooling(), Strategy.features(), opts.withEpochs(1));
-    FrozenPart part = probe.frozenPart(probe.phases().get(0), "bench").orElseThrow();
+    // one phase, cached: the plan feeds it from its own cache of this frozen part
+    FrozenPart part =
+        ((TrainingPlan.Feed.OwnCache) probe.plan(true, "bench").steps().get(0).feed())
+            .frozenPart()
+            .get();
     DataSetIterator it = ImageBatches.builder(data, transform).batchSize(batch).build();
     part.activations(it.next().getFeatures()); // warm-up
     it.reset();
@@ -93,10 +98,7 @@ final class Epochs {
         TrainingConfig cfg =
             TrainingConfig.defaults(labels)
                 .withBatchSize(batch)
-                .withCacheActivations(cached)
-                .withCache(
-                    ActivationCache.onDisk(tmp.resolve("cache")),
-                    base.id() + "|" + base.weightsKey());
+                .withCacheFactory(ActivationCache.onDisk(tmp.resolve("cache")));
         TransferGraph tg =
             TransferGraph.assemble(base, Head.averagePooling().dense(32), s, opts.withEpochs(e));
         DataSetIterator train =
@@ -105,7 +107,7 @@ final class Epochs {
         long c1 = Bench.cpuNanos();
         TrainingResult r;
         try {
-          r = Trainer.train(tg, train, null, cfg);
+          r = Trainer.train(tg.plan(cached, base.id() + "|" + base.weightsKey()), train, null, cfg);
         } catch (RuntimeException ex) {
           System.out.printf(Locale.ROOT, "%-10s cache=%-5s FAILED: %s%n", s.name(), cached, ex);
           continue;
