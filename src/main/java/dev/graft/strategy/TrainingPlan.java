@@ -206,8 +206,7 @@ public final class TrainingPlan {
                 + " cache them (augmentation or caching off): use a head trained by Adam"
                 + " (Head.averagePooling())");
       }
-      return new Feed.ConvexFit(
-          frozen, steps -> tg.trainablePart(phase, 0), tg.head().l2(), tg.options().classWeights());
+      return new Feed.ConvexFit(frozen, trainable, tg.head().l2(), tg.options().classWeights());
     }
     if (shared != null) {
       if (last) {

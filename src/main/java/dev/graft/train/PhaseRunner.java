@@ -123,9 +123,7 @@ abstract class PhaseRunner implements AutoCloseable {
       }
       FrozenPart deepest = shared.frozenPart().get();
       return new SharedCaches(
-          shared.boundary(),
-          fill(cfg, deepest, train),
-          validation == null ? null : fill(cfg, deepest, validation));
+          shared.boundary(), fill(cfg, deepest, train), fill(cfg, deepest, validation));
     }
   }
 
@@ -142,7 +140,7 @@ abstract class PhaseRunner implements AutoCloseable {
     if (feed instanceof TrainingPlan.Feed.ConvexFit f) {
       FrozenPart frozen = f.frozenPart().get();
       ActivationCache t = fill(cfg, frozen, train);
-      ActivationCache v = validation == null ? null : fill(cfg, frozen, validation);
+      ActivationCache v = fill(cfg, frozen, validation);
       return new ConvexRunner(f, f.network().build(0), t, v, cfg, shuffle);
     }
     if (feed instanceof TrainingPlan.Feed.SharedCacheAsIs f) {
@@ -167,7 +165,7 @@ abstract class PhaseRunner implements AutoCloseable {
       // the schedule's length needs the example count: the network is built after the fill
       FrozenPart frozen = f.frozenPart().get();
       ActivationCache t = fill(cfg, frozen, train);
-      ActivationCache v = validation == null ? null : fill(cfg, frozen, validation);
+      ActivationCache v = fill(cfg, frozen, validation);
       int steps = phase.epochs() * ceilDiv(t.size(), cfg.batchSize());
       return new CachedRunner(f.network().build(steps), t, v, cfg, shuffle, true);
     }
@@ -204,7 +202,11 @@ abstract class PhaseRunner implements AutoCloseable {
     return steps;
   }
 
+  /** The frozen part's activations over {@code it}, cached; null without data (no validation). */
   private static ActivationCache fill(TrainingConfig cfg, FrozenPart frozen, DataSetIterator it) {
+    if (it == null) {
+      return null;
+    }
     try {
       return cfg.cacheFactory().build(frozen, it);
     } catch (IOException e) {
