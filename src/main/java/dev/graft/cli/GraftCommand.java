@@ -163,8 +163,8 @@ abstract class GraftCommand implements Callable<Integer> {
 
   /**
    * Adds Grad-CAM heatmaps to a report: for each class, the {@code perClass} images of it the model
-   * was surest of, with the evidence for their true class. Nothing when the model's head is not
-   * linear on a convolutional map ({@link GradCam#of}).
+   * was surest of, with the evidence for their true class. Nothing when the model's head does not
+   * read a convolutional map ({@link GradCam#of}).
    */
   static void addGradCam(
       dev.graft.report.HtmlReport.Builder rb,

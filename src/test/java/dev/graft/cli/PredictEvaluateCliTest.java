@@ -103,7 +103,10 @@ class PredictEvaluateCliTest {
     }
     assertEquals(15, total);
     assertEquals(diagonal / 15.0, acc, 1e-9);
-    assertTrue(Files.readString(dir.resolve("rep/index.html")).contains("class=\"confusion\""));
+    String html = Files.readString(dir.resolve("rep/index.html"));
+    assertTrue(html.contains("class=\"confusion\""));
+    // the model's head is pooling, a hidden ReLU layer, then the softmax: Grad-CAM covers it
+    assertTrue(html.contains("Grad-CAM: where the evidence is"), "Grad-CAM section");
 
     Cli.Result text = Cli.run("evaluate", "--model", model.toString(), "--data", data.toString());
     assertEquals(0, text.code(), text.toString());
