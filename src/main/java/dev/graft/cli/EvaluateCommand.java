@@ -1,9 +1,9 @@
 package dev.graft.cli;
 
 import dev.graft.data.ImageDataset;
-import dev.graft.data.Sample;
 import dev.graft.error.GraftException;
 import dev.graft.metrics.ClassificationReport;
+import dev.graft.model.LabelledFiles;
 import dev.graft.model.Predictor;
 import dev.graft.model.TestTimeAugmentation;
 import dev.graft.model.TransferModel;
@@ -12,7 +12,6 @@ import dev.graft.report.Interpretation;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -68,17 +67,14 @@ final class EvaluateCommand extends GraftCommand {
     requireDirectory("--data", data);
     TransferModel m = loadModel("--model", model);
     ImageDataset ds = scan("--data", data, m.labels());
-    List<Path> files = new ArrayList<>(ds.size());
-    int[] actual = new int[ds.size()];
-    for (Sample s : ds.samples()) {
-      int i = m.labels().indexOf(ds.labels().get(s.label()));
-      if (i < 0) {
-        throw new BadInputException(
-            "--data: class '" + ds.labels().get(s.label()) + "' is not one the model knows");
-      }
-      actual[files.size()] = i;
-      files.add(s.path());
+    LabelledFiles labelled;
+    try {
+      labelled = LabelledFiles.of(ds, m.labels());
+    } catch (GraftException e) {
+      throw blame("--data", e);
     }
+    List<Path> files = labelled.files();
+    int[] actual = labelled.actual();
     float[][] probs;
     float[][] ttaProbs = null;
     try (Predictor p = m.predictor()) {

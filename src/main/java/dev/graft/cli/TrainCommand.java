@@ -4,13 +4,14 @@ import dev.graft.Graft;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
 import dev.graft.data.Augmentation;
+import dev.graft.data.HoldOut;
 import dev.graft.data.ImageDataset;
-import dev.graft.data.Split;
 import dev.graft.error.GraftException;
 import dev.graft.head.Head;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
+import dev.graft.model.LabelledFiles;
 import dev.graft.model.Provenance;
 import dev.graft.model.TransferModel;
 import dev.graft.report.HtmlReport;
@@ -86,19 +87,10 @@ final class TrainCommand extends GraftCommand {
         description =
             "Hold out this fraction of --data (stratified) for validation when --val is"
                 + " not given (default: 0.2, or 0 when the smallest class has fewer than "
-                + FEW_LABELS
+                + HoldOut.FEW_LABELS
                 + " images; 0 for none).")
     Double split;
   }
-
-  /**
-   * Below this many images in the smallest class, no validation split is held out by default: 20 %
-   * of fewer than 30 is at most 5 images a class, too few for the validation curve to pick an epoch
-   * or a strength reliably, while the training set loses a fifth of its labels (issue 15 measured
-   * 0.903 with the split against 0.917 without on 10 labels a class). Cross-validation on all the
-   * labels then chooses the logistic-regression head's strength.
-   */
-  static final int FEW_LABELS = 30;
 
   @Mixin BaseOptions baseOptions;
 
@@ -271,29 +263,28 @@ final class TrainCommand extends GraftCommand {
     if (validation.dir != null) {
       val = scan("--val", validation.dir, all.labels());
     } else {
-      int smallest = java.util.Arrays.stream(all.classCounts()).min().orElse(0);
-      boolean few = validation.split == null && smallest < FEW_LABELS;
-      double f = validation.split == null ? (few ? 0 : 0.2) : validation.split;
-      if (few) {
+      HoldOut h;
+      try {
+        h =
+            validation.split == null
+                ? HoldOut.byDefault(all, seed)
+                : HoldOut.of(all, validation.split, seed);
+      } catch (GraftException e) {
+        throw blame("--val-split", e);
+      }
+      train = h.train();
+      val = h.validation();
+      if (h.fewLabels()) {
         fewLabels =
             String.format(
                 Locale.ROOT,
                 "few labels (smallest class: %d images < %d): no validation split, every image"
                     + " trains%s; --val-split F holds some out%n",
-                smallest,
-                FEW_LABELS,
+                h.smallestClass(),
+                HoldOut.FEW_LABELS,
                 logisticRegression()
                     ? " and cross-validation chooses the head's L2 strength"
                     : " and the last epoch is kept");
-      }
-      if (f > 0) {
-        try {
-          Split s = all.split(1 - f, seed);
-          train = s.train();
-          val = s.validation();
-        } catch (GraftException e) {
-          throw blame("--val-split", e);
-        }
       }
     }
     Base base = baseOptions.load(seed);
@@ -381,16 +372,13 @@ final class TrainCommand extends GraftCommand {
     }
     ClassificationReport vr = null;
     Interpretation interpretation = null;
-    java.util.List<Path> valFiles = new java.util.ArrayList<>();
+    java.util.List<Path> valFiles = java.util.List.of();
     int[] valActual = new int[0];
     float[][] valProbs = new float[0][];
     if (val != null) {
-      // the validation set was scanned with the training labels, the model's, in that order
-      valActual = new int[val.size()];
-      for (dev.graft.data.Sample s : val.samples()) {
-        valActual[valFiles.size()] = s.label();
-        valFiles.add(s.path());
-      }
+      LabelledFiles labelled = LabelledFiles.of(val, model.labels());
+      valFiles = labelled.files();
+      valActual = labelled.actual();
       try (dev.graft.model.Predictor p = model.predictor()) {
         valProbs = p.probabilities(valFiles, null);
       }

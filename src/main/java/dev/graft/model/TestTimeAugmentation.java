@@ -2,7 +2,6 @@ package dev.graft.model;
 
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
-import dev.graft.data.Sample;
 import dev.graft.error.GraftException;
 import dev.graft.metrics.ClassificationReport;
 import java.awt.image.BufferedImage;
@@ -118,22 +117,10 @@ public final class TestTimeAugmentation {
   public ClassificationReport evaluate(
       TransferModel model, dev.graft.data.ImageDataset data, IntConsumer progress)
       throws IOException {
-    List<String> labels = model.labels();
-    List<Path> files = new ArrayList<>(data.size());
-    int[] actual = new int[data.size()];
-    int k = 0;
-    for (Sample s : data.samples()) {
-      String name = data.labels().get(s.label());
-      int i = labels.indexOf(name);
-      if (i < 0) {
-        throw new GraftException(
-            "class '" + name + "' is not one the model knows; the model's labels are " + labels);
-      }
-      files.add(s.path());
-      actual[k++] = i;
-    }
+    LabelledFiles lf = LabelledFiles.of(data, model.labels());
     try (Predictor p = model.predictor()) {
-      return ClassificationReport.of(labels, actual, probabilities(p, files, progress));
+      return ClassificationReport.of(
+          model.labels(), lf.actual(), probabilities(p, lf.files(), progress));
     }
   }
 

@@ -1,16 +1,12 @@
 package dev.graft.model;
 
 import dev.graft.data.ImageDataset;
-import dev.graft.data.Sample;
 import dev.graft.error.GraftException;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.perf.NativeTuning;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -163,31 +159,9 @@ public final class TransferModel implements AutoCloseable {
    * @throws IOException naming the file if an image cannot be read
    */
   public ClassificationReport evaluate(ImageDataset data, IntConsumer progress) throws IOException {
-    Map<String, Integer> index = new HashMap<>();
-    for (int i = 0; i < labels().size(); i++) {
-      index.put(labels().get(i), i);
-    }
-    int[] map = new int[data.numClasses()];
-    for (int c = 0; c < data.numClasses(); c++) {
-      Integer i = index.get(data.labels().get(c));
-      if (i == null) {
-        throw new GraftException(
-            "class '"
-                + data.labels().get(c)
-                + "' is not one the model knows; the model's labels are "
-                + labels());
-      }
-      map[c] = i;
-    }
-    List<Path> files = new ArrayList<>(data.size());
-    int[] actual = new int[data.size()];
-    int k = 0;
-    for (Sample s : data.samples()) {
-      files.add(s.path());
-      actual[k++] = map[s.label()];
-    }
-    float[][] probs = shared().probabilities(files, progress);
-    return ClassificationReport.of(labels(), actual, probs);
+    LabelledFiles lf = LabelledFiles.of(data, labels());
+    float[][] probs = shared().probabilities(lf.files(), progress);
+    return ClassificationReport.of(labels(), lf.actual(), probs);
   }
 
   /**

@@ -135,6 +135,7 @@ class PredictEvaluateCliTest {
   void badInputExitsTwoWithOneLineNamingTheCulprit() throws Exception {
     Path junk = Files.writeString(dir.resolve("junk.graft"), "not a model");
     Path notImage = Files.writeString(dir.resolve("notes.png"), "not an image");
+    Path unknownClass = TinyNets.digits(dir.resolve("unknown-class"), List.of("1", "9"), 2);
     Object[][] cases = {
       {
         new String[] {"predict", "--model", dir.resolve("absent.graft").toString(), "x.png"},
@@ -162,6 +163,10 @@ class PredictEvaluateCliTest {
         "--data"
       },
       {new String[] {"evaluate", "--model", model.toString()}, "--data"},
+      {
+        new String[] {"evaluate", "--model", model.toString(), "--data", unknownClass.toString()},
+        "--data: "
+      },
       {
         new String[] {
           "evaluate", "--bogus", "--model", model.toString(), "--data", data.toString()
