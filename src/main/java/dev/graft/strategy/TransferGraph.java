@@ -8,6 +8,7 @@ import dev.graft.graph.Layers;
 import dev.graft.graph.Rebuild;
 import dev.graft.graph.Topology;
 import dev.graft.head.Head;
+import dev.graft.head.HeadLayers;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -16,25 +17,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +54,7 @@ public final class TransferGraph {
   private static final Logger log = LoggerFactory.getLogger(TransferGraph.class);
 
   /** Name of the head's softmax output layer. */
-  public static final String OUTPUT = "head_output";
+  public static final String OUTPUT = HeadLayers.OUTPUT;
 
   private final ComputationGraph network;
   private final String inputName;
@@ -188,7 +180,8 @@ public final class TransferGraph {
       }
       gb.addVertex(v, gv, Topology.inputsOf(conf, v).toArray(String[]::new));
     }
-    List<String> headLayers = addHead(gb, cut, cutShape, head, options);
+    List<String> headLayers =
+        HeadLayers.add(gb, cut, cutShape, head, options.numClasses(), options.classWeights());
     gb.setOutputs(OUTPUT);
     ComputationGraphConfiguration raw = gb.build();
 
@@ -229,80 +222,6 @@ public final class TransferGraph {
     ComputationGraph net = Rebuild.instantiate(finalConf, base, options.seed());
     return new TransferGraph(
         net, input, cut, headLayers, unfrozen, phases, options, strategy, head);
-  }
-
-  private static List<String> addHead(
-      ComputationGraphConfiguration.GraphBuilder gb,
-      String cut,
-      long[] cutShape,
-      Head head,
-      GraphOptions options) {
-    List<String> names = new ArrayList<>();
-    String prev = cut;
-    long width;
-    InputPreProcessor pre = null;
-    if (cutShape.length == 4) {
-      if (head.reduction() == Head.Reduction.AVERAGE_POOLING) {
-        gb.addLayer("head_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), prev);
-        names.add("head_pool");
-        prev = "head_pool";
-        width = cutShape[1];
-      } else {
-        width = cutShape[1] * cutShape[2] * cutShape[3];
-        pre = new CnnToFeedForwardPreProcessor(cutShape[2], cutShape[3], cutShape[1]);
-      }
-    } else if (cutShape.length == 2) {
-      width = cutShape[1];
-    } else {
-      throw new GraftException(
-          "cut layer '"
-              + cut
-              + "' outputs rank "
-              + cutShape.length
-              + " activations "
-              + java.util.Arrays.toString(cutShape)
-              + "; expected [N,C,h,w] or [N,F]");
-    }
-    double dropout = head.inputDropout();
-    int i = 0;
-    for (Head.Dense d : head.hidden()) {
-      i++;
-      String name = "head_dense_" + i;
-      DenseLayer.Builder b =
-          new DenseLayer.Builder()
-              .nIn(width)
-              .nOut(d.units())
-              .activation(d.activation())
-              .weightInit(d.activation() == Activation.RELU ? WeightInit.RELU : WeightInit.XAVIER);
-      if (dropout > 0) {
-        b.dropOut(new Dropout(1 - dropout));
-      }
-      gb.addLayer(name, b.build(), pre, prev);
-      pre = null;
-      names.add(name);
-      prev = name;
-      width = d.units();
-      dropout = d.dropout();
-    }
-    LossMCXENT loss =
-        options.classWeights() == null
-            ? new LossMCXENT()
-            : new LossMCXENT(
-                Nd4j.create(options.classWeights())
-                    .castTo(DataType.FLOAT)
-                    .reshape(1, options.numClasses()));
-    OutputLayer.Builder ob =
-        new OutputLayer.Builder(loss)
-            .nIn(width)
-            .nOut(options.numClasses())
-            .activation(Activation.SOFTMAX)
-            .weightInit(WeightInit.XAVIER);
-    if (dropout > 0) {
-      ob.dropOut(new Dropout(1 - dropout));
-    }
-    gb.addLayer(OUTPUT, ob.build(), pre, prev);
-    names.add(OUTPUT);
-    return names;
   }
 
   /**
