@@ -51,7 +51,7 @@ final class EvaluateCommand extends GraftCommand {
       names = "--tta",
       description =
           "Test-time augmentation: average the probabilities over each image, its mirror and a"
-              + " 90 % central crop of both (4x the work); the metrics are TTA's, and the accuracy"
+              + " 90 %% central crop of both (4x the work); the metrics are TTA's, and the accuracy"
               + " without it is shown next to them.")
   boolean tta;
 

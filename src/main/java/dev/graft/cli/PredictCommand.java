@@ -59,7 +59,7 @@ final class PredictCommand extends GraftCommand {
       names = "--tta",
       description =
           "Test-time augmentation: average the probabilities over each image, its mirror and a"
-              + " 90 % central crop of both (4x the work).")
+              + " 90 %% central crop of both (4x the work).")
   boolean tta;
 
   @Option(
