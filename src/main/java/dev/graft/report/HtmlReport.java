@@ -512,7 +512,7 @@ public final class HtmlReport {
       th,td{border:1px solid #ddd;padding:4px 9px}
       thead th{background:#f0f3f6}
       td{text-align:right;font-variant-numeric:tabular-nums}
-      table.settings td{text-align:left}
+      table.settings td{text-align:left;overflow-wrap:anywhere}
       table.settings th{text-align:left;background:#f7f7f7;font-weight:600}
       table.summary td:first-child{text-align:left}
       table.confusion td{min-width:34px;text-align:center}
