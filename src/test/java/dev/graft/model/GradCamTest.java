@@ -7,6 +7,7 @@ import dev.graft.base.Preprocessing;
 import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
 import java.awt.image.BufferedImage;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -27,9 +28,39 @@ class GradCamTest {
   static final int S = 16;
   static final ImageTransform T = new ImageTransform(S, ResizeMode.STRETCH, Preprocessing.unit());
 
-  /** A 1x1 convolution that copies red to channel 0 and green to channel 1. */
   static NeuralNetConfiguration.Builder conv() {
     return new NeuralNetConfiguration.Builder().seed(1);
+  }
+
+  /** {@code in} (3 x S x S) into {@code conv}, a 1x1 identity-activated convolution. */
+  static ComputationGraphConfiguration.GraphBuilder imageToConv(
+      NeuralNetConfiguration.Builder global, int channels) {
+    return global
+        .graphBuilder()
+        .addInputs("in")
+        .setInputTypes(InputType.convolutional(S, S, 3))
+        .addLayer(
+            "conv",
+            new ConvolutionLayer.Builder(1, 1)
+                .nOut(channels)
+                .activation(Activation.IDENTITY)
+                .build(),
+            "in");
+  }
+
+  /** A softmax output layer of {@code classes}. */
+  static OutputLayer softmax(int classes) {
+    return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+        .nOut(classes)
+        .activation(Activation.SOFTMAX)
+        .build();
+  }
+
+  /** The graph, initialised. */
+  static ComputationGraph init(ComputationGraphConfiguration.GraphBuilder gb) {
+    ComputationGraph net = new ComputationGraph(gb.setOutputs("head_output").build());
+    net.init();
+    return net;
   }
 
   static void copyRedGreen(ComputationGraph net) {
@@ -51,26 +82,7 @@ class GradCamTest {
 
   @Test
   void aFlattenHeadThatOnlyReadsTheTopLeftLightsTheTopLeft() {
-    var conf =
-        conv()
-            .graphBuilder()
-            .addInputs("in")
-            .setInputTypes(InputType.convolutional(S, S, 3))
-            .addLayer(
-                "conv",
-                new ConvolutionLayer.Builder(1, 1).nOut(2).activation(Activation.IDENTITY).build(),
-                "in")
-            .addLayer(
-                "head_output",
-                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                    .nOut(2)
-                    .activation(Activation.SOFTMAX)
-                    .build(),
-                "conv")
-            .setOutputs("head_output")
-            .build();
-    ComputationGraph net = new ComputationGraph(conf);
-    net.init();
+    ComputationGraph net = init(imageToConv(conv(), 2).addLayer("head_output", softmax(2), "conv"));
     copyRedGreen(net);
     INDArray w = net.getLayer("head_output").getParam("W").assign(0);
     for (int y = 0; y < 4; y++) {
@@ -93,27 +105,11 @@ class GradCamTest {
   @ParameterizedTest
   @ValueSource(strings = {"head_pool", "avg_pool"})
   void aPooledHeadLightsWhereTheClassChannelFires(String pool) {
-    var conf =
-        conv()
-            .graphBuilder()
-            .addInputs("in")
-            .setInputTypes(InputType.convolutional(S, S, 3))
-            .addLayer(
-                "conv",
-                new ConvolutionLayer.Builder(1, 1).nOut(2).activation(Activation.IDENTITY).build(),
-                "in")
-            .addLayer(pool, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
-            .addLayer(
-                "head_output",
-                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                    .nOut(2)
-                    .activation(Activation.SOFTMAX)
-                    .build(),
-                pool)
-            .setOutputs("head_output")
-            .build();
-    ComputationGraph net = new ComputationGraph(conf);
-    net.init();
+    ComputationGraph net =
+        init(
+            imageToConv(conv(), 2)
+                .addLayer(pool, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
+                .addLayer("head_output", softmax(2), pool));
     copyRedGreen(net);
     INDArray w = net.getLayer("head_output").getParam("W").assign(0);
     w.putScalar(new long[] {0, 1}, 1.0); // red speaks for class 1
@@ -138,16 +134,7 @@ class GradCamTest {
 
   /** in -> conv (1x1, copies the image) -> [head_pool] -> hidden layers -> head_output. */
   static ComputationGraph withHiddenLayers(boolean pooled) {
-    var gb =
-        conv()
-            .weightInit(org.deeplearning4j.nn.weights.WeightInit.XAVIER)
-            .graphBuilder()
-            .addInputs("in")
-            .setInputTypes(InputType.convolutional(S, S, 3))
-            .addLayer(
-                "conv",
-                new ConvolutionLayer.Builder(1, 1).nOut(3).activation(Activation.IDENTITY).build(),
-                "in");
+    var gb = imageToConv(conv().weightInit(org.deeplearning4j.nn.weights.WeightInit.XAVIER), 3);
     String below = "conv";
     if (pooled) {
       gb.addLayer("head_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv");
@@ -161,16 +148,8 @@ class GradCamTest {
             "head_dense_2",
             new DenseLayer.Builder().nOut(5).activation(Activation.TANH).build(),
             "head_dense_1")
-        .addLayer(
-            "head_output",
-            new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                .nOut(3)
-                .activation(Activation.SOFTMAX)
-                .build(),
-            "head_dense_2")
-        .setOutputs("head_output");
-    ComputationGraph net = new ComputationGraph(gb.build());
-    net.init();
+        .addLayer("head_output", softmax(3), "head_dense_2");
+    ComputationGraph net = init(gb);
     INDArray w = net.getLayer("conv").getParam("W").assign(0);
     for (int c = 0; c < 3; c++) {
       w.putScalar(new long[] {c, c, 0, 0}, 1);
@@ -236,31 +215,16 @@ class GradCamTest {
 
   @Test
   void aHiddenReluLayerPassesTheRedPatchThrough() {
-    var conf =
-        conv()
-            .graphBuilder()
-            .addInputs("in")
-            .setInputTypes(InputType.convolutional(S, S, 3))
-            .addLayer(
-                "conv",
-                new ConvolutionLayer.Builder(1, 1).nOut(2).activation(Activation.IDENTITY).build(),
-                "in")
-            .addLayer("head_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
-            .addLayer(
-                "head_dense_1",
-                new DenseLayer.Builder().nOut(2).activation(Activation.RELU).build(),
-                "head_pool")
-            .addLayer(
-                "head_output",
-                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                    .nOut(2)
-                    .activation(Activation.SOFTMAX)
-                    .build(),
-                "head_dense_1")
-            .setOutputs("head_output")
-            .build();
-    ComputationGraph net = new ComputationGraph(conf);
-    net.init();
+    ComputationGraph net =
+        init(
+            imageToConv(conv(), 2)
+                .addLayer(
+                    "head_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
+                .addLayer(
+                    "head_dense_1",
+                    new DenseLayer.Builder().nOut(2).activation(Activation.RELU).build(),
+                    "head_pool")
+                .addLayer("head_output", softmax(2), "head_dense_1"));
     copyRedGreen(net);
     net.getLayer("head_dense_1").getParam("W").assign(org.nd4j.linalg.factory.Nd4j.eye(2));
     net.getLayer("head_dense_1").getParam("b").assign(0);
@@ -288,28 +252,15 @@ class GradCamTest {
    */
   @Test
   void aHeadWithAnotherKindOfLayerIsNotCovered() {
-    var conf =
-        conv()
-            .graphBuilder()
-            .addInputs("in")
-            .setInputTypes(InputType.convolutional(S, S, 3))
-            .addLayer("conv", new ConvolutionLayer.Builder(1, 1).nOut(2).build(), "in")
-            .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
-            .addLayer(
-                "bn",
-                new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(),
-                "pool")
-            .addLayer(
-                "head_output",
-                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                    .nOut(2)
-                    .activation(Activation.SOFTMAX)
-                    .build(),
-                "bn")
-            .setOutputs("head_output")
-            .build();
-    ComputationGraph net = new ComputationGraph(conf);
-    net.init();
+    ComputationGraph net =
+        init(
+            imageToConv(conv(), 2)
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
+                .addLayer(
+                    "bn",
+                    new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(),
+                    "pool")
+                .addLayer("head_output", softmax(2), "bn"));
     assertTrue(GradCam.of(net, T).isEmpty());
   }
 }
