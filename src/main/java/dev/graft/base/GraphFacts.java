@@ -190,7 +190,10 @@ final class GraphFacts {
         // Flooring makes several sizes fit (19 and 20 both give 9 after a stride-2 3x3 conv):
         // take the smallest even one, as networks are designed at even sizes, else the smallest.
         int firstOdd = -1;
-        for (int s = 1; s <= MAX_INFERRED_SIZE; s++) {
+        // A classification CNN only shrinks its map: start at the map's size (smaller inputs
+        // would shrink to nothing, and DL4J warns about every zero-height map on the way).
+        int from = (int) Math.max(1, Math.min(flat.getInputHeight(), flat.getInputWidth()));
+        for (int s = from; s <= MAX_INFERRED_SIZE; s++) {
           InputType t = activationType(conf, feeding, s, channels.getAsInt());
           if (t instanceof InputType.InputTypeConvolutional c
               && c.getHeight() == flat.getInputHeight()

@@ -2,6 +2,7 @@ package dev.graft.base;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -116,7 +117,19 @@ class BasesTest {
     Path zip = dir.resolve("tiny-cnn.zip");
     ModelSerializer.writeModel(cnn, zip.toFile(), false);
 
-    Base base = Bases.fromFile(zip).load();
+    // the input size is inferred without DL4J's warnings about zero-height maps on the way
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+    Base base;
+    try {
+      base = Bases.fromFile(zip).load();
+    } finally {
+      System.setErr(stderr);
+    }
+    assertFalse(
+        logged.toString(java.nio.charset.StandardCharsets.UTF_8).contains("height of 0"),
+        logged.toString(java.nio.charset.StandardCharsets.UTF_8));
     assertEquals("tiny-cnn", base.id());
     assertEquals(Preprocessing.unit(), base.preprocessing());
     assertEquals(20, base.inputSize());
