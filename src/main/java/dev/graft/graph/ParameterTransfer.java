@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
@@ -133,9 +134,7 @@ public final class ParameterTransfer {
           changed = true;
         }
       } else if (t instanceof ConvolutionLayer tc && s instanceof ConvolutionLayer sc) {
-        if (!Arrays.equals(tc.getStride(), sc.getStride())
-            || tc.getConvolutionMode() != sc.getConvolutionMode()
-            || !Arrays.equals(tc.getPadding(), sc.getPadding())
+        if (!sameGeometry(tc, sc)
             || !tc.getActivationFn().toString().equals(sc.getActivationFn().toString())) {
           LOG.warn(
               "{}: layer '{}' differs from '{}' in the weights file (stride {} vs {}, mode {} vs"
@@ -166,6 +165,42 @@ public final class ParameterTransfer {
       }
     }
     return changed;
+  }
+
+  /**
+   * Whether two convolutions map an input to the same output positions: equal strides, kernels and
+   * dilations, and equal mode and padding, or {@code Same} on one side and, on the other, the
+   * explicit padding that {@code Same} amounts to at stride 1 with odd kernels ({@code (k - 1) / 2}
+   * on every side; DL4J's zoo VGG16 is written that way, Graft's and Keras's VGG16 in {@code Same}
+   * mode).
+   */
+  static boolean sameGeometry(ConvolutionLayer a, ConvolutionLayer b) {
+    if (!Arrays.equals(a.getStride(), b.getStride())
+        || !Arrays.equals(a.getKernelSize(), b.getKernelSize())
+        || !Arrays.equals(a.getDilation(), b.getDilation())) {
+      return false;
+    }
+    if (a.getConvolutionMode() == b.getConvolutionMode()) {
+      return a.getConvolutionMode() == ConvolutionMode.Same
+          || Arrays.equals(a.getPadding(), b.getPadding());
+    }
+    ConvolutionLayer same = a.getConvolutionMode() == ConvolutionMode.Same ? a : b;
+    ConvolutionLayer explicit = same == a ? b : a;
+    if (same.getConvolutionMode() != ConvolutionMode.Same
+        || explicit.getConvolutionMode() == ConvolutionMode.Causal) {
+      return false;
+    }
+    int[] k = explicit.getKernelSize();
+    int[] pad = explicit.getPadding();
+    for (int i = 0; i < k.length; i++) {
+      if (explicit.getStride()[i] != 1
+          || k[i] % 2 == 0
+          || explicit.getDilation()[i] != 1
+          || pad[i] != (k[i] - 1) / 2) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The preprocessor that flattens the input of {@code layer} in {@code conf}, if any. */
