@@ -64,11 +64,38 @@ public final class InferenceNetwork implements AutoCloseable {
 
   private final ComputationGraph graph;
   private final Map<String, Long> bytesPerExample;
+  private final SharedParameters parameters;
   private boolean closed;
 
-  private InferenceNetwork(ComputationGraph graph, Map<String, Long> bytesPerExample) {
+  private InferenceNetwork(
+      ComputationGraph graph, Map<String, Long> bytesPerExample, SharedParameters parameters) {
     this.graph = graph;
     this.bytesPerExample = bytesPerExample;
+    this.parameters = parameters;
+  }
+
+  /**
+   * The one parameter array that a network and its copies read, freed with its graph when the last
+   * of them closes: a copy closed first must not free what the others still read, and one in use
+   * when its owner closes must not read freed memory.
+   */
+  private static final class SharedParameters {
+    private final ComputationGraph owner;
+    private int open = 1;
+
+    SharedParameters(ComputationGraph owner) {
+      this.owner = owner;
+    }
+
+    synchronized void retain() {
+      open++;
+    }
+
+    synchronized void release() {
+      if (--open == 0) {
+        owner.close();
+      }
+    }
   }
 
   /**
@@ -82,16 +109,34 @@ public final class InferenceNetwork implements AutoCloseable {
    */
   public static InferenceNetwork of(
       ComputationGraph network, List<String> inputs, List<String> outputs) {
-    return new InferenceNetwork(
-        InferenceGraphs.optimize(network, inputs, outputs), new ConcurrentHashMap<>());
+    ComputationGraph g = InferenceGraphs.optimize(network, inputs, outputs);
+    return new InferenceNetwork(g, new ConcurrentHashMap<>(), new SharedParameters(g));
   }
 
-  /** A copy for another thread (same parameters, its own buffers). */
+  /**
+   * A copy for another thread: its own layers and buffers over the same parameters (a forward pass
+   * only reads them), so a copy costs no parameter memory. The parameters are freed when the last
+   * of the network and its copies is closed.
+   */
   public synchronized InferenceNetwork copy() {
     ensureOpen();
-    // within the layer-helper scope, as InferenceGraphs built the original: a clone made outside
-    // it would run without the oneDNN helpers, another numeric path
-    return new InferenceNetwork(NativeTuning.withLayerHelpers(graph::clone), bytesPerExample);
+    parameters.retain();
+    try {
+      // within the layer-helper scope, as InferenceGraphs built the original: a copy made outside
+      // it would run without the oneDNN helpers, another numeric path. Not graph.clone(): that
+      // duplicates the parameters and makes an optimizer's state and gradients for them too.
+      ComputationGraph c =
+          NativeTuning.withLayerHelpers(
+              () -> {
+                ComputationGraph g = new ComputationGraph(graph.getConfiguration().clone());
+                g.init(graph.params(), false);
+                return g;
+              });
+      return new InferenceNetwork(c, bytesPerExample, parameters);
+    } catch (RuntimeException | Error e) {
+      parameters.release();
+      throw e;
+    }
   }
 
   /** The optimized graph (not thread-safe). */
@@ -176,7 +221,7 @@ public final class InferenceNetwork implements AutoCloseable {
   public synchronized void close() {
     if (!closed) {
       closed = true;
-      graph.close();
+      parameters.release();
     }
   }
 

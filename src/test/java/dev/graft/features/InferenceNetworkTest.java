@@ -2,6 +2,8 @@ package dev.graft.features;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.base.Architecture;
@@ -45,6 +47,51 @@ class InferenceNetworkTest {
           System.setProperty(InferenceNetwork.BUDGET_PROPERTY, saved);
         }
       }
+    }
+  }
+
+  /**
+   * A copy for another thread reads the same parameters (no second copy of the weights, no
+   * optimizer state), computes the same features, on other threads too, and keeps working until it
+   * is closed itself; the last of them to close frees the parameters.
+   */
+  @Test
+  void copiesShareTheParametersUntilTheLastCloses() throws Exception {
+    try (Base base = Bases.of(Architecture.RESNET50).weights(Weights.none()).inputSize(32).load()) {
+      InferenceNetwork original =
+          InferenceNetwork.of(base.graph(), List.of(), List.of(base.featureLayer()));
+      Nd4j.getRandom().setSeed(9);
+      INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 32, 32);
+      float[] expected = original.output(x)[0].data().asFloat();
+      InferenceNetwork a = original.copy();
+      InferenceNetwork b = a.copy();
+      INDArray params = original.graph().params();
+      for (InferenceNetwork c : List.of(a, b)) {
+        assertEquals(params.data().address(), c.graph().params().data().address(), "shared");
+        assertEquals(null, c.graph().getUpdater(false), "no optimizer made for a copy");
+      }
+      float[][] onThreads = new float[2][];
+      Thread[] threads = new Thread[2];
+      InferenceNetwork[] copies = {a, b};
+      for (int i = 0; i < 2; i++) {
+        int t = i;
+        threads[i] = new Thread(() -> onThreads[t] = copies[t].output(x)[0].data().asFloat());
+        threads[i].start();
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      assertArrayEquals(expected, onThreads[0], 0f);
+      assertArrayEquals(expected, onThreads[1], 0f);
+
+      original.close();
+      a.close();
+      assertFalse(params.wasClosed(), "b still reads them");
+      assertArrayEquals(expected, b.output(x)[0].data().asFloat(), 0f);
+      assertThrows(IllegalStateException.class, () -> a.output(x));
+      b.close();
+      assertTrue(params.wasClosed(), "freed with the last");
+      b.close(); // twice is safe
     }
   }
 
