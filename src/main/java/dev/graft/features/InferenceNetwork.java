@@ -216,7 +216,10 @@ public final class InferenceNetwork implements AutoCloseable {
     return (int) Math.max(1, Math.min(n, budgetBytes() / per));
   }
 
-  /** Releases the graph's native memory; closing twice is safe. */
+  /**
+   * Closes this network; the parameters' native memory is released when the last of the network and
+   * its {@link #copy() copies} is closed. Closing twice is safe.
+   */
   @Override
   public synchronized void close() {
     if (!closed) {
