@@ -28,16 +28,7 @@ class SoftmaxRegressionTest {
         }
         x[i][j] = offsets[j] + scales[j] * v;
       }
-      double max = Double.NEGATIVE_INFINITY;
-      for (double v : z) {
-        max = Math.max(max, v);
-      }
-      double s = 0;
-      for (int c = 0; c < k; c++) {
-        z[c] = Math.exp(z[c] - max);
-        s += z[c];
-      }
-      double u = rnd.nextDouble() * s;
+      double u = rnd.nextDouble() * expShifted(z);
       int c = 0;
       while (c < k - 1 && (u -= z[c]) > 0) {
         c++;
@@ -118,19 +109,28 @@ class SoftmaxRegressionTest {
         z[c] += theta[a * k + c] * xt[a];
       }
     }
+    double s = expShifted(z);
+    for (int c = 0; c < k; c++) {
+      z[c] /= s;
+    }
+    return z;
+  }
+
+  /**
+   * Replaces the logits {@code z} by {@code exp(z - max z)} and returns their sum: a softmax's
+   * numerators and denominator, without overflow.
+   */
+  private static double expShifted(double[] z) {
     double max = Double.NEGATIVE_INFINITY;
     for (double v : z) {
       max = Math.max(max, v);
     }
     double s = 0;
-    for (int c = 0; c < k; c++) {
+    for (int c = 0; c < z.length; c++) {
       z[c] = Math.exp(z[c] - max);
       s += z[c];
     }
-    for (int c = 0; c < k; c++) {
-      z[c] /= s;
-    }
-    return z;
+    return s;
   }
 
   private static double objective(double[] theta, double[][] xs, int[] y, int k, double l2) {
@@ -264,16 +264,10 @@ class SoftmaxRegressionTest {
       System.arraycopy(z[i], 0, zt, 0, f);
       zt[f] = 1;
       double[] refP = probabilities(ref, zt, k);
-      double max = Double.NEGATIVE_INFINITY;
-      for (double v : logits) {
-        max = Math.max(max, v);
-      }
-      double s = 0;
-      for (double v : logits) {
-        s += Math.exp(v - max);
-      }
+      double[] p = logits.clone();
+      double s = expShifted(p);
       for (int c = 0; c < k; c++) {
-        assertEquals(refP[c], Math.exp(logits[c] - max) / s, 1e-4, "row " + i + " class " + c);
+        assertEquals(refP[c], p[c] / s, 1e-4, "row " + i + " class " + c);
       }
     }
   }
