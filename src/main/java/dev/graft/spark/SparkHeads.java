@@ -3,6 +3,7 @@ package dev.graft.spark;
 import dev.graft.base.Base;
 import dev.graft.error.GraftException;
 import dev.graft.head.Head;
+import dev.graft.head.HeadLayers;
 import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
 import dev.graft.strategy.GraphOptions;
@@ -74,7 +75,7 @@ public final class SparkHeads {
         TransferGraph.assemble(
             base, Head.averagePooling(), Strategy.features(), GraphOptions.of(k));
     ComputationGraph net = tg.network();
-    Layer out = net.getLayer(TransferGraph.OUTPUT);
+    Layer out = net.getLayer(HeadLayers.OUTPUT);
     INDArray w = out.getParam("W"); // [F, K]
     INDArray b = out.getParam("b"); // [1, K]
     if (w.size(0) != lr.numFeatures()) {

@@ -53,9 +53,6 @@ import org.slf4j.LoggerFactory;
 public final class TransferGraph {
   private static final Logger log = LoggerFactory.getLogger(TransferGraph.class);
 
-  /** Name of the head's softmax output layer. */
-  public static final String OUTPUT = HeadLayers.OUTPUT;
-
   private final ComputationGraph network;
   private final String inputName;
   private final String cut;
@@ -182,7 +179,7 @@ public final class TransferGraph {
     }
     List<String> headLayers =
         HeadLayers.add(gb, cut, cutShape, head, options.numClasses(), options.classWeights());
-    gb.setOutputs(OUTPUT);
+    gb.setOutputs(HeadLayers.OUTPUT);
     ComputationGraphConfiguration raw = gb.build();
 
     // Which layers train, and at which rate, phase by phase: the strategy's plan.
@@ -215,7 +212,7 @@ public final class TransferGraph {
             raw,
             raw.getVertices().keySet(),
             List.of(input),
-            List.of(OUTPUT),
+            List.of(HeadLayers.OUTPUT),
             updaters(last, 0, 0),
             options.weightDecay(),
             options.seed());
@@ -262,7 +259,7 @@ public final class TransferGraph {
     return cut;
   }
 
-  /** The head's layers in order, {@link #OUTPUT} last. */
+  /** The head's layers in order, {@link HeadLayers#OUTPUT} last. */
   public List<String> headLayers() {
     return headLayers;
   }
@@ -315,7 +312,7 @@ public final class TransferGraph {
             src,
             src.getVertices().keySet(),
             List.of(inputName),
-            List.of(OUTPUT),
+            List.of(HeadLayers.OUTPUT),
             updaters(phase, warmupSteps(totalSteps), totalSteps),
             options.weightDecay(),
             options.seed());
@@ -364,7 +361,7 @@ public final class TransferGraph {
             src,
             down,
             boundary(phase),
-            List.of(OUTPUT),
+            List.of(HeadLayers.OUTPUT),
             updaters(phase, warmupSteps(totalSteps), totalSteps),
             options.weightDecay(),
             options.seed());
