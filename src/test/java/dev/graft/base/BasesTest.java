@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.error.GraftException;
+import dev.graft.testing.StdErr;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,24 +113,15 @@ class BasesTest {
   }
 
   @Test
-  void fromFileComputationGraphDefaults() throws IOException {
+  void fromFileComputationGraphDefaults() throws Exception {
     ComputationGraph cnn = tinyCnn(20);
     Path zip = dir.resolve("tiny-cnn.zip");
     ModelSerializer.writeModel(cnn, zip.toFile(), false);
 
     // the input size is inferred without DL4J's warnings about zero-height maps on the way
-    java.io.PrintStream stderr = System.err;
-    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
-    Base base;
-    try {
-      base = Bases.fromFile(zip).load();
-    } finally {
-      System.setErr(stderr);
-    }
-    assertFalse(
-        logged.toString(java.nio.charset.StandardCharsets.UTF_8).contains("height of 0"),
-        logged.toString(java.nio.charset.StandardCharsets.UTF_8));
+    StdErr.Captured<Base> loaded = StdErr.capture(() -> Bases.fromFile(zip).load());
+    assertFalse(loaded.text().contains("height of 0"), loaded.text());
+    Base base = loaded.value();
     assertEquals("tiny-cnn", base.id());
     assertEquals(Preprocessing.unit(), base.preprocessing());
     assertEquals(20, base.inputSize());

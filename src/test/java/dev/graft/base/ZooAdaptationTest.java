@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.graft.graph.ParameterTransfer;
 import dev.graft.graph.Truncation;
 import dev.graft.io.Downloader;
+import dev.graft.testing.StdErr;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -142,7 +143,7 @@ class ZooAdaptationTest {
   }
 
   @Test
-  void zooVgg16WithNumberedLayersMapsInOrderAndLosesItsTop() {
+  void zooVgg16WithNumberedLayersMapsInOrderAndLosesItsTop() throws Exception {
     ComputationGraph zoo =
         VGG16.builder().inputShape(new int[] {3, 32, 32}).numClasses(10).seed(3).build().init();
     ComputationGraph target =
@@ -150,17 +151,10 @@ class ZooAdaptationTest {
             Truncation.truncate(Architecture.VGG16.configuration(32, 1, false), "block5_pool"),
             false);
     // the zoo writes Same padding out (Truncate, 1): the same convolution, so no warning
-    java.io.PrintStream stderr = System.err;
-    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
-    ComputationGraph adapted;
-    try {
-      adapted = ParameterTransfer.fit(zoo, target, "zoo VGG16");
-    } finally {
-      System.setErr(stderr);
-    }
-    String warnings = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
-    assertFalse(warnings.contains("differs from"), warnings);
+    StdErr.Captured<ComputationGraph> fitted =
+        StdErr.capture(() -> ParameterTransfer.fit(zoo, target, "zoo VGG16"));
+    assertFalse(fitted.text().contains("differs from"), fitted.text());
+    ComputationGraph adapted = fitted.value();
     // The zoo names its layers "0".."20"; Graft's are Keras's, paired by order and shape.
     assertEquals(zoo.getLayer("0").params(), adapted.getLayer("block1_conv1").params());
     assertEquals(zoo.getLayer("16").params(), adapted.getLayer("block5_conv3").params());

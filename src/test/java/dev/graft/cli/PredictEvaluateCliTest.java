@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.model.TinyNets;
 import dev.graft.model.TransferModel;
+import dev.graft.testing.StdErr;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -192,29 +193,27 @@ class PredictEvaluateCliTest {
   }
 
   @Test
-  void helpOnEveryCommand() {
+  void helpOnEveryCommand() throws Exception {
     List<String> commands =
         List.of("train", "evaluate", "predict", "featurize", "demo", "lr-find", "cache");
     // picocli reads descriptions as format strings and warns on System.err about a lone '%'
-    java.io.PrintStream stderr = System.err;
-    java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
-    try {
-      for (String cmd : commands) {
-        Cli.Result r = Cli.run(cmd, "--help");
-        assertEquals(0, r.code(), cmd);
-        assertTrue(r.out().contains("Usage: graft " + cmd), r.out());
-        assertTrue(r.out().contains("--verbose"), cmd + " documents --verbose");
-        if (cmd.equals("predict") || cmd.equals("evaluate")) {
-          assertTrue(
-              r.out().replaceAll("\\s+", " ").contains("90 % central crop"),
-              cmd + " --tta help: " + r.out());
-        }
-      }
-    } finally {
-      System.setErr(stderr);
-    }
-    assertEquals("", warnings.toString(java.nio.charset.StandardCharsets.UTF_8), "help warnings");
+    StdErr.Captured<Void> help =
+        StdErr.capture(
+            () -> {
+              for (String cmd : commands) {
+                Cli.Result r = Cli.run(cmd, "--help");
+                assertEquals(0, r.code(), cmd);
+                assertTrue(r.out().contains("Usage: graft " + cmd), r.out());
+                assertTrue(r.out().contains("--verbose"), cmd + " documents --verbose");
+                if (cmd.equals("predict") || cmd.equals("evaluate")) {
+                  assertTrue(
+                      r.out().replaceAll("\\s+", " ").contains("90 % central crop"),
+                      cmd + " --tta help: " + r.out());
+                }
+              }
+              return null;
+            });
+    assertEquals("", help.text(), "help warnings");
     Cli.Result top = Cli.run("--help");
     assertEquals(0, top.code());
     for (String cmd : List.of("train", "evaluate", "predict", "featurize", "demo")) {
