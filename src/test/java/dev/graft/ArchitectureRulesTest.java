@@ -213,6 +213,40 @@ class ArchitectureRulesTest {
     assertFalse(train.contains("dev.graft.strategy.TransferGraph"), train.toString());
   }
 
+  @Test
+  void thePlanIsDataAndNoCodeAsksAFeedItsType() throws IOException {
+    Pattern feedInstanceof = Pattern.compile("instanceof\\s+(TrainingPlan\\.)?Feed\\.");
+    List<String> offenders = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(SOURCES)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        if (feedInstanceof.matcher(Files.readString(f)).find()) {
+          offenders.add(SOURCES.relativize(f).toString());
+        }
+      }
+    }
+    assertEquals(List.of(), offenders, "dispatch on a Feed through Feed.Visitor, not instanceof");
+    // the plan holds specifications, not closures into the graph it was made from
+    String plan = Files.readString(SOURCES.resolve("strategy/TrainingPlan.java"));
+    for (String closure : List.of("Supplier<", "Function<", "PhaseNetwork")) {
+      assertFalse(plan.contains(closure), "TrainingPlan holds a closure: " + closure);
+    }
+  }
+
+  @Test
+  void theTrainingLoopReadsInOneScreen() throws IOException {
+    // the loop trains and validates; each other concern is an EpochHook
+    String trainer = Files.readString(SOURCES.resolve("train/Trainer.java"));
+    int start = trainer.indexOf("private void runPhase(");
+    int end = trainer.indexOf("\n  }\n", start);
+    long lines = trainer.substring(start, end).lines().count();
+    assertTrue(lines <= 35, "Trainer.runPhase is " + lines + " lines");
+    for (String concern : List.of("sinceBest", "CheckpointFile", "log.info(")) {
+      assertFalse(
+          trainer.substring(start, end).contains(concern),
+          "the loop handles " + concern + " itself instead of a hook");
+    }
+  }
+
   /** A cycle as a path that starts and ends at the same package, or empty when there is none. */
   private static List<String> findCycle(Map<String, Set<String>> arrows) {
     Map<String, Integer> state = new TreeMap<>(); // 1: on the path, 2: done

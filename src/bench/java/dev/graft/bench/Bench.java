@@ -151,6 +151,7 @@ public final class Bench {
       case "profile" -> profile(args[1]);
       case "featurize" -> Featurize.main(Arrays.copyOfRange(args, 1, args.length));
       case "epochs" -> Epochs.main(Arrays.copyOfRange(args, 1, args.length));
+      case "train" -> TrainBench.main(args);
       default -> throw new IllegalArgumentException("unknown command " + args[0]);
     }
   }

@@ -57,10 +57,9 @@ final class Epochs {
         TransferGraph.assemble(
             base, Head.averagePooling(), Strategy.features(), opts.withEpochs(1));
     // one phase, cached: the plan feeds it from its own cache of this frozen part
+    TrainingPlan probePlan = probe.plan(true, "bench");
     FrozenPart part =
-        ((TrainingPlan.Feed.OwnCache) probe.plan(true, "bench").steps().get(0).feed())
-            .frozenPart()
-            .get();
+        probePlan.frozenPart(probePlan.steps().get(0).feed().ownFrozenPart().orElseThrow());
     DataSetIterator it = ImageBatches.builder(data, transform).batchSize(batch).build();
     part.activations(it.next().getFeatures()); // warm-up
     it.reset();

@@ -2,6 +2,7 @@ package dev.graft.graph;
 
 import static dev.graft.graph.Layers.unwrap;
 
+import dev.graft.perf.NativeTuning;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -102,6 +103,17 @@ public final class Rebuild {
       bl.setRegularization(reg);
       bl.setRegularizationBias(new ArrayList<>());
     }
+  }
+
+  /**
+   * As {@link #instantiate}, for a network that trains: its convolution, BatchNorm and pooling
+   * layers run forward and backward through DL4J's oneDNN layer helpers when the loaded native
+   * build has oneDNN ({@link NativeTuning#withLayerHelpers}), instead of DL4J's im2col + gemm. The
+   * helpers compute the same gradients (TrainingHelpersTest) at lower cost (docs/performance.md).
+   */
+  public static ComputationGraph instantiateForTraining(
+      ComputationGraphConfiguration conf, ComputationGraph source, long seed) {
+    return NativeTuning.withLayerHelpers(() -> instantiate(conf, source, seed));
   }
 
   /**

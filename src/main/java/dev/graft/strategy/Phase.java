@@ -1,7 +1,10 @@
 package dev.graft.strategy;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * One stage of training: which layers train, each at which peak learning rate, for how many epochs.
@@ -42,6 +45,27 @@ public record Phase(
   /** Names of the layers that train in this phase. */
   public Set<String> trainable() {
     return learningRates.keySet();
+  }
+
+  /**
+   * Per-layer Adam updaters for this phase, each trainable layer its own instance: constant rates,
+   * or (when the phase has a schedule and {@code totalSteps > 0}) a linear warm-up over 10 % of the
+   * iterations (at least one) and a cosine decay over the rest.
+   *
+   * @param totalSteps iterations the phase runs (0: unknown, constant rates)
+   * @return updater by layer name
+   */
+  public Map<String, IUpdater> updaters(int totalSteps) {
+    int warmup = Math.max(1, (int) Math.round(totalSteps * 0.1));
+    Map<String, IUpdater> m = new LinkedHashMap<>();
+    learningRates.forEach(
+        (layer, lr) ->
+            m.put(
+                layer,
+                warmupCosine && totalSteps > 0
+                    ? new Adam(new WarmupCosineSchedule(lr, warmup, totalSteps, 0.0))
+                    : new Adam(lr)));
+    return m;
   }
 
   /** The highest learning rate of the phase (the head's). */

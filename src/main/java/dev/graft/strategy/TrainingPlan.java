@@ -1,21 +1,28 @@
 package dev.graft.strategy;
 
 import dev.graft.error.GraftException;
+import dev.graft.features.InferenceNetwork;
+import dev.graft.graph.Partition;
+import dev.graft.graph.Rebuild;
+import dev.graft.head.HeadLayers;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Everything {@code Trainer} executes, decided before the first epoch: the network trained in place
- * and, phase by phase, how the phase is fed and which network it trains. The strategy chose the
- * phases ({@link Strategy#plan}: which layers, which rates, how many epochs); the assembled graph
- * chose where each phase's freeze boundary lies and whether the activations there are cached once,
- * derived from a deeper phase's cache, or recomputed on every batch ({@link #of}). The trainer only
- * runs it: it reads no graph and makes none of these choices.
+ * Everything {@code Trainer} executes, decided before the first epoch and held as data: the network
+ * trained in place and, phase by phase, how the phase is fed and which part of the network it
+ * trains. The strategy chose the phases ({@link Strategy#plan}: which layers, which rates, how many
+ * epochs); {@link #of} split the network once per phase ({@link Partition}) and chose where each
+ * phase's inputs come from: a cache filled once, a cache derived from a deeper phase's cache, or
+ * the images on every batch. The trainer only runs it: it reads no graph and makes none of these
+ * choices.
  *
  * <pre>{@code
  * TransferGraph tg = TransferGraph.assemble(base, head, Strategy.fineTune(), options);
@@ -23,19 +30,36 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * TrainingResult r = Trainer.train(plan, trainBatches, validationBatches, config);
  * }</pre>
  *
- * <p>Networks and frozen parts are built when the trainer reaches their phase, not here: a phase's
- * schedule length depends on how many examples its cache holds, and building every phase's parts up
- * front would hold them all in memory at once.
+ * <p>Each feed holds specifications (vertex names, boundaries, cache keys), not networks: a part is
+ * built from the plan's network when the trainer reaches its phase ({@link #trainablePart}, {@link
+ * #frozenPart}, {@link #bridge}), because a phase's schedule length depends on how many examples
+ * its cache holds, and building every phase's parts up front would hold them all in memory at once.
+ *
+ * <p>Why one class of this size: the six feed variants are small records that only mean something
+ * together (the visitor names each of them), and the parts are built from the network and settings
+ * the plan holds; most of the lines are Javadoc and the variants' one-line methods.
  */
 public final class TrainingPlan {
   private final ComputationGraph network;
+  private final String input;
   private final List<Step> steps;
-  private final SharedCache sharedCache;
+  private final FrozenSpec sharedCache;
+  private final double weightDecay;
+  private final long seed;
 
-  private TrainingPlan(ComputationGraph network, List<Step> steps, SharedCache sharedCache) {
+  private TrainingPlan(
+      ComputationGraph network,
+      String input,
+      List<Step> steps,
+      FrozenSpec sharedCache,
+      double weightDecay,
+      long seed) {
     this.network = network;
+    this.input = input;
     this.steps = List.copyOf(steps);
     this.sharedCache = sharedCache;
+    this.weightDecay = weightDecay;
+    this.seed = seed;
   }
 
   /** The whole network (images in, probabilities out), trained in place phase by phase. */
@@ -49,10 +73,11 @@ public final class TrainingPlan {
   }
 
   /**
-   * A cache at the last phase's boundary that the earlier phases derive their inputs from, so that
-   * the base runs over each image once; null when the phases do not share one.
+   * The frozen part whose activations (at the last phase's boundary) are cached once for several
+   * phases, the earlier ones deriving their inputs from that cache, so that the base runs over each
+   * image once; null when the phases do not share one.
    */
-  public SharedCache sharedCache() {
+  public FrozenSpec sharedCache() {
     return sharedCache;
   }
 
@@ -72,7 +97,7 @@ public final class TrainingPlan {
    * One phase and how it is fed.
    *
    * @param phase which layers train, at which rates, for how many epochs
-   * @param feed where the inputs of the network it trains come from, and that network
+   * @param feed where the inputs of the part it trains come from, and that part
    */
   public record Step(Phase phase, Feed feed) {
     /** Checks presence. */
@@ -83,63 +108,172 @@ public final class TrainingPlan {
   }
 
   /**
-   * The network a phase trains, built for a schedule of {@code totalSteps} iterations (0: no
-   * schedule, constant rates); every layer outside the phase's frozen.
+   * The part of the network a phase trains: the vertices from its boundary to the output.
+   *
+   * @param vertices the trainable part's vertices (its frozen layers included), topological order
+   * @param inputs the boundary activations it reads, in the order the frozen part returns them
    */
-  @FunctionalInterface
-  public interface PhaseNetwork {
-    /** Builds it, with copies of the whole network's current parameters. */
-    ComputationGraph build(int totalSteps);
+  public record TrainablePart(Set<String> vertices, List<String> inputs) {
+    /** Copies the collections. */
+    public TrainablePart {
+      vertices = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(vertices));
+      inputs = List.copyOf(inputs);
+    }
   }
 
   /**
-   * The frozen activations at the deepest boundary, cached once for several phases.
+   * The frozen part below a boundary: images in, the boundary's activations out, in inference mode.
    *
-   * @param boundary the activations' names, in the order the frozen part returns them
-   * @param frozenPart builds the frozen part that computes them from images
+   * @param boundary the activations' names, in the order the part returns them
+   * @param cacheKey identifies the computation (base, weights, numeric path, cut, boundary) for a
+   *     cache that outlives the run
    */
-  public record SharedCache(List<String> boundary, Supplier<FrozenPart> frozenPart) {
+  public record FrozenSpec(List<String> boundary, String cacheKey) {
     /** Copies the list. */
-    public SharedCache {
+    public FrozenSpec {
       boundary = List.copyOf(boundary);
     }
   }
 
-  /** Where a phase's inputs come from; each variant carries what the trainer needs to run it. */
+  /**
+   * Where a phase's inputs come from. Each variant is data; the trainer turns it into a runner
+   * through {@link #accept}, so that which runner a feed gets is written once, in the visitor, and
+   * no code asks a feed what type it is.
+   */
   public sealed interface Feed {
-    /** The network the phase trains. */
-    PhaseNetwork network();
+    /** The part of the network the phase trains. */
+    TrainablePart trainable();
+
+    /** Whether the phase trains on cached activations. */
+    boolean cached();
 
     /**
-     * Images straight into the whole network: a trainable layer reads the images, so nothing is
+     * The frozen part this feed runs over the images itself (to fill its own cache, or on every
+     * batch); empty when a trainable layer reads the images or the inputs come from the shared
+     * cache.
+     */
+    default Optional<FrozenSpec> ownFrozenPart() {
+      return Optional.empty();
+    }
+
+    /**
+     * Calls the visitor's method for this variant.
+     *
+     * @param visitor what to do with each variant
+     * @param <R> the result type
+     * @return what the visitor returned
+     */
+    <R> R accept(Visitor<R> visitor);
+
+    /**
+     * One method per variant: how a consumer (the trainer, the learning-rate finder) handles it.
+     *
+     * @param <R> the result type
+     */
+    interface Visitor<R> {
+      /** A trainable layer reads the images. */
+      R images(Images feed);
+
+      /** The frozen part runs on every batch. */
+      R frozenEachBatch(FrozenEachBatch feed);
+
+      /** The phase's own cache. */
+      R ownCache(OwnCache feed);
+
+      /** The shared cache as it is. */
+      R sharedCacheAsIs(SharedCacheAsIs feed);
+
+      /** A cache derived from the shared one. */
+      R derived(Derived feed);
+
+      /** A logistic regression on the phase's own cache. */
+      R convexFit(ConvexFit feed);
+    }
+
+    /**
+     * Images straight into the trainable part: a trainable layer reads the images, so nothing is
      * frozen below it.
      */
-    record Images(PhaseNetwork network) implements Feed {}
+    record Images(TrainablePart trainable) implements Feed {
+      @Override
+      public boolean cached() {
+        return false;
+      }
+
+      @Override
+      public <R> R accept(Visitor<R> visitor) {
+        return visitor.images(this);
+      }
+    }
 
     /**
      * Images through the frozen part on every batch (in inference mode), then the trainable part:
      * the phase does not cache (augmentation or caching off).
      */
-    record FrozenEachBatch(Supplier<FrozenPart> frozenPart, PhaseNetwork network) implements Feed {}
+    record FrozenEachBatch(FrozenSpec frozen, TrainablePart trainable) implements Feed {
+      @Override
+      public Optional<FrozenSpec> ownFrozenPart() {
+        return Optional.of(frozen);
+      }
+
+      @Override
+      public boolean cached() {
+        return false;
+      }
+
+      @Override
+      public <R> R accept(Visitor<R> visitor) {
+        return visitor.frozenEachBatch(this);
+      }
+    }
 
     /** The frozen part's activations computed once into this phase's own cache. */
-    record OwnCache(Supplier<FrozenPart> frozenPart, PhaseNetwork network) implements Feed {}
+    record OwnCache(FrozenSpec frozen, TrainablePart trainable) implements Feed {
+      @Override
+      public Optional<FrozenSpec> ownFrozenPart() {
+        return Optional.of(frozen);
+      }
+
+      @Override
+      public boolean cached() {
+        return true;
+      }
+
+      @Override
+      public <R> R accept(Visitor<R> visitor) {
+        return visitor.ownCache(this);
+      }
+    }
 
     /** The {@link #sharedCache() shared cache} as it is: this phase's boundary is its boundary. */
-    record SharedCacheAsIs(PhaseNetwork network) implements Feed {}
+    record SharedCacheAsIs(TrainablePart trainable) implements Feed {
+      @Override
+      public boolean cached() {
+        return true;
+      }
+
+      @Override
+      public <R> R accept(Visitor<R> visitor) {
+        return visitor.sharedCacheAsIs(this);
+      }
+    }
 
     /**
      * Activations derived from the {@link #sharedCache() shared cache} through a frozen bridge to
      * this phase's boundary, without running the base again.
      *
-     * @param bridge builds the bridge from the shared boundary to {@code boundary}
-     * @param boundary this phase's boundary
+     * @param bridge the vertices from the shared boundary to this phase's ({@link
+     *     Partition.Bridge#outputs()})
      */
-    record Derived(Supplier<FrozenBridge> bridge, List<String> boundary, PhaseNetwork network)
-        implements Feed {
-      /** Copies the list. */
-      public Derived {
-        boundary = List.copyOf(boundary);
+    record Derived(Partition.Bridge bridge, TrainablePart trainable) implements Feed {
+      @Override
+      public boolean cached() {
+        return true;
+      }
+
+      @Override
+      public <R> R accept(Visitor<R> visitor) {
+        return visitor.derived(this);
       }
     }
 
@@ -150,20 +284,87 @@ public final class TrainingPlan {
      * @param l2 the head's L2 strength, or NaN to choose it by cross-validation
      * @param classWeights per-class loss weights, or null
      */
-    record ConvexFit(
-        Supplier<FrozenPart> frozenPart, PhaseNetwork network, double l2, double[] classWeights)
-        implements Feed {}
+    record ConvexFit(FrozenSpec frozen, TrainablePart trainable, double l2, double[] classWeights)
+        implements Feed {
+      @Override
+      public Optional<FrozenSpec> ownFrozenPart() {
+        return Optional.of(frozen);
+      }
 
-    /** Whether the phase trains on cached activations. */
-    default boolean cached() {
-      return !(this instanceof Images || this instanceof FrozenEachBatch);
+      @Override
+      public boolean cached() {
+        return true;
+      }
+
+      @Override
+      public <R> R accept(Visitor<R> visitor) {
+        return visitor.convexFit(this);
+      }
     }
   }
 
   /**
-   * The plan for an assembled graph: its phases, each fed from a cache where caching is allowed and
-   * something below the phase is frozen.
+   * Builds the part a phase trains: a copy of those vertices of the network with its current
+   * parameters, the phase's layers training at its rates (the schedule over {@code totalSteps}
+   * iterations when the phase has one, 0: constant rates), every other layer frozen. Its layers
+   * train through oneDNN where the native build has it ({@link Rebuild#instantiateForTraining}).
    *
+   * @param phase the phase
+   * @param part its trainable part
+   * @param totalSteps the schedule's length
+   * @return a new network
+   */
+  public ComputationGraph trainablePart(Phase phase, TrainablePart part, int totalSteps) {
+    return Rebuild.instantiateForTraining(
+        Rebuild.rebuild(
+            network.getConfiguration(),
+            part.vertices(),
+            part.inputs(),
+            List.of(HeadLayers.OUTPUT),
+            phase.updaters(totalSteps),
+            weightDecay,
+            seed),
+        network,
+        seed);
+  }
+
+  /**
+   * Builds a frozen part on the one inference path ({@link InferenceNetwork}: BatchNorm folded,
+   * activations fused, the batch split to a memory budget), as the predictor computes the same
+   * activations.
+   *
+   * @param spec the boundary and cache key
+   * @return the frozen part, with the network's current parameters
+   */
+  public FrozenPart frozenPart(FrozenSpec spec) {
+    InferenceNetwork frozen = InferenceNetwork.of(network, List.of(input), spec.boundary());
+    return new GraphFrozenPart(frozen, spec.boundary(), spec.cacheKey());
+  }
+
+  /**
+   * Builds a frozen bridge between two boundaries.
+   *
+   * @param bridge the vertices, inputs and outputs
+   * @return an inference-only graph with the network's current parameters
+   */
+  public FrozenBridge bridge(Partition.Bridge bridge) {
+    var conf =
+        Rebuild.rebuild(
+            network.getConfiguration(),
+            bridge.vertices(),
+            bridge.inputs(),
+            bridge.outputs(),
+            Map.of(),
+            0,
+            seed);
+    return new FrozenBridge(Rebuild.instantiate(conf, network, seed), bridge.inputIndices());
+  }
+
+  /**
+   * The plan for an assembled graph: its phases, each fed from a cache where caching is allowed and
+   * something below the phase is frozen. Every partition is computed here, once.
+   *
+   * @param tg the assembled graph
    * @param cacheActivations whether frozen activations may be computed once and reused (off when
    *     the training images are augmented)
    * @param cacheKey identifies base and weights, for a cache that outlives the run
@@ -171,58 +372,71 @@ public final class TrainingPlan {
    *     cached
    */
   static TrainingPlan of(TransferGraph tg, boolean cacheActivations, String cacheKey) {
+    Partition.Graph graph = Partition.of(tg.network().getConfiguration());
     List<Phase> phases = tg.phases();
-    Phase lastPhase = phases.get(phases.size() - 1);
-    SharedCache shared = null;
-    if (cacheActivations
-        && phases.stream().filter(p -> p.epochs() > 0).count() > 1
-        && tg.hasFrozenPart(lastPhase)) {
-      shared =
-          new SharedCache(
-              tg.boundary(lastPhase), () -> tg.frozenPart(lastPhase, cacheKey).orElseThrow());
-    }
+    List<Partition> parts = phases.stream().map(p -> graph.split(p.trainable())).toList();
+    Partition last = parts.get(parts.size() - 1);
+    String frozenKeyPrefix =
+        cacheKey + "|numeric=" + InferenceNetwork.NUMERIC_VERSION + "|cut=" + tg.cut();
+    FrozenSpec shared =
+        cacheActivations
+                && phases.stream().filter(p -> p.epochs() > 0).count() > 1
+                && !last.readsImages()
+            ? frozenSpec(frozenKeyPrefix, last)
+            : null;
     List<Step> steps = new ArrayList<>();
-    for (Phase phase : phases) {
-      steps.add(
-          new Step(phase, feed(tg, phase, phase == lastPhase, shared, cacheActivations, cacheKey)));
+    for (int i = 0; i < phases.size(); i++) {
+      Phase phase = phases.get(i);
+      Partition part = parts.get(i);
+      TrainablePart trainable = new TrainablePart(part.trainable(), part.boundary());
+      FrozenSpec frozen = frozenSpec(frozenKeyPrefix, part);
+      Feed feed;
+      if (phase.convex()) {
+        if (part.readsImages() || !cacheActivations) {
+          throw new GraftException(
+              "a logistic-regression head is fitted on cached features, and this run does not"
+                  + " cache them (augmentation or caching off): use a head trained by Adam"
+                  + " (Head.averagePooling())");
+        }
+        feed = new Feed.ConvexFit(frozen, trainable, tg.head().l2(), tg.options().classWeights());
+      } else if (shared != null && i == phases.size() - 1) {
+        feed = new Feed.SharedCacheAsIs(trainable);
+      } else if (shared != null && graph.bridge(shared.boundary(), part.boundary()).isPresent()) {
+        feed = new Feed.Derived(graph.bridge(shared.boundary(), part.boundary()).get(), trainable);
+      } else if (part.readsImages()) {
+        // the whole network, with the layers below the trainable ones frozen
+        feed =
+            new Feed.Images(
+                new TrainablePart(
+                    tg.network().getConfiguration().getVertices().keySet(),
+                    List.of(tg.inputName())));
+      } else {
+        feed =
+            cacheActivations
+                ? new Feed.OwnCache(frozen, trainable)
+                : new Feed.FrozenEachBatch(frozen, trainable);
+      }
+      steps.add(new Step(phase, feed));
     }
-    return new TrainingPlan(tg.network(), steps, shared);
+    return new TrainingPlan(
+        tg.network(),
+        tg.inputName(),
+        steps,
+        shared,
+        tg.options().weightDecay(),
+        tg.options().seed());
   }
 
-  private static Feed feed(
-      TransferGraph tg,
-      Phase phase,
-      boolean last,
-      SharedCache shared,
-      boolean cacheActivations,
-      String cacheKey) {
-    PhaseNetwork trainable = steps -> tg.trainablePart(phase, steps);
-    Supplier<FrozenPart> frozen = () -> tg.frozenPart(phase, cacheKey).orElseThrow();
-    boolean hasFrozen = tg.hasFrozenPart(phase);
-    if (phase.convex()) {
-      if (!hasFrozen || !cacheActivations) {
-        throw new GraftException(
-            "a logistic-regression head is fitted on cached features, and this run does not"
-                + " cache them (augmentation or caching off): use a head trained by Adam"
-                + " (Head.averagePooling())");
-      }
-      return new Feed.ConvexFit(frozen, trainable, tg.head().l2(), tg.options().classWeights());
+  private static FrozenSpec frozenSpec(String keyPrefix, Partition part) {
+    return new FrozenSpec(
+        part.boundary(), keyPrefix + "|boundary=" + String.join(",", part.boundary()));
+  }
+
+  private record GraphFrozenPart(InferenceNetwork network, List<String> outputs, String key)
+      implements FrozenPart {
+    @Override
+    public INDArray[] activations(INDArray images) {
+      return network.output(images);
     }
-    if (shared != null) {
-      if (last) {
-        return new Feed.SharedCacheAsIs(trainable);
-      }
-      List<String> boundary = tg.boundary(phase);
-      if (tg.canBridge(shared.boundary(), boundary)) {
-        return new Feed.Derived(
-            () -> tg.bridge(shared.boundary(), boundary).orElseThrow(), boundary, trainable);
-      }
-    }
-    if (!hasFrozen) {
-      return new Feed.Images(steps -> tg.phaseNetwork(phase, steps));
-    }
-    return cacheActivations
-        ? new Feed.OwnCache(frozen, trainable)
-        : new Feed.FrozenEachBatch(frozen, trainable);
   }
 }

@@ -3,18 +3,14 @@ package dev.graft.strategy;
 import dev.graft.base.Base;
 import dev.graft.base.Block;
 import dev.graft.error.GraftException;
-import dev.graft.features.InferenceNetwork;
 import dev.graft.graph.Layers;
 import dev.graft.graph.Rebuild;
 import dev.graft.graph.Topology;
 import dev.graft.head.Head;
 import dev.graft.head.HeadLayers;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -26,7 +22,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.learning.config.IUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -213,35 +208,12 @@ public final class TransferGraph {
             raw.getVertices().keySet(),
             List.of(input),
             List.of(HeadLayers.OUTPUT),
-            updaters(last, 0, 0),
+            last.updaters(0),
             options.weightDecay(),
             options.seed());
     ComputationGraph net = Rebuild.instantiate(finalConf, base, options.seed());
     return new TransferGraph(
         net, input, cut, headLayers, unfrozen, phases, options, strategy, head);
-  }
-
-  /**
-   * Per-layer Adam updaters for {@code phase}: each trainable layer its own instance, constant or
-   * warm-up + cosine over {@code totalSteps} iterations.
-   */
-  static Map<String, IUpdater> updaters(Phase phase, int warmupSteps, int totalSteps) {
-    Map<String, IUpdater> m = new LinkedHashMap<>();
-    phase
-        .learningRates()
-        .forEach(
-            (layer, lr) ->
-                m.put(
-                    layer,
-                    phase.warmupCosine() && totalSteps > 0
-                        ? new Adam(new WarmupCosineSchedule(lr, warmupSteps, totalSteps, 0.0))
-                        : new Adam(lr)));
-    return m;
-  }
-
-  /** Iterations of linear warm-up for a phase of {@code totalSteps}: 10 %, at least one. */
-  static int warmupSteps(int totalSteps) {
-    return Math.max(1, (int) Math.round(totalSteps * 0.1));
   }
 
   /** The assembled network: images in, probabilities out; frozen layers wrapped. */
@@ -299,160 +271,5 @@ public final class TransferGraph {
    */
   public TrainingPlan plan(boolean cacheActivations, String cacheKey) {
     return TrainingPlan.of(this, cacheActivations, cacheKey);
-  }
-
-  /**
-   * A copy of the whole network set up for {@code phase}: its layers train at its rates (the
-   * schedule over {@code totalSteps} iterations when the phase has one), every other layer frozen.
-   */
-  ComputationGraph phaseNetwork(Phase phase, int totalSteps) {
-    ComputationGraphConfiguration src = network.getConfiguration();
-    ComputationGraphConfiguration c =
-        Rebuild.rebuild(
-            src,
-            src.getVertices().keySet(),
-            List.of(inputName),
-            List.of(HeadLayers.OUTPUT),
-            updaters(phase, warmupSteps(totalSteps), totalSteps),
-            options.weightDecay(),
-            options.seed());
-    return Rebuild.instantiate(c, network, options.seed());
-  }
-
-  /**
-   * The frozen part of the network for {@code phase}: images in, the activations at the freeze
-   * boundary out (the inputs of the {@link #trainablePart trainable part}). Empty when a trainable
-   * layer reads the images directly (nothing to cache).
-   *
-   * @param phase the phase
-   * @param cacheKey identifies the base and its weights, for persistent caches
-   */
-  Optional<FrozenPart> frozenPart(Phase phase, String cacheKey) {
-    if (!hasFrozenPart(phase)) {
-      return Optional.empty();
-    }
-    List<String> boundary = boundary(phase);
-    // the one inference path (dev.graft.features.InferenceNetwork): BatchNorm folded, activations
-    // fused, the batch split to a memory budget; the predictor computes these activations the same
-    InferenceNetwork frozen = InferenceNetwork.of(network, List.of(inputName), boundary);
-    String key =
-        cacheKey
-            + "|numeric="
-            + InferenceNetwork.NUMERIC_VERSION
-            + "|cut="
-            + cut
-            + "|boundary="
-            + String.join(",", boundary);
-    return Optional.of(new GraphFrozenPart(frozen, boundary, key));
-  }
-
-  /**
-   * The trainable part of the network for {@code phase}: its inputs are the boundary activations of
-   * {@link #frozenPart}, named as the boundary vertices, in that order; its output the
-   * probabilities. Its layers train at the phase's rates (with the schedule over {@code totalSteps}
-   * iterations when the phase has one).
-   */
-  ComputationGraph trainablePart(Phase phase, int totalSteps) {
-    ComputationGraphConfiguration src = network.getConfiguration();
-    List<String> order = Topology.order(src);
-    Set<String> down = Topology.downstream(src, order, phase.trainable());
-    ComputationGraphConfiguration trainConf =
-        Rebuild.rebuild(
-            src,
-            down,
-            boundary(phase),
-            List.of(HeadLayers.OUTPUT),
-            updaters(phase, warmupSteps(totalSteps), totalSteps),
-            options.weightDecay(),
-            options.seed());
-    return Rebuild.instantiate(trainConf, network, options.seed());
-  }
-
-  /**
-   * A frozen, inference-only graph from the activations {@code from} (a deeper freeze boundary) to
-   * the activations {@code to} (a later phase's boundary), so that a phase's cache can be derived
-   * from another's instead of running the base again. Its inputs are the names of {@code from} it
-   * actually reads, in the order of {@code from}; empty when {@code to} cannot be computed from
-   * {@code from} alone.
-   */
-  Optional<FrozenBridge> bridge(List<String> from, List<String> to) {
-    ComputationGraphConfiguration src = network.getConfiguration();
-    Set<String> need = bridgeVertices(from, to);
-    if (need == null) {
-      return Optional.empty();
-    }
-    List<String> used = new ArrayList<>();
-    for (String f : from) {
-      if (need.stream().anyMatch(v -> Topology.inputsOf(src, v).contains(f))) {
-        used.add(f);
-      }
-    }
-    ComputationGraphConfiguration c =
-        Rebuild.rebuild(src, need, used, to, Map.of(), 0, options.seed());
-    int[] indices = used.stream().mapToInt(from::indexOf).toArray();
-    return Optional.of(new FrozenBridge(Rebuild.instantiate(c, network, options.seed()), indices));
-  }
-
-  /** Whether {@link #bridge} can compute {@code to} from {@code from}, without building it. */
-  boolean canBridge(List<String> from, List<String> to) {
-    return bridgeVertices(from, to) != null;
-  }
-
-  /**
-   * The vertices between the two boundaries, or null when {@code to} needs more than {@code from}.
-   */
-  private Set<String> bridgeVertices(List<String> from, List<String> to) {
-    ComputationGraphConfiguration src = network.getConfiguration();
-    if (to.isEmpty() || to.stream().anyMatch(from::contains)) {
-      return null;
-    }
-    Set<String> need = new LinkedHashSet<>();
-    java.util.Deque<String> todo = new java.util.ArrayDeque<>(to);
-    while (!todo.isEmpty()) {
-      String v = todo.pop();
-      if (from.contains(v) || need.contains(v)) {
-        continue;
-      }
-      if (src.getNetworkInputs().contains(v)) {
-        return null;
-      }
-      need.add(v);
-      todo.addAll(Topology.inputsOf(src, v));
-    }
-    return need;
-  }
-
-  /**
-   * Whether something below {@code phase}'s trainable layers is frozen (no trainable layer reads
-   * the images).
-   */
-  boolean hasFrozenPart(Phase phase) {
-    return !boundary(phase).contains(inputName);
-  }
-
-  /** Vertices (or the input) outside the trainable part that feed it, in topological order. */
-  List<String> boundary(Phase phase) {
-    ComputationGraphConfiguration src = network.getConfiguration();
-    List<String> order = Topology.order(src);
-    Set<String> down = Topology.downstream(src, order, phase.trainable());
-    List<String> boundary = new ArrayList<>();
-    for (String v : order) {
-      if (down.contains(v)) {
-        for (String in : Topology.inputsOf(src, v)) {
-          if (!down.contains(in) && !boundary.contains(in)) {
-            boundary.add(in);
-          }
-        }
-      }
-    }
-    return boundary;
-  }
-
-  private record GraphFrozenPart(InferenceNetwork network, List<String> outputs, String key)
-      implements FrozenPart {
-    @Override
-    public INDArray[] activations(INDArray images) {
-      return network.output(images);
-    }
   }
 }

@@ -3,7 +3,6 @@ package dev.graft.train;
 import dev.graft.head.SoftmaxRegression;
 import dev.graft.strategy.ActivationCache;
 import dev.graft.strategy.Phase;
-import dev.graft.strategy.TrainingPlan;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -20,18 +19,21 @@ import org.nd4j.linalg.factory.Nd4j;
  * cached runner's.
  */
 final class ConvexRunner extends CachedRunner {
-  private final TrainingPlan.Feed.ConvexFit fit;
+  private final double l2;
+  private final double[] classWeights;
   private final Map<String, String> notes = new LinkedHashMap<>();
 
   ConvexRunner(
-      TrainingPlan.Feed.ConvexFit fit,
+      double l2,
+      double[] classWeights,
       ComputationGraph net,
       ActivationCache train,
       ActivationCache val,
       TrainingConfig cfg,
       Random shuffle) {
     super(net, train, val, cfg, shuffle, true);
-    this.fit = fit;
+    this.l2 = l2;
+    this.classWeights = classWeights;
   }
 
   @Override
@@ -44,13 +46,13 @@ final class ConvexRunner extends CachedRunner {
     INDArray[] train = all(trainCache);
     INDArray[] val = valCache == null ? null : all(valCache);
     SoftmaxRegression.Options opts =
-        SoftmaxRegression.Options.defaults().withL2(fit.l2()).withSeed(cfg.seed());
+        SoftmaxRegression.Options.defaults().withL2(l2).withSeed(cfg.seed());
     SoftmaxRegression.Selection s =
         SoftmaxRegression.select(
             train[0],
             train[1].argMax(1).toIntVector(),
             trainCache.numClasses(),
-            fit.classWeights(),
+            classWeights,
             val == null ? null : val[0],
             val == null ? null : val[1].argMax(1).toIntVector(),
             opts);

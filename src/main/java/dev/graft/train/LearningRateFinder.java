@@ -107,11 +107,8 @@ public final class LearningRateFinder {
       throw new IllegalArgumentException("plan the sweep without caching: plan(false, key)");
     }
     Nd4j.getRandom().setSeed(seed);
-    Optional<FrozenPart> frozen =
-        last.feed() instanceof TrainingPlan.Feed.FrozenEachBatch f
-            ? Optional.of(f.frozenPart().get())
-            : Optional.empty();
-    ComputationGraph net = last.feed().network().build(0);
+    Optional<FrozenPart> frozen = last.feed().ownFrozenPart().map(plan::frozenPart);
+    ComputationGraph net = plan.trainablePart(phase, last.feed().trainable(), 0);
     Map<String, Double> ratio = new LinkedHashMap<>();
     double top = phase.maxLearningRate();
     phase.learningRates().forEach((layer, lr) -> ratio.put(layer, lr / top));

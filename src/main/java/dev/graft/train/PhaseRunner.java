@@ -117,59 +117,99 @@ abstract class PhaseRunner implements AutoCloseable {
     /** Fills the plan's {@link TrainingPlan#sharedCache() shared cache}; null when it has none. */
     static SharedCaches build(
         TrainingPlan plan, DataSetIterator train, DataSetIterator validation, TrainingConfig cfg) {
-      TrainingPlan.SharedCache shared = plan.sharedCache();
+      TrainingPlan.FrozenSpec shared = plan.sharedCache();
       if (shared == null) {
         return null;
       }
-      FrozenPart deepest = shared.frozenPart().get();
+      FrozenPart deepest = plan.frozenPart(shared);
       return new SharedCaches(
           shared.boundary(), fill(cfg, deepest, train), fill(cfg, deepest, validation));
     }
   }
 
-  /** The runner for {@code step}, fed as the plan says; its network is built here. */
-  static PhaseRunner create(
+  /**
+   * The runner for {@code step}, fed as the plan says; its network is built here.
+   *
+   * @param plan the plan (its network is where the parts are built from)
+   * @param step the phase and its feed
+   * @param shared the shared caches, or null when the plan has none
+   */
+  static PhaseRunner open(
+      TrainingPlan plan,
       TrainingPlan.Step step,
       SharedCaches shared,
       DataSetIterator train,
       DataSetIterator validation,
       TrainingConfig cfg,
       Random shuffle) {
-    Phase phase = step.phase();
-    TrainingPlan.Feed feed = step.feed();
-    if (feed instanceof TrainingPlan.Feed.ConvexFit f) {
-      FrozenPart frozen = f.frozenPart().get();
+    return step.feed()
+        .accept(new Opener(plan, step.phase(), shared, train, validation, cfg, shuffle));
+  }
+
+  /** Turns each kind of feed into its runner: the one place that knows which runner a feed gets. */
+  private record Opener(
+      TrainingPlan plan,
+      Phase phase,
+      SharedCaches shared,
+      DataSetIterator train,
+      DataSetIterator validation,
+      TrainingConfig cfg,
+      Random shuffle)
+      implements TrainingPlan.Feed.Visitor<PhaseRunner> {
+
+    /** The part the phase trains, scheduled over {@code examples} per epoch. */
+    private ComputationGraph part(TrainingPlan.Feed f, int examples) {
+      int steps = phase.epochs() * ceilDiv(examples, cfg.batchSize());
+      return plan.trainablePart(phase, f.trainable(), steps);
+    }
+
+    @Override
+    public PhaseRunner convexFit(TrainingPlan.Feed.ConvexFit f) {
+      FrozenPart frozen = plan.frozenPart(f.frozen());
       ActivationCache t = fill(cfg, frozen, train);
       ActivationCache v = fill(cfg, frozen, validation);
-      return new ConvexRunner(f, f.network().build(0), t, v, cfg, shuffle);
+      return new ConvexRunner(
+          f.l2(),
+          f.classWeights(),
+          plan.trainablePart(phase, f.trainable(), 0),
+          t,
+          v,
+          cfg,
+          shuffle);
     }
-    if (feed instanceof TrainingPlan.Feed.SharedCacheAsIs f) {
-      int steps = phase.epochs() * ceilDiv(shared.train().size(), cfg.batchSize());
+
+    @Override
+    public PhaseRunner sharedCacheAsIs(TrainingPlan.Feed.SharedCacheAsIs f) {
       return new CachedRunner(
-          f.network().build(steps), shared.train(), shared.val(), cfg, shuffle, false);
+          part(f, shared.train().size()), shared.train(), shared.val(), cfg, shuffle, false);
     }
-    if (feed instanceof TrainingPlan.Feed.Derived f) {
-      FrozenBridge b = f.bridge().get();
+
+    @Override
+    public PhaseRunner derived(TrainingPlan.Feed.Derived f) {
+      FrozenBridge b = plan.bridge(f.bridge());
+      List<String> to = f.bridge().outputs();
       ActivationCache t =
           InMemoryActivationCache.derive(
-              shared.train(), b.graph(), b.inputIndices(), f.boundary(), cfg.batchSize());
+              shared.train(), b.graph(), b.inputIndices(), to, cfg.batchSize());
       ActivationCache v =
           shared.val() == null
               ? null
               : InMemoryActivationCache.derive(
-                  shared.val(), b.graph(), b.inputIndices(), f.boundary(), cfg.batchSize());
-      int steps = phase.epochs() * ceilDiv(t.size(), cfg.batchSize());
-      return new CachedRunner(f.network().build(steps), t, v, cfg, shuffle, true);
+                  shared.val(), b.graph(), b.inputIndices(), to, cfg.batchSize());
+      return new CachedRunner(part(f, t.size()), t, v, cfg, shuffle, true);
     }
-    if (feed instanceof TrainingPlan.Feed.OwnCache f) {
+
+    @Override
+    public PhaseRunner ownCache(TrainingPlan.Feed.OwnCache f) {
       // the schedule's length needs the example count: the network is built after the fill
-      FrozenPart frozen = f.frozenPart().get();
+      FrozenPart frozen = plan.frozenPart(f.frozen());
       ActivationCache t = fill(cfg, frozen, train);
       ActivationCache v = fill(cfg, frozen, validation);
-      int steps = phase.epochs() * ceilDiv(t.size(), cfg.batchSize());
-      return new CachedRunner(f.network().build(steps), t, v, cfg, shuffle, true);
+      return new CachedRunner(part(f, t.size()), t, v, cfg, shuffle, true);
     }
-    if (feed instanceof TrainingPlan.Feed.FrozenEachBatch f) {
+
+    @Override
+    public PhaseRunner frozenEachBatch(TrainingPlan.Feed.FrozenEachBatch f) {
       // Not cached: the frozen part still runs apart, in inference mode, on every batch.
       // Training the whole graph instead would ask DL4J to backpropagate through frozen layers,
       // which stops at a residual addition ("Cannot do backward pass: errors not set").
@@ -177,17 +217,25 @@ abstract class PhaseRunner implements AutoCloseable {
           "phase {}: frozen activations not cached (augmentation or caching off); every"
               + " epoch runs the frozen part in inference mode, then trains the rest",
           phase.name());
-      FrozenPart frozen = f.frozenPart().get();
       return new DirectRunner(
-          f.network().build(imageSteps(phase, cfg)), frozen, train, validation, cfg);
+          plan.trainablePart(phase, f.trainable(), imageSteps(phase, cfg)),
+          plan.frozenPart(f.frozen()),
+          train,
+          validation,
+          cfg);
     }
-    if (feed instanceof TrainingPlan.Feed.Images f) {
+
+    @Override
+    public PhaseRunner images(TrainingPlan.Feed.Images f) {
       log.info(
           "phase {}: a trainable layer reads the images directly; nothing to cache", phase.name());
       return new DirectRunner(
-          f.network().build(imageSteps(phase, cfg)), null, train, validation, cfg);
+          plan.trainablePart(phase, f.trainable(), imageSteps(phase, cfg)),
+          null,
+          train,
+          validation,
+          cfg);
     }
-    throw new IllegalStateException("unknown feed " + feed);
   }
 
   /** Schedule length of a phase fed by the images: 0 (constant rates) when unknown. */

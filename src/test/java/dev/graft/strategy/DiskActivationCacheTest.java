@@ -54,8 +54,11 @@ class DiskActivationCacheTest {
   @Test
   void secondBuildReadsFromDiskAndMatchesTheInMemoryCache() throws IOException {
     TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2));
-    Phase phase = tg.phases().get(tg.phases().size() - 1);
-    FrozenPart part = tg.frozenPart(phase, "smallnet|test-weights").orElseThrow();
+    TrainingPlan plan = tg.plan(true, "smallnet|test-weights");
+    TrainingPlan.Feed last = plan.steps().get(plan.steps().size() - 1).feed();
+    FrozenPart part =
+        plan.frozenPart(
+            plan.sharedCache() != null ? plan.sharedCache() : last.ownFrozenPart().orElseThrow());
     AtomicInteger examples = new AtomicInteger();
     Counting counting = new Counting(part, examples);
     int[] idx = {3, 1, 4, 1, 5};

@@ -41,7 +41,7 @@ class TrainingPlanTest {
     assertEquals(1, cached.steps().size());
     var own = assertInstanceOf(TrainingPlan.Feed.OwnCache.class, cached.steps().get(0).feed());
     assertTrue(own.cached());
-    FrozenPart part = own.frozenPart().get();
+    FrozenPart part = cached.frozenPart(own.frozen());
     assertEquals(List.of("head_pool"), part.outputs());
     assertTrue(part.key().startsWith("k|"), part.key());
 
@@ -50,8 +50,11 @@ class TrainingPlanTest {
             TrainingPlan.Feed.FrozenEachBatch.class, tg.plan(false, "k").steps().get(0).feed());
     assertFalse(direct.cached());
     // frozen part, then trainable part: the assembled network's own output
-    ComputationGraph trainable = direct.network().build(0);
-    INDArray split = trainable.outputSingle(direct.frozenPart().get().activations(IMAGES));
+    TrainingPlan uncached = tg.plan(false, "k");
+    ComputationGraph trainable =
+        uncached.trainablePart(uncached.steps().get(0).phase(), direct.trainable(), 0);
+    INDArray split =
+        trainable.outputSingle(uncached.frozenPart(direct.frozen()).activations(IMAGES));
     INDArray whole = tg.network().outputSingle(IMAGES);
     assertArrayEquals(whole.data().asFloat(), split.data().asFloat(), 1e-5f);
     assertEquals(Set.of("head_dense_1", "head_output"), cached.everTrainable());
@@ -67,14 +70,15 @@ class TrainingPlanTest {
     assertEquals(List.of("pool1"), plan.sharedCache().boundary());
     assertEquals(List.of("warmup", "finetune"), names(plan));
     var warmup = assertInstanceOf(TrainingPlan.Feed.Derived.class, plan.steps().get(0).feed());
-    assertEquals(List.of("head_pool"), warmup.boundary());
+    assertEquals(List.of("head_pool"), warmup.bridge().outputs());
+    assertEquals(List.of("head_pool"), warmup.trainable().inputs());
     assertInstanceOf(TrainingPlan.Feed.SharedCacheAsIs.class, plan.steps().get(1).feed());
     assertEquals(1 + 2, plan.totalEpochs());
     assertEquals(Set.of("head_output", "conv2", "conv3"), plan.everTrainable());
 
     // the bridge turns the shared cache's activations into the warm-up's
-    FrozenPart deepest = plan.sharedCache().frozenPart().get();
-    FrozenBridge bridge = warmup.bridge().get();
+    FrozenPart deepest = plan.frozenPart(plan.sharedCache());
+    FrozenBridge bridge = plan.bridge(warmup.bridge());
     INDArray[] atPool1 = deepest.activations(IMAGES);
     INDArray[] bridgeIn = new INDArray[bridge.inputIndices().length];
     for (int i = 0; i < bridgeIn.length; i++) {
@@ -105,7 +109,7 @@ class TrainingPlanTest {
     assertNull(plan.sharedCache(), "conv1 trains: the last phase has no frozen part to cache");
     assertInstanceOf(TrainingPlan.Feed.OwnCache.class, plan.steps().get(0).feed());
     var images = assertInstanceOf(TrainingPlan.Feed.Images.class, plan.steps().get(1).feed());
-    ComputationGraph net = images.network().build(0);
+    ComputationGraph net = plan.trainablePart(plan.steps().get(1).phase(), images.trainable(), 0);
     assertEquals(
         tg.network().getConfiguration().getNetworkInputs(),
         net.getConfiguration().getNetworkInputs());

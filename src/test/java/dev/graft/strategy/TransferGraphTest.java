@@ -77,11 +77,12 @@ class TransferGraphTest {
     // The same holds in the networks the phases train.
     Phase fine = tg.phases().get(1);
     assertEquals("finetune", fine.name());
-    ComputationGraph part = tg.trainablePart(fine, 100);
+    TrainingPlan plan = tg.plan(true, "k");
+    ComputationGraph part = plan.trainablePart(fine, plan.steps().get(1).feed().trainable(), 100);
     part.setLearningRate("conv2", 0.25);
     assertEquals(
         1e-3 * (1.0 / 10), part.getLearningRate("head_output"), 1e-12); // warm-up step 1 of 10
-    assertEquals(List.of("pool1"), tg.boundary(fine));
+    assertEquals(List.of("pool1"), plan.steps().get(1).feed().trainable().inputs());
     assertEquals("warmup", tg.phases().get(0).name());
     assertEquals(
         Map.of("head_dense_1", 1e-3, "head_output", 1e-3), tg.phases().get(0).learningRates());
@@ -151,10 +152,10 @@ class TransferGraphTest {
   void flattenHeadReadsTheWholeFeatureMap() {
     TransferGraph tg = assemble(Strategy.frozen(), Head.flatten().dense(12).dropout(0.5));
     assertEquals(32L * 7 * 7 * 12 + 12, tg.network().getLayer("head_dense_1").numParams());
-    assertEquals(List.of("relu3"), tg.boundary(tg.phases().get(0)));
+    assertEquals(List.of("relu3"), boundary(tg));
     // with a pooling head and no dense layer, only the output trains: it reads the pooled map
     TransferGraph gap = assemble(Strategy.frozen(), Head.averagePooling());
-    assertEquals(List.of("head_pool"), gap.boundary(gap.phases().get(0)));
+    assertEquals(List.of("head_pool"), boundary(gap));
   }
 
   @Test
@@ -181,5 +182,10 @@ class TransferGraphTest {
     old.init(tg.network().params().dup(), false);
     assertInstanceOf(InferenceBatchNormLayer.class, old.getLayer("bn3"));
     assertEquals(tg.network().outputSingle(ds.getFeatures()), old.outputSingle(ds.getFeatures()));
+  }
+
+  /** The first phase's freeze boundary, as the plan computes it. */
+  private static List<String> boundary(TransferGraph tg) {
+    return tg.plan(true, "k").steps().get(0).feed().trainable().inputs();
   }
 }

@@ -1,0 +1,166 @@
+package dev.graft.train;
+
+import dev.graft.data.ImageBatches;
+import dev.graft.error.GraftException;
+import dev.graft.graph.ParameterTransfer;
+import dev.graft.strategy.Phase;
+import dev.graft.strategy.TrainingPlan;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Set;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The run's checkpoint ({@link Checkpointing}): read back on resume ({@link #resume}), the phase
+ * network put where it left off ({@link #onPhaseStart}), and at every epoch's end everything the
+ * rest of the run depends on written atomically (parameters and optimizer state, both generators,
+ * the training iterator's epoch, the schedule's position, the history, the best epoch). A run
+ * resumed from it finishes with the parameters an uninterrupted run ends with, bit for bit.
+ */
+final class CheckpointHook implements EpochHook {
+  private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+  private final Checkpointing checkpointing;
+  private final ParameterSnapshots snapshots;
+  private final DataSetIterator train;
+  private final ReplayableRandom shuffle;
+  private int writtenEpochs;
+
+  CheckpointHook(
+      Checkpointing checkpointing,
+      ParameterSnapshots snapshots,
+      DataSetIterator train,
+      ReplayableRandom shuffle) {
+    this.checkpointing = checkpointing;
+    this.snapshots = snapshots;
+    this.train = train;
+    this.shuffle = shuffle;
+  }
+
+  /** The file. */
+  Path file() {
+    return checkpointing.file();
+  }
+
+  /** Epochs the checkpoint on disk holds (what a stop now would keep). */
+  int writtenEpochs() {
+    return writtenEpochs;
+  }
+
+  /**
+   * With {@code resume} set and a checkpoint on disk made with this run's settings and data: its
+   * state, with its parameters put into the plan's network; otherwise null (a fresh start).
+   */
+  TrainingState resume(TrainingPlan plan, Set<String> everTrainable, int totalEpochs) {
+    Path file = checkpointing.file();
+    if (!checkpointing.resume()) {
+      if (CheckpointFile.exists(file)) {
+        log.info("starting afresh: the checkpoint {} will be overwritten", file);
+      }
+      return null;
+    }
+    if (!CheckpointFile.exists(file)) {
+      log.info("no checkpoint at {}: starting afresh", file);
+      return null;
+    }
+    CheckpointFile.Contents c;
+    try {
+      c = CheckpointFile.read(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+    }
+    checkpointing
+        .fingerprint()
+        .differenceFrom(c.fingerprint())
+        .ifPresent(
+            d -> {
+              throw new GraftException(
+                  "checkpoint "
+                      + file
+                      + " was made with other settings or data: "
+                      + d
+                      + " (run with the same settings and data, or delete it to start afresh)");
+            });
+    TrainingState st = c.state();
+    if (st.epoch > totalEpochs
+        || !st.current.keySet().containsAll(everTrainable)
+        || st.phaseIndex >= plan.steps().size()) {
+      throw new GraftException(
+          "checkpoint " + file + " does not fit this network and plan (delete it to start afresh)");
+    }
+    ParameterTransfer.restore(plan.network(), st.current);
+    shuffle.restore(st.shuffleState);
+    if (train instanceof ImageBatches ib && st.trainIteratorEpoch >= 0) {
+      ib.seekEpoch(st.trainIteratorEpoch);
+    }
+    writtenEpochs = st.epoch;
+    log.info("resuming from checkpoint {}: {} of {} epochs done", file, st.epoch, totalEpochs);
+    return st;
+  }
+
+  /** A phase continuing from the checkpoint gets its optimizer, schedule and generator back. */
+  @Override
+  public void onPhaseStart(TrainingState st, Phase phase, PhaseRunner runner, boolean continuing) {
+    if (!continuing) {
+      return;
+    }
+    ComputationGraph net = runner.net();
+    if (st.updaterState != null) {
+      INDArray view = net.getUpdater().getStateViewArray();
+      if (view == null || view.length() != st.updaterState.length()) {
+        throw new GraftException(
+            "checkpoint "
+                + checkpointing.file()
+                + " holds optimizer state of "
+                + st.updaterState.length()
+                + " values, this phase has "
+                + (view == null ? 0 : view.length())
+                + " (delete it to start afresh)");
+      }
+      view.assign(st.updaterState.reshape(view.shape()));
+    }
+    net.getConfiguration().setIterationCount(st.iterationCount);
+    net.getConfiguration().setEpochCount(st.epochCount);
+    Nd4j.getRandom().setStates(st.nd4jRootState, st.nd4jNodeState);
+  }
+
+  @Override
+  public void onEpochEnd(TrainingState st, EpochEnd end) {
+    ComputationGraph net = end.runner().net();
+    st.current = snapshots.take(net);
+    var updater = net.getUpdater(false);
+    st.updaterState =
+        updater == null || updater.getStateViewArray() == null
+            ? null
+            : updater.getStateViewArray().dup();
+    st.iterationCount = net.getConfiguration().getIterationCount();
+    st.epochCount = net.getConfiguration().getEpochCount();
+    Random rng = Nd4j.getRandom();
+    st.nd4jRootState = rng.rootState();
+    st.nd4jNodeState = rng.nodeState();
+    st.shuffleState = shuffle.state();
+    st.trainIteratorEpoch = train instanceof ImageBatches ib ? ib.nextEpoch() : -1;
+    int epoch = st.epoch;
+    try {
+      CheckpointFile.write(
+          checkpointing.file(),
+          checkpointing.fingerprint(),
+          st,
+          () -> TestSeam.reached("checkpoint:" + epoch));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot write checkpoint " + checkpointing.file() + ": " + e.getMessage(), e);
+    }
+    writtenEpochs = epoch;
+    st.current = null; // the network holds it; keep memory to one copy between checkpoints
+    st.updaterState = null;
+    log.debug("checkpoint of epoch {} written to {}", epoch, checkpointing.file());
+    TestSeam.reached("epoch:" + epoch);
+  }
+}

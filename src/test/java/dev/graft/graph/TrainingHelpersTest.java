@@ -1,0 +1,280 @@
+package dev.graft.graph;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.nn.ChannelMultiplyVertex;
+import dev.graft.perf.NativeTuning;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * The training path ({@link Rebuild#instantiateForTraining}: DL4J's oneDNN layer helpers for
+ * convolution, BatchNorm and pooling) computes the gradients DL4J's reference path computes, for
+ * every layer type the bases train: convolution (Same and Truncate), depthwise convolution,
+ * BatchNorm in training mode and in inference mode ({@link InferenceBatchNorm}), max and average
+ * pooling, activations, a residual addition, a concatenation, squeeze-and-excitation (global
+ * pooling, dense, {@link ChannelMultiplyVertex}), dense and softmax cross-entropy. The reference
+ * path itself is checked against central finite differences.
+ */
+class TrainingHelpersTest {
+  private static final long SEED = 7;
+
+  @BeforeAll
+  static void natives() {
+    NativeTuning.apply();
+  }
+
+  /** A small graph with one of each layer type; BatchNorm {@code bn2} in inference mode. */
+  private static ComputationGraphConfiguration conf(DataType type) {
+    ComputationGraphConfiguration.GraphBuilder g =
+        new NeuralNetConfiguration.Builder()
+            .seed(SEED)
+            .dataType(type)
+            .updater(new Adam(1e-2))
+            .convolutionMode(ConvolutionMode.Same)
+            .graphBuilder()
+            .addInputs("in")
+            .setInputTypes(InputType.convolutional(12, 12, 3));
+    g.addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).hasBias(false).build(), "in");
+    g.addLayer("bn1", new BatchNormalization.Builder().build(), "conv1");
+    g.addLayer("relu1", new ActivationLayer(Activation.RELU), "bn1");
+    g.addLayer(
+        "pool1",
+        new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
+        "relu1");
+    g.addLayer(
+        "dw", new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(1).nOut(8).build(), "pool1");
+    g.addLayer(
+        "bn2", new InferenceBatchNorm(new BatchNormalization.Builder().nOut(8).build()), "dw");
+    g.addLayer(
+        "proj",
+        new ConvolutionLayer.Builder(1, 1)
+            .nOut(8)
+            .convolutionMode(ConvolutionMode.Truncate)
+            .activation(Activation.IDENTITY)
+            .build(),
+        "pool1");
+    g.addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "proj");
+    g.addVertex("cat", new MergeVertex(), "add", "pool1");
+    g.addLayer(
+        "pool2",
+        new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build(),
+        "cat");
+    g.addLayer("se_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "pool2");
+    g.addLayer(
+        "se_gate",
+        new DenseLayer.Builder().nOut(16).activation(Activation.SIGMOID).build(),
+        "se_pool");
+    if (Boolean.getBoolean("bisect.nose")) {
+      g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "pool2");
+    } else {
+      g.addVertex("se", new ChannelMultiplyVertex(), "pool2", "se_gate");
+      g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "se");
+    }
+    g.addLayer(
+        "dense", new DenseLayer.Builder().nOut(10).activation(Activation.TANH).build(), "gap");
+    g.addLayer(
+        "out",
+        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+            .nOut(4)
+            .activation(Activation.SOFTMAX)
+            .build(),
+        "dense");
+    g.setOutputs("out");
+    return g.build();
+  }
+
+  /**
+   * The graph as fine-tuning rebuilds it: every layer trains except {@code bn2}, which Rebuild
+   * wraps as {@link InferenceBatchNorm} (gradients through, statistics fixed); DL4J's own layers.
+   */
+  private static ComputationGraph reference(DataType type) {
+    return reference(type, new Adam(1e-2));
+  }
+
+  private static ComputationGraph reference(
+      DataType type, org.nd4j.linalg.learning.config.IUpdater updater) {
+    ComputationGraph source = new ComputationGraph(conf(type));
+    source.init();
+    // BatchNorm statistics away from 0/1, so the inference-mode layer does real work
+    source.getLayer("bn2").setParam("mean", Nd4j.rand(type, 1, 8).subi(0.5));
+    source.getLayer("bn2").setParam("var", Nd4j.rand(type, 1, 8).addi(0.5));
+    ComputationGraphConfiguration src = source.getConfiguration();
+    Map<String, org.nd4j.linalg.learning.config.IUpdater> updaters = new TreeMap<>();
+    for (String v : src.getVertices().keySet()) {
+      if (Layers.hasParams(src, v) && !v.equals("bn2")) {
+        updaters.put(v, updater.clone());
+      }
+    }
+    ComputationGraphConfiguration rebuilt =
+        Rebuild.rebuild(
+            src, src.getVertices().keySet(), List.of("in"), List.of("out"), updaters, 0, SEED);
+    assertTrue(
+        src.getVertices().size() == rebuilt.getVertices().size()
+            && ((org.deeplearning4j.nn.conf.graph.LayerVertex) rebuilt.getVertices().get("bn2"))
+                    .getLayerConf()
+                    .getLayer()
+                instanceof InferenceBatchNorm,
+        "bn2 runs in inference mode");
+    return Rebuild.instantiate(rebuilt, source, SEED);
+  }
+
+  private static ComputationGraph withHelpers(ComputationGraph reference) {
+    return Rebuild.instantiateForTraining(reference.getConfiguration().clone(), reference, SEED);
+  }
+
+  private static MultiDataSet batch(DataType type) {
+    Nd4j.getRandom().setSeed(SEED);
+    INDArray x = Nd4j.rand(type, 6, 3, 12, 12);
+    INDArray y = Nd4j.zeros(type, 6, 4);
+    for (int i = 0; i < 6; i++) {
+      y.putScalar(i, i % 4, 1);
+    }
+    return new MultiDataSet(x, y);
+  }
+
+  /** Each parameter's gradient, by variable name. */
+  private static Map<String, INDArray> gradients(ComputationGraph net, MultiDataSet ds) {
+    net.setInputs(ds.getFeatures());
+    net.setLabels(ds.getLabels());
+    net.computeGradientAndScore();
+    Map<String, INDArray> m = new TreeMap<>();
+    net.gradient().gradientForVariable().forEach((k, v) -> m.put(k, v.dup()));
+    return m;
+  }
+
+  private static double relativeError(INDArray a, INDArray b) {
+    double scale = Math.max(b.norm2Number().doubleValue(), 1e-12);
+    return a.sub(b).norm2Number().doubleValue() / scale;
+  }
+
+  @Test
+  void theHelpersRunAndGiveTheReferenceGradients() {
+    ComputationGraph ref = reference(DataType.FLOAT);
+    ComputationGraph fast = withHelpers(ref);
+    if (NativeTuning.oneDnnAvailable()) {
+      assertNotNull(
+          ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) fast.getLayer("conv1"))
+              .getHelper(),
+          "the training network's convolution runs on oneDNN");
+    }
+    assertNull(
+        ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) ref.getLayer("conv1"))
+            .getHelper(),
+        "the reference path is DL4J's own");
+    MultiDataSet ds = batch(DataType.FLOAT);
+    Map<String, INDArray> expected = gradients(ref, ds);
+    Map<String, INDArray> actual = gradients(fast, ds);
+    assertEquals(expected.keySet(), actual.keySet());
+    assertTrue(expected.size() >= 14, "every trainable layer has a gradient: " + expected.keySet());
+    expected.forEach(
+        (k, e) -> {
+          double err = relativeError(actual.get(k), e);
+          assertTrue(err < 1e-4, k + ": relative error " + err);
+          assertTrue(
+              isStatistic(k) || e.norm2Number().doubleValue() > 0,
+              k + ": zero gradient, nothing checked");
+        });
+    assertEquals(ref.score(), fast.score(), 1e-5 * Math.abs(ref.score()));
+  }
+
+  @Test
+  void oneAdamStepAgreesWithTheReferencePath() {
+    ComputationGraph ref = reference(DataType.FLOAT);
+    ComputationGraph fast = withHelpers(ref);
+    MultiDataSet ds = batch(DataType.FLOAT);
+    ref.fit(ds);
+    fast.fit(ds);
+    INDArray a = ref.params();
+    INDArray b = fast.params();
+    double maxDiff = a.sub(b).amaxNumber().doubleValue();
+    assertTrue(maxDiff < 1e-5, "parameters after one step differ by " + maxDiff);
+    assertTrue(
+        a.sub(reference(DataType.FLOAT).params()).amaxNumber().doubleValue() > 1e-4,
+        "the step changed the parameters");
+  }
+
+  @Test
+  void theGradientsMatchFiniteDifferences() {
+    // central differences of the score in double precision (the helpers run in float only, and
+    // match this path to 1e-4 above); DL4J's gradient is summed over the minibatch, the score is
+    // its mean: compare gradient / batch size
+    ComputationGraph net = reference(DataType.DOUBLE, new org.nd4j.linalg.learning.config.NoOp());
+    MultiDataSet ds = batch(DataType.DOUBLE);
+    Map<String, INDArray> analytic = gradients(net, ds);
+    long batchSize = ds.getFeatures(0).size(0);
+    double eps = 1e-6;
+    int checked = 0;
+    for (var e : new TreeMap<>(net.paramTable()).entrySet()) {
+      INDArray p = e.getValue(); // a view of the network's parameters
+      INDArray g = analytic.get(e.getKey());
+      if (g == null || isStatistic(e.getKey())) {
+        continue;
+      }
+      // every 17th value of each variable: all layer types, at a bearable cost
+      assertArrayEquals(p.shape(), g.shape(), e.getKey());
+      for (long i = 0; i < p.length(); i += 17) {
+        long[] at = org.nd4j.linalg.api.shape.Shape.ind2subC(p.shape(), i);
+        double orig = p.getDouble(at);
+        p.putScalar(at, orig + eps);
+        double plus = score(net, ds);
+        p.putScalar(at, orig - eps);
+        double minus = score(net, ds);
+        p.putScalar(at, orig);
+        double numeric = (plus - minus) / (2 * eps);
+        double a = g.getDouble(at) / batchSize;
+        double err = Math.abs(numeric - a) / Math.max(1e-12, Math.abs(numeric) + Math.abs(a));
+        assertTrue(
+            err < 1e-4 || Math.abs(numeric - a) < 1e-8,
+            e.getKey() + "[" + i + "]: " + a + " vs " + numeric);
+        checked++;
+      }
+    }
+    assertTrue(checked > 40, "checked " + checked);
+  }
+
+  /**
+   * BatchNorm's moving statistics: DL4J reports their update as a gradient; no loss depends on
+   * them.
+   */
+  private static boolean isStatistic(String variable) {
+    return variable.matches(".*_(mean|var|log10stdev)");
+  }
+
+  private static double score(ComputationGraph net, MultiDataSet ds) {
+    net.setInputs(ds.getFeatures());
+    net.setLabels(ds.getLabels());
+    net.computeGradientAndScore();
+    return net.score();
+  }
+}
