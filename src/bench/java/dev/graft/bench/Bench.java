@@ -152,6 +152,7 @@ public final class Bench {
       case "featurize" -> Featurize.main(Arrays.copyOfRange(args, 1, args.length));
       case "epochs" -> Epochs.main(Arrays.copyOfRange(args, 1, args.length));
       case "train" -> TrainBench.main(args);
+      case "checkpoint" -> dev.graft.train.CheckpointCost.main(args);
       default -> throw new IllegalArgumentException("unknown command " + args[0]);
     }
   }

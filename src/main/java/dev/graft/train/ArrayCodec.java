@@ -32,9 +32,15 @@ final class ArrayCodec {
     byte[] buf = new byte[CHUNK];
     ByteBuffer le = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
     long written = 0;
+    boolean nativeLittleEndian = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     while (src.hasRemaining()) {
       le.clear();
-      if (t == DataType.FLOAT) {
+      if (nativeLittleEndian) {
+        // the values are already little-endian: one bulk copy per chunk
+        int n = Math.min(buf.length, src.remaining());
+        src.get(buf, 0, n);
+        le.position(n);
+      } else if (t == DataType.FLOAT) {
         while (src.remaining() >= 4 && le.remaining() >= 4) {
           le.putFloat(src.getFloat());
         }

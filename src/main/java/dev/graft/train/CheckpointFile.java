@@ -62,10 +62,40 @@ final class CheckpointFile {
   /** One array of the state, with where it belongs. */
   private record Named(String group, String layer, String param, INDArray array) {}
 
+  /**
+   * A checkpoint taken from the state at one moment, ready to write: the arrays it holds (nothing
+   * writes to them any more) and its description, so that the writing can happen on another thread
+   * while training goes on.
+   */
+  static final class Prepared {
+    private final Fingerprint fingerprint;
+    private final List<Named> arrays;
+    private final ObjectNode info;
+
+    private Prepared(Fingerprint fingerprint, List<Named> arrays, ObjectNode info) {
+      this.fingerprint = fingerprint;
+      this.arrays = arrays;
+      this.info = info;
+    }
+  }
+
+  /**
+   * Takes what a checkpoint of {@code st} holds: its arrays (the state's own: the caller hands over
+   * arrays nobody changes afterwards) and, serialised now, every other field.
+   */
+  static Prepared prepare(Fingerprint fp, TrainingState st) {
+    List<Named> arrays = arrays(st);
+    return new Prepared(fp, arrays, info(fp, st, arrays));
+  }
+
   /** Writes {@code state} atomically; {@code beforeMove} runs when the new file is on disk. */
   static void write(Path file, Fingerprint fp, TrainingState st, Runnable beforeMove)
       throws IOException {
-    List<Named> arrays = arrays(st);
+    write(file, prepare(fp, st), beforeMove);
+  }
+
+  /** Writes a prepared checkpoint atomically; {@code beforeMove} runs when it is on disk. */
+  static void write(Path file, Prepared p, Runnable beforeMove) throws IOException {
     AtomicFiles.write(
         file,
         ch -> {
@@ -77,21 +107,22 @@ final class CheckpointFile {
           zip.putNextEntry(new ZipEntry(ARRAYS));
           MessageDigest md = Sha256.digest();
           long bytes = 0;
-          for (Named n : arrays) {
+          for (Named n : p.arrays) {
             bytes += ArrayCodec.write(n.array(), zip, md);
           }
           zip.closeEntry();
           zip.setLevel(Deflater.DEFAULT_COMPRESSION);
           zip.putNextEntry(new ZipEntry(DATA));
           StringBuilder data = new StringBuilder();
-          fp.training().forEach(l -> data.append("T\t").append(l).append('\n'));
-          fp.validation().forEach(l -> data.append("V\t").append(l).append('\n'));
+          p.fingerprint.training().forEach(l -> data.append("T\t").append(l).append('\n'));
+          p.fingerprint.validation().forEach(l -> data.append("V\t").append(l).append('\n'));
           zip.write(data.toString().getBytes(StandardCharsets.UTF_8));
           zip.closeEntry();
           zip.putNextEntry(new ZipEntry(INFO));
-          zip.write(
-              JSON.writeValueAsBytes(
-                  info(fp, st, arrays, HexFormat.of().formatHex(md.digest()), bytes)));
+          ObjectNode info = p.info.deepCopy();
+          info.put("arraysBytes", bytes);
+          info.put("arraysSha256", HexFormat.of().formatHex(md.digest()));
+          zip.write(JSON.writeValueAsBytes(info));
           zip.closeEntry();
           zip.finish();
           zip.flush();
@@ -121,8 +152,8 @@ final class CheckpointFile {
     params.forEach((layer, ps) -> ps.forEach((p, a) -> out.add(new Named(group, layer, p, a))));
   }
 
-  private static ObjectNode info(
-      Fingerprint fp, TrainingState st, List<Named> arrays, String sha, long bytes) {
+  /** The description of a checkpoint; the arrays' byte count and digest are added on writing. */
+  private static ObjectNode info(Fingerprint fp, TrainingState st, List<Named> arrays) {
     ObjectNode root = JSON.createObjectNode();
     root.put("formatVersion", FORMAT_VERSION);
     ObjectNode settings = root.putObject("settings");
@@ -171,8 +202,6 @@ final class CheckpointFile {
         shape.add(d);
       }
     }
-    root.put("arraysBytes", bytes);
-    root.put("arraysSha256", sha);
     return root;
   }
 

@@ -9,6 +9,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
@@ -23,14 +27,20 @@ import org.slf4j.LoggerFactory;
  * rest of the run depends on written atomically (parameters and optimizer state, both generators,
  * the training iterator's epoch, the schedule's position, the history, the best epoch). A run
  * resumed from it finishes with the parameters an uninterrupted run ends with, bit for bit.
+ *
+ * <p>The state is taken on the training thread at the epoch's end; the file is written (and forced
+ * to disk) on a writer thread while the next epoch trains, one write at a time. A stop waits for
+ * the write in flight, so the checkpoint it reports is on disk.
  */
-final class CheckpointHook implements EpochHook {
+final class CheckpointHook implements EpochHook, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
   private final Checkpointing checkpointing;
   private final ParameterSnapshots snapshots;
   private final DataSetIterator train;
   private final ReplayableRandom shuffle;
-  private int writtenEpochs;
+  private volatile int writtenEpochs;
+  private ExecutorService writer;
+  private Future<Void> pending;
 
   CheckpointHook(
       Checkpointing checkpointing,
@@ -147,20 +157,81 @@ final class CheckpointHook implements EpochHook {
     st.shuffleState = shuffle.state();
     st.trainIteratorEpoch = train instanceof ImageBatches ib ? ib.nextEpoch() : -1;
     int epoch = st.epoch;
-    try {
-      CheckpointFile.write(
-          checkpointing.file(),
-          checkpointing.fingerprint(),
-          st,
-          () -> TestSeam.reached("checkpoint:" + epoch));
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot write checkpoint " + checkpointing.file() + ": " + e.getMessage(), e);
-    }
-    writtenEpochs = epoch;
+    // taken now, on the training thread; the arrays are fresh copies nothing writes to any more
+    CheckpointFile.Prepared prepared = CheckpointFile.prepare(checkpointing.fingerprint(), st);
     st.current = null; // the network holds it; keep memory to one copy between checkpoints
     st.updaterState = null;
-    log.debug("checkpoint of epoch {} written to {}", epoch, checkpointing.file());
-    TestSeam.reached("epoch:" + epoch);
+    awaitWritten(); // one write in flight at a time, in epoch order
+    pending =
+        writer()
+            .submit(
+                () -> {
+                  long t0 = System.nanoTime();
+                  CheckpointFile.write(
+                      checkpointing.file(),
+                      prepared,
+                      () -> TestSeam.reached("checkpoint:" + epoch));
+                  writtenEpochs = epoch;
+                  log.debug(
+                      "checkpoint of epoch {} written to {} in {} ms",
+                      epoch,
+                      checkpointing.file(),
+                      (System.nanoTime() - t0) / 1_000_000);
+                  TestSeam.reached("epoch:" + epoch);
+                  return null;
+                });
+    if (TestSeam.active()) {
+      awaitWritten(); // the tests' pause points are defined against a written checkpoint
+    }
+  }
+
+  /**
+   * Waits until the checkpoint being written (if any) is on disk.
+   *
+   * @throws UncheckedIOException when writing it failed
+   */
+  void awaitWritten() {
+    Future<Void> p = pending;
+    if (p == null) {
+      return;
+    }
+    try {
+      p.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new GraftException("interrupted while writing checkpoint " + checkpointing.file());
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      throw new UncheckedIOException(
+          "cannot write checkpoint " + checkpointing.file() + ": " + c.getMessage(),
+          c instanceof IOException io ? io : new IOException(c));
+    } finally {
+      pending = null;
+    }
+  }
+
+  /** Waits for the last write and stops the writer thread. */
+  @Override
+  public void close() {
+    try {
+      awaitWritten();
+    } finally {
+      if (writer != null) {
+        writer.shutdown();
+      }
+    }
+  }
+
+  private ExecutorService writer() {
+    if (writer == null) {
+      writer =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "graft-checkpoint-writer");
+                t.setDaemon(true);
+                return t;
+              });
+    }
+    return writer;
   }
 }

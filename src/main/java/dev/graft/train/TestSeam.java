@@ -17,6 +17,13 @@ import java.nio.file.Path;
 final class TestSeam {
   private TestSeam() {}
 
+  /**
+   * Whether a test asked for a pause point (then checkpoints are written before training goes on).
+   */
+  static boolean active() {
+    return System.getProperty("graft.test.pause") != null;
+  }
+
   static void reached(String point) {
     String want = System.getProperty("graft.test.pause");
     if (want == null || !want.equals(point)) {

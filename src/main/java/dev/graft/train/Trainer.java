@@ -117,6 +117,18 @@ public final class Trainer {
           runPhase(p, steps.get(p), start, shared);
         }
       }
+    } catch (RuntimeException | Error e) {
+      if (checkpoint != null) {
+        try {
+          checkpoint.close(); // the last checkpoint on disk before the failure surfaces
+        } catch (RuntimeException c) {
+          e.addSuppressed(c);
+        }
+      }
+      throw e;
+    }
+    if (checkpoint != null) {
+      checkpoint.close(); // the last checkpoint on disk before the run returns
     }
     return finish(resumedFrom);
   }
@@ -153,6 +165,9 @@ public final class Trainer {
   private void afterBatch(int epoch, int batch) {
     TestSeam.reached("batch:" + epoch + ":" + batch);
     if (cfg.stop() != null) {
+      if (checkpoint != null && cfg.stop().isRequested()) {
+        checkpoint.awaitWritten(); // report a checkpoint that is on disk
+      }
       cfg.stop()
           .check(
               checkpoint == null ? 0 : checkpoint.writtenEpochs(),
