@@ -40,10 +40,8 @@ import org.slf4j.LoggerFactory;
  * are named as in the base; the head adds {@code head_pool}, {@code head_dense_1}, ... and {@code
  * head_output}.
  *
- * <p>Why one class of this size: assembling base + head and cutting the assembled network into
- * per-phase parts (frozen part, trainable part, bridges between boundaries) read the same network
- * and naming; the graph surgery itself is in {@code dev.graft.graph}, and which part each phase
- * uses is decided in {@link TrainingPlan} ({@link #plan}).
+ * <p>Cutting the assembled network into per-phase parts is the plan's ({@link #plan}, {@link
+ * TrainingPlan}); the graph surgery itself is in {@code dev.graft.graph}.
  */
 public final class TransferGraph {
   private static final Logger log = LoggerFactory.getLogger(TransferGraph.class);
