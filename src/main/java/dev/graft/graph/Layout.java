@@ -1,0 +1,85 @@
+package dev.graft.graph;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The running form of {@link LayoutVertex}: forward, a permuted copy into the target layout;
+ * backward, the errors permuted back.
+ */
+final class Layout extends BaseGraphVertex {
+  private final CNN2DFormat to;
+
+  Layout(ComputationGraph graph, String name, int index, CNN2DFormat to, DataType dataType) {
+    super(graph, name, index, null, null, dataType);
+    this.to = to;
+  }
+
+  @Override
+  public boolean hasLayer() {
+    return false;
+  }
+
+  @Override
+  public Layer getLayer() {
+    return null;
+  }
+
+  private static INDArray permute(INDArray x, CNN2DFormat to) {
+    if (x.rank() != 4) {
+      throw new IllegalStateException(
+          "LayoutVertex needs a rank-4 image activation, got "
+              + java.util.Arrays.toString(x.shape()));
+    }
+    return to == CNN2DFormat.NHWC ? x.permute(0, 2, 3, 1) : x.permute(0, 3, 1, 2);
+  }
+
+  @Override
+  public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
+    if (!canDoForward()) {
+      throw new IllegalStateException("LayoutVertex '" + vertexName + "': input not set");
+    }
+    return workspaceMgr.dup(ArrayType.ACTIVATIONS, permute(inputs[0], to), 'c');
+  }
+
+  @Override
+  public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
+    if (!canDoBackward()) {
+      throw new IllegalStateException("LayoutVertex '" + vertexName + "': errors not set");
+    }
+    CNN2DFormat back = to == CNN2DFormat.NHWC ? CNN2DFormat.NCHW : CNN2DFormat.NHWC;
+    INDArray e = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, permute(epsilon, back), 'c');
+    return new Pair<>(null, new INDArray[] {e});
+  }
+
+  @Override
+  public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
+    if (backpropGradientsViewArray != null) {
+      throw new IllegalStateException(
+          "LayoutVertex '" + vertexName + "' has no parameters, hence no gradients");
+    }
+  }
+
+  @Override
+  public Pair<INDArray, MaskState> feedForwardMaskArrays(
+      INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
+    if (maskArrays == null || maskArrays.length == 0) {
+      return null;
+    }
+    return new Pair<>(maskArrays[0], currentMaskState);
+  }
+
+  @Override
+  public String toString() {
+    return "LayoutVertex(name=\"" + vertexName + "\", to=" + to + ")";
+  }
+}

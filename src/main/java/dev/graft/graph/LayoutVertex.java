@@ -1,0 +1,116 @@
+package dev.graft.graph;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Converts an image activation between DL4J's two layouts: {@code [N, C, H, W]} (NCHW) and {@code
+ * [N, H, W, C]} (NHWC), into a fresh C-ordered array. {@link InferenceGraphs} puts one where an
+ * NHWC part of an inference graph meets the NCHW rest (the network's image input, a layer that runs
+ * only in NCHW, a network output), so that callers still see NCHW.
+ *
+ * <pre>{@code
+ * graph.addVertex("input_1_nhwc", new LayoutVertex(CNN2DFormat.NHWC), "input_1");
+ * }</pre>
+ */
+public final class LayoutVertex extends GraphVertex {
+  private static final long serialVersionUID = 1L;
+
+  private CNN2DFormat to;
+
+  /** For JSON deserialisation only: converts to NCHW. */
+  public LayoutVertex() {
+    this(CNN2DFormat.NCHW);
+  }
+
+  /**
+   * A vertex whose output is its input in layout {@code to} (its input is in the other one).
+   *
+   * @param to the layout of the output
+   */
+  public LayoutVertex(CNN2DFormat to) {
+    this.to = to;
+  }
+
+  /** The layout of the output. */
+  public CNN2DFormat getTo() {
+    return to;
+  }
+
+  /** For JSON deserialisation: the layout of the output. */
+  public void setTo(CNN2DFormat to) {
+    this.to = to;
+  }
+
+  @Override
+  public LayoutVertex clone() {
+    return new LayoutVertex(to);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof LayoutVertex l && l.to == to;
+  }
+
+  @Override
+  public int hashCode() {
+    return LayoutVertex.class.getName().hashCode() * 31 + to.hashCode();
+  }
+
+  @Override
+  public long numParams(boolean backprop) {
+    return 0;
+  }
+
+  @Override
+  public int minVertexInputs() {
+    return 1;
+  }
+
+  @Override
+  public int maxVertexInputs() {
+    return 1;
+  }
+
+  @Override
+  public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(
+      ComputationGraph graph,
+      String name,
+      int idx,
+      INDArray paramsView,
+      boolean initializeParams,
+      DataType networkDatatype) {
+    return new Layout(graph, name, idx, to, networkDatatype);
+  }
+
+  @Override
+  public InputType getOutputType(int layerIndex, InputType... in) throws InvalidInputTypeException {
+    if (in.length != 1 || !(in[0] instanceof InputType.InputTypeConvolutional c)) {
+      throw new InvalidInputTypeException(
+          "LayoutVertex takes one convolutional input, got " + java.util.Arrays.toString(in));
+    }
+    return InputType.convolutional(c.getHeight(), c.getWidth(), c.getChannels(), to);
+  }
+
+  @Override
+  public MemoryReport getMemoryReport(InputType... inputTypes) {
+    InputType out = getOutputType(-1, inputTypes);
+    return new LayerMemoryReport.Builder(null, LayoutVertex.class, inputTypes[0], out)
+        .standardMemory(0, 0)
+        .workingMemory(0, 0, 0, 0)
+        .cacheMemory(0, 0)
+        .build();
+  }
+
+  @Override
+  public String toString() {
+    return "LayoutVertex(to=" + to + ")";
+  }
+}
