@@ -3,6 +3,7 @@ package dev.graft.graph;
 import static dev.graft.graph.Layers.unwrap;
 
 import dev.graft.error.GraftException;
+import dev.graft.nn.ChannelMultiplyVertex;
 import dev.graft.perf.NativeTuning;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +22,7 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -226,9 +228,10 @@ public final class InferenceGraphs {
    * depthwise convolutions) around every call, reorders on a MobileNetV2 forward pass took several
    * times the time of the convolutions themselves. Plain and depthwise convolutions, zero padding
    * and 2D pooling switch layout; activation layers and element-wise vertices follow when all their
-   * inputs did. A {@link LayoutVertex} converts where the NHWC part meets NCHW: the network's image
-   * inputs, a vertex that stays NCHW, a network output (renamed, so that the output under its name
-   * is NCHW as before).
+   * inputs did, a squeeze-and-excitation multiply when its activations did. A global pooling reads
+   * a permuted view of an NHWC input. A {@link LayoutVertex} converts where the NHWC part meets
+   * NCHW: the network's image inputs, a vertex that stays NCHW, a network output (renamed, so that
+   * the output under its name is NCHW as before).
    *
    * @return the new name of each renamed layer mapped to its name in the source
    */
@@ -252,6 +255,10 @@ public final class InferenceGraphs {
       if (layoutAware(layer)) {
         nhwc.add(v);
         convolutions |= layer instanceof ConvolutionLayer;
+      } else if (gv instanceof ChannelMultiplyVertex m
+          && m.getFormat() == CNN2DFormat.NCHW
+          && nhwc.contains(in.get(0))) {
+        nhwc.add(v); // its factors, [N, C, 1, 1] or [N, C], read the same in either layout
       } else if ((gv instanceof ElementWiseVertex || layer instanceof ActivationLayer)
           && !in.isEmpty()
           && nhwc.containsAll(in)) {
@@ -262,7 +269,9 @@ public final class InferenceGraphs {
       return sourceNames;
     }
     for (String v : nhwc) {
-      if (vertices.get(v) instanceof LayerVertex lv) {
+      if (vertices.get(v) instanceof ChannelMultiplyVertex) {
+        vertices.put(v, new ChannelMultiplyVertex(CNN2DFormat.NHWC));
+      } else if (vertices.get(v) instanceof LayerVertex lv) {
         org.deeplearning4j.nn.conf.layers.Layer layer = lv.getLayerConf().getLayer();
         if (layer.getClass() == ConvolutionLayer.class) {
           lv.getLayerConf().setLayer(NhwcConvolution.of((ConvolutionLayer) layer));
@@ -299,25 +308,34 @@ public final class InferenceGraphs {
       }
     }
     Map<String, String> toNhwc = new HashMap<>();
+    Map<String, String> toNchwView = new HashMap<>();
     for (String v : new ArrayList<>(vertices.keySet())) {
       List<String> in = inputs.get(v);
       if (in == null || vertices.get(v) instanceof LayoutVertex) {
         continue;
       }
       boolean inside = nhwc.contains(v);
+      // a global pooling only reads its input: it pools a permuted view, no copy
+      boolean reader =
+          vertices.get(v) instanceof LayerVertex lv
+              && lv.getLayerConf().getLayer() instanceof GlobalPoolingLayer;
       for (int i = 0; i < in.size(); i++) {
         String u = in.get(i);
-        if (nhwc.contains(u) == inside) {
+        if (nhwc.contains(u) == inside
+            || (i == 1 && inside && vertices.get(v) instanceof ChannelMultiplyVertex)) {
           continue;
         }
-        Map<String, String> converted = inside ? toNhwc : toNchw;
+        Map<String, String> converted = inside ? toNhwc : reader ? toNchwView : toNchw;
         CNN2DFormat to = inside ? CNN2DFormat.NHWC : CNN2DFormat.NCHW;
         String c =
             converted.computeIfAbsent(
                 u,
                 k -> {
-                  String name = freeName(vertices, k + "_" + to.name().toLowerCase(Locale.ROOT));
-                  vertices.put(name, new LayoutVertex(to));
+                  String name =
+                      freeName(
+                          vertices,
+                          k + "_" + to.name().toLowerCase(Locale.ROOT) + (reader ? "_view" : ""));
+                  vertices.put(name, new LayoutVertex(to, reader && !inside));
                   inputs.put(name, new ArrayList<>(List.of(k)));
                   return name;
                 });

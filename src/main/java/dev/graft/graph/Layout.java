@@ -13,15 +13,23 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The running form of {@link LayoutVertex}: forward, a permuted copy into the target layout;
- * backward, the errors permuted back.
+ * The running form of {@link LayoutVertex}: forward, a permuted copy (or view) in the target
+ * layout; backward, the errors permuted back.
  */
 final class Layout extends BaseGraphVertex {
   private final CNN2DFormat to;
+  private final boolean view;
 
-  Layout(ComputationGraph graph, String name, int index, CNN2DFormat to, DataType dataType) {
+  Layout(
+      ComputationGraph graph,
+      String name,
+      int index,
+      CNN2DFormat to,
+      boolean view,
+      DataType dataType) {
     super(graph, name, index, null, null, dataType);
     this.to = to;
+    this.view = view;
   }
 
   @Override
@@ -48,7 +56,10 @@ final class Layout extends BaseGraphVertex {
     if (!canDoForward()) {
       throw new IllegalStateException("LayoutVertex '" + vertexName + "': input not set");
     }
-    return workspaceMgr.dup(ArrayType.ACTIVATIONS, permute(inputs[0], to), 'c');
+    INDArray permuted = permute(inputs[0], to);
+    return view
+        ? workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, permuted)
+        : workspaceMgr.dup(ArrayType.ACTIVATIONS, permuted, 'c');
   }
 
   @Override

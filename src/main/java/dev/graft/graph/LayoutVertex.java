@@ -24,6 +24,7 @@ public final class LayoutVertex extends GraphVertex {
   private static final long serialVersionUID = 1L;
 
   private CNN2DFormat to;
+  private boolean view;
 
   /** For JSON deserialisation only: converts to NCHW. */
   public LayoutVertex() {
@@ -36,7 +37,30 @@ public final class LayoutVertex extends GraphVertex {
    * @param to the layout of the output
    */
   public LayoutVertex(CNN2DFormat to) {
+    this(to, false);
+  }
+
+  /**
+   * Like {@link #LayoutVertex(CNN2DFormat)}; with {@code view} set the output is a permuted view of
+   * the input, not a copy: for consumers that only read their input with any strides (a global
+   * pooling), never for one that writes into it.
+   *
+   * @param to the layout of the output
+   * @param view whether the output is a view of the input
+   */
+  public LayoutVertex(CNN2DFormat to, boolean view) {
     this.to = to;
+    this.view = view;
+  }
+
+  /** Whether the output is a permuted view of the input instead of a copy. */
+  public boolean isView() {
+    return view;
+  }
+
+  /** For JSON deserialisation: whether the output is a view. */
+  public void setView(boolean view) {
+    this.view = view;
   }
 
   /** The layout of the output. */
@@ -51,17 +75,18 @@ public final class LayoutVertex extends GraphVertex {
 
   @Override
   public LayoutVertex clone() {
-    return new LayoutVertex(to);
+    return new LayoutVertex(to, view);
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof LayoutVertex l && l.to == to;
+    return o instanceof LayoutVertex l && l.to == to && l.view == view;
   }
 
   @Override
   public int hashCode() {
-    return LayoutVertex.class.getName().hashCode() * 31 + to.hashCode();
+    return (LayoutVertex.class.getName().hashCode() * 31 + to.hashCode()) * 31
+        + Boolean.hashCode(view);
   }
 
   @Override
@@ -87,7 +112,7 @@ public final class LayoutVertex extends GraphVertex {
       INDArray paramsView,
       boolean initializeParams,
       DataType networkDatatype) {
-    return new Layout(graph, name, idx, to, networkDatatype);
+    return new Layout(graph, name, idx, to, view, networkDatatype);
   }
 
   @Override
@@ -111,6 +136,6 @@ public final class LayoutVertex extends GraphVertex {
 
   @Override
   public String toString() {
-    return "LayoutVertex(to=" + to + ")";
+    return "LayoutVertex(to=" + to + (view ? ", view" : "") + ")";
   }
 }

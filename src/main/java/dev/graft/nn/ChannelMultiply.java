@@ -2,6 +2,7 @@ package dev.graft.nn;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
@@ -19,8 +20,18 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class ChannelMultiply extends BaseGraphVertex {
 
-  ChannelMultiply(ComputationGraph graph, String name, int index, DataType dataType) {
+  /** The channel axis of the activations: 1 (NCHW) or 3 (NHWC). */
+  private final int channelAxis;
+
+  ChannelMultiply(
+      ComputationGraph graph, String name, int index, CNN2DFormat format, DataType dataType) {
     super(graph, name, index, null, null, dataType);
+    this.channelAxis = format == CNN2DFormat.NHWC ? 3 : 1;
+  }
+
+  /** The spatial axes of the activations. */
+  private int[] spatialAxes() {
+    return channelAxis == 1 ? new int[] {2, 3} : new int[] {1, 2};
   }
 
   @Override
@@ -44,7 +55,7 @@ final class ChannelMultiply extends BaseGraphVertex {
               + "' needs [N, C, H, W] activations, got "
               + java.util.Arrays.toString(x.shape()));
     }
-    if (s.length() != x.size(0) * x.size(1)) {
+    if (s.length() != x.size(0) * x.size(channelAxis)) {
       throw new IllegalStateException(
           "ChannelMultiplyVertex '"
               + vertexName
@@ -53,7 +64,7 @@ final class ChannelMultiply extends BaseGraphVertex {
               + " do not match activations "
               + java.util.Arrays.toString(x.shape()));
     }
-    return s.rank() == 2 ? s : s.reshape(s.ordering(), x.size(0), x.size(1));
+    return s.rank() == 2 ? s : s.reshape(s.ordering(), x.size(0), x.size(channelAxis));
   }
 
   @Override
@@ -65,7 +76,7 @@ final class ChannelMultiply extends BaseGraphVertex {
     INDArray s = factors().castTo(x.dataType());
     INDArray out =
         workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
-    Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, 1));
+    Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, channelAxis));
     return out;
   }
 
@@ -78,8 +89,9 @@ final class ChannelMultiply extends BaseGraphVertex {
     INDArray s = factors();
     INDArray dx =
         workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), x.shape(), 'c');
-    Nd4j.getExecutioner().exec(new BroadcastMulOp(epsilon, s.castTo(x.dataType()), dx, 0, 1));
-    INDArray ds2 = epsilon.mul(x).sum(2, 3); // [N, C]
+    Nd4j.getExecutioner()
+        .exec(new BroadcastMulOp(epsilon, s.castTo(x.dataType()), dx, 0, channelAxis));
+    INDArray ds2 = epsilon.mul(x).sum(spatialAxes()); // [N, C]
     INDArray ds =
         workspaceMgr.createUninitialized(
             ArrayType.ACTIVATION_GRAD, inputs[1].dataType(), inputs[1].shape(), 'c');

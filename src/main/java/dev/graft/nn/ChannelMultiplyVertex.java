@@ -1,5 +1,6 @@
 package dev.graft.nn;
 
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
@@ -28,22 +29,44 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class ChannelMultiplyVertex extends GraphVertex {
   private static final long serialVersionUID = 1L;
 
-  /** The vertex; it has no settings. */
+  private CNN2DFormat format = CNN2DFormat.NCHW;
+
+  /** The vertex for NCHW activations. */
   public ChannelMultiplyVertex() {}
+
+  /**
+   * The vertex for activations in {@code format}: NHWC activations {@code [N, H, W, C]} take
+   * factors {@code [N, 1, 1, C]} or {@code [N, C]}.
+   *
+   * @param format the layout of the activations (first input)
+   */
+  public ChannelMultiplyVertex(CNN2DFormat format) {
+    this.format = format;
+  }
+
+  /** The layout of the activations; NCHW for graphs saved before it existed. */
+  public CNN2DFormat getFormat() {
+    return format;
+  }
+
+  /** For JSON deserialisation: the layout of the activations. */
+  public void setFormat(CNN2DFormat format) {
+    this.format = format == null ? CNN2DFormat.NCHW : format;
+  }
 
   @Override
   public ChannelMultiplyVertex clone() {
-    return new ChannelMultiplyVertex();
+    return new ChannelMultiplyVertex(format);
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ChannelMultiplyVertex;
+    return o instanceof ChannelMultiplyVertex c && c.format == format;
   }
 
   @Override
   public int hashCode() {
-    return ChannelMultiplyVertex.class.getName().hashCode();
+    return ChannelMultiplyVertex.class.getName().hashCode() * 31 + format.hashCode();
   }
 
   @Override
@@ -69,7 +92,7 @@ public final class ChannelMultiplyVertex extends GraphVertex {
       INDArray paramsView,
       boolean initializeParams,
       DataType networkDatatype) {
-    return new ChannelMultiply(graph, name, idx, networkDatatype);
+    return new ChannelMultiply(graph, name, idx, format, networkDatatype);
   }
 
   @Override
@@ -123,6 +146,6 @@ public final class ChannelMultiplyVertex extends GraphVertex {
 
   @Override
   public String toString() {
-    return "ChannelMultiplyVertex()";
+    return "ChannelMultiplyVertex(" + format + ")";
   }
 }

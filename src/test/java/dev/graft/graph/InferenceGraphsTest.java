@@ -140,6 +140,19 @@ class InferenceGraphsTest {
           a == dev.graft.base.Architecture.MOBILENET_V2 ? "block_1_depthwise_BN" : "block2a_bn";
       assertNull(fast.getVertex(bn), bn + " folded into its depthwise convolution");
       assertClose(before, fast.outputSingle(false, x.dup()));
+      if (NativeTuning.oneDnnAvailable()) {
+        // NHWC from the input to the output: the only copy back to NCHW is the output's (the
+        // squeeze-and-excitation pools read views)
+        long copiesToNchw =
+            fast.getConfiguration().getVertices().values().stream()
+                .filter(
+                    v ->
+                        v instanceof LayoutVertex l
+                            && l.getTo() == org.deeplearning4j.nn.conf.CNN2DFormat.NCHW
+                            && !l.isView())
+                .count();
+        assertEquals(1, copiesToNchw, a.name());
+      }
     }
   }
 
