@@ -1,11 +1,9 @@
 package dev.graft.graph;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
+import dev.graft.nn.ParameterFreeVertex;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -16,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The running form of {@link LayoutVertex}: forward, a permuted copy (or view) in the target
  * layout; backward, the errors permuted back.
  */
-final class Layout extends BaseGraphVertex {
+final class Layout extends ParameterFreeVertex {
   private final CNN2DFormat to;
   private final boolean view;
 
@@ -27,19 +25,9 @@ final class Layout extends BaseGraphVertex {
       CNN2DFormat to,
       boolean view,
       DataType dataType) {
-    super(graph, name, index, null, null, dataType);
+    super(graph, name, index, dataType);
     this.to = to;
     this.view = view;
-  }
-
-  @Override
-  public boolean hasLayer() {
-    return false;
-  }
-
-  @Override
-  public Layer getLayer() {
-    return null;
   }
 
   private static INDArray permute(INDArray x, CNN2DFormat to) {
@@ -70,23 +58,6 @@ final class Layout extends BaseGraphVertex {
     CNN2DFormat back = to == CNN2DFormat.NHWC ? CNN2DFormat.NCHW : CNN2DFormat.NHWC;
     INDArray e = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, permute(epsilon, back), 'c');
     return new Pair<>(null, new INDArray[] {e});
-  }
-
-  @Override
-  public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-    if (backpropGradientsViewArray != null) {
-      throw new IllegalStateException(
-          "LayoutVertex '" + vertexName + "' has no parameters, hence no gradients");
-    }
-  }
-
-  @Override
-  public Pair<INDArray, MaskState> feedForwardMaskArrays(
-      INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
-    if (maskArrays == null || maskArrays.length == 0) {
-      return null;
-    }
-    return new Pair<>(maskArrays[0], currentMaskState);
   }
 
   @Override

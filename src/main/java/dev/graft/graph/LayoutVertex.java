@@ -1,14 +1,12 @@
 package dev.graft.graph;
 
+import dev.graft.nn.ParameterFreeVertex;
+import dev.graft.nn.ParameterFreeVertexConf;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Converts an image activation between DL4J's two layouts: {@code [N, C, H, W]} (NCHW) and {@code
@@ -20,7 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * graph.addVertex("input_1_nhwc", new LayoutVertex(CNN2DFormat.NHWC), "input_1");
  * }</pre>
  */
-public final class LayoutVertex extends GraphVertex {
+public final class LayoutVertex extends ParameterFreeVertexConf {
   private static final long serialVersionUID = 1L;
 
   private CNN2DFormat to;
@@ -90,29 +88,14 @@ public final class LayoutVertex extends GraphVertex {
   }
 
   @Override
-  public long numParams(boolean backprop) {
-    return 0;
-  }
-
-  @Override
-  public int minVertexInputs() {
+  protected int inputCount() {
     return 1;
   }
 
   @Override
-  public int maxVertexInputs() {
-    return 1;
-  }
-
-  @Override
-  public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(
-      ComputationGraph graph,
-      String name,
-      int idx,
-      INDArray paramsView,
-      boolean initializeParams,
-      DataType networkDatatype) {
-    return new Layout(graph, name, idx, to, view, networkDatatype);
+  protected ParameterFreeVertex create(
+      ComputationGraph graph, String name, int index, DataType dataType) {
+    return new Layout(graph, name, index, to, view, dataType);
   }
 
   @Override
@@ -122,16 +105,6 @@ public final class LayoutVertex extends GraphVertex {
           "LayoutVertex takes one convolutional input, got " + java.util.Arrays.toString(in));
     }
     return InputType.convolutional(c.getHeight(), c.getWidth(), c.getChannels(), to);
-  }
-
-  @Override
-  public MemoryReport getMemoryReport(InputType... inputTypes) {
-    InputType out = getOutputType(-1, inputTypes);
-    return new LayerMemoryReport.Builder(null, LayoutVertex.class, inputTypes[0], out)
-        .standardMemory(0, 0)
-        .workingMemory(0, 0, 0, 0)
-        .cacheMemory(0, 0)
-        .build();
   }
 
   @Override

@@ -1,11 +1,8 @@
 package dev.graft.nn;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -18,30 +15,20 @@ import org.nd4j.linalg.factory.Nd4j;
  * The running form of {@link ChannelMultiplyVertex}: forward {@code x * s} broadcast over height
  * and width; backward {@code dx = eps * s} and {@code ds = sum over h, w of eps * x}.
  */
-final class ChannelMultiply extends BaseGraphVertex {
+final class ChannelMultiply extends ParameterFreeVertex {
 
   /** The channel axis of the activations: 1 (NCHW) or 3 (NHWC). */
   private final int channelAxis;
 
   ChannelMultiply(
       ComputationGraph graph, String name, int index, CNN2DFormat format, DataType dataType) {
-    super(graph, name, index, null, null, dataType);
+    super(graph, name, index, dataType);
     this.channelAxis = format == CNN2DFormat.NHWC ? 3 : 1;
   }
 
   /** The spatial axes of the activations. */
   private int[] spatialAxes() {
     return channelAxis == 1 ? new int[] {2, 3} : new int[] {1, 2};
-  }
-
-  @Override
-  public boolean hasLayer() {
-    return false;
-  }
-
-  @Override
-  public Layer getLayer() {
-    return null;
   }
 
   /** The factors as [N, C], whatever their rank. */
@@ -97,23 +84,6 @@ final class ChannelMultiply extends BaseGraphVertex {
             ArrayType.ACTIVATION_GRAD, inputs[1].dataType(), inputs[1].shape(), 'c');
     ds.assign(ds2.reshape('c', inputs[1].shape()));
     return new Pair<>(null, new INDArray[] {dx, ds});
-  }
-
-  @Override
-  public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-    if (backpropGradientsViewArray != null) {
-      throw new IllegalStateException(
-          "ChannelMultiplyVertex '" + vertexName + "' has no parameters, hence no gradients");
-    }
-  }
-
-  @Override
-  public Pair<INDArray, MaskState> feedForwardMaskArrays(
-      INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
-    if (maskArrays == null || maskArrays.length == 0) {
-      return null;
-    }
-    return new Pair<>(maskArrays[0], currentMaskState);
   }
 
   @Override

@@ -1,14 +1,10 @@
 package dev.graft.nn;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Multiplies every channel of an image activation by a per-example, per-channel factor: {@code
@@ -26,7 +22,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *     "block1a_se_expand");
  * }</pre>
  */
-public final class ChannelMultiplyVertex extends GraphVertex {
+public final class ChannelMultiplyVertex extends ParameterFreeVertexConf {
   private static final long serialVersionUID = 1L;
 
   private CNN2DFormat format = CNN2DFormat.NCHW;
@@ -70,29 +66,14 @@ public final class ChannelMultiplyVertex extends GraphVertex {
   }
 
   @Override
-  public long numParams(boolean backprop) {
-    return 0;
-  }
-
-  @Override
-  public int minVertexInputs() {
+  protected int inputCount() {
     return 2;
   }
 
   @Override
-  public int maxVertexInputs() {
-    return 2;
-  }
-
-  @Override
-  public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(
-      ComputationGraph graph,
-      String name,
-      int idx,
-      INDArray paramsView,
-      boolean initializeParams,
-      DataType networkDatatype) {
-    return new ChannelMultiply(graph, name, idx, format, networkDatatype);
+  protected ParameterFreeVertex create(
+      ComputationGraph graph, String name, int index, DataType dataType) {
+    return new ChannelMultiply(graph, name, index, format, dataType);
   }
 
   @Override
@@ -132,16 +113,6 @@ public final class ChannelMultiplyVertex extends GraphVertex {
               + ")");
     }
     return in[0];
-  }
-
-  @Override
-  public MemoryReport getMemoryReport(InputType... inputTypes) {
-    InputType out = getOutputType(-1, inputTypes);
-    return new LayerMemoryReport.Builder(null, ChannelMultiplyVertex.class, inputTypes[0], out)
-        .standardMemory(0, 0)
-        .workingMemory(0, 0, 0, 0)
-        .cacheMemory(0, 0)
-        .build();
   }
 
   @Override
