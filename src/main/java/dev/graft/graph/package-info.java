@@ -11,7 +11,10 @@
  *       gradients must cross);
  *   <li>{@link dev.graft.graph.ParameterTransfer}: pretrained weights fitted onto a graph,
  *       parameters copied, snapshots;
- *   <li>{@link dev.graft.graph.InferenceGraphs}: a frozen graph rewritten for fast inference.
+ *   <li>{@link dev.graft.graph.InferenceGraphs}: a frozen graph rewritten for fast inference
+ *       (BatchNorm folded, activations fused, convolutions on NHWC through {@link
+ *       dev.graft.graph.NhwcConvolution}, with a {@link dev.graft.graph.LayoutVertex} where the
+ *       layout changes).
  * </ul>
  *
  * <p>The package knows DL4J and nothing of bases, heads or strategies: those call it.

@@ -1,10 +1,8 @@
 package dev.graft.nn;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -17,20 +15,20 @@ import org.nd4j.linalg.factory.Nd4j;
  * The running form of {@link ChannelMultiplyVertex}: forward {@code x * s} broadcast over height
  * and width; backward {@code dx = eps * s} and {@code ds = sum over h, w of eps * x}.
  */
-final class ChannelMultiply extends BaseGraphVertex {
+final class ChannelMultiply extends ParameterFreeVertex {
 
-  ChannelMultiply(ComputationGraph graph, String name, int index, DataType dataType) {
-    super(graph, name, index, null, null, dataType);
+  /** The channel axis of the activations: 1 (NCHW) or 3 (NHWC). */
+  private final int channelAxis;
+
+  ChannelMultiply(
+      ComputationGraph graph, String name, int index, CNN2DFormat format, DataType dataType) {
+    super(graph, name, index, dataType);
+    this.channelAxis = format == CNN2DFormat.NHWC ? 3 : 1;
   }
 
-  @Override
-  public boolean hasLayer() {
-    return false;
-  }
-
-  @Override
-  public Layer getLayer() {
-    return null;
+  /** The spatial axes of the activations. */
+  private int[] spatialAxes() {
+    return channelAxis == 1 ? new int[] {2, 3} : new int[] {1, 2};
   }
 
   /** The factors as [N, C], whatever their rank. */
@@ -44,7 +42,7 @@ final class ChannelMultiply extends BaseGraphVertex {
               + "' needs [N, C, H, W] activations, got "
               + java.util.Arrays.toString(x.shape()));
     }
-    if (s.length() != x.size(0) * x.size(1)) {
+    if (s.length() != x.size(0) * x.size(channelAxis)) {
       throw new IllegalStateException(
           "ChannelMultiplyVertex '"
               + vertexName
@@ -53,7 +51,7 @@ final class ChannelMultiply extends BaseGraphVertex {
               + " do not match activations "
               + java.util.Arrays.toString(x.shape()));
     }
-    return s.rank() == 2 ? s : s.reshape(s.ordering(), x.size(0), x.size(1));
+    return s.rank() == 2 ? s : s.reshape(s.ordering(), x.size(0), x.size(channelAxis));
   }
 
   @Override
@@ -65,7 +63,7 @@ final class ChannelMultiply extends BaseGraphVertex {
     INDArray s = factors().castTo(x.dataType());
     INDArray out =
         workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
-    Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, 1));
+    Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, channelAxis));
     return out;
   }
 
@@ -78,30 +76,14 @@ final class ChannelMultiply extends BaseGraphVertex {
     INDArray s = factors();
     INDArray dx =
         workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), x.shape(), 'c');
-    Nd4j.getExecutioner().exec(new BroadcastMulOp(epsilon, s.castTo(x.dataType()), dx, 0, 1));
-    INDArray ds2 = epsilon.mul(x).sum(2, 3); // [N, C]
+    Nd4j.getExecutioner()
+        .exec(new BroadcastMulOp(epsilon, s.castTo(x.dataType()), dx, 0, channelAxis));
+    INDArray ds2 = epsilon.mul(x).sum(spatialAxes()); // [N, C]
     INDArray ds =
         workspaceMgr.createUninitialized(
             ArrayType.ACTIVATION_GRAD, inputs[1].dataType(), inputs[1].shape(), 'c');
     ds.assign(ds2.reshape('c', inputs[1].shape()));
     return new Pair<>(null, new INDArray[] {dx, ds});
-  }
-
-  @Override
-  public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-    if (backpropGradientsViewArray != null) {
-      throw new IllegalStateException(
-          "ChannelMultiplyVertex '" + vertexName + "' has no parameters, hence no gradients");
-    }
-  }
-
-  @Override
-  public Pair<INDArray, MaskState> feedForwardMaskArrays(
-      INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
-    if (maskArrays == null || maskArrays.length == 0) {
-      return null;
-    }
-    return new Pair<>(maskArrays[0], currentMaskState);
   }
 
   @Override

@@ -1,13 +1,10 @@
 package dev.graft.nn;
 
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Multiplies every channel of an image activation by a per-example, per-channel factor: {@code
@@ -25,51 +22,58 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *     "block1a_se_expand");
  * }</pre>
  */
-public final class ChannelMultiplyVertex extends GraphVertex {
+public final class ChannelMultiplyVertex extends ParameterFreeVertexConf {
   private static final long serialVersionUID = 1L;
 
-  /** The vertex; it has no settings. */
+  private CNN2DFormat format = CNN2DFormat.NCHW;
+
+  /** The vertex for NCHW activations. */
   public ChannelMultiplyVertex() {}
+
+  /**
+   * The vertex for activations in {@code format}: NHWC activations {@code [N, H, W, C]} take
+   * factors {@code [N, 1, 1, C]} or {@code [N, C]}.
+   *
+   * @param format the layout of the activations (first input)
+   */
+  public ChannelMultiplyVertex(CNN2DFormat format) {
+    this.format = format;
+  }
+
+  /** The layout of the activations; NCHW for graphs saved before it existed. */
+  public CNN2DFormat getFormat() {
+    return format;
+  }
+
+  /** For JSON deserialisation: the layout of the activations. */
+  public void setFormat(CNN2DFormat format) {
+    this.format = format == null ? CNN2DFormat.NCHW : format;
+  }
 
   @Override
   public ChannelMultiplyVertex clone() {
-    return new ChannelMultiplyVertex();
+    return new ChannelMultiplyVertex(format);
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ChannelMultiplyVertex;
+    return o instanceof ChannelMultiplyVertex c && c.format == format;
   }
 
   @Override
   public int hashCode() {
-    return ChannelMultiplyVertex.class.getName().hashCode();
+    return ChannelMultiplyVertex.class.getName().hashCode() * 31 + format.hashCode();
   }
 
   @Override
-  public long numParams(boolean backprop) {
-    return 0;
-  }
-
-  @Override
-  public int minVertexInputs() {
+  protected int inputCount() {
     return 2;
   }
 
   @Override
-  public int maxVertexInputs() {
-    return 2;
-  }
-
-  @Override
-  public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(
-      ComputationGraph graph,
-      String name,
-      int idx,
-      INDArray paramsView,
-      boolean initializeParams,
-      DataType networkDatatype) {
-    return new ChannelMultiply(graph, name, idx, networkDatatype);
+  protected ParameterFreeVertex create(
+      ComputationGraph graph, String name, int index, DataType dataType) {
+    return new ChannelMultiply(graph, name, index, format, dataType);
   }
 
   @Override
@@ -112,17 +116,7 @@ public final class ChannelMultiplyVertex extends GraphVertex {
   }
 
   @Override
-  public MemoryReport getMemoryReport(InputType... inputTypes) {
-    InputType out = getOutputType(-1, inputTypes);
-    return new LayerMemoryReport.Builder(null, ChannelMultiplyVertex.class, inputTypes[0], out)
-        .standardMemory(0, 0)
-        .workingMemory(0, 0, 0, 0)
-        .cacheMemory(0, 0)
-        .build();
-  }
-
-  @Override
   public String toString() {
-    return "ChannelMultiplyVertex()";
+    return "ChannelMultiplyVertex(" + format + ")";
   }
 }

@@ -1,21 +1,31 @@
 package dev.graft.graph;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.perf.NativeTuning;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -130,6 +140,19 @@ class InferenceGraphsTest {
           a == dev.graft.base.Architecture.MOBILENET_V2 ? "block_1_depthwise_BN" : "block2a_bn";
       assertNull(fast.getVertex(bn), bn + " folded into its depthwise convolution");
       assertClose(before, fast.outputSingle(false, x.dup()));
+      if (NativeTuning.oneDnnAvailable()) {
+        // NHWC from the input to the output: the only copy back to NCHW is the output's (the
+        // squeeze-and-excitation pools read views)
+        long copiesToNchw =
+            fast.getConfiguration().getVertices().values().stream()
+                .filter(
+                    v ->
+                        v instanceof LayoutVertex l
+                            && l.getTo() == org.deeplearning4j.nn.conf.CNN2DFormat.NCHW
+                            && !l.isView())
+                .count();
+        assertEquals(1, copiesToNchw, a.name());
+      }
     }
   }
 
@@ -143,5 +166,99 @@ class InferenceGraphsTest {
     ComputationGraph fast = InferenceGraphs.optimize(frozen);
     assertNull(fast.getVertex("bn1"));
     assertClose(before, fast.outputSingle(false, x.dup()));
+  }
+
+  /**
+   * Zero padding, a strided 3x3 convolution, a depthwise one, max pooling, a residual add and a
+   * dense layer behind a flatten; outputs: the dense layer and a convolution that also feeds the
+   * rest (so it is renamed inside the NHWC part).
+   */
+  private static ComputationGraph mixedLayouts() {
+    ComputationGraph g =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .seed(5)
+                .activation(Activation.IDENTITY)
+                .graphBuilder()
+                .addInputs("in")
+                .setInputTypes(InputType.convolutional(18, 18, 3))
+                .addLayer("pad", new ZeroPaddingLayer.Builder(0, 1, 0, 1).build(), "in")
+                .addLayer(
+                    "c1",
+                    new ConvolutionLayer.Builder(3, 3)
+                        .stride(2, 2)
+                        .nOut(8)
+                        .convolutionMode(ConvolutionMode.Truncate)
+                        .build(),
+                    "pad")
+                .addLayer("r1", new ActivationLayer(Activation.RELU6), "c1")
+                .addLayer(
+                    "dw",
+                    new DepthwiseConvolution2D.Builder(3, 3)
+                        .depthMultiplier(1)
+                        .convolutionMode(ConvolutionMode.Same)
+                        .build(),
+                    "r1")
+                .addLayer(
+                    "c2",
+                    new ConvolutionLayer.Builder(1, 1)
+                        .nOut(8)
+                        .hasBias(false)
+                        .activation(Activation.TANH)
+                        .build(),
+                    "dw")
+                .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "c2", "r1")
+                .addLayer("pool", new SubsamplingLayer.Builder(2, 2).stride(2, 2).build(), "add")
+                .addLayer(
+                    "out",
+                    new OutputLayer.Builder().nOut(5).activation(Activation.SOFTMAX).build(),
+                    "pool")
+                .setOutputs("out", "c2")
+                .build());
+    g.init();
+    return g;
+  }
+
+  @Test
+  void runsConvolutionsOnNhwcWithTheSameOutputs() {
+    ComputationGraph g = mixedLayouts();
+    INDArray x = Nd4j.rand(DataType.FLOAT, 3, 3, 18, 18).subi(0.5);
+    // DL4J's output() fails on a network output that feeds other vertices: read the activations
+    var acts = g.feedForward(x.dup(), false);
+    INDArray[] before = {acts.get("out"), acts.get("c2")};
+    ComputationGraph fast = InferenceGraphs.optimize(g);
+    assertEquals(List.of("out", "c2"), fast.getConfiguration().getNetworkOutputs());
+    INDArray[] after = fast.output(false, x.dup());
+    for (int i = 0; i < before.length; i++) {
+      assertArrayEquals(before[i].shape(), after[i].shape());
+      assertClose(before[i], after[i]);
+    }
+    Assumptions.assumeTrue(NativeTuning.oneDnnAvailable(), "NHWC only where oneDNN runs");
+    var vertices = fast.getConfiguration().getVertices();
+    assertInstanceOf(
+        NhwcConvolution.class,
+        ((LayerVertex) vertices.get("c1")).getLayerConf().getLayer(),
+        "c1 runs on NHWC");
+    assertInstanceOf(LayoutVertex.class, vertices.get("c2"), "output c2 converted back to NCHW");
+    long conversions = vertices.values().stream().filter(v -> v instanceof LayoutVertex).count();
+    // the image input, c2 as an output, pool into the dense layer
+    assertEquals(3, conversions, vertices.keySet().toString());
+  }
+
+  @Test
+  void keepsNchwWhenTold() {
+    ComputationGraph g = mixedLayouts();
+    System.setProperty(InferenceGraphs.NHWC_PROPERTY, "false");
+    try {
+      ComputationGraph fast = InferenceGraphs.optimize(g);
+      assertTrue(
+          fast.getConfiguration().getVertices().values().stream()
+              .noneMatch(v -> v instanceof LayoutVertex));
+      INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 18, 18);
+      assertClose(
+          g.feedForward(x.dup(), false).get("out"), fast.feedForward(x.dup(), false).get("out"));
+    } finally {
+      System.clearProperty(InferenceGraphs.NHWC_PROPERTY);
+    }
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -160,5 +161,35 @@ class ChannelMultiplyVertexTest {
         () ->
             v.getOutputType(
                 -1, InputType.convolutional(4, 4, 3), InputType.convolutional(2, 2, 3)));
+  }
+
+  @Test
+  void multipliesNhwcActivationsAlongTheirLastAxisAndKeepsTheLayoutInJson() {
+    ComputationGraph g =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .dataType(DataType.DOUBLE)
+                .graphBuilder()
+                .addInputs("x", "s")
+                .addVertex("m", new ChannelMultiplyVertex(CNN2DFormat.NHWC), "x", "s")
+                .setOutputs("m")
+                .build());
+    g.init();
+    INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 5, 4, 3);
+    INDArray s = Nd4j.rand(DataType.DOUBLE, 2, 3);
+    INDArray out = g.outputSingle(false, x, s);
+    for (int n = 0; n < 2; n++) {
+      for (int h = 0; h < 5; h++) {
+        for (int w = 0; w < 4; w++) {
+          for (int c = 0; c < 3; c++) {
+            assertEquals(
+                x.getDouble(n, h, w, c) * s.getDouble(n, c), out.getDouble(n, h, w, c), 1e-12);
+          }
+        }
+      }
+    }
+    String json = g.getConfiguration().toJson();
+    assertTrue(json.contains("NHWC"), json);
+    assertEquals(g.getConfiguration(), ComputationGraphConfiguration.fromJson(json));
   }
 }

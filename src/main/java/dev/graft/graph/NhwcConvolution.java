@@ -1,0 +1,90 @@
+package dev.graft.graph;
+
+import dev.graft.error.GraftException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Collection;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A plain convolution that runs on NHWC activations in inference without copying them: DL4J's own
+ * {@code ConvolutionLayer} permutes and copies every NHWC input to NCHW before its oneDNN helper,
+ * which then reads the original anyway. Its forward pass calls libnd4j's {@code conv2d} directly
+ * with the NHWC layout, so oneDNN reads and writes the activations as they are (oneDNN picks NHWC
+ * for the convolutions of MobileNetV2 and EfficientNet, and from NCHW it reorders input and output
+ * around every call). Training and backpropagation take DL4J's own path. Same parameters, same
+ * parameter layout and same configuration fields as the {@link ConvolutionLayer} it is made from.
+ *
+ * <pre>{@code
+ * NhwcConvolution fast = NhwcConvolution.of(conv);   // conv: a ConvolutionLayer configuration
+ * }</pre>
+ */
+public final class NhwcConvolution extends ConvolutionLayer {
+  private static final long serialVersionUID = 1L;
+
+  /** For JSON deserialisation only. */
+  public NhwcConvolution() {}
+
+  /**
+   * A copy of {@code source} (every configuration field) whose activations are NHWC.
+   *
+   * @param source a plain convolution (not a subclass such as a depthwise one)
+   * @return the NHWC convolution
+   */
+  public static NhwcConvolution of(ConvolutionLayer source) {
+    if (source.getClass() != ConvolutionLayer.class) {
+      throw new GraftException(
+          "NhwcConvolution replaces plain convolutions only, not " + source.getClass().getName());
+    }
+    NhwcConvolution c = new NhwcConvolution();
+    ConvolutionLayer s = source.clone();
+    // every field DL4J's configuration classes declare, up the hierarchy (ConvolutionLayer,
+    // FeedForwardLayer, BaseLayer, Layer): this class adds none
+    for (Class<?> k = ConvolutionLayer.class; k != Object.class; k = k.getSuperclass()) {
+      for (Field f : k.getDeclaredFields()) {
+        if (Modifier.isStatic(f.getModifiers())) {
+          continue;
+        }
+        try {
+          f.setAccessible(true);
+          f.set(c, f.get(s));
+        } catch (IllegalAccessException | RuntimeException e) {
+          throw new GraftException(
+              "cannot copy the convolution setting '" + f.getName() + "': " + e.getMessage(), e);
+        }
+      }
+    }
+    c.setCnn2dDataFormat(CNN2DFormat.NHWC);
+    return c;
+  }
+
+  @Override
+  public NhwcConvolution clone() {
+    return (NhwcConvolution) super.clone();
+  }
+
+  @Override
+  public Layer instantiate(
+      NeuralNetConfiguration conf,
+      Collection<TrainingListener> trainingListeners,
+      int layerIndex,
+      INDArray layerParamsView,
+      boolean initializeParams,
+      DataType networkDataType) {
+    NhwcConvolutionLayer ret = new NhwcConvolutionLayer(conf, networkDataType);
+    ret.setListeners(trainingListeners);
+    ret.setIndex(layerIndex);
+    ret.setParamsViewArray(layerParamsView);
+    Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
+    ret.setParamTable(paramTable);
+    ret.setConf(conf);
+    return ret;
+  }
+}
