@@ -32,7 +32,9 @@ import org.nd4j.shade.jackson.databind.JsonNode;
  *   <li>the header length is at most {@link Limits#maxConfigBytes()} and inside the file;
  *   <li>the header is JSON through {@link JsonGuard#parseStrict}: strict UTF-8, bounded nesting, no
  *       repeated key, no over-long number;
- *   <li>dtypes are {@code F32}, {@code F16} or {@code BF16} (converted to float32 on reading);
+ *   <li>dtypes are safetensors' own; only {@code F32}, {@code F16} and {@code BF16} tensors can be
+ *       {@link #read} (converted to float32); others (a BatchNorm's {@code I64} {@code
+ *       num_batches_tracked}) may be listed and left unread;
  *   <li>each shape's element count times the dtype's size equals its byte range, without overflow,
  *       and is at most {@link Limits#maxParameters()};
  *   <li>every byte range lies inside the data section, and no two overlap;
@@ -198,8 +200,7 @@ public final class SafetensorsFile implements AutoCloseable {
     String dtype = dtypeNode.asText();
     int width = width(dtype);
     if (width == 0) {
-      throw new RefusedFileException(
-          file, name, "dtype '" + dtype + "' is not F32, F16 or BF16; Graft reads float weights");
+      throw new RefusedFileException(file, name, "unknown dtype '" + dtype + "'");
     }
     if (shapeNode == null || !shapeNode.isArray() || shapeNode.size() > 8) {
       throw new RefusedFileException(file, name, "'shape' is not an array of at most 8 sizes");
@@ -290,13 +291,20 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
-  /** Bytes per element of a dtype Graft reads, or 0. */
+  /** Bytes per element of a safetensors dtype, or 0 for an unknown one. */
   private static int width(String dtype) {
     return switch (dtype) {
-      case "F32" -> 4;
-      case "F16", "BF16" -> 2;
+      case "F64", "I64", "U64" -> 8;
+      case "F32", "I32", "U32" -> 4;
+      case "F16", "BF16", "I16", "U16" -> 2;
+      case "BOOL", "U8", "I8", "F8_E4M3", "F8_E5M2" -> 1;
       default -> 0;
     };
+  }
+
+  /** Whether {@link #read} converts this dtype: the float types weights come in. */
+  public static boolean readable(String dtype) {
+    return dtype.equals("F32") || dtype.equals("F16") || dtype.equals("BF16");
   }
 
   /** The file this reads. */
@@ -324,7 +332,8 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /**
-   * The dtype of tensor {@code name}: {@code F32}, {@code F16} or {@code BF16}.
+   * The dtype of tensor {@code name} as the header spells it ({@code F32}, {@code BF16}, {@code
+   * I64}, ...).
    *
    * @throws IllegalArgumentException when there is no such tensor
    */
@@ -342,10 +351,15 @@ public final class SafetensorsFile implements AutoCloseable {
    * reading only its bytes.
    *
    * @throws IllegalArgumentException when there is no such tensor
+   * @throws RefusedFileException when its dtype is not {@link #readable}
    * @throws IOException when the bytes cannot be read (the file shrank since {@link #open})
    */
   public INDArray read(String name) throws IOException {
     Tensor t = tensor(name);
+    if (!readable(t.dtype())) {
+      throw new RefusedFileException(
+          file, name, "dtype " + t.dtype() + " is not F32, F16 or BF16; Graft reads float weights");
+    }
     float[] values = readFloats(name, t);
     if (t.shape().length == 0) {
       return Nd4j.scalar(values[0]);
