@@ -46,7 +46,8 @@ public class LayerScaleLayer extends BaseLayer<LayerScale> {
       java.util.Arrays.fill(shape, 1);
       shape[0] = x.size(0);
       // keep with probability 1 - p, scaled so the expectation is unchanged
-      mask = Nd4j.rand(dataType, shape).gt(p).castTo(dataType).divi(1 - p);
+      // detached: the backward pass runs after this forward pass's workspace has been reset
+      mask = Nd4j.rand(dataType, shape).gt(p).castTo(dataType).divi(1 - p).detach();
       y.muli(mask);
     }
     return mgr.leverageTo(ArrayType.ACTIVATIONS, y);
