@@ -148,6 +148,11 @@ public final class StateDictMapping {
     return List.copyOf(targets.keySet());
   }
 
+  /** Every target, in declaration order (a tensor filling several parameters appears once each). */
+  public List<Target> targets() {
+    return targets.values().stream().flatMap(List::stream).toList();
+  }
+
   /** The publishers whose namings are accepted, in the order they are tried. */
   public List<String> publishers() {
     return dialects.stream().map(Dialect::publisher).toList();
