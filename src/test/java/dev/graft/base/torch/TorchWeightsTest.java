@@ -32,26 +32,6 @@ class TorchWeightsTest {
   private static final Path FIXTURES = Path.of("src/test/resources/torch");
   @TempDir Path dir;
 
-  /** {@code graph}'s parameters as a state dict under the mapping's canonical names. */
-  static SafetensorsWriter export(ComputationGraph graph, StateDictMapping mapping) {
-    SafetensorsWriter w = new SafetensorsWriter();
-    for (StateDictMapping.Target t : mapping.targets()) {
-      INDArray p = graph.getLayer(t.vertex()).getParam(t.param());
-      INDArray torch;
-      if (t.conversion() == TensorConversion.TRANSPOSE) {
-        torch = p.transpose();
-      } else if (t.conversion() == TensorConversion.DEPTHWISE) {
-        torch = p.permute(2, 3, 0, 1);
-      } else if (t.conversion() == TensorConversion.LINEAR_AS_1X1) {
-        torch = p.reshape(p.size(0), p.size(1));
-      } else {
-        torch = p.rank() == 2 && p.size(0) == 1 ? p.reshape(p.length()) : p;
-      }
-      w.add(t.name(), torch);
-    }
-    return w;
-  }
-
   @Test
   void aCatalogBaseLoadsATorchvisionStyleFileWithItsPinnedDigest() throws Exception {
     Base source =
@@ -62,7 +42,8 @@ class TorchWeightsTest {
             .load();
     // what torchvision's state_dict() holds beyond the weights: counters and the classifier
     Path file =
-        export(source.graph(), Architecture.RESNET50_TORCHVISION.stateDictMapping().orElseThrow())
+        StateDictExport.of(
+                source.graph(), Architecture.RESNET50_TORCHVISION.stateDictMapping().orElseThrow())
             .add("bn1.num_batches_tracked", Nd4j.scalar(3f), "F32")
             .add("fc.weight", Nd4j.rand(10, 2048))
             .add("fc.bias", Nd4j.rand(10))
@@ -111,7 +92,7 @@ class TorchWeightsTest {
     INDArray before = g.params().dup();
     StateDictMapping m = TorchResNet.mapping(TorchParityTest.SMALL_RESNET);
     // the same tensors under a prefix, as a Lightning checkpoint writes them
-    SafetensorsWriter w = export(g, m);
+    SafetensorsWriter w = StateDictExport.of(g, m);
     SafetensorsWriter prefixed = new SafetensorsWriter();
     for (StateDictMapping.Target t : m.targets()) {
       prefixed.add("model." + t.name(), g.getLayer(t.vertex()).getParam(t.param()));
