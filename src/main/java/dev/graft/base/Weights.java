@@ -13,7 +13,7 @@ import java.util.Objects;
  * Bases.vgg16().weights(Weights.none()).seed(7).load();         // random init, reproducible
  * Bases.vgg16().weights(Weights.file(Path.of("vgg.zip"))).load();  // a DL4J zip of your own
  * Bases.inceptionV3().weights(Weights.keras(Path.of("inception_v3.h5"))).load();
- * Bases.named("convnext-tiny").weights(Weights.safetensors(Path.of("convnext_tiny.safetensors")))
+ * Bases.catalog("convnext-tiny").weights(Weights.safetensors(Path.of("convnext_tiny.safetensors")))
  *     .load();                                                   // a PyTorch state dict
  * }</pre>
  */
