@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,9 @@ import org.nd4j.shade.jackson.databind.JsonNode;
  * </ul>
  *
  * <p>A file that fails a check is a {@link RefusedFileException} naming the file and the tensor.
+ *
+ * <p>Why one class of this size: the header's checks (each with its own message) and the reads that
+ * rely on them share one parsed header, and the reader should be audited in one place.
  *
  * <pre>{@code
  * try (SafetensorsFile f = SafetensorsFile.open(Path.of("resnet50.safetensors"))) {
@@ -101,13 +105,10 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new NoSuchFileException(file.toString(), null, "no safetensors file there");
     }
     try {
-      SafetensorsFile f = parse(file, ch, limits);
-      ch = null;
-      return f;
-    } finally {
-      if (ch != null) {
-        ch.close();
-      }
+      return parse(file, ch, limits);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
     }
   }
 
@@ -124,21 +125,16 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new RefusedFileException(
           file,
           null,
-          "not a safetensors file: header length "
-              + Long.toUnsignedString(headerLength)
-              + " outside 2.."
-              + limits.maxConfigBytes()
-              + " bytes (raise graft.limits.maxConfigBytes for a larger header)");
+          "not a safetensors file: header length %s outside 2..%d bytes (raise"
+                  .formatted(Long.toUnsignedString(headerLength), limits.maxConfigBytes())
+              + " graft.limits.maxConfigBytes for a larger header)");
     }
     if (headerLength > size - 8) {
       throw new RefusedFileException(
           file,
           null,
-          "truncated: the header says "
-              + headerLength
-              + " bytes but the file has "
-              + (size - 8)
-              + " after the length");
+          "truncated: the header says %d bytes but the file has %d after the length"
+              .formatted(headerLength, size - 8));
     }
     ByteBuffer header = ByteBuffer.allocate((int) headerLength);
     readFully(ch, header, 8, file);
@@ -219,12 +215,8 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new RefusedFileException(
           file,
           name,
-          "shape "
-              + shapeNode
-              + " has "
-              + count
-              + " elements, more than graft.limits.maxParameters="
-              + limits.maxParameters());
+          "shape %s has %d elements, more than graft.limits.maxParameters=%d"
+              .formatted(shapeNode, count, limits.maxParameters()));
     }
     if (offsets == null || !offsets.isArray() || offsets.size() != 2) {
       throw new RefusedFileException(file, name, "'data_offsets' is not [begin, end]");
@@ -235,30 +227,15 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new RefusedFileException(
           file,
           name,
-          "data_offsets ["
-              + begin
-              + ", "
-              + end
-              + "] outside the data section of "
-              + dataSize
-              + " bytes");
+          "data_offsets [%d, %d] outside the data section of %d bytes"
+              .formatted(begin, end, dataSize));
     }
     if (end - begin != count * width) {
       throw new RefusedFileException(
           file,
           name,
-          "data_offsets ["
-              + begin
-              + ", "
-              + end
-              + "] hold "
-              + (end - begin)
-              + " bytes but "
-              + dtype
-              + " "
-              + shapeNode
-              + " needs "
-              + count * width);
+          "data_offsets [%d, %d] hold %d bytes but %s %s needs %d"
+              .formatted(begin, end, end - begin, dtype, shapeNode, count * width));
     }
     return new Tensor(dtype, shape, begin, end);
   }
@@ -273,21 +250,20 @@ public final class SafetensorsFile implements AutoCloseable {
 
   private static void checkOverlaps(Path file, Map<String, Tensor> tensors) {
     List<Map.Entry<String, Tensor>> byStart = new ArrayList<>(tensors.entrySet());
-    byStart.sort(
-        (a, b) -> {
-          int c = Long.compare(a.getValue().begin(), b.getValue().begin());
-          return c != 0 ? c : Long.compare(a.getValue().end(), b.getValue().end());
-        });
-    for (int i = 1; i < byStart.size(); i++) {
-      Map.Entry<String, Tensor> prev = byStart.get(i - 1);
-      Map.Entry<String, Tensor> cur = byStart.get(i);
-      Tensor p = prev.getValue();
-      Tensor c = cur.getValue();
-      // empty tensors occupy no bytes and may share an offset
-      if (c.begin() < p.end() && c.end() > c.begin()) {
-        throw new RefusedFileException(
-            file, cur.getKey(), "its bytes overlap those of '" + prev.getKey() + "'");
+    byStart.sort(Comparator.comparingLong(e -> e.getValue().begin()));
+    String last = null;
+    long lastEnd = 0;
+    for (Map.Entry<String, Tensor> e : byStart) {
+      Tensor t = e.getValue();
+      if (t.end() == t.begin()) {
+        continue; // an empty tensor occupies no bytes
       }
+      if (last != null && t.begin() < lastEnd) {
+        throw new RefusedFileException(
+            file, e.getKey(), "its bytes overlap those of '" + last + "'");
+      }
+      last = e.getKey();
+      lastEnd = t.end();
     }
   }
 

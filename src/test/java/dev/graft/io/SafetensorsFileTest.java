@@ -109,6 +109,17 @@ class SafetensorsFileTest {
                     + "\"b\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[8,24]}}");
     RefusedFileException overlap = refused(two);
     assertTrue(overlap.getMessage().contains("overlap"), overlap.getMessage());
+    // an empty tensor between them hides nothing
+    Path hidden =
+        new SafetensorsWriter()
+            .add("a", Nd4j.ones(2, 2))
+            .write(
+                dir.resolve("hidden.safetensors"),
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+                    + "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]},"
+                    + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}");
+    RefusedFileException inside = refused(hidden);
+    assertEquals("b", inside.entry(), inside.getMessage());
   }
 
   @Test
