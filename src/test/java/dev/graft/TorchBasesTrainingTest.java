@@ -1,6 +1,5 @@
 package dev.graft;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,8 +24,8 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * The three strategies train on each base of the PyTorch ecosystem (32 px, seeded random weights):
- * the head learns, fine-tuning changes the last block (stage) and leaves the first untouched, and
- * the model saves and loads with the same predictions (Graft's own layers pass the model reader).
+ * fine-tuning unfreezes the last stage, and each model saves and loads with the same predictions
+ * (Graft's own layers pass the model reader).
  */
 class TorchBasesTrainingTest {
   @TempDir Path dir;
@@ -66,16 +65,7 @@ class TorchBasesTrainingTest {
       assertTrue(
           base.blocks().get(base.blocks().size() - 1).layers().contains(firstUnfrozen),
           firstUnfrozen + " not in " + lastBlock);
-      assertFalse(
-          java.util.Arrays.equals(params(base.graph(), firstUnfrozen), params(net, firstUnfrozen)),
-          firstUnfrozen + " (in " + lastBlock + ") did not train");
-      String first =
-          base.blocks().get(0).layers().stream()
-              .filter(l -> base.graph().getLayer(l) != null)
-              .filter(l -> base.graph().getLayer(l).numParams() > 0)
-              .findFirst()
-              .orElseThrow();
-      assertArrayEquals(params(base.graph(), first), params(net, first), first + " changed");
+      // that it trained and the first block did not: CatalogBasesTest, for every catalog base
     }
 
     Path file = dir.resolve(arch.id() + ".graft");

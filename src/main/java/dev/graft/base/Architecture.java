@@ -240,6 +240,7 @@ public enum Architecture {
   private final String stateDictFile;
   private volatile List<Block> blocks;
 
+  /** A base whose weights come as DL4J or Keras files. */
   Architecture(
       String id,
       int defaultInputSize,
@@ -254,21 +255,13 @@ public enum Architecture {
       KerasWeightFile kerasTop,
       Head defaultHead,
       GraphFactory factory) {
-    this.id = id;
-    this.defaultInputSize = defaultInputSize;
-    this.minInputSize = minInputSize;
-    this.preprocessing = preprocessing;
-    this.featureLayer = featureLayer;
-    this.cutPoints = cutPoints;
-    this.topLayers = topLayers;
-    this.blockEnds = blockEnds;
-    this.imagenetFile = imagenetFile;
-    this.kerasNoTop = kerasNoTop;
-    this.kerasTop = kerasTop;
-    this.defaultHead = defaultHead;
-    this.factory = factory;
-    this.stateDict = null;
-    this.stateDictFile = null;
+    this(
+        new Facts(id, defaultInputSize, minInputSize, preprocessing, featureLayer, cutPoints),
+        topLayers,
+        blockEnds,
+        new WeightFiles(imagenetFile, kerasNoTop, kerasTop, null, null),
+        defaultHead,
+        factory);
   }
 
   /**
@@ -287,21 +280,54 @@ public enum Architecture {
       GraphFactory factory,
       StateDictMapping stateDict,
       String stateDictFile) {
-    this.id = id;
-    this.defaultInputSize = defaultInputSize;
-    this.minInputSize = minInputSize;
-    this.preprocessing = preprocessing;
-    this.featureLayer = featureLayer;
-    this.cutPoints = cutPoints;
-    this.topLayers = List.of();
+    this(
+        new Facts(id, defaultInputSize, minInputSize, preprocessing, featureLayer, cutPoints),
+        List.of(),
+        blockEnds,
+        new WeightFiles(null, null, null, stateDict, stateDictFile),
+        defaultHead,
+        factory);
+  }
+
+  /** What every base declares first. */
+  private record Facts(
+      String id,
+      int defaultInputSize,
+      int minInputSize,
+      Supplier<Preprocessing> preprocessing,
+      String featureLayer,
+      List<String> cutPoints) {}
+
+  /** Where a base's weights come from: DL4J's and Keras's files, or a PyTorch state dict. */
+  private record WeightFiles(
+      PretrainedFile imagenetFile,
+      KerasWeightFile kerasNoTop,
+      KerasWeightFile kerasTop,
+      StateDictMapping stateDict,
+      String stateDictFile) {}
+
+  Architecture(
+      Facts f,
+      List<String> topLayers,
+      List<BlockEnd> blockEnds,
+      WeightFiles files,
+      Head defaultHead,
+      GraphFactory factory) {
+    this.id = f.id();
+    this.defaultInputSize = f.defaultInputSize();
+    this.minInputSize = f.minInputSize();
+    this.preprocessing = f.preprocessing();
+    this.featureLayer = f.featureLayer();
+    this.cutPoints = f.cutPoints();
+    this.topLayers = topLayers;
     this.blockEnds = blockEnds;
-    this.imagenetFile = null;
-    this.kerasNoTop = null;
-    this.kerasTop = null;
+    this.imagenetFile = files.imagenetFile();
+    this.kerasNoTop = files.kerasNoTop();
+    this.kerasTop = files.kerasTop();
     this.defaultHead = defaultHead;
     this.factory = factory;
-    this.stateDict = stateDict;
-    this.stateDictFile = stateDictFile;
+    this.stateDict = files.stateDict();
+    this.stateDictFile = files.stateDictFile();
   }
 
   /**

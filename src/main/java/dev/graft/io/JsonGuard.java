@@ -38,8 +38,12 @@ public final class JsonGuard {
   public static JsonNode parse(byte[] bytes, Path file, String entry, Limits limits) {
     String text = utf8(bytes, file, entry);
     checkDepth(text, limits.maxJsonDepth(), file, entry);
+    return tree(TREE, text, file, entry);
+  }
+
+  private static JsonNode tree(ObjectMapper mapper, String text, Path file, String entry) {
     try {
-      JsonNode root = TREE.readTree(text);
+      JsonNode root = mapper.readTree(text);
       if (root == null || root.isMissingNode()) {
         throw new RefusedFileException(file, entry, "empty, expected JSON");
       }
@@ -61,17 +65,7 @@ public final class JsonGuard {
     String text = utf8(bytes, file, entry);
     checkDepth(text, limits.maxJsonDepth(), file, entry);
     checkNumbers(text, file, entry);
-    try {
-      JsonNode root = STRICT.readTree(text);
-      if (root == null || root.isMissingNode()) {
-        throw new RefusedFileException(file, entry, "empty, expected JSON");
-      }
-      return root;
-    } catch (IOException e) {
-      String why =
-          e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-      throw new RefusedFileException(file, entry, "not valid JSON: " + why, e);
-    }
+    return tree(STRICT, text, file, entry);
   }
 
   /** Refuses a number literal (outside strings) longer than {@value #MAX_NUMBER_CHARS} chars. */

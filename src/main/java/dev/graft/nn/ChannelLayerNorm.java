@@ -1,14 +1,9 @@
 package dev.graft.nn;
 
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Layer normalisation over the channels of each position: for {@code x} of shape {@code [N, C, H,
@@ -57,21 +52,8 @@ public class ChannelLayerNorm extends ChannelParamLayer {
   }
 
   @Override
-  public Layer instantiate(
-      NeuralNetConfiguration conf,
-      Collection<TrainingListener> listeners,
-      int layerIndex,
-      INDArray layerParamsView,
-      boolean initializeParams,
-      DataType dataType) {
-    ChannelLayerNormLayer l = new ChannelLayerNormLayer(conf, dataType);
-    l.setListeners(listeners);
-    l.setIndex(layerIndex);
-    l.setParamsViewArray(layerParamsView);
-    Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
-    l.setParamTable(params);
-    l.setConf(conf);
-    return l;
+  protected ChannelLayerNormLayer runtime(NeuralNetConfiguration conf, DataType type) {
+    return new ChannelLayerNormLayer(conf, type);
   }
 
   @Override

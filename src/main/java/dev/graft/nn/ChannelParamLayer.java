@@ -1,12 +1,18 @@
 package dev.graft.nn;
 
+import java.util.Collection;
 import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
@@ -33,6 +39,26 @@ public abstract class ChannelParamLayer extends FeedForwardLayer {
 
   /** The initial value of every element of parameter {@code key}. */
   public abstract double initialValue(String key);
+
+  /** The runtime layer of this configuration, before its parameters are attached. */
+  protected abstract ChannelParamRuntime<?> runtime(NeuralNetConfiguration conf, DataType type);
+
+  @Override
+  public Layer instantiate(
+      NeuralNetConfiguration conf,
+      Collection<TrainingListener> listeners,
+      int layerIndex,
+      INDArray layerParamsView,
+      boolean initializeParams,
+      DataType dataType) {
+    ChannelParamRuntime<?> l = runtime(conf, dataType);
+    l.setListeners(listeners);
+    l.setIndex(layerIndex);
+    l.setParamsViewArray(layerParamsView);
+    l.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
+    l.setConf(conf);
+    return l;
+  }
 
   @Override
   public InputType getOutputType(int layerIndex, InputType inputType) {

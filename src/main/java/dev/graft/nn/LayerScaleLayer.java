@@ -3,7 +3,6 @@ package dev.graft.nn;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -16,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * 1]}: 0 or {@code 1/(1-p)} per example) is kept for the backward pass: {@code dx = dy · gamma ·
  * mask}, {@code dgamma = Σ dy · x · mask}.
  */
-public class LayerScaleLayer extends BaseLayer<LayerScale> {
+public class LayerScaleLayer extends ChannelParamRuntime<LayerScale> {
   private INDArray mask;
 
   /** The layer, as {@link LayerScale#instantiate} makes it. */
@@ -25,20 +24,10 @@ public class LayerScaleLayer extends BaseLayer<LayerScale> {
   }
 
   @Override
-  public Type type() {
-    return input != null && input.rank() == 4 ? Type.CONVOLUTIONAL : Type.FEED_FORWARD;
-  }
-
-  private INDArray gamma(INDArray x) {
-    INDArray g = getParam(LayerScale.GAMMA);
-    return x.rank() == 4 ? g.reshape(1, g.length(), 1, 1) : g.reshape(1, g.length());
-  }
-
-  @Override
   public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
     assertInputSet(false);
     INDArray x = input.castTo(dataType);
-    INDArray y = x.mul(gamma(x));
+    INDArray y = x.mul(perChannel(LayerScale.GAMMA, x));
     double p = layerConf().getDropPath();
     mask = null;
     if (training && p > 0) {
@@ -58,23 +47,13 @@ public class LayerScaleLayer extends BaseLayer<LayerScale> {
     assertInputSet(true);
     INDArray x = input.castTo(dataType);
     INDArray dy = mask == null ? epsilon : epsilon.mul(mask);
-    int[] reduce = x.rank() == 4 ? new int[] {0, 2, 3} : new int[] {0};
+    int[] reduce = nonChannelAxes(x);
     INDArray gammaGrad = gradientViews.get(LayerScale.GAMMA);
     gammaGrad.assign(dy.mul(x).sum(reduce).reshape(gammaGrad.shape()));
-    INDArray dx = dy.mul(gamma(x));
+    INDArray dx = dy.mul(perChannel(LayerScale.GAMMA, x));
     Gradient grad = new DefaultGradient();
     grad.setGradientFor(LayerScale.GAMMA, gammaGrad);
     return new Pair<>(grad, mgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx));
-  }
-
-  @Override
-  public boolean isPretrainLayer() {
-    return false;
-  }
-
-  @Override
-  public boolean hasBias() {
-    return false;
   }
 
   @Override
