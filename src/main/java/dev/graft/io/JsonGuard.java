@@ -63,36 +63,8 @@ public final class JsonGuard {
    */
   public static JsonNode parseStrict(byte[] bytes, Path file, String entry, Limits limits) {
     String text = utf8(bytes, file, entry);
-    checkDepth(text, limits.maxJsonDepth(), file, entry);
-    checkNumbers(text, file, entry);
+    checkText(text, limits.maxJsonDepth(), MAX_NUMBER_CHARS, file, entry);
     return tree(STRICT, text, file, entry);
-  }
-
-  /** Refuses a number literal (outside strings) longer than {@value #MAX_NUMBER_CHARS} chars. */
-  static void checkNumbers(String text, Path file, String entry) {
-    boolean inString = false;
-    int run = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (inString) {
-        if (c == '\\') {
-          i++;
-        } else if (c == '"') {
-          inString = false;
-        }
-        continue;
-      }
-      boolean numeric =
-          (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
-      run = numeric ? run + 1 : 0;
-      if (run > MAX_NUMBER_CHARS) {
-        throw new RefusedFileException(
-            file, entry, "a number longer than " + MAX_NUMBER_CHARS + " characters; refused");
-      }
-      if (c == '"') {
-        inString = true;
-      }
-    }
   }
 
   /** Strict UTF-8 decoding. */
@@ -111,7 +83,16 @@ public final class JsonGuard {
 
   /** Refuses JSON text whose arrays and objects nest deeper than {@code max}. */
   static void checkDepth(String text, int max, Path file, String entry) {
+    checkText(text, max, Integer.MAX_VALUE, file, entry);
+  }
+
+  /**
+   * Refuses JSON text nesting deeper than {@code maxDepth}, or with a number literal (outside
+   * strings) longer than {@code maxNumber} characters: one pass over the characters.
+   */
+  private static void checkText(String text, int maxDepth, int maxNumber, Path file, String entry) {
     int depth = 0;
+    int run = 0;
     boolean inString = false;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
@@ -121,12 +102,21 @@ public final class JsonGuard {
         } else if (c == '"') {
           inString = false;
         }
-      } else if (c == '"') {
+        continue;
+      }
+      boolean numeric =
+          (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+      run = numeric ? run + 1 : 0;
+      if (run > maxNumber) {
+        throw new RefusedFileException(
+            file, entry, "a number longer than " + maxNumber + " characters; refused");
+      }
+      if (c == '"') {
         inString = true;
       } else if (c == '{' || c == '[') {
-        if (++depth > max) {
+        if (++depth > maxDepth) {
           throw new RefusedFileException(
-              file, entry, "JSON nests deeper than " + max + " levels; refused");
+              file, entry, "JSON nests deeper than " + maxDepth + " levels; refused");
         }
       } else if (c == '}' || c == ']') {
         depth--;
