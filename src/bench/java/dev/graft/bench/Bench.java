@@ -102,6 +102,16 @@ public final class Bench {
             "DJL 0.36 + PyTorch 2.7.1 (CPU), same architecture, random weights"));
   }
 
+  static {
+    add(
+        new Variant(
+            "pytorch",
+            "python",
+            List.of(),
+            "Debian's PyTorch 1.13 / torchvision 0.14 (/usr/bin/python3 tools/torch_forward.py),"
+                + " torchvision's model, random weights"));
+  }
+
   private static void add(Variant v) {
     VARIANTS.put(v.name(), v);
   }
@@ -119,6 +129,9 @@ public final class Bench {
       case "inceptionv3" -> InceptionV3.build(size, 42);
       case "mobilenetv2" -> dev.graft.base.Architecture.MOBILENET_V2.build(size, 42);
       case "efficientnetb0" -> dev.graft.base.Architecture.EFFICIENTNET_B0.build(size, 42);
+      case "resnet50-torchvision" ->
+          dev.graft.base.Architecture.RESNET50_TORCHVISION.build(size, 42);
+      case "convnext-tiny" -> dev.graft.base.Architecture.CONVNEXT_TINY.build(size, 42);
       default -> throw new IllegalArgumentException("unknown model " + name);
     };
   }
@@ -287,7 +300,7 @@ public final class Bench {
             cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
           }
           cmd.addAll(List.of("-cp", cp, Bench.class.getName(), "child", v.engine(), model));
-          double[] res = runChild(cmd);
+          double[] res = runChild(v.engine().equals("python") ? pythonPeer(model) : cmd);
           results.computeIfAbsent(vn, k -> new ArrayList<>()).add(res);
           System.out.printf(
               Locale.ROOT,
@@ -303,8 +316,10 @@ public final class Bench {
       }
       System.out.printf(
           Locale.ROOT,
-          "%n| model | variant | images/s wall (best of %d) | images/s by CPU time | vs dl4j (wall / CPU) | vs djl (wall / CPU) | peak RSS MB | load |%n|---|---|---|---|---|---|---|---|%n",
+          "%n| model | variant | images/s wall (best of %d) | images/s by CPU time | vs dl4j (wall / CPU) | vs djl (wall / CPU) | vs pytorch (wall / CPU) | peak RSS MB | load |%n|---|---|---|---|---|---|---|---|---|%n",
           rounds);
+      double torch = best(results.get("pytorch"), 0);
+      double torchC = best(results.get("pytorch"), 3);
       double base = best(results.get("dl4j"), 0);
       double djl = best(results.get("djl"), 0);
       double baseC = best(results.get("dl4j"), 3);
@@ -316,18 +331,31 @@ public final class Bench {
         double ld = e.getValue().stream().mapToDouble(a -> a[2]).average().orElse(0);
         System.out.printf(
             Locale.ROOT,
-            "| %s | %s | %.2f | %.2f | %s | %s | %.0f | %.1f |%n",
+            "| %s | %s | %.2f | %.2f | %s | %s | %s | %.0f | %.1f |%n",
             model,
             e.getKey(),
             b,
             c,
             base > 0 ? String.format(Locale.ROOT, "%.2fx / %.2fx", b / base, c / baseC) : "-",
             djl > 0 ? String.format(Locale.ROOT, "%.2fx / %.2fx", b / djl, c / djlC) : "-",
+            torch > 0 ? String.format(Locale.ROOT, "%.2fx / %.2fx", b / torch, c / torchC) : "-",
             rss,
             ld);
       }
       System.out.println();
     }
+  }
+
+  /** The PyTorch peer's command: {@code tools/torch_forward.py} under Debian's python3. */
+  private static List<String> pythonPeer(String model) {
+    return List.of(
+        System.getProperty("python", "/usr/bin/python3"),
+        "tools/torch_forward.py",
+        model,
+        String.valueOf(Integer.getInteger("batch", 16)),
+        String.valueOf(Integer.getInteger("size", defaultSize(model))),
+        String.valueOf(Integer.getInteger("warmup", 1)),
+        String.valueOf(Integer.getInteger("iters", 3)));
   }
 
   private static double best(List<double[]> l, int field) {
