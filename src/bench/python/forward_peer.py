@@ -31,6 +31,14 @@ def build(name):
         return m.mobilenet_v2().features
     if name == "efficientnetb0":
         return m.efficientnet_b0().features
+    if name == "resnet50-torchvision":
+        r = m.resnet50()
+        r.fc = torch.nn.Identity()  # Graft's default features: the pooled 2048 vector
+        return r
+    if name == "convnext-tiny":
+        c = m.convnext_tiny()
+        c.classifier[2] = torch.nn.Identity()  # pooled, then the head's LayerNorm
+        return c
     raise SystemExit("unknown model " + name)
 
 

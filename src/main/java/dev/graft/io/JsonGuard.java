@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import org.nd4j.shade.jackson.core.JsonParser;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
@@ -15,6 +16,16 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  */
 public final class JsonGuard {
   private static final ObjectMapper TREE = new ObjectMapper();
+
+  /** Refuses an object that repeats a key (a tree would keep the last, a binder the first). */
+  private static final ObjectMapper STRICT =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  /**
+   * Longest number literal {@link #parseStrict} accepts: a long's 19 digits and a sign; longer ones
+   * could only overflow, and parsing huge literals costs quadratic time.
+   */
+  static final int MAX_NUMBER_CHARS = 20;
 
   private JsonGuard() {}
 
@@ -27,8 +38,12 @@ public final class JsonGuard {
   public static JsonNode parse(byte[] bytes, Path file, String entry, Limits limits) {
     String text = utf8(bytes, file, entry);
     checkDepth(text, limits.maxJsonDepth(), file, entry);
+    return tree(TREE, text, file, entry);
+  }
+
+  private static JsonNode tree(ObjectMapper mapper, String text, Path file, String entry) {
     try {
-      JsonNode root = TREE.readTree(text);
+      JsonNode root = mapper.readTree(text);
       if (root == null || root.isMissingNode()) {
         throw new RefusedFileException(file, entry, "empty, expected JSON");
       }
@@ -38,6 +53,18 @@ public final class JsonGuard {
           e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
       throw new RefusedFileException(file, entry, "not valid JSON: " + why, e);
     }
+  }
+
+  /**
+   * As {@link #parse}, and also refuses an object with a repeated key and a number literal longer
+   * than {@value #MAX_NUMBER_CHARS} characters (for headers whose numbers are sizes and offsets).
+   *
+   * @throws RefusedFileException naming the file and entry, and the key or number at fault
+   */
+  public static JsonNode parseStrict(byte[] bytes, Path file, String entry, Limits limits) {
+    String text = utf8(bytes, file, entry);
+    checkText(text, limits.maxJsonDepth(), MAX_NUMBER_CHARS, file, entry);
+    return tree(STRICT, text, file, entry);
   }
 
   /** Strict UTF-8 decoding. */
@@ -56,7 +83,16 @@ public final class JsonGuard {
 
   /** Refuses JSON text whose arrays and objects nest deeper than {@code max}. */
   static void checkDepth(String text, int max, Path file, String entry) {
+    checkText(text, max, Integer.MAX_VALUE, file, entry);
+  }
+
+  /**
+   * Refuses JSON text nesting deeper than {@code maxDepth}, or with a number literal (outside
+   * strings) longer than {@code maxNumber} characters: one pass over the characters.
+   */
+  private static void checkText(String text, int maxDepth, int maxNumber, Path file, String entry) {
     int depth = 0;
+    int run = 0;
     boolean inString = false;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
@@ -66,12 +102,21 @@ public final class JsonGuard {
         } else if (c == '"') {
           inString = false;
         }
-      } else if (c == '"') {
+        continue;
+      }
+      boolean numeric =
+          (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+      run = numeric ? run + 1 : 0;
+      if (run > maxNumber) {
+        throw new RefusedFileException(
+            file, entry, "a number longer than " + maxNumber + " characters; refused");
+      }
+      if (c == '"') {
         inString = true;
       } else if (c == '{' || c == '[') {
-        if (++depth > max) {
+        if (++depth > maxDepth) {
           throw new RefusedFileException(
-              file, entry, "JSON nests deeper than " + max + " levels; refused");
+              file, entry, "JSON nests deeper than " + maxDepth + " levels; refused");
         }
       } else if (c == '}' || c == ']') {
         depth--;

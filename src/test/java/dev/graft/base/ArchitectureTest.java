@@ -24,14 +24,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * One table-driven test over the whole catalog: every entry builds, runs and is what Keras says.
  */
 class ArchitectureTest {
-  /** Keras {@code keras.applications.*(include_top=False).count_params()}. */
+  /**
+   * Keras {@code keras.applications.*(include_top=False).count_params()}; for the PyTorch bases,
+   * the floats of torchvision's state dict (BatchNorm statistics included) less the classifier.
+   */
   private static final Map<Architecture, Long> KERAS_NOTOP_PARAMS =
       Map.of(
           Architecture.VGG16, 14_714_688L,
           Architecture.RESNET50, 23_587_712L,
           Architecture.INCEPTION_V3, 21_802_784L,
           Architecture.MOBILENET_V2, 2_257_984L,
-          Architecture.EFFICIENTNET_B0, 4_049_571L);
+          Architecture.EFFICIENTNET_B0, 4_049_571L,
+          Architecture.RESNET50_TORCHVISION, 23_561_152L,
+          Architecture.CONVNEXT_TINY, 27_820_128L);
 
   /**
    * Parameters DL4J holds beyond Keras's count: InceptionV3's BatchNorms have no scale in Keras
@@ -53,7 +58,9 @@ class ArchitectureTest {
           Architecture.RESNET50, 2048,
           Architecture.INCEPTION_V3, 2048,
           Architecture.MOBILENET_V2, 1280,
-          Architecture.EFFICIENTNET_B0, 1280);
+          Architecture.EFFICIENTNET_B0, 1280,
+          Architecture.RESNET50_TORCHVISION, 2048,
+          Architecture.CONVNEXT_TINY, 768);
 
   @ParameterizedTest
   @EnumSource(Architecture.class)

@@ -20,6 +20,15 @@ class PreprocessingTest {
    * Expected output per base, channel-major in the base's channel order. caffe: BGR, minus the
    * ImageNet means (B 103.939, G 116.779, R 123.68); inception: x / 127.5 - 1.
    */
+  private static final float[] TORCH = {
+    (1f - 0.485f) / 0.229f,
+    (10f / 255f - 0.485f) / 0.229f,
+    (128f / 255f - 0.456f) / 0.224f,
+    (20f / 255f - 0.456f) / 0.224f,
+    (0f - 0.406f) / 0.225f,
+    (30f / 255f - 0.406f) / 0.225f
+  };
+
   private static final Map<Architecture, float[]> EXPECTED =
       Map.of(
           Architecture.VGG16,
@@ -50,15 +59,10 @@ class PreprocessingTest {
               },
           // Keras's EfficientNet inside the model: x / 255, minus ImageNet's RGB means, divided by
           // their standard deviations
-          Architecture.EFFICIENTNET_B0,
-              new float[] {
-                (1f - 0.485f) / 0.229f,
-                (10f / 255f - 0.485f) / 0.229f,
-                (128f / 255f - 0.456f) / 0.224f,
-                (20f / 255f - 0.456f) / 0.224f,
-                (0f - 0.406f) / 0.225f,
-                (30f / 255f - 0.406f) / 0.225f
-              });
+          Architecture.EFFICIENTNET_B0, TORCH,
+          // torchvision's and timm's ImageNet normalisation for resnet50 and convnext_tiny
+          Architecture.RESNET50_TORCHVISION, TORCH,
+          Architecture.CONVNEXT_TINY, TORCH);
 
   @ParameterizedTest
   @EnumSource(Architecture.class)
