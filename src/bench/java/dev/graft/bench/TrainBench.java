@@ -41,7 +41,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <pre>
  * resnet50: bottleneck (res5c + head, unfreezeLast(3)), all (every layer, images in)
  * mobilenetv2, efficientnetb0: block (the last inverted residual / MBConv block, the top 1x1
- *     convolution and the head: unfreezeLastBlocks(2), the blocks being ..., block_16|block7a, top)
+ *     convolution and the head: fromBlock("block_16") / fromBlock("block7a"))
  * </pre>
  *
  * <p>Engines, interleaved round by round: {@code dl4j} (DL4J's own layers: the training path before
