@@ -65,13 +65,13 @@ final class TrainBench {
       case "mobilenetv2" ->
           List.of(
               new Row(
-                  model, "block", Strategy.fineTune().unfreezeLastBlocks(1), "mobilenetv2-block"));
+                  model, "block", Strategy.fineTune().fromBlock("block_16"), "mobilenetv2-block"));
       case "efficientnetb0" ->
           List.of(
               new Row(
                   model,
                   "block",
-                  Strategy.fineTune().unfreezeLastBlocks(1),
+                  Strategy.fineTune().fromBlock("block7a"),
                   "efficientnetb0-block"));
       default -> throw new IllegalArgumentException("no training rows for " + model);
     };
