@@ -347,7 +347,7 @@ public final class Trainer {
     log.info(
         String.format(
             Locale.ROOT,
-            "epoch %d/%d [%s] loss %.4f acc %.4f%s lr %.2e %.1fs ETA %.0fs",
+            "epoch %d/%d [%s] loss %.4f acc %.4f%s %s %.1fs ETA %.0fs",
             rec.epoch(),
             totalEpochs,
             phase.name(),
@@ -360,7 +360,7 @@ public final class Trainer {
                     rec.validationLoss(),
                     rec.validationAccuracy())
                 : "",
-            rec.learningRate(),
+            EpochLine.rates(phase, rec.learningRate()),
             rec.seconds(),
             eta));
   }
