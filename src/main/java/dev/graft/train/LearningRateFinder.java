@@ -4,8 +4,10 @@ import dev.graft.error.GraftException;
 import dev.graft.strategy.FrozenPart;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.TrainingPlan;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -30,11 +32,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It trains a copy of the trainable part of the strategy's last phase (for fine-tuning, the
  * unfrozen layers and the head, their rates keeping the strategy's ratios); the assembled network
- * is left as it was.
+ * is left as it was. The frozen part runs once per minibatch of the first pass over the data; its
+ * activations are kept and replayed for the rest of the sweep (so with augmentation, each image's
+ * first augmented view is the one replayed). Progress is logged at INFO every 20 steps.
  */
 public final class LearningRateFinder {
   private static final Logger log = LoggerFactory.getLogger(LearningRateFinder.class);
   private static final double BETA = 0.98;
+  private static final int PROGRESS_EVERY = 20;
 
   private LearningRateFinder() {}
 
@@ -123,18 +128,34 @@ public final class LearningRateFinder {
     int n = 0;
     double growth = Math.pow(s.maxRate() / s.minRate(), 1.0 / (s.steps() - 1));
     train.reset();
+    // The frozen part's activations of each minibatch, computed on the first pass over the data
+    // and replayed after it: the sweep runs up to `steps` minibatches, many passes over a small
+    // set, and the frozen base would otherwise run on every one of them.
+    List<org.nd4j.linalg.dataset.MultiDataSet> seen = new ArrayList<>();
+    boolean replay = false;
+    long t0 = System.nanoTime();
     for (int i = 0; i < s.steps(); i++) {
       double lr = s.minRate() * Math.pow(growth, i);
       ratio.forEach((layer, r) -> net.setLearningRate(layer, lr * r));
-      if (!train.hasNext()) {
-        train.reset();
+      if (!replay && !train.hasNext()) {
+        replay = !seen.isEmpty();
+        if (!replay) {
+          train.reset();
+        }
       }
-      DataSet ds = train.next();
-      INDArray[] in =
-          frozen.isPresent()
-              ? frozen.get().activations(ds.getFeatures())
-              : new INDArray[] {ds.getFeatures()};
-      net.fit(new org.nd4j.linalg.dataset.MultiDataSet(in, new INDArray[] {ds.getLabels()}));
+      org.nd4j.linalg.dataset.MultiDataSet batch;
+      if (replay) {
+        batch = seen.get(i % seen.size());
+      } else {
+        DataSet ds = train.next();
+        INDArray[] in =
+            frozen.isPresent()
+                ? frozen.get().activations(ds.getFeatures())
+                : new INDArray[] {ds.getFeatures()};
+        batch = new org.nd4j.linalg.dataset.MultiDataSet(in, new INDArray[] {ds.getLabels()});
+        seen.add(batch);
+      }
+      net.fit(batch);
       double loss = net.score();
       if (!Double.isFinite(loss)) {
         break;
@@ -146,6 +167,17 @@ public final class LearningRateFinder {
       smoothed[n] = sm;
       n++;
       best = Math.min(best, sm);
+      if ((i + 1) % PROGRESS_EVERY == 0) {
+        log.info(
+            String.format(
+                Locale.ROOT,
+                "lr-find: step %d/%d, rate %.2e, smoothed loss %.4f, %.1fs",
+                i + 1,
+                s.steps(),
+                lr,
+                sm,
+                (System.nanoTime() - t0) / 1e9));
+      }
       if (i > 5 && sm > s.divergence() * best) {
         log.info("lr-find: the loss diverged at {}", String.format(Locale.ROOT, "%.2e", lr));
         break;
