@@ -413,6 +413,20 @@ public final class TransferBuilder {
    * @throws GraftException for a logistic-regression head or a sweep that diverges at once
    */
   public LearningRateFinder.Result findLearningRate(ImageDataset train) {
+    return findLearningRate(train, null);
+  }
+
+  /**
+   * {@link #findLearningRate(ImageDataset)}, reporting progress.
+   *
+   * @param train training images
+   * @param progress called with the number of sweep steps done (of at most {@link
+   *     LearningRateFinder.Settings#defaults()}'s 100); may be null
+   * @return the curve and the suggestion ({@link LearningRateFinder.Result#suggestion()})
+   * @throws GraftException for a logistic-regression head or a sweep that diverges at once
+   */
+  public LearningRateFinder.Result findLearningRate(
+      ImageDataset train, java.util.function.IntConsumer progress) {
     Objects.requireNonNull(train, "train");
     Head h = head != null ? head : base.defaultHead();
     if (h.solver() == Head.Solver.LBFGS) {
@@ -434,7 +448,11 @@ public final class TransferBuilder {
           new GraphOptions(train.numClasses(), weights, weightDecay, seed, epochs, learningRate);
       TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
       return LearningRateFinder.run(
-          tg.plan(false, "lr-find"), batches, LearningRateFinder.Settings.defaults(), seed);
+          tg.plan(false, "lr-find"),
+          batches,
+          LearningRateFinder.Settings.defaults(),
+          seed,
+          progress);
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntConsumer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -101,6 +102,22 @@ public final class LearningRateFinder {
    * @param train training images and one-hot labels (reset when exhausted)
    */
   public static Result run(TrainingPlan plan, DataSetIterator train, Settings s, long seed) {
+    return run(plan, train, s, seed, null);
+  }
+
+  /**
+   * Runs the sweep on the plan's last phase, reporting progress.
+   *
+   * @param plan a plan made without caching ({@code transferGraph.plan(false, "lr-find")})
+   * @param train training images and one-hot labels (reset when exhausted)
+   * @param s the sweep's settings
+   * @param seed the seed of ND4J's generator (dropout)
+   * @param progress called with the number of steps done after each step (at most {@link
+   *     Settings#steps()}; the sweep may stop early when the loss diverges); may be null
+   * @return the curve and the suggestion
+   */
+  public static Result run(
+      TrainingPlan plan, DataSetIterator train, Settings s, long seed, IntConsumer progress) {
     TrainingPlan.Step last = plan.steps().get(plan.steps().size() - 1);
     Phase phase = last.phase();
     if (phase.convex()) {
@@ -167,6 +184,9 @@ public final class LearningRateFinder {
       smoothed[n] = sm;
       n++;
       best = Math.min(best, sm);
+      if (progress != null) {
+        progress.accept(n);
+      }
       if ((i + 1) % PROGRESS_EVERY == 0) {
         log.info(
             String.format(
