@@ -65,6 +65,22 @@ class LearningRateFinderTest {
   }
 
   @Test
+  void theSweepReportsEveryStepItRan() {
+    java.util.List<Integer> seen = new java.util.ArrayList<>();
+    LearningRateFinder.Result r =
+        Graft.base(base)
+            .head(Head.flatten())
+            .strategy(Strategy.frozen())
+            .batchSize(10)
+            .findLearningRate(train, seen::add); // 100 images: 10 batches, replayed after a pass
+    assertEquals(r.rates().length, seen.size(), "one report per step: " + seen);
+    for (int k = 0; k < seen.size(); k++) {
+      assertEquals(k + 1, seen.get(k));
+    }
+    assertTrue(seen.size() > 10, "the sweep ran past the first pass over the data: " + seen.size());
+  }
+
+  @Test
   void steepestIsTheFastestFallBeforeTheMinimum() {
     double[] rates = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1};
     double[] loss = {2.0, 1.95, 1.5, 0.6, 0.5, 3.0};
