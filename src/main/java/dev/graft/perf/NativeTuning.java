@@ -99,6 +99,13 @@ public final class NativeTuning {
 
   private static Choice applied;
 
+  /**
+   * Where the docs say how to add the oneDNN build: the page and the section's title, as the log
+   * lines that point there quote it (a test checks that the section exists).
+   */
+  public static final String SPEED_BUILD_DOCS =
+      "docs/building.md, \"Adding the oneDNN build for speed\"";
+
   /** slf4j-simple's per-logger level property prefix. */
   static final String QUIET_PROPERTY_PREFIX = "org.slf4j.simpleLogger.log.";
 
@@ -289,8 +296,7 @@ public final class NativeTuning {
         platform,
         "",
         cpu,
-        "generic build: no oneDNN build on the class path (docs/building.md: adding the speed"
-            + " build)",
+        "generic build: no oneDNN build on the class path (" + SPEED_BUILD_DOCS + ")",
         true);
   }
 

@@ -76,7 +76,9 @@ public final class Nd4jCpu {
         if (build == null || !build.contains("HAVE_ONEDNN")) {
           log.info(
               "oneDNN layer helpers off: the loaded ND4J native build has no oneDNN (only the"
-                  + " -onednn builds have it; docs/building.md, \"Adding the oneDNN build for speed\")");
+                  + " -onednn builds have it; "
+                  + dev.graft.perf.NativeTuning.SPEED_BUILD_DOCS
+                  + ")");
           return false;
         }
         return true;
