@@ -12,11 +12,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.IntConsumer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,7 +155,7 @@ public final class LearningRateFinder {
     long t0 = System.nanoTime();
     for (int i = 0; i < s.steps(); i++) {
       double lr = s.minRate() * Math.pow(growth, i);
-      ratio.forEach((layer, r) -> net.setLearningRate(layer, lr * r));
+      ratio.forEach((layer, r) -> setRate(net, layer, lr * r));
       if (!replay && !train.hasNext()) {
         replay = !seen.isEmpty();
         if (!replay) {
@@ -214,6 +216,23 @@ public final class LearningRateFinder {
     Result r = new Result(rates, losses, smoothed, idx, rates[idx]);
     log.info(r.describe());
     return r;
+  }
+
+  /**
+   * Sets one layer's learning rate for the next step. DL4J's {@code setLearningRate} rebuilds the
+   * whole updater (concatenating every parameter's state) on each call: for a sweep that changes
+   * every layer's rate at every step, that was most of its time. A constant Adam rate is read from
+   * the layer's own {@link Adam} configuration at every step (Graft gives each layer its own
+   * instance), so changing it there is enough; anything else goes through DL4J.
+   */
+  static void setRate(ComputationGraph net, String layer, double lr) {
+    if (net.getLayer(layer).conf().getLayer() instanceof BaseLayer b
+        && b.getIUpdater() instanceof Adam adam
+        && adam.getLearningRateSchedule() == null) {
+      adam.setLearningRate(lr);
+    } else {
+      net.setLearningRate(layer, lr);
+    }
   }
 
   /**

@@ -80,6 +80,53 @@ class LearningRateFinderTest {
     assertTrue(seen.size() > 10, "the sweep ran past the first pass over the data: " + seen.size());
   }
 
+  /**
+   * The sweep changes each layer's rate in its own Adam configuration instead of DL4J's
+   * setLearningRate (which rebuilds the updater): on the network the sweep really trains (the
+   * fine-tune phase's trainable part, two rates), a step after either way gives the same weights.
+   */
+  @Test
+  void aRateSetInPlaceTrainsAsDl4jsSetterDoes() {
+    dev.graft.strategy.TransferGraph tg =
+        SmallNets.transferGraph(
+            Head.averagePooling(),
+            Strategy.fineTune().unfreezeLast(1),
+            new dev.graft.strategy.GraphOptions(5, null, 0, 42, 3, Double.NaN));
+    dev.graft.strategy.TrainingPlan plan = tg.plan(false, "lr-test");
+    dev.graft.strategy.TrainingPlan.Step last = plan.steps().get(plan.steps().size() - 1);
+    var inPlace = last.feed().network().build(0);
+    var rebuilt = last.feed().network().build(0);
+    org.nd4j.linalg.dataset.DataSet ds = Digits.tensors(Digits.HIGH, 0, 4, 28);
+    org.nd4j.linalg.api.ndarray.INDArray in =
+        last.feed() instanceof dev.graft.strategy.TrainingPlan.Feed.FrozenEachBatch f
+            ? f.frozenPart().get().activations(ds.getFeatures())[0]
+            : ds.getFeatures();
+    var batch =
+        new org.nd4j.linalg.dataset.MultiDataSet(
+            new org.nd4j.linalg.api.ndarray.INDArray[] {in},
+            new org.nd4j.linalg.api.ndarray.INDArray[] {ds.getLabels()});
+    double scale = 7;
+    for (int step = 0; step < 2; step++) {
+      double s = Math.pow(scale, step + 1);
+      last.phase()
+          .learningRates()
+          .forEach(
+              (layer, lr) -> {
+                LearningRateFinder.setRate(inPlace, layer, lr * s);
+                rebuilt.setLearningRate(layer, lr * s);
+              });
+      org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(1);
+      inPlace.fit(batch);
+      org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(1);
+      rebuilt.fit(batch);
+    }
+    assertTrue(last.phase().learningRates().size() >= 2, "several layers, two rates");
+    assertEquals(rebuilt.params(), inPlace.params());
+    for (String layer : last.phase().learningRates().keySet()) {
+      assertEquals(rebuilt.getLearningRate(layer), inPlace.getLearningRate(layer), layer);
+    }
+  }
+
   @Test
   void steepestIsTheFastestFallBeforeTheMinimum() {
     double[] rates = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1};
