@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.base.Base;
-import dev.graft.base.Bases;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.Split;
 import dev.graft.model.TransferModel;
@@ -34,11 +33,7 @@ class OneMeaningPerStrategyTest {
   static void setUp() throws Exception {
     Digits.data().extract(dir.resolve("digits"), List.of(5, 6), 0, 12);
     split = ImageFolder.of(dir.resolve("digits")).split(0.75, 42);
-    base =
-        Bases.fromGraph("digits0-4", SmallNets.pretrainedOnLowDigits())
-            .inputSize(28)
-            .cut("relu3")
-            .load();
+    base = SmallNets.pretrainedBase();
   }
 
   @Test

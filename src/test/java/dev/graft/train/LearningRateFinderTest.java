@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.Graft;
 import dev.graft.base.Base;
-import dev.graft.base.Bases;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
 import dev.graft.error.GraftException;
@@ -30,11 +29,7 @@ class LearningRateFinderTest {
     Digits.data().extract(dir.resolve("train"), Digits.HIGH, 0, 20);
     train = ImageFolder.of(dir.resolve("train"));
     // a base pretrained on digits 0-4, so that its features carry signal for 5-9
-    base =
-        Bases.fromGraph("digits0-4", SmallNets.pretrainedOnLowDigits())
-            .inputSize(28)
-            .cut("relu3")
-            .load();
+    base = SmallNets.pretrainedBase();
   }
 
   @Test
