@@ -172,8 +172,9 @@ final class TrainCommand extends GraftCommand {
           "logreg: a softmax fitted to convergence on the cached pooled features (L-BFGS, L2"
               + " chosen by cross-validation or on --val; no epochs or learning rate); mlp: the"
               + " base's default head trained by Adam for --epochs (with --dense, a hidden layer)."
-              + " Default: logreg for features, unless --dense, --epochs, --lr or --patience is"
-              + " given; else mlp (frozen and finetune always train by Adam unless --head logreg).")
+              + " Default: logreg for features, unless --augment, --dense, --epochs, --lr or"
+              + " --patience is given; else mlp (frozen and finetune train by Adam unless --head"
+              + " logreg).")
   String headKind;
 
   @Option(
