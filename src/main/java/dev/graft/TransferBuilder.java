@@ -28,6 +28,7 @@ import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
 import dev.graft.train.TrainingListener;
 import dev.graft.train.TrainingResult;
+import dev.graft.train.TrainingWarnings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -46,12 +47,12 @@ import org.slf4j.LoggerFactory;
  * Configures and runs one transfer-learning job; start it with {@link Graft#base(Base)}. Every
  * setting has a default, so {@code Graft.base(base).fit(train, validation)} works.
  *
- * <p>Defaults: {@link Head#logisticRegression()} (a softmax fitted to convergence on the cached
- * base output, L2 by cross-validation) when the strategy trains the head alone and the base's
- * output is cached (no augmentation), else the base's default head ({@link Base#defaultHead()});
- * {@link Strategy#frozen()}, 10 epochs, batch 32, the strategy's learning rate, no early stopping
- * (the best epoch is still kept when there is validation data), monitor validation loss, seed 42,
- * no class weights, no weight decay, no augmentation, center crop.
+ * <p>Defaults: {@link Strategy#frozen()} with the base's default head ({@link Base#defaultHead()})
+ * trained by Adam; for {@link Strategy#features()} with no head given, {@link
+ * Head#logisticRegression()} (a softmax fitted to convergence on the cached base output, L2 by
+ * cross-validation); 10 epochs, batch 32, the strategy's learning rate, no early stopping (the best
+ * epoch is still kept when there is validation data), monitor validation loss, seed 42, no class
+ * weights, no weight decay, no augmentation, center crop.
  *
  * <p>Not thread-safe; one builder can run {@code fit} several times.
  *
@@ -87,8 +88,8 @@ public final class TransferBuilder {
   }
 
   /**
-   * The head on top of the base (default: {@link Head#logisticRegression()} for a head-only
-   * strategy with cached base output, else {@link Base#defaultHead()}).
+   * The head on top of the base (default: {@link Head#logisticRegression()} for {@link
+   * Strategy#features()}, else {@link Base#defaultHead()}, trained by Adam).
    */
   public TransferBuilder head(Head head) {
     this.head = Objects.requireNonNull(head, "head");
@@ -361,7 +362,7 @@ public final class TransferBuilder {
       List<String> labels, double[] weights, boolean cache, Augmentation aug) {
     Head h = head != null ? head : defaultHead(cache);
     Map<String, String> settings = new LinkedHashMap<>();
-    settings.put("strategy", strategy.describe());
+    settings.put("strategy", describeStrategy(h));
     settings.put("head", h.describe());
     settings.put("cut", base.featureLayer());
     base.weightsSha256().ifPresent(sha -> settings.put("weightsSha256", sha));
@@ -412,6 +413,20 @@ public final class TransferBuilder {
    * @throws GraftException for a logistic-regression head or a sweep that diverges at once
    */
   public LearningRateFinder.Result findLearningRate(ImageDataset train) {
+    return findLearningRate(train, null);
+  }
+
+  /**
+   * {@link #findLearningRate(ImageDataset)}, reporting progress.
+   *
+   * @param train training images
+   * @param progress called with the number of sweep steps done (of at most {@link
+   *     LearningRateFinder.Settings#defaults()}'s 100); may be null
+   * @return the curve and the suggestion ({@link LearningRateFinder.Result#suggestion()})
+   * @throws GraftException for a logistic-regression head or a sweep that diverges at once
+   */
+  public LearningRateFinder.Result findLearningRate(
+      ImageDataset train, java.util.function.IntConsumer progress) {
     Objects.requireNonNull(train, "train");
     Head h = head != null ? head : base.defaultHead();
     if (h.solver() == Head.Solver.LBFGS) {
@@ -433,13 +448,35 @@ public final class TransferBuilder {
           new GraphOptions(train.numClasses(), weights, weightDecay, seed, epochs, learningRate);
       TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
       return LearningRateFinder.run(
-          tg.plan(false, "lr-find"), batches, LearningRateFinder.Settings.defaults(), seed);
+          tg.plan(false, "lr-find"),
+          batches,
+          LearningRateFinder.Settings.defaults(),
+          seed,
+          progress);
     }
+  }
+
+  /** The user's listeners, then the early warning that training looks stuck. */
+  private List<TrainingListener> withWarnings(int classes) {
+    List<TrainingListener> all = new ArrayList<>(listeners);
+    all.add(new TrainingWarnings(classes));
+    return all;
+  }
+
+  /** The strategy in words; with a head fitted by L-BFGS, no learning rate is claimed. */
+  private String describeStrategy(Head h) {
+    if (h.solver() == Head.Solver.LBFGS) {
+      return strategy.describeWithoutRate();
+    }
+    return (Double.isNaN(learningRate) ? strategy : strategy.withLearningRate(learningRate))
+        .describe();
   }
 
   /** The head used when none was set: see {@link #head(Head)}. */
   private Head defaultHead(boolean cached) {
-    return strategy.headOnly() && cached ? Head.logisticRegression() : base.defaultHead();
+    return strategy.defaultsToLogisticRegression() && cached
+        ? Head.logisticRegression()
+        : base.defaultHead();
   }
 
   private TransferModel run(
@@ -461,7 +498,7 @@ public final class TransferBuilder {
         "training {} on {} with {} ({} classes): {}",
         h.describe(),
         base.id(),
-        strategy.describe(),
+        describeStrategy(h),
         labels.size(),
         cache ? "cached frozen activations" : "whole network");
     String cacheKey =
@@ -482,7 +519,7 @@ public final class TransferBuilder {
             seed,
             cacheFactory,
             labels,
-            listeners,
+            withWarnings(labels.size()),
             batchesPerEpoch,
             ckpt,
             stop);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.base.Base;
-import dev.graft.base.Bases;
 import dev.graft.base.Preprocessing;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
@@ -52,11 +51,7 @@ class StrategiesTransferTest {
     Digits.data().extract(dir.resolve("held-out"), Digits.HIGH, 500, 50);
     train = ImageFolder.of(dir.resolve("train"));
     heldOut = ImageFolder.of(dir.resolve("held-out"));
-    base =
-        Bases.fromGraph("digits0-4", SmallNets.pretrainedOnLowDigits())
-            .inputSize(28)
-            .cut("relu3")
-            .load();
+    base = SmallNets.pretrainedBase();
 
     // The same architecture from scratch, all layers trainable, on the same 50 images.
     Nd4j.getRandom().setSeed(42);

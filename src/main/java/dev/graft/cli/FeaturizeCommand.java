@@ -93,9 +93,9 @@ final class FeaturizeCommand extends GraftCommand {
     Featurizer.Written w;
     try (Featurizer f =
             Featurizer.builder(base)
-                .optResize(baseOptions.resizeMode())
-                .optBatchSize(batch)
-                .optCache(root)
+                .resize(baseOptions.resizeMode())
+                .batchSize(batch)
+                .cache(root)
                 .build();
         ProgressBar bar = progress("featurizing", ds.size(), "img")) {
       w = f.write(ds, out, bar::update);

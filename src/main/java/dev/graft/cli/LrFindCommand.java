@@ -107,7 +107,12 @@ final class LrFindCommand extends GraftCommand {
             train.size(),
             batch);
     err().flush();
-    LearningRateFinder.Result r = b.findLearningRate(train);
+    LearningRateFinder.Result r;
+    try (ProgressBar bar =
+        progress("lr-find", LearningRateFinder.Settings.defaults().steps(), "steps")) {
+      r = b.findLearningRate(train, bar::update);
+      bar.finish();
+    }
     if (report != null) {
       HtmlReport.builder("Learning-rate finder: " + base.id() + ", " + strategyOptions.name)
           .learningRateFinder(

@@ -172,8 +172,9 @@ final class TrainCommand extends GraftCommand {
           "logreg: a softmax fitted to convergence on the cached pooled features (L-BFGS, L2"
               + " chosen by cross-validation or on --val; no epochs or learning rate); mlp: the"
               + " base's default head trained by Adam for --epochs (with --dense, a hidden layer)."
-              + " Default: logreg for frozen and features, unless --augment, --dense, --epochs,"
-              + " --lr or --patience is given; else mlp.")
+              + " Default: logreg for features, unless --augment, --dense, --epochs, --lr or"
+              + " --patience is given; else mlp (frozen and finetune train by Adam unless --head"
+              + " logreg).")
   String headKind;
 
   @Option(
@@ -389,7 +390,7 @@ final class TrainCommand extends GraftCommand {
       HtmlReport.Builder rb =
           HtmlReport.builder(
                   "Graft: " + base.id() + ", " + strategyOptions.name + ", " + data.getFileName())
-              .learningCurves("Learning curves", model.info().history());
+              .learningCurves("Learning curves", model.info().history(), model.labels().size());
       if (vr != null) {
         rb.evaluation(
                 "Validation set ("
@@ -561,8 +562,8 @@ final class TrainCommand extends GraftCommand {
 
   /**
    * Whether the head is the convex logistic regression: asked for, or the default, which it is for
-   * frozen and features unless a flag that only an Adam-trained head reads was given ({@code
-   * --dense}, {@code --augment}, {@code --epochs}, {@code --lr}, {@code --patience}).
+   * features unless a flag that only an Adam-trained head reads was given ({@code --dense}, {@code
+   * --augment}, {@code --epochs}, {@code --lr}, {@code --patience}).
    */
   private boolean logisticRegression() {
     if (headKind != null) {
@@ -574,7 +575,7 @@ final class TrainCommand extends GraftCommand {
             && (parsed.hasMatchedOption("--epochs")
                 || parsed.hasMatchedOption("--lr")
                 || parsed.hasMatchedOption("--patience"));
-    return dense == null && !augment && !adamFlags && strategy().headOnly();
+    return dense == null && !augment && !adamFlags && strategy().defaultsToLogisticRegression();
   }
 
   private Strategy strategy() {

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (Base base = Bases.resnet50().imagenet().load();
- *     Featurizer f = Featurizer.builder(base).optCache(CacheRoot.standard()).build()) {
+ *     Featurizer f = Featurizer.builder(base).cache(CacheRoot.standard()).build()) {
  *   Featurizer.Written w = f.write(ImageFolder.of(photos), Path.of("features"), done -> {});
  * }
  * }</pre>
@@ -64,7 +64,7 @@ public final class Featurizer implements AutoCloseable {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** Images per forward pass unless {@link Builder#optBatchSize} says otherwise. */
+  /** Images per forward pass unless {@link Builder#batchSize} says otherwise. */
   public static final int DEFAULT_BATCH = 32;
 
   /** Rows of {@code features.npy} read from the cache at a time when writing it. */
@@ -93,7 +93,11 @@ public final class Featurizer implements AutoCloseable {
     return new Builder(Objects.requireNonNull(base, "base"));
   }
 
-  /** Configures a {@link Featurizer}: {@code opt*} for what is optional, {@link #build()}. */
+  /**
+   * Configures a {@link Featurizer}: one plain setter per setting, each with a default, as {@link
+   * dev.graft.TransferBuilder} and {@link dev.graft.base.BaseBuilder} have; {@link #build()}. The
+   * {@code opt*} names of earlier versions still work, deprecated.
+   */
   public static final class Builder {
     private final Base base;
     private ResizeMode resize = ResizeMode.CENTER_CROP;
@@ -104,14 +108,25 @@ public final class Featurizer implements AutoCloseable {
       this.base = base;
     }
 
-    /** How images are brought to the base's input size (default center crop). */
-    public Builder optResize(ResizeMode mode) {
+    /**
+     * How images are brought to the base's input size (default center crop).
+     *
+     * @param mode the resize mode
+     * @return this builder
+     */
+    public Builder resize(ResizeMode mode) {
       this.resize = Objects.requireNonNull(mode, "resize");
       return this;
     }
 
-    /** Images per forward pass, at least 1 (default {@value Featurizer#DEFAULT_BATCH}). */
-    public Builder optBatchSize(int images) {
+    /**
+     * Images per forward pass, at least 1 (default {@value Featurizer#DEFAULT_BATCH}).
+     *
+     * @param images images per forward pass
+     * @return this builder
+     * @throws GraftException when {@code images} is below 1
+     */
+    public Builder batchSize(int images) {
       if (images < 1) {
         throw new GraftException("batch size must be at least 1, got " + images);
       }
@@ -119,10 +134,45 @@ public final class Featurizer implements AutoCloseable {
       return this;
     }
 
-    /** The on-disk feature cache to read and fill; null (the default) computes everything. */
-    public Builder optCache(CacheRoot root) {
+    /**
+     * The on-disk feature cache to read and fill; null (the default) computes everything.
+     *
+     * @param root the cache, or null
+     * @return this builder
+     */
+    public Builder cache(CacheRoot root) {
       this.cache = root;
       return this;
+    }
+
+    /**
+     * Same as {@link #resize(ResizeMode)}.
+     *
+     * @deprecated use {@link #resize(ResizeMode)}; Graft's builders use plain names
+     */
+    @Deprecated
+    public Builder optResize(ResizeMode mode) {
+      return resize(mode);
+    }
+
+    /**
+     * Same as {@link #batchSize(int)}.
+     *
+     * @deprecated use {@link #batchSize(int)}; Graft's builders use plain names
+     */
+    @Deprecated
+    public Builder optBatchSize(int images) {
+      return batchSize(images);
+    }
+
+    /**
+     * Same as {@link #cache(CacheRoot)}.
+     *
+     * @deprecated use {@link #cache(CacheRoot)}; Graft's builders use plain names
+     */
+    @Deprecated
+    public Builder optCache(CacheRoot root) {
+      return cache(root);
     }
 
     /** The featurizer (its optimized graph is built here). */

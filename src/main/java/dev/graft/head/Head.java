@@ -22,7 +22,7 @@ import org.nd4j.linalg.activations.Activation;
  * and {@link Solver#LBFGS}, a multinomial logistic regression fitted to convergence on the cached
  * features by full-batch L-BFGS with an L2 penalty ({@link SoftmaxRegression}). The second needs
  * the base frozen and its output cached (the frozen and features strategies without augmentation);
- * it is their default head. Either way the result is the same DL4J softmax layer.
+ * it is the features strategy's default head. Either way the result is the same DL4J softmax layer.
  *
  * <p>Dropout follows Keras: {@code dropout(p)} drops a fraction {@code p} of the values produced by
  * the layer before it (DL4J itself speaks of the retain probability {@code 1 - p}).
@@ -81,8 +81,8 @@ public sealed interface Head permits HeadSpec {
   /**
    * Global average pooling, then a softmax fitted to convergence ({@link Solver#LBFGS}), its L2
    * strength chosen by cross-validation on the training labels (or on the validation set when there
-   * is one). The default head of the frozen and features strategies when the base's output is
-   * cached.
+   * is one). The default head of the features strategy (the base's output is always cached there);
+   * frozen base and fine-tuning use it only when given it.
    */
   static Head logisticRegression() {
     return new HeadSpec(Reduction.AVERAGE_POOLING, 0, List.of(), Solver.LBFGS, Double.NaN);

@@ -258,17 +258,28 @@ public final class SoftmaxRegression {
     log.info(
         String.format(
             Locale.ROOT,
-            "logistic regression: l2 %.2e by %s (%.5f); final fit %d iterations%s",
+            "logistic regression: l2 %.2e by %s (%.5f); %s%s",
             bestL2,
             method,
             best,
-            f.iterations(),
+            finalFitWords(f.iterations()),
             f.converged() ? "" : " (iteration cap reached)"));
     return new Selection(
         f,
         method,
         tried.stream().mapToDouble(Double::doubleValue).toArray(),
         scores.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /**
+   * The final fit in words. It starts from the search's weights for the chosen strength; when the
+   * search already fitted all training rows (selection on a validation set) they meet the tolerance
+   * at once, and "0 iterations" would read as if no fit happened.
+   */
+  static String finalFitWords(int iterations) {
+    return iterations == 0
+        ? "final fit on all training rows: the search's fit at this strength, already converged"
+        : "final fit on all training rows: " + iterations + " more L-BFGS iterations";
   }
 
   /** Stratified fold of each row: each class's rows shuffled, then dealt round-robin. */

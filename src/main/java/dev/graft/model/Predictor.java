@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (Predictor p = TransferModel.load(Path.of("digits.graft")).predictor()) {
  *   List<Prediction> top3 = p.predict(Path.of("seven.png"), 3);
- *   List<List<Prediction>> all = p.predictAll(files, 1);
+ *   List<List<Prediction>> all = p.predictFiles(files, 1);
  * }
  * }</pre>
  */
@@ -72,6 +72,9 @@ public final class Predictor implements AutoCloseable {
   private final BlockingQueue<Slot> idle;
   private final AtomicInteger created = new AtomicInteger();
   private volatile boolean closed;
+  private volatile String closedMessage =
+      "predictor is closed (by Predictor.close, or the end of its try-with-resources block):"
+          + " make a new one with TransferModel.predictor()";
 
   /**
    * One network copy: the frozen part (images to the activations at the cut, exactly as training's
@@ -128,6 +131,12 @@ public final class Predictor implements AutoCloseable {
         info.baseId(),
         (System.nanoTime() - t0) / 1_000_000,
         prototype.frozen() == null ? "none" : prototype.frozen().outputs());
+  }
+
+  /** Marks this as the model's own predictor: used after close, it speaks of the model. */
+  Predictor ownedByModel() {
+    closedMessage = TransferModel.CLOSED;
+    return this;
   }
 
   /**
@@ -247,11 +256,28 @@ public final class Predictor implements AutoCloseable {
   }
 
   /**
+   * Same as {@link #predictFiles(List, int)}.
+   *
+   * @param images the image files
+   * @param topK labels per image
+   * @return one list per image, most probable first
+   * @throws IOException naming the first file that cannot be read or decoded
+   * @deprecated use {@link #predictFiles(List, int)}, the batch twin of {@link #predictImages}
+   */
+  @Deprecated
+  public List<List<Prediction>> predictAll(List<Path> images, int topK) throws IOException {
+    return predictFiles(images, topK);
+  }
+
+  /**
    * Top-k predictions for many image files, in order, computed in batches.
    *
+   * @param images the image files
+   * @param topK labels per image
+   * @return one list per image, most probable first
    * @throws IOException naming the first file that cannot be read or decoded
    */
-  public List<List<Prediction>> predictAll(List<Path> images, int topK) throws IOException {
+  public List<List<Prediction>> predictFiles(List<Path> images, int topK) throws IOException {
     List<List<Prediction>> out = new ArrayList<>(images.size());
     for (float[] p : probabilities(images, null)) {
       out.add(topK(p, topK));
@@ -318,7 +344,7 @@ public final class Predictor implements AutoCloseable {
 
   private Slot acquire() {
     if (closed) {
-      throw new IllegalStateException("predictor is closed");
+      throw new IllegalStateException(closedMessage);
     }
     Slot slot = idle.poll();
     if (slot != null) {

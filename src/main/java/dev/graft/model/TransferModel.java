@@ -110,12 +110,25 @@ public final class TransferModel implements AutoCloseable {
    * clones and leaves this model usable.
    */
   public Predictor predictor() {
+    requireOpen();
     return new Predictor(network, info, defaultConcurrency());
   }
 
   /** A new predictor, owned by the caller, with at most {@code maxConcurrency} network clones. */
   public Predictor predictor(int maxConcurrency) {
+    requireOpen();
     return new Predictor(network, info, maxConcurrency);
+  }
+
+  /** What a closed model says when it is used. */
+  static final String CLOSED =
+      "model is closed (TransferModel.close, or the end of its try-with-resources block): load it"
+          + " again with TransferModel.load";
+
+  private void requireOpen() {
+    if (networkClosed.get()) {
+      throw new IllegalStateException(CLOSED);
+    }
   }
 
   private static int defaultConcurrency() {
@@ -132,7 +145,8 @@ public final class TransferModel implements AutoCloseable {
       synchronized (this) {
         p = shared;
         if (p == null) {
-          p = new Predictor(network, info, defaultConcurrency());
+          requireOpen();
+          p = new Predictor(network, info, defaultConcurrency()).ownedByModel();
           shared = p;
         }
       }

@@ -53,6 +53,13 @@ import org.slf4j.LoggerFactory;
  * {@link #withLayerHelpers} turns the helpers on only while building inference-only graphs ({@code
  * dev.graft.graph.InferenceGraphs}).
  *
+ * <p><b>Start-up lines.</b> ND4J and DL4J log about 15 INFO lines when ND4J loads (backend, BLAS
+ * vendor, thread counts, build information, workspace modes). {@link #apply()} sets them to WARN
+ * for slf4j-simple ({@value #QUIET_PROPERTY_PREFIX}{@code org.nd4j} and {@code
+ * org.deeplearning4j.nn.graph}), unless the user set either property, and logs one line of its own
+ * naming the backend and the native build. With another slf4j binding (Logback, Log4j 2) that
+ * binding's configuration decides; {@code -Dgraft.nd4j.quiet=false} leaves ND4J's lines alone.
+ *
  * <p>Never prints; logs the build at INFO.
  */
 public final class NativeTuning {
@@ -91,6 +98,19 @@ public final class NativeTuning {
   static final String PORTABLE_ONEDNN = "-onednn";
 
   private static Choice applied;
+
+  /**
+   * Where the docs say how to add the oneDNN build: the page and the section's title, as the log
+   * lines that point there quote it (a test checks that the section exists).
+   */
+  public static final String SPEED_BUILD_DOCS =
+      "docs/building.md, \"Adding the oneDNN build for speed\"";
+
+  /** slf4j-simple's per-logger level property prefix. */
+  static final String QUIET_PROPERTY_PREFIX = "org.slf4j.simpleLogger.log.";
+
+  /** {@code false}: ND4J's and DL4J's start-up INFO lines are left at the binding's level. */
+  public static final String QUIET_ND4J = "graft.nd4j.quiet";
 
   /** Whether the CPU supports the AVX-512 instructions ND4J's AVX-512 builds need. */
   public enum Avx512 {
@@ -133,6 +153,7 @@ public final class NativeTuning {
     if (applied != null) {
       return applied;
     }
+    quietNd4jStartup();
     String platform = Loader.getPlatform();
     Avx512 cpu = cpuAvx512();
     String user = System.getProperty(PLATFORM_EXTENSION);
@@ -154,7 +175,7 @@ public final class NativeTuning {
             build,
             PLATFORM_EXTENSION);
       } else {
-        log.info("ND4J native build: {} ({})", build, c.reason());
+        log.info("ND4J native build: {} (CPU backend; {})", build, c.reason());
       }
     } else if (!onClasspath(CPU_BACKEND)) {
       c =
@@ -165,7 +186,8 @@ public final class NativeTuning {
               "not the CPU backend: the native build is left to ND4J",
               false);
       log.info(
-          "ND4J native build left to ND4J: the CPU backend (nd4j-native) is not on the class path");
+          "ND4J backend: not the CPU one (nd4j-native is not on the class path); ND4J chooses its"
+              + " native build");
     } else {
       c =
           decide(
@@ -184,11 +206,27 @@ public final class NativeTuning {
       if (user != null && !user.equals(c.extension())) {
         log.warn("ND4J native build: {} ({})", c.build(), c.reason());
       } else {
-        log.info("ND4J native build: {} ({})", c.build(), c.reason());
+        log.info("ND4J native build: {} (CPU backend; {})", c.build(), c.reason());
       }
     }
     applied = c;
     return c;
+  }
+
+  /**
+   * Puts ND4J's and DL4J's start-up INFO chatter at WARN for slf4j-simple, unless the user chose a
+   * level for it or set {@value #QUIET_ND4J} to false. Takes effect for loggers created afterwards,
+   * which is why it runs before ND4J loads.
+   */
+  static void quietNd4jStartup() {
+    if ("false".equalsIgnoreCase(System.getProperty(QUIET_ND4J))) {
+      return;
+    }
+    for (String logger : new String[] {"org.nd4j", "org.deeplearning4j.nn.graph"}) {
+      if (System.getProperty(QUIET_PROPERTY_PREFIX + logger) == null) {
+        System.setProperty(QUIET_PROPERTY_PREFIX + logger, "warn");
+      }
+    }
   }
 
   /**
@@ -258,8 +296,7 @@ public final class NativeTuning {
         platform,
         "",
         cpu,
-        "generic build: no oneDNN build on the class path (docs/building.md: adding the speed"
-            + " build)",
+        "generic build: no oneDNN build on the class path (" + SPEED_BUILD_DOCS + ")",
         true);
   }
 

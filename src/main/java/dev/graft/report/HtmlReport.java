@@ -3,6 +3,7 @@ package dev.graft.report;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
+import dev.graft.metrics.TrainingHealth;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -127,6 +128,18 @@ public final class HtmlReport {
      * (class {@code history}) with the best epoch marked.
      */
     public Builder learningCurves(String heading, History history) {
+      return learningCurves(heading, history, 0);
+    }
+
+    /**
+     * {@link #learningCurves(String, History)}, plus the early warning the training log gave when
+     * the run looked stuck after its first epochs ({@link TrainingHealth}).
+     *
+     * @param heading the section's heading
+     * @param history the run's epochs
+     * @param classes the number of classes (0: unknown, no early warning)
+     */
+    public Builder learningCurves(String heading, History history, int classes) {
       StringBuilder sb = open("curves", heading);
       List<EpochRecord> epochs = history.epochs();
       if (epochs.isEmpty()) {
@@ -152,6 +165,14 @@ public final class HtmlReport {
                     + " head (<code>--head logreg</code>, which rescales the features before"
                     + " fitting), a lower learning rate (<code>--lr</code>), or a cut at a"
                     + " normalised layer (<code>--cut</code>).</p>\n");
+      }
+      if (!saturated) {
+        TrainingHealth.warning(epochs, classes)
+            .ifPresent(
+                w ->
+                    sb.append("<p class=\"warning\"><b>Training looks stuck.</b> ")
+                        .append(esc(w.substring(w.indexOf(':') + 2)))
+                        .append("</p>\n"));
       }
       String loss =
           Charts.curve(

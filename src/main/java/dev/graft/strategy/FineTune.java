@@ -404,6 +404,11 @@ public final class FineTune implements Strategy {
   }
 
   @Override
+  public FineTune withLearningRate(double lr) {
+    return learningRate(lr);
+  }
+
+  @Override
   public String describe() {
     return "fine-tune "
         + unfreezeDescription()

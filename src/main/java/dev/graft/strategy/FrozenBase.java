@@ -2,8 +2,12 @@ package dev.graft.strategy;
 
 /**
  * Frozen base: every base layer is wrapped in DL4J's {@code FrozenLayer} (parameters fixed,
- * BatchNorm and dropout in inference mode) and only the head trains. Without augmentation the
- * base's output is computed once per image and every epoch trains the head alone.
+ * BatchNorm and dropout in inference mode) and only the head trains, by Adam epochs (default 1e-3):
+ * the head given, or the base's {@linkplain dev.graft.base.Base#defaultHead() default head} (VGG16:
+ * flatten, dense 256, dropout 0.5; the others: global average pooling). Without augmentation the
+ * base's output is computed once per image and every epoch trains the head alone. A
+ * logistic-regression head fitted to convergence is {@link Strategy#features()}'s default; here
+ * only when asked for ({@code .head(Head.logisticRegression())}).
  */
 public final class FrozenBase extends HeadOnly {
   static final FrozenBase DEFAULT = new FrozenBase(1e-3);
@@ -23,8 +27,19 @@ public final class FrozenBase extends HeadOnly {
   }
 
   @Override
+  public FrozenBase withLearningRate(double lr) {
+    return learningRate(lr);
+  }
+
+  @Override
   public String describe() {
     return "frozen base, head at Adam " + learningRate();
+  }
+
+  /** "frozen base": the head is fitted by L-BFGS, no rate applies. */
+  @Override
+  public String describeWithoutRate() {
+    return "frozen base";
   }
 
   @Override

@@ -20,7 +20,11 @@ import java.util.List;
  */
 public sealed interface Strategy permits HeadOnly, FineTune {
 
-  /** The frozen-base strategy with its defaults (Adam at 1e-3 on the head). */
+  /**
+   * The frozen-base strategy with its defaults: the whole base frozen, the head (the one given, or
+   * the base's {@linkplain dev.graft.base.Base#defaultHead() default head}) trained by Adam at 1e-3
+   * for the run's epochs.
+   */
   static FrozenBase frozen() {
     return FrozenBase.DEFAULT;
   }
@@ -34,7 +38,12 @@ public sealed interface Strategy permits HeadOnly, FineTune {
     return FineTune.DEFAULT;
   }
 
-  /** The feature-extraction strategy with its defaults (Adam at 1e-3 on the head). */
+  /**
+   * The feature-extraction strategy with its defaults: the base's pooled features computed once;
+   * with no head given, a {@linkplain dev.graft.head.Head#logisticRegression() logistic regression}
+   * fitted to convergence on them (no epochs, no learning rate); a head given trains by Adam at
+   * 1e-3.
+   */
   static FeatureExtraction features() {
     return FeatureExtraction.DEFAULT;
   }
@@ -47,6 +56,15 @@ public sealed interface Strategy permits HeadOnly, FineTune {
    * fine-tune.
    */
   double learningRate();
+
+  /**
+   * This strategy with its main learning rate replaced (what {@code TransferBuilder.learningRate}
+   * does to a run), so that its description names the rate in force.
+   *
+   * @param lr the new main rate, positive
+   * @return a strategy equal to this one but for the rate
+   */
+  Strategy withLearningRate(double lr);
 
   /** A one-line description of the strategy and its settings. */
   String describe();
@@ -76,6 +94,23 @@ public sealed interface Strategy permits HeadOnly, FineTune {
    */
   default boolean headOnly() {
     return false;
+  }
+
+  /**
+   * Whether the default head (no head given, the base's output cached) is a {@linkplain
+   * dev.graft.head.Head#logisticRegression() logistic regression} fitted to convergence (default
+   * false): true for feature extraction only. Frozen base trains the base's default head by Adam.
+   */
+  default boolean defaultsToLogisticRegression() {
+    return false;
+  }
+
+  /**
+   * {@link #describe()} for a run whose head is fitted to convergence (L-BFGS), where no learning
+   * rate applies (default: {@link #describe()}).
+   */
+  default String describeWithoutRate() {
+    return describe();
   }
 
   /** Parses a command-line strategy name: frozen, finetune (fine-tune), features. */

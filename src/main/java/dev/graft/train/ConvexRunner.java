@@ -63,7 +63,12 @@ final class ConvexRunner extends CachedRunner {
     out.setParam("b", Nd4j.create(new double[][] {f.bias()}).castTo(dt));
     notes.put("l2", String.format(Locale.ROOT, "%.3g", f.l2()));
     notes.put("l2Selection", s.method());
-    notes.put("solverIterations", Integer.toString(f.iterations()));
+    // 0 when the search had already fitted all rows at this strength: say so, not "0"
+    notes.put(
+        "solverIterations",
+        f.iterations() == 0
+            ? "0 after the search (its fit on all training rows had converged)"
+            : Integer.toString(f.iterations()));
     notes.put("solverConverged", Boolean.toString(f.converged()));
     notes.put("featureScaling", "centred, one common scale, folded into the weights");
     INDArray logits =

@@ -4,16 +4,21 @@ import dev.graft.error.GraftException;
 import dev.graft.strategy.FrozenPart;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.TrainingPlan;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntConsumer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +35,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It trains a copy of the trainable part of the strategy's last phase (for fine-tuning, the
  * unfrozen layers and the head, their rates keeping the strategy's ratios); the assembled network
- * is left as it was.
+ * is left as it was. The frozen part runs once per minibatch of the first pass over the data; its
+ * activations are kept and replayed for the rest of the sweep (so with augmentation, each image's
+ * first augmented view is the one replayed). Progress is logged at INFO every 20 steps.
  */
 public final class LearningRateFinder {
   private static final Logger log = LoggerFactory.getLogger(LearningRateFinder.class);
   private static final double BETA = 0.98;
+  private static final int PROGRESS_EVERY = 20;
 
   private LearningRateFinder() {}
 
@@ -96,6 +104,22 @@ public final class LearningRateFinder {
    * @param train training images and one-hot labels (reset when exhausted)
    */
   public static Result run(TrainingPlan plan, DataSetIterator train, Settings s, long seed) {
+    return run(plan, train, s, seed, null);
+  }
+
+  /**
+   * Runs the sweep on the plan's last phase, reporting progress.
+   *
+   * @param plan a plan made without caching ({@code transferGraph.plan(false, "lr-find")})
+   * @param train training images and one-hot labels (reset when exhausted)
+   * @param s the sweep's settings
+   * @param seed the seed of ND4J's generator (dropout)
+   * @param progress called with the number of steps done after each step (at most {@link
+   *     Settings#steps()}; the sweep may stop early when the loss diverges); may be null
+   * @return the curve and the suggestion
+   */
+  public static Result run(
+      TrainingPlan plan, DataSetIterator train, Settings s, long seed, IntConsumer progress) {
     TrainingPlan.Step last = plan.steps().get(plan.steps().size() - 1);
     Phase phase = last.phase();
     if (phase.convex()) {
@@ -120,18 +144,34 @@ public final class LearningRateFinder {
     int n = 0;
     double growth = Math.pow(s.maxRate() / s.minRate(), 1.0 / (s.steps() - 1));
     train.reset();
+    // The frozen part's activations of each minibatch, computed on the first pass over the data
+    // and replayed after it: the sweep runs up to `steps` minibatches, many passes over a small
+    // set, and the frozen base would otherwise run on every one of them.
+    List<org.nd4j.linalg.dataset.MultiDataSet> seen = new ArrayList<>();
+    boolean replay = false;
+    long t0 = System.nanoTime();
     for (int i = 0; i < s.steps(); i++) {
       double lr = s.minRate() * Math.pow(growth, i);
-      ratio.forEach((layer, r) -> net.setLearningRate(layer, lr * r));
-      if (!train.hasNext()) {
-        train.reset();
+      ratio.forEach((layer, r) -> setRate(net, layer, lr * r));
+      if (!replay && !train.hasNext()) {
+        replay = !seen.isEmpty();
+        if (!replay) {
+          train.reset();
+        }
       }
-      DataSet ds = train.next();
-      INDArray[] in =
-          frozen.isPresent()
-              ? frozen.get().activations(ds.getFeatures())
-              : new INDArray[] {ds.getFeatures()};
-      net.fit(new org.nd4j.linalg.dataset.MultiDataSet(in, new INDArray[] {ds.getLabels()}));
+      org.nd4j.linalg.dataset.MultiDataSet batch;
+      if (replay) {
+        batch = seen.get(i % seen.size());
+      } else {
+        DataSet ds = train.next();
+        INDArray[] in =
+            frozen.isPresent()
+                ? frozen.get().activations(ds.getFeatures())
+                : new INDArray[] {ds.getFeatures()};
+        batch = new org.nd4j.linalg.dataset.MultiDataSet(in, new INDArray[] {ds.getLabels()});
+        seen.add(batch);
+      }
+      net.fit(batch);
       double loss = net.score();
       if (!Double.isFinite(loss)) {
         break;
@@ -143,6 +183,20 @@ public final class LearningRateFinder {
       smoothed[n] = sm;
       n++;
       best = Math.min(best, sm);
+      if (progress != null) {
+        progress.accept(n);
+      }
+      if ((i + 1) % PROGRESS_EVERY == 0) {
+        log.info(
+            String.format(
+                Locale.ROOT,
+                "lr-find: step %d/%d, rate %.2e, smoothed loss %.4f, %.1fs",
+                i + 1,
+                s.steps(),
+                lr,
+                sm,
+                (System.nanoTime() - t0) / 1e9));
+      }
       if (i > 5 && sm > s.divergence() * best) {
         log.info("lr-find: the loss diverged at {}", String.format(Locale.ROOT, "%.2e", lr));
         break;
@@ -159,6 +213,23 @@ public final class LearningRateFinder {
     Result r = new Result(rates, losses, smoothed, idx, rates[idx]);
     log.info(r.describe());
     return r;
+  }
+
+  /**
+   * Sets one layer's learning rate for the next step. DL4J's {@code setLearningRate} rebuilds the
+   * whole updater (concatenating every parameter's state) on each call: for a sweep that changes
+   * every layer's rate at every step, that was most of its time. A constant Adam rate is read from
+   * the layer's own {@link Adam} configuration at every step (Graft gives each layer its own
+   * instance), so changing it there is enough; anything else goes through DL4J.
+   */
+  static void setRate(ComputationGraph net, String layer, double lr) {
+    if (net.getLayer(layer).conf().getLayer() instanceof BaseLayer b
+        && b.getIUpdater() instanceof Adam adam
+        && adam.getLearningRateSchedule() == null) {
+      adam.setLearningRate(lr);
+    } else {
+      net.setLearningRate(layer, lr);
+    }
   }
 
   /**

@@ -23,7 +23,7 @@ final class ProgressLog implements EpochHook {
     log.info(
         String.format(
             Locale.ROOT,
-            "epoch %d/%d [%s] loss %.4f acc %.4f%s lr %.2e %.1fs ETA %.0fs",
+            "epoch %d/%d [%s] loss %.4f acc %.4f%s %s %.1fs ETA %.0fs",
             rec.epoch(),
             totalEpochs,
             end.phase().name(),
@@ -36,7 +36,7 @@ final class ProgressLog implements EpochHook {
                     rec.validationLoss(),
                     rec.validationAccuracy())
                 : "",
-            rec.learningRate(),
+            EpochLine.rates(end.phase(), rec.learningRate()),
             rec.seconds(),
             eta));
   }

@@ -53,7 +53,8 @@ public final class Nd4jCpu {
     }
 
     private static boolean query() {
-      Logger log = LoggerFactory.getLogger(Nd4jCpu.class);
+      // Graft's own message, under Graft's logger: ND4J's loggers are at WARN by default.
+      Logger log = LoggerFactory.getLogger("dev.graft.perf.NativeTuning");
       Class<?> c;
       try {
         c = Class.forName("org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment");
@@ -75,7 +76,9 @@ public final class Nd4jCpu {
         if (build == null || !build.contains("HAVE_ONEDNN")) {
           log.info(
               "oneDNN layer helpers off: the loaded ND4J native build has no oneDNN (only the"
-                  + " -onednn builds have it; docs/building.md, adding the AVX-512 build)");
+                  + " -onednn builds have it; "
+                  + dev.graft.perf.NativeTuning.SPEED_BUILD_DOCS
+                  + ")");
           return false;
         }
         return true;

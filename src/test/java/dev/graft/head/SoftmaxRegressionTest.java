@@ -505,4 +505,14 @@ class SoftmaxRegressionTest {
     }
     return loss / y.length;
   }
+
+  /** A final fit that starts converged (the search fitted all rows) is not "0 iterations". */
+  @org.junit.jupiter.api.Test
+  void theFinalFitIsNeverZeroIterations() {
+    String zero = SoftmaxRegression.finalFitWords(0);
+    org.junit.jupiter.api.Assertions.assertFalse(zero.matches(".*\\b0 (more )?iterations.*"), zero);
+    org.junit.jupiter.api.Assertions.assertTrue(zero.contains("already converged"), zero);
+    org.junit.jupiter.api.Assertions.assertTrue(
+        SoftmaxRegression.finalFitWords(12).contains("12 more L-BFGS iterations"));
+  }
 }

@@ -88,7 +88,7 @@ class PredictorTest {
       pool.shutdown();
     }
     // Batched prediction gives the same labels (probabilities may differ in the last bits).
-    List<List<Prediction>> batched = p.predictAll(files, 3);
+    List<List<Prediction>> batched = p.predictFiles(files, 3);
     for (int i = 0; i < files.size(); i++) {
       assertEquals(single.get(i).get(0).label(), batched.get(i).get(0).label());
       assertEquals(single.get(i).get(0).probability(), batched.get(i).get(0).probability(), 1e-5);
@@ -127,12 +127,22 @@ class PredictorTest {
       p = owned;
       assertEquals(before, owned.predict(img, 2));
     }
-    assertThrows(
-        IllegalStateException.class, () -> p.predict(img, 2), "a closed predictor refuses");
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> p.predict(img, 2), "a closed predictor refuses");
+    assertTrue(e.getMessage().startsWith("predictor is closed"), e.getMessage());
     assertEquals(before, m.predict(img, 2), "the model still predicts");
     assertEquals(3, m.evaluate(dev.graft.data.ImageFolder.of(tmp)).size(), "evaluate works too");
     try (Predictor again = m.predictor()) {
       assertEquals(before, again.predict(img, 2));
+    }
+    // a closed model speaks of the model, which is what the caller holds
+    m.close();
+    for (org.junit.jupiter.api.function.Executable use :
+        List.<org.junit.jupiter.api.function.Executable>of(
+            () -> m.predict(img, 2), m::predictor, () -> m.predictor(2))) {
+      IllegalStateException closed = assertThrows(IllegalStateException.class, use);
+      assertTrue(closed.getMessage().startsWith("model is closed"), closed.getMessage());
     }
   }
 

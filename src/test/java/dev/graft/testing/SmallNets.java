@@ -35,6 +35,17 @@ public final class SmallNets {
   }
 
   /**
+   * {@link #pretrainedOnLowDigits()} as a Graft base, id {@code digits0-4}, cut at {@code relu3}
+   * (28 px): the base most transfer tests train on.
+   */
+  public static dev.graft.base.Base pretrainedBase() throws java.io.IOException {
+    return dev.graft.base.Bases.fromGraph("digits0-4", pretrainedOnLowDigits())
+        .inputSize(28)
+        .cut("relu3")
+        .load();
+  }
+
+  /**
    * {@link #pretrainedOnLowDigits()} cut at {@code relu3} (28 px, {@link #blocks()}) with {@code
    * head} for {@code strategy}: the assembled graph most strategy and training tests start from.
    */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.Graft;
 import dev.graft.base.Base;
-import dev.graft.base.Bases;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
 import dev.graft.error.GraftException;
@@ -30,11 +29,7 @@ class LearningRateFinderTest {
     Digits.data().extract(dir.resolve("train"), Digits.HIGH, 0, 20);
     train = ImageFolder.of(dir.resolve("train"));
     // a base pretrained on digits 0-4, so that its features carry signal for 5-9
-    base =
-        Bases.fromGraph("digits0-4", SmallNets.pretrainedOnLowDigits())
-            .inputSize(28)
-            .cut("relu3")
-            .load();
+    base = SmallNets.pretrainedBase();
   }
 
   @Test
@@ -62,6 +57,70 @@ class LearningRateFinderTest {
       assertTrue(r.rates()[k] > r.rates()[k - 1]);
     }
     assertTrue(r.describe().contains("suggested learning rate"));
+  }
+
+  @Test
+  void theSweepReportsEveryStepItRan() {
+    java.util.List<Integer> seen = new java.util.ArrayList<>();
+    LearningRateFinder.Result r =
+        Graft.base(base)
+            .head(Head.flatten())
+            .strategy(Strategy.frozen())
+            .batchSize(10)
+            .findLearningRate(train, seen::add); // 100 images: 10 batches, replayed after a pass
+    assertEquals(r.rates().length, seen.size(), "one report per step: " + seen);
+    for (int k = 0; k < seen.size(); k++) {
+      assertEquals(k + 1, seen.get(k));
+    }
+    assertTrue(seen.size() > 10, "the sweep ran past the first pass over the data: " + seen.size());
+  }
+
+  /**
+   * The sweep changes each layer's rate in its own Adam configuration instead of DL4J's
+   * setLearningRate (which rebuilds the updater): on the network the sweep really trains (the
+   * fine-tune phase's trainable part, two rates), a step after either way gives the same weights.
+   */
+  @Test
+  void aRateSetInPlaceTrainsAsDl4jsSetterDoes() {
+    dev.graft.strategy.TransferGraph tg =
+        SmallNets.transferGraph(
+            Head.averagePooling(),
+            Strategy.fineTune().unfreezeLast(1),
+            new dev.graft.strategy.GraphOptions(5, null, 0, 42, 3, Double.NaN));
+    dev.graft.strategy.TrainingPlan plan = tg.plan(false, "lr-test");
+    dev.graft.strategy.TrainingPlan.Step last = plan.steps().get(plan.steps().size() - 1);
+    var inPlace = plan.trainablePart(last.phase(), last.feed().trainable(), 0);
+    var rebuilt = plan.trainablePart(last.phase(), last.feed().trainable(), 0);
+    org.nd4j.linalg.dataset.DataSet ds = Digits.tensors(Digits.HIGH, 0, 4, 28);
+    org.nd4j.linalg.api.ndarray.INDArray in =
+        last.feed()
+            .ownFrozenPart()
+            .map(f -> plan.frozenPart(f).activations(ds.getFeatures())[0])
+            .orElse(ds.getFeatures());
+    var batch =
+        new org.nd4j.linalg.dataset.MultiDataSet(
+            new org.nd4j.linalg.api.ndarray.INDArray[] {in},
+            new org.nd4j.linalg.api.ndarray.INDArray[] {ds.getLabels()});
+    double scale = 7;
+    for (int step = 0; step < 2; step++) {
+      double s = Math.pow(scale, step + 1);
+      last.phase()
+          .learningRates()
+          .forEach(
+              (layer, lr) -> {
+                LearningRateFinder.setRate(inPlace, layer, lr * s);
+                rebuilt.setLearningRate(layer, lr * s);
+              });
+      org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(1);
+      inPlace.fit(batch);
+      org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(1);
+      rebuilt.fit(batch);
+    }
+    assertTrue(last.phase().learningRates().size() >= 2, "several layers, two rates");
+    assertEquals(rebuilt.params(), inPlace.params());
+    for (String layer : last.phase().learningRates().keySet()) {
+      assertEquals(rebuilt.getLearningRate(layer), inPlace.getLearningRate(layer), layer);
+    }
   }
 
   @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.graft.Graft;
 import dev.graft.base.Bases;
 import dev.graft.base.Preprocessing;
+import dev.graft.base.Weights;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.Split;
 import dev.graft.demo.DemoData;
@@ -46,7 +47,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every {@code java} block of Graft's README and user guide, compiled as written against the
+ * Every {@code java} block of Graft's README, user guide and recipes page, compiled as written against the
  * installed Graft: a block that no longer compiles fails this build. Each block becomes the body
  * of one method; its page's {@code import} lines are its imports (nothing is imported for it), and
  * a name the page uses without declaring it (such as {@code loaded}, declared by an earlier block)
@@ -102,6 +103,18 @@ class DocSnippetsTest {
       return chw;
     }));
     GIVENS.put("files", new Given("java.util.List<java.nio.file.Path>", () -> files));
+    // docs/recipes.md: VGG16's real architecture at 32 px with random weights (ImageNet's are a
+    // 58 MB download), on a few digit images, so that the article's listings run in seconds.
+    Split digits32 = ImageFolder.of(flowers).split(0.75, 42);
+    GIVENS.put("vgg16", new Given("dev.graft.base.Base", once(() -> {
+      try {
+        return Bases.vgg16().weights(Weights.none()).inputSize(32).load();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    })));
+    GIVENS.put("train", new Given("dev.graft.data.ImageDataset", digits32::train));
+    GIVENS.put("validation", new Given("dev.graft.data.ImageDataset", digits32::validation));
   }
 
   @TestFactory
@@ -112,6 +125,17 @@ class DocSnippetsTest {
   @TestFactory
   List<DynamicTest> userGuide() throws IOException {
     return blocks("docs/user-guide.md");
+  }
+
+  @TestFactory
+  List<DynamicTest> recipes() throws IOException {
+    return blocks("docs/recipes.md");
+  }
+
+  /** A supplier that makes its value once. */
+  private static Supplier<Object> once(Supplier<Object> make) {
+    Object[] held = {null};
+    return () -> held[0] != null ? held[0] : (held[0] = make.get());
   }
 
   private List<DynamicTest> blocks(String page) throws IOException {

@@ -13,8 +13,9 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * What a project that depends on dev.graft:graft alone resolves at run time (the list the
- * dependency plugin wrote in generate-test-resources): the library's needs and nothing else.
+ * What a project that depends on dev.graft:graft (and the logging binding the docs name) resolves
+ * at run time (the list the dependency plugin wrote in generate-test-resources): the library's
+ * needs and nothing else.
  */
 class ResolvedArtifactsTest {
   /** groupId:artifactId:type[:classifier]:version:scope and the file. */
@@ -55,14 +56,32 @@ class ResolvedArtifactsTest {
       String id = a.id().toLowerCase(Locale.ROOT);
       assertFalse(a.classifier().contains("avx512") || a.classifier().contains("onednn"),
           "speed-only natives are opt-in: " + id);
-      assertFalse(id.matches("org\\.slf4j:slf4j-(simple|nop|jdk14|log4j12|reload4j).*|ch\\.qos\\.logback:.*|org\\.apache\\.logging\\.log4j:log4j-slf4j.*"),
-          "a library must not choose the logging backend: " + id);
+      boolean binding = id.matches("org\\.slf4j:slf4j-(simple|nop|jdk14|log4j12|reload4j).*|ch\\.qos\\.logback:.*|org\\.apache\\.logging\\.log4j:log4j-slf4j.*");
+      assertFalse(binding && !DECLARED_BINDING.equals(id), "a library must not choose the logging backend: " + id);
       assertFalse(id.startsWith("info.picocli:"), "CLI-only: " + id);
       assertFalse(id.startsWith("org.junit") || id.startsWith("org.opentest4j") || id.startsWith("junit:"),
           "no test framework: " + id);
       assertFalse(id.matches("org\\.bytedeco:(opencv|ffmpeg|leptonica|tesseract|javacv|librealsense2?|flycapture).*"),
           "DataVec's image stack is not used: " + id);
     }
+  }
+
+  /** The binding this project declares itself, as docs/building.md tells users to. */
+  private static final String DECLARED_BINDING = "org.slf4j:slf4j-simple";
+
+  /**
+   * The binding on the class path is this project's own: in the runtime dependency tree it hangs
+   * off the project (depth 1), never off dev.graft:graft.
+   */
+  @Test
+  void theOnlyBindingIsTheOneThisProjectDeclares() throws IOException {
+    List<String> tree = Files.readAllLines(Path.of(System.getProperty("runtime.tree")));
+    List<String> bindingLines = tree.stream().filter(l -> l.contains("org.slf4j:slf4j-simple:")
+        || l.contains("ch.qos.logback:") || l.contains(":log4j-slf4j")).toList();
+    assertTrue(bindingLines.size() == 1, "one binding: " + bindingLines);
+    String line = bindingLines.get(0);
+    assertTrue(line.startsWith("+- ") || line.startsWith("\\- "),
+        "declared by this project, not brought by Graft: " + line + "\n" + String.join("\n", tree));
   }
 
   @Test
