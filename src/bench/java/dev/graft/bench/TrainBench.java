@@ -86,7 +86,7 @@ final class TrainBench {
     int iters = Integer.getInteger("iters", 5);
     int warmup = Integer.getInteger("warmup", 2);
     int rounds = Integer.getInteger("rounds", 2);
-    double peak = peakGflops();
+    double peak = Bench.peakGflops();
     Base base = Bases.catalog(model).weights(Weights.none()).inputSize(size).load();
     System.out.printf(
         Locale.ROOT,
@@ -97,9 +97,7 @@ final class TrainBench {
         iters,
         rounds,
         NativeTuning.oneDnnAvailable(),
-        java.util.Arrays.stream(cpuFlags().split(" "))
-            .filter(f -> f.matches("avx2|fma|avx512.*|amx.*"))
-            .collect(java.util.stream.Collectors.joining(" ")),
+        Bench.simdFlags(),
         Bench.load());
     System.out.printf(
         Locale.ROOT,
@@ -178,7 +176,8 @@ final class TrainBench {
     }
     System.out.printf(
         Locale.ROOT,
-        "FP32 peak assumed %.0f GFLOP/s (-Dpeak.gflops); peak RSS %d MB; load %s%n",
+        "FP32 peak %.0f GFLOP/s (cores x MHz x FLOP/cycle, or -Dpeak.gflops); peak RSS %d MB;"
+            + " load %s%n",
         peak,
         Bench.peakRssMb(),
         Bench.load());
@@ -247,30 +246,6 @@ final class TrainBench {
       }
     }
     return flop / 1e9;
-  }
-
-  private static double peakGflops() {
-    String p = System.getProperty("peak.gflops");
-    if (p != null) {
-      return Double.parseDouble(p);
-    }
-    // measured on these 2-core machines (DESIGN.md): Zen 4 / Xeon with AVX-512 about 220, Zen 3
-    // (AVX2 FMA) about 190
-    return cpuFlags().contains("avx512f") ? 220 : 190;
-  }
-
-  /** The CPU's flags line from /proc/cpuinfo, or "?" elsewhere. */
-  static String cpuFlags() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-        if (line.startsWith("flags")) {
-          return line.substring(line.indexOf(':') + 1).strip();
-        }
-      }
-    } catch (IOException e) {
-      return "?";
-    }
-    return "?";
   }
 
   static boolean peerAvailable() {
