@@ -11,11 +11,10 @@ import dev.graft.head.Head;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
-import dev.graft.model.LabelledFiles;
 import dev.graft.model.Provenance;
 import dev.graft.model.TransferModel;
+import dev.graft.report.Evaluation;
 import dev.graft.report.HtmlReport;
-import dev.graft.report.Interpretation;
 import dev.graft.strategy.ActivationCache;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.Strategy;
@@ -370,35 +369,20 @@ final class TrainCommand extends GraftCommand {
     if (!keepCheckpoint) {
       Files.deleteIfExists(checkpoint);
     }
-    ClassificationReport vr = null;
-    Interpretation interpretation = null;
-    java.util.List<Path> valFiles = java.util.List.of();
-    int[] valActual = new int[0];
-    float[][] valProbs = new float[0][];
-    if (val != null) {
-      LabelledFiles labelled = LabelledFiles.of(val, model.labels());
-      valFiles = labelled.files();
-      valActual = labelled.actual();
-      try (dev.graft.model.Predictor p = model.predictor()) {
-        valProbs = p.probabilities(valFiles, null);
-      }
-      vr = ClassificationReport.of(model.labels(), valActual, valProbs);
-      interpretation = Interpretation.of(model.labels(), valFiles, valActual, valProbs);
-    }
+    Evaluation evaluation = val == null ? null : Evaluation.of(model, val);
+    ClassificationReport vr = evaluation == null ? null : evaluation.metrics();
     if (report != null) {
       HtmlReport.Builder rb =
           HtmlReport.builder(
                   "Graft: " + base.id() + ", " + strategyOptions.name + ", " + data.getFileName())
               .learningCurves("Learning curves", model.info().history());
-      if (vr != null) {
-        rb.evaluation(
-                "Validation set ("
-                    + val.size()
-                    + " images"
-                    + (logisticRegression() ? ")" : ", best epoch restored)"),
-                vr)
-            .interpretation("Interpretation: what went wrong", interpretation, 12);
-        addGradCam(rb, model, valFiles, valActual, valProbs, 2);
+      if (evaluation != null) {
+        evaluation.addTo(
+            rb,
+            "Validation set ("
+                + val.size()
+                + " images"
+                + (logisticRegression() ? ")" : ", best epoch restored)"));
       } else {
         rb.text(
             "Validation",
