@@ -213,6 +213,45 @@ class ArchitectureRulesTest {
     assertFalse(train.contains("dev.graft.strategy.TransferGraph"), train.toString());
   }
 
+  /** Code lines of every main source file, comments left out, by path under {@code dev/graft}. */
+  private static Map<String, List<String>> codeLines() throws IOException {
+    Map<String, List<String>> out = new TreeMap<>();
+    try (Stream<Path> files = Files.walk(SOURCES)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        List<String> code = new ArrayList<>();
+        for (String line : Files.readAllLines(f)) {
+          String t = line.strip();
+          if (!(t.startsWith("*") || t.startsWith("//") || t.startsWith("/*"))) {
+            code.add(line);
+          }
+        }
+        out.put(SOURCES.relativize(f).toString(), code);
+      }
+    }
+    return out;
+  }
+
+  /** Where code matches {@code pattern}: "file: line" for each hit. */
+  private static List<String> hits(Pattern pattern) throws IOException {
+    List<String> found = new ArrayList<>();
+    codeLines()
+        .forEach(
+            (file, lines) ->
+                lines.stream()
+                    .filter(l -> pattern.matcher(l).find())
+                    .forEach(l -> found.add(file + ": " + l.strip())));
+    return found;
+  }
+
+  /** A {@code Weights} variant loads itself ({@code Weights.loadInto}); nobody dispatches on it. */
+  @Test
+  void noInstanceofDispatchOnWeights() throws IOException {
+    assertEquals(
+        List.of(),
+        hits(Pattern.compile("instanceof\\s+(dev\\.graft\\.base\\.)?Weights\\.")),
+        "instanceof on Weights variants");
+  }
+
   /** A cycle as a path that starts and ends at the same package, or empty when there is none. */
   private static List<String> findCycle(Map<String, Set<String>> arrows) {
     Map<String, Integer> state = new TreeMap<>(); // 1: on the path, 2: done
