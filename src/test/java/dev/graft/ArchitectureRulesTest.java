@@ -283,14 +283,23 @@ class ArchitectureRulesTest {
   }
 
   /**
-   * Settings are read typed ({@code ModelInfo.provenance()}); only {@code model/Provenance.java}
-   * parses the model file's string settings.
+   * Settings are read typed ({@code ModelInfo.provenance()}), in the library and its tests; only
+   * {@code model/Provenance.java} parses the model file's string settings.
    */
   @Test
   void noStringKeyedSettingsLookup() throws IOException {
     Pattern lookup = Pattern.compile("settings\\(\\)\\s*\\.\\s*(get|getOrDefault|containsKey)\\(");
     List<String> found = new ArrayList<>(hits(lookup));
     found.removeIf(h -> h.startsWith("model/Provenance.java"));
+    try (Stream<Path> tests = Files.walk(Path.of("src/test/java"))) {
+      for (Path f : tests.filter(p -> p.toString().endsWith(".java")).toList()) {
+        for (String line : Files.readAllLines(f)) {
+          if (lookup.matcher(line).find()) {
+            found.add(f + ": " + line.strip());
+          }
+        }
+      }
+    }
     assertEquals(List.of(), found, "string-keyed settings lookups");
   }
 

@@ -140,9 +140,9 @@ class StrategiesTransferTest {
   void theDefaultHeadOfFeaturesIsALogisticRegressionAndFineTuneRefusesIt() {
     TransferModel model = Graft.base(base).strategy(Strategy.features()).fit(train, heldOut);
     assertTrue(
-        model.info().settings().get("head").contains("L-BFGS"), model.info().settings().toString());
+        model.info().provenance().head().contains("L-BFGS"), model.info().settings().toString());
     assertTrue(
-        model.info().settings().get("l2Selection").contains("validation"),
+        model.info().provenance().l2Selection().contains("validation"),
         model.info().settings().toString());
     assertTrue(model.info().metrics().get("validationAccuracy") > 0.5);
     assertThrows(
