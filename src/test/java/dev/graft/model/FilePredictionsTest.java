@@ -23,7 +23,7 @@ class FilePredictionsTest {
   @Test
   void predictsInOrderAcrossBatchesAndSkipsWhatCannotBeRead() throws Exception {
     List<String> labels = List.of("0", "1", "2");
-    TransferModel m = new TransferModel(TinyNets.classifier(28, 3, 3), TinyNets.info(labels, 28));
+    TransferModel m = TinyNets.model(labels);
     Path dir = TinyNets.digits(tmp.resolve("d"), labels, 12); // 36 files: two batches of 32
     List<Path> files = new ArrayList<>();
     for (String l : labels) {

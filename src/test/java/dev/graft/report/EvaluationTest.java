@@ -30,7 +30,7 @@ class EvaluationTest {
   @Test
   void matchesThePredictorAndAddsItsSections() throws Exception {
     List<String> labels = List.of("0", "1", "2");
-    TransferModel m = new TransferModel(TinyNets.classifier(28, 3, 3), TinyNets.info(labels, 28));
+    TransferModel m = TinyNets.model(labels);
     ImageDataset data = ImageFolder.of(TinyNets.digits(tmp.resolve("d"), labels, 4));
     LabelledFiles lf = LabelledFiles.of(data, m.labels());
     float[][] plain;
