@@ -247,6 +247,96 @@ class ArchitectureRulesTest {
     }
   }
 
+  /** Code lines of every main source file, comments left out, by path under {@code dev/graft}. */
+  private static Map<String, List<String>> codeLines() throws IOException {
+    Map<String, List<String>> out = new TreeMap<>();
+    try (Stream<Path> files = Files.walk(SOURCES)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        List<String> code = new ArrayList<>();
+        for (String line : Files.readAllLines(f)) {
+          String t = line.strip();
+          if (!(t.startsWith("*") || t.startsWith("//") || t.startsWith("/*"))) {
+            code.add(line);
+          }
+        }
+        out.put(SOURCES.relativize(f).toString(), code);
+      }
+    }
+    return out;
+  }
+
+  /** Where code matches {@code pattern}: "file: line" for each hit. */
+  private static List<String> hits(Pattern pattern) throws IOException {
+    List<String> found = new ArrayList<>();
+    codeLines()
+        .forEach(
+            (file, lines) ->
+                lines.stream()
+                    .filter(l -> pattern.matcher(l).find())
+                    .forEach(l -> found.add(file + ": " + l.strip())));
+    return found;
+  }
+
+  /** A {@code Weights} variant loads itself ({@code Weights.loadInto}); nobody dispatches on it. */
+  @Test
+  void noInstanceofDispatchOnWeights() throws IOException {
+    assertEquals(
+        List.of(),
+        hits(Pattern.compile("instanceof\\s+(dev\\.graft\\.base\\.)?Weights\\.")),
+        "instanceof on Weights variants");
+  }
+
+  /** The most lines a CLI command's {@code run()} may have: parsing, one library call, printing. */
+  private static final int COMMAND_BUDGET = 60;
+
+  /** Each CLI command's {@code run()} stays within {@link #COMMAND_BUDGET} lines. */
+  @Test
+  void noCliCommandIsOverItsBudget() throws IOException {
+    List<String> over = new ArrayList<>();
+    int commands = 0;
+    for (var e : codeLines().entrySet()) {
+      if (!e.getKey().matches("cli/\\w+Command\\.java")) {
+        continue;
+      }
+      List<String> lines = e.getValue();
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).matches("  (public )?(int|Integer) (run|call)\\(\\).*\\{")) {
+          commands++;
+          int end = i + 1;
+          while (end < lines.size() && !lines.get(end).equals("  }")) {
+            end++;
+          }
+          if (end - i + 1 > COMMAND_BUDGET) {
+            over.add(e.getKey() + " (" + (end - i + 1) + " lines)");
+          }
+        }
+      }
+    }
+    assertTrue(commands >= 6, "found the commands' run(): " + commands);
+    assertEquals(List.of(), over, "CLI commands over " + COMMAND_BUDGET + " lines");
+  }
+
+  /**
+   * Settings are read typed ({@code ModelInfo.provenance()}), in the library and its tests; only
+   * {@code model/Provenance.java} parses the model file's string settings.
+   */
+  @Test
+  void noStringKeyedSettingsLookup() throws IOException {
+    Pattern lookup = Pattern.compile("settings\\(\\)\\s*\\.\\s*(get|getOrDefault|containsKey)\\(");
+    List<String> found = new ArrayList<>(hits(lookup));
+    found.removeIf(h -> h.startsWith("model/Provenance.java"));
+    try (Stream<Path> tests = Files.walk(Path.of("src/test/java"))) {
+      for (Path f : tests.filter(p -> p.toString().endsWith(".java")).toList()) {
+        for (String line : Files.readAllLines(f)) {
+          if (lookup.matcher(line).find()) {
+            found.add(f + ": " + line.strip());
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), found, "string-keyed settings lookups");
+  }
+
   /** A cycle as a path that starts and ends at the same package, or empty when there is none. */
   private static List<String> findCycle(Map<String, Set<String>> arrows) {
     Map<String, Integer> state = new TreeMap<>(); // 1: on the path, 2: done

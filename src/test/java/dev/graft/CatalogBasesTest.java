@@ -47,8 +47,8 @@ class CatalogBasesTest {
     assertEquals(2, p.size(1));
 
     String lastBlock = base.blocks().get(base.blocks().size() - 1).name();
-    String unfrozen = model.info().settings().get("unfrozen");
-    String firstUnfrozen = unfrozen.split(",")[0];
+    List<String> unfrozen = model.info().provenance().unfrozen();
+    String firstUnfrozen = unfrozen.get(0);
     assertFalse(
         Arrays.equals(params(base.graph(), firstUnfrozen), params(net, firstUnfrozen)),
         firstUnfrozen + " (in " + lastBlock + ") did not train");

@@ -10,6 +10,9 @@ import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
 import dev.graft.error.GraftException;
 import dev.graft.head.Head;
+import dev.graft.metrics.EpochRecord;
+import dev.graft.metrics.History;
+import dev.graft.model.Provenance;
 import dev.graft.model.TransferModel;
 import dev.graft.strategy.Strategy;
 import dev.graft.testing.Digits;
@@ -132,9 +135,9 @@ class StrategiesTransferTest {
   void theDefaultHeadOfFeaturesIsALogisticRegressionAndFineTuneRefusesIt() {
     TransferModel model = Graft.base(base).strategy(Strategy.features()).fit(train, heldOut);
     assertTrue(
-        model.info().settings().get("head").contains("L-BFGS"), model.info().settings().toString());
+        model.info().provenance().head().contains("L-BFGS"), model.info().settings().toString());
     assertTrue(
-        model.info().settings().get("l2Selection").contains("validation"),
+        model.info().provenance().l2Selection().contains("validation"),
         model.info().settings().toString());
     assertTrue(model.info().metrics().get("validationAccuracy") > 0.5);
     assertThrows(
@@ -147,19 +150,33 @@ class StrategiesTransferTest {
   }
 
   @Test
-  void validationAndEarlyStoppingAreRecordedInTheModel() {
+  void validationAndEarlyStoppingAreRecordedInTheModel() throws IOException {
+    // 40 epochs at a rate that overfits 50 images within a few: early stopping must end it
     TransferModel model =
         Graft.base(base)
             .head(Head.flatten())
             .strategy(Strategy.features().learningRate(1e-2))
-            .epochs(4)
+            .epochs(40)
             .earlyStopping(2)
             .batchSize(25)
             .fit(train, heldOut);
-    assertTrue(model.info().history().size() >= 3, model.info().history().toCsv());
-    assertTrue(model.info().metrics().get("validationAccuracy") > 0.3);
-    assertEquals(
-        model.info().history().bestEpoch(), model.info().metrics().get("bestEpoch").intValue());
+    History h = model.info().history();
+    Provenance p = model.info().provenance();
+    assertTrue(p.stoppedEarly(), h.toCsv());
+    assertTrue(h.size() < 40, h.toCsv());
+    assertEquals(h.bestEpoch() + 2, h.size(), "stopped two epochs after the best:\n" + h.toCsv());
+    assertEquals(h.bestEpoch(), model.info().metrics().get("bestEpoch").intValue());
+    assertEquals(h.bestEpoch(), p.restoredEpoch());
+    EpochRecord best = h.best().orElseThrow();
+    assertTrue(best.validationAccuracy() > 0.3, h.toCsv());
+    assertEquals(best.validationAccuracy(), model.info().metrics().get("validationAccuracy"));
+    // the model holds the best epoch's weights, not the last one's: its held-out log-loss is
+    // the best epoch's validation loss, and differs from the last epoch's
+    double logLoss = model.evaluate(heldOut).logLoss();
+    assertEquals(best.validationLoss(), logLoss, 1e-4, h.toCsv());
+    assertTrue(
+        Math.abs(h.last().orElseThrow().validationLoss() - logLoss) > 1e-4,
+        "restored, not the last epoch's weights:\n" + h.toCsv());
     INDArray probs =
         model.network().outputSingle(Digits.tensors(Digits.HIGH, 0, 1, 28).getFeatures());
     assertEquals(1.0, probs.getRow(0).sumNumber().doubleValue(), 1e-5);

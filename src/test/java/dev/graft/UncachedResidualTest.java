@@ -39,7 +39,7 @@ class UncachedResidualTest {
             .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
     ComputationGraph net = model.network();
     assertEquals(2, net.outputSingle(train.getFeatures()).size(1));
-    assertEquals("false", model.info().settings().get("cachedActivations"));
+    assertFalse(model.info().provenance().cachedActivations());
     String stem =
         base.blocks().get(0).layers().stream()
             .filter(
@@ -61,7 +61,7 @@ class UncachedResidualTest {
             .batchSize(6)
             .cacheActivations(false)
             .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
-    String firstUnfrozen = model.info().settings().get("unfrozen").split(",")[0];
+    String firstUnfrozen = model.info().provenance().unfrozen().get(0);
     assertFalse(
         java.util.Arrays.equals(
             params(base.graph(), firstUnfrozen), params(model.network(), firstUnfrozen)),

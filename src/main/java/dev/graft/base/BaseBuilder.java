@@ -3,9 +3,7 @@ package dev.graft.base;
 import dev.graft.base.BaseSettingException.Setting;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasWeights;
-import dev.graft.base.torch.StateDictMapping;
 import dev.graft.error.GraftException;
-import dev.graft.graph.ParameterTransfer;
 import dev.graft.graph.Topology;
 import dev.graft.graph.Truncation;
 import dev.graft.io.Downloader;
@@ -193,10 +191,7 @@ public final class BaseBuilder {
     String cutAt = cut != null ? cut : a.featureLayer();
     Weights w = weights != null ? weights : Weights.imagenet();
     // Keras weights need Keras's graph (ResNet50: pool1_pad); the zoo's keep the zoo's layout.
-    boolean kerasLayout =
-        w instanceof Weights.Keras
-            || w instanceof Weights.ImagenetKeras
-            || (w instanceof Weights.Imagenet i && i.file() == null && a.imagenetFile() == null);
+    boolean kerasLayout = w.kerasLayout(a);
     ComputationGraphConfiguration full =
         blame(
             Setting.INPUT_SIZE, () -> a.configuration(size, seed, a.needsTop(cutAt), kerasLayout));
@@ -215,11 +210,9 @@ public final class BaseBuilder {
     // Every source below fills every layer of the graph or fails (DL4J zips by transferParams,
     // Keras files by KerasWeights' exact match), so only random init needs random numbers;
     // zeros are much faster to make.
-    ComputationGraph fresh = Truncation.newGraph(conf, w instanceof Weights.None);
-    if (w instanceof Weights.None && weightsSha256 != null) {
-      throw blame(Setting.WEIGHTS, "a SHA-256 was pinned but weights(none) reads no file");
-    }
-    Loaded loaded = blame(Setting.WEIGHTS, () -> loadWeights(a, cutAt, w, fresh));
+    ComputationGraph fresh = Truncation.newGraph(conf, w.randomInit());
+    WeightLoading.Loaded loaded =
+        blame(Setting.WEIGHTS, () -> w.loadInto(new WeightLoading(this, a, cutAt, fresh)));
     ComputationGraph graph = loaded.graph();
     String key = loaded.key();
     ComputationGraph cutGraph = graph;
@@ -331,66 +324,23 @@ public final class BaseBuilder {
     return base;
   }
 
-  /** A graph with its weights, the weights' provenance key and the SHA-256 of their file. */
-  private record Loaded(ComputationGraph graph, String key, String sha256) {}
+  /** The SHA-256 of a weights file, checked against the pin when there is one. */
+  String verifyPinned(Path file) throws IOException {
+    return Sha256.verify(file, weightsSha256);
+  }
 
-  /** Fills {@code graph} (a catalog graph cut at {@code cutAt}) from {@code w}. */
-  private Loaded loadWeights(Architecture a, String cutAt, Weights w, ComputationGraph graph)
-      throws IOException {
-    if (w instanceof Weights.None) {
-      return new Loaded(graph, "none:seed=" + seed, null);
-    } else if (w instanceof Weights.Dl4jZip zip) {
-      String sha256 = verifyZip(zip.path());
-      ComputationGraph g =
-          ParameterTransfer.fit(
-              ModelZips.loadZip(zip.path()), graph, "weights file " + zip.path().toAbsolutePath());
-      return new Loaded(g, "file:" + sha256, sha256);
-    } else if (w instanceof Weights.Imagenet imagenet) {
-      PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
-      if (file == null && a.stateDictFile().isPresent()) {
-        throw new GraftException(
-            a.id()
-                + " has no ImageNet download in Graft; download "
-                + a.stateDictFile().get()
-                + " and pass it as weights (--weights FILE.safetensors)");
-      }
-      if (file == null) {
-        // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
-        return loadKerasImagenet(a, cutAt, graph);
-      }
-      Path local = file.fetch(resolveBaseUrl(), resolveCacheDir(), resolveOffline());
-      String sha256 = Sha256.verify(local, weightsSha256);
-      ComputationGraph g =
-          ParameterTransfer.fit(ModelZips.loadZip(local), graph, "ImageNet weights " + local);
-      return new Loaded(g, "imagenet:adler32=" + file.adler32(), sha256);
-    } else if (w instanceof Weights.ImagenetKeras) {
-      return loadKerasImagenet(a, cutAt, graph);
-    } else if (w instanceof Weights.Safetensors st) {
-      StateDictMapping mapping =
-          a.stateDictMapping()
-              .orElseThrow(
-                  () ->
-                      new GraftException(
-                          a.id()
-                              + " takes DL4J or Keras weights, not a PyTorch state dict ("
-                              + st.path()
-                              + ")"));
-      if (!java.nio.file.Files.isRegularFile(st.path())) {
-        throw new GraftException("no such weights file: " + st.path().toAbsolutePath());
-      }
-      String sha256 = Sha256.verify(st.path(), weightsSha256);
-      mapping.load(graph, st.path());
-      return new Loaded(graph, "safetensors:" + sha256, sha256);
-    } else {
-      Weights.Keras keras = (Weights.Keras) w;
-      String sha256 = Sha256.verify(keras.path(), weightsSha256);
-      loadKeras(a, graph, keras.path());
-      return new Loaded(graph, "keras:" + sha256, sha256);
-    }
+  /** Whether a SHA-256 of the weights file was pinned. */
+  boolean pinned() {
+    return weightsSha256 != null;
+  }
+
+  /** The seed random initialisation draws from. */
+  long randomSeed() {
+    return seed;
   }
 
   /** The SHA-256 of a DL4J zip, checked against the pin; a missing file is a GraftException. */
-  private String verifyZip(Path zip) throws IOException {
+  String verifyZip(Path zip) throws IOException {
     if (!java.nio.file.Files.isRegularFile(zip)) {
       throw new GraftException("no such model file: " + zip.toAbsolutePath());
     }
@@ -419,7 +369,7 @@ public final class BaseBuilder {
   }
 
   /** Keras Applications' ImageNet file of {@code a}: fetched, MD5-verified, pinned, loaded. */
-  private Loaded loadKerasImagenet(Architecture a, String cutAt, ComputationGraph graph)
+  WeightLoading.Loaded loadKerasImagenet(Architecture a, String cutAt, ComputationGraph graph)
       throws IOException {
     KerasImagenet.KerasWeightFile h5 =
         a.kerasImagenetFile(a.needsTop(cutAt))
@@ -432,11 +382,11 @@ public final class BaseBuilder {
             h5, KerasImagenet.baseUrl(baseUrl), resolveCacheDir(), resolveOffline());
     String sha256 = Sha256.verify(local, weightsSha256);
     loadKeras(a, graph, local);
-    return new Loaded(graph, "imagenet:md5=" + h5.md5(), sha256);
+    return new WeightLoading.Loaded(graph, "imagenet:md5=" + h5.md5(), sha256);
   }
 
   /** Keras .h5 weights, by layer name (a classifier top in the file is skipped). */
-  private void loadKeras(Architecture a, ComputationGraph graph, Path h5) throws IOException {
+  void loadKeras(Architecture a, ComputationGraph graph, Path h5) throws IOException {
     KerasWeights.load(graph, h5);
     checkInputNormalization(a, h5);
   }

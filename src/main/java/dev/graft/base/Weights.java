@@ -1,9 +1,11 @@
 package dev.graft.base;
 
 import dev.graft.error.GraftException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * Where a base's weights come from.
@@ -122,14 +124,68 @@ public sealed interface Weights
   }
 
   /**
+   * Fills a catalog graph from these weights and says where they came from: each source loads
+   * itself (called by {@link BaseBuilder#load()}).
+   *
+   * @throws IOException reading or downloading failed, or a checksum did not match
+   */
+  WeightLoading.Loaded loadInto(WeightLoading graph) throws IOException;
+
+  /**
+   * Whether the catalog graph these weights fill must follow Keras's layout (ResNet50's {@code
+   * pool1_pad}) rather than DL4J's zoo layout.
+   */
+  default boolean kerasLayout(Architecture a) {
+    return false;
+  }
+
+  /** Whether the graph starts from random parameters (nothing is read into it). */
+  default boolean randomInit() {
+    return false;
+  }
+
+  /**
+   * The same weights with the local file they read (if any) mapped by {@code local}: how a Spark
+   * executor finds a file shipped with {@code --files}.
+   */
+  default Weights withLocalFile(UnaryOperator<Path> local) {
+    return this;
+  }
+
+  /**
    * Pretrained ImageNet weights.
    *
    * @param file the file to fetch, or {@code null} for the architecture's published one
    */
-  record Imagenet(PretrainedFile file) implements Weights {}
+  record Imagenet(PretrainedFile file) implements Weights {
+    @Override
+    public WeightLoading.Loaded loadInto(WeightLoading g) throws IOException {
+      PretrainedFile f = file != null ? file : g.architecture().imagenetFile();
+      if (f == null && g.architecture().stateDictFile().isPresent()) {
+        throw g.noImagenetDownload(); // PyTorch-published bases: the user brings the file
+      }
+      // InceptionV3: Keras's published .h5 only, verified by the MD5 Keras publishes
+      return f == null ? g.kerasImagenet() : g.zoo(f);
+    }
+
+    @Override
+    public boolean kerasLayout(Architecture a) {
+      return file == null && a.imagenetFile() == null;
+    }
+  }
 
   /** Random initialisation from the builder's seed. */
-  record None() implements Weights {}
+  record None() implements Weights {
+    @Override
+    public WeightLoading.Loaded loadInto(WeightLoading g) {
+      return g.random();
+    }
+
+    @Override
+    public boolean randomInit() {
+      return true;
+    }
+  }
 
   /**
    * A local DL4J model zip.
@@ -139,6 +195,16 @@ public sealed interface Weights
   record Dl4jZip(Path path) implements Weights {
     public Dl4jZip {
       Objects.requireNonNull(path, "path");
+    }
+
+    @Override
+    public WeightLoading.Loaded loadInto(WeightLoading g) throws IOException {
+      return g.dl4jZip(path);
+    }
+
+    @Override
+    public Weights withLocalFile(UnaryOperator<Path> local) {
+      return new Dl4jZip(local.apply(path));
     }
   }
 
@@ -151,10 +217,35 @@ public sealed interface Weights
     public Keras {
       Objects.requireNonNull(path, "path");
     }
+
+    @Override
+    public WeightLoading.Loaded loadInto(WeightLoading g) throws IOException {
+      return g.keras(path);
+    }
+
+    @Override
+    public boolean kerasLayout(Architecture a) {
+      return true;
+    }
+
+    @Override
+    public Weights withLocalFile(UnaryOperator<Path> local) {
+      return new Keras(local.apply(path));
+    }
   }
 
   /** Keras Applications' published ImageNet {@code .h5} file of the architecture. */
-  record ImagenetKeras() implements Weights {}
+  record ImagenetKeras() implements Weights {
+    @Override
+    public WeightLoading.Loaded loadInto(WeightLoading g) throws IOException {
+      return g.kerasImagenet();
+    }
+
+    @Override
+    public boolean kerasLayout(Architecture a) {
+      return true;
+    }
+  }
 
   /**
    * A PyTorch state dict in a {@code .safetensors} file, loaded through the architecture's {@code
@@ -168,6 +259,16 @@ public sealed interface Weights
       if (isPickle(path.getFileName().toString().toLowerCase(Locale.ROOT))) {
         throw new GraftException(PICKLE_REFUSAL.formatted(path));
       }
+    }
+
+    @Override
+    public WeightLoading.Loaded loadInto(WeightLoading g) throws IOException {
+      return g.safetensors(path);
+    }
+
+    @Override
+    public Weights withLocalFile(UnaryOperator<Path> local) {
+      return new Safetensors(local.apply(path));
     }
   }
 }

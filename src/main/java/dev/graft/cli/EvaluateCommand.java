@@ -3,12 +3,9 @@ package dev.graft.cli;
 import dev.graft.data.ImageDataset;
 import dev.graft.error.GraftException;
 import dev.graft.metrics.ClassificationReport;
-import dev.graft.model.LabelledFiles;
-import dev.graft.model.Predictor;
-import dev.graft.model.TestTimeAugmentation;
 import dev.graft.model.TransferModel;
+import dev.graft.report.Evaluation;
 import dev.graft.report.HtmlReport;
-import dev.graft.report.Interpretation;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -67,31 +64,14 @@ final class EvaluateCommand extends GraftCommand {
     requireDirectory("--data", data);
     TransferModel m = loadModel("--model", model);
     ImageDataset ds = scan("--data", data, m.labels());
-    LabelledFiles labelled;
-    try {
-      labelled = LabelledFiles.of(ds, m.labels());
-    } catch (GraftException e) {
-      throw blame("--data", e);
+    Evaluation e;
+    try (PassBars bars = new PassBars()) {
+      e = Evaluation.of(m, ds, tta, bars);
+    } catch (GraftException ex) {
+      throw blame("--data", ex);
     }
-    List<Path> files = labelled.files();
-    int[] actual = labelled.actual();
-    float[][] probs;
-    float[][] ttaProbs = null;
-    try (Predictor p = m.predictor()) {
-      try (ProgressBar bar = progress("evaluating", ds.size(), "img")) {
-        probs = p.probabilities(files, bar::update);
-      }
-      if (tta) {
-        try (ProgressBar bar = progress("evaluating with TTA", ds.size(), "img")) {
-          ttaProbs = TestTimeAugmentation.standard().probabilities(p, files, bar::update);
-        }
-      }
-    } catch (GraftException e) {
-      throw blame("--data", e);
-    }
-    ClassificationReport plain = tta ? ClassificationReport.of(m.labels(), actual, probs) : null;
-    float[][] used = tta ? ttaProbs : probs;
-    ClassificationReport r = ClassificationReport.of(m.labels(), actual, used);
+    ClassificationReport r = e.metrics();
+    ClassificationReport plain = e.singleView().orElse(null);
     if (report != null) {
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("model", model.toString());
@@ -99,20 +79,7 @@ final class EvaluateCommand extends GraftCommand {
       settings.putAll(describe(m.info()));
       HtmlReport.Builder rb =
           HtmlReport.builder("Evaluation of " + model.getFileName() + " on " + data.getFileName());
-      if (plain != null) {
-        rb.table(
-            "Test-time augmentation",
-            List.of("predictions", "accuracy", "macro-F1"),
-            List.of(
-                List.of("single view", pct(plain.accuracy()), f4(plain.macroF1())),
-                List.of("TTA (4 views)", pct(r.accuracy()), f4(r.macroF1()))));
-      }
-      rb.evaluation("Evaluation on " + data + (plain != null ? " (with TTA)" : ""), r)
-          .interpretation(
-              "Interpretation: what went wrong",
-              Interpretation.of(m.labels(), files, actual, used),
-              12);
-      addGradCam(rb, m, files, actual, used, 2);
+      e.addTo(rb, "Evaluation on " + data + (plain != null ? " (with TTA)" : ""));
       rb.settings(settings).build().write(report);
     }
     PrintWriter out = out();
@@ -127,7 +94,7 @@ final class EvaluateCommand extends GraftCommand {
       print(out, r);
       if (plain != null) {
         out.printf(
-            java.util.Locale.ROOT,
+            Locale.ROOT,
             "accuracy without TTA: %.4f, with TTA: %.4f%n",
             plain.accuracy(),
             r.accuracy());
@@ -214,13 +181,5 @@ final class EvaluateCommand extends GraftCommand {
       }
       out.println(row);
     }
-  }
-
-  private static String pct(double v) {
-    return String.format(java.util.Locale.ROOT, "%.1f%%", 100 * v);
-  }
-
-  private static String f4(double v) {
-    return String.format(java.util.Locale.ROOT, "%.4f", v);
   }
 }

@@ -6,6 +6,7 @@ import dev.graft.error.GraftException;
 import dev.graft.model.ModelFileException;
 import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
+import dev.graft.report.Evaluation;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -100,6 +101,30 @@ abstract class GraftCommand implements Callable<Integer> {
     return new ProgressBar(err(), label, total, unit, ProgressBar.stderrIsTerminal());
   }
 
+  /** One progress bar per pass of an {@link Evaluation}, each finished when the next begins. */
+  final class PassBars implements Evaluation.Progress, AutoCloseable {
+    private String pass;
+    private ProgressBar bar;
+
+    @Override
+    public void update(String name, int done, int total) {
+      if (!name.equals(pass)) {
+        close();
+        pass = name;
+        bar = progress(name, total, "img");
+      }
+      bar.update(done);
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+        bar = null;
+      }
+    }
+  }
+
   static Path requireDirectory(String flag, Path dir) {
     if (dir == null) {
       throw new BadInputException(flag + ": missing");
@@ -159,50 +184,6 @@ abstract class GraftCommand implements Callable<Integer> {
     } catch (GraftException e) {
       throw blame(flag, e);
     }
-  }
-
-  /**
-   * Adds Grad-CAM heatmaps to a report: for each class, the {@code perClass} images of it the model
-   * was surest of, with the evidence for their true class. Nothing when the model's head does not
-   * read a convolutional map ({@link GradCam#of}).
-   */
-  static void addGradCam(
-      dev.graft.report.HtmlReport.Builder rb,
-      dev.graft.model.TransferModel m,
-      java.util.List<java.nio.file.Path> files,
-      int[] actual,
-      float[][] probs,
-      int perClass)
-      throws java.io.IOException {
-    var cam = dev.graft.model.GradCam.of(m);
-    if (cam.isEmpty()) {
-      return;
-    }
-    java.util.List<dev.graft.report.HtmlReport.Builder.HeatmapImage> shown =
-        new java.util.ArrayList<>();
-    for (int c = 0; c < m.labels().size(); c++) {
-      final int cls = c;
-      java.util.List<Integer> rows = new java.util.ArrayList<>();
-      for (int i = 0; i < actual.length; i++) {
-        if (actual[i] == cls) {
-          rows.add(i);
-        }
-      }
-      rows.sort((a, b) -> Float.compare(probs[b][cls], probs[a][cls]));
-      for (int i : rows.subList(0, Math.min(perClass, rows.size()))) {
-        var h = cam.get().map(dev.graft.data.ImageDecoder.read(files.get(i)), cls);
-        shown.add(
-            new dev.graft.report.HtmlReport.Builder.HeatmapImage(
-                h.input(),
-                h.heat(),
-                m.labels().get(cls) + String.format(Locale.ROOT, " (p %.2f)", probs[i][cls])));
-      }
-    }
-    rb.heatmaps(
-        "Grad-CAM: where the evidence is",
-        "Each image as the network saw it, and the same with the evidence for its true class"
-            + " overlaid (red: strongest), for the images of each class the model was surest of.",
-        shown);
   }
 
   /** The model's provenance as ordered key/value pairs for reports. */

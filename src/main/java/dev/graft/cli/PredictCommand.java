@@ -2,11 +2,10 @@ package dev.graft.cli;
 
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.SkippedFile;
+import dev.graft.model.FilePredictions;
 import dev.graft.model.Prediction;
 import dev.graft.model.Predictor;
-import dev.graft.model.TestTimeAugmentation;
 import dev.graft.model.TransferModel;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -75,38 +74,17 @@ final class PredictCommand extends GraftCommand {
     requireFile("--model", model);
     List<Path> files = expand(images);
     TransferModel m = loadModel("--model", model);
-    List<Path> done = new ArrayList<>(files.size());
-    List<SkippedFile> skipped = new ArrayList<>();
-    List<List<Prediction>> results = new ArrayList<>(files.size());
+    FilePredictions predicted;
     try (Predictor predictor = m.predictor();
         ProgressBar bar =
             files.size() > BATCH ? progress("predicting", files.size(), "img") : null) {
-      for (int from = 0; from < files.size(); from += BATCH) {
-        List<Path> chunk = files.subList(from, Math.min(files.size(), from + BATCH));
-        List<BufferedImage> decoded = new ArrayList<>(chunk.size());
-        for (Path f : chunk) {
-          try {
-            decoded.add(decode(f));
-            done.add(f);
-          } catch (BadInputException e) {
-            if (strict) {
-              throw e;
-            }
-            skipped.add(new SkippedFile(f, reason(f, e.getCause())));
-          }
-        }
-        if (!decoded.isEmpty()) {
-          results.addAll(
-              tta
-                  ? TestTimeAugmentation.standard().predictImages(predictor, decoded, top)
-                  : predictor.predictImages(decoded, top));
-        }
-        if (bar != null) {
-          bar.update(from + chunk.size());
-        }
-      }
+      predicted =
+          FilePredictions.of(predictor, files, top, tta, !strict, bar == null ? null : bar::update);
+    } catch (IOException e) { // with --strict: the first file that cannot be read
+      throw new BadInputException(e.getMessage(), e);
     }
-    if (done.isEmpty()) {
+    List<SkippedFile> skipped = predicted.skipped();
+    if (predicted.files().isEmpty()) {
       throw new BadInputException(
           "IMAGE: none of the "
               + files.size()
@@ -119,69 +97,64 @@ final class PredictCommand extends GraftCommand {
       err().println("graft predict: warning: skipped " + s);
     }
     err().flush();
-    PrintWriter out = out();
     if (json) {
-      ObjectNode root = JSON.createObjectNode();
-      root.put("model", model.toString());
-      root.put("top", top);
-      ArrayNode arr = root.putArray("predictions");
-      for (int i = 0; i < done.size(); i++) {
-        ObjectNode o = arr.addObject();
-        o.put("image", done.get(i).toString());
-        o.put("label", results.get(i).get(0).label());
-        o.put("probability", results.get(i).get(0).probability());
-        ArrayNode labels = o.putArray("labels");
-        for (Prediction p : results.get(i)) {
-          labels
-              .addObject()
-              .put("label", p.label())
-              .put("index", p.index())
-              .put("probability", p.probability());
-        }
-      }
-      ArrayNode skips = root.putArray("skipped");
-      for (SkippedFile s : skipped) {
-        skips.addObject().put("image", s.path().toString()).put("reason", s.reason());
-      }
-      out.println(JSON.writeValueAsString(root));
+      printJson(predicted);
     } else {
-      for (int i = 0; i < done.size(); i++) {
-        StringBuilder sb = new StringBuilder(done.get(i).toString()).append(": ");
-        List<Prediction> r = results.get(i);
-        for (int k = 0; k < r.size(); k++) {
-          sb.append(k == 0 ? "" : ", ")
-              .append(r.get(k).label())
-              .append(String.format(Locale.ROOT, " (%.1f%%)", 100 * r.get(k).probability()));
-        }
-        out.println(sb);
-      }
-      if (!skipped.isEmpty()) {
-        out.println(
-            "skipped " + skipped.size() + " unreadable image(s); see the warnings on stderr");
-      }
+      printText(predicted);
     }
-    out.flush();
     return ExitCodes.OK;
   }
 
-  private static String reason(Path f, Throwable cause) {
-    String why =
-        cause == null || cause.getMessage() == null
-            ? (cause == null ? "unreadable" : cause.getClass().getSimpleName())
-            : cause.getMessage();
-    why = why.replace(f.toString() + ": ", "").strip();
-    int nl = why.indexOf('\n');
-    return nl < 0 ? why : why.substring(0, nl);
+  private void printJson(FilePredictions predicted) throws IOException {
+    List<Path> done = predicted.files();
+    List<List<Prediction>> results = predicted.predictions();
+    List<SkippedFile> skipped = predicted.skipped();
+    PrintWriter out = out();
+    ObjectNode root = JSON.createObjectNode();
+    root.put("model", model.toString());
+    root.put("top", top);
+    ArrayNode arr = root.putArray("predictions");
+    for (int i = 0; i < done.size(); i++) {
+      ObjectNode o = arr.addObject();
+      o.put("image", done.get(i).toString());
+      o.put("label", results.get(i).get(0).label());
+      o.put("probability", results.get(i).get(0).probability());
+      ArrayNode labels = o.putArray("labels");
+      for (Prediction p : results.get(i)) {
+        labels
+            .addObject()
+            .put("label", p.label())
+            .put("index", p.index())
+            .put("probability", p.probability());
+      }
+    }
+    ArrayNode skips = root.putArray("skipped");
+    for (SkippedFile s : skipped) {
+      skips.addObject().put("image", s.path().toString()).put("reason", s.reason());
+    }
+    out.println(JSON.writeValueAsString(root));
+    out.flush();
   }
 
-  private static BufferedImage decode(Path f) {
-    try {
-      return ImageDecoder.read(f);
-    } catch (IOException | RuntimeException e) {
-      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      throw new BadInputException(
-          "cannot read image " + f + ": " + why.replace(f.toString() + ": ", ""), e);
+  private void printText(FilePredictions predicted) {
+    List<Path> done = predicted.files();
+    List<List<Prediction>> results = predicted.predictions();
+    List<SkippedFile> skipped = predicted.skipped();
+    PrintWriter out = out();
+    for (int i = 0; i < done.size(); i++) {
+      StringBuilder sb = new StringBuilder(done.get(i).toString()).append(": ");
+      List<Prediction> r = results.get(i);
+      for (int k = 0; k < r.size(); k++) {
+        sb.append(k == 0 ? "" : ", ")
+            .append(r.get(k).label())
+            .append(String.format(Locale.ROOT, " (%.1f%%)", 100 * r.get(k).probability()));
+      }
+      out.println(sb);
     }
+    if (!skipped.isEmpty()) {
+      out.println("skipped " + skipped.size() + " unreadable image(s); see the warnings on stderr");
+    }
+    out.flush();
   }
 
   /** Files as given; directories replaced by the image files below them, sorted. */

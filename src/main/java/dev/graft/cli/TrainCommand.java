@@ -11,11 +11,10 @@ import dev.graft.head.Head;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
-import dev.graft.model.LabelledFiles;
 import dev.graft.model.Provenance;
 import dev.graft.model.TransferModel;
+import dev.graft.report.Evaluation;
 import dev.graft.report.HtmlReport;
-import dev.graft.report.Interpretation;
 import dev.graft.strategy.ActivationCache;
 import dev.graft.strategy.Phase;
 import dev.graft.strategy.Strategy;
@@ -27,7 +26,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
@@ -239,6 +238,40 @@ final class TrainCommand extends GraftCommand {
   @Override
   int run() throws IOException {
     validateFlags();
+    Path checkpoint = prepareOutputs();
+    Split split = split();
+    Base base = baseOptions.load(seed);
+    TransferBuilder builder = builder(base);
+    announce(split, base, checkpoint);
+    Optional<TransferModel> trained = fit(builder, split, checkpoint);
+    if (trained.isEmpty()) {
+      return ExitCodes.INTERRUPTED;
+    }
+    TransferModel model = trained.get();
+    model.save(out);
+    if (!keepCheckpoint) {
+      Files.deleteIfExists(checkpoint);
+    }
+    Evaluation evaluation = split.val() == null ? null : Evaluation.of(model, split.val());
+    if (report != null) {
+      writeReport(model, base, evaluation);
+    }
+    if (json) {
+      printJson(model, evaluation, checkpoint);
+    } else {
+      printText(model, evaluation, checkpoint);
+    }
+    return ExitCodes.OK;
+  }
+
+  /**
+   * The training images, the validation images (or null) and, when the default hold-out kept every
+   * image for training, the line that says so.
+   */
+  private record Split(ImageDataset train, ImageDataset val, String fewLabels) {}
+
+  /** Checks every output location before any work; returns the checkpoint file. */
+  private Path prepareOutputs() {
     Path outDir = out.toAbsolutePath().getParent();
     requireWritableDirectory("--out", outDir, "the model file " + out.getFileName());
     if (report != null) {
@@ -250,45 +283,47 @@ final class TrainCommand extends GraftCommand {
     if (cacheDir != null) {
       requireWritableDirectory("--cache", cacheDir, "the activation cache");
     }
-    Path checkpoint =
-        (checkpointDir != null ? checkpointDir.toAbsolutePath() : outDir)
-            .resolve(out.getFileName() + ".ckpt");
     requireDirectory("--data", data);
     if (validation.dir != null) {
       requireDirectory("--val", validation.dir);
     }
+    return (checkpointDir != null ? checkpointDir.toAbsolutePath() : outDir)
+        .resolve(out.getFileName() + ".ckpt");
+  }
+
+  /** Scans --data and --val, or holds validation images out of --data ({@link HoldOut}). */
+  private Split split() throws IOException {
     ImageDataset all = scan("--data", data);
-    ImageDataset train = all;
-    ImageDataset val = null;
-    String fewLabels = null; // said once the base has loaded, so that a bad --base stays one line
     if (validation.dir != null) {
-      val = scan("--val", validation.dir, all.labels());
-    } else {
-      HoldOut h;
-      try {
-        h =
-            validation.split == null
-                ? HoldOut.byDefault(all, seed)
-                : HoldOut.of(all, validation.split, seed);
-      } catch (GraftException e) {
-        throw blame("--val-split", e);
-      }
-      train = h.train();
-      val = h.validation();
-      if (h.fewLabels()) {
-        fewLabels =
-            String.format(
-                Locale.ROOT,
-                "few labels (smallest class: %d images < %d): no validation split, every image"
-                    + " trains%s; --val-split F holds some out%n",
-                h.smallestClass(),
-                HoldOut.FEW_LABELS,
-                logisticRegression()
-                    ? " and cross-validation chooses the head's L2 strength"
-                    : " and the last epoch is kept");
-      }
+      return new Split(all, scan("--val", validation.dir, all.labels()), null);
     }
-    Base base = baseOptions.load(seed);
+    HoldOut h;
+    try {
+      h =
+          validation.split == null
+              ? HoldOut.byDefault(all, seed)
+              : HoldOut.of(all, validation.split, seed);
+    } catch (GraftException e) {
+      throw blame("--val-split", e);
+    }
+    String fewLabels = null; // said once the base has loaded, so that a bad --base stays one line
+    if (h.fewLabels()) {
+      fewLabels =
+          String.format(
+              Locale.ROOT,
+              "few labels (smallest class: %d images < %d): no validation split, every image"
+                  + " trains%s; --val-split F holds some out%n",
+              h.smallestClass(),
+              HoldOut.FEW_LABELS,
+              logisticRegression()
+                  ? " and cross-validation chooses the head's L2 strength"
+                  : " and the last epoch is kept");
+    }
+    return new Split(h.train(), h.validation(), fewLabels);
+  }
+
+  /** The library's builder, configured from the flags. */
+  private TransferBuilder builder(Base base) {
     TransferBuilder builder =
         Graft.base(base)
             .strategy(strategy())
@@ -314,18 +349,23 @@ final class TrainCommand extends GraftCommand {
     if (cacheDir != null) {
       builder.activationCache(ActivationCache.onDisk(cacheDir));
     }
+    return builder;
+  }
+
+  /** Says on stderr what is about to train, and what happens to an earlier checkpoint. */
+  private void announce(Split split, Base base, Path checkpoint) {
     PrintWriter err = err();
-    if (fewLabels != null) {
-      err.print(fewLabels);
+    if (split.fewLabels() != null) {
+      err.print(split.fewLabels());
     }
     err.printf(
         Locale.ROOT,
         "training %s on %s (%d images, %d classes; validation: %s)%n",
         strategyOptions.name,
         base.id(),
-        train.size(),
-        train.numClasses(),
-        val == null ? "none" : val.size() + " images");
+        split.train().size(),
+        split.train().numClasses(),
+        split.val() == null ? "none" : split.val().size() + " images");
     if (resume && !Files.isRegularFile(checkpoint)) {
       err.println("no checkpoint at " + checkpoint + ": starting afresh");
     } else if (!resume && Files.isRegularFile(checkpoint)) {
@@ -335,9 +375,16 @@ final class TrainCommand extends GraftCommand {
               + " (--resume continues it instead)");
     }
     err.flush();
+  }
+
+  /**
+   * Trains with a progress bar and a checkpoint each epoch; Ctrl-C or SIGTERM stop at the next safe
+   * point. Empty when stopped (the message saying how to resume is printed).
+   */
+  private Optional<TransferModel> fit(TransferBuilder builder, Split split, Path checkpoint) {
+    PrintWriter err = err();
     StopSignal stop = new StopSignal();
     builder.checkpoint(checkpoint).resume(resume).stopSignal(stop);
-    TransferModel model;
     CountDownLatch finished = new CountDownLatch(1);
     Thread hook = new Thread(() -> awaitSafePoint(stop, finished, checkpoint), "graft-train-stop");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -346,7 +393,7 @@ final class TrainCommand extends GraftCommand {
             ? progress("fitting the head", 1, "fit")
             : progress("epochs", epochs, "epoch")) {
       builder.listener(new EpochProgress(bar, err, checkpoint));
-      model = builder.fit(train, val);
+      return Optional.of(builder.fit(split.train(), split.val()));
     } catch (TrainingStoppedException e) {
       err.println(
           "graft train: stopped"
@@ -358,7 +405,7 @@ final class TrainCommand extends GraftCommand {
                       + ". Run the same command with --resume to continue from it."
                   : " before the first epoch ended: nothing to resume from."));
       err.flush();
-      return ExitCodes.INTERRUPTED;
+      return Optional.empty();
     } finally {
       finished.countDown();
       try {
@@ -367,100 +414,87 @@ final class TrainCommand extends GraftCommand {
         // the hook is running: it returns now that training has finished
       }
     }
-    model.save(out);
-    if (!keepCheckpoint) {
-      Files.deleteIfExists(checkpoint);
+  }
+
+  /** The HTML report: learning curves, then the validation evaluation or why there is none. */
+  private void writeReport(TransferModel model, Base base, Evaluation evaluation)
+      throws IOException {
+    HtmlReport.Builder rb =
+        HtmlReport.builder(
+                "Graft: " + base.id() + ", " + strategyOptions.name + ", " + data.getFileName())
+            .learningCurves("Learning curves", model.info().history(), model.labels().size());
+    if (evaluation != null) {
+      evaluation.addTo(
+          rb,
+          "Validation set ("
+              + evaluation.metrics().size()
+              + " images"
+              + (logisticRegression() ? ")" : ", best epoch restored)"));
+    } else {
+      rb.text(
+          "Validation",
+          "No validation images ("
+              + model.info().provenance().validation()
+              + "). Run graft evaluate --model MODEL --data DIR --report DIR on held-out images"
+              + " for the confusion matrix, the top losses, the most-confused classes and"
+              + " Grad-CAM.");
     }
-    ClassificationReport vr = null;
-    Interpretation interpretation = null;
-    java.util.List<Path> valFiles = java.util.List.of();
-    int[] valActual = new int[0];
-    float[][] valProbs = new float[0][];
-    if (val != null) {
-      LabelledFiles labelled = LabelledFiles.of(val, model.labels());
-      valFiles = labelled.files();
-      valActual = labelled.actual();
-      try (dev.graft.model.Predictor p = model.predictor()) {
-        valProbs = p.probabilities(valFiles, null);
-      }
-      vr = ClassificationReport.of(model.labels(), valActual, valProbs);
-      interpretation = Interpretation.of(model.labels(), valFiles, valActual, valProbs);
-    }
-    if (report != null) {
-      HtmlReport.Builder rb =
-          HtmlReport.builder(
-                  "Graft: " + base.id() + ", " + strategyOptions.name + ", " + data.getFileName())
-              .learningCurves("Learning curves", model.info().history(), model.labels().size());
-      if (vr != null) {
-        rb.evaluation(
-                "Validation set ("
-                    + val.size()
-                    + " images"
-                    + (logisticRegression() ? ")" : ", best epoch restored)"),
-                vr)
-            .interpretation("Interpretation: what went wrong", interpretation, 12);
-        addGradCam(rb, model, valFiles, valActual, valProbs, 2);
-      } else {
-        rb.text(
-            "Validation",
-            "No validation images ("
-                + model.info().settings().getOrDefault("validation", "none")
-                + "). Run graft evaluate --model MODEL --data DIR --report DIR on held-out images"
-                + " for the confusion matrix, the top losses, the most-confused classes and"
-                + " Grad-CAM.");
-      }
-      rb.settings(describe(model.info())).build().write(report);
-    }
-    int bestEpoch = model.info().metrics().getOrDefault("bestEpoch", 0.0).intValue();
+    rb.settings(describe(model.info())).build().write(report);
+  }
+
+  private void printJson(TransferModel model, Evaluation evaluation, Path checkpoint)
+      throws IOException {
     Provenance provenance = model.info().provenance();
-    int resumedFrom = provenance.resumedFromEpoch();
-    if (json) {
-      ObjectNode root = JSON.createObjectNode();
-      root.put("model", out.toString());
-      root.put("epochs", model.info().history().size());
-      root.put("bestEpoch", bestEpoch);
-      root.put("resumedFromEpoch", resumedFrom);
-      root.put("stoppedEarly", provenance.stoppedEarly());
-      if (vr == null) {
-        root.putNull("validation");
-      } else {
-        ObjectNode v = root.putObject("validation");
-        v.put("images", vr.size());
-        v.put("accuracy", vr.accuracy());
-        v.put("loss", vr.logLoss());
-        v.put("macroF1", vr.macroF1());
-      }
-      root.put("checkpoint", keepCheckpoint ? checkpoint.toString() : null);
-      if (report != null) {
-        root.put("report", report.resolve(HtmlReport.FILE_NAME).toString());
-      }
-      out().println(JSON.writeValueAsString(root));
-      out().flush();
-      return ExitCodes.OK;
+    ObjectNode root = JSON.createObjectNode();
+    root.put("model", out.toString());
+    root.put("epochs", model.info().history().size());
+    root.put("bestEpoch", provenance.restoredEpoch());
+    root.put("resumedFromEpoch", provenance.resumedFromEpoch());
+    root.put("stoppedEarly", provenance.stoppedEarly());
+    if (evaluation == null) {
+      root.putNull("validation");
+    } else {
+      ClassificationReport vr = evaluation.metrics();
+      ObjectNode v = root.putObject("validation");
+      v.put("images", vr.size());
+      v.put("accuracy", vr.accuracy());
+      v.put("loss", vr.logLoss());
+      v.put("macroF1", vr.macroF1());
     }
+    root.put("checkpoint", keepCheckpoint ? checkpoint.toString() : null);
+    if (report != null) {
+      root.put("report", report.resolve(HtmlReport.FILE_NAME).toString());
+    }
+    out().println(JSON.writeValueAsString(root));
+    out().flush();
+  }
+
+  private void printText(TransferModel model, Evaluation evaluation, Path checkpoint) {
+    Provenance provenance = model.info().provenance();
     PrintWriter o = out();
     o.printf(Locale.ROOT, "model: %s%n", out);
-    if (resumedFrom > 0) {
-      o.printf(Locale.ROOT, "resumed from epoch %d%n", resumedFrom);
+    if (provenance.resumedFromEpoch() > 0) {
+      o.printf(Locale.ROOT, "resumed from epoch %d%n", provenance.resumedFromEpoch());
     }
     o.printf(Locale.ROOT, "epochs: %d%n", model.info().history().size());
-    Map<String, String> chosen = model.info().settings();
-    if (chosen.containsKey("l2")) {
+    boolean convex = !provenance.l2().isEmpty();
+    if (convex) {
       o.printf(
           Locale.ROOT,
           "head: logistic regression fitted to convergence, L2 %s (%s)%n",
-          chosen.get("l2"),
-          chosen.get("l2Selection"));
+          provenance.l2(),
+          provenance.l2Selection());
     }
-    if (vr != null && chosen.containsKey("l2")) {
-      o.printf(Locale.ROOT, "validation accuracy: %.4f (%d images)%n", vr.accuracy(), vr.size());
-    } else if (vr != null) {
+    if (evaluation != null) {
+      ClassificationReport vr = evaluation.metrics();
       o.printf(
           Locale.ROOT,
-          "validation accuracy: %.4f (%d images, best epoch %d)%n",
+          convex
+              ? "validation accuracy: %.4f (%d images)%n"
+              : "validation accuracy: %.4f (%d images, best epoch %d)%n",
           vr.accuracy(),
           vr.size(),
-          bestEpoch);
+          provenance.restoredEpoch());
     }
     if (keepCheckpoint) {
       o.println("checkpoint: " + checkpoint);
@@ -469,7 +503,6 @@ final class TrainCommand extends GraftCommand {
       o.println("report: " + report.resolve(HtmlReport.FILE_NAME));
     }
     o.flush();
-    return ExitCodes.OK;
   }
 
   private void validateFlags() {

@@ -2,6 +2,7 @@ package dev.graft.features;
 
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
+import dev.graft.data.SkippedFile;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,14 +26,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * }
  * }</pre>
  *
+ * <p>{@link #images} decodes ahead without preprocessing, for callers that transform the images
+ * themselves (test-time augmentation's views), and can skip files that cannot be read: the one skip
+ * policy of {@code graft predict}.
+ *
  * <p>Not thread-safe: one consumer.
  */
 public final class DecodedBatches implements AutoCloseable {
   private final List<Path> files;
   private final int batchSize;
   private final ImageTransform transform;
+  private final boolean skipUnreadable;
   private final ExecutorService decoder;
-  private Future<INDArray> ahead;
+  private Future<Decoded> ahead;
   private int nextFrom;
   private int delivered;
 
@@ -44,12 +50,39 @@ public final class DecodedBatches implements AutoCloseable {
    * @param transform how a decoded image becomes network input
    */
   public DecodedBatches(List<Path> files, int batchSize, ImageTransform transform) {
+    this(files, batchSize, transform, false);
+  }
+
+  /**
+   * Decoded images, one batch ahead, without preprocessing ({@link #nextImages()}).
+   *
+   * @param skipUnreadable leave out a file that cannot be read or decoded (each batch says which
+   *     and why) instead of failing on it
+   */
+  public static DecodedBatches images(List<Path> files, int batchSize, boolean skipUnreadable) {
+    return new DecodedBatches(files, batchSize, null, skipUnreadable);
+  }
+
+  /**
+   * One batch of decoded images.
+   *
+   * @param files the files read, in order
+   * @param images their images, in the same order
+   * @param skipped the batch's files left out, with why
+   * @param tensor the preprocessed images {@code [n, 3, s, s]}, or null when decoding images only
+   */
+  public record Decoded(
+      List<Path> files, List<BufferedImage> images, List<SkippedFile> skipped, INDArray tensor) {}
+
+  private DecodedBatches(
+      List<Path> files, int batchSize, ImageTransform transform, boolean skipUnreadable) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     }
     this.files = List.copyOf(files);
     this.batchSize = batchSize;
     this.transform = transform;
+    this.skipUnreadable = skipUnreadable;
     this.decoder =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -60,7 +93,10 @@ public final class DecodedBatches implements AutoCloseable {
     submitNext();
   }
 
-  /** Images delivered so far by {@link #next()}. */
+  /**
+   * Files handled so far (read, or skipped as unreadable) by {@link #next()} and {@link
+   * #nextImages()}.
+   */
   public int delivered() {
     return delivered;
   }
@@ -72,10 +108,22 @@ public final class DecodedBatches implements AutoCloseable {
    *     be read or decoded
    */
   public INDArray next() throws IOException {
+    Decoded d = nextImages();
+    return d == null ? null : d.tensor();
+  }
+
+  /**
+   * The next batch of decoded images (preprocessed too unless made by {@link #images}), or null
+   * after the last. A batch may hold no image when every file of it was skipped.
+   *
+   * @throws IOException "cannot read image FILE: why", for the first file of the batch that cannot
+   *     be read or decoded, unless unreadable files are skipped
+   */
+  public Decoded nextImages() throws IOException {
     if (ahead == null) {
       return null;
     }
-    INDArray batch;
+    Decoded batch;
     try {
       batch = ahead.get();
     } catch (InterruptedException e) {
@@ -91,7 +139,7 @@ public final class DecodedBatches implements AutoCloseable {
       }
       throw new IOException(e.getCause());
     }
-    delivered += (int) batch.size(0);
+    delivered += batch.files().size() + batch.skipped().size();
     submitNext();
     return batch;
   }
@@ -106,18 +154,26 @@ public final class DecodedBatches implements AutoCloseable {
     ahead = decoder.submit(() -> decode(chunk));
   }
 
-  private INDArray decode(List<Path> chunk) {
+  private Decoded decode(List<Path> chunk) {
+    List<Path> read = new ArrayList<>(chunk.size());
     List<BufferedImage> imgs = new ArrayList<>(chunk.size());
+    List<SkippedFile> skipped = new ArrayList<>();
     for (Path p : chunk) {
       try {
         imgs.add(ImageDecoder.read(p));
+        read.add(p);
       } catch (IOException | RuntimeException e) {
         String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        throw new UncheckedIOException(
-            new IOException("cannot read image " + p + ": " + why.replace(p + ": ", ""), e));
+        why = why.replace(p + ": ", "").strip();
+        if (!skipUnreadable) {
+          throw new UncheckedIOException(new IOException("cannot read image " + p + ": " + why, e));
+        }
+        int nl = why.indexOf('\n');
+        skipped.add(new SkippedFile(p, nl < 0 ? why : why.substring(0, nl)));
       }
     }
-    return transform.toBatch(imgs);
+    INDArray tensor = transform == null || imgs.isEmpty() ? null : transform.toBatch(imgs);
+    return new Decoded(read, imgs, skipped, tensor);
   }
 
   /** Stops the decoding thread. */

@@ -125,7 +125,7 @@ public final class Predictor implements AutoCloseable {
     this.maxConcurrency = maxConcurrency;
     this.idle = new ArrayBlockingQueue<>(maxConcurrency);
     long t0 = System.nanoTime();
-    this.prototype = split(network, info.settings().get("cut"));
+    this.prototype = split(network, info.provenance().cut());
     log.info(
         "inference graph of {} ready in {} ms (cut {})",
         info.baseId(),

@@ -39,6 +39,10 @@ import java.util.Set;
  * @param stoppedEarly whether early stopping ended training
  * @param resumedFromEpoch epochs a checkpoint held when training resumed (0: a fresh run)
  * @param trainingSeconds wall-clock seconds of the run that finished training
+ * @param l2 the L2 strength a logistic-regression head was fitted with, in words ("" for other
+ *     heads)
+ * @param l2Selection how that strength was chosen, e.g. by 5-fold cross-validation ("" for other
+ *     heads)
  * @param other settings not named above, in file order
  */
 public record Provenance(
@@ -63,6 +67,8 @@ public record Provenance(
     boolean stoppedEarly,
     int resumedFromEpoch,
     double trainingSeconds,
+    String l2,
+    String l2Selection,
     Map<String, String> other) {
 
   /** The setting names this type reads, in the order the model file lists them. */
@@ -88,10 +94,14 @@ public record Provenance(
           "restoredEpoch",
           "stoppedEarly",
           "resumedFromEpoch",
-          "trainingSeconds");
+          "trainingSeconds",
+          "l2",
+          "l2Selection");
 
   /** Copies. */
   public Provenance {
+    l2 = l2 == null ? "" : l2;
+    l2Selection = l2Selection == null ? "" : l2Selection;
     weightsSha256 = weightsSha256 == null ? Optional.empty() : weightsSha256;
     unfrozen = unfrozen == null ? List.of() : List.copyOf(unfrozen);
     other =
@@ -131,6 +141,8 @@ public record Provenance(
         Boolean.parseBoolean(s.get("stoppedEarly")),
         (int) number(s, "resumedFromEpoch", 0),
         number(s, "trainingSeconds", Double.NaN),
+        s.getOrDefault("l2", ""),
+        s.getOrDefault("l2Selection", ""),
         other);
   }
 

@@ -112,15 +112,7 @@ record FeaturizerSettings(
               + "); ship a file to executors with spark-submit --files");
     }
     if (weights != null) {
-      Weights w = Weights.named(weights);
-      if (w instanceof Weights.Dl4jZip z) {
-        w = Weights.file(ExecutorJvm.localFile(z.path().toString()));
-      } else if (w instanceof Weights.Keras k) {
-        w = Weights.keras(ExecutorJvm.localFile(k.path().toString()));
-      } else if (w instanceof Weights.Safetensors st) {
-        w = Weights.safetensors(ExecutorJvm.localFile(st.path().toString()));
-      }
-      b.weights(w);
+      b.weights(Weights.named(weights).withLocalFile(p -> ExecutorJvm.localFile(p.toString())));
     }
     if (imageSize > 0) {
       b.inputSize(imageSize);

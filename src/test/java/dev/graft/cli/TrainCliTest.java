@@ -73,7 +73,7 @@ class TrainCliTest {
     assertEquals("frozen", loaded.info().strategy());
     assertEquals(3, loaded.info().history().size());
     assertEquals(28, loaded.info().inputSize());
-    assertTrue(loaded.info().settings().get("data").startsWith(train.toString()));
+    assertTrue(loaded.info().provenance().data().startsWith(train.toString()));
 
     String html = Files.readString(report.resolve("index.html"));
     for (String s :
@@ -142,13 +142,15 @@ class TrainCliTest {
       // --unfreeze 1: exactly the last base layer with parameters (fc) trained; every other base
       // layer is bit-identical to the base file. features: the whole base is.
       ComputationGraph base = ModelSerializer.restoreComputationGraph(baseZip.toFile(), false);
-      String unfrozen = trained.info().settings().get("unfrozen");
+      List<String> unfrozen = trained.info().provenance().unfrozen();
       assertEquals(
-          s[0].equals("finetune") ? "fc" : null, unfrozen, trained.info().settings().toString());
+          s[0].equals("finetune") ? List.of("fc") : List.of(),
+          unfrozen,
+          trained.info().settings().toString());
       for (String layer : List.of("conv1", "conv2", "fc")) {
         boolean same =
             base.getLayer(layer).params().equals(trained.network().getLayer(layer).params());
-        assertEquals(!layer.equals(unfrozen), same, s[0] + ": " + layer);
+        assertEquals(!unfrozen.contains(layer), same, s[0] + ": " + layer);
       }
     }
   }
@@ -223,8 +225,8 @@ class TrainCliTest {
     TransferModel m = TransferModel.load(model);
     assertEquals(1, m.info().history().size());
     assertTrue(
-        m.info().settings().get("l2Selection").contains("5-fold"), m.info().settings().toString());
-    assertEquals("none", m.info().settings().get("validation"));
+        m.info().provenance().l2Selection().contains("5-fold"), m.info().settings().toString());
+    assertEquals("none", m.info().provenance().validation());
     assertEquals("PAD(margin=0.1,fill=edge)", m.info().resize().name());
     Cli.Result e =
         Cli.run("evaluate", "--model", model.toString(), "--data", test.toString(), "--json");

@@ -131,7 +131,7 @@ class ArticleExamplesTest {
     assertEquals(1e-4, net.getLearningRate("head_dense_1"), 1e-12);
     assertEquals(1e-4, net.getLearningRate("head_output"), 1e-12);
     assertEquals(5, model.info().history().size()); // 2 epochs of listing (a), 3 of listing (b)
-    assertFalse(model.info().settings().get("unfrozen").contains("block4"));
+    assertFalse(model.info().provenance().unfrozen().stream().anyMatch(l -> l.contains("block4")));
     assertLearns(model);
   }
 

@@ -67,6 +67,11 @@ public final class TinyNets {
     return g;
   }
 
+  /** An untrained model over {@code labels}: {@link #classifier} at 28 px with {@link #info}. */
+  public static TransferModel model(List<String> labels) {
+    return new TransferModel(classifier(28, labels.size(), 3), info(labels, 28));
+  }
+
   /** A model description with a two-epoch history and a few settings. */
   public static ModelInfo info(List<String> labels, int size) {
     History h = new History();

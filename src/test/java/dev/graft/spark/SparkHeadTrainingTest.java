@@ -114,8 +114,8 @@ class SparkHeadTrainingTest {
     assertTrue(accuracy >= 0.6, "held-out accuracy " + accuracy);
     TransferModel m = TransferModel.load(exported);
     assertEquals("features", m.info().strategy());
-    assertEquals("spark.ml.LogisticRegression", m.info().settings().get("trainer"));
-    assertEquals("relu3", m.info().settings().get("cut"));
+    assertEquals("spark.ml.LogisticRegression", m.info().provenance().other().get("trainer"));
+    assertEquals("relu3", m.info().provenance().cut());
     assertEquals(28, m.info().inputSize());
   }
 

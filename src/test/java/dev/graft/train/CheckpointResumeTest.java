@@ -109,7 +109,7 @@ class CheckpointResumeTest {
       assertEquals(k, e.checkpointedEpochs());
       assertTrue(Files.isRegularFile(ckpt));
       TransferModel resumed = builder(kind).checkpoint(ckpt).resume(true).fit(train, val);
-      assertEquals(String.valueOf(k), resumed.info().settings().get("resumedFromEpoch"));
+      assertEquals(k, resumed.info().provenance().resumedFromEpoch());
       assertSame(reference, resumed, kind + ", stopped after epoch " + k);
     }
   }
@@ -118,11 +118,11 @@ class CheckpointResumeTest {
   void resumingWithoutACheckpointStartsAfreshAndAFinishedOneIsReused() throws Exception {
     Path ckpt = dir.resolve("fresh.ckpt");
     TransferModel fresh = builder("frozen").checkpoint(ckpt).resume(true).fit(train, val);
-    assertEquals("0", fresh.info().settings().get("resumedFromEpoch"));
+    assertEquals(0, fresh.info().provenance().resumedFromEpoch());
     assertTrue(Files.isRegularFile(ckpt), "fit leaves the last checkpoint");
     // the checkpoint of a finished run gives the same model without training again
     TransferModel again = builder("frozen").checkpoint(ckpt).resume(true).fit(train, val);
-    assertEquals("3", again.info().settings().get("resumedFromEpoch"));
+    assertEquals(3, again.info().provenance().resumedFromEpoch());
     assertSame(fresh, again, "resumed from the last epoch");
   }
 
@@ -149,7 +149,7 @@ class CheckpointResumeTest {
             .checkpoint(ckpt)
             .resume(true)
             .fit(train, val);
-    assertEquals("2", resumed.info().settings().get("resumedFromEpoch"));
+    assertEquals(2, resumed.info().provenance().resumedFromEpoch());
     assertSame(reference, resumed, "on-disk cache");
     assertEquals(before, listing(cache), "the resumed run read the cache and computed nothing");
   }
