@@ -60,8 +60,7 @@ class TorchBasesTrainingTest {
 
     if (strategy.name().equals("finetune")) {
       String lastBlock = base.blocks().get(base.blocks().size() - 1).name();
-      String unfrozen = model.info().settings().get("unfrozen");
-      String firstUnfrozen = unfrozen.split(",")[0];
+      String firstUnfrozen = model.info().provenance().unfrozen().get(0);
       assertTrue(
           base.blocks().get(base.blocks().size() - 1).layers().contains(firstUnfrozen),
           firstUnfrozen + " not in " + lastBlock);

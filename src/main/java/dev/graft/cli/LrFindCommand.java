@@ -120,6 +120,12 @@ final class LrFindCommand extends GraftCommand {
           .build()
           .write(report);
     }
+    print(r);
+    return ExitCodes.OK;
+  }
+
+  /** The suggestion as text, or the sweep as JSON. */
+  private void print(LearningRateFinder.Result r) throws IOException {
     PrintWriter o = out();
     if (json) {
       ObjectNode root = JSON.createObjectNode();
@@ -139,6 +145,5 @@ final class LrFindCommand extends GraftCommand {
       }
     }
     o.flush();
-    return ExitCodes.OK;
   }
 }
