@@ -38,6 +38,7 @@ class HostileFilesCliTest {
     return Stream.of(
         Arguments.of("payload", (Maker) HostileFiles::payloadZip, "preprocessor.bin"),
         Arguments.of("class", (Maker) HostileFiles::offAllowlistZip, "configuration.json"),
+        Arguments.of("duplicate", (Maker) HostileFiles::duplicateClassZip, "configuration.json"),
         Arguments.of("bomb", (Maker) HostileFiles::bombZip, "coefficients.bin"),
         Arguments.of("lying", (Maker) HostileFiles::lyingHeaderZip, "coefficients.bin"),
         Arguments.of("truncated", (Maker) HostileFiles::truncatedEntryZip, "coefficients.bin"));

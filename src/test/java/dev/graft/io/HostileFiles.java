@@ -103,6 +103,47 @@ public final class HostileFiles {
     return writeZip(dir.resolve("class.zip"), e);
   }
 
+  /**
+   * A good DL4J zip whose ReLU activation object holds two {@code "@class"} keys: first {@code
+   * untrusted.RecordingActivation} (which DL4J's data binding would instantiate), then the
+   * allowlisted ReLU (which a checker reading a JSON tree would see).
+   */
+  public static Path duplicateClassZip(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodZip(dir.resolve("good-for-duplicate.zip")));
+    String json = new String(e.get(NetworkZip.CONFIGURATION), StandardCharsets.UTF_8);
+    String relu = "\"org.nd4j.linalg.activations.impl.ActivationReLU\"";
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\"@class\"\\s*:\\s*" + java.util.regex.Pattern.quote(relu))
+            .matcher(json);
+    if (!m.find()) {
+      throw new IllegalStateException("the tiny network has no ReLU to shadow");
+    }
+    json =
+        json.substring(0, m.start())
+            + "\"@class\" : \"untrusted.RecordingActivation\", "
+            + json.substring(m.start());
+    e.put(NetworkZip.CONFIGURATION, json.getBytes(StandardCharsets.UTF_8));
+    return writeZip(dir.resolve("duplicate.zip"), e);
+  }
+
+  /**
+   * A good {@code .graft} file whose {@code graft.json} holds a {@code digits}-digit integer (the
+   * 4-million-digit one took minutes to parse), as a member no reader looks at.
+   */
+  public static Path longNumberGraft(Path dir, int digits) throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-number.graft")));
+    String json = new String(e.get("graft.json"), StandardCharsets.UTF_8);
+    int brace = json.indexOf('{');
+    json =
+        json.substring(0, brace + 1)
+            + "\"n\": "
+            + "7".repeat(digits)
+            + ", "
+            + json.substring(brace + 1);
+    e.put("graft.json", json.getBytes(StandardCharsets.UTF_8));
+    return writeZip(dir.resolve("number.graft"), e);
+  }
+
   /** A zip whose {@code coefficients.bin} honestly declares {@link #BOMB_BYTES} of zeros. */
   public static Path bombZip(Path dir) throws IOException {
     Map<String, byte[]> e = entries(goodZip(dir.resolve("good-for-bomb.zip")));

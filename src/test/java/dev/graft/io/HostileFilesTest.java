@@ -155,6 +155,54 @@ class HostileFilesTest {
   }
 
   @Test
+  void duplicateClassKeyIsRefusedUninstantiated() throws Exception {
+    Path zip = HostileFiles.duplicateClassZip(dir);
+    int before = RecordingActivation.CONSTRUCTED.get();
+    RefusedFileException e = refused(zip, false);
+    assertEquals("configuration.json", e.entry());
+    assertTrue(e.getMessage().contains("duplicate key"), e.getMessage());
+    assertTrue(e.getMessage().contains("@class"), e.getMessage());
+    RefusedFileException g = refused(HostileFiles.graftWith(dir, "dup.graft", zip), true);
+    assertEquals("network.zip/configuration.json", g.entry());
+    assertEquals(before, RecordingActivation.CONSTRUCTED.get());
+  }
+
+  @Test
+  void longNumberIsRefusedBeforeParsing() throws Exception {
+    Path graft = HostileFiles.longNumberGraft(dir, 4_000_000);
+    RefusedFileException e = refused(graft, true);
+    assertEquals("graft.json", e.entry());
+    assertTrue(e.getMessage().contains("number longer than"), e.getMessage());
+  }
+
+  @Test
+  void longStringIsRefused() {
+    String json = "{\"a\": \"" + "x".repeat(JsonGuard.MAX_STRING_CHARS + 1) + "\"}";
+    RefusedFileException e =
+        assertThrows(
+            RefusedFileException.class,
+            () ->
+                JsonGuard.parse(
+                    json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    dir.resolve("s.json"),
+                    "s.json",
+                    Limits.defaults()));
+    assertTrue(e.getMessage().contains("string longer than"), e.getMessage());
+    // Numbers and strings just under the caps still parse.
+    String ok = "{\"a\": \"" + "x".repeat(1000) + "\", \"b\": -1.25e-7, \"c\": [1,2,3]}";
+    assertEquals(
+        1000,
+        JsonGuard.parse(
+                ok.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                dir.resolve("ok.json"),
+                "ok.json",
+                Limits.defaults())
+            .get("a")
+            .asText()
+            .length());
+  }
+
+  @Test
   void deepJsonIsRefused() throws Exception {
     var good = HostileFiles.entries(HostileFiles.goodZip(dir.resolve("g.zip")));
     good.put(NetworkZip.CONFIGURATION, "[".repeat(100_000).getBytes());
