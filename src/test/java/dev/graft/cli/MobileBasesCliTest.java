@@ -48,6 +48,40 @@ class MobileBasesCliTest {
     assertEquals(1280, meta.get("dimension").asInt());
   }
 
+  /** An {@code .h5} whose first kernel reads a local file through external storage: exit 2. */
+  @Test
+  void externalStorageInAKerasFileIsRefused() throws Exception {
+    Path data = Digits.data().extract(dir.resolve("data"), List.of(1, 7), 0, 1);
+    Path good = dir.resolve("good.h5");
+    KerasWeightsWriter.save(Architecture.MOBILENET_V2.buildForKeras(32, 9), good);
+    Path secret = Files.write(dir.resolve("secret.bin"), new byte[1 << 20]);
+    Path h5 =
+        dev.graft.base.keras.HostileH5.make(
+            good,
+            dir.resolve("ext.h5"),
+            dev.graft.base.keras.HostileH5.Kind.EXTERNAL_STORAGE,
+            secret);
+    Cli.Result r =
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(30),
+            () ->
+                Cli.run(
+                    "featurize",
+                    "--base",
+                    "mobilenetv2",
+                    "--weights",
+                    h5.toString(),
+                    "--image-size",
+                    "32",
+                    "--data",
+                    data.toString(),
+                    "--out",
+                    dir.resolve("o").toString()));
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains(h5.toString()) && r.err().contains("external storage"), r.err());
+    assertTrue(!Files.exists(dir.resolve("o").resolve("features.npy")), r.toString());
+  }
+
   @Test
   void imagenetWeightsWithoutAPublishedHashAreRefusedNamingTheUrl() throws Exception {
     Path data = Digits.data().extract(dir.resolve("data"), List.of(1, 7), 0, 1);
