@@ -254,6 +254,9 @@ public final class ModelFile {
       for (String c : cells) {
         if (!c.isEmpty()) {
           try {
+            if (c.length() > dev.graft.io.JsonGuard.MAX_NUMBER_CHARS) {
+              throw new NumberFormatException("too long"); // no parse of a million digits
+            }
             Double.parseDouble(c);
           } catch (NumberFormatException e) {
             throw new ModelFileException(

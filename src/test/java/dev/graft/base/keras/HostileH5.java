@@ -44,6 +44,13 @@ public final class HostileH5 {
     OFFSET_PAST_END
   }
 
+  /** A good Keras weights file of the tiny 28 px network, {@code good.h5} in {@code dir}. */
+  public static Path goodFile(Path dir) throws IOException {
+    Path h5 = dir.resolve("good.h5");
+    KerasWeightsWriter.save(dev.graft.model.TinyNets.classifier(28, 3, 5), h5);
+    return h5;
+  }
+
   /** The path of the dataset {@link #make} replaces, in a file {@link KerasWeightsWriter} wrote. */
   public static String victim(Path h5) throws IOException {
     try (H5 f = H5.openRead(h5)) {
