@@ -219,11 +219,16 @@ public final class ModelFile {
    */
   private static ComputationGraph readNetwork(SafeZip zip, Path file, Limits limits)
       throws IOException {
+    // The network entry is a zip already (ModelSerializer deflates it) and Graft stores it: it
+    // does not honestly inflate to much more than the bytes it takes. Capping the copy at twice
+    // those keeps a 1 MB file from writing a 1 GiB temporary file.
+    long stored = zip.compressedSize(NETWORK_ENTRY);
     long cap =
         Math.min(
             limits.maxConfigBytes() + limits.maxParameters() * 8 + (1L << 20),
-            Math.max(1L << 20, Files.size(file) * 1100)); // deflate cannot expand more than ~1032x
+            Math.max(0, stored < 0 ? Files.size(file) : stored) * 2 + (1L << 20));
     Path tmp = Files.createTempFile("graft-network-", ".zip");
+    tmp.toFile().deleteOnExit(); // also gone after Ctrl-C or SIGTERM during the copy
     try {
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
         zip.copy(NETWORK_ENTRY, cap, out);

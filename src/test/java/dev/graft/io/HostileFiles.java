@@ -61,11 +61,23 @@ public final class HostileFiles {
     return out;
   }
 
-  /** Writes {@code entries} (deflated) to {@code file}. */
+  /**
+   * Writes {@code entries} to {@code file}, deflated, except a {@code network.zip} entry, which is
+   * stored as Graft stores it.
+   */
   public static Path writeZip(Path file, Map<String, byte[]> entries) throws IOException {
     try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
       for (var e : entries.entrySet()) {
-        z.putNextEntry(new ZipEntry(e.getKey()));
+        ZipEntry ze = new ZipEntry(e.getKey());
+        if (e.getKey().equals("network.zip")) {
+          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+          crc.update(e.getValue());
+          ze.setMethod(ZipEntry.STORED);
+          ze.setSize(e.getValue().length);
+          ze.setCompressedSize(e.getValue().length);
+          ze.setCrc(crc.getValue());
+        }
+        z.putNextEntry(ze);
         z.write(e.getValue());
         z.closeEntry();
       }
@@ -189,6 +201,28 @@ public final class HostileFiles {
     Path half = writeZip(dir.resolve("half.zip"), e);
     Path file = dir.resolve("truncated-entry.zip");
     Files.write(file, patchSize(Files.readAllBytes(half), NetworkZip.COEFFICIENTS, full.length));
+    return file;
+  }
+
+  /**
+   * A good {@code .graft} file whose {@code network.zip} entry is {@link #BOMB_BYTES} of zeros,
+   * deflated (about 250 KB): honest about its size, far larger than the file.
+   */
+  public static Path nestedBombGraft(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-nested.graft")));
+    Path file = dir.resolve("nested-bomb.graft");
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
+      z.setLevel(Deflater.BEST_SPEED);
+      for (Map.Entry<String, byte[]> en : e.entrySet()) {
+        z.putNextEntry(new ZipEntry(en.getKey()));
+        if (en.getKey().equals("network.zip")) {
+          writeZeros(z, BOMB_BYTES);
+        } else {
+          z.write(en.getValue());
+        }
+        z.closeEntry();
+      }
+    }
     return file;
   }
 

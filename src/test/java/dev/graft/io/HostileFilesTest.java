@@ -203,6 +203,15 @@ class HostileFilesTest {
   }
 
   @Test
+  void nestedZipIsCappedByTheFileSize() throws Exception {
+    Path graft = HostileFiles.nestedBombGraft(dir);
+    assertTrue(Files.size(graft) < 2 << 20, "the crafted file is small");
+    RefusedFileException e = refused(graft, true);
+    assertEquals("network.zip", e.entry());
+    assertTrue(e.getMessage().contains("declares " + HostileFiles.BOMB_BYTES), e.getMessage());
+  }
+
+  @Test
   void deepJsonIsRefused() throws Exception {
     var good = HostileFiles.entries(HostileFiles.goodZip(dir.resolve("g.zip")));
     good.put(NetworkZip.CONFIGURATION, "[".repeat(100_000).getBytes());

@@ -411,9 +411,10 @@ final class H5 implements AutoCloseable {
               + ")");
     }
     long type = org.bytedeco.hdf5.global.hdf5.H5Dget_type(d.getId());
+    long typeSize;
     try {
       int typeClass = org.bytedeco.hdf5.global.hdf5.H5Tget_class(type);
-      long typeSize = org.bytedeco.hdf5.global.hdf5.H5Tget_size(type);
+      typeSize = org.bytedeco.hdf5.global.hdf5.H5Tget_size(type);
       if (typeClass != org.bytedeco.hdf5.global.hdf5.H5T_FLOAT
           || (typeSize != 2 && typeSize != 4 && typeSize != 8)) {
         throw refused(
@@ -475,6 +476,21 @@ final class H5 implements AutoCloseable {
                   + " bytes");
         }
       } else if (layout == org.bytedeco.hdf5.global.hdf5.H5D_CHUNKED) {
+        // One chunk is inflated whole: no bigger than the dataset (or 64 MiB), so a few bytes of
+        // deflate cannot ask for gigabytes.
+        long[] chunk = new long[dims.length];
+        plist.getChunk(dims.length, chunk);
+        long chunkBytes = typeSize;
+        for (long c : chunk) {
+          chunkBytes = c <= 0 || chunkBytes > Long.MAX_VALUE / c ? Long.MAX_VALUE : chunkBytes * c;
+        }
+        if (chunkBytes > Math.max(64L << 20, count * typeSize)) {
+          throw refused(
+              datasetPath,
+              "chunks of "
+                  + java.util.Arrays.toString(chunk)
+                  + " values, larger than the dataset itself");
+        }
         checkChunks(d, datasetPath);
       } else if (layout != org.bytedeco.hdf5.global.hdf5.H5D_COMPACT) {
         throw refused(datasetPath, "HDF5 storage layout " + layout + " is not one Graft reads");
