@@ -286,11 +286,39 @@ public final class ModelFile {
   /** The size of the graph's (first) output layer, or -1 if it cannot be told. */
   static long outputSize(ComputationGraph network) {
     List<String> outs = network.getConfiguration().getNetworkOutputs();
-    if (outs.isEmpty() || network.getLayer(outs.get(0)) == null) {
+    if (outs.isEmpty()) {
       return -1;
     }
-    if (network.getLayer(outs.get(0)).conf().getLayer() instanceof FeedForwardLayer ff) {
+    if (network.getLayer(outs.get(0)) != null
+        && network.getLayer(outs.get(0)).conf().getLayer() instanceof FeedForwardLayer ff) {
       return ff.getNOut();
+    }
+    // Any other output vertex: follow size-preserving vertices (activation, dropout, element-wise
+    // arithmetic) back to the dense layer that sets the size, on the configuration alone.
+    var conf = network.getConfiguration();
+    String v = outs.get(0);
+    for (int hops = 0; hops < conf.getVertices().size(); hops++) {
+      var vertex = conf.getVertices().get(v);
+      List<String> inputs = conf.getVertexInputs().get(v);
+      if (vertex instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv
+          && lv.getLayerConf() != null) {
+        var layer = lv.getLayerConf().getLayer();
+        if (layer instanceof FeedForwardLayer ff) {
+          return ff.getNOut();
+        }
+        if (!(layer instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer
+            || layer instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer)) {
+          return -1;
+        }
+      } else if (!(vertex instanceof org.deeplearning4j.nn.conf.graph.ElementWiseVertex
+          || vertex instanceof org.deeplearning4j.nn.conf.graph.ScaleVertex
+          || vertex instanceof org.deeplearning4j.nn.conf.graph.ShiftVertex)) {
+        return -1;
+      }
+      if (inputs == null || inputs.isEmpty()) {
+        return -1;
+      }
+      v = inputs.get(0);
     }
     return -1;
   }

@@ -211,6 +211,44 @@ class HostileFilesTest {
     assertTrue(e.getMessage().contains("declares " + HostileFiles.BOMB_BYTES), e.getMessage());
   }
 
+  /** An output that is not a dense layer: its size comes from the configuration's types. */
+  @Test
+  void labelCountMustMatchAnOutputThatIsNotADenseLayer() throws Exception {
+    ComputationGraph g =
+        new ComputationGraph(
+            new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                .graphBuilder()
+                .addInputs("in")
+                .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(3))
+                .addLayer(
+                    "dense",
+                    new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(2).build(),
+                    "in")
+                .addLayer(
+                    "out",
+                    new org.deeplearning4j.nn.conf.layers.ActivationLayer(
+                        org.nd4j.linalg.activations.Activation.SOFTMAX),
+                    "dense")
+                .setOutputs("out")
+                .build());
+    g.init();
+    Path two = dir.resolve("two.graft");
+    new TransferModel(g, dev.graft.model.TinyNets.info(java.util.List.of("a", "b"), 28)).save(two);
+    java.util.Map<String, byte[]> e = HostileFiles.entries(two);
+    var json =
+        (org.nd4j.shade.jackson.databind.node.ObjectNode)
+            new org.nd4j.shade.jackson.databind.ObjectMapper().readTree(e.get("graft.json"));
+    json.putArray("labels").add("a").add("b").add("c").add("d");
+    e.put("graft.json", json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    e.put("labels.txt", "a\nb\nc\nd\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    Path four = HostileFiles.writeZip(dir.resolve("four.graft"), e);
+    dev.graft.model.ModelFileException m =
+        assertThrows(dev.graft.model.ModelFileException.class, () -> ModelFile.read(four));
+    assertTrue(
+        m.getMessage().contains("2 outputs") && m.getMessage().contains("4 labels"),
+        m.getMessage());
+  }
+
   @Test
   void deepJsonIsRefused() throws Exception {
     var good = HostileFiles.entries(HostileFiles.goodZip(dir.resolve("g.zip")));
