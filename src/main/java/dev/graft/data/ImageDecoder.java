@@ -70,7 +70,7 @@ public final class ImageDecoder {
    * system property {@code graft.limits.maxImagePixels}). WebP, whose reader decodes the whole
    * image before subsampling, may declare at most {@link #MAX_PIXELS}.
    */
-  static final long MAX_DECLARED_PIXELS = limit("maxImagePixels", 1L << 28);
+  static final long MAX_DECLARED_PIXELS = dev.graft.io.Limits.property("maxImagePixels", 1L << 28);
 
   /** Widest or tallest image accepted (a row of it is buffered while decoding). */
   static final long MAX_SIDE = 1L << 16;
@@ -80,7 +80,8 @@ public final class ImageDecoder {
    * (system property {@code graft.limits.maxPixelsPerByte}). A flat 1-bit PNG reaches about 8,000;
    * a 42-byte lossless WebP declaring 16384 x 16384 pixels would be 6 million.
    */
-  static final long MAX_PIXELS_PER_BYTE = limit("maxPixelsPerByte", 1L << 14);
+  static final long MAX_PIXELS_PER_BYTE =
+      dev.graft.io.Limits.property("maxPixelsPerByte", 1L << 14);
 
   /** Pixels any image may declare whatever its file size (4 megapixels, 16 MiB decoded). */
   static final long SMALL_IMAGE_PIXELS = 1L << 22;
@@ -89,13 +90,13 @@ public final class ImageDecoder {
    * Most bytes of one image file read: 256 MiB (system property {@code
    * graft.limits.maxImageBytes}).
    */
-  static final long MAX_FILE_BYTES = limit("maxImageBytes", 256L << 20);
+  static final long MAX_FILE_BYTES = dev.graft.io.Limits.property("maxImageBytes", 256L << 20);
 
   /**
    * Wall-clock budget of one decode, in milliseconds: 30 s (system property {@code
    * graft.limits.maxDecodeMillis}); the reader is aborted when it runs out.
    */
-  static final long DECODE_MILLIS = limit("maxDecodeMillis", 30_000);
+  static final long DECODE_MILLIS = dev.graft.io.Limits.property("maxDecodeMillis", 30_000);
 
   /** Aborts decodes that run past {@link #DECODE_MILLIS}. */
   private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
@@ -293,16 +294,6 @@ public final class ImageDecoder {
           + " pixels per byte, graft.limits.maxPixelsPerByte); refused before decoding";
     }
     return null;
-  }
-
-  private static long limit(String name, long def) {
-    String v = System.getProperty("graft.limits." + name);
-    try {
-      return v == null || v.isBlank() ? def : Long.parseLong(v.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "system property graft.limits." + name + " must be a number, got '" + v + "'", e);
-    }
   }
 
   /** A RIFF container of WebP data ({@code RIFF....WEBP}). */

@@ -185,7 +185,7 @@ public final class ImageFolder {
   /**
    * Most entries one scan visits: 10 million (system property {@code graft.limits.maxScanEntries}).
    */
-  static final long MAX_ENTRIES = Long.getLong("graft.limits.maxScanEntries", 10_000_000L);
+  static final long MAX_ENTRIES = dev.graft.io.Limits.property("maxScanEntries", 10_000_000L);
 
   /**
    * What one scan has seen: each real directory is visited once, however many symbolic links lead

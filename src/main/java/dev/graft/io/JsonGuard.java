@@ -33,13 +33,13 @@ public final class JsonGuard {
    * Longest number token accepted, in characters (a double needs at most 24); system property
    * {@code graft.limits.maxJsonNumberChars}.
    */
-  public static final int MAX_NUMBER_CHARS = intProp("maxJsonNumberChars", 100);
+  public static final int MAX_NUMBER_CHARS = (int) Limits.property("maxJsonNumberChars", 100);
 
   /**
    * Longest string accepted, in characters (1 Mi); system property {@code
    * graft.limits.maxJsonStringChars}.
    */
-  public static final int MAX_STRING_CHARS = intProp("maxJsonStringChars", 1 << 20);
+  public static final int MAX_STRING_CHARS = (int) Limits.property("maxJsonStringChars", 1 << 20);
 
   private static final ObjectMapper TREE =
       new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -134,16 +134,6 @@ public final class JsonGuard {
       } else if (c == '}' || c == ']') {
         depth--;
       }
-    }
-  }
-
-  private static int intProp(String name, int def) {
-    String v = System.getProperty("graft.limits." + name);
-    try {
-      return v == null || v.isBlank() ? def : Integer.parseInt(v.strip());
-    } catch (NumberFormatException e) {
-      throw new dev.graft.error.GraftException(
-          "system property graft.limits." + name + " must be a number, got '" + v + "'", e);
     }
   }
 }

@@ -62,28 +62,29 @@ class HostileFilesCliTest {
         graft,
         "network.zip/" + entry,
         () -> Cli.run("evaluate", "--model", graft.toString(), "--data", data.toString()));
-    expectRefused(
-        zip,
-        entry,
-        () ->
-            Cli.run(
-                "train",
-                "--data",
-                data.toString(),
-                "--val-split",
-                "0.25",
-                "--base",
-                zip.toString(),
-                "--image-size",
-                "28",
-                "--strategy",
-                "frozen",
-                "--epochs",
-                "1",
-                "--out",
-                sub.resolve("out.graft").toString()));
+    expectRefused(zip, entry, () -> trainFrozen(data, zip, sub.resolve("out.graft")));
     assertEquals(payloads, RecordingPayload.READS.get());
     assertEquals(constructed, RecordingActivation.CONSTRUCTED.get());
+  }
+
+  /** One frozen epoch on {@code data} (28 px digits) from the DL4J zip {@code base}. */
+  static Cli.Result trainFrozen(Path data, Path base, Path out) {
+    return Cli.run(
+        "train",
+        "--data",
+        data.toString(),
+        "--val-split",
+        "0.25",
+        "--base",
+        base.toString(),
+        "--image-size",
+        "28",
+        "--strategy",
+        "frozen",
+        "--epochs",
+        "1",
+        "--out",
+        out.toString());
   }
 
   private static void expectRefused(

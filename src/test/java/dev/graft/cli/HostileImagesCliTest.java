@@ -71,24 +71,7 @@ class HostileImagesCliTest {
     Path out = dir.resolve("out.graft");
     Cli.Result r =
         assertTimeoutPreemptively(
-            Duration.ofSeconds(60),
-            () ->
-                Cli.run(
-                    "train",
-                    "--data",
-                    data.toString(),
-                    "--val-split",
-                    "0.25",
-                    "--base",
-                    zip.toString(),
-                    "--image-size",
-                    "28",
-                    "--strategy",
-                    "frozen",
-                    "--epochs",
-                    "1",
-                    "--out",
-                    out.toString()));
+            Duration.ofSeconds(60), () -> HostileFilesCliTest.trainFrozen(data, zip, out));
     assertEquals(0, r.code(), r.toString());
     assertTrue(Files.exists(out), r.toString());
   }

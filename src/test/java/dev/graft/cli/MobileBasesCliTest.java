@@ -25,19 +25,7 @@ class MobileBasesCliTest {
     Path h5 = dir.resolve("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5");
     KerasWeightsWriter.save(Architecture.MOBILENET_V2.buildForKeras(32, 9), h5);
     Path out = dir.resolve("features");
-    Cli.Result r =
-        Cli.run(
-            "featurize",
-            "--base",
-            "mobilenetv2",
-            "--weights",
-            h5.toString(),
-            "--image-size",
-            "32",
-            "--data",
-            data.toString(),
-            "--out",
-            out.toString());
+    Cli.Result r = featurize(h5, data, out);
     assertEquals(0, r.code(), r.toString());
     byte[] npy = Files.readAllBytes(out.resolve("features.npy"));
     int headerLen = (npy[8] & 0xff) | (npy[9] & 0xff) << 8;
@@ -63,20 +51,7 @@ class MobileBasesCliTest {
             secret);
     Cli.Result r =
         org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
-            java.time.Duration.ofSeconds(30),
-            () ->
-                Cli.run(
-                    "featurize",
-                    "--base",
-                    "mobilenetv2",
-                    "--weights",
-                    h5.toString(),
-                    "--image-size",
-                    "32",
-                    "--data",
-                    data.toString(),
-                    "--out",
-                    dir.resolve("o").toString()));
+            java.time.Duration.ofSeconds(30), () -> featurize(h5, data, dir.resolve("o")));
     assertEquals(2, r.code(), r.toString());
     assertTrue(r.err().contains(h5.toString()) && r.err().contains("external storage"), r.err());
     assertTrue(!Files.exists(dir.resolve("o").resolve("features.npy")), r.toString());
@@ -103,5 +78,21 @@ class MobileBasesCliTest {
     assertTrue(
         r.err().contains("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"),
         r.err());
+  }
+
+  /** {@code featurize --base mobilenetv2 --weights H5} at 32 px. */
+  private static Cli.Result featurize(Path h5, Path data, Path out) {
+    return Cli.run(
+        "featurize",
+        "--base",
+        "mobilenetv2",
+        "--weights",
+        h5.toString(),
+        "--image-size",
+        "32",
+        "--data",
+        data.toString(),
+        "--out",
+        out.toString());
   }
 }
