@@ -98,14 +98,24 @@ public final class ImageDecoder {
    */
   static final long DECODE_MILLIS = dev.graft.io.Limits.property("maxDecodeMillis", 30_000);
 
-  /** Aborts decodes that run past {@link #DECODE_MILLIS}. */
-  private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "graft-decode-watchdog");
-            t.setDaemon(true);
-            return t;
-          });
+  /**
+   * Aborts decodes that run past {@link #DECODE_MILLIS}; a cancelled alarm leaves the queue at
+   * once, so finished decodes do not keep their readers reachable.
+   */
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
+    var w =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "graft-decode-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
+    w.setRemoveOnCancelPolicy(true);
+    return w;
+  }
 
   /** File name extensions treated as images (lower case, no dot). */
   private static final Set<String> EXTENSIONS = extensions();
@@ -327,7 +337,7 @@ public final class ImageDecoder {
   }
 
   private static BufferedImage decode(byte[] bytes, String name) throws IOException {
-    try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+    try (ImageInputStream iis = new EncodedBytes(bytes)) {
       ImageReader reader;
       if (isWebP(bytes)) {
         reader = webPReader();

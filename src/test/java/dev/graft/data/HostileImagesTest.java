@@ -78,6 +78,51 @@ class HostileImagesTest {
     }
   }
 
+  /**
+   * Found by the fuzzer (ImageDecoderFuzzTestInputs/fuzz/slow-unit-c138...): a 41-byte lossless
+   * WebP declaring 16384 x 136 pixels (within every budget) whose data ends at once; TwelveMonkeys'
+   * reader took each missing byte for zeros, catching one EOFException per byte: 16 s, 152 s under
+   * the fuzzer. Reading far past the end now fails at once.
+   */
+  @Test
+  void aDecoderReadingPastTheEndIsStopped() throws Exception {
+    byte[] b = new byte[41];
+    byte[] head = {
+      'R',
+      'I',
+      'F',
+      'F',
+      0x21,
+      0,
+      0,
+      0,
+      'W',
+      'E',
+      'B',
+      'P',
+      'V',
+      'P',
+      '8',
+      'L',
+      0x15,
+      0,
+      0,
+      0,
+      0x2f,
+      (byte) 0xff,
+      (byte) 0xff,
+      0x21
+    };
+    System.arraycopy(head, 0, b, 0, head.length);
+    Path file = Files.write(dir.resolve("past-end.webp"), b);
+    assertTrue(ImageDecoder.probe(file) == null, "the header is within every budget");
+    IOException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(3),
+            () -> assertThrows(IOException.class, () -> ImageDecoder.read(file)));
+    assertTrue(e.getMessage().contains("past the end"), e.getMessage());
+  }
+
   @Test
   void anOrdinaryImageStillDecodes() throws Exception {
     Path png = dir.resolve("ok.png");
