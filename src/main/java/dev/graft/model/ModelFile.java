@@ -462,7 +462,7 @@ public final class ModelFile {
           optionalText(root, "weightsKey"),
           labels,
           p,
-          integer(required(root, "inputSize"), "inputSize", 1, MAX_INPUT_SIZE),
+          integer(required(root, "inputSize"), "inputSize", 1, ModelInfo.MAX_INPUT_SIZE),
           root.has("resize")
               ? ResizeMode.parse(text(root.get("resize"), "resize"))
               : ResizeMode.CENTER_CROP,
@@ -479,9 +479,6 @@ public final class ModelFile {
   }
 
   private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
-
-  /** Largest input side a model file may declare (a 16384² RGB float input is already 3 GiB). */
-  static final int MAX_INPUT_SIZE = 16384;
 
   private static double d(JsonNode n, String field) {
     JsonNode v = n.get(field);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -65,6 +66,25 @@ class HostileFilesCliTest {
     expectRefused(zip, entry, () -> trainFrozen(data, zip, sub.resolve("out.graft")));
     assertEquals(payloads, RecordingPayload.READS.get());
     assertEquals(constructed, RecordingActivation.CONSTRUCTED.get());
+  }
+
+  @Test
+  void anInputSizeTooLargeForMemoryIsRefusedBeforeAllocating() throws Exception {
+    Path sub = java.nio.file.Files.createDirectories(dir.resolve("size"));
+    Path graft = HostileFiles.inputSizeGraft(sub, 16384);
+    Path img = data.resolve("4/0001.png");
+    Cli.Result r =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(5),
+            () -> Cli.run("predict", "--model", graft.toString(), img.toString()));
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains(graft.toString()), r.toString());
+    assertTrue(r.err().contains("'inputSize' must be in [1, 4096], got 16384"), r.toString());
+    // The largest side allowed still loads (nothing is allocated for it until an image comes).
+    Path edge = HostileFiles.inputSizeGraft(sub, 4096);
+    try (var model = dev.graft.model.ModelFile.read(edge)) {
+      assertEquals(4096, model.info().inputSize(), "4096 px must still load");
+    }
   }
 
   /** One frozen epoch on {@code data} (28 px digits) from the DL4J zip {@code base}. */

@@ -156,6 +156,21 @@ public final class HostileFiles {
     return writeZip(dir.resolve("number.graft"), e);
   }
 
+  /**
+   * A good {@code .graft} whose {@code graft.json} declares {@code "inputSize": size} (the network
+   * is 28 px): at 16384 one preprocessed image would be 3 GiB of floats.
+   */
+  public static Path inputSizeGraft(Path dir, int size) throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-size.graft")));
+    String json = new String(e.get("graft.json"), StandardCharsets.UTF_8);
+    String edited = json.replaceFirst("\"inputSize\"\\s*:\\s*28", "\"inputSize\": " + size);
+    if (edited.equals(json)) {
+      throw new IllegalStateException("no inputSize 28 in " + json);
+    }
+    e.put("graft.json", edited.getBytes(StandardCharsets.UTF_8));
+    return writeZip(dir.resolve("size-" + size + ".graft"), e);
+  }
+
   /** A zip whose {@code coefficients.bin} honestly declares {@link #BOMB_BYTES} of zeros. */
   public static Path bombZip(Path dir) throws IOException {
     Map<String, byte[]> e = entries(goodZip(dir.resolve("good-for-bomb.zip")));
