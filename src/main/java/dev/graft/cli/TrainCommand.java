@@ -8,6 +8,7 @@ import dev.graft.data.HoldOut;
 import dev.graft.data.ImageDataset;
 import dev.graft.error.GraftException;
 import dev.graft.head.Head;
+import dev.graft.io.SafeText;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
@@ -321,7 +322,7 @@ final class TrainCommand extends GraftCommand {
         Locale.ROOT,
         "training %s on %s (%d images, %d classes; validation: %s)%n",
         strategyOptions.name,
-        base.id(),
+        SafeText.escape(base.id()),
         train.size(),
         train.numClasses(),
         val == null ? "none" : val.size() + " images");
@@ -438,7 +439,7 @@ final class TrainCommand extends GraftCommand {
       return ExitCodes.OK;
     }
     PrintWriter o = out();
-    o.printf(Locale.ROOT, "model: %s%n", out);
+    o.printf(Locale.ROOT, "model: %s%n", SafeText.escape(out.toString()));
     if (resumedFrom > 0) {
       o.printf(Locale.ROOT, "resumed from epoch %d%n", resumedFrom);
     }
@@ -462,10 +463,10 @@ final class TrainCommand extends GraftCommand {
           bestEpoch);
     }
     if (keepCheckpoint) {
-      o.println("checkpoint: " + checkpoint);
+      o.println("checkpoint: " + SafeText.escape(checkpoint.toString()));
     }
     if (report != null) {
-      o.println("report: " + report.resolve(HtmlReport.FILE_NAME));
+      o.println("report: " + SafeText.escape(report.resolve(HtmlReport.FILE_NAME).toString()));
     }
     o.flush();
     return ExitCodes.OK;

@@ -161,14 +161,24 @@ public final class HostileFiles {
    * is 28 px): at 16384 one preprocessed image would be 3 GiB of floats.
    */
   public static Path inputSizeGraft(Path dir, int size) throws IOException {
-    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-size.graft")));
+    return editedGraft(
+        dir, "size-" + size + ".graft", "\"inputSize\"\\s*:\\s*28", "\"inputSize\": " + size);
+  }
+
+  /**
+   * A good {@code .graft} (labels {@link #LABELS}) named {@code name} whose {@code graft.json} has
+   * the first match of the regular expression {@code regex} replaced by {@code replacement}.
+   */
+  public static Path editedGraft(Path dir, String name, String regex, String replacement)
+      throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-" + name)));
     String json = new String(e.get("graft.json"), StandardCharsets.UTF_8);
-    String edited = json.replaceFirst("\"inputSize\"\\s*:\\s*28", "\"inputSize\": " + size);
+    String edited = json.replaceFirst(regex, replacement);
     if (edited.equals(json)) {
-      throw new IllegalStateException("no inputSize 28 in " + json);
+      throw new IllegalStateException("no " + regex + " in " + json);
     }
     e.put("graft.json", edited.getBytes(StandardCharsets.UTF_8));
-    return writeZip(dir.resolve("size-" + size + ".graft"), e);
+    return writeZip(dir.resolve(name), e);
   }
 
   /** A zip whose {@code coefficients.bin} honestly declares {@link #BOMB_BYTES} of zeros. */
