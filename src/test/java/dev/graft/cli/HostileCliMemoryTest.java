@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.graft.data.HostileImages;
 import dev.graft.io.HostileFiles;
 import dev.graft.model.TinyNets;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,21 +58,8 @@ class HostileCliMemoryTest {
     add(cases, expected, 0, "folder huge-png.png", "predict", "--model", model, data);
     Path casesFile = Files.write(dir.resolve("cases.tsv"), cases);
 
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx1g");
-    cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-    for (String o : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (o.startsWith("--add-opens") || o.startsWith("--add-exports")) {
-        cmd.add(o);
-      }
-    }
-    cmd.addAll(
-        List.of(
-            "-cp",
-            System.getProperty("java.class.path"),
-            PeakMemoryMain.class.getName(),
-            casesFile.toString()));
+    List<String> cmd =
+        ChildJvm.command(List.of(), PeakMemoryMain.class, List.of(casesFile.toString()));
     Path out = dir.resolve("child.out");
     Path err = dir.resolve("child.err");
     Process p =
