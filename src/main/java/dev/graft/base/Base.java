@@ -21,6 +21,14 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * parameters and stay usable.
  */
 public final class Base implements AutoCloseable {
+  /**
+   * Largest square input side a base or a model may declare, in pixels. One 4096² RGB image is
+   * already 192 MiB of floats and the first convolution's activations several times that, so a
+   * larger side (a model file may say 16384: 3 GiB per image) is refused before anything is
+   * allocated. The catalog's largest base uses 518.
+   */
+  public static final int MAX_INPUT_SIZE = 4096;
+
   private final String id;
   private final ComputationGraph graph;
   private final String inputName;

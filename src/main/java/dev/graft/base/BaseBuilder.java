@@ -108,8 +108,8 @@ public final class BaseBuilder {
 
   /** The square input side in pixels (catalog: at least the architecture's minimum). */
   public BaseBuilder inputSize(int px) {
-    if (px <= 0) {
-      throw new GraftException("input size must be positive, got " + px);
+    if (px <= 0 || px > Base.MAX_INPUT_SIZE) {
+      throw new GraftException("input size must be in [1, " + Base.MAX_INPUT_SIZE + "], got " + px);
     }
     if (architecture != null) {
       architecture.checkInputSize(px);

@@ -9,6 +9,7 @@ import dev.graft.base.Preprocessing;
 import dev.graft.base.Weights;
 import dev.graft.data.ResizeMode;
 import dev.graft.error.GraftException;
+import dev.graft.model.ModelInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,8 +148,9 @@ public final class BaseOptions {
       }
     }
     if (imageSize != null) {
-      if (imageSize < 1) {
-        throw new BadInputException("--image-size: must be positive, got " + imageSize);
+      if (imageSize < 1 || imageSize > ModelInfo.MAX_INPUT_SIZE) {
+        throw new BadInputException(
+            "--image-size: must be in [1, " + ModelInfo.MAX_INPUT_SIZE + "], got " + imageSize);
       }
       b.inputSize(imageSize);
     }

@@ -100,7 +100,9 @@ final class EvaluateCommand extends GraftCommand {
             r.accuracy());
       }
       if (report != null) {
-        out.println("report: " + report.resolve(HtmlReport.FILE_NAME));
+        out.println(
+            "report: "
+                + dev.graft.io.SafeText.escape(report.resolve(HtmlReport.FILE_NAME).toString()));
       }
     }
     out.flush();
@@ -139,7 +141,8 @@ final class EvaluateCommand extends GraftCommand {
   }
 
   static void print(PrintWriter out, ClassificationReport r) {
-    List<String> labels = r.labels();
+    // Labels come from the model file: no control character reaches the terminal.
+    List<String> labels = r.labels().stream().map(dev.graft.io.SafeText::escape).toList();
     out.printf(
         Locale.ROOT,
         "images:    %d%naccuracy:  %.4f%nmacro-F1:  %.4f%n",

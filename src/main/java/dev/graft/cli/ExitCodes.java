@@ -83,7 +83,10 @@ public final class ExitCodes {
       msg = "internal error: " + c.getClass().getSimpleName() + (msg.isEmpty() ? "" : ": " + msg);
     }
     int nl = msg.indexOf('\n');
-    return nl < 0 ? msg : msg.substring(0, nl).strip();
+    // What follows quotes names and values from untrusted files: no control character reaches
+    // the terminal, and one refusal is one line of at most about 1 KB.
+    return dev.graft.io.SafeText.line(
+        nl < 0 ? msg : msg.substring(0, nl).strip(), dev.graft.io.SafeText.MAX_LINE);
   }
 
   private static Throwable unwrap(Throwable t) {

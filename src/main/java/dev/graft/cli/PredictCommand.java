@@ -94,7 +94,10 @@ final class PredictCommand extends GraftCommand {
               + ")");
     }
     for (SkippedFile s : skipped) { // after the fact, so that a failure stays one line
-      err().println("graft predict: warning: skipped " + s);
+      err()
+          .println(
+              dev.graft.io.SafeText.line(
+                  "graft predict: warning: skipped " + s, dev.graft.io.SafeText.MAX_LINE));
     }
     err().flush();
     if (json) {
@@ -142,11 +145,13 @@ final class PredictCommand extends GraftCommand {
     List<SkippedFile> skipped = predicted.skipped();
     PrintWriter out = out();
     for (int i = 0; i < done.size(); i++) {
-      StringBuilder sb = new StringBuilder(done.get(i).toString()).append(": ");
+      // names and labels come from untrusted files: control characters escaped
+      StringBuilder sb =
+          new StringBuilder(dev.graft.io.SafeText.escape(done.get(i).toString())).append(": ");
       List<Prediction> r = results.get(i);
       for (int k = 0; k < r.size(); k++) {
         sb.append(k == 0 ? "" : ", ")
-            .append(r.get(k).label())
+            .append(dev.graft.io.SafeText.escape(r.get(k).label()))
             .append(String.format(Locale.ROOT, " (%.1f%%)", 100 * r.get(k).probability()));
       }
       out.println(sb);

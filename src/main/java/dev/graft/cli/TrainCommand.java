@@ -8,6 +8,7 @@ import dev.graft.data.HoldOut;
 import dev.graft.data.ImageDataset;
 import dev.graft.error.GraftException;
 import dev.graft.head.Head;
+import dev.graft.io.SafeText;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.History;
@@ -362,7 +363,7 @@ final class TrainCommand extends GraftCommand {
         Locale.ROOT,
         "training %s on %s (%d images, %d classes; validation: %s)%n",
         strategyOptions.name,
-        base.id(),
+        SafeText.escape(base.id()),
         split.train().size(),
         split.train().numClasses(),
         split.val() == null ? "none" : split.val().size() + " images");
@@ -472,7 +473,7 @@ final class TrainCommand extends GraftCommand {
   private void printText(TransferModel model, Evaluation evaluation, Path checkpoint) {
     Provenance provenance = model.info().provenance();
     PrintWriter o = out();
-    o.printf(Locale.ROOT, "model: %s%n", out);
+    o.printf(Locale.ROOT, "model: %s%n", SafeText.escape(out.toString()));
     if (provenance.resumedFromEpoch() > 0) {
       o.printf(Locale.ROOT, "resumed from epoch %d%n", provenance.resumedFromEpoch());
     }
@@ -497,10 +498,10 @@ final class TrainCommand extends GraftCommand {
           provenance.restoredEpoch());
     }
     if (keepCheckpoint) {
-      o.println("checkpoint: " + checkpoint);
+      o.println("checkpoint: " + SafeText.escape(checkpoint.toString()));
     }
     if (report != null) {
-      o.println("report: " + report.resolve(HtmlReport.FILE_NAME));
+      o.println("report: " + SafeText.escape(report.resolve(HtmlReport.FILE_NAME).toString()));
     }
     o.flush();
   }

@@ -65,6 +65,58 @@ public final class ImageDecoder {
   /** Images above this many pixels are subsampled while decoding so that memory stays bounded. */
   static final long MAX_PIXELS = 1L << 26; // 67 megapixels, 256 MiB as TYPE_INT_RGB
 
+  /**
+   * The pixel budget: an image declaring more pixels is refused before decoding (268 megapixels;
+   * system property {@code graft.limits.maxImagePixels}). WebP, whose reader decodes the whole
+   * image before subsampling, may declare at most {@link #MAX_PIXELS}.
+   */
+  static final long MAX_DECLARED_PIXELS = dev.graft.io.Limits.property("maxImagePixels", 1L << 28);
+
+  /** Widest or tallest image accepted (a row of it is buffered while decoding). */
+  static final long MAX_SIDE = 1L << 16;
+
+  /**
+   * Pixels an image may declare per byte of its file, above {@link #SMALL_IMAGE_PIXELS}: 16,384
+   * (system property {@code graft.limits.maxPixelsPerByte}). A flat 1-bit PNG reaches about 8,000;
+   * a 42-byte lossless WebP declaring 16384 x 16384 pixels would be 6 million.
+   */
+  static final long MAX_PIXELS_PER_BYTE =
+      dev.graft.io.Limits.property("maxPixelsPerByte", 1L << 14);
+
+  /** Pixels any image may declare whatever its file size (4 megapixels, 16 MiB decoded). */
+  static final long SMALL_IMAGE_PIXELS = 1L << 22;
+
+  /**
+   * Most bytes of one image file read: 256 MiB (system property {@code
+   * graft.limits.maxImageBytes}).
+   */
+  static final long MAX_FILE_BYTES = dev.graft.io.Limits.property("maxImageBytes", 256L << 20);
+
+  /**
+   * Wall-clock budget of one decode, in milliseconds: 30 s (system property {@code
+   * graft.limits.maxDecodeMillis}); the reader is aborted when it runs out.
+   */
+  static final long DECODE_MILLIS = dev.graft.io.Limits.property("maxDecodeMillis", 30_000);
+
+  /**
+   * Aborts decodes that run past {@link #DECODE_MILLIS}; a cancelled alarm leaves the queue at
+   * once, so finished decodes do not keep their readers reachable.
+   */
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
+    var w =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "graft-decode-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
+    w.setRemoveOnCancelPolicy(true);
+    return w;
+  }
+
   /** File name extensions treated as images (lower case, no dot). */
   private static final Set<String> EXTENSIONS = extensions();
 
@@ -78,8 +130,49 @@ public final class ImageDecoder {
    *     the file and the reason
    */
   public static BufferedImage read(Path file) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    return read(bytes, file.toString());
+    return read(readBounded(file), file.toString());
+  }
+
+  /**
+   * The bytes of an image file: only a regular file (a FIFO would block, {@code /dev/zero} never
+   * end), and at most {@link #MAX_FILE_BYTES}, checked before reading and while reading.
+   */
+  static byte[] readBounded(Path file) throws IOException {
+    String why = notARegularImageFile(file);
+    if (why != null) {
+      throw new IOException(file + ": " + why);
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      return readBounded(in, file.toString());
+    }
+  }
+
+  private static byte[] readBounded(InputStream in, String name) throws IOException {
+    byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, MAX_FILE_BYTES + 1));
+    if (bytes.length > MAX_FILE_BYTES) {
+      throw new IOException(
+          name
+              + ": more than "
+              + MAX_FILE_BYTES
+              + " bytes, the most read of one image (graft.limits.maxImageBytes); refused");
+    }
+    return bytes;
+  }
+
+  /** Null for a regular file of an acceptable size, otherwise why it is refused. */
+  private static String notARegularImageFile(Path file) throws IOException {
+    java.nio.file.attribute.BasicFileAttributes a =
+        Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+    if (!a.isRegularFile()) {
+      return "not a regular file (a directory, FIFO or device); refused without reading it";
+    }
+    if (a.size() > MAX_FILE_BYTES) {
+      return a.size()
+          + " bytes, more than the "
+          + MAX_FILE_BYTES
+          + " read of one image (graft.limits.maxImageBytes); refused";
+    }
+    return null;
   }
 
   /**
@@ -119,7 +212,7 @@ public final class ImageDecoder {
    * closed.
    */
   public static BufferedImage read(InputStream in, String name) throws IOException {
-    return read(in.readAllBytes(), name);
+    return read(readBounded(in, name), name);
   }
 
   /**
@@ -144,6 +237,10 @@ public final class ImageDecoder {
    * @return null if the file looks like an image, otherwise the reason it does not
    */
   static String probe(Path file) throws IOException {
+    String irregular = notARegularImageFile(file);
+    if (irregular != null) {
+      return irregular;
+    }
     long size = Files.size(file);
     if (size == 0) {
       return "zero-byte file";
@@ -152,14 +249,59 @@ public final class ImageDecoder {
     try (InputStream in = Files.newInputStream(file)) {
       head = in.readNBytes(64);
     }
-    if (isWebP(head)) {
+    if (!isWebP(head)) {
+      try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(head))) {
+        if (!ImageIO.getImageReaders(iis).hasNext()) {
+          return "not an image (format not recognised" + describeHead(head) + ")";
+        }
+      }
+    }
+    // The dimensions the header declares, read without decoding pixels; a header that cannot be
+    // read is left to the decoder, which names what is wrong.
+    try (ImageInputStream iis = new javax.imageio.stream.FileImageInputStream(file.toFile())) {
+      ImageReader reader = isWebP(head) ? webPReader() : pick(ImageIO.getImageReaders(iis));
+      try {
+        reader.setInput(iis, true, true);
+        return overBudget(reader, size);
+      } finally {
+        reader.dispose();
+      }
+    } catch (IOException | RuntimeException e) {
       return null;
     }
-    try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(head))) {
-      Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
-      if (!readers.hasNext()) {
-        return "not an image (format not recognised" + describeHead(head) + ")";
-      }
+  }
+
+  /**
+   * Null if the dimensions the reader's header declares fit the budgets, otherwise why the image is
+   * refused: each side at most {@link #MAX_SIDE}, at most {@link #MAX_DECLARED_PIXELS} pixels (WebP
+   * {@link #MAX_PIXELS}), and at most {@link #MAX_PIXELS_PER_BYTE} pixels per byte of the file
+   * above {@link #SMALL_IMAGE_PIXELS}: a few bytes may not declare gigabytes of pixels.
+   */
+  private static String overBudget(ImageReader reader, long fileBytes) throws IOException {
+    long w = reader.getWidth(0);
+    long h = reader.getHeight(0);
+    long pixels = w * h;
+    String size = w + "x" + h;
+    boolean webp =
+        reader.getOriginatingProvider()
+            instanceof com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
+    long budget = webp ? Math.min(MAX_PIXELS, MAX_DECLARED_PIXELS) : MAX_DECLARED_PIXELS;
+    if (w > MAX_SIDE || h > MAX_SIDE || pixels > budget) {
+      return "declares "
+          + size
+          + " pixels, more than the "
+          + (w > MAX_SIDE || h > MAX_SIDE ? MAX_SIDE + "-pixel side" : budget + "-pixel budget")
+          + " (graft.limits.maxImagePixels); refused before decoding";
+    }
+    long allowed = Math.max(SMALL_IMAGE_PIXELS, fileBytes * MAX_PIXELS_PER_BYTE);
+    if (fileBytes > 0 && pixels > allowed) {
+      return "declares "
+          + size
+          + " pixels in only "
+          + fileBytes
+          + " bytes (more than "
+          + MAX_PIXELS_PER_BYTE
+          + " pixels per byte, graft.limits.maxPixelsPerByte); refused before decoding";
     }
     return null;
   }
@@ -195,7 +337,7 @@ public final class ImageDecoder {
   }
 
   private static BufferedImage decode(byte[] bytes, String name) throws IOException {
-    try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+    try (ImageInputStream iis = new EncodedBytes(bytes)) {
       ImageReader reader;
       if (isWebP(bytes)) {
         reader = webPReader();
@@ -220,6 +362,10 @@ public final class ImageDecoder {
             });
         ImageReadParam param = reader.getDefaultReadParam();
         long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+        String over = overBudget(reader, bytes.length);
+        if (over != null) {
+          throw new IOException(name + ": " + over);
+        }
         if (pixels <= 0) {
           throw new IOException(
               name
@@ -234,10 +380,32 @@ public final class ImageDecoder {
           param.setSourceSubsampling(step, step, 0, 0);
         }
         BufferedImage img;
+        java.util.concurrent.atomic.AtomicBoolean late =
+            new java.util.concurrent.atomic.AtomicBoolean();
+        ImageReader running = reader;
+        java.util.concurrent.ScheduledFuture<?> alarm =
+            WATCHDOG.schedule(
+                () -> {
+                  late.set(true);
+                  running.abort();
+                },
+                DECODE_MILLIS,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         try {
-          img = reader.read(0, param);
-        } catch (IIOException e) {
-          img = readUnsupportedJpeg(reader, param, e, bytes);
+          try {
+            img = reader.read(0, param);
+          } catch (IIOException e) {
+            img = readUnsupportedJpeg(reader, param, e, bytes);
+          }
+        } finally {
+          alarm.cancel(false);
+        }
+        if (late.get()) {
+          throw new IOException(
+              name
+                  + ": decoding took longer than "
+                  + DECODE_MILLIS
+                  + " ms (graft.limits.maxDecodeMillis); refused");
         }
         for (String w : warnings) {
           String lower = w.toLowerCase(Locale.ROOT);

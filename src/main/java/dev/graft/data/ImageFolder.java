@@ -90,6 +90,7 @@ public final class ImageFolder {
               + " (expected a folder with one subfolder per class)");
     }
     Scan scan = new Scan(options);
+    Walk walk = new Walk();
     List<Path> classDirs = new ArrayList<>();
     try (Stream<Path> children = Files.list(root)) {
       for (Path p : children.sorted().toList()) {
@@ -98,6 +99,14 @@ public final class ImageFolder {
           continue;
         }
         if (Files.isDirectory(p)) {
+          if (dev.graft.io.SafeText.hasControl(name)) {
+            throw new GraftException(
+                "class folder '"
+                    + dev.graft.io.SafeText.escape(name)
+                    + "' in "
+                    + root.toAbsolutePath()
+                    + ": its name holds control characters, which no label may; rename it");
+          }
           classDirs.add(p);
         } else if (ImageDecoder.hasImageExtension(p)) {
           scan.bad(
@@ -142,7 +151,7 @@ public final class ImageFolder {
     for (Path dir : classDirs) {
       int label = labels.indexOf(dir.getFileName().toString());
       List<Sample> candidates = new ArrayList<>();
-      for (Path f : filesUnder(dir, scan)) {
+      for (Path f : filesUnder(dir, scan, walk)) {
         candidates.add(new Sample(f, label));
       }
       if (candidates.isEmpty()) {
@@ -170,27 +179,68 @@ public final class ImageFolder {
     return name.startsWith(".") || JUNK.contains(name.toLowerCase(Locale.ROOT));
   }
 
+  /** Deepest folder below a class folder that is scanned. */
+  static final int MAX_DEPTH = 64;
+
+  /**
+   * Most entries one scan visits: 10 million (system property {@code graft.limits.maxScanEntries}).
+   */
+  static final long MAX_ENTRIES = dev.graft.io.Limits.property("maxScanEntries", 10_000_000L);
+
+  /**
+   * What one scan has seen: each real directory is visited once, however many symbolic links lead
+   * to it (24 levels of two links each would otherwise be 16 million visits), and the entries are
+   * counted against {@link #MAX_ENTRIES}.
+   */
+  private static final class Walk {
+    final java.util.Set<Object> directories = new java.util.HashSet<>();
+    long entries;
+  }
+
   /** Image files below {@code dir}, sorted by relative path; reports non-image files. */
-  private static List<Path> filesUnder(Path dir, Scan scan) throws IOException {
+  private static List<Path> filesUnder(Path dir, Scan scan, Walk walk) throws IOException {
     List<Path> files = new ArrayList<>();
     Files.walkFileTree(
         dir,
         EnumSet.of(FileVisitOption.FOLLOW_LINKS),
-        Integer.MAX_VALUE,
+        MAX_DEPTH,
         new SimpleFileVisitor<>() {
           @Override
-          public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-            return !d.equals(dir) && ignored(d.getFileName().toString())
-                ? FileVisitResult.SKIP_SUBTREE
-                : FileVisitResult.CONTINUE;
+          public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs)
+              throws IOException {
+            count(d);
+            if (!d.equals(dir) && ignored(d.getFileName().toString())) {
+              return FileVisitResult.SKIP_SUBTREE;
+            }
+            Object key = attrs.fileKey() != null ? attrs.fileKey() : d.toRealPath();
+            if (!walk.directories.add(key)) {
+              log.warn(
+                  "Skipping {}: a folder already scanned (reached again through a symbolic link)",
+                  dev.graft.io.SafeText.escape(d.toString()));
+              return FileVisitResult.SKIP_SUBTREE;
+            }
+            return FileVisitResult.CONTINUE;
           }
 
           @Override
           public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
+            count(f);
             if (!ignored(f.getFileName().toString()) && attrs.isRegularFile()) {
               files.add(f);
             }
             return FileVisitResult.CONTINUE;
+          }
+
+          private void count(Path p) {
+            if (++walk.entries > MAX_ENTRIES) {
+              throw new GraftException(
+                  "more than "
+                      + MAX_ENTRIES
+                      + " files and folders under "
+                      + dir.getParent()
+                      + " (graft.limits.maxScanEntries); stopped at "
+                      + dev.graft.io.SafeText.escape(p.toString()));
+            }
           }
 
           @Override

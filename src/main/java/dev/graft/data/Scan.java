@@ -34,7 +34,10 @@ final class Scan {
     if (options.strict()) {
       throw new GraftException("bad image file " + file + ": " + reason);
     }
-    log.warn("Skipping {}: {}", file, reason);
+    log.warn(
+        "Skipping {}: {}",
+        dev.graft.io.SafeText.escape(file.toString()),
+        dev.graft.io.SafeText.line(reason, dev.graft.io.SafeText.MAX_LINE));
     skipped.add(new SkippedFile(file, reason));
   }
 
@@ -43,7 +46,10 @@ final class Scan {
     List<Sample> ok = new ArrayList<>(candidates.size());
     for (Sample s : candidates) {
       String reason;
-      if (!Files.isRegularFile(s.path())) {
+      if (dev.graft.io.SafeText.hasControl(s.path().getFileName().toString())) {
+        // A newline in a name would break the run's checkpoint and reports: never used.
+        reason = "its name holds control characters; rename it to use it";
+      } else if (!Files.isRegularFile(s.path())) {
         reason = Files.exists(s.path()) ? "not a regular file" : "file not found";
       } else {
         try {

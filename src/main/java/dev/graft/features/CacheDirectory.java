@@ -59,6 +59,12 @@ final class CacheDirectory implements AutoCloseable {
    */
   static CacheDirectory open(Path dir, String key) throws IOException {
     Path d = dir.toAbsolutePath().normalize();
+    if (Files.isSymbolicLink(d)) {
+      throw new GraftException(
+          "feature cache folder "
+              + d
+              + " is a symbolic link; the cache never writes through one (remove it)");
+    }
     for (int attempt = 0; ; attempt++) {
       Files.createDirectories(d);
       writeKeyFile(d, key);
@@ -114,8 +120,8 @@ final class CacheDirectory implements AutoCloseable {
   static boolean ifUnused(Path dir, IoAction action) throws IOException {
     Path d = dir.toAbsolutePath().normalize();
     synchronized (HELD) {
-      if (HELD.containsKey(d)) {
-        return false;
+      if (HELD.containsKey(d) || Files.isSymbolicLink(d)) {
+        return false; // in use, or not the cache's own folder: never locked or written through
       }
       Path lockFile = d.resolve(LOCK_FILE);
       try (FileChannel ch =
@@ -123,7 +129,8 @@ final class CacheDirectory implements AutoCloseable {
               lockFile,
               StandardOpenOption.CREATE,
               StandardOpenOption.READ,
-              StandardOpenOption.WRITE)) {
+              StandardOpenOption.WRITE,
+              java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         FileLock lock;
         try {
           lock = ch.tryLock();
@@ -201,7 +208,8 @@ final class CacheDirectory implements AutoCloseable {
                 lockFile,
                 StandardOpenOption.CREATE,
                 StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+                StandardOpenOption.WRITE,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS);
         before = Files.readAttributes(lockFile, BasicFileAttributes.class).fileKey();
       } catch (NoSuchFileException e) {
         return false;
@@ -226,10 +234,30 @@ final class CacheDirectory implements AutoCloseable {
     }
   }
 
+  /** Longest key file read (a key is a few hundred bytes). */
+  private static final int MAX_KEY_BYTES = 1 << 16;
+
+  /**
+   * The text of a key file: a plain file (not a link, FIFO or device) of at most {@link
+   * #MAX_KEY_BYTES}, or an IOException saying why not.
+   */
+  static String readKey(Path keyFile) throws IOException {
+    if (!SegmentFile.plainFile(keyFile)) {
+      throw new IOException(keyFile + ": not a regular file (a link, FIFO or device); not read");
+    }
+    try (java.io.InputStream in = Files.newInputStream(keyFile)) {
+      byte[] b = in.readNBytes(MAX_KEY_BYTES + 1);
+      if (b.length > MAX_KEY_BYTES) {
+        throw new IOException(keyFile + ": larger than a key file can be");
+      }
+      return new String(b, StandardCharsets.UTF_8);
+    }
+  }
+
   private static void writeKeyFile(Path dir, String key) throws IOException {
     Path keyFile = dir.resolve(KEY_FILE);
-    if (Files.exists(keyFile)) {
-      String existing = Files.readString(keyFile, StandardCharsets.UTF_8);
+    if (Files.exists(keyFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      String existing = readKey(keyFile);
       if (!existing.equals(key)) {
         throw new GraftException(
             "feature cache directory "

@@ -3,7 +3,6 @@ package dev.graft.features;
 import dev.graft.error.GraftException;
 import dev.graft.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -201,12 +200,19 @@ public final class CacheRoot {
     if (!Files.isDirectory(layout)) {
       return out;
     }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(layout, Files::isDirectory)) {
+    // Key folders and their files are the cache's own: a symbolic link or a FIFO in their place
+    // is never followed or opened.
+    try (DirectoryStream<Path> ds =
+        Files.newDirectoryStream(
+            layout, p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
       for (Path d : ds) {
         long bytes = 0;
         long entries = 0;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(d)) {
           for (Path f : files) {
+            if (!SegmentFile.plainFile(f)) {
+              continue;
+            }
             try {
               bytes += Files.size(f);
             } catch (NoSuchFileException e) {
@@ -308,7 +314,7 @@ public final class CacheRoot {
 
   private static String describe(Path dir) {
     try {
-      String key = Files.readString(dir.resolve(CacheDirectory.KEY_FILE), StandardCharsets.UTF_8);
+      String key = CacheDirectory.readKey(dir.resolve(CacheDirectory.KEY_FILE));
       List<String> parts = new ArrayList<>();
       for (String line : key.split("[\\n|]")) {
         if (line.startsWith("base=") || line.startsWith("cut=") || line.startsWith("inputSize=")) {

@@ -167,8 +167,14 @@ final class SegmentFile {
    * @return what was found, or null when the file no longer exists
    */
   static Opened open(Path file, long keyTag, Integer knownCrc) throws IOException {
+    if (!plainFile(file)) {
+      return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          ? new Opened(null, "not a regular file (a link, FIFO or device): never opened", true)
+          : null;
+    }
     MappedByteBuffer m;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       long size = ch.size();
       if (size > Integer.MAX_VALUE) {
         return new Opened(null, "larger than a segment can be (" + size + " bytes)", false);
@@ -211,7 +217,11 @@ final class SegmentFile {
    * the file is not a segment of this format.
    */
   static int declaredCount(Path file) {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    if (!plainFile(file)) {
+      return 0;
+    }
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       ByteBuffer h = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
       while (h.hasRemaining() && ch.read(h) >= 0) {
         // header prefix
@@ -290,5 +300,13 @@ final class SegmentFile {
       return "size " + size + " bytes, header says " + expected + " (truncated?)";
     }
     return null;
+  }
+
+  /**
+   * Whether {@code file} is a regular file, not a symbolic link: the cache reads and writes only
+   * its own plain files, so a FIFO cannot hang it and a link cannot lead it outside its folder.
+   */
+  static boolean plainFile(Path file) {
+    return Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
   }
 }

@@ -283,8 +283,38 @@ public final class ParameterTransfer {
     return m;
   }
 
-  /** Writes a {@link #snapshot} back into {@code net}. */
+  /**
+   * Writes a {@link #snapshot} back into {@code net}. The snapshot may come from a file (a
+   * checkpoint): every layer and parameter it names must exist in {@code net} with exactly the same
+   * shape, checked for all before any is written.
+   *
+   * @throws GraftException naming the first layer or parameter that does not fit
+   */
   public static void restore(ComputationGraph net, Map<String, Map<String, INDArray>> snapshot) {
+    snapshot.forEach(
+        (name, params) -> {
+          org.deeplearning4j.nn.graph.vertex.GraphVertex v = net.getVertex(name);
+          if (v == null || !v.hasLayer()) {
+            throw new GraftException(
+                "the saved parameters name a layer '" + name + "' the network does not have");
+          }
+          Map<String, INDArray> dst = v.getLayer().paramTable();
+          params.forEach(
+              (k, a) -> {
+                INDArray d = dst.get(k);
+                if (d == null || !Arrays.equals(d.shape(), a.shape())) {
+                  throw new GraftException(
+                      "the saved parameter '"
+                          + name
+                          + "/"
+                          + k
+                          + "' has shape "
+                          + Arrays.toString(a.shape())
+                          + ", the network's "
+                          + (d == null ? "has no such parameter" : Arrays.toString(d.shape())));
+                }
+              });
+        });
     snapshot.forEach(
         (name, params) -> {
           Map<String, INDArray> dst = net.getVertex(name).getLayer().paramTable();

@@ -11,21 +11,38 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /**
  * Parses JSON from an untrusted file into a plain tree (no type information, no class is
- * instantiated): strict UTF-8, nesting at most {@link Limits#maxJsonDepth()} levels (checked on the
- * bytes first, since the Jackson DL4J shades has no depth limit and recurses), one value.
+ * instantiated): strict UTF-8, one value, and before any parser sees the text:
+ *
+ * <ul>
+ *   <li>nesting at most {@link Limits#maxJsonDepth()} levels (the Jackson DL4J shades has no depth
+ *       limit and recurses);
+ *   <li>no number longer than {@link #MAX_NUMBER_CHARS} characters (Jackson's {@code BigInteger}
+ *       parse of a long integer is quadratic: 4 million digits took minutes);
+ *   <li>no string longer than {@link #MAX_STRING_CHARS} characters.
+ * </ul>
+ *
+ * <p>While parsing, a key that appears twice in one object is refused: a tree keeps the last of
+ * duplicate keys while DL4J's data binding uses the first, so a checker reading the tree would see
+ * a different {@code "@class"} from the one DL4J instantiates.
+ *
+ * <p>Every JSON Graft reads from a file goes through {@link #parse}; text that another parser reads
+ * afterwards (DL4J's {@code configuration.json}) is exactly the text the guard accepted.
  */
 public final class JsonGuard {
-  private static final ObjectMapper TREE = new ObjectMapper();
-
-  /** Refuses an object that repeats a key (a tree would keep the last, a binder the first). */
-  private static final ObjectMapper STRICT =
-      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /**
+   * Longest number token accepted, in characters (a double needs at most 24); system property
+   * {@code graft.limits.maxJsonNumberChars}.
+   */
+  public static final int MAX_NUMBER_CHARS = (int) Limits.property("maxJsonNumberChars", 100);
 
   /**
-   * Longest number literal {@link #parseStrict} accepts: a long's 19 digits and a sign; longer ones
-   * could only overflow, and parsing huge literals costs quadratic time.
+   * Longest string accepted, in characters (1 Mi); system property {@code
+   * graft.limits.maxJsonStringChars}.
    */
-  static final int MAX_NUMBER_CHARS = 20;
+  public static final int MAX_STRING_CHARS = (int) Limits.property("maxJsonStringChars", 1 << 20);
+
+  private static final ObjectMapper TREE =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private JsonGuard() {}
 
@@ -37,13 +54,9 @@ public final class JsonGuard {
    */
   public static JsonNode parse(byte[] bytes, Path file, String entry, Limits limits) {
     String text = utf8(bytes, file, entry);
-    checkDepth(text, limits.maxJsonDepth(), file, entry);
-    return tree(TREE, text, file, entry);
-  }
-
-  private static JsonNode tree(ObjectMapper mapper, String text, Path file, String entry) {
+    checkTokens(text, limits.maxJsonDepth(), file, entry);
     try {
-      JsonNode root = mapper.readTree(text);
+      JsonNode root = TREE.readTree(text);
       if (root == null || root.isMissingNode()) {
         throw new RefusedFileException(file, entry, "empty, expected JSON");
       }
@@ -51,20 +64,12 @@ public final class JsonGuard {
     } catch (IOException e) {
       String why =
           e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      if (why.startsWith("Duplicate field")) {
+        throw new RefusedFileException(
+            file, entry, "duplicate key in a JSON object (" + why + "); refused", e);
+      }
       throw new RefusedFileException(file, entry, "not valid JSON: " + why, e);
     }
-  }
-
-  /**
-   * As {@link #parse}, and also refuses an object with a repeated key and a number literal longer
-   * than {@value #MAX_NUMBER_CHARS} characters (for headers whose numbers are sizes and offsets).
-   *
-   * @throws RefusedFileException naming the file and entry, and the key or number at fault
-   */
-  public static JsonNode parseStrict(byte[] bytes, Path file, String entry, Limits limits) {
-    String text = utf8(bytes, file, entry);
-    checkText(text, limits.maxJsonDepth(), MAX_NUMBER_CHARS, file, entry);
-    return tree(STRICT, text, file, entry);
   }
 
   /** Strict UTF-8 decoding. */
@@ -81,38 +86,46 @@ public final class JsonGuard {
     }
   }
 
-  /** Refuses JSON text whose arrays and objects nest deeper than {@code max}. */
-  static void checkDepth(String text, int max, Path file, String entry) {
-    checkText(text, max, Integer.MAX_VALUE, file, entry);
-  }
-
   /**
-   * Refuses JSON text nesting deeper than {@code maxDepth}, or with a number literal (outside
-   * strings) longer than {@code maxNumber} characters: one pass over the characters.
+   * Refuses JSON text whose arrays and objects nest deeper than {@code maxDepth}, or that holds a
+   * number token longer than {@link #MAX_NUMBER_CHARS} or a string longer than {@link
+   * #MAX_STRING_CHARS}: one linear pass over the characters, before any parser runs.
    */
-  private static void checkText(String text, int maxDepth, int maxNumber, Path file, String entry) {
+  static void checkTokens(String text, int maxDepth, Path file, String entry) {
     int depth = 0;
-    int run = 0;
-    boolean inString = false;
+    int stringStart = -1;
+    int numberRun = 0;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (inString) {
+      if (stringStart >= 0) {
         if (c == '\\') {
           i++;
         } else if (c == '"') {
-          inString = false;
+          stringStart = -1;
+        } else if (i - stringStart > MAX_STRING_CHARS) {
+          throw new RefusedFileException(
+              file,
+              entry,
+              "a JSON string longer than "
+                  + MAX_STRING_CHARS
+                  + " characters (graft.limits.maxJsonStringChars); refused");
         }
         continue;
       }
-      boolean numeric =
-          (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
-      run = numeric ? run + 1 : 0;
-      if (run > maxNumber) {
-        throw new RefusedFileException(
-            file, entry, "a number longer than " + maxNumber + " characters; refused");
+      if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+        if (++numberRun > MAX_NUMBER_CHARS) {
+          throw new RefusedFileException(
+              file,
+              entry,
+              "a JSON number longer than "
+                  + MAX_NUMBER_CHARS
+                  + " characters (graft.limits.maxJsonNumberChars); refused");
+        }
+        continue;
       }
+      numberRun = 0;
       if (c == '"') {
-        inString = true;
+        stringStart = i;
       } else if (c == '{' || c == '[') {
         if (++depth > maxDepth) {
           throw new RefusedFileException(

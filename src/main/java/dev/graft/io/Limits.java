@@ -71,6 +71,16 @@ public record Limits(
         (int) prop("maxLabels", 100_000));
   }
 
+  /**
+   * The system property {@code graft.limits.NAME} as a number, or {@code def} when unset: the one
+   * way every cap on untrusted input is moved.
+   *
+   * @throws GraftException if the property is set but not a number
+   */
+  public static long property(String name, long def) {
+    return prop(name, def);
+  }
+
   private static long prop(String name, long def) {
     String v = System.getProperty("graft.limits." + name);
     if (v == null || v.isBlank()) {

@@ -59,11 +59,14 @@ public final class SafeZip implements AutoCloseable {
     ZipFile zip;
     try {
       zip = new ZipFile(zipFile.toFile());
-    } catch (ZipException e) {
+    } catch (ZipException | java.io.EOFException e) {
+      // EOFException: a file that ends inside what its end record points at (found by fuzzing)
       throw new RefusedFileException(
           shownAs,
           prefix.isEmpty() ? null : strip(prefix),
-          "not a zip file, or truncated (" + e.getMessage() + ")",
+          "not a zip file, or truncated ("
+              + (e.getMessage() == null ? e.toString() : e.getMessage())
+              + ")",
           e);
     }
     try {
@@ -105,6 +108,12 @@ public final class SafeZip implements AutoCloseable {
   /** Whether the zip has this entry. */
   public boolean has(String name) {
     return entries.containsKey(name);
+  }
+
+  /** The bytes entry {@code name} takes in the zip (its compressed size), or -1 when unknown. */
+  public long compressedSize(String name) {
+    ZipEntry e = entries.get(name);
+    return e == null ? -1 : e.getCompressedSize();
   }
 
   /** The entry names, in file order. */
@@ -151,7 +160,7 @@ public final class SafeZip implements AutoCloseable {
     InputStream raw;
     try {
       raw = zip.getInputStream(e);
-    } catch (ZipException ze) {
+    } catch (ZipException | java.io.EOFException ze) {
       throw new RefusedFileException(file, prefix + name, "damaged (" + ze.getMessage() + ")", ze);
     }
     return new Bounded(raw, file, prefix + name, cap, declared);

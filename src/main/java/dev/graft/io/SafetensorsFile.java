@@ -31,7 +31,7 @@ import org.nd4j.shade.jackson.databind.JsonNode;
  *
  * <ul>
  *   <li>the header length is at most {@link Limits#maxConfigBytes()} and inside the file;
- *   <li>the header is JSON through {@link JsonGuard#parseStrict}: strict UTF-8, bounded nesting, no
+ *   <li>the header is JSON through {@link JsonGuard#parse}: strict UTF-8, bounded nesting, no
  *       repeated key, no over-long number;
  *   <li>dtypes are safetensors' own; only {@code F32}, {@code F16} and {@code BF16} tensors can be
  *       {@link #read} (converted to float32); others (a BatchNorm's {@code I64} {@code
@@ -142,7 +142,7 @@ public final class SafetensorsFile implements AutoCloseable {
     if (bytes[0] != '{') {
       throw new RefusedFileException(file, null, "not a safetensors file: header is not an object");
     }
-    JsonNode root = JsonGuard.parseStrict(bytes, file, "header", limits);
+    JsonNode root = JsonGuard.parse(bytes, file, "header", limits);
     if (!root.isObject()) {
       throw new RefusedFileException(file, "header", "not a JSON object");
     }

@@ -219,11 +219,16 @@ public final class ModelFile {
    */
   private static ComputationGraph readNetwork(SafeZip zip, Path file, Limits limits)
       throws IOException {
+    // The network entry is a zip already (ModelSerializer deflates it) and Graft stores it: it
+    // does not honestly inflate to much more than the bytes it takes. Capping the copy at twice
+    // those keeps a 1 MB file from writing a 1 GiB temporary file.
+    long stored = zip.compressedSize(NETWORK_ENTRY);
     long cap =
         Math.min(
             limits.maxConfigBytes() + limits.maxParameters() * 8 + (1L << 20),
-            Math.max(1L << 20, Files.size(file) * 1100)); // deflate cannot expand more than ~1032x
+            Math.max(0, stored < 0 ? Files.size(file) : stored) * 2 + (1L << 20));
     Path tmp = Files.createTempFile("graft-network-", ".zip");
+    tmp.toFile().deleteOnExit(); // also gone after Ctrl-C or SIGTERM during the copy
     try {
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
         zip.copy(NETWORK_ENTRY, cap, out);
@@ -254,6 +259,9 @@ public final class ModelFile {
       for (String c : cells) {
         if (!c.isEmpty()) {
           try {
+            if (c.length() > dev.graft.io.JsonGuard.MAX_NUMBER_CHARS) {
+              throw new NumberFormatException("too long"); // no parse of a million digits
+            }
             Double.parseDouble(c);
           } catch (NumberFormatException e) {
             throw new ModelFileException(
@@ -278,11 +286,39 @@ public final class ModelFile {
   /** The size of the graph's (first) output layer, or -1 if it cannot be told. */
   static long outputSize(ComputationGraph network) {
     List<String> outs = network.getConfiguration().getNetworkOutputs();
-    if (outs.isEmpty() || network.getLayer(outs.get(0)) == null) {
+    if (outs.isEmpty()) {
       return -1;
     }
-    if (network.getLayer(outs.get(0)).conf().getLayer() instanceof FeedForwardLayer ff) {
+    if (network.getLayer(outs.get(0)) != null
+        && network.getLayer(outs.get(0)).conf().getLayer() instanceof FeedForwardLayer ff) {
       return ff.getNOut();
+    }
+    // Any other output vertex: follow size-preserving vertices (activation, dropout, element-wise
+    // arithmetic) back to the dense layer that sets the size, on the configuration alone.
+    var conf = network.getConfiguration();
+    String v = outs.get(0);
+    for (int hops = 0; hops < conf.getVertices().size(); hops++) {
+      var vertex = conf.getVertices().get(v);
+      List<String> inputs = conf.getVertexInputs().get(v);
+      if (vertex instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv
+          && lv.getLayerConf() != null) {
+        var layer = lv.getLayerConf().getLayer();
+        if (layer instanceof FeedForwardLayer ff) {
+          return ff.getNOut();
+        }
+        if (!(layer instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer
+            || layer instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer)) {
+          return -1;
+        }
+      } else if (!(vertex instanceof org.deeplearning4j.nn.conf.graph.ElementWiseVertex
+          || vertex instanceof org.deeplearning4j.nn.conf.graph.ScaleVertex
+          || vertex instanceof org.deeplearning4j.nn.conf.graph.ShiftVertex)) {
+        return -1;
+      }
+      if (inputs == null || inputs.isEmpty()) {
+        return -1;
+      }
+      v = inputs.get(0);
     }
     return -1;
   }
@@ -426,7 +462,7 @@ public final class ModelFile {
           optionalText(root, "weightsKey"),
           labels,
           p,
-          integer(required(root, "inputSize"), "inputSize", 1, MAX_INPUT_SIZE),
+          integer(required(root, "inputSize"), "inputSize", 1, ModelInfo.MAX_INPUT_SIZE),
           root.has("resize")
               ? ResizeMode.parse(text(root.get("resize"), "resize"))
               : ResizeMode.CENTER_CROP,
@@ -443,9 +479,6 @@ public final class ModelFile {
   }
 
   private static final Set<String> NON_FINITE = Set.of("NaN", "Infinity", "-Infinity");
-
-  /** Largest input side a model file may declare (a 16384² RGB float input is already 3 GiB). */
-  static final int MAX_INPUT_SIZE = 16384;
 
   private static double d(JsonNode n, String field) {
     JsonNode v = n.get(field);

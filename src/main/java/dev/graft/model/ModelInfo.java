@@ -1,5 +1,6 @@
 package dev.graft.model;
 
+import dev.graft.base.Base;
 import dev.graft.base.Preprocessing;
 import dev.graft.data.ResizeMode;
 import dev.graft.error.GraftException;
@@ -43,6 +44,9 @@ public record ModelInfo(
     History history,
     long createdAtMillis) {
 
+  /** Largest square input side a model may declare: {@link Base#MAX_INPUT_SIZE}. */
+  public static final int MAX_INPUT_SIZE = Base.MAX_INPUT_SIZE;
+
   /** Validates and copies the collections (the record is immutable except for the history). */
   public ModelInfo {
     if (labels == null || labels.isEmpty()) {
@@ -51,8 +55,9 @@ public record ModelInfo(
     if (labels.stream().distinct().count() != labels.size()) {
       throw new GraftException("labels must be distinct, got " + labels);
     }
-    if (inputSize <= 0) {
-      throw new GraftException("inputSize must be positive, got " + inputSize);
+    if (inputSize <= 0 || inputSize > MAX_INPUT_SIZE) {
+      throw new GraftException(
+          "inputSize must be in [1, " + MAX_INPUT_SIZE + "], got " + inputSize);
     }
     if (preprocessing == null) {
       throw new GraftException("preprocessing is required");

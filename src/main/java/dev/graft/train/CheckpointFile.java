@@ -340,6 +340,12 @@ final class CheckpointFile {
       throw damaged(
           file, "the array list needs " + total + " bytes, the file declares " + declared);
     }
+    // The arrays are stored uncompressed: a list larger than the file is a lie, refused before
+    // anything is allocated (a 1 MB file had listed a 2-billion-value array).
+    if (declared > Files.size(file)) {
+      throw damaged(
+          file, "its arrays need " + declared + " bytes, more than the file's " + Files.size(file));
+    }
     MessageDigest md = Sha256.digest();
     List<INDArray> arrays = new ArrayList<>();
     try (InputStream in = zip.open(ARRAYS, declared)) {
@@ -398,6 +404,9 @@ final class CheckpointFile {
     JsonNode v = field(n, name);
     if (!v.canConvertToInt() || !v.isIntegralNumber()) {
       throw new IllegalArgumentException("field '" + name + "' must be an integer");
+    }
+    if (v.asInt() < -1) { // counters start at 0, or -1 for "none yet"
+      throw new IllegalArgumentException("field '" + name + "' is negative: " + v.asInt());
     }
     return v.asInt();
   }

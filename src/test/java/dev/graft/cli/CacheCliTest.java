@@ -49,4 +49,39 @@ class CacheCliTest {
     assertEquals(2, size.code(), size.toString());
     assertTrue(size.err().contains("--max-size") && size.err().contains("big"), size.err());
   }
+
+  /**
+   * A FIFO in a key folder (named like a segment, and as the key file) does not hang the cache; a
+   * key folder that is a symbolic link is neither listed, locked nor written through.
+   */
+  @Test
+  void fifosAndLinkedKeyFoldersAreLeftAlone() throws Exception {
+    Path cache = dir.resolve("cache");
+    FeatureKey key = new FeatureKey("vgg16", "none:seed=3", "block5_pool", "caffe", 32);
+    Path keyDir;
+    try (FeatureCache c = CacheRoot.at(cache).open(key)) {
+      c.put("ab".repeat(32), new float[] {1, 2});
+      keyDir = c.directory();
+    }
+    dev.graft.data.HostileImages.fifo(keyDir, "zz-fifo.seg");
+    Cli.Result list =
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(20), () -> Cli.run("cache", "--cache", cache.toString()));
+    assertEquals(0, list.code(), list.toString());
+    try (FeatureCache c =
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(20), () -> CacheRoot.at(cache).open(key))) {
+      assertTrue(c.get("ab".repeat(32)).isPresent(), "the real entry is still served");
+    }
+
+    // A key folder replaced by a link to a folder elsewhere: cache --all writes nothing there.
+    Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+    Path linked = keyDir.resolveSibling("linked");
+    Files.createSymbolicLink(linked, elsewhere);
+    Cli.Result all = Cli.run("cache", "--cache", cache.toString(), "--all");
+    assertEquals(0, all.code(), all.toString());
+    try (var s = Files.list(elsewhere)) {
+      assertEquals(0, s.count(), "nothing created through the link");
+    }
+  }
 }

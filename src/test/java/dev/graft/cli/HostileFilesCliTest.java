@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -38,6 +39,7 @@ class HostileFilesCliTest {
     return Stream.of(
         Arguments.of("payload", (Maker) HostileFiles::payloadZip, "preprocessor.bin"),
         Arguments.of("class", (Maker) HostileFiles::offAllowlistZip, "configuration.json"),
+        Arguments.of("duplicate", (Maker) HostileFiles::duplicateClassZip, "configuration.json"),
         Arguments.of("bomb", (Maker) HostileFiles::bombZip, "coefficients.bin"),
         Arguments.of("lying", (Maker) HostileFiles::lyingHeaderZip, "coefficients.bin"),
         Arguments.of("truncated", (Maker) HostileFiles::truncatedEntryZip, "coefficients.bin"));
@@ -61,28 +63,72 @@ class HostileFilesCliTest {
         graft,
         "network.zip/" + entry,
         () -> Cli.run("evaluate", "--model", graft.toString(), "--data", data.toString()));
-    expectRefused(
-        zip,
-        entry,
-        () ->
-            Cli.run(
-                "train",
-                "--data",
-                data.toString(),
-                "--val-split",
-                "0.25",
-                "--base",
-                zip.toString(),
-                "--image-size",
-                "28",
-                "--strategy",
-                "frozen",
-                "--epochs",
-                "1",
-                "--out",
-                sub.resolve("out.graft").toString()));
+    expectRefused(zip, entry, () -> trainFrozen(data, zip, sub.resolve("out.graft")));
     assertEquals(payloads, RecordingPayload.READS.get());
     assertEquals(constructed, RecordingActivation.CONSTRUCTED.get());
+  }
+
+  @Test
+  void anInputSizeTooLargeForMemoryIsRefusedBeforeAllocating() throws Exception {
+    Path sub = java.nio.file.Files.createDirectories(dir.resolve("size"));
+    Path graft = HostileFiles.inputSizeGraft(sub, 16384);
+    Path img = data.resolve("4/0001.png");
+    Cli.Result r =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(5),
+            () -> Cli.run("predict", "--model", graft.toString(), img.toString()));
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains(graft.toString()), r.toString());
+    assertTrue(r.err().contains("'inputSize' must be in [1, 4096], got 16384"), r.toString());
+    // The largest side allowed still loads (nothing is allocated for it until an image comes).
+    Path edge = HostileFiles.inputSizeGraft(sub, 4096);
+    try (var model = dev.graft.model.ModelFile.read(edge)) {
+      assertEquals(4096, model.info().inputSize(), "4096 px must still load");
+    }
+  }
+
+  @Test
+  void labelsFromAModelFileReachTheTerminalEscaped() throws Exception {
+    Path sub = java.nio.file.Files.createDirectories(dir.resolve("labels"));
+    // Label "8" becomes ESC ] 0 ; ... BEL (sets the terminal's title), then clears the screen.
+    String hostile = "\u001b]0;pwned\u0007\u001b[2J8";
+    java.util.Map<String, byte[]> e =
+        HostileFiles.entries(HostileFiles.goodGraft(sub.resolve("good.graft")));
+    String json = new String(e.get("graft.json"), java.nio.charset.StandardCharsets.UTF_8);
+    e.put(
+        "graft.json",
+        json.replaceFirst("\"8\"", "\"\\\\u001b]0;pwned\\\\u0007\\\\u001b[2J8\"")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    e.put(
+        "labels.txt",
+        ("1\n4\n" + hostile + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    Path graft = HostileFiles.writeZip(sub.resolve("labels.graft"), e);
+    Path evalData = TinyNets.digits(sub.resolve("data"), java.util.List.of("1", "4"), 2);
+    // (A class folder of that name is refused up front; the label reaches the output anyway.)
+    Cli.Result r = Cli.run("evaluate", "--model", graft.toString(), "--data", evalData.toString());
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.out().contains("\\u001b]0;pwned\\u0007\\u001b[2J8"), r.toString());
+    assertTrue(r.out().chars().noneMatch(c -> c < 0x20 && c != '\n'), r.toString());
+  }
+
+  /** One frozen epoch on {@code data} (28 px digits) from the DL4J zip {@code base}. */
+  static Cli.Result trainFrozen(Path data, Path base, Path out) {
+    return Cli.run(
+        "train",
+        "--data",
+        data.toString(),
+        "--val-split",
+        "0.25",
+        "--base",
+        base.toString(),
+        "--image-size",
+        "28",
+        "--strategy",
+        "frozen",
+        "--epochs",
+        "1",
+        "--out",
+        out.toString());
   }
 
   private static void expectRefused(

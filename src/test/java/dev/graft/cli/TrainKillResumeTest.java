@@ -9,7 +9,6 @@ import dev.graft.model.TinyNets;
 import dev.graft.model.TransferModel;
 import dev.graft.testing.Digits;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -182,20 +181,7 @@ class TrainKillResumeTest {
   /** A {@code graft} child JVM with its stdout and stderr in files. */
   private record Child(Process process, Path out, Path err) {
     static Child start(List<String> args, List<String> jvmOptions) throws IOException {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.add("-Xmx1g");
-      cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-      for (String o : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-        if (o.startsWith("--add-opens") || o.startsWith("--add-exports")) {
-          cmd.add(o);
-        }
-      }
-      cmd.addAll(jvmOptions);
-      cmd.add("-cp");
-      cmd.add(System.getProperty("java.class.path"));
-      cmd.add(GraftCli.class.getName());
-      cmd.addAll(args);
+      List<String> cmd = ChildJvm.command(jvmOptions, GraftCli.class, args);
       Path out = Files.createTempFile(dir, "child", ".out");
       Path err = Files.createTempFile(dir, "child", ".err");
       ProcessBuilder pb = new ProcessBuilder(cmd);

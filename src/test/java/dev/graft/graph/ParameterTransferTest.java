@@ -52,4 +52,39 @@ class ParameterTransferTest {
             conv(3, 1, ConvolutionMode.Truncate, 1), conv(3, 1, ConvolutionMode.Truncate, 0)),
         "padding");
   }
+
+  /** Saved parameters from a file that name an unknown layer or a wrong shape are refused whole. */
+  @Test
+  void restoreRefusesUnknownLayersAndWrongShapes() {
+    org.deeplearning4j.nn.graph.ComputationGraph net =
+        dev.graft.model.TinyNets.classifier(28, 3, 5);
+    java.util.Map<String, java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray>> good =
+        ParameterTransfer.snapshot(net, net.getConfiguration().getVertices().keySet());
+    String layer =
+        good.entrySet().stream()
+            .filter(en -> !en.getValue().isEmpty())
+            .findFirst()
+            .orElseThrow()
+            .getKey();
+    String param = good.get(layer).keySet().iterator().next();
+    org.nd4j.linalg.api.ndarray.INDArray before =
+        net.getVertex(layer).getLayer().getParam(param).dup();
+
+    var unknown = new java.util.LinkedHashMap<>(good);
+    unknown.put("no-such-layer", good.get(layer));
+    var e1 =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            dev.graft.error.GraftException.class, () -> ParameterTransfer.restore(net, unknown));
+    assertTrue(e1.getMessage().contains("no-such-layer"), e1.getMessage());
+
+    var wrong = new java.util.LinkedHashMap<>(good);
+    var params = new java.util.LinkedHashMap<>(good.get(layer));
+    params.put(param, org.nd4j.linalg.factory.Nd4j.ones(before.dataType(), before.length() + 1));
+    wrong.put(layer, params);
+    var e2 =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            dev.graft.error.GraftException.class, () -> ParameterTransfer.restore(net, wrong));
+    assertTrue(e2.getMessage().contains(layer + "/" + param), e2.getMessage());
+    assertTrue(before.equals(net.getVertex(layer).getLayer().getParam(param)), "nothing written");
+  }
 }

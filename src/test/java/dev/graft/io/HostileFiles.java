@@ -61,11 +61,23 @@ public final class HostileFiles {
     return out;
   }
 
-  /** Writes {@code entries} (deflated) to {@code file}. */
+  /**
+   * Writes {@code entries} to {@code file}, deflated, except a {@code network.zip} entry, which is
+   * stored as Graft stores it.
+   */
   public static Path writeZip(Path file, Map<String, byte[]> entries) throws IOException {
     try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
       for (var e : entries.entrySet()) {
-        z.putNextEntry(new ZipEntry(e.getKey()));
+        ZipEntry ze = new ZipEntry(e.getKey());
+        if (e.getKey().equals("network.zip")) {
+          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+          crc.update(e.getValue());
+          ze.setMethod(ZipEntry.STORED);
+          ze.setSize(e.getValue().length);
+          ze.setCompressedSize(e.getValue().length);
+          ze.setCrc(crc.getValue());
+        }
+        z.putNextEntry(ze);
         z.write(e.getValue());
         z.closeEntry();
       }
@@ -101,6 +113,72 @@ public final class HostileFiles {
             "org.nd4j.linalg.activations.impl.ActivationReLU", "untrusted.RecordingActivation");
     e.put(NetworkZip.CONFIGURATION, json.getBytes(StandardCharsets.UTF_8));
     return writeZip(dir.resolve("class.zip"), e);
+  }
+
+  /**
+   * A good DL4J zip whose ReLU activation object holds two {@code "@class"} keys: first {@code
+   * untrusted.RecordingActivation} (which DL4J's data binding would instantiate), then the
+   * allowlisted ReLU (which a checker reading a JSON tree would see).
+   */
+  public static Path duplicateClassZip(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodZip(dir.resolve("good-for-duplicate.zip")));
+    String json = new String(e.get(NetworkZip.CONFIGURATION), StandardCharsets.UTF_8);
+    String relu = "\"org.nd4j.linalg.activations.impl.ActivationReLU\"";
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\"@class\"\\s*:\\s*" + java.util.regex.Pattern.quote(relu))
+            .matcher(json);
+    if (!m.find()) {
+      throw new IllegalStateException("the tiny network has no ReLU to shadow");
+    }
+    json =
+        json.substring(0, m.start())
+            + "\"@class\" : \"untrusted.RecordingActivation\", "
+            + json.substring(m.start());
+    e.put(NetworkZip.CONFIGURATION, json.getBytes(StandardCharsets.UTF_8));
+    return writeZip(dir.resolve("duplicate.zip"), e);
+  }
+
+  /**
+   * A good {@code .graft} file whose {@code graft.json} holds a {@code digits}-digit integer (the
+   * 4-million-digit one took minutes to parse), as a member no reader looks at.
+   */
+  public static Path longNumberGraft(Path dir, int digits) throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-number.graft")));
+    String json = new String(e.get("graft.json"), StandardCharsets.UTF_8);
+    int brace = json.indexOf('{');
+    json =
+        json.substring(0, brace + 1)
+            + "\"n\": "
+            + "7".repeat(digits)
+            + ", "
+            + json.substring(brace + 1);
+    e.put("graft.json", json.getBytes(StandardCharsets.UTF_8));
+    return writeZip(dir.resolve("number.graft"), e);
+  }
+
+  /**
+   * A good {@code .graft} whose {@code graft.json} declares {@code "inputSize": size} (the network
+   * is 28 px): at 16384 one preprocessed image would be 3 GiB of floats.
+   */
+  public static Path inputSizeGraft(Path dir, int size) throws IOException {
+    return editedGraft(
+        dir, "size-" + size + ".graft", "\"inputSize\"\\s*:\\s*28", "\"inputSize\": " + size);
+  }
+
+  /**
+   * A good {@code .graft} (labels {@link #LABELS}) named {@code name} whose {@code graft.json} has
+   * the first match of the regular expression {@code regex} replaced by {@code replacement}.
+   */
+  public static Path editedGraft(Path dir, String name, String regex, String replacement)
+      throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-" + name)));
+    String json = new String(e.get("graft.json"), StandardCharsets.UTF_8);
+    String edited = json.replaceFirst(regex, replacement);
+    if (edited.equals(json)) {
+      throw new IllegalStateException("no " + regex + " in " + json);
+    }
+    e.put("graft.json", edited.getBytes(StandardCharsets.UTF_8));
+    return writeZip(dir.resolve(name), e);
   }
 
   /** A zip whose {@code coefficients.bin} honestly declares {@link #BOMB_BYTES} of zeros. */
@@ -148,6 +226,28 @@ public final class HostileFiles {
     Path half = writeZip(dir.resolve("half.zip"), e);
     Path file = dir.resolve("truncated-entry.zip");
     Files.write(file, patchSize(Files.readAllBytes(half), NetworkZip.COEFFICIENTS, full.length));
+    return file;
+  }
+
+  /**
+   * A good {@code .graft} file whose {@code network.zip} entry is {@link #BOMB_BYTES} of zeros,
+   * deflated (about 250 KB): honest about its size, far larger than the file.
+   */
+  public static Path nestedBombGraft(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-nested.graft")));
+    Path file = dir.resolve("nested-bomb.graft");
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
+      z.setLevel(Deflater.BEST_SPEED);
+      for (Map.Entry<String, byte[]> en : e.entrySet()) {
+        z.putNextEntry(new ZipEntry(en.getKey()));
+        if (en.getKey().equals("network.zip")) {
+          writeZeros(z, BOMB_BYTES);
+        } else {
+          z.write(en.getValue());
+        }
+        z.closeEntry();
+      }
+    }
     return file;
   }
 

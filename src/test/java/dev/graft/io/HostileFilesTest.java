@@ -155,6 +155,101 @@ class HostileFilesTest {
   }
 
   @Test
+  void duplicateClassKeyIsRefusedUninstantiated() throws Exception {
+    Path zip = HostileFiles.duplicateClassZip(dir);
+    int before = RecordingActivation.CONSTRUCTED.get();
+    RefusedFileException e = refused(zip, false);
+    assertEquals("configuration.json", e.entry());
+    assertTrue(e.getMessage().contains("duplicate key"), e.getMessage());
+    assertTrue(e.getMessage().contains("@class"), e.getMessage());
+    RefusedFileException g = refused(HostileFiles.graftWith(dir, "dup.graft", zip), true);
+    assertEquals("network.zip/configuration.json", g.entry());
+    assertEquals(before, RecordingActivation.CONSTRUCTED.get());
+  }
+
+  @Test
+  void longNumberIsRefusedBeforeParsing() throws Exception {
+    Path graft = HostileFiles.longNumberGraft(dir, 4_000_000);
+    RefusedFileException e = refused(graft, true);
+    assertEquals("graft.json", e.entry());
+    assertTrue(e.getMessage().contains("number longer than"), e.getMessage());
+  }
+
+  @Test
+  void longStringIsRefused() {
+    String json = "{\"a\": \"" + "x".repeat(JsonGuard.MAX_STRING_CHARS + 1) + "\"}";
+    RefusedFileException e =
+        assertThrows(
+            RefusedFileException.class,
+            () ->
+                JsonGuard.parse(
+                    json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    dir.resolve("s.json"),
+                    "s.json",
+                    Limits.defaults()));
+    assertTrue(e.getMessage().contains("string longer than"), e.getMessage());
+    // Numbers and strings just under the caps still parse.
+    String ok = "{\"a\": \"" + "x".repeat(1000) + "\", \"b\": -1.25e-7, \"c\": [1,2,3]}";
+    assertEquals(
+        1000,
+        JsonGuard.parse(
+                ok.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                dir.resolve("ok.json"),
+                "ok.json",
+                Limits.defaults())
+            .get("a")
+            .asText()
+            .length());
+  }
+
+  @Test
+  void nestedZipIsCappedByTheFileSize() throws Exception {
+    Path graft = HostileFiles.nestedBombGraft(dir);
+    assertTrue(Files.size(graft) < 2 << 20, "the crafted file is small");
+    RefusedFileException e = refused(graft, true);
+    assertEquals("network.zip", e.entry());
+    assertTrue(e.getMessage().contains("declares " + HostileFiles.BOMB_BYTES), e.getMessage());
+  }
+
+  /** An output that is not a dense layer: its size comes from the configuration's types. */
+  @Test
+  void labelCountMustMatchAnOutputThatIsNotADenseLayer() throws Exception {
+    ComputationGraph g =
+        new ComputationGraph(
+            new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                .graphBuilder()
+                .addInputs("in")
+                .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(3))
+                .addLayer(
+                    "dense",
+                    new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(2).build(),
+                    "in")
+                .addLayer(
+                    "out",
+                    new org.deeplearning4j.nn.conf.layers.ActivationLayer(
+                        org.nd4j.linalg.activations.Activation.SOFTMAX),
+                    "dense")
+                .setOutputs("out")
+                .build());
+    g.init();
+    Path two = dir.resolve("two.graft");
+    new TransferModel(g, dev.graft.model.TinyNets.info(java.util.List.of("a", "b"), 28)).save(two);
+    java.util.Map<String, byte[]> e = HostileFiles.entries(two);
+    var json =
+        (org.nd4j.shade.jackson.databind.node.ObjectNode)
+            new org.nd4j.shade.jackson.databind.ObjectMapper().readTree(e.get("graft.json"));
+    json.putArray("labels").add("a").add("b").add("c").add("d");
+    e.put("graft.json", json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    e.put("labels.txt", "a\nb\nc\nd\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    Path four = HostileFiles.writeZip(dir.resolve("four.graft"), e);
+    dev.graft.model.ModelFileException m =
+        assertThrows(dev.graft.model.ModelFileException.class, () -> ModelFile.read(four));
+    assertTrue(
+        m.getMessage().contains("2 outputs") && m.getMessage().contains("4 labels"),
+        m.getMessage());
+  }
+
+  @Test
   void deepJsonIsRefused() throws Exception {
     var good = HostileFiles.entries(HostileFiles.goodZip(dir.resolve("g.zip")));
     good.put(NetworkZip.CONFIGURATION, "[".repeat(100_000).getBytes());
