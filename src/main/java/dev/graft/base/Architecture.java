@@ -5,6 +5,8 @@ import dev.graft.base.inception.InceptionV3;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
 import dev.graft.base.mobilenet.MobileNetV2;
+import dev.graft.base.torch.StateDictMapping;
+import dev.graft.base.torch.TorchResNet;
 import dev.graft.error.GraftException;
 import dev.graft.graph.Truncation;
 import dev.graft.head.Head;
@@ -172,7 +174,29 @@ public enum Architecture {
           KerasImagenet.EFFICIENTNET_BASE_URL),
       // Keras's top: global average pooling, dropout 0.2 (top_dropout), the classifier
       Head.averagePooling().dropout(0.2),
-      (input, size, seed, top, keras) -> EfficientNetB0.configuration(size, seed));
+      (input, size, seed, top, keras) -> EfficientNetB0.configuration(size, seed)),
+
+  /**
+   * ResNet50 v1.5 as torchvision builds it (stride on the bottleneck's 3×3; not {@link #RESNET50},
+   * Keras's v1); graph by {@link TorchResNet}. Feature layer {@code layer4_2} (2048 channels),
+   * whose global average {@code avgpool} is what torchvision's {@code fc} reads; blocks {@code
+   * stem}, {@code layer1} … {@code layer4}. Weights: a torchvision or timm {@code resnet50} state
+   * dict as {@code .safetensors}; preprocessing torchvision's (ImageNet mean and std).
+   */
+  RESNET50_TORCHVISION(
+      "resnet50-torchvision",
+      224,
+      TorchResNet.MIN_INPUT_SIZE,
+      Preprocessing::torch,
+      TorchResNet.FEATURE_LAYER,
+      List.of(TorchResNet.FEATURE_LAYER, TorchResNet.POOL),
+      blockEnds(TorchResNet.blockNames(), TorchResNet.blockEnds(TorchResNet.RESNET50)),
+      Head.averagePooling(),
+      (input, size, seed, top, keras) -> TorchResNet.resnet50(size, seed),
+      TorchResNet.mapping(TorchResNet.RESNET50),
+      "resnet50.tv_in1k/model.safetensors from https://huggingface.co/timm/resnet50.tv_in1k"
+          + " (torchvision's IMAGENET1K_V1 weights), or torchvision's resnet50-11ad3fa6.pth"
+          + " converted to .safetensors");
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
   public static final String INPUT = "input_1";
@@ -190,6 +214,8 @@ public enum Architecture {
   private final KerasWeightFile kerasTop;
   private final Head defaultHead;
   private final GraphFactory factory;
+  private final StateDictMapping stateDict;
+  private final String stateDictFile;
   private volatile List<Block> blocks;
 
   Architecture(
@@ -219,11 +245,46 @@ public enum Architecture {
     this.kerasTop = kerasTop;
     this.defaultHead = defaultHead;
     this.factory = factory;
+    this.stateDict = null;
+    this.stateDictFile = null;
+  }
+
+  /**
+   * A base of the PyTorch ecosystem: weights from a state dict in a {@code .safetensors} file the
+   * user brings ({@code stateDictFile} says which), no dense top, no DL4J or Keras file.
+   */
+  Architecture(
+      String id,
+      int defaultInputSize,
+      int minInputSize,
+      Supplier<Preprocessing> preprocessing,
+      String featureLayer,
+      List<String> cutPoints,
+      List<BlockEnd> blockEnds,
+      Head defaultHead,
+      GraphFactory factory,
+      StateDictMapping stateDict,
+      String stateDictFile) {
+    this.id = id;
+    this.defaultInputSize = defaultInputSize;
+    this.minInputSize = minInputSize;
+    this.preprocessing = preprocessing;
+    this.featureLayer = featureLayer;
+    this.cutPoints = cutPoints;
+    this.topLayers = List.of();
+    this.blockEnds = blockEnds;
+    this.imagenetFile = null;
+    this.kerasNoTop = null;
+    this.kerasTop = null;
+    this.defaultHead = defaultHead;
+    this.factory = factory;
+    this.stateDict = stateDict;
+    this.stateDictFile = stateDictFile;
   }
 
   /**
    * The id used on the command line and in model files: "vgg16", "resnet50", "inceptionv3",
-   * "mobilenetv2", "efficientnetb0".
+   * "mobilenetv2", "efficientnetb0", "resnet50-torchvision", "convnext-tiny".
    */
   public String id() {
     return id;
@@ -304,6 +365,22 @@ public enum Architecture {
    */
   public Optional<KerasWeightFile> kerasImagenetFile(boolean top) {
     return Optional.ofNullable(top ? kerasTop : kerasNoTop);
+  }
+
+  /**
+   * How a PyTorch state dict maps onto this architecture's graph; empty for the bases whose weights
+   * come as DL4J or Keras files.
+   */
+  public Optional<StateDictMapping> stateDictMapping() {
+    return Optional.ofNullable(stateDict);
+  }
+
+  /**
+   * Which published {@code .safetensors} file to download and pass as weights (bases of the PyTorch
+   * ecosystem only; empty otherwise).
+   */
+  public Optional<String> stateDictFile() {
+    return Optional.ofNullable(stateDictFile);
   }
 
   /**
@@ -422,13 +499,17 @@ public enum Architecture {
     if (id == null) {
       return null;
     }
-    String key = id.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+    String key = normalise(id);
     for (Architecture a : values()) {
-      if (a.id.equals(key)) {
+      if (normalise(a.id).equals(key)) {
         return a;
       }
     }
     return null;
+  }
+
+  private static String normalise(String id) {
+    return id.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
   }
 
   /** A block: its name and the last graph vertex in it. */

@@ -3,6 +3,7 @@ package dev.graft.base;
 import dev.graft.base.BaseSettingException.Setting;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasWeights;
+import dev.graft.base.torch.StateDictMapping;
 import dev.graft.error.GraftException;
 import dev.graft.graph.ParameterTransfer;
 import dev.graft.graph.Topology;
@@ -346,6 +347,13 @@ public final class BaseBuilder {
       return new Loaded(g, "file:" + sha256, sha256);
     } else if (w instanceof Weights.Imagenet imagenet) {
       PretrainedFile file = imagenet.file() != null ? imagenet.file() : a.imagenetFile();
+      if (file == null && a.stateDictFile().isPresent()) {
+        throw new GraftException(
+            a.id()
+                + " has no ImageNet download in Graft; download "
+                + a.stateDictFile().get()
+                + " and pass it as weights (--weights FILE.safetensors)");
+      }
       if (file == null) {
         // InceptionV3: Keras's published .h5, verified by the MD5 Keras publishes
         return loadKerasImagenet(a, cutAt, graph);
@@ -357,6 +365,22 @@ public final class BaseBuilder {
       return new Loaded(g, "imagenet:adler32=" + file.adler32(), sha256);
     } else if (w instanceof Weights.ImagenetKeras) {
       return loadKerasImagenet(a, cutAt, graph);
+    } else if (w instanceof Weights.Safetensors st) {
+      StateDictMapping mapping =
+          a.stateDictMapping()
+              .orElseThrow(
+                  () ->
+                      new GraftException(
+                          a.id()
+                              + " takes DL4J or Keras weights, not a PyTorch state dict ("
+                              + st.path()
+                              + ")"));
+      if (!java.nio.file.Files.isRegularFile(st.path())) {
+        throw new GraftException("no such weights file: " + st.path().toAbsolutePath());
+      }
+      String sha256 = Sha256.verify(st.path(), weightsSha256);
+      mapping.load(graph, st.path());
+      return new Loaded(graph, "safetensors:" + sha256, sha256);
     } else {
       Weights.Keras keras = (Weights.Keras) w;
       String sha256 = Sha256.verify(keras.path(), weightsSha256);

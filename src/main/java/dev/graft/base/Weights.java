@@ -13,10 +13,17 @@ import java.util.Objects;
  * Bases.vgg16().weights(Weights.none()).seed(7).load();         // random init, reproducible
  * Bases.vgg16().weights(Weights.file(Path.of("vgg.zip"))).load();  // a DL4J zip of your own
  * Bases.inceptionV3().weights(Weights.keras(Path.of("inception_v3.h5"))).load();
+ * Bases.named("convnext-tiny").weights(Weights.safetensors(Path.of("convnext_tiny.safetensors")))
+ *     .load();                                                   // a PyTorch state dict
  * }</pre>
  */
 public sealed interface Weights
-    permits Weights.Imagenet, Weights.None, Weights.Dl4jZip, Weights.Keras, Weights.ImagenetKeras {
+    permits Weights.Imagenet,
+        Weights.None,
+        Weights.Dl4jZip,
+        Weights.Keras,
+        Weights.ImagenetKeras,
+        Weights.Safetensors {
 
   /** The published ImageNet weights of the architecture. */
   static Weights imagenet() {
@@ -47,6 +54,15 @@ public sealed interface Weights
   }
 
   /**
+   * A PyTorch state dict saved as {@code .safetensors}, under the tensor names of one of the
+   * publishers the architecture knows (torchvision, timm, ...); for the bases of the PyTorch
+   * ecosystem ({@code resnet50-torchvision}, {@code convnext-tiny}, ...).
+   */
+  static Weights safetensors(Path file) {
+    return new Safetensors(file);
+  }
+
+  /**
    * Keras Applications' published ImageNet {@code .h5} file of the architecture (downloaded,
    * MD5-verified and cached like {@link #imagenet()}): InceptionV3's only ImageNet weights, an
    * alternative to the DL4J zoo files for VGG16 and ResNet50.
@@ -57,7 +73,9 @@ public sealed interface Weights
 
   /**
    * The weights named on the command line: {@code imagenet}, {@code imagenet-keras}, {@code none},
-   * a {@code .h5} file (Keras) or any other path (a DL4J zip).
+   * a {@code .h5} file (Keras), a {@code .safetensors} file (PyTorch) or any other path (a DL4J
+   * zip). A pickled PyTorch file ({@code .pth}, {@code .pt}, {@code .bin}, {@code .ckpt}) is
+   * refused with the one line that converts it: Graft never unpickles.
    */
   static Weights named(String name) {
     if (name == null || name.isBlank()) {
@@ -71,9 +89,36 @@ public sealed interface Weights
       default -> {
         Path p = Path.of(name);
         String lower = name.toLowerCase(Locale.ROOT);
+        if (isPickle(lower)) {
+          throw new GraftException(PICKLE_REFUSAL.formatted(name));
+        }
+        if (lower.endsWith(".safetensors")) {
+          yield safetensors(p);
+        }
         yield lower.endsWith(".h5") || lower.endsWith(".hdf5") ? keras(p) : file(p);
       }
     };
+  }
+
+  /**
+   * Why a pickled PyTorch file is refused, and how to convert it ({@code %s}: the file). Loading a
+   * pickle runs code from the file; {@code safetensors} is data only.
+   */
+  String PICKLE_REFUSAL =
+      "%s is a pickled PyTorch file, which can run code when loaded; Graft reads PyTorch weights"
+          + " only as .safetensors. Convert it once with: python3 -c \"import torch;"
+          + " from safetensors.torch import save_file; sd=torch.load('FILE.pth',"
+          + " map_location='cpu', weights_only=True); sd=sd.get('model', sd);"
+          + " save_file({k: v.contiguous() for k, v in sd.items()}, 'FILE.safetensors')\""
+          + " (pip install safetensors), then pass FILE.safetensors";
+
+  /** Whether a lower-cased file name is a pickled PyTorch checkpoint by its extension. */
+  static boolean isPickle(String lowerName) {
+    return lowerName.endsWith(".pth")
+        || lowerName.endsWith(".pt")
+        || lowerName.endsWith(".bin")
+        || lowerName.endsWith(".ckpt")
+        || lowerName.endsWith(".pkl");
   }
 
   /**
@@ -110,4 +155,19 @@ public sealed interface Weights
 
   /** Keras Applications' published ImageNet {@code .h5} file of the architecture. */
   record ImagenetKeras() implements Weights {}
+
+  /**
+   * A PyTorch state dict in a {@code .safetensors} file, loaded through the architecture's {@code
+   * dev.graft.base.torch.StateDictMapping}.
+   *
+   * @param path the {@code .safetensors} file
+   */
+  record Safetensors(Path path) implements Weights {
+    public Safetensors {
+      Objects.requireNonNull(path, "path");
+      if (isPickle(path.getFileName().toString().toLowerCase(Locale.ROOT))) {
+        throw new GraftException(PICKLE_REFUSAL.formatted(path));
+      }
+    }
+  }
 }

@@ -35,7 +35,9 @@ public final class BaseOptions {
       paramLabel = "imagenet|none|FILE",
       description =
           "Where a catalog base's weights come from: imagenet (default; downloaded once"
-              + " and cached), none (random init from --seed), a DL4J zip or a Keras .h5 file.")
+              + " and cached), none (random init from --seed), a DL4J zip, a Keras .h5 file, or a"
+              + " PyTorch state dict as .safetensors (bases of the PyTorch ecosystem; a pickled"
+              + " .pth/.pt is refused with the line that converts it).")
   String weights;
 
   @Option(

@@ -1,59 +1,124 @@
 package dev.graft.nn;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * DINOv2's (and CaiT's) layer scale: each token's features multiplied by a learned per-feature
- * factor, {@code x · gamma} ({@code gamma} [1, D], initialised to a small value so that a new block
- * starts close to the identity).
+ * Layer scale with stochastic depth, the end of a ConvNeXt (or vision transformer) residual branch:
+ * {@code y = x · gamma} per channel ({@code gamma} {@code [1, C]}, learned, starting at {@link
+ * Builder#initialValue}), and in training only, each example's whole branch dropped with
+ * probability {@code dropPath} and the kept ones scaled by {@code 1 / (1 − dropPath)} (timm's and
+ * torchvision's {@code StochasticDepth(mode="row")}). At inference it is the scale alone.
+ *
+ * <pre>{@code
+ * graph.addLayer("features_1_0_layer_scale",
+ *     new LayerScale.Builder().initialValue(1e-6).dropPath(0.1).build(), "features_1_0_block_5");
+ * }</pre>
  */
-public final class LayerScale extends TokenLayer {
+public class LayerScale extends ChannelParamLayer {
   private static final long serialVersionUID = 1L;
 
-  private double initValue = 1e-5;
+  /** The scale parameter. */
+  public static final String GAMMA = "gamma";
 
-  /** For JSON. */
+  private double initialValue = 1e-6;
+  private double dropPath;
+
+  /** For Jackson. */
   public LayerScale() {}
 
-  /** A layer scale over tokens of width {@code width} (0: from the input type). */
-  public LayerScale(long width, double initValue) {
-    super(width);
-    this.initValue = initValue;
+  private LayerScale(Builder b) {
+    super(b);
+    this.initialValue = b.initialValue;
+    this.dropPath = b.dropPath;
   }
 
-  /** The initial factor. */
-  public double getInitValue() {
-    return initValue;
-  }
-
-  /** For JSON. */
-  public void setInitValue(double initValue) {
-    this.initValue = initValue;
+  /** The probability that an example's branch is dropped in training. */
+  public double getDropPath() {
+    return dropPath;
   }
 
   @Override
-  protected List<Object> settings() {
-    return List.of(initValue);
+  public List<String> paramKeys() {
+    return List.of(GAMMA);
   }
 
   @Override
-  public void defineParameters(SDLayerParams params) {
-    params.addWeightParam("gamma", 1, width);
+  public double initialValue(String key) {
+    return initialValue;
   }
 
   @Override
-  protected void initialize(String name, INDArray param) {
-    param.assign(initValue);
+  public Layer instantiate(
+      NeuralNetConfiguration conf,
+      Collection<TrainingListener> listeners,
+      int layerIndex,
+      INDArray layerParamsView,
+      boolean initializeParams,
+      DataType dataType) {
+    LayerScaleLayer l = new LayerScaleLayer(conf, dataType);
+    l.setListeners(listeners);
+    l.setIndex(layerIndex);
+    l.setParamsViewArray(layerParamsView);
+    Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
+    l.setParamTable(params);
+    l.setConf(conf);
+    return l;
   }
 
   @Override
-  public SDVariable defineLayer(
-      SameDiff sd, SDVariable x, Map<String, SDVariable> p, SDVariable mask) {
-    return x.mul(p.get("gamma"));
+  public boolean equals(Object o) {
+    return o instanceof LayerScale s
+        && super.equals(o)
+        && s.initialValue == initialValue
+        && s.dropPath == dropPath;
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * (31 * super.hashCode() + Double.hashCode(initialValue)) + Double.hashCode(dropPath);
+  }
+
+  @Override
+  public String toString() {
+    return "LayerScale(" + getLayerName() + ", C=" + getNIn() + ", dropPath=" + dropPath + ")";
+  }
+
+  /** Builds a {@link LayerScale}; the channel count comes from the input type. */
+  public static class Builder extends FeedForwardLayer.Builder<Builder> {
+    private double initialValue = 1e-6;
+    private double dropPath;
+
+    /** The initial scale (ConvNeXt: 1e-6). */
+    public Builder initialValue(double v) {
+      this.initialValue = v;
+      return this;
+    }
+
+    /**
+     * The probability of dropping an example's branch in training, in [0, 1).
+     *
+     * @throws IllegalArgumentException outside [0, 1)
+     */
+    public Builder dropPath(double p) {
+      if (!(p >= 0 && p < 1)) {
+        throw new IllegalArgumentException("dropPath must be in [0, 1), got " + p);
+      }
+      this.dropPath = p;
+      return this;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public LayerScale build() {
+      return new LayerScale(this);
+    }
   }
 }

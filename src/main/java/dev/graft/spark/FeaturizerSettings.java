@@ -117,6 +117,8 @@ record FeaturizerSettings(
         w = Weights.file(ExecutorJvm.localFile(z.path().toString()));
       } else if (w instanceof Weights.Keras k) {
         w = Weights.keras(ExecutorJvm.localFile(k.path().toString()));
+      } else if (w instanceof Weights.Safetensors st) {
+        w = Weights.safetensors(ExecutorJvm.localFile(st.path().toString()));
       }
       b.weights(w);
     }

@@ -1,7 +1,7 @@
 package dev.graft.base.vit;
 
 import dev.graft.error.GraftException;
-import dev.graft.nn.LayerScale;
+import dev.graft.nn.TokenLayerScale;
 import dev.graft.nn.PositionInterpolation;
 import dev.graft.nn.ResidualVertex;
 import dev.graft.nn.SelfAttention;
@@ -305,7 +305,7 @@ public final class VisionTransformer {
     String out = fn;
     if (spec.layerScale() > 0) {
       out = vertex(i, "ls" + k);
-      g.addLayer(out, new LayerScale(spec.width(), spec.layerScale()), fn);
+      g.addLayer(out, new TokenLayerScale(spec.width(), spec.layerScale()), fn);
     }
     String add = vertex(i, "add" + k);
     g.addVertex(add, new ResidualVertex(drop), x, out);

