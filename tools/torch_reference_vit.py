@@ -2,8 +2,9 @@
 """PyTorch reference for Graft's vision transformers (ViT-B/16 and DINOv2).
 
 Builds each model with fixed-seed random weights in PyTorch, writes its state dict as a
-.safetensors file (with the publisher's own tensor names), a few inputs as .npy and the
-features PyTorch computes for them as .npy. Graft's tests load the weights through its own
+.safetensors file (with the publisher's own tensor names), and a few inputs with the
+features PyTorch computes for them as a second .safetensors file (NAME.io.safetensors: input,
+features, and for DINOv2 clsmean). Graft's tests load the weights through its own
 safetensors reader and compare its features to these, with no Python at test time.
 
     # the small fixtures under src/test/resources/vit/ (seconds)
@@ -33,7 +34,6 @@ import time
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -46,7 +46,7 @@ def save_safetensors(tensors, path, metadata=None):
     blobs = []
     offset = 0
     for name in sorted(tensors):
-        a = tensors[name].detach().to(torch.float32).contiguous().cpu().numpy().astype("<f4")
+        a = tensors[name].detach().to(torch.float32).contiguous().cpu().numpy().astype("<f4")  # noqa
         b = a.tobytes()
         header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
@@ -62,10 +62,6 @@ def save_safetensors(tensors, path, metadata=None):
         for b in blobs:
             f.write(b)
     tmp.replace(path)
-
-
-def save_npy(array, path):
-    np.save(path, np.ascontiguousarray(array.detach().cpu().numpy().astype("<f4")))
 
 
 # ---------------------------------------------------------------- DINOv2 (Meta's code, condensed)
@@ -252,10 +248,9 @@ def fixtures(out):
     with torch.no_grad():
         # torchvision ViT: 32 px, 8 px patches (4x4 grid), 2 layers, width 48, 3 heads, MLP 96
         m = randomize(vit(32, 8, 2, 3, 48, 96), 1)
-        save_safetensors(m.state_dict(), out / "tv_vit.safetensors")
+        save_safetensors(m.state_dict(), out / "vit.safetensors")
         x = inputs(2, 32, 11)
-        save_npy(x, out / "tv_vit_input32.npy")
-        save_npy(vit_features(m, x), out / "tv_vit_features32.npy")
+        save_safetensors({"input": x, "features": vit_features(m, x)}, out / "vit-32.io.safetensors")
         # the same weights at 48 px: torchvision's interpolate_embeddings (bicubic, align_corners)
         from torchvision.models.vision_transformer import interpolate_embeddings
 
@@ -263,8 +258,7 @@ def fixtures(out):
         m48.load_state_dict(interpolate_embeddings(48, 8, m.state_dict()))
         m48.eval()
         x48 = inputs(2, 48, 12)
-        save_npy(x48, out / "tv_vit_input48.npy")
-        save_npy(vit_features(m48, x48), out / "tv_vit_features48.npy")
+        save_safetensors({"input": x48, "features": vit_features(m48, x48)}, out / "vit-48.io.safetensors")
 
         # DINOv2: positions stored for a 5x5 grid (35 px at 7 px patches), run at 28 px (4x4,
         # interpolated) and at 35 px (native); one variant with 2 register tokens
@@ -276,9 +270,9 @@ def fixtures(out):
             for size in (28, 35):
                 x = inputs(2, size, 20 + size)
                 cls, both = dinov2_features(d, x)
-                save_npy(x, out / f"{name}_input{size}.npy")
-                save_npy(cls, out / f"{name}_cls{size}.npy")
-                save_npy(both, out / f"{name}_clsmean{size}.npy")
+                save_safetensors(
+                    {"input": x, "features": cls, "clsmean": both}, out / f"{name}-{size}.io.safetensors"
+                )
     print("fixtures written to", out)
 
 
@@ -315,11 +309,10 @@ def full(out, images):
             m = randomize(build(), 100 + i)
             save_safetensors(m.state_dict(), out / f"{name}.safetensors")
             x = load_images(images, size) if images else inputs(4, size, 200 + i)
-            save_npy(x, out / f"{name}_input.npy")
             t = time.perf_counter()
             f = feats(m, x) if feats else dinov2_features(m, x)[0]
             dt = time.perf_counter() - t
-            save_npy(f, out / f"{name}_features.npy")
+            save_safetensors({"input": x, "features": f}, out / f"{name}.io.safetensors")
             print(f"{name}: {x.shape[0]} images at {size} px, PyTorch {x.shape[0] / dt:.2f} images/s")
 
 

@@ -10,7 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Multi-head self-attention over tokens [N, T, D], as timm's and DINOv2's {@code Attention} and
  * torchvision's {@code nn.MultiheadAttention} compute it: one projection to queries, keys and
- * values ({@code qkvW} [D, 3D] in that order, {@code qkvB} [1, 3D]), per head {@code softmax(q·kᵀ /
+ * values ({@code qW}, {@code kW}, {@code vW} [D, D], {@code qB}, {@code kB}, {@code vB} [1, D]; the
+ * publishers' fused {@code qkv} projection is split on loading), per head {@code softmax(q·kᵀ /
  * √d)·v} with d = D / heads, the heads concatenated and projected ({@code projW} [D, D], {@code
  * projB} [1, D]). Weights are DL4J's [in, out]: PyTorch's {@code Linear.weight} transposed.
  */
@@ -47,16 +48,19 @@ public final class SelfAttention extends TokenLayer {
     return List.of(heads);
   }
 
+  /** The parameters, each [D, D] or [1, D]: queries, keys, values, output projection. */
+  private static final String[] WEIGHTS = {"qW", "kW", "vW", "projW"};
+
   @Override
   public void defineParameters(SDLayerParams params) {
     if (heads < 1 || width % heads != 0) {
       throw new IllegalStateException(
           "SelfAttention '" + getLayerName() + "': " + heads + " heads do not divide " + width);
     }
-    params.addWeightParam("qkvW", width, 3 * width);
-    params.addBiasParam("qkvB", 1, 3 * width);
-    params.addWeightParam("projW", width, width);
-    params.addBiasParam("projB", 1, width);
+    for (String w : WEIGHTS) {
+      params.addWeightParam(w, width, width);
+      params.addBiasParam(w.substring(0, w.length() - 1) + "B", 1, width);
+    }
   }
 
   @Override
@@ -73,17 +77,18 @@ public final class SelfAttention extends TokenLayer {
       SameDiff sd, SDVariable x, Map<String, SDVariable> p, SDVariable mask) {
     long t = x.getShape()[1];
     long d = width / heads;
-    SDVariable qkv = x.reshape(-1, width).mmul(p.get("qkvW")).add(p.get("qkvB"));
-    // [N·T, 3D] -> [3, N, heads, T, d]
-    qkv = qkv.reshape(-1, t, 3, heads, d).permute(2, 0, 3, 1, 4);
-    // unstack, not strided slices: M2.1's strided_slice_bp fails on these point indices
-    SDVariable[] parts = sd.unstack(qkv, 0, 3);
-    SDVariable q = parts[0].reshape(-1, t, d).mul(1.0 / Math.sqrt(d));
-    SDVariable k = parts[1].reshape(-1, t, d);
-    SDVariable v = parts[2].reshape(-1, t, d);
+    SDVariable rows = x.reshape(-1, width); // [N·T, D]
+    SDVariable q = perHead(rows.mmul(p.get("qW")).add(p.get("qB")), t, d).mul(1.0 / Math.sqrt(d));
+    SDVariable k = perHead(rows.mmul(p.get("kW")).add(p.get("kB")), t, d);
+    SDVariable v = perHead(rows.mmul(p.get("vW")).add(p.get("vB")), t, d);
     SDVariable attention = sd.nn().softmax(sd.mmul(q, k, false, true, false), 2);
-    SDVariable heads = sd.mmul(attention, v); // [N·heads, T, d]
-    SDVariable merged = heads.reshape(-1, this.heads, t, d).permute(0, 2, 1, 3).reshape(-1, width);
+    SDVariable out = sd.mmul(attention, v); // [N·heads, T, d]
+    SDVariable merged = out.reshape(-1, heads, t, d).permute(0, 2, 1, 3).reshape(-1, width);
     return merged.mmul(p.get("projW")).add(p.get("projB")).reshape(-1, t, width);
+  }
+
+  /** [N·T, D] to [N·heads, T, d]. */
+  private SDVariable perHead(SDVariable rows, long t, long d) {
+    return rows.reshape(-1, t, heads, d).permute(0, 2, 1, 3).reshape(-1, t, d);
   }
 }

@@ -77,7 +77,9 @@ class TransformerLayersTest {
             .labels(new INDArray[] {y})
             .epsilon(1e-6)
             .maxRelError(1e-3)
-            .minAbsoluteError(1e-8));
+            .minAbsoluteError(1e-8)
+            .subset(true)
+            .maxPerParam(3));
   }
 
   @Test
