@@ -5,6 +5,7 @@ import dev.graft.base.inception.InceptionV3;
 import dev.graft.base.keras.KerasImagenet;
 import dev.graft.base.keras.KerasImagenet.KerasWeightFile;
 import dev.graft.base.mobilenet.MobileNetV2;
+import dev.graft.base.torch.ConvNeXt;
 import dev.graft.base.torch.StateDictMapping;
 import dev.graft.base.torch.TorchResNet;
 import dev.graft.error.GraftException;
@@ -196,7 +197,28 @@ public enum Architecture {
       TorchResNet.mapping(TorchResNet.RESNET50),
       "resnet50.tv_in1k/model.safetensors from https://huggingface.co/timm/resnet50.tv_in1k"
           + " (torchvision's IMAGENET1K_V1 weights), or torchvision's resnet50-11ad3fa6.pth"
-          + " converted to .safetensors");
+          + " converted to .safetensors"),
+
+  /**
+   * ConvNeXt-Tiny (Liu et al. 2022) as torchvision builds it; graph by {@link ConvNeXt}. Feature
+   * layer {@code classifier_0}: the head's LayerNorm over the globally pooled 768 channels ({@code
+   * [N, 768, 1, 1]}), what the classifier reads; cut {@code features_7_2} keeps the last block's
+   * map. Blocks {@code stem}, {@code stage1} … {@code stage4}. Weights: a torchvision or timm
+   * {@code convnext_tiny} state dict as {@code .safetensors}; preprocessing ImageNet mean and std.
+   */
+  CONVNEXT_TINY(
+      "convnext-tiny",
+      224,
+      ConvNeXt.MIN_INPUT_SIZE,
+      Preprocessing::torch,
+      ConvNeXt.FEATURE_LAYER,
+      List.of(ConvNeXt.FEATURE_LAYER, ConvNeXt.lastBlock(ConvNeXt.TINY)),
+      blockEnds(ConvNeXt.blockNames(), ConvNeXt.blockEnds(ConvNeXt.TINY)),
+      Head.averagePooling(),
+      (input, size, seed, top, keras) -> ConvNeXt.tiny(size, seed),
+      ConvNeXt.mapping(ConvNeXt.TINY),
+      "convnext_tiny.fb_in1k/model.safetensors from https://huggingface.co/timm/convnext_tiny.fb_in1k,"
+          + " or torchvision's convnext_tiny-983f1562.pth converted to .safetensors");
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
   public static final String INPUT = "input_1";

@@ -46,24 +46,42 @@ class TorchParityTest {
   static final TorchResNet.Shape SMALL_RESNET =
       new TorchResNet.Shape(8, new int[] {4, 8, 8, 16}, new int[] {1, 2, 1, 1});
 
+  static final ConvNeXt.Shape SMALL_CONVNEXT =
+      new ConvNeXt.Shape(new int[] {8, 16, 16, 32}, new int[] {1, 2, 1, 1}, 0.1);
+
+  /** Each reference, and the same weights under other names or dtypes. */
   static Stream<Case> cases() {
-    String full = System.getProperty("graft.torch.dir");
-    if (full != null) {
-      return Stream.of(
-          new Case(
-              "resnet50",
-              () -> TorchResNet.resnet50(224, 1),
-              TorchResNet.mapping(TorchResNet.RESNET50),
-              TorchResNet.POOL));
-    }
+    boolean full = System.getProperty("graft.torch.dir") != null;
     Case resnet =
-        new Case(
-            "resnet-small",
-            () -> TorchResNet.configuration(SMALL_RESNET, 32, 1),
-            TorchResNet.mapping(SMALL_RESNET),
-            TorchResNet.POOL);
+        full
+            ? new Case(
+                "resnet50",
+                () -> TorchResNet.resnet50(224, 1),
+                TorchResNet.mapping(TorchResNet.RESNET50),
+                TorchResNet.POOL)
+            : new Case(
+                "resnet-small",
+                () -> TorchResNet.configuration(SMALL_RESNET, 32, 1),
+                TorchResNet.mapping(SMALL_RESNET),
+                TorchResNet.POOL);
+    Case convnext =
+        full
+            ? new Case(
+                "convnext_tiny",
+                () -> ConvNeXt.tiny(224, 1),
+                ConvNeXt.mapping(ConvNeXt.TINY),
+                ConvNeXt.FEATURE_LAYER)
+            : new Case(
+                "convnext-small",
+                () -> ConvNeXt.configuration(SMALL_CONVNEXT, 32, 1),
+                ConvNeXt.mapping(SMALL_CONVNEXT),
+                ConvNeXt.FEATURE_LAYER);
     return Stream.of(
-        resnet, new Case("resnet-small-bf16", resnet.conf(), resnet.mapping(), resnet.features()));
+        resnet,
+        new Case(resnet.stem() + "-bf16", resnet.conf(), resnet.mapping(), resnet.features()),
+        convnext,
+        new Case(
+            convnext.stem() + "-timm", convnext.conf(), convnext.mapping(), convnext.features()));
   }
 
   static Path dir() {
