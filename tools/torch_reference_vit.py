@@ -11,6 +11,8 @@ safetensors reader and compare its features to these, with no Python at test tim
     /usr/bin/python3 tools/torch_reference_vit.py fixtures src/test/resources/vit
     # full-size models at their native sizes (weights 90-350 MB each), for the documented check
     /usr/bin/python3 tools/torch_reference_vit.py full /tmp/vit-full [IMAGE.jpg ...]
+    # PyTorch's forward throughput (2 threads), the PyTorch column beside Bench forward
+    /usr/bin/python3 tools/torch_reference_vit.py bench vit-b16 [BATCH] [ITERS]
 
 Models:
   * torchvision's VisionTransformer (vit_b_16's class): names conv_proj, class_token,
@@ -316,7 +318,27 @@ def full(out, images):
             print(f"{name}: {x.shape[0]} images at {size} px, PyTorch {x.shape[0] / dt:.2f} images/s")
 
 
+def bench(model, batch, iters):
+    """PyTorch's forward throughput for Bench's PyTorch column: 2 threads, random weights."""
+    torch.set_num_threads(2)
+    build, feats, size = FULL[model]
+    with torch.no_grad():
+        m = randomize(build(), 7)
+        f = feats or (lambda mm, xx: dinov2_features(mm, xx)[0])
+        x = inputs(batch, size, 1)
+        f(m, x)  # warm-up
+        t = time.perf_counter()
+        for _ in range(iters):
+            f(m, x)
+        dt = time.perf_counter() - t
+    print(f"{model}: PyTorch {torch.__version__}, {torch.get_num_threads()} threads, batch {batch},"
+          f" {size} px: {batch * iters / dt:.2f} images/s")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "bench":
+        bench(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 8, int(sys.argv[4]) if len(sys.argv) > 4 else 2)
+        sys.exit(0)
     if len(sys.argv) < 3 or sys.argv[1] not in ("fixtures", "full"):
         print(__doc__)
         sys.exit(2)

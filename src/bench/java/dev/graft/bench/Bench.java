@@ -119,7 +119,8 @@ public final class Bench {
       case "inceptionv3" -> InceptionV3.build(size, 42);
       case "mobilenetv2" -> dev.graft.base.Architecture.MOBILENET_V2.build(size, 42);
       case "efficientnetb0" -> dev.graft.base.Architecture.EFFICIENTNET_B0.build(size, 42);
-      default -> throw new IllegalArgumentException("unknown model " + name);
+        // the PyTorch-ecosystem bases (vit-b16, dinov2-vits14, ...): the catalog graph
+      default -> dev.graft.base.Architecture.named(name).build(size, 42);
     };
   }
 

@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -127,20 +126,37 @@ public final class TokenEmbedding extends TokenLayer {
     int h = (int) s[2];
     int w = (int) s[3];
     SDVariable patches = x.reshape(-1, width, (long) h * w).permute(0, 2, 1); // [N, h·w, D]
-    SDVariable pos = p.get("pos");
-    SDVariable clsPos = pos.get(SDIndex.interval(0, 1), SDIndex.all());
-    SDVariable patchPos = pos.get(SDIndex.interval(1, 1 + grid * grid), SDIndex.all());
+    // The class token's and the patches' position embeddings as products with constant
+    // matrices, not slices: M2.1's strided_slice_bp gives wrong gradients here.
+    int stored = 1 + grid * grid;
+    float[][] first = new float[1][stored];
+    first[0][0] = 1;
+    float[][] rest = new float[h * w][stored];
     if (interpolation.resizes(grid, h, w)) {
-      INDArray k = Nd4j.create(interpolation.matrix(grid, h, w)).castTo(x.dataType());
-      patchPos = sd.constant(k).mmul(patchPos);
+      float[][] k = interpolation.matrix(grid, h, w);
+      for (int i = 0; i < h * w; i++) {
+        System.arraycopy(k[i], 0, rest[i], 1, grid * grid);
+      }
+    } else {
+      for (int i = 0; i < h * w; i++) {
+        rest[i][1 + i] = 1;
+      }
     }
-    patches = patches.add(patchPos);
-    SDVariable first = patches.get(SDIndex.all(), SDIndex.interval(0, 1), SDIndex.all());
-    SDVariable cls = sd.zerosLike(first).add(p.get("cls").add(clsPos)); // [N, 1, D]
+    SDVariable pos = p.get("pos");
+    SDVariable clsPos = constant(sd, first, x).mmul(pos); // [1, D]
+    SDVariable patchPos = constant(sd, rest, x).mmul(pos); // [h·w, D]
+    patches = patches.add(patchPos.reshape(1, (long) h * w, width));
+    SDVariable zero = sd.zerosLike(patches).sum(true, 1); // [N, 1, D] zeros
+    SDVariable cls = zero.add(p.get("cls").add(clsPos).reshape(1, 1, width));
     if (registers == 0) {
       return sd.concat(1, cls, patches);
     }
-    SDVariable reg = sd.zerosLike(first).add(p.get("reg")); // [N, R, D] by broadcasting
+    // registers after the class token, without position embeddings: [N, R, D] by broadcasting
+    SDVariable reg = zero.add(p.get("reg").reshape(1, registers, width));
     return sd.concat(1, cls, reg, patches);
+  }
+
+  private static SDVariable constant(SameDiff sd, float[][] values, SDVariable like) {
+    return sd.constant(Nd4j.create(values).castTo(like.dataType()));
   }
 }

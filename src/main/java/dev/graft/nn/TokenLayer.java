@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
+import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -86,6 +87,14 @@ public abstract class TokenLayer extends SameDiffLayer {
 
   /** Sets a parameter's initial value (random init; pretrained weights overwrite it). */
   protected abstract void initialize(String name, INDArray param);
+
+  /**
+   * A [1, D] parameter as [1, 1, D], to combine with tokens [N, T, D]: M2.1's backward passes of
+   * broadcasting ops (add_bp, multiply_bp) give wrong gradients when the ranks differ.
+   */
+  protected static SDVariable perToken(SDVariable p, long width) {
+    return p.reshape(1, 1, width);
+  }
 
   /** A truncated normal (at two deviations), timm's initialisation of transformer weights. */
   protected static void truncatedNormal(INDArray a, double std) {

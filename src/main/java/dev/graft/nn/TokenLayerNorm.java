@@ -64,7 +64,7 @@ public final class TokenLayerNorm extends TokenLayer {
     SDVariable variance = centred.mul(centred).mean(true, last);
     return centred
         .mul(sd.math().rsqrt(variance.add(epsilon)))
-        .mul(p.get("gamma"))
-        .add(p.get("beta"));
+        .mul(perToken(p.get("gamma"), width))
+        .add(perToken(p.get("beta"), width));
   }
 }

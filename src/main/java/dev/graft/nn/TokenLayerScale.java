@@ -54,6 +54,6 @@ public final class TokenLayerScale extends TokenLayer {
   @Override
   public SDVariable defineLayer(
       SameDiff sd, SDVariable x, Map<String, SDVariable> p, SDVariable mask) {
-    return x.mul(p.get("gamma"));
+    return x.mul(perToken(p.get("gamma"), width));
   }
 }

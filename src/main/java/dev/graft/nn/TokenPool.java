@@ -4,10 +4,10 @@ import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A vision transformer's features from its (normalised) tokens [N, T, D]: the class token [N, D]
@@ -86,13 +86,22 @@ public final class TokenPool extends TokenLayer {
   @Override
   public SDVariable defineLayer(
       SameDiff sd, SDVariable x, Map<String, SDVariable> p, SDVariable mask) {
-    long d = x.getShape()[2];
-    SDVariable cls = x.get(SDIndex.all(), SDIndex.interval(0, 1), SDIndex.all()).reshape(-1, d);
-    if (mode == Mode.CLASS_TOKEN) {
-      return cls;
+    long[] shape = x.getShape();
+    int t = (int) shape[1];
+    long d = shape[2];
+    // a product with a constant [T, k] selection, not slices: M2.1's strided_slice_bp gives
+    // wrong gradients here. Column 0 picks the class token; column 1 averages the patches.
+    int k = mode == Mode.CLASS_TOKEN ? 1 : 2;
+    float[][] select = new float[t][k];
+    select[0][0] = 1;
+    if (k == 2) {
+      for (int i = 1 + registers; i < t; i++) {
+        select[i][1] = 1f / (t - 1 - registers);
+      }
     }
-    long t = x.getShape()[1];
-    SDVariable patches = x.get(SDIndex.all(), SDIndex.interval(1L + registers, t), SDIndex.all());
-    return sd.concat(1, cls, patches.mean(1));
+    SDVariable columns = x.permute(0, 2, 1).reshape(-1, t); // [N·D, T]
+    SDVariable picked = columns.mmul(sd.constant(Nd4j.create(select).castTo(x.dataType())));
+    // [N·D, k] -> [N, D, k] -> [N, k, D] -> [N, k·D]: class token first, then the mean
+    return picked.reshape(-1, d, k).permute(0, 2, 1).reshape(-1, k * d);
   }
 }

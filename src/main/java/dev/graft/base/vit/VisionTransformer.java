@@ -40,7 +40,7 @@ import org.nd4j.linalg.activations.Activation;
  * <pre>{@code
  * ComputationGraph vit = new ComputationGraph(VisionTransformer.configuration(Spec.VIT_B16, 224, 42));
  * vit.init();
- * INDArray features = vit.outputSingle(images);   // [N, 768]
+ * INDArray features = vit.output(images)[0];   // [N, 768]
  * }</pre>
  */
 public final class VisionTransformer {
@@ -56,6 +56,12 @@ public final class VisionTransformer {
 
   /** The features: the pooled tokens. */
   public static final String POOL = "pool";
+
+  /**
+   * The other features: the class token followed by the mean patch token, [N, 2D] (DINOv2's linear
+   * evaluation), a cut point of every vision transformer.
+   */
+  public static final String POOL_CLS_MEAN = "pool_cls_mean";
 
   /** The block holding the patch embedding and the tokens. */
   public static final String STEM = "stem";
@@ -262,12 +268,15 @@ public final class VisionTransformer {
             .addInputs(input)
             .setInputTypes(InputType.convolutional(inputSize, inputSize, 3));
     add(g, input, spec);
-    g.setOutputs(POOL);
+    g.addLayer(
+        POOL_CLS_MEAN, new TokenPool(TokenPool.Mode.CLASS_AND_MEAN_PATCH, spec.registers()), NORM);
+    g.setOutputs(POOL, POOL_CLS_MEAN);
     return g.build();
   }
 
   /**
-   * Adds the transformer's vertices to {@code g} on top of {@code input} (an RGB image, NCHW).
+   * Adds the transformer's vertices to {@code g} on top of {@code input} (an RGB image, NCHW), up
+   * to {@link #POOL} ({@link #configuration} adds {@link #POOL_CLS_MEAN} beside it).
    *
    * @return the name of the features vertex, {@link #POOL}
    */
