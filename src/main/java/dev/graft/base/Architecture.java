@@ -230,18 +230,7 @@ public enum Architecture {
    */
   VIT_B16(
       "vit-b16",
-      224,
-      16,
-      Preprocessing::torch,
-      VisionTransformer.POOL,
-      List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
-      blockEnds(
-          VisionTransformer.blockNames(VisionTransformer.Spec.VIT_B16),
-          VisionTransformer.blockEnds(VisionTransformer.Spec.VIT_B16)),
-      Head.averagePooling(),
-      (input, size, seed, top, keras) ->
-          VisionTransformer.configuration(input, VisionTransformer.Spec.VIT_B16, size, seed),
-      VisionTransformer.mapping("vit-b16", VisionTransformer.Spec.VIT_B16),
+      VisionTransformer.Spec.VIT_B16,
       "torchvision's vit_b_16-c867db91.pth converted to .safetensors (ImageNet mean/std), or"
           + " timm's vit_base_patch16_224.augreg2_in21k_ft_in1k/model.safetensors from"
           + " https://huggingface.co/timm (then --preprocess inception: mean and std 0.5)"),
@@ -255,76 +244,28 @@ public enum Architecture {
    */
   DINOV2_VITS14(
       "dinov2-vits14",
-      224,
-      14,
-      Preprocessing::torch,
-      VisionTransformer.POOL,
-      List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
-      blockEnds(
-          VisionTransformer.blockNames(VisionTransformer.Spec.DINOV2_S14),
-          VisionTransformer.blockEnds(VisionTransformer.Spec.DINOV2_S14)),
-      Head.averagePooling(),
-      (input, size, seed, top, keras) ->
-          VisionTransformer.configuration(input, VisionTransformer.Spec.DINOV2_S14, size, seed),
-      VisionTransformer.mapping("dinov2-vits14", VisionTransformer.Spec.DINOV2_S14),
+      VisionTransformer.Spec.DINOV2_S14,
       "vit_small_patch14_dinov2.lvd142m/model.safetensors from"
           + " https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m"),
 
   /** DINOv2 ViT-B/14, as {@link #DINOV2_VITS14} at width 768 (features [N, 768]). */
   DINOV2_VITB14(
       "dinov2-vitb14",
-      224,
-      14,
-      Preprocessing::torch,
-      VisionTransformer.POOL,
-      List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
-      blockEnds(
-          VisionTransformer.blockNames(VisionTransformer.Spec.DINOV2_B14),
-          VisionTransformer.blockEnds(VisionTransformer.Spec.DINOV2_B14)),
-      Head.averagePooling(),
-      (input, size, seed, top, keras) ->
-          VisionTransformer.configuration(input, VisionTransformer.Spec.DINOV2_B14, size, seed),
-      VisionTransformer.mapping("dinov2-vitb14", VisionTransformer.Spec.DINOV2_B14),
+      VisionTransformer.Spec.DINOV2_B14,
       "vit_base_patch14_dinov2.lvd142m/model.safetensors from"
           + " https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m"),
 
   /** DINOv2 ViT-S/14 with 4 register tokens (Darcet et al. 2023), Meta's {@code _reg} model. */
   DINOV2_VITS14_REG(
       "dinov2-vits14-reg",
-      224,
-      14,
-      Preprocessing::torch,
-      VisionTransformer.POOL,
-      List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
-      blockEnds(
-          VisionTransformer.blockNames(VisionTransformer.Spec.DINOV2_S14),
-          VisionTransformer.blockEnds(VisionTransformer.Spec.DINOV2_S14)),
-      Head.averagePooling(),
-      (input, size, seed, top, keras) ->
-          VisionTransformer.configuration(
-              input, VisionTransformer.Spec.DINOV2_S14.withRegisters(4), size, seed),
-      VisionTransformer.mapping(
-          "dinov2-vits14-reg", VisionTransformer.Spec.DINOV2_S14.withRegisters(4)),
+      VisionTransformer.Spec.DINOV2_S14.withRegisters(4),
       "vit_small_patch14_reg4_dinov2.lvd142m/model.safetensors from"
           + " https://huggingface.co/timm/vit_small_patch14_reg4_dinov2.lvd142m"),
 
   /** DINOv2 ViT-B/14 with 4 register tokens, Meta's {@code _reg} model. */
   DINOV2_VITB14_REG(
       "dinov2-vitb14-reg",
-      224,
-      14,
-      Preprocessing::torch,
-      VisionTransformer.POOL,
-      List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
-      blockEnds(
-          VisionTransformer.blockNames(VisionTransformer.Spec.DINOV2_B14),
-          VisionTransformer.blockEnds(VisionTransformer.Spec.DINOV2_B14)),
-      Head.averagePooling(),
-      (input, size, seed, top, keras) ->
-          VisionTransformer.configuration(
-              input, VisionTransformer.Spec.DINOV2_B14.withRegisters(4), size, seed),
-      VisionTransformer.mapping(
-          "dinov2-vitb14-reg", VisionTransformer.Spec.DINOV2_B14.withRegisters(4)),
+      VisionTransformer.Spec.DINOV2_B14.withRegisters(4),
       "vit_base_patch14_reg4_dinov2.lvd142m/model.safetensors from"
           + " https://huggingface.co/timm/vit_base_patch14_reg4_dinov2.lvd142m");
 
@@ -410,6 +351,26 @@ public enum Architecture {
     this.factory = factory;
     this.stateDict = stateDict;
     this.stateDictFile = stateDictFile;
+  }
+
+  /**
+   * A vision transformer of shape {@code spec} (see {@link VisionTransformer}): 224 px, ImageNet
+   * mean and std, features {@code pool} (the class token) and cut {@code pool_cls_mean}, blocks
+   * {@code stem}, {@code block0} …, weights from a state dict the user brings.
+   */
+  Architecture(String id, VisionTransformer.Spec spec, String stateDictFile) {
+    this(
+        id,
+        224,
+        spec.patch(),
+        Preprocessing::torch,
+        VisionTransformer.POOL,
+        List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
+        blockEnds(VisionTransformer.blockNames(spec), VisionTransformer.blockEnds(spec)),
+        Head.averagePooling(),
+        (input, size, seed, top, keras) -> VisionTransformer.configuration(input, spec, size, seed),
+        VisionTransformer.mapping(id, spec),
+        stateDictFile);
   }
 
   /**

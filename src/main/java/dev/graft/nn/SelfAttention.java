@@ -5,7 +5,6 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Multi-head self-attention over tokens [N, T, D], as timm's and DINOv2's {@code Attention} and
@@ -60,15 +59,6 @@ public final class SelfAttention extends TokenLayer {
     for (String w : WEIGHTS) {
       params.addWeightParam(w, width, width);
       params.addBiasParam(w.substring(0, w.length() - 1) + "B", 1, width);
-    }
-  }
-
-  @Override
-  protected void initialize(String name, INDArray param) {
-    if (name.endsWith("W")) {
-      truncatedNormal(param, 0.02);
-    } else {
-      param.assign(0);
     }
   }
 

@@ -85,8 +85,18 @@ public abstract class TokenLayer extends SameDiffLayer {
     }
   }
 
-  /** Sets a parameter's initial value (random init; pretrained weights overwrite it). */
-  protected abstract void initialize(String name, INDArray param);
+  /**
+   * Sets a parameter's initial value (random init; pretrained weights overwrite it). By default, as
+   * timm initialises a linear layer: weights (names ending in W) from a truncated normal with
+   * deviation 0.02, biases zero.
+   */
+  protected void initialize(String name, INDArray param) {
+    if (name.endsWith("W")) {
+      truncatedNormal(param, 0.02);
+    } else {
+      param.assign(0);
+    }
+  }
 
   /**
    * A [1, D] parameter as [1, 1, D], to combine with tokens [N, T, D]: M2.1's backward passes of

@@ -5,7 +5,6 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A transformer block's MLP on each token: {@code fc2(GELU(fc1(x)))}, with the exact GELU of
@@ -48,15 +47,6 @@ public final class TransformerMlp extends TokenLayer {
     params.addBiasParam("fc1B", 1, hidden);
     params.addWeightParam("fc2W", hidden, width);
     params.addBiasParam("fc2B", 1, width);
-  }
-
-  @Override
-  protected void initialize(String name, INDArray param) {
-    if (name.endsWith("W")) {
-      truncatedNormal(param, 0.02);
-    } else {
-      param.assign(0);
-    }
   }
 
   @Override
