@@ -9,6 +9,7 @@ import dev.graft.base.torch.ConvNeXt;
 import dev.graft.base.torch.StateDictMapping;
 import dev.graft.base.torch.TorchResNet;
 import dev.graft.base.vit.VisionTransformer;
+import dev.graft.base.vit.VitStateDict;
 import dev.graft.error.GraftException;
 import dev.graft.graph.Truncation;
 import dev.graft.head.Head;
@@ -369,7 +370,7 @@ public enum Architecture {
         blockEnds(VisionTransformer.blockNames(spec), VisionTransformer.blockEnds(spec)),
         Head.averagePooling(),
         (input, size, seed, top, keras) -> VisionTransformer.configuration(input, spec, size, seed),
-        VisionTransformer.mapping(id, spec),
+        VitStateDict.mapping(id, spec),
         stateDictFile);
   }
 

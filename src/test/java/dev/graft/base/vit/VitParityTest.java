@@ -118,7 +118,7 @@ class VitParityTest {
     ComputationGraph g =
         new ComputationGraph(VisionTransformer.configuration("input_1", c.spec(), c.size(), 1));
     g.init();
-    StateDictMapping.Result r = VisionTransformer.mapping("test", c.spec()).load(g, weights);
+    StateDictMapping.Result r = VitStateDict.mapping("test", c.spec()).load(g, weights);
     assertEquals(c.weights().startsWith("vit") ? "torchvision" : "timm/Meta", r.publisher());
     // the class token at pool (or what the spec pools), class token + mean patch at pool_cls_mean
     String vertex =
