@@ -141,10 +141,8 @@ public final class Bench {
       case "inceptionv3" -> InceptionV3.build(size, 42);
       case "mobilenetv2" -> dev.graft.base.Architecture.MOBILENET_V2.build(size, 42);
       case "efficientnetb0" -> dev.graft.base.Architecture.EFFICIENTNET_B0.build(size, 42);
-      case "resnet50-torchvision" ->
-          dev.graft.base.Architecture.RESNET50_TORCHVISION.build(size, 42);
-      case "convnext-tiny" -> dev.graft.base.Architecture.CONVNEXT_TINY.build(size, 42);
-      default -> throw new IllegalArgumentException("unknown model " + name);
+        // the PyTorch-ecosystem bases (resnet50-torchvision, convnext-tiny, vit-b16, dinov2-*)
+      default -> dev.graft.base.Architecture.named(name).build(size, 42);
     };
   }
 

@@ -8,6 +8,8 @@ import dev.graft.base.mobilenet.MobileNetV2;
 import dev.graft.base.torch.ConvNeXt;
 import dev.graft.base.torch.StateDictMapping;
 import dev.graft.base.torch.TorchResNet;
+import dev.graft.base.vit.VisionTransformer;
+import dev.graft.base.vit.VitStateDict;
 import dev.graft.error.GraftException;
 import dev.graft.graph.Truncation;
 import dev.graft.head.Head;
@@ -218,7 +220,55 @@ public enum Architecture {
       (input, size, seed, top, keras) -> ConvNeXt.tiny(size, seed),
       ConvNeXt.mapping(ConvNeXt.TINY),
       "convnext_tiny.fb_in1k/model.safetensors from https://huggingface.co/timm/convnext_tiny.fb_in1k,"
-          + " or torchvision's convnext_tiny-983f1562.pth converted to .safetensors");
+          + " or torchvision's convnext_tiny-983f1562.pth converted to .safetensors"),
+
+  /**
+   * ViT-B/16 (Dosovitskiy et al. 2020) as torchvision's {@code vit_b_16} and timm's {@code
+   * vit_base_patch16_224.*}; graph by {@link VisionTransformer}. Features {@code pool}: the class
+   * token after the final LayerNorm (what the classifier reads), [N, 768]; cut {@code
+   * pool_cls_mean} adds the mean patch token. Blocks {@code stem}, {@code block0} … {@code
+   * block11}. Other input sizes interpolate the position embeddings as torchvision does.
+   */
+  VIT_B16(
+      "vit-b16",
+      VisionTransformer.Spec.VIT_B16,
+      "torchvision's vit_b_16-c867db91.pth converted to .safetensors (ImageNet mean/std), or"
+          + " timm's vit_base_patch16_224.augreg2_in21k_ft_in1k/model.safetensors from"
+          + " https://huggingface.co/timm (then --preprocess inception: mean and std 0.5)"),
+
+  /**
+   * DINOv2 ViT-S/14 (Oquab et al. 2023), self-supervised; graph by {@link VisionTransformer}.
+   * Features {@code pool}: {@code x_norm_clstoken} [N, 384]; cut {@code pool_cls_mean}: class token
+   * ⊕ mean patch token [N, 768], as DINOv2's linear evaluation. Position embeddings (stored at 518
+   * px) are interpolated bicubically to the input size as DINOv2 does. Weights: timm's {@code
+   * vit_small_patch14_dinov2.lvd142m} (Meta's names).
+   */
+  DINOV2_VITS14(
+      "dinov2-vits14",
+      VisionTransformer.Spec.DINOV2_S14,
+      "vit_small_patch14_dinov2.lvd142m/model.safetensors from"
+          + " https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m"),
+
+  /** DINOv2 ViT-B/14, as {@link #DINOV2_VITS14} at width 768 (features [N, 768]). */
+  DINOV2_VITB14(
+      "dinov2-vitb14",
+      VisionTransformer.Spec.DINOV2_B14,
+      "vit_base_patch14_dinov2.lvd142m/model.safetensors from"
+          + " https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m"),
+
+  /** DINOv2 ViT-S/14 with 4 register tokens (Darcet et al. 2023), Meta's {@code _reg} model. */
+  DINOV2_VITS14_REG(
+      "dinov2-vits14-reg",
+      VisionTransformer.Spec.DINOV2_S14.withRegisters(4),
+      "vit_small_patch14_reg4_dinov2.lvd142m/model.safetensors from"
+          + " https://huggingface.co/timm/vit_small_patch14_reg4_dinov2.lvd142m"),
+
+  /** DINOv2 ViT-B/14 with 4 register tokens, Meta's {@code _reg} model. */
+  DINOV2_VITB14_REG(
+      "dinov2-vitb14-reg",
+      VisionTransformer.Spec.DINOV2_B14.withRegisters(4),
+      "vit_base_patch14_reg4_dinov2.lvd142m/model.safetensors from"
+          + " https://huggingface.co/timm/vit_base_patch14_reg4_dinov2.lvd142m");
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
   public static final String INPUT = "input_1";
@@ -328,6 +378,26 @@ public enum Architecture {
     this.factory = factory;
     this.stateDict = files.stateDict();
     this.stateDictFile = files.stateDictFile();
+  }
+
+  /**
+   * A vision transformer of shape {@code spec} (see {@link VisionTransformer}): 224 px, ImageNet
+   * mean and std, features {@code pool} (the class token) and cut {@code pool_cls_mean}, blocks
+   * {@code stem}, {@code block0} …, weights from a state dict the user brings.
+   */
+  Architecture(String id, VisionTransformer.Spec spec, String stateDictFile) {
+    this(
+        id,
+        224,
+        spec.patch(),
+        Preprocessing::torch,
+        VisionTransformer.POOL,
+        List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
+        blockEnds(VisionTransformer.blockNames(spec), VisionTransformer.blockEnds(spec)),
+        Head.averagePooling(),
+        (input, size, seed, top, keras) -> VisionTransformer.configuration(input, spec, size, seed),
+        VitStateDict.mapping(id, spec),
+        stateDictFile);
   }
 
   /**
