@@ -46,6 +46,10 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  *       and generator states, the history, the array list and the SHA-256 of {@code arrays.bin} (a
  *       damaged file is refused, never half-used).
  * </ul>
+ *
+ * <p>Why one class of this size: the writer and the reader are two halves of one file format, and
+ * the reader's refusals (sizes, shapes, counters, digest, each with its own message) must match
+ * what the writer writes field by field.
  */
 final class CheckpointFile {
   static final int FORMAT_VERSION = 1;
