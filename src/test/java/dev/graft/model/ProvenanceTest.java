@@ -25,6 +25,7 @@ class ProvenanceTest {
     s.put("resumedFromEpoch", "2");
     s.put("weightsSha256", "ab".repeat(32));
     s.put("l2", "0.01");
+    s.put("aSettingOfALaterRelease", "x");
     Provenance p = Provenance.of(s);
     assertEquals("finetune: last 2 layers", p.strategy());
     assertEquals(List.of("conv2", "fc"), p.unfrozen());
@@ -35,7 +36,8 @@ class ProvenanceTest {
     assertEquals(3, p.restoredEpoch());
     assertEquals(2, p.resumedFromEpoch());
     assertEquals(Optional.of("ab".repeat(32)), p.weightsSha256());
-    assertEquals(Map.of("l2", "0.01"), p.other());
+    assertEquals("0.01", p.l2());
+    assertEquals(Map.of("aSettingOfALaterRelease", "x"), p.other());
   }
 
   @Test
