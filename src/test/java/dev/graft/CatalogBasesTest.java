@@ -34,13 +34,23 @@ class CatalogBasesTest {
     Base base = Bases.of(arch).weights(Weights.none()).inputSize(arch.minInputSize()).load();
     int s = base.inputSize();
     DataSet train = Digits.tensors(List.of(0, 1), 0, 3, s);
-    TransferModel model =
+    var builder =
         Graft.base(base)
             .head(Head.averagePooling())
             .strategy(Strategy.fineTune().warmupEpochs(1))
             .epochs(2)
-            .batchSize(6)
-            .fit(Digits.iterator(train, 6), null, List.of("0", "1"));
+            .batchSize(6);
+    if (hasTransformerLayers(base.graph())) {
+      // the vision transformers' token layers do not backpropagate correctly yet: refused
+      dev.graft.error.GraftException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              dev.graft.error.GraftException.class,
+              () -> builder.fit(Digits.iterator(train, 6), null, List.of("0", "1")));
+      org.junit.jupiter.api.Assertions.assertTrue(
+          e.getMessage().contains("transformer layer"), e.getMessage());
+      return;
+    }
+    TransferModel model = builder.fit(Digits.iterator(train, 6), null, List.of("0", "1"));
     ComputationGraph net = model.network();
     INDArray p = net.outputSingle(train.getFeatures());
     assertEquals(6, p.size(0));
@@ -59,6 +69,14 @@ class CatalogBasesTest {
             .findFirst()
             .orElseThrow();
     assertArrayEquals(params(base.graph(), first), params(net, first), first + " changed");
+  }
+
+  private static boolean hasTransformerLayers(ComputationGraph g) {
+    return java.util.Arrays.stream(g.getLayers())
+        .anyMatch(
+            l ->
+                dev.graft.graph.Layers.unwrap(l.conf().getLayer())
+                    instanceof org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer);
   }
 
   private static float[] params(ComputationGraph g, String layer) {

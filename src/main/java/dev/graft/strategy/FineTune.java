@@ -48,7 +48,8 @@ public final class FineTune implements Strategy {
     DEFAULT,
     LAST_LAYERS,
     LAST_BLOCKS,
-    FROM_BLOCK
+    FROM_BLOCK,
+    LAST_KERAS_LAYERS
   }
 
   private final Unfreeze unfreeze;
@@ -105,6 +106,31 @@ public final class FineTune implements Strategy {
     }
     return new FineTune(
         Unfreeze.LAST_LAYERS,
+        n,
+        null,
+        learningRate,
+        headMultiplier,
+        warmupEpochs,
+        trainBatchNorm,
+        cosine,
+        warmupRate);
+  }
+
+  /**
+   * Unfreezes the last {@code n >= 1} layers counted as Keras counts {@code model.layers[-n:]}:
+   * every layer of the base below the cut, pooling, padding and activation layers included; those
+   * of them with parameters train (BatchNorm only with {@link #trainBatchNorm(boolean)}). For VGG16
+   * {@code unfreezeLastKerasLayers(4)} is Keras's {@code base.layers[-4:]}: block5_conv1..3 and
+   * block5_pool, the same three convolutions as {@code unfreezeLast(3)}. The catalog bases are
+   * built with Keras's layers and names, so the count matches Keras's; for a graph of your own it
+   * counts that graph's layers.
+   */
+  public FineTune unfreezeLastKerasLayers(int n) {
+    if (n < 1) {
+      throw new GraftException("unfreezeLastKerasLayers needs at least one layer, got " + n);
+    }
+    return new FineTune(
+        Unfreeze.LAST_KERAS_LAYERS,
         n,
         null,
         learningRate,
@@ -362,6 +388,20 @@ public final class FineTune implements Strategy {
             .subList(blockNames.size() - count, blockNames.size())
             .forEach(b -> chosen.addAll(usable.get(b)));
       }
+      case LAST_KERAS_LAYERS -> {
+        List<String> all = layout.allBaseLayers();
+        if (count > all.size()) {
+          throw new GraftException(
+              "unfreezeLastKerasLayers("
+                  + count
+                  + ") but the base has only "
+                  + all.size()
+                  + " layers below the cut");
+        }
+        all.subList(all.size() - count, all.size()).stream()
+            .filter(candidates::contains)
+            .forEach(chosen::add);
+      }
       case FROM_BLOCK -> {
         int i = blockNames.indexOf(block);
         if (i < 0) {
@@ -400,6 +440,7 @@ public final class FineTune implements Strategy {
       case LAST_LAYERS -> "last " + count + " layers";
       case LAST_BLOCKS -> "last " + count + " blocks";
       case FROM_BLOCK -> "from block " + block;
+      case LAST_KERAS_LAYERS -> "last " + count + " layers, counted as Keras counts";
     };
   }
 

@@ -15,13 +15,26 @@ import java.util.Set;
  * @param headLayers the head's layers with parameters, the output layer last
  * @param convexHead whether the head is a logistic regression to fit to convergence ({@link
  *     dev.graft.head.Head.Solver#LBFGS}) rather than train by epochs
+ * @param allBaseLayers every layer of the base below the cut, with or without parameters (pooling,
+ *     activations, padding), in topological order: what Keras's {@code model.layers} lists
  */
 public record GraphLayout(
     List<String> baseLayers,
     Set<String> batchNormLayers,
     List<Block> blocks,
     List<String> headLayers,
-    boolean convexHead) {
+    boolean convexHead,
+    List<String> allBaseLayers) {
+
+  /** A layout that lists only the layers with parameters ({@code allBaseLayers} = those). */
+  public GraphLayout(
+      List<String> baseLayers,
+      Set<String> batchNormLayers,
+      List<Block> blocks,
+      List<String> headLayers,
+      boolean convexHead) {
+    this(baseLayers, batchNormLayers, blocks, headLayers, convexHead, baseLayers);
+  }
 
   /** A layout whose head trains by epochs. */
   public GraphLayout(
@@ -38,5 +51,6 @@ public record GraphLayout(
     batchNormLayers = Set.copyOf(batchNormLayers);
     blocks = List.copyOf(blocks);
     headLayers = List.copyOf(headLayers);
+    allBaseLayers = List.copyOf(allBaseLayers);
   }
 }

@@ -187,7 +187,8 @@ public final class TransferGraph {
                 batchNorm,
                 blocks == null ? List.of() : blocks,
                 headParams,
-                head.solver() == Head.Solver.LBFGS),
+                head.solver() == Head.Solver.LBFGS,
+                order),
             options);
     if (head.solver() == Head.Solver.LBFGS && phases.stream().noneMatch(Phase::convex)) {
       throw new GraftException(

@@ -30,8 +30,9 @@ class PreprocessingTest {
   };
 
   private static final Map<Architecture, float[]> EXPECTED =
-      Map.of(
-          Architecture.VGG16,
+      Map.ofEntries(
+          Map.entry(
+              Architecture.VGG16,
               new float[] {
                 0f - 103.939f,
                 30f - 103.939f,
@@ -39,8 +40,9 @@ class PreprocessingTest {
                 20f - 116.779f,
                 255f - 123.68f,
                 10f - 123.68f
-              },
-          Architecture.RESNET50,
+              }),
+          Map.entry(
+              Architecture.RESNET50,
               new float[] {
                 0f - 103.939f,
                 30f - 103.939f,
@@ -48,21 +50,29 @@ class PreprocessingTest {
                 20f - 116.779f,
                 255f - 123.68f,
                 10f - 123.68f
-              },
-          Architecture.INCEPTION_V3,
+              }),
+          Map.entry(
+              Architecture.INCEPTION_V3,
               new float[] {
                 1f, 10f / 127.5f - 1f, 128f / 127.5f - 1f, 20f / 127.5f - 1f, -1f, 30f / 127.5f - 1f
-              },
-          Architecture.MOBILENET_V2,
+              }),
+          Map.entry(
+              Architecture.MOBILENET_V2,
               new float[] {
                 1f, 10f / 127.5f - 1f, 128f / 127.5f - 1f, 20f / 127.5f - 1f, -1f, 30f / 127.5f - 1f
-              },
+              }),
           // Keras's EfficientNet inside the model: x / 255, minus ImageNet's RGB means, divided by
           // their standard deviations
-          Architecture.EFFICIENTNET_B0, TORCH,
+          Map.entry(Architecture.EFFICIENTNET_B0, TORCH),
           // torchvision's and timm's ImageNet normalisation for resnet50 and convnext_tiny
-          Architecture.RESNET50_TORCHVISION, TORCH,
-          Architecture.CONVNEXT_TINY, TORCH);
+          Map.entry(Architecture.RESNET50_TORCHVISION, TORCH),
+          Map.entry(Architecture.CONVNEXT_TINY, TORCH),
+          // torchvision's vit_b_16 and DINOv2: ImageNet mean/std as well
+          Map.entry(Architecture.VIT_B16, TORCH),
+          Map.entry(Architecture.DINOV2_VITS14, TORCH),
+          Map.entry(Architecture.DINOV2_VITB14, TORCH),
+          Map.entry(Architecture.DINOV2_VITS14_REG, TORCH),
+          Map.entry(Architecture.DINOV2_VITB14_REG, TORCH));
 
   @ParameterizedTest
   @EnumSource(Architecture.class)
