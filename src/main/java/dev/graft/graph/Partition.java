@@ -14,7 +14,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
  * A network split at a freeze boundary, computed once from its configuration: the vertices that
  * train or depend on a trainable layer (the trainable part), and the vertices or network input
  * outside it that feed it (the boundary, whose activations the frozen part computes). Also the
- * frozen bridges between two boundaries ({@link #bridge}).
+ * frozen bridges between two boundaries ({@link Graph#bridge}).
  *
  * <pre>{@code
  * Partition.Graph g = Partition.of(conf);          // topological order, computed once

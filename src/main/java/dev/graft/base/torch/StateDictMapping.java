@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Build the DL4J graph with one vertex per PyTorch module that holds weights, so that names
- *       map one to one (see {@link TorchResNet50}); use {@code useLogStd(false)} on BatchNorm
- *       layers (parameters {@code gamma, beta, mean, var}) and PyTorch's epsilons.
+ *       map one to one (see {@link TorchResNet}); use {@code useLogStd(false)} on BatchNorm layers
+ *       (parameters {@code gamma, beta, mean, var}) and PyTorch's epsilons.
  *   <li>Declare the canonical names (those of one publisher, e.g. torchvision's) with {@link
  *       Builder#add}: {@code add("layer1.0.conv1.weight", "layer1.0.conv1", "W",
  *       TensorConversion.SAME)}. For a layout no constant of {@link TensorConversion} covers,
