@@ -104,16 +104,7 @@ public final class FineTune implements Strategy {
     if (n < 1) {
       throw new GraftException("unfreezeLast needs at least one layer, got " + n);
     }
-    return new FineTune(
-        Unfreeze.LAST_LAYERS,
-        n,
-        null,
-        learningRate,
-        headMultiplier,
-        warmupEpochs,
-        trainBatchNorm,
-        cosine,
-        warmupRate);
+    return unfreezing(Unfreeze.LAST_LAYERS, n, null);
   }
 
   /**
@@ -129,16 +120,7 @@ public final class FineTune implements Strategy {
     if (n < 1) {
       throw new GraftException("unfreezeLastKerasLayers needs at least one layer, got " + n);
     }
-    return new FineTune(
-        Unfreeze.LAST_KERAS_LAYERS,
-        n,
-        null,
-        learningRate,
-        headMultiplier,
-        warmupEpochs,
-        trainBatchNorm,
-        cosine,
-        warmupRate);
+    return unfreezing(Unfreeze.LAST_KERAS_LAYERS, n, null);
   }
 
   /** Unfreezes the last {@code n >= 1} blocks the base declares. */
@@ -146,10 +128,15 @@ public final class FineTune implements Strategy {
     if (n < 1) {
       throw new GraftException("unfreezeLastBlocks needs at least one block, got " + n);
     }
+    return unfreezing(Unfreeze.LAST_BLOCKS, n, null);
+  }
+
+  /** A copy with another choice of what unfreezes; every other setting kept. */
+  private FineTune unfreezing(Unfreeze how, int n, String blockName) {
     return new FineTune(
-        Unfreeze.LAST_BLOCKS,
+        how,
         n,
-        null,
+        blockName,
         learningRate,
         headMultiplier,
         warmupEpochs,
@@ -161,16 +148,7 @@ public final class FineTune implements Strategy {
   /** Unfreezes the named block and every block after it. */
   public FineTune fromBlock(String blockName) {
     Objects.requireNonNull(blockName, "blockName");
-    return new FineTune(
-        Unfreeze.FROM_BLOCK,
-        0,
-        blockName,
-        learningRate,
-        headMultiplier,
-        warmupEpochs,
-        trainBatchNorm,
-        cosine,
-        warmupRate);
+    return unfreezing(Unfreeze.FROM_BLOCK, 0, blockName);
   }
 
   /** Adam learning rate of the unfrozen base layers (default 1e-4). */
