@@ -85,7 +85,22 @@ class TrainingHelpersTest {
             .build(),
         "pool1");
     g.addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "proj");
-    g.addVertex("cat", new MergeVertex(), "add", "pool1");
+    // stride-1 convolutions with a bias, explicit padding, an activation and a non-square kernel:
+    // StrideOneConvBackprop's cases
+    g.addLayer(
+        "convb",
+        new ConvolutionLayer.Builder(3, 3)
+            .padding(1, 1)
+            .convolutionMode(ConvolutionMode.Truncate)
+            .nOut(8)
+            .activation(Activation.RELU)
+            .build(),
+        "pool1");
+    g.addLayer(
+        "conv15",
+        new ConvolutionLayer.Builder(1, 5).nOut(8).activation(Activation.IDENTITY).build(),
+        "convb");
+    g.addVertex("cat", new MergeVertex(), "add", "pool1", "conv15");
     g.addLayer(
         "pool2",
         new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build(),
@@ -93,7 +108,7 @@ class TrainingHelpersTest {
     g.addLayer("se_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "pool2");
     g.addLayer(
         "se_gate",
-        new DenseLayer.Builder().nOut(16).activation(Activation.SIGMOID).build(),
+        new DenseLayer.Builder().nOut(24).activation(Activation.SIGMOID).build(),
         "se_pool");
     if (Boolean.getBoolean("bisect.nose")) {
       g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "pool2");
@@ -187,6 +202,13 @@ class TrainingHelpersTest {
           ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) fast.getLayer("conv1"))
               .getHelper(),
           "the training network's convolution runs on oneDNN");
+      for (String conv : List.of("conv1", "convb", "conv15")) {
+        assertTrue(
+            ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) fast.getLayer(conv))
+                    .getHelper()
+                instanceof StrideOneConvBackprop,
+            conv + "'s backward pass avoids conv2d_bp's Winograd kernels");
+      }
     }
     assertNull(
         ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) ref.getLayer("conv1"))
