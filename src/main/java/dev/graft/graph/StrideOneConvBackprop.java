@@ -140,7 +140,7 @@ final class StrideOneConvBackprop implements ConvolutionHelper {
           kernel,
           strides,
           pad,
-          biasGradView,
+          bias == null ? null : biasGradView, // DL4J hands a dummy to helpers other than oneDNN's
           weightGradView,
           afn,
           mode,

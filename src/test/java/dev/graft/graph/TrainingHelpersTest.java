@@ -80,6 +80,7 @@ class TrainingHelpersTest {
         "proj",
         new ConvolutionLayer.Builder(1, 1)
             .nOut(8)
+            .hasBias(false) // as in MobileNetV2: the helper's other path, without a bias
             .convolutionMode(ConvolutionMode.Truncate)
             .activation(Activation.IDENTITY)
             .build(),
@@ -228,6 +229,22 @@ class TrainingHelpersTest {
               k + ": zero gradient, nothing checked");
         });
     assertEquals(ref.score(), fast.score(), 1e-5 * Math.abs(ref.score()));
+    for (String conv : List.of("conv1", "proj", "convb", "conv15")) {
+      assertEquals(0, helperFailures(fast, conv), conv + " fell back to DL4J's own path");
+    }
+  }
+
+  /** DL4J counts a helper's failures and then quietly runs its own path instead. */
+  private static int helperFailures(ComputationGraph net, String layer) {
+    try {
+      java.lang.reflect.Field f =
+          org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class.getDeclaredField(
+              "helperCountFail");
+      f.setAccessible(true);
+      return f.getInt(net.getLayer(layer));
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test
