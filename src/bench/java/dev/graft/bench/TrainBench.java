@@ -48,7 +48,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * oneDNN), {@code graft} (Graft's training path: {@link Rebuild#instantiateForTraining}), and
  * {@code pytorch} ({@code src/bench/python/train_peer.py} under {@code /usr/bin/python3}, skipped
  * when torch is absent). System properties: batch (16), size (224), iters (5), warmup (2), rounds
- * (2), peak.gflops (the CPU's FP32 peak for both cores; default by its flags).
+ * (2), peak.gflops (the CPU's FP32 peak for both cores; default by its flags), engines (which of
+ * dl4j,graft,pytorch to run; all three by default: DL4J's own layers take minutes on the
+ * whole-network row).
  */
 final class TrainBench {
   private TrainBench() {}
@@ -87,6 +89,7 @@ final class TrainBench {
     int warmup = Integer.getInteger("warmup", 2);
     int rounds = Integer.getInteger("rounds", 2);
     double peak = Bench.peakGflops();
+    List<String> engines = List.of(System.getProperty("engines", "dl4j,graft,pytorch").split(","));
     Base base = Bases.catalog(model).weights(Weights.none()).inputSize(size).load();
     System.out.printf(
         Locale.ROOT,
@@ -132,6 +135,9 @@ final class TrainBench {
       double[][] best = new double[3][];
       for (int r = 0; r < rounds; r++) {
         for (String engine : List.of("dl4j", "graft", "pytorch")) {
+          if (!engines.contains(engine)) {
+            continue;
+          }
           double[] m;
           if (engine.equals("pytorch")) {
             if (!peer) {
