@@ -184,13 +184,14 @@ public enum Architecture {
    * Keras's v1); graph by {@link TorchResNet}. Feature layer {@code layer4_2} (2048 channels),
    * whose global average {@code avgpool} is what torchvision's {@code fc} reads; blocks {@code
    * stem}, {@code layer1} … {@code layer4}. Weights: a torchvision or timm {@code resnet50} state
-   * dict as {@code .safetensors}; preprocessing torchvision's (ImageNet mean and std).
+   * dict as {@code .safetensors}; preprocessing torchvision's evaluation of its {@code
+   * IMAGENET1K_V1} weights (ImageNet mean and std; short side to 256, centre 224, bilinear).
    */
   RESNET50_TORCHVISION(
       "resnet50-torchvision",
       224,
       TorchResNet.MIN_INPUT_SIZE,
-      Preprocessing::torch,
+      () -> imagenetEval(Interpolation.BILINEAR),
       TorchResNet.FEATURE_LAYER,
       List.of(TorchResNet.FEATURE_LAYER, TorchResNet.POOL),
       blockEnds(TorchResNet.blockNames(), TorchResNet.blockEnds(TorchResNet.RESNET50)),
@@ -206,13 +207,14 @@ public enum Architecture {
    * layer {@code classifier_0}: the head's LayerNorm over the globally pooled 768 channels ({@code
    * [N, 768, 1, 1]}), what the classifier reads; cut {@code features_7_2} keeps the last block's
    * map. Blocks {@code stem}, {@code stage1} … {@code stage4}. Weights: a torchvision or timm
-   * {@code convnext_tiny} state dict as {@code .safetensors}; preprocessing ImageNet mean and std.
+   * {@code convnext_tiny} state dict as {@code .safetensors}; preprocessing timm's for {@code
+   * convnext_tiny.fb_in1k} (ImageNet mean and std; short side to 256, centre 224, bicubic).
    */
   CONVNEXT_TINY(
       "convnext-tiny",
       224,
       ConvNeXt.MIN_INPUT_SIZE,
-      Preprocessing::torch,
+      () -> imagenetEval(Interpolation.BICUBIC),
       ConvNeXt.FEATURE_LAYER,
       List.of(ConvNeXt.FEATURE_LAYER, ConvNeXt.lastBlock(ConvNeXt.TINY)),
       blockEnds(ConvNeXt.blockNames(), ConvNeXt.blockEnds(ConvNeXt.TINY)),
@@ -232,6 +234,7 @@ public enum Architecture {
   VIT_B16(
       "vit-b16",
       VisionTransformer.Spec.VIT_B16,
+      Interpolation.BILINEAR,
       "torchvision's vit_b_16-c867db91.pth converted to .safetensors (ImageNet mean/std), or"
           + " timm's vit_base_patch16_224.augreg2_in21k_ft_in1k/model.safetensors from"
           + " https://huggingface.co/timm (then --preprocess inception: mean and std 0.5)"),
@@ -246,6 +249,7 @@ public enum Architecture {
   DINOV2_VITS14(
       "dinov2-vits14",
       VisionTransformer.Spec.DINOV2_S14,
+      Interpolation.BICUBIC,
       "vit_small_patch14_dinov2.lvd142m/model.safetensors from"
           + " https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m"),
 
@@ -253,6 +257,7 @@ public enum Architecture {
   DINOV2_VITB14(
       "dinov2-vitb14",
       VisionTransformer.Spec.DINOV2_B14,
+      Interpolation.BICUBIC,
       "vit_base_patch14_dinov2.lvd142m/model.safetensors from"
           + " https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m"),
 
@@ -260,6 +265,7 @@ public enum Architecture {
   DINOV2_VITS14_REG(
       "dinov2-vits14-reg",
       VisionTransformer.Spec.DINOV2_S14.withRegisters(4),
+      Interpolation.BICUBIC,
       "vit_small_patch14_reg4_dinov2.lvd142m/model.safetensors from"
           + " https://huggingface.co/timm/vit_small_patch14_reg4_dinov2.lvd142m"),
 
@@ -267,6 +273,7 @@ public enum Architecture {
   DINOV2_VITB14_REG(
       "dinov2-vitb14-reg",
       VisionTransformer.Spec.DINOV2_B14.withRegisters(4),
+      Interpolation.BICUBIC,
       "vit_base_patch14_reg4_dinov2.lvd142m/model.safetensors from"
           + " https://huggingface.co/timm/vit_base_patch14_reg4_dinov2.lvd142m");
 
@@ -382,15 +389,18 @@ public enum Architecture {
 
   /**
    * A vision transformer of shape {@code spec} (see {@link VisionTransformer}): 224 px, ImageNet
-   * mean and std, features {@code pool} (the class token) and cut {@code pool_cls_mean}, blocks
-   * {@code stem}, {@code block0} …, weights from a state dict the user brings.
+   * mean and std evaluated at 256 → 224 with {@code interpolation} (torchvision's {@code vit_b_16}
+   * bilinear; DINOv2's linear evaluation and Hugging Face's {@code facebook/dinov2-*} bicubic),
+   * features {@code pool} (the class token) and cut {@code pool_cls_mean}, blocks {@code stem},
+   * {@code block0} …, weights from a state dict the user brings.
    */
-  Architecture(String id, VisionTransformer.Spec spec, String stateDictFile) {
+  Architecture(
+      String id, VisionTransformer.Spec spec, Interpolation interpolation, String stateDictFile) {
     this(
         id,
         224,
         spec.patch(),
-        Preprocessing::torch,
+        () -> imagenetEval(interpolation),
         VisionTransformer.POOL,
         List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
         blockEnds(VisionTransformer.blockNames(spec), VisionTransformer.blockEnds(spec)),
@@ -398,6 +408,15 @@ public enum Architecture {
         (input, size, seed, top, keras) -> VisionTransformer.configuration(input, spec, size, seed),
         VitStateDict.mapping(id, spec),
         stateDictFile);
+  }
+
+  /**
+   * ImageNet mean and std, evaluated as torchvision, timm and DINOv2 publish their ImageNet
+   * figures: the short side resized to 256 and the centre 224 kept (crop fraction 0.875, at any
+   * input size).
+   */
+  private static Preprocessing imagenetEval(Interpolation interpolation) {
+    return Preprocessing.torch().withCrop(0.875f, interpolation);
   }
 
   /**
