@@ -200,7 +200,14 @@ public enum Architecture {
       TorchResNet.mapping(TorchResNet.RESNET50),
       "resnet50.tv_in1k/model.safetensors from https://huggingface.co/timm/resnet50.tv_in1k"
           + " (torchvision's IMAGENET1K_V1 weights), or torchvision's resnet50-11ad3fa6.pth"
-          + " converted to .safetensors"),
+          + " converted to .safetensors",
+      new HubFile(
+          "timm/resnet50.tv_in1k",
+          "78f3ecfdb38e06d9b8397f662e7ab8fee96026fa",
+          "model.safetensors",
+          102_469_840L,
+          "5d061a3c593d795bfe682d9b152bafbcf550579873492def3515b46db1189888",
+          "BSD-3-Clause (torchvision)")),
 
   /**
    * ConvNeXt-Tiny (Liu et al. 2022) as torchvision builds it; graph by {@link ConvNeXt}. Feature
@@ -222,7 +229,14 @@ public enum Architecture {
       (input, size, seed, top, keras) -> ConvNeXt.tiny(size, seed),
       ConvNeXt.mapping(ConvNeXt.TINY),
       "convnext_tiny.fb_in1k/model.safetensors from https://huggingface.co/timm/convnext_tiny.fb_in1k,"
-          + " or torchvision's convnext_tiny-983f1562.pth converted to .safetensors"),
+          + " or torchvision's convnext_tiny-983f1562.pth converted to .safetensors",
+      new HubFile(
+          "timm/convnext_tiny.fb_in1k",
+          "b43a6303c9fcf176d2d707478a128c2c91e93528",
+          "model.safetensors",
+          114_374_272L,
+          "08b9dc9c3a3a29421de7996761e176501896d1ae7fc3085cf56a643772329276",
+          "Apache-2.0 (Hugging Face model card)")),
 
   /**
    * ViT-B/16 (Dosovitskiy et al. 2020) as torchvision's {@code vit_b_16} and timm's {@code
@@ -237,7 +251,8 @@ public enum Architecture {
       Interpolation.BILINEAR,
       "torchvision's vit_b_16-c867db91.pth converted to .safetensors (ImageNet mean/std), or"
           + " timm's vit_base_patch16_224.augreg2_in21k_ft_in1k/model.safetensors from"
-          + " https://huggingface.co/timm (then --preprocess inception: mean and std 0.5)"),
+          + " https://huggingface.co/timm (then --preprocess inception: mean and std 0.5)",
+      null),
 
   /**
    * DINOv2 ViT-S/14 (Oquab et al. 2023), self-supervised; graph by {@link VisionTransformer}.
@@ -251,7 +266,14 @@ public enum Architecture {
       VisionTransformer.Spec.DINOV2_S14,
       Interpolation.BICUBIC,
       "vit_small_patch14_dinov2.lvd142m/model.safetensors from"
-          + " https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m"),
+          + " https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m",
+      new HubFile(
+          "timm/vit_small_patch14_dinov2.lvd142m",
+          "4610ca143709d58a633b6397a74412c2c3842454",
+          "model.safetensors",
+          88_240_510L,
+          "04d27f3400d059fc0cfd7d17dd1909a75bf3ea8fb3eeb48b97cb99e57ee20081",
+          dinov2Licence())),
 
   /** DINOv2 ViT-B/14, as {@link #DINOV2_VITS14} at width 768 (features [N, 768]). */
   DINOV2_VITB14(
@@ -259,7 +281,14 @@ public enum Architecture {
       VisionTransformer.Spec.DINOV2_B14,
       Interpolation.BICUBIC,
       "vit_base_patch14_dinov2.lvd142m/model.safetensors from"
-          + " https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m"),
+          + " https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m",
+      new HubFile(
+          "timm/vit_base_patch14_dinov2.lvd142m",
+          "4685c99dabffe5affac90bd99dbffd25801ae58d",
+          "model.safetensors",
+          346_334_872L,
+          "55cbb5d887b336d430e649c277b85a1429e724871f9d02ac16203235886d8c7b",
+          dinov2Licence())),
 
   /** DINOv2 ViT-S/14 with 4 register tokens (Darcet et al. 2023), Meta's {@code _reg} model. */
   DINOV2_VITS14_REG(
@@ -267,7 +296,8 @@ public enum Architecture {
       VisionTransformer.Spec.DINOV2_S14.withRegisters(4),
       Interpolation.BICUBIC,
       "vit_small_patch14_reg4_dinov2.lvd142m/model.safetensors from"
-          + " https://huggingface.co/timm/vit_small_patch14_reg4_dinov2.lvd142m"),
+          + " https://huggingface.co/timm/vit_small_patch14_reg4_dinov2.lvd142m",
+      null),
 
   /** DINOv2 ViT-B/14 with 4 register tokens, Meta's {@code _reg} model. */
   DINOV2_VITB14_REG(
@@ -275,7 +305,14 @@ public enum Architecture {
       VisionTransformer.Spec.DINOV2_B14.withRegisters(4),
       Interpolation.BICUBIC,
       "vit_base_patch14_reg4_dinov2.lvd142m/model.safetensors from"
-          + " https://huggingface.co/timm/vit_base_patch14_reg4_dinov2.lvd142m");
+          + " https://huggingface.co/timm/vit_base_patch14_reg4_dinov2.lvd142m",
+      new HubFile(
+          "timm/vit_base_patch14_reg4_dinov2.lvd142m",
+          "3b06466a5548c52b8b98822e1390987695fcbf82",
+          "model.safetensors",
+          346_344_168L,
+          "c24ecfb4a1d8ca79193f6b9efcffc461872a09ddac43a0931357e4802931a006",
+          dinov2Licence()));
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
   public static final String INPUT = "input_1";
@@ -295,6 +332,7 @@ public enum Architecture {
   private final GraphFactory factory;
   private final StateDictMapping stateDict;
   private final String stateDictFile;
+  private final HubFile imagenetHubFile;
   private volatile List<Block> blocks;
 
   /** A base whose weights come as DL4J or Keras files. */
@@ -316,7 +354,7 @@ public enum Architecture {
         new Facts(id, defaultInputSize, minInputSize, preprocessing, featureLayer, cutPoints),
         topLayers,
         blockEnds,
-        new WeightFiles(imagenetFile, kerasNoTop, kerasTop, null, null),
+        new WeightFiles(imagenetFile, kerasNoTop, kerasTop, null, null, null),
         defaultHead,
         factory);
   }
@@ -336,12 +374,13 @@ public enum Architecture {
       Head defaultHead,
       GraphFactory factory,
       StateDictMapping stateDict,
-      String stateDictFile) {
+      String stateDictFile,
+      HubFile imagenetHubFile) {
     this(
         new Facts(id, defaultInputSize, minInputSize, preprocessing, featureLayer, cutPoints),
         List.of(),
         blockEnds,
-        new WeightFiles(null, null, null, stateDict, stateDictFile),
+        new WeightFiles(null, null, null, stateDict, stateDictFile, imagenetHubFile),
         defaultHead,
         factory);
   }
@@ -355,13 +394,17 @@ public enum Architecture {
       String featureLayer,
       List<String> cutPoints) {}
 
-  /** Where a base's weights come from: DL4J's and Keras's files, or a PyTorch state dict. */
+  /**
+   * Where a base's weights come from: DL4J's and Keras's files, or a PyTorch state dict (the file
+   * to bring, and the Hub file {@code .imagenet()} downloads where one is pinned).
+   */
   private record WeightFiles(
       PretrainedFile imagenetFile,
       KerasWeightFile kerasNoTop,
       KerasWeightFile kerasTop,
       StateDictMapping stateDict,
-      String stateDictFile) {}
+      String stateDictFile,
+      HubFile imagenetHubFile) {}
 
   Architecture(
       Facts f,
@@ -385,6 +428,7 @@ public enum Architecture {
     this.factory = factory;
     this.stateDict = files.stateDict();
     this.stateDictFile = files.stateDictFile();
+    this.imagenetHubFile = files.imagenetHubFile();
   }
 
   /**
@@ -395,7 +439,11 @@ public enum Architecture {
    * {@code block0} …, weights from a state dict the user brings.
    */
   Architecture(
-      String id, VisionTransformer.Spec spec, Interpolation interpolation, String stateDictFile) {
+      String id,
+      VisionTransformer.Spec spec,
+      Interpolation interpolation,
+      String stateDictFile,
+      HubFile imagenetHubFile) {
     this(
         id,
         224,
@@ -407,7 +455,13 @@ public enum Architecture {
         Head.averagePooling(),
         (input, size, seed, top, keras) -> VisionTransformer.configuration(input, spec, size, seed),
         VitStateDict.mapping(id, spec),
-        stateDictFile);
+        stateDictFile,
+        imagenetHubFile);
+  }
+
+  /** DINOv2's weights: Meta relicensed them from CC-BY-NC-4.0 to Apache-2.0 in 2023. */
+  private static String dinov2Licence() {
+    return "Apache-2.0 (Meta's DINOv2 release)";
   }
 
   /**
@@ -518,6 +572,14 @@ public enum Architecture {
    */
   public Optional<String> stateDictFile() {
     return Optional.ofNullable(stateDictFile);
+  }
+
+  /**
+   * The publisher's {@code .safetensors} file {@code .imagenet()} downloads (pinned commit and
+   * SHA-256), where a stable one exists; empty for the bases whose file the user brings.
+   */
+  public Optional<HubFile> imagenetHubFile() {
+    return Optional.ofNullable(imagenetHubFile);
   }
 
   /**
