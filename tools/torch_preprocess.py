@@ -35,10 +35,10 @@ import torchvision.transforms.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_reference import save_safetensors  # noqa: E402
+from torch_reference import IMAGENET_MEAN as MEAN  # noqa: E402
+from torch_reference import IMAGENET_STD as STD  # noqa: E402
+from torch_reference import evaluation_input, save_safetensors  # noqa: E402
 
-MEAN = [0.485, 0.456, 0.406]
-STD = [0.229, 0.224, 0.225]
 FILTERS = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}
 # (photo, size, crop fraction, filter): both orientations, both filters, half-pixel crop offsets
 # (Python rounds them to even), downscaling and upscaling, timm's 0.9 as well as 0.875.
@@ -54,19 +54,13 @@ def pil_reference(img, size, f, mode):
     """The 8-bit levels after Resize and CenterCrop, checked against the whole pipeline."""
     cropped = T.Compose([T.Resize(int(size / f), interpolation=mode), T.CenterCrop(size)])(img)
     levels = F.pil_to_tensor(cropped).float()
-    full = T.Compose([T.Resize(int(size / f), interpolation=mode), T.CenterCrop(size), T.ToTensor(),
-                      T.Normalize(MEAN, STD)])(img)
+    full = evaluation_input(img, size, f, mode, pil=True)
     assert torch.allclose(F.normalize(levels / 255.0, MEAN, STD), full, atol=1e-6)
     return levels.to(torch.float16)
 
 
 def tensor_reference(img, size, f, mode):
-    x = F.pil_to_tensor(img).float()
-    x = F.resize(x, int(size / f), interpolation=mode, antialias=True)
-    if mode == T.InterpolationMode.BICUBIC:
-        x = x.clamp(0, 255)
-    x = F.center_crop(x, size) / 255.0
-    return F.normalize(x, MEAN, STD)
+    return evaluation_input(img, size, f, mode, pil=False)
 
 
 def main():
