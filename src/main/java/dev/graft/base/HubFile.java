@@ -86,18 +86,7 @@ public record HubFile(
    * #BASE_URL}. A mirror holds each file under the Hub's own path.
    */
   public static String baseUrl(String explicit) {
-    if (explicit != null && !explicit.isBlank()) {
-      return explicit;
-    }
-    String p = System.getProperty(BASE_URL_PROPERTY);
-    if (p != null && !p.isBlank()) {
-      return p;
-    }
-    String env = System.getenv(BASE_URL_ENV);
-    if (env != null && !env.isBlank()) {
-      return env;
-    }
-    return BASE_URL;
+    return Downloader.baseUrl(explicit, BASE_URL_PROPERTY, BASE_URL_ENV, BASE_URL);
   }
 
   /**

@@ -139,6 +139,25 @@ public final class Downloader {
   }
 
   /**
+   * The base URL to download a family of files from: {@code explicit} if set, else the system
+   * property {@code property}, else the environment variable {@code env}, else {@code fallback}.
+   */
+  public static String baseUrl(String explicit, String property, String env, String fallback) {
+    if (explicit != null && !explicit.isBlank()) {
+      return explicit;
+    }
+    String p = System.getProperty(property);
+    if (p != null && !p.isBlank()) {
+      return p;
+    }
+    String e = System.getenv(env);
+    if (e != null && !e.isBlank()) {
+      return e;
+    }
+    return fallback;
+  }
+
+  /**
    * The download URL of {@code path} under {@code baseUrl} (a missing trailing slash is added).
    *
    * @throws GraftException naming the base URL when the result is not a URI
