@@ -7,12 +7,21 @@ dict as .safetensors under the publisher's names, and writes the inputs and the 
 publisher's model hands its classifier:
 
   OUT/NAME.safetensors      the state dict (torchvision's names, or timm's with --names timm)
-  OUT/NAME.io.safetensors   "input" [N, 3, S, S] (already preprocessed) and "features" [N, F]
+  OUT/NAME.io.safetensors   "input" [N, 3, S, S] (already preprocessed) and "features" [N, F];
+                            with --photos also "photo_input" / "photo_features" (each photo
+                            preprocessed as the publisher evaluates: short side to int(S / 0.875),
+                            centre S, ImageNet mean/std; bilinear for ResNet, bicubic for ConvNeXt;
+                            torchvision's float resize) and "photo_input_pil" / "photo_features_pil"
+                            (the same through PIL, 8-bit, as users run it). The photos' paths are in
+                            the metadata ("photos"); TorchParityTest runs them through Graft's own
+                            pipeline. A photo that is not a PNG is first stored losslessly as
+                            OUT/photos/NAME.png, so both sides decode the same pixels.
 
 Usage (Debian's python3-torch 1.13 / python3-torchvision 0.14; no other package needed):
 
   /usr/bin/python3 tools/torch_reference.py resnet50 OUT            # full size, 224 px
   /usr/bin/python3 tools/torch_reference.py convnext_tiny OUT --names timm
+  /usr/bin/python3 tools/torch_reference.py resnet50 OUT --photos a.jpg b.jpg
   /usr/bin/python3 tools/torch_reference.py resnet-small src/test/resources/torch
   /usr/bin/python3 tools/torch_reference.py convnext-small src/test/resources/torch
 
@@ -32,8 +41,17 @@ import sys
 
 import torch
 import torchvision
+import torchvision.transforms as T
+import torchvision.transforms.functional as TF
+from PIL import Image
 from torchvision.models.convnext import CNBlockConfig, ConvNeXt
 from torchvision.models.resnet import Bottleneck, ResNet
+
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+# The publishers' evaluation filters, as Graft's catalog records them.
+INTERPOLATION = {"resnet": T.InterpolationMode.BILINEAR, "convnext": T.InterpolationMode.BICUBIC}
+CROP_FRACTION = 0.875
 
 DTYPES = {
     torch.float32: "F32",
@@ -122,6 +140,32 @@ def randomise(model, gen):
                 m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=gen))
 
 
+def evaluation_input(img, size, f, mode, pil):
+    """A PIL image as the publisher evaluates it: Resize(int(size / f)), CenterCrop(size), ToTensor,
+    Normalize(ImageNet). pil=True is torchvision on the PIL image (8-bit rounding, what users run);
+    pil=False is torchvision's antialiased float resize with PIL's taps (bicubic clipped to [0, 255])."""
+    if pil:
+        t = T.Compose([T.Resize(int(size / f), interpolation=mode), T.CenterCrop(size), T.ToTensor(),
+                       T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+        return t(img)
+    x = TF.pil_to_tensor(img).float()
+    x = TF.resize(x, int(size / f), interpolation=mode, antialias=True)
+    if mode == T.InterpolationMode.BICUBIC:
+        x = x.clamp(0, 255)
+    x = TF.center_crop(x, size) / 255.0
+    return TF.normalize(x, IMAGENET_MEAN, IMAGENET_STD)
+
+
+def lossless(path, out):
+    """The photo's path if it is a PNG, else a PNG copy under OUT/photos (decoded once, by PIL)."""
+    if path.lower().endswith(".png"):
+        return path
+    os.makedirs(os.path.join(out, "photos"), exist_ok=True)
+    dest = os.path.join(out, "photos", os.path.splitext(os.path.basename(path))[0] + ".png")
+    Image.open(path).convert("RGB").save(dest)
+    return dest
+
+
 def features(model, name, x):
     """What the publisher's model hands its classifier: ResNet's pooled vector, ConvNeXt's
     pooled vector after the head's LayerNorm."""
@@ -172,6 +216,7 @@ def main():
     ap.add_argument("--names", choices=["torchvision", "timm"], default="torchvision")
     ap.add_argument("--images", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--photos", nargs="*", default=[], help="real photos to run end to end (see above)")
     ap.add_argument("--dtype", choices=["F32", "F16", "BF16"], default="F32",
                     help="store the weights in this dtype (features are computed from the stored values)")
     args = ap.parse_args()
@@ -194,6 +239,16 @@ def main():
     with torch.no_grad():
         f = features(model, args.model, x)
     os.makedirs(args.out, exist_ok=True)
+    io = {"input": x, "features": f}
+    photos = [lossless(p, args.out) for p in args.photos]
+    if photos:
+        mode = INTERPOLATION["resnet" if args.model.startswith("resnet") else "convnext"]
+        imgs = [Image.open(p).convert("RGB") for p in photos]
+        for suffix, pil in (("", False), ("_pil", True)):
+            px = torch.stack([evaluation_input(i, side, CROP_FRACTION, mode, pil) for i in imgs])
+            with torch.no_grad():
+                io["photo_input" + suffix] = px
+                io["photo_features" + suffix] = features(model, args.model, px)
     stem = args.model + ("-timm" if args.names == "timm" else "") + ("-" + args.dtype.lower() if args.dtype != "F32" else "")
     meta = {
         "model": args.model,
@@ -203,7 +258,9 @@ def main():
         "torchvision": torchvision.__version__,
     }
     save_safetensors(sd, os.path.join(args.out, stem + ".safetensors"), meta)
-    save_safetensors({"input": x, "features": f}, os.path.join(args.out, stem + ".io.safetensors"), meta)
+    if photos:
+        meta["photos"] = ",".join(photos)
+    save_safetensors(io, os.path.join(args.out, stem + ".io.safetensors"), meta)
     print("%s: %d tensors, features %s -> %s" % (stem, len(sd), tuple(f.shape), args.out), file=sys.stderr)
 
 

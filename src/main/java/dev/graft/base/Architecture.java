@@ -184,13 +184,14 @@ public enum Architecture {
    * Keras's v1); graph by {@link TorchResNet}. Feature layer {@code layer4_2} (2048 channels),
    * whose global average {@code avgpool} is what torchvision's {@code fc} reads; blocks {@code
    * stem}, {@code layer1} … {@code layer4}. Weights: a torchvision or timm {@code resnet50} state
-   * dict as {@code .safetensors}; preprocessing torchvision's (ImageNet mean and std).
+   * dict as {@code .safetensors}; preprocessing torchvision's evaluation of its {@code
+   * IMAGENET1K_V1} weights (ImageNet mean and std; short side to 256, centre 224, bilinear).
    */
   RESNET50_TORCHVISION(
       "resnet50-torchvision",
       224,
       TorchResNet.MIN_INPUT_SIZE,
-      Preprocessing::torch,
+      () -> imagenetEval(Interpolation.BILINEAR),
       TorchResNet.FEATURE_LAYER,
       List.of(TorchResNet.FEATURE_LAYER, TorchResNet.POOL),
       blockEnds(TorchResNet.blockNames(), TorchResNet.blockEnds(TorchResNet.RESNET50)),
@@ -199,20 +200,28 @@ public enum Architecture {
       TorchResNet.mapping(TorchResNet.RESNET50),
       "resnet50.tv_in1k/model.safetensors from https://huggingface.co/timm/resnet50.tv_in1k"
           + " (torchvision's IMAGENET1K_V1 weights), or torchvision's resnet50-11ad3fa6.pth"
-          + " converted to .safetensors"),
+          + " converted to .safetensors",
+      new HubFile(
+          "timm/resnet50.tv_in1k",
+          "78f3ecfdb38e06d9b8397f662e7ab8fee96026fa",
+          "model.safetensors",
+          102_469_840L,
+          "5d061a3c593d795bfe682d9b152bafbcf550579873492def3515b46db1189888",
+          "BSD-3-Clause (torchvision)")),
 
   /**
    * ConvNeXt-Tiny (Liu et al. 2022) as torchvision builds it; graph by {@link ConvNeXt}. Feature
    * layer {@code classifier_0}: the head's LayerNorm over the globally pooled 768 channels ({@code
    * [N, 768, 1, 1]}), what the classifier reads; cut {@code features_7_2} keeps the last block's
    * map. Blocks {@code stem}, {@code stage1} … {@code stage4}. Weights: a torchvision or timm
-   * {@code convnext_tiny} state dict as {@code .safetensors}; preprocessing ImageNet mean and std.
+   * {@code convnext_tiny} state dict as {@code .safetensors}; preprocessing timm's for {@code
+   * convnext_tiny.fb_in1k} (ImageNet mean and std; short side to 256, centre 224, bicubic).
    */
   CONVNEXT_TINY(
       "convnext-tiny",
       224,
       ConvNeXt.MIN_INPUT_SIZE,
-      Preprocessing::torch,
+      () -> imagenetEval(Interpolation.BICUBIC),
       ConvNeXt.FEATURE_LAYER,
       List.of(ConvNeXt.FEATURE_LAYER, ConvNeXt.lastBlock(ConvNeXt.TINY)),
       blockEnds(ConvNeXt.blockNames(), ConvNeXt.blockEnds(ConvNeXt.TINY)),
@@ -220,7 +229,14 @@ public enum Architecture {
       (input, size, seed, top, keras) -> ConvNeXt.tiny(size, seed),
       ConvNeXt.mapping(ConvNeXt.TINY),
       "convnext_tiny.fb_in1k/model.safetensors from https://huggingface.co/timm/convnext_tiny.fb_in1k,"
-          + " or torchvision's convnext_tiny-983f1562.pth converted to .safetensors"),
+          + " or torchvision's convnext_tiny-983f1562.pth converted to .safetensors",
+      new HubFile(
+          "timm/convnext_tiny.fb_in1k",
+          "b43a6303c9fcf176d2d707478a128c2c91e93528",
+          "model.safetensors",
+          114_374_272L,
+          "08b9dc9c3a3a29421de7996761e176501896d1ae7fc3085cf56a643772329276",
+          "Apache-2.0 (Hugging Face model card)")),
 
   /**
    * ViT-B/16 (Dosovitskiy et al. 2020) as torchvision's {@code vit_b_16} and timm's {@code
@@ -232,9 +248,11 @@ public enum Architecture {
   VIT_B16(
       "vit-b16",
       VisionTransformer.Spec.VIT_B16,
+      Interpolation.BILINEAR,
       "torchvision's vit_b_16-c867db91.pth converted to .safetensors (ImageNet mean/std), or"
           + " timm's vit_base_patch16_224.augreg2_in21k_ft_in1k/model.safetensors from"
-          + " https://huggingface.co/timm (then --preprocess inception: mean and std 0.5)"),
+          + " https://huggingface.co/timm (then --preprocess inception: mean and std 0.5)",
+      null),
 
   /**
    * DINOv2 ViT-S/14 (Oquab et al. 2023), self-supervised; graph by {@link VisionTransformer}.
@@ -246,29 +264,55 @@ public enum Architecture {
   DINOV2_VITS14(
       "dinov2-vits14",
       VisionTransformer.Spec.DINOV2_S14,
+      Interpolation.BICUBIC,
       "vit_small_patch14_dinov2.lvd142m/model.safetensors from"
-          + " https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m"),
+          + " https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m",
+      new HubFile(
+          "timm/vit_small_patch14_dinov2.lvd142m",
+          "4610ca143709d58a633b6397a74412c2c3842454",
+          "model.safetensors",
+          88_240_510L,
+          "04d27f3400d059fc0cfd7d17dd1909a75bf3ea8fb3eeb48b97cb99e57ee20081",
+          dinov2Licence())),
 
   /** DINOv2 ViT-B/14, as {@link #DINOV2_VITS14} at width 768 (features [N, 768]). */
   DINOV2_VITB14(
       "dinov2-vitb14",
       VisionTransformer.Spec.DINOV2_B14,
+      Interpolation.BICUBIC,
       "vit_base_patch14_dinov2.lvd142m/model.safetensors from"
-          + " https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m"),
+          + " https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m",
+      new HubFile(
+          "timm/vit_base_patch14_dinov2.lvd142m",
+          "4685c99dabffe5affac90bd99dbffd25801ae58d",
+          "model.safetensors",
+          346_334_872L,
+          "55cbb5d887b336d430e649c277b85a1429e724871f9d02ac16203235886d8c7b",
+          dinov2Licence())),
 
   /** DINOv2 ViT-S/14 with 4 register tokens (Darcet et al. 2023), Meta's {@code _reg} model. */
   DINOV2_VITS14_REG(
       "dinov2-vits14-reg",
       VisionTransformer.Spec.DINOV2_S14.withRegisters(4),
+      Interpolation.BICUBIC,
       "vit_small_patch14_reg4_dinov2.lvd142m/model.safetensors from"
-          + " https://huggingface.co/timm/vit_small_patch14_reg4_dinov2.lvd142m"),
+          + " https://huggingface.co/timm/vit_small_patch14_reg4_dinov2.lvd142m",
+      null),
 
   /** DINOv2 ViT-B/14 with 4 register tokens, Meta's {@code _reg} model. */
   DINOV2_VITB14_REG(
       "dinov2-vitb14-reg",
       VisionTransformer.Spec.DINOV2_B14.withRegisters(4),
+      Interpolation.BICUBIC,
       "vit_base_patch14_reg4_dinov2.lvd142m/model.safetensors from"
-          + " https://huggingface.co/timm/vit_base_patch14_reg4_dinov2.lvd142m");
+          + " https://huggingface.co/timm/vit_base_patch14_reg4_dinov2.lvd142m",
+      new HubFile(
+          "timm/vit_base_patch14_reg4_dinov2.lvd142m",
+          "3b06466a5548c52b8b98822e1390987695fcbf82",
+          "model.safetensors",
+          346_344_168L,
+          "c24ecfb4a1d8ca79193f6b9efcffc461872a09ddac43a0931357e4802931a006",
+          dinov2Licence()));
 
   /** Name of the single input of every catalog graph (Keras's name for it). */
   public static final String INPUT = "input_1";
@@ -288,6 +332,7 @@ public enum Architecture {
   private final GraphFactory factory;
   private final StateDictMapping stateDict;
   private final String stateDictFile;
+  private final HubFile imagenetHubFile;
   private volatile List<Block> blocks;
 
   /** A base whose weights come as DL4J or Keras files. */
@@ -309,7 +354,7 @@ public enum Architecture {
         new Facts(id, defaultInputSize, minInputSize, preprocessing, featureLayer, cutPoints),
         topLayers,
         blockEnds,
-        new WeightFiles(imagenetFile, kerasNoTop, kerasTop, null, null),
+        new WeightFiles(imagenetFile, kerasNoTop, kerasTop, null, null, null),
         defaultHead,
         factory);
   }
@@ -329,12 +374,13 @@ public enum Architecture {
       Head defaultHead,
       GraphFactory factory,
       StateDictMapping stateDict,
-      String stateDictFile) {
+      String stateDictFile,
+      HubFile imagenetHubFile) {
     this(
         new Facts(id, defaultInputSize, minInputSize, preprocessing, featureLayer, cutPoints),
         List.of(),
         blockEnds,
-        new WeightFiles(null, null, null, stateDict, stateDictFile),
+        new WeightFiles(null, null, null, stateDict, stateDictFile, imagenetHubFile),
         defaultHead,
         factory);
   }
@@ -348,13 +394,17 @@ public enum Architecture {
       String featureLayer,
       List<String> cutPoints) {}
 
-  /** Where a base's weights come from: DL4J's and Keras's files, or a PyTorch state dict. */
+  /**
+   * Where a base's weights come from: DL4J's and Keras's files, or a PyTorch state dict (the file
+   * to bring, and the Hub file {@code .imagenet()} downloads where one is pinned).
+   */
   private record WeightFiles(
       PretrainedFile imagenetFile,
       KerasWeightFile kerasNoTop,
       KerasWeightFile kerasTop,
       StateDictMapping stateDict,
-      String stateDictFile) {}
+      String stateDictFile,
+      HubFile imagenetHubFile) {}
 
   Architecture(
       Facts f,
@@ -378,26 +428,49 @@ public enum Architecture {
     this.factory = factory;
     this.stateDict = files.stateDict();
     this.stateDictFile = files.stateDictFile();
+    this.imagenetHubFile = files.imagenetHubFile();
   }
 
   /**
    * A vision transformer of shape {@code spec} (see {@link VisionTransformer}): 224 px, ImageNet
-   * mean and std, features {@code pool} (the class token) and cut {@code pool_cls_mean}, blocks
-   * {@code stem}, {@code block0} …, weights from a state dict the user brings.
+   * mean and std evaluated at 256 → 224 with {@code interpolation} (torchvision's {@code vit_b_16}
+   * bilinear; DINOv2's linear evaluation and Hugging Face's {@code facebook/dinov2-*} bicubic),
+   * features {@code pool} (the class token) and cut {@code pool_cls_mean}, blocks {@code stem},
+   * {@code block0} …, weights from a state dict the user brings.
    */
-  Architecture(String id, VisionTransformer.Spec spec, String stateDictFile) {
+  Architecture(
+      String id,
+      VisionTransformer.Spec spec,
+      Interpolation interpolation,
+      String stateDictFile,
+      HubFile imagenetHubFile) {
     this(
         id,
         224,
         spec.patch(),
-        Preprocessing::torch,
+        () -> imagenetEval(interpolation),
         VisionTransformer.POOL,
         List.of(VisionTransformer.POOL, VisionTransformer.POOL_CLS_MEAN),
         blockEnds(VisionTransformer.blockNames(spec), VisionTransformer.blockEnds(spec)),
         Head.averagePooling(),
         (input, size, seed, top, keras) -> VisionTransformer.configuration(input, spec, size, seed),
         VitStateDict.mapping(id, spec),
-        stateDictFile);
+        stateDictFile,
+        imagenetHubFile);
+  }
+
+  /** DINOv2's weights: Meta relicensed them from CC-BY-NC-4.0 to Apache-2.0 in 2023. */
+  private static String dinov2Licence() {
+    return "Apache-2.0 (Meta's DINOv2 release)";
+  }
+
+  /**
+   * ImageNet mean and std, evaluated as torchvision, timm and DINOv2 publish their ImageNet
+   * figures: the short side resized to 256 and the centre 224 kept (crop fraction 0.875, at any
+   * input size).
+   */
+  private static Preprocessing imagenetEval(Interpolation interpolation) {
+    return Preprocessing.torch().withCrop(0.875f, interpolation);
   }
 
   /**
@@ -499,6 +572,14 @@ public enum Architecture {
    */
   public Optional<String> stateDictFile() {
     return Optional.ofNullable(stateDictFile);
+  }
+
+  /**
+   * The publisher's {@code .safetensors} file {@code .imagenet()} downloads (pinned commit and
+   * SHA-256), where a stable one exists; empty for the bases whose file the user brings.
+   */
+  public Optional<HubFile> imagenetHubFile() {
+    return Optional.ofNullable(imagenetHubFile);
   }
 
   /**

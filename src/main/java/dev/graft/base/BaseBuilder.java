@@ -442,6 +442,11 @@ public final class BaseBuilder {
     return offline != null ? offline : defaultOffline();
   }
 
+  /** The base URL given to {@link #imagenetBaseUrl(String)}, or null. */
+  String explicitBaseUrl() {
+    return baseUrl;
+  }
+
   String resolveBaseUrl() {
     if (baseUrl != null) {
       return baseUrl;

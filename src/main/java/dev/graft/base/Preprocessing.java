@@ -17,16 +17,33 @@ import java.util.Locale;
  * Preprocessing.inception();  // InceptionV3, MobileNetV2: RGB scaled to [-1, 1]
  * Preprocessing.torch();      // EfficientNetB0: RGB to [0, 1], ImageNet mean and std
  * Preprocessing.unit();       // RGB scaled to [0, 1], the default for a base of your own
+ * Preprocessing.torch().withCrop(0.875f, Interpolation.BICUBIC);  // timm's ConvNeXt evaluation
  * }</pre>
+ *
+ * <p>The publisher's evaluation resize travels with the pixel arithmetic: {@link #cropFraction()}
+ * (timm's {@code crop_pct}) and {@link #interpolation()}. With a fraction {@code f < 1} a
+ * centre-cropped image is resized so that its short side is {@code floor(size / f)} and the centre
+ * {@code size} square is kept, exactly as torchvision's {@code Resize(int(size / f))} then {@code
+ * CenterCrop(size)} (ImageNet evaluation: 256 then 224 for {@code f = 0.875}). A fraction of 1
+ * keeps the whole centred square (what every model file written before these fields meant).
  *
  * @param name short name used on the command line and in model files
  * @param channelOrder channel order of the output tensor
  * @param scale factor applied to the raw [0, 255] value before the mean is subtracted
  * @param mean per-channel mean subtracted after scaling, in output channel order
  * @param std per-channel divisor applied last, in output channel order
+ * @param cropFraction the fraction of the resized short side the centre crop keeps, in (0, 1]; 1
+ *     keeps the whole centred square. Applies to {@code ResizeMode.CENTER_CROP} only.
+ * @param interpolation the resize filter
  */
 public record Preprocessing(
-    String name, ChannelOrder channelOrder, float scale, float[] mean, float[] std) {
+    String name,
+    ChannelOrder channelOrder,
+    float scale,
+    float[] mean,
+    float[] std,
+    float cropFraction,
+    Interpolation interpolation) {
 
   /** ImageNet channel means in BGR order, as Caffe (and Keras's "caffe" mode) subtract them. */
   private static final float[] IMAGENET_MEAN_BGR = {103.939f, 116.779f, 123.68f};
@@ -50,8 +67,40 @@ public record Preprocessing(
               + " and "
               + std.length);
     }
+    if (!(cropFraction > 0f && cropFraction <= 1f)) {
+      throw new GraftException(
+          "preprocessing '" + name + "': crop fraction must be in (0, 1], got " + cropFraction);
+    }
+    if (interpolation == null) {
+      throw new GraftException("preprocessing '" + name + "' needs an interpolation");
+    }
     mean = mean.clone();
     std = std.clone();
+  }
+
+  /**
+   * Pixel arithmetic only: the whole centred square ({@link #cropFraction()} 1), {@link
+   * Interpolation#BILINEAR}.
+   */
+  public Preprocessing(
+      String name, ChannelOrder channelOrder, float scale, float[] mean, float[] std) {
+    this(name, channelOrder, scale, mean, std, 1f, Interpolation.BILINEAR);
+  }
+
+  /**
+   * The same arithmetic evaluated the publisher's way: the short side resized to {@code size /
+   * cropFraction} and the centre {@code size} square kept, with {@code interpolation}.
+   *
+   * @param cropFraction timm's {@code crop_pct}, in (0, 1]: 0.875 for torchvision's 256 → 224
+   * @throws GraftException when the fraction is outside (0, 1]
+   */
+  public Preprocessing withCrop(float cropFraction, Interpolation interpolation) {
+    return new Preprocessing(name, channelOrder, scale, mean, std, cropFraction, interpolation);
+  }
+
+  /** Whether the resize is the default one: the whole centred square, bilinear. */
+  public boolean defaultResize() {
+    return cropFraction == 1f && interpolation == Interpolation.BILINEAR;
   }
 
   /** VGG16 and ResNet50: RGB to BGR, then the ImageNet channel means subtracted; no scaling. */
@@ -153,14 +202,21 @@ public record Preprocessing(
         && channelOrder == p.channelOrder
         && Float.compare(scale, p.scale) == 0
         && Arrays.equals(mean, p.mean)
-        && Arrays.equals(std, p.std);
+        && Arrays.equals(std, p.std)
+        && Float.compare(cropFraction, p.cropFraction) == 0
+        && interpolation == p.interpolation;
   }
 
   @Override
   public int hashCode() {
-    return 31 * (31 * name.hashCode() + channelOrder.hashCode()) + Arrays.hashCode(mean);
+    return 31 * (31 * (31 * name.hashCode() + channelOrder.hashCode()) + Arrays.hashCode(mean))
+        + interpolation.ordinal();
   }
 
+  /**
+   * The form in feature-cache keys and logs. The resize appears only when it is not the default, so
+   * the keys of caches written before it existed stay valid.
+   */
   @Override
   public String toString() {
     return name
@@ -172,6 +228,7 @@ public record Preprocessing(
         + Arrays.toString(mean)
         + ", std="
         + Arrays.toString(std)
+        + (defaultResize() ? "" : ", crop=" + cropFraction + ", " + interpolation)
         + ")";
   }
 }

@@ -85,22 +85,50 @@ public final class WeightLoading {
    * against the architecture's {@code StateDictMapping} before any tensor is read.
    */
   Loaded safetensors(Path file) throws IOException {
-    StateDictMapping mapping =
-        architecture
-            .stateDictMapping()
-            .orElseThrow(
-                () ->
-                    new GraftException(
-                        architecture.id()
-                            + " takes DL4J or Keras weights, not a PyTorch state dict ("
-                            + file
-                            + ")"));
+    StateDictMapping mapping = stateDictMapping(file);
     if (!java.nio.file.Files.isRegularFile(file)) {
       throw new GraftException("no such weights file: " + file.toAbsolutePath());
     }
     String sha256 = builder.verifyPinned(file);
     mapping.load(graph, file);
     return new Loaded(graph, "safetensors:" + sha256, sha256);
+  }
+
+  /**
+   * A publisher's {@code .safetensors} file on the Hugging Face Hub: fetched into the cache,
+   * verified against its pinned SHA-256 (and the builder's pin), then read as {@link
+   * #safetensors(Path)} reads a local file.
+   */
+  Loaded hub(HubFile file) throws IOException {
+    StateDictMapping mapping = stateDictMapping(file.toString());
+    Path local;
+    try {
+      local =
+          file.fetch(
+              HubFile.baseUrl(builder.explicitBaseUrl()),
+              builder.resolveCacheDir(),
+              builder.resolveOffline());
+    } catch (GraftException e) {
+      throw new GraftException(
+          e.getMessage()
+              + "; or download it yourself and pass it as weights (--weights FILE.safetensors)",
+          e);
+    }
+    String sha256 = builder.verifyPinned(local);
+    mapping.load(graph, local);
+    return new Loaded(graph, "imagenet:sha256=" + file.sha256(), sha256);
+  }
+
+  private StateDictMapping stateDictMapping(Object file) {
+    return architecture
+        .stateDictMapping()
+        .orElseThrow(
+            () ->
+                new GraftException(
+                    architecture.id()
+                        + " takes DL4J or Keras weights, not a PyTorch state dict ("
+                        + file
+                        + ")"));
   }
 
   /**

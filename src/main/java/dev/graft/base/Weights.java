@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -25,6 +26,7 @@ public sealed interface Weights
         Weights.Dl4jZip,
         Weights.Keras,
         Weights.ImagenetKeras,
+        Weights.ImagenetHub,
         Weights.Safetensors {
 
   /** The published ImageNet weights of the architecture. */
@@ -38,6 +40,15 @@ public sealed interface Weights
    */
   static Weights imagenet(PretrainedFile file) {
     return new Imagenet(Objects.requireNonNull(file, "file"));
+  }
+
+  /**
+   * A publisher's {@code .safetensors} file on the Hugging Face Hub instead of the architecture's
+   * own (another commit or repository, a mirror, or a test); fetched, SHA-256-verified and cached
+   * as {@link #imagenet()} does for the bases of the PyTorch ecosystem.
+   */
+  static Weights imagenet(HubFile file) {
+    return new ImagenetHub(Objects.requireNonNull(file, "file"));
   }
 
   /** Random initialisation from the builder's seed. */
@@ -162,7 +173,12 @@ public sealed interface Weights
     public WeightLoading.Loaded loadInto(WeightLoading g) throws IOException {
       PretrainedFile f = file != null ? file : g.architecture().imagenetFile();
       if (f == null && g.architecture().stateDictFile().isPresent()) {
-        throw g.noImagenetDownload(); // PyTorch-published bases: the user brings the file
+        // PyTorch-published bases: the pinned Hub file, or the user brings one
+        Optional<HubFile> hub = g.architecture().imagenetHubFile();
+        if (hub.isEmpty()) {
+          throw g.noImagenetDownload();
+        }
+        return g.hub(hub.get());
       }
       // InceptionV3: Keras's published .h5 only, verified by the MD5 Keras publishes
       return f == null ? g.kerasImagenet() : g.zoo(f);
@@ -231,6 +247,22 @@ public sealed interface Weights
     @Override
     public Weights withLocalFile(UnaryOperator<Path> local) {
       return new Keras(local.apply(path));
+    }
+  }
+
+  /**
+   * A publisher's {@code .safetensors} file on the Hugging Face Hub.
+   *
+   * @param file the file, its commit and SHA-256
+   */
+  record ImagenetHub(HubFile file) implements Weights {
+    public ImagenetHub {
+      Objects.requireNonNull(file, "file");
+    }
+
+    @Override
+    public WeightLoading.Loaded loadInto(WeightLoading g) throws IOException {
+      return g.hub(file);
     }
   }
 

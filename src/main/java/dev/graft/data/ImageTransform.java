@@ -132,7 +132,7 @@ public record ImageTransform(int size, ResizeMode resize, Preprocessing preproce
     if (resize instanceof ResizeMode.Pad pad) {
       letterbox(px, w, h, region, pad, chw);
     } else {
-      Resampler.resample(px, w, h, region[0], region[1], region[2], region[3], size, size, chw);
+      Resampler.resample(px, w, h, region, size, size, preprocessing.interpolation(), chw);
     }
     if (augmentation.horizontalFlip() && rnd.nextBoolean()) {
       Resampler.flipHorizontal(chw, size, size);
@@ -188,8 +188,7 @@ public record ImageTransform(int size, ResizeMode resize, Preprocessing preproce
     int oh = (int) Math.max(1, Math.min(size, Math.round(region[3] * scale)));
     int ox = (size - ow) / 2;
     int oy = (size - oh) / 2;
-    float[] placed =
-        Resampler.resample(px, w, h, region[0], region[1], region[2], region[3], ow, oh);
+    float[] placed = Resampler.resample(px, w, h, region, ow, oh, preprocessing.interpolation());
     int plane = size * size;
     int rgb = pad.fill().rgb();
     float[] colour = {rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF};
@@ -216,11 +215,42 @@ public record ImageTransform(int size, ResizeMode resize, Preprocessing preproce
 
   /** Source region {x, y, width, height} for the resize mode. */
   private double[] region(int w, int h) {
-    if (!(resize instanceof ResizeMode.CenterCrop) || w == h) {
+    if (!(resize instanceof ResizeMode.CenterCrop)) {
+      return new double[] {0, 0, w, h};
+    }
+    if (preprocessing.cropFraction() < 1f) {
+      return publisherCrop(w, h, preprocessing.cropFraction());
+    }
+    if (w == h) {
       return new double[] {0, 0, w, h};
     }
     double side = Math.min(w, h);
     return new double[] {(w - side) / 2.0, (h - side) / 2.0, side, side};
+  }
+
+  /**
+   * torchvision's {@code Resize(floor(size / f))} then {@code CenterCrop(size)}, as the region of
+   * the source those output pixels sample: the short side resized to {@code floor(size / f)}, the
+   * long side to {@code floor(that * long / short)}, the crop offset {@code round((resized - size)
+   * / 2)} with Python's round half to even. Resampling that region to {@code size} uses the same
+   * taps as resizing the whole image and cropping.
+   */
+  private double[] publisherCrop(int w, int h, double f) {
+    long shortSide = (long) Math.floor(size / f);
+    long rw;
+    long rh;
+    if (w <= h) {
+      rw = shortSide;
+      rh = shortSide * h / w;
+    } else {
+      rh = shortSide;
+      rw = shortSide * w / h;
+    }
+    double left = Math.rint((rw - size) / 2.0);
+    double top = Math.rint((rh - size) / 2.0);
+    double sx = (double) w / rw;
+    double sy = (double) h / rh;
+    return new double[] {left * sx, top * sy, size * sx, size * sy};
   }
 
   /** A random region of {@code [minArea, 1]} of the image, aspect 3:4 to 4:3, or null. */

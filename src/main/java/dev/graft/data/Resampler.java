@@ -1,9 +1,13 @@
 package dev.graft.data;
 
+import dev.graft.base.Interpolation;
+
 /**
- * Separable antialiased resampling with a triangle (bilinear) filter whose support widens with the
- * downscaling factor, the way PIL's {@code Image.resize(..., BILINEAR)} (and so torchvision)
- * resizes: every source pixel in the footprint contributes, so downscaling does not alias.
+ * Separable antialiased resampling with a triangle (bilinear) or Keys cubic (bicubic) filter whose
+ * support widens with the downscaling factor, the way PIL's {@code Image.resize(..., BILINEAR |
+ * BICUBIC)} (and so torchvision and timm) resizes: every source pixel in the footprint contributes,
+ * so downscaling does not alias. The taps (footprint, rounding, normalisation) are PIL's {@code
+ * precompute_coeffs}; the arithmetic stays in float where PIL rounds to 8 bits.
  */
 final class Resampler {
 
@@ -12,10 +16,21 @@ final class Resampler {
   /** Filter taps for one axis. */
   private record Taps(int[] start, int[] count, float[] weights, int width) {}
 
-  private static Taps taps(int inSize, double in0, double inLen, int outSize) {
+  /** PIL's cubic filter ({@code a = -0.5}), support 2. */
+  private static double cubic(double x) {
+    double a = -0.5;
+    x = Math.abs(x);
+    if (x < 1) {
+      return ((a + 2) * x - (a + 3)) * x * x + 1;
+    }
+    return x < 2 ? (((x - 5) * x + 8) * x - 4) * a : 0;
+  }
+
+  private static Taps taps(int inSize, double in0, double inLen, int outSize, Interpolation f) {
+    boolean cubic = f == Interpolation.BICUBIC;
     double scale = inLen / outSize;
     double filterScale = Math.max(scale, 1.0);
-    double support = filterScale; // triangle filter has support 1
+    double support = filterScale * (cubic ? 2 : 1);
     int width = (int) Math.ceil(support) * 2 + 1;
     int[] start = new int[outSize];
     int[] count = new int[outSize];
@@ -31,7 +46,7 @@ final class Resampler {
       double sum = 0;
       for (int x = lo; x < hi; x++) {
         double t = Math.abs((x - center + 0.5) / filterScale);
-        double v = t < 1 ? 1 - t : 0;
+        double v = cubic ? cubic(t) : t < 1 ? 1 - t : 0;
         w[x - lo] = v;
         sum += v;
       }
@@ -58,9 +73,9 @@ final class Resampler {
    * @return RGB values in [0, 255], channel-major
    */
   static float[] resample(
-      int[] src, int sw, int sh, double x0, double y0, double cw, double ch, int ow, int oh) {
+      int[] src, int sw, int sh, double[] region, int ow, int oh, Interpolation filter) {
     float[] out = new float[3 * ow * oh];
-    resample(src, sw, sh, x0, y0, cw, ch, ow, oh, out);
+    resample(src, sw, sh, region, ow, oh, filter, out);
     return out;
   }
 
@@ -68,20 +83,21 @@ final class Resampler {
   private static final ThreadLocal<float[][]> SCRATCH =
       ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[0]});
 
-  /** As {@link #resample(int[], int, int, double, double, double, double, int, int)}, into out. */
+  /**
+   * As {@link #resample(int[], int, int, double[], int, int, Interpolation)}, into out; {@code
+   * region} is {x, y, width, height}.
+   */
   static void resample(
       int[] src,
       int sw,
       int sh,
-      double x0,
-      double y0,
-      double cw,
-      double ch,
+      double[] region,
       int ow,
       int oh,
+      Interpolation filter,
       float[] out) {
-    Taps tx = taps(sw, x0, cw, ow);
-    Taps ty = taps(sh, y0, ch, oh);
+    Taps tx = taps(sw, region[0], region[2], ow, filter);
+    Taps ty = taps(sh, region[1], region[3], oh, filter);
     int rowLo = Integer.MAX_VALUE;
     int rowHi = 0;
     for (int i = 0; i < oh; i++) {
@@ -137,6 +153,13 @@ final class Resampler {
           out[plane + oBase + ox] += wt * tg[tBase + ox];
           out[2 * plane + oBase + ox] += wt * tb[tBase + ox];
         }
+      }
+    }
+    if (filter == Interpolation.BICUBIC) {
+      // The cubic's negative lobes overshoot at edges; PIL's 8-bit output is clipped.
+      for (int i = 0; i < 3 * plane; i++) {
+        float v = out[i];
+        out[i] = v < 0 ? 0 : Math.min(v, 255f);
       }
     }
   }

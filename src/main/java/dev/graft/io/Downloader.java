@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * Fetches a published weight file into the cache directory once: streamed to a temporary name in
  * the same directory while its checksum is computed, verified, then atomically renamed, so the
  * cache never holds a half-written or corrupt file. Offline, it opens no connection. One code path
- * for DL4J's zoo files (Adler32) and Keras's {@code .h5} files (MD5).
+ * for DL4J's zoo files (Adler32), Keras's {@code .h5} files (MD5) and the {@code .safetensors}
+ * files of the Hugging Face Hub (SHA-256, the digest its Git LFS pointers carry).
  */
 public final class Downloader {
   private static final Logger LOG = LoggerFactory.getLogger(Downloader.class);
@@ -41,7 +42,9 @@ public final class Downloader {
     /** DL4J's zoo files. */
     ADLER32("Adler32"),
     /** Keras's {@code get_file(file_hash=...)}. */
-    MD5("MD5");
+    MD5("MD5"),
+    /** The Hugging Face Hub's files (the {@code oid sha256:} of their Git LFS pointer). */
+    SHA256("SHA-256");
 
     private final String displayName;
 
@@ -77,21 +80,21 @@ public final class Downloader {
           }
         };
       }
-      MessageDigest md5;
+      MessageDigest digest;
       try {
-        md5 = MessageDigest.getInstance("MD5");
+        digest = MessageDigest.getInstance(displayName);
       } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException("this JVM has no MD5", e);
+        throw new IllegalStateException("this JVM has no " + displayName, e);
       }
       return new Hasher() {
         @Override
         public void update(byte[] b, int n) {
-          md5.update(b, 0, n);
+          digest.update(b, 0, n);
         }
 
         @Override
         public String value() {
-          return HexFormat.of().formatHex(md5.digest());
+          return HexFormat.of().formatHex(digest.digest());
         }
       };
     }
@@ -113,7 +116,7 @@ public final class Downloader {
    * The checksum a published file must have.
    *
    * @param algorithm how it is computed
-   * @param expected its value: decimal for Adler32, lower-case hex for MD5
+   * @param expected its value: decimal for Adler32, lower-case hex for MD5 and SHA-256
    */
   public record Checksum(Algorithm algorithm, String expected) {
     public static Checksum adler32(long value) {
@@ -124,10 +127,34 @@ public final class Downloader {
       return new Checksum(Algorithm.MD5, hex.toLowerCase(Locale.ROOT));
     }
 
+    /** A SHA-256 digest, 64 hex digits. */
+    public static Checksum sha256(String hex) {
+      return new Checksum(Algorithm.SHA256, hex.toLowerCase(Locale.ROOT));
+    }
+
     @Override
     public String toString() {
       return algorithm + " " + expected;
     }
+  }
+
+  /**
+   * The base URL to download a family of files from: {@code explicit} if set, else the system
+   * property {@code property}, else the environment variable {@code env}, else {@code fallback}.
+   */
+  public static String baseUrl(String explicit, String property, String env, String fallback) {
+    if (explicit != null && !explicit.isBlank()) {
+      return explicit;
+    }
+    String p = System.getProperty(property);
+    if (p != null && !p.isBlank()) {
+      return p;
+    }
+    String e = System.getenv(env);
+    if (e != null && !e.isBlank()) {
+      return e;
+    }
+    return fallback;
   }
 
   /**

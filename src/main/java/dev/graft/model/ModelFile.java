@@ -1,6 +1,7 @@
 package dev.graft.model;
 
 import dev.graft.base.ChannelOrder;
+import dev.graft.base.Interpolation;
 import dev.graft.base.Preprocessing;
 import dev.graft.data.ResizeMode;
 import dev.graft.io.AtomicFiles;
@@ -369,6 +370,8 @@ public final class ModelFile {
     for (float v : p.std()) {
       std.add(v);
     }
+    pre.put("cropFraction", p.cropFraction());
+    pre.put("interpolation", p.interpolation().name());
     root.put("strategy", info.strategy());
     ObjectNode settings = root.putObject("settings");
     info.settings().forEach(settings::put);
@@ -416,7 +419,15 @@ public final class ModelFile {
                 ChannelOrder.class, required(pre, "channelOrder"), "preprocessing.channelOrder"),
             (float) number(required(pre, "scale"), "preprocessing.scale"),
             floats(required(pre, "mean"), "preprocessing.mean"),
-            floats(required(pre, "std"), "preprocessing.std"));
+            floats(required(pre, "std"), "preprocessing.std"),
+            // Absent in files written before the publisher's resize was recorded: whole square.
+            pre.has("cropFraction")
+                ? (float) number(pre.get("cropFraction"), "preprocessing.cropFraction")
+                : 1f,
+            pre.has("interpolation")
+                ? enumValue(
+                    Interpolation.class, pre.get("interpolation"), "preprocessing.interpolation")
+                : Interpolation.BILINEAR);
     Map<String, String> settings = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = object(root, "settings").fields();
         it.hasNext(); ) {

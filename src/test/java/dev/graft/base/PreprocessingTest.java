@@ -82,6 +82,52 @@ class PreprocessingTest {
     assertArrayEquals(EXPECTED.get(a), x, 1e-5f, a.id());
   }
 
+  /**
+   * The publishers' evaluation resize: torchvision's bilinear 256 → 224 for its ResNet50 and
+   * ViT-B/16 weights; timm's bicubic at 0.875 for ConvNeXt-Tiny; DINOv2's (and Hugging Face's
+   * {@code facebook/dinov2-*}) bicubic 256 → 224. The Keras bases keep the whole square, bilinear.
+   */
+  @ParameterizedTest
+  @EnumSource(Architecture.class)
+  void eachBaseGetsItsPublishersResize(Architecture a) {
+    Map<String, Interpolation> publisher =
+        Map.of(
+            "resnet50-torchvision", Interpolation.BILINEAR,
+            "vit-b16", Interpolation.BILINEAR,
+            "convnext-tiny", Interpolation.BICUBIC,
+            "dinov2-vits14", Interpolation.BICUBIC,
+            "dinov2-vitb14", Interpolation.BICUBIC,
+            "dinov2-vits14-reg", Interpolation.BICUBIC,
+            "dinov2-vitb14-reg", Interpolation.BICUBIC);
+    Preprocessing p = a.preprocessing();
+    if (publisher.containsKey(a.id())) {
+      assertEquals(0.875f, p.cropFraction(), a.id());
+      assertEquals(publisher.get(a.id()), p.interpolation(), a.id());
+    } else {
+      assertTrue(p.defaultResize(), a.id() + ": " + p);
+    }
+  }
+
+  @Test
+  void theResizeIsValidatedAndShownOnlyWhenNotTheDefault() {
+    Preprocessing timm = Preprocessing.torch().withCrop(0.875f, Interpolation.BICUBIC);
+    assertTrue(timm.toString().endsWith(", crop=0.875, BICUBIC)"), timm.toString());
+    assertEquals(-1, Preprocessing.torch().toString().indexOf("crop"), "cache keys unchanged");
+    assertTrue(
+        !timm.equals(Preprocessing.torch())
+            && !timm.equals(timm.withCrop(0.9f, Interpolation.BICUBIC)));
+    for (float bad : new float[] {0f, -0.5f, 1.01f, Float.NaN}) {
+      GraftException e =
+          assertThrows(
+              GraftException.class,
+              () -> Preprocessing.torch().withCrop(bad, Interpolation.BILINEAR));
+      assertTrue(e.getMessage().contains("crop fraction must be in (0, 1]"), e.getMessage());
+    }
+    assertEquals(Interpolation.BICUBIC, Interpolation.parse(" Bicubic "));
+    GraftException e = assertThrows(GraftException.class, () -> Interpolation.parse("lanczos"));
+    assertTrue(e.getMessage().contains("'lanczos'"), e.getMessage());
+  }
+
   @Test
   void unitAndNone() {
     float[] x = PIXELS.clone();

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.base.Interpolation;
+import dev.graft.base.Preprocessing;
+import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
 import dev.graft.io.RefusedFileException;
 import java.io.OutputStream;
@@ -95,6 +98,61 @@ class ModelFileTest {
     try (TransferModel back = TransferModel.load(file)) {
       assertEquals(pad, back.info().resize());
     }
+  }
+
+  /**
+   * The publisher's evaluation resize (crop fraction, interpolation) travels in the model file and
+   * prediction uses it; a file written before these fields existed reads as the whole centred
+   * square, bilinear; a bad value is named.
+   */
+  @Test
+  void thePublishersResizeIsRecordedAndOlderFilesReadAsTheWholeSquare() throws Exception {
+    ModelInfo i = model.info();
+    Preprocessing timm = Preprocessing.torch().withCrop(0.875f, Interpolation.BICUBIC);
+    ModelInfo cropped =
+        new ModelInfo(
+            i.graftVersion(),
+            i.baseId(),
+            i.weightsKey(),
+            i.labels(),
+            timm,
+            i.inputSize(),
+            i.resize(),
+            i.strategy(),
+            i.settings(),
+            i.metrics(),
+            i.history(),
+            i.createdAtMillis());
+    Path file = tmp.resolve("crop.graft");
+    new TransferModel(model.network(), cropped).save(file);
+    try (TransferModel back = TransferModel.load(file)) {
+      assertEquals(timm, back.info().preprocessing());
+      assertEquals(new ImageTransform(28, i.resize(), timm), back.predictor().transform());
+    }
+    String json;
+    try (ZipFile z = new ZipFile(file.toFile())) {
+      json =
+          new String(
+              z.getInputStream(z.getEntry("graft.json")).readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertTrue(json.contains("\"cropFraction\" : 0.875"), json);
+    assertTrue(json.contains("\"interpolation\" : \"BICUBIC\""), json);
+    String older =
+        json.replaceFirst(",\\s*\"cropFraction\" : 0.875", "")
+            .replaceFirst(",\\s*\"interpolation\" : \"BICUBIC\"", "");
+    assertTrue(!older.contains("cropFraction") && !older.contains("interpolation"), older);
+    Path old = rewrite(file, tmp.resolve("old.graft"), "graft.json", older);
+    try (TransferModel back = TransferModel.load(old)) {
+      assertEquals(Preprocessing.torch(), back.info().preprocessing());
+    }
+    Path bad =
+        rewrite(
+            file,
+            tmp.resolve("bad.graft"),
+            "graft.json",
+            json.replace("\"cropFraction\" : 0.875", "\"cropFraction\" : 1.5"));
+    ModelFileException e = assertThrows(ModelFileException.class, () -> TransferModel.load(bad));
+    assertTrue(e.getMessage().contains("crop fraction must be in (0, 1], got 1.5"), e.getMessage());
   }
 
   @Test

@@ -92,18 +92,7 @@ public final class KerasImagenet {
    * #BASE_URL}.
    */
   public static String baseUrl(String explicit) {
-    if (explicit != null && !explicit.isBlank()) {
-      return explicit;
-    }
-    String p = System.getProperty(BASE_URL_PROPERTY);
-    if (p != null && !p.isBlank()) {
-      return p;
-    }
-    String env = System.getenv(BASE_URL_ENV);
-    if (env != null && !env.isBlank()) {
-      return env;
-    }
-    return BASE_URL;
+    return Downloader.baseUrl(explicit, BASE_URL_PROPERTY, BASE_URL_ENV, BASE_URL);
   }
 
   /**
