@@ -197,12 +197,6 @@ public final class ModelFile {
         throw new ModelFileException(file, "missing entry '" + NETWORK_ENTRY + "'");
       }
       ComputationGraph network = readNetwork(zip, file, limits);
-      // Before any forward pass: each layer's activations at the model's input size must fit.
-      LayerSizes.checkActivations(
-          network.getConfiguration(),
-          InputType.convolutional(info.inputSize(), info.inputSize(), 3),
-          file,
-          NETWORK_ENTRY + "/" + NetworkZip.CONFIGURATION);
       long outputs = outputSize(network);
       if (outputs > 0 && outputs != info.numClasses()) {
         throw new ModelFileException(
@@ -213,6 +207,12 @@ public final class ModelFile {
                 + info.numClasses()
                 + " labels");
       }
+      // Before any forward pass: each layer's activations at the model's input size must fit.
+      LayerSizes.checkActivations(
+          network.getConfiguration(),
+          InputType.convolutional(info.inputSize(), info.inputSize(), 3),
+          file,
+          NETWORK_ENTRY + "/" + NetworkZip.CONFIGURATION);
       return new TransferModel(network, info);
     }
   }
