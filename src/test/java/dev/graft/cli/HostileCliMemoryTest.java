@@ -93,7 +93,7 @@ class HostileCliMemoryTest {
         "--model",
         HostileFiles.graftWith(f, "dup.graft", dup),
         image);
-    add(2, "dup.zip", 2, dup, train(data, dup, "--epochs", "1"));
+    add(2, "dup.zip", 2, dup, train(data, dup, out()));
     // 3 and 6. Images: tiny files declaring huge sizes, a FIFO, /dev/zero, a 3 GB sparse file;
     // alone (exit 2) and among good ones in predict DIR and train (skipped, the run goes on).
     Path bad = Files.createDirectories(dir.resolve("bad"));
@@ -111,7 +111,7 @@ class HostileCliMemoryTest {
     Path mixed = TinyNets.digits(dir.resolve("mixed"), HostileFiles.LABELS, 4);
     List<Path> mixedBad = badImages(mixed.resolve("4"));
     add(3, "predict DIR", 0, mixedBad.get(0), "predict", "--model", model, mixed);
-    add(3, "train DIR", 0, mixedBad.get(0), train(mixed, base, "--epochs", "1"));
+    add(3, "train DIR", 0, mixedBad.get(0), train(mixed, base, out()));
     // 4. A 4-million-digit number in graft.json.
     Path number = HostileFiles.longNumberGraft(f, 4_000_000);
     add(4, "number.graft", 2, number, "predict", "--model", number, image);
@@ -127,16 +127,17 @@ class HostileCliMemoryTest {
     add(6, "huge.ckpt", 2, huge, resume(data, base, huge));
     // 7. Filesystem traps: a symlink fan-out under --data; a FIFO in a cache key folder.
     Path fan = TinyNets.digits(dir.resolve("fan"), HostileFiles.LABELS, 2);
-    add(7, "fan-out", 0, "", "evaluate", "--model", model, "--data", symlinkFanOut(fan));
+    HostileImages.symlinkFanOut(dir.resolve("trap"), fan.resolve("1"));
+    add(7, "fan-out", 0, "", "evaluate", "--model", model, "--data", fan);
     add(7, "cache FIFO", 0, "", "cache", "--cache", cacheWithFifo());
     // 8. Control characters in names: a class folder (refused) and a file (skipped).
     Path evil = TinyNets.digits(dir.resolve("evil"), HostileFiles.LABELS, 2);
     Files.createDirectories(evil.resolve("8\u001b[31m\nx"));
     Files.copy(image, evil.resolve("8\u001b[31m\nx").resolve("a.png"));
-    add(8, "class folder", 2, "8\\u001b[31m\\nx", train(evil, base, "--epochs", "1"));
+    add(8, "class folder", 2, "8\\u001b[31m\\nx", train(evil, base, out()));
     Path newline = TinyNets.digits(dir.resolve("newline"), HostileFiles.LABELS, 2);
     Files.copy(image, newline.resolve("4").resolve("fake\nline.png"));
-    add(8, "file name", 0, "fake\\nline.png", train(newline, base, "--epochs", "1"));
+    add(8, "file name", 0, "fake\\nline.png", train(newline, base, out()));
     // 9. Labels with terminal escapes reach stdout escaped (checked for every case below).
     Path labels = HostileFiles.escapeLabelGraft(f);
     Path data14 = TinyNets.digits(dir.resolve("data14"), List.of("1", "4"), 2);
@@ -252,19 +253,6 @@ class HostileCliMemoryTest {
         HostileImages.sparse(dir, "sparse.png", 3L << 30));
   }
 
-  /** 24 levels of two links each under {@code root/1}: 2^24 paths over 25 real folders. */
-  private Path symlinkFanOut(Path root) throws Exception {
-    Path level = Files.createDirectories(dir.resolve("trap").resolve("d24"));
-    for (int i = 23; i >= 0; i--) {
-      Path d = Files.createDirectories(dir.resolve("trap").resolve("d" + i));
-      Files.createSymbolicLink(d.resolve("a"), level);
-      Files.createSymbolicLink(d.resolve("b"), level);
-      level = d;
-    }
-    Files.createSymbolicLink(root.resolve("1").resolve("trap"), level);
-    return root;
-  }
-
   /** A feature cache with one entry and a FIFO named like a segment in its key folder. */
   private Path cacheWithFifo() throws Exception {
     Path cache = dir.resolve("cache");
@@ -302,46 +290,18 @@ class HostileCliMemoryTest {
   /** {@code train --resume} from the checkpoint {@code ckpt} ({@link #checkpoint}). */
   private Object[] resume(Path data, Path base, Path ckpt) {
     String model = ckpt.getFileName().toString().replace(".ckpt", "");
-    return new Object[] {
-      "train",
-      "--data",
-      data,
-      "--val-split",
-      "0.25",
-      "--base",
-      base,
-      "--image-size",
-      "28",
-      "--strategy",
-      "frozen",
-      "--epochs",
-      "1",
-      "--out",
-      dir.resolve(model),
-      "--checkpoint",
-      ckpt.getParent(),
-      "--resume"
-    };
+    return train(data, base, dir.resolve(model), "--checkpoint", ckpt.getParent(), "--resume");
   }
 
-  /** A frozen {@code train} on {@code data} (28 px) from the DL4J zip {@code base}. */
-  private Object[] train(Path data, Path base, Object... more) {
+  /** A frozen one-epoch {@code train} on {@code data} (28 px) from the DL4J zip {@code base}. */
+  private Object[] train(Path data, Path base, Path out, Object... more) {
     return Stream.concat(
-            Stream.of(
-                "train",
-                "--data",
-                data,
-                "--val-split",
-                "0.25",
-                "--base",
-                base,
-                "--image-size",
-                "28",
-                "--strategy",
-                "frozen",
-                "--out",
-                dir.resolve("out-" + cases.size() + ".graft")),
-            Stream.of(more))
+            Stream.of(HostileFilesCliTest.trainFrozenArgs(data, base, out)), Stream.of(more))
         .toArray();
+  }
+
+  /** A fresh model path for a {@code train} case. */
+  private Path out() {
+    return dir.resolve("out-" + cases.size() + ".graft");
   }
 }

@@ -101,22 +101,28 @@ class HostileFilesCliTest {
 
   /** One frozen epoch on {@code data} (28 px digits) from the DL4J zip {@code base}. */
   static Cli.Result trainFrozen(Path data, Path base, Path out) {
-    return Cli.run(
-        "train",
-        "--data",
-        data.toString(),
-        "--val-split",
-        "0.25",
-        "--base",
-        base.toString(),
-        "--image-size",
-        "28",
-        "--strategy",
-        "frozen",
-        "--epochs",
-        "1",
-        "--out",
-        out.toString());
+    return Cli.run(trainFrozenArgs(data, base, out));
+  }
+
+  /** The arguments of {@link #trainFrozen}. */
+  static String[] trainFrozenArgs(Path data, Path base, Path out) {
+    return new String[] {
+      "train",
+      "--data",
+      data.toString(),
+      "--val-split",
+      "0.25",
+      "--base",
+      base.toString(),
+      "--image-size",
+      "28",
+      "--strategy",
+      "frozen",
+      "--epochs",
+      "1",
+      "--out",
+      out.toString()
+    };
   }
 
   private static void expectRefused(

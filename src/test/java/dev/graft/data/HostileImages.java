@@ -220,6 +220,22 @@ public final class HostileImages {
     out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
   }
 
+  /**
+   * A symbolic-link fan-out: 25 real folders under {@code trap}, each level holding two links to
+   * the next, 24 levels deep (2^24 paths), linked from {@code into} as {@code trap}; returns the
+   * link.
+   */
+  public static Path symlinkFanOut(Path trap, Path into) throws IOException {
+    Path level = Files.createDirectories(trap.resolve("d24"));
+    for (int i = 23; i >= 0; i--) {
+      Path d = Files.createDirectories(trap.resolve("d" + i));
+      Files.createSymbolicLink(d.resolve("a"), level);
+      Files.createSymbolicLink(d.resolve("b"), level);
+      level = d;
+    }
+    return Files.createSymbolicLink(into.resolve("trap"), level);
+  }
+
   /** A FIFO named {@code name} (nothing ever writes to it: reading it blocks forever). */
   public static Path fifo(Path dir, String name) throws IOException, InterruptedException {
     Path p = dir.resolve(name);
