@@ -62,6 +62,9 @@ class HostileCliMemoryTest {
     Path base = HostileFiles.goodZip(dir.resolve("base.zip"));
     Path f = Files.createDirectories(dir.resolve("files"));
 
+    // 0. A good model on a good image first: loading ND4J is no attack's doing, so this case's
+    // time is not held to the 30 s (its memory is).
+    add(0, "warm-up", 0, "", "predict", "--model", model, image);
     // 1. Keras .h5 weights reading another file (external storage, or a FIFO that would hang).
     Path h5s = Files.createDirectories(dir.resolve("h5"));
     Path goodH5 = h5s.resolve("good.h5");
@@ -186,7 +189,7 @@ class HostileCliMemoryTest {
       if (!r[8].contains(c.named()) || r[8].contains("internal error")) {
         wrong.add("stderr does not name '" + c.named() + "'");
       }
-      if (Long.parseLong(r[2]) > CASE_LIMIT_MS) {
+      if (c.family() > 0 && Long.parseLong(r[2]) > CASE_LIMIT_MS) {
         wrong.add("over 30 s");
       }
       if (peak >= PEAK_LIMIT_KB) {
@@ -207,7 +210,8 @@ class HostileCliMemoryTest {
             + " chars, longest stderr line, stderr), child JVM -Xmx1g:\n"
             + String.join("\n", results));
     assertTrue(failures.isEmpty(), failures + "\n" + String.join("\n", results));
-    assertEquals(11, cases.stream().map(Case::family).distinct().count(), "every family");
+    assertEquals(
+        11, cases.stream().map(Case::family).filter(n -> n > 0).distinct().count(), "every family");
     System.out.println("worst peak " + worst + " kB over " + cases.size() + " cases");
   }
 
