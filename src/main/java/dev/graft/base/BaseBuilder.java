@@ -7,6 +7,8 @@ import dev.graft.error.GraftException;
 import dev.graft.graph.Topology;
 import dev.graft.graph.Truncation;
 import dev.graft.io.Downloader;
+import dev.graft.io.LayerSizes;
+import dev.graft.io.NetworkZip;
 import dev.graft.io.Sha256;
 import dev.graft.perf.NativeTuning;
 import java.io.IOException;
@@ -18,6 +20,7 @@ import java.util.Objects;
 import java.util.OptionalInt;
 import org.deeplearning4j.common.resources.DL4JResources;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -304,6 +307,14 @@ public final class BaseBuilder {
       LOG.warn("{} reads {} channel(s); Graft's image pipeline produces 3 (RGB)", what, channels);
     }
     ComputationGraph cutGraph = Truncation.truncate(graph, cutAt);
+    if (customZip != null) {
+      // Before any forward pass: each layer's activations at this input size must fit.
+      LayerSizes.checkActivations(
+          cutGraph.getConfiguration(),
+          InputType.convolutional(size, size, channels),
+          customZip,
+          NetworkZip.CONFIGURATION);
+    }
     Base base =
         new Base(
             id,

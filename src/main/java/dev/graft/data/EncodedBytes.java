@@ -12,19 +12,35 @@ import javax.imageio.stream.ImageInputStreamImpl;
  * pixels took 16 s, 152 s under the fuzzer) is stopped at once, and the file is reported truncated.
  */
 final class EncodedBytes extends ImageInputStreamImpl {
-  /** End-of-data answers allowed before reading past the end fails (readers prefetch a little). */
-  static final int MAX_READS_PAST_END = 64;
+  /**
+   * End-of-data answers allowed before reading past the end fails. Readers look ahead:
+   * TwelveMonkeys' VP8L bit reader probes 8 bytes ahead ({@code readLong}) on every refill, so a
+   * valid file whose last 8 bytes hold one-bit codes reads past its end once per bit (64 was too
+   * few: a valid 512 x 512 lossless WebP ending at its last bit was refused). Still a few
+   * milliseconds of work.
+   */
+  static final int MAX_READS_PAST_END = 4096;
 
   private final byte[] data;
   private int pastEnd;
+  private volatile boolean cancelled;
 
   EncodedBytes(byte[] data) {
     this.data = data;
   }
 
+  /**
+   * Makes every further read fail: the decode-time watchdog's way to stop a reader that ignores
+   * {@code ImageReader.abort()} (TwelveMonkeys' WebP reader) at its next read.
+   */
+  void cancel() {
+    cancelled = true;
+  }
+
   @Override
   public int read() throws IOException {
     checkClosed();
+    checkCancelled();
     bitOffset = 0;
     if (streamPos >= data.length) {
       return end();
@@ -35,6 +51,7 @@ final class EncodedBytes extends ImageInputStreamImpl {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     checkClosed();
+    checkCancelled();
     java.util.Objects.checkFromIndexSize(off, len, b.length);
     bitOffset = 0;
     if (len == 0) {
@@ -52,6 +69,12 @@ final class EncodedBytes extends ImageInputStreamImpl {
   @Override
   public long length() {
     return data.length;
+  }
+
+  private void checkCancelled() throws IIOException {
+    if (cancelled) {
+      throw new IIOException("decoding cancelled: it ran over its time budget");
+    }
   }
 
   private int end() throws IIOException {

@@ -337,7 +337,18 @@ public final class ImageDecoder {
   }
 
   private static BufferedImage decode(byte[] bytes, String name) throws IOException {
-    try (ImageInputStream iis = new EncodedBytes(bytes)) {
+    return decode(bytes, name, DECODE_MILLIS);
+  }
+
+  /**
+   * Decodes with a wall-clock budget of {@code millis}: past it the reader is aborted and its input
+   * fails every further read ({@link EncodedBytes#cancel}), which stops even a reader that ignores
+   * {@code abort()} (TwelveMonkeys' WebP) at its next read; the result is refused either way.
+   */
+  static BufferedImage decode(byte[] bytes, String name, long millis) throws IOException {
+    java.util.concurrent.atomic.AtomicBoolean late =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    try (EncodedBytes iis = new EncodedBytes(bytes)) {
       ImageReader reader;
       if (isWebP(bytes)) {
         reader = webPReader();
@@ -380,16 +391,15 @@ public final class ImageDecoder {
           param.setSourceSubsampling(step, step, 0, 0);
         }
         BufferedImage img;
-        java.util.concurrent.atomic.AtomicBoolean late =
-            new java.util.concurrent.atomic.AtomicBoolean();
         ImageReader running = reader;
         java.util.concurrent.ScheduledFuture<?> alarm =
             WATCHDOG.schedule(
                 () -> {
                   late.set(true);
                   running.abort();
+                  iis.cancel();
                 },
-                DECODE_MILLIS,
+                millis,
                 java.util.concurrent.TimeUnit.MILLISECONDS);
         try {
           try {
@@ -401,11 +411,7 @@ public final class ImageDecoder {
           alarm.cancel(false);
         }
         if (late.get()) {
-          throw new IOException(
-              name
-                  + ": decoding took longer than "
-                  + DECODE_MILLIS
-                  + " ms (graft.limits.maxDecodeMillis); refused");
+          throw overTime(name, millis, null);
         }
         for (String w : warnings) {
           String lower = w.toLowerCase(Locale.ROOT);
@@ -421,6 +427,9 @@ public final class ImageDecoder {
         }
         return img;
       } catch (IIOException e) {
+        if (late.get()) {
+          throw overTime(name, millis, e);
+        }
         String kind = endsEarly(e) ? ": truncated " : ": corrupt ";
         throw new IOException(
             name
@@ -434,6 +443,15 @@ public final class ImageDecoder {
         reader.dispose();
       }
     }
+  }
+
+  private static IOException overTime(String name, long millis, Throwable cause) {
+    return new IOException(
+        name
+            + ": decoding took longer than "
+            + millis
+            + " ms (graft.limits.maxDecodeMillis); refused",
+        cause);
   }
 
   /**

@@ -291,6 +291,21 @@ public final class ParameterTransfer {
    * @throws GraftException naming the first layer or parameter that does not fit
    */
   public static void restore(ComputationGraph net, Map<String, Map<String, INDArray>> snapshot) {
+    checkFits(net, snapshot);
+    snapshot.forEach(
+        (name, params) -> {
+          Map<String, INDArray> dst = net.getVertex(name).getLayer().paramTable();
+          params.forEach((k, a) -> dst.get(k).assign(a));
+        });
+  }
+
+  /**
+   * Checks, without writing anything, that every layer and parameter a {@link #snapshot} names
+   * exists in {@code net} with exactly the same shape.
+   *
+   * @throws GraftException naming the first layer or parameter that does not fit
+   */
+  public static void checkFits(ComputationGraph net, Map<String, Map<String, INDArray>> snapshot) {
     snapshot.forEach(
         (name, params) -> {
           org.deeplearning4j.nn.graph.vertex.GraphVertex v = net.getVertex(name);
@@ -314,11 +329,6 @@ public final class ParameterTransfer {
                           + (d == null ? "has no such parameter" : Arrays.toString(d.shape())));
                 }
               });
-        });
-    snapshot.forEach(
-        (name, params) -> {
-          Map<String, INDArray> dst = net.getVertex(name).getLayer().paramTable();
-          params.forEach((k, a) -> dst.get(k).assign(a));
         });
   }
 }

@@ -16,7 +16,6 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
-import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -368,12 +367,7 @@ public final class NetworkZip {
 
   /** Refuses parameters that would not fit in the off-heap memory JavaCPP may still allocate. */
   private static void requireMemory(long bytes, Path file, String entry) {
-    long max = Pointer.maxBytes();
-    long left = max > 0 ? max - Pointer.totalBytes() : Long.MAX_VALUE;
-    long maxPhysical = Pointer.maxPhysicalBytes();
-    if (maxPhysical > 0) {
-      left = Math.min(left, maxPhysical - Pointer.physicalBytes());
-    }
+    long left = LayerSizes.offHeapLeft();
     if (bytes > left) {
       throw new RefusedFileException(
           file,
@@ -381,7 +375,7 @@ public final class NetworkZip {
           "the parameters need "
               + (bytes >> 20)
               + " MiB but only "
-              + Math.max(0, left >> 20)
+              + (left >> 20)
               + " MiB of off-heap memory is left"
               + " (raise -Dorg.bytedeco.javacpp.maxbytes / maxphysicalbytes)");
     }
@@ -430,6 +424,7 @@ public final class NetworkZip {
     } catch (RuntimeException | StackOverflowError e) {
       throw refusal(e, file, entry, "not a valid DL4J configuration");
     }
+    LayerSizes.checkLayers(conf, file, entry, limits);
     long n;
     try {
       n = count.applyAsLong(conf);

@@ -6,6 +6,7 @@ import dev.graft.base.Preprocessing;
 import dev.graft.data.ResizeMode;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.JsonGuard;
+import dev.graft.io.LayerSizes;
 import dev.graft.io.Limits;
 import dev.graft.io.NetworkZip;
 import dev.graft.io.RefusedFileException;
@@ -29,6 +30,7 @@ import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -206,6 +208,12 @@ public final class ModelFile {
                 + info.numClasses()
                 + " labels");
       }
+      // Before any forward pass: each layer's activations at the model's input size must fit.
+      LayerSizes.checkActivations(
+          network.getConfiguration(),
+          InputType.convolutional(info.inputSize(), info.inputSize(), 3),
+          file,
+          NETWORK_ENTRY + "/" + NetworkZip.CONFIGURATION);
       return new TransferModel(network, info);
     }
   }

@@ -104,7 +104,21 @@ final class CheckpointHook implements EpochHook, AutoCloseable {
       throw new GraftException(
           "checkpoint " + file + " does not fit this network and plan (delete it to start afresh)");
     }
-    ParameterTransfer.restore(plan.network(), st.current);
+    try {
+      // The best epoch's weights are restored at the end of the run: checked now, with the file.
+      if (st.best != null) {
+        ParameterTransfer.checkFits(plan.network(), st.best);
+      }
+      ParameterTransfer.restore(plan.network(), st.current);
+    } catch (GraftException e) {
+      throw new GraftException(
+          "checkpoint "
+              + file
+              + " does not fit this network: "
+              + e.getMessage()
+              + " (delete it to start afresh)",
+          e);
+    }
     shuffle.restore(st.shuffleState);
     if (train instanceof ImageBatches ib && st.trainIteratorEpoch >= 0) {
       ib.seekEpoch(st.trainIteratorEpoch);

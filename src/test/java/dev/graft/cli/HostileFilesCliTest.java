@@ -90,19 +90,7 @@ class HostileFilesCliTest {
   @Test
   void labelsFromAModelFileReachTheTerminalEscaped() throws Exception {
     Path sub = java.nio.file.Files.createDirectories(dir.resolve("labels"));
-    // Label "8" becomes ESC ] 0 ; ... BEL (sets the terminal's title), then clears the screen.
-    String hostile = "\u001b]0;pwned\u0007\u001b[2J8";
-    java.util.Map<String, byte[]> e =
-        HostileFiles.entries(HostileFiles.goodGraft(sub.resolve("good.graft")));
-    String json = new String(e.get("graft.json"), java.nio.charset.StandardCharsets.UTF_8);
-    e.put(
-        "graft.json",
-        json.replaceFirst("\"8\"", "\"\\\\u001b]0;pwned\\\\u0007\\\\u001b[2J8\"")
-            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    e.put(
-        "labels.txt",
-        ("1\n4\n" + hostile + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    Path graft = HostileFiles.writeZip(sub.resolve("labels.graft"), e);
+    Path graft = HostileFiles.escapeLabelGraft(sub);
     Path evalData = TinyNets.digits(sub.resolve("data"), java.util.List.of("1", "4"), 2);
     // (A class folder of that name is refused up front; the label reaches the output anyway.)
     Cli.Result r = Cli.run("evaluate", "--model", graft.toString(), "--data", evalData.toString());
@@ -113,22 +101,28 @@ class HostileFilesCliTest {
 
   /** One frozen epoch on {@code data} (28 px digits) from the DL4J zip {@code base}. */
   static Cli.Result trainFrozen(Path data, Path base, Path out) {
-    return Cli.run(
-        "train",
-        "--data",
-        data.toString(),
-        "--val-split",
-        "0.25",
-        "--base",
-        base.toString(),
-        "--image-size",
-        "28",
-        "--strategy",
-        "frozen",
-        "--epochs",
-        "1",
-        "--out",
-        out.toString());
+    return Cli.run(trainFrozenArgs(data, base, out));
+  }
+
+  /** The arguments of {@link #trainFrozen}. */
+  static String[] trainFrozenArgs(Path data, Path base, Path out) {
+    return new String[] {
+      "train",
+      "--data",
+      data.toString(),
+      "--val-split",
+      "0.25",
+      "--base",
+      base.toString(),
+      "--image-size",
+      "28",
+      "--strategy",
+      "frozen",
+      "--epochs",
+      "1",
+      "--out",
+      out.toString()
+    };
   }
 
   private static void expectRefused(

@@ -25,14 +25,7 @@ class HostileFoldersTest {
   @Test
   void symlinkFanOutIsScannedOncePerRealFolder() throws Exception {
     Path root = TinyNets.digits(dir.resolve("data"), List.of("1", "4"), 3);
-    Path level = Files.createDirectories(dir.resolve("trap").resolve("d24"));
-    for (int i = 23; i >= 0; i--) {
-      Path d = Files.createDirectories(dir.resolve("trap").resolve("d" + i));
-      Files.createSymbolicLink(d.resolve("a"), level);
-      Files.createSymbolicLink(d.resolve("b"), level);
-      level = d;
-    }
-    Files.createSymbolicLink(root.resolve("1").resolve("trap"), level);
+    HostileImages.symlinkFanOut(dir.resolve("trap"), root.resolve("1"));
     ImageDataset data =
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> ImageFolder.of(root));
     assertEquals(6, data.size());

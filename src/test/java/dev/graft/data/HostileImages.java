@@ -156,6 +156,49 @@ public final class HostileImages {
     }
   }
 
+  /**
+   * A valid lossless WebP (VP8L) of {@code width} x {@code height} pixels, no transform, no colour
+   * cache: with {@code bitPerPixel} false its five prefix codes have one symbol each, so every
+   * pixel takes no bits at all and the decoder never reads while it fills the image; with it true
+   * the green code has two symbols and each pixel takes one bit of (zero) data, which the decoder
+   * reads as it goes. {@code padding} zero bytes follow the data inside the chunk.
+   */
+  public static byte[] losslessWebP(int width, int height, boolean bitPerPixel, int padding) {
+    java.util.BitSet bits = new java.util.BitSet();
+    int[] at = {0};
+    java.util.function.BiConsumer<Long, Integer> put =
+        (value, n) -> {
+          for (int i = 0; i < n; i++) {
+            bits.set(at[0]++, ((value >>> i) & 1) != 0);
+          }
+        };
+    put.accept(0x2fL, 8); // signature
+    put.accept((long) width - 1, 14);
+    put.accept((long) height - 1, 14);
+    put.accept(0L, 1); // alpha hint
+    put.accept(0L, 3); // version
+    put.accept(0L, 1); // no transform
+    put.accept(0L, 1); // no colour cache
+    put.accept(0L, 1); // no meta prefix codes
+    for (int code = 0; code < 5; code++) {
+      put.accept(1L, 1); // simple code
+      if (code == 0 && bitPerPixel) {
+        put.accept(1L, 1); // two symbols: 0 (1 bit) and 1 (8 bits)
+        put.accept(0L, 1);
+        put.accept(0L, 1);
+        put.accept(1L, 8);
+      } else {
+        put.accept(0L, 1); // one symbol, 0, in 1 bit
+        put.accept(0L, 1);
+        put.accept(0L, 1);
+      }
+    }
+    long dataBits = bitPerPixel ? (long) width * height : 0;
+    int bytes = (int) ((at[0] + dataBits + 7) / 8) + padding;
+    byte[] vp8l = java.util.Arrays.copyOf(bits.toByteArray(), bytes);
+    return riff("VP8L", vp8l);
+  }
+
   private static byte[] riff(String fourcc, byte[] payload) {
     ByteBuffer b = ByteBuffer.allocate(20 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
     b.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(12 + payload.length);
@@ -175,6 +218,22 @@ public final class HostileImages {
     crc.update(t);
     crc.update(data);
     out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+  }
+
+  /**
+   * A symbolic-link fan-out: 25 real folders under {@code trap}, each level holding two links to
+   * the next, 24 levels deep (2^24 paths), linked from {@code into} as {@code trap}; returns the
+   * link.
+   */
+  public static Path symlinkFanOut(Path trap, Path into) throws IOException {
+    Path level = Files.createDirectories(trap.resolve("d24"));
+    for (int i = 23; i >= 0; i--) {
+      Path d = Files.createDirectories(trap.resolve("d" + i));
+      Files.createSymbolicLink(d.resolve("a"), level);
+      Files.createSymbolicLink(d.resolve("b"), level);
+      level = d;
+    }
+    return Files.createSymbolicLink(into.resolve("trap"), level);
   }
 
   /** A FIFO named {@code name} (nothing ever writes to it: reading it blocks forever). */

@@ -1,5 +1,6 @@
 package dev.graft.data;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -84,6 +85,26 @@ class HostileImagesTest {
    * reader took each missing byte for zeros, catching one EOFException per byte: 16 s, 152 s under
    * the fuzzer. Reading far past the end now fails at once.
    */
+  /**
+   * TwelveMonkeys' WebP reader ignores {@code ImageReader.abort()}: the decode-time budget holds
+   * anyway, because past it the input fails every read. An 8192 x 8192 lossless WebP of one bit per
+   * pixel (8 MB, within every budget; 4.2 s to decode on a loaded machine) given 100 ms is stopped
+   * at its next read and refused naming the budget; the same file decodes with the default budget.
+   */
+  @Test
+  void aWebPDecodeOverItsTimeBudgetIsStoppedAtItsNextRead() throws Exception {
+    byte[] b = HostileImages.losslessWebP(8192, 8192, true, 0);
+    long start = System.nanoTime();
+    IOException e = assertThrows(IOException.class, () -> ImageDecoder.decode(b, "slow.webp", 100));
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(
+        e.getMessage().contains("slow.webp: decoding took longer than 100 ms"), e.toString());
+    assertTrue(millis < 2_000, "stopped after " + millis + " ms");
+    // A valid file whose data ends at its last bit (the bit reader probes 8 bytes past it).
+    byte[] small = HostileImages.losslessWebP(512, 512, true, 0);
+    assertEquals(512, ImageDecoder.read(small, "ok.webp").getWidth());
+  }
+
   @Test
   void aDecoderReadingPastTheEndIsStopped() throws Exception {
     byte[] b = new byte[41];

@@ -39,6 +39,8 @@ class ImageDecoderFuzzTest {
     for (HostileImages.Format f : HostileImages.Format.values()) {
       seeds.put("huge-" + f, HostileImages.bytes(f));
     }
+    seeds.put("vp8l-bit-per-pixel", HostileImages.losslessWebP(40, 24, true, 0));
+    seeds.put("vp8l-no-bits", HostileImages.losslessWebP(40, 24, false, 0));
     FuzzSeeds.write(ImageDecoderFuzzTest.class, "fuzz", seeds);
   }
 

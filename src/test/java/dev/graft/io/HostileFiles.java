@@ -251,6 +251,21 @@ public final class HostileFiles {
     return file;
   }
 
+  /** A label that sets the terminal's title (ESC ] 0 ; ... BEL), then clears the screen. */
+  public static final String ESCAPE_LABEL = "\u001b]0;pwned\u0007\u001b[2J8";
+
+  /** A good {@code .graft} ({@code labels.graft}) whose label "8" is {@link #ESCAPE_LABEL}. */
+  public static Path escapeLabelGraft(Path dir) throws IOException {
+    Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-labels.graft")));
+    String json = new String(e.get("graft.json"), StandardCharsets.UTF_8);
+    e.put(
+        "graft.json",
+        json.replaceFirst("\"8\"", "\"\\\\u001b]0;pwned\\\\u0007\\\\u001b[2J8\"")
+            .getBytes(StandardCharsets.UTF_8));
+    e.put("labels.txt", ("1\n4\n" + ESCAPE_LABEL + "\n").getBytes(StandardCharsets.UTF_8));
+    return writeZip(dir.resolve("labels.graft"), e);
+  }
+
   /** A {@code .graft} file whose {@code network.zip} entry is {@code network}. */
   public static Path graftWith(Path dir, String name, Path network) throws IOException {
     Map<String, byte[]> e = entries(goodGraft(dir.resolve("good-for-" + name)));

@@ -27,6 +27,8 @@ class NetworkZipFuzzTest {
     seeds.put("class", FuzzSeeds.bytes(HostileFiles.offAllowlistZip(dir)));
     seeds.put("duplicate", FuzzSeeds.bytes(HostileFiles.duplicateClassZip(dir)));
     seeds.put("truncated", FuzzSeeds.bytes(HostileFiles.truncatedEntryZip(dir)));
+    seeds.put("overflow", FuzzSeeds.bytes(HostileGraphs.overflowingDenseZip(dir)));
+    seeds.put("kernel", FuzzSeeds.bytes(HostileGraphs.hugeKernelZip(dir)));
     FuzzSeeds.write(NetworkZipFuzzTest.class, "fuzz", seeds);
   }
 

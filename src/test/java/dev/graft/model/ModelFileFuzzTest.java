@@ -4,6 +4,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.graft.error.GraftException;
 import dev.graft.io.FuzzSeeds;
 import dev.graft.io.HostileFiles;
+import dev.graft.io.HostileGraphs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -28,6 +29,9 @@ class ModelFileFuzzTest {
     seeds.put(
         "payload",
         FuzzSeeds.bytes(HostileFiles.graftWith(dir, "p.graft", HostileFiles.payloadZip(dir))));
+    seeds.put(
+        "overflow",
+        FuzzSeeds.bytes(HostileGraphs.graftOf(dir, HostileGraphs.overflowingDenseZip(dir))));
     FuzzSeeds.write(ModelFileFuzzTest.class, "fuzz", seeds);
   }
 

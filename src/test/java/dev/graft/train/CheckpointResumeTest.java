@@ -27,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +35,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * In-process checkpoints through the public API: a run stopped after epoch K by a {@link
@@ -224,6 +227,39 @@ class CheckpointResumeTest {
               () -> builder("finetune").checkpoint(ckpt).resume(true).fit(train, val));
       assertTrue(e.getMessage().contains("checkpoint " + ckpt), e.getMessage());
       assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aCheckpointWhoseArraysDoNotFitTheNetworkIsRefusedNamingIt() throws Exception {
+    Path ckpt = dir.resolve("misfit.ckpt");
+    stoppedAfterOneEpoch(ckpt);
+    byte[] good = Files.readAllBytes(ckpt);
+    Fingerprint fingerprint = CheckpointFile.read(ckpt).fingerprint();
+    List<java.util.function.Consumer<TrainingState>> misfits =
+        List.of(
+            st -> st.current.put("no-such-layer", Map.of("W", Nd4j.zeros(DataType.FLOAT, 2, 2))),
+            st -> {
+              var layer = st.current.values().iterator().next();
+              String param = layer.keySet().iterator().next();
+              layer.put(param, Nd4j.zeros(DataType.FLOAT, 1, 7));
+            },
+            // the best epoch's weights are restored only at the end: refused up front all the same
+            st -> {
+              st.best = new java.util.LinkedHashMap<>(st.current);
+              st.best.put("no-such-layer", Map.of("W", Nd4j.zeros(DataType.FLOAT, 2, 2)));
+            });
+    for (var misfit : misfits) {
+      Files.write(ckpt, good);
+      TrainingState st = CheckpointFile.read(ckpt).state();
+      misfit.accept(st);
+      CheckpointFile.write(ckpt, fingerprint, st, () -> {});
+      GraftException e =
+          assertThrows(
+              GraftException.class,
+              () -> builder("finetune").checkpoint(ckpt).resume(true).fit(train, val));
+      assertTrue(e.getMessage().startsWith("checkpoint " + ckpt + " does not fit"), e.getMessage());
+      assertTrue(e.getMessage().contains("saved param"), e.getMessage());
     }
   }
 
