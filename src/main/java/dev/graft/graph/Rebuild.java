@@ -20,6 +20,7 @@ import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.impl.ActivationSwish;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.regularization.Regularization;
@@ -118,10 +119,25 @@ public final class Rebuild {
     // keep each convolution's pre-activation from the forward pass: without a cache mode DL4J
     // computes the forward convolution again in backprop (a third of the forward work per step)
     training.setCacheMode(CacheMode.DEVICE);
+    for (GraphVertex v : training.getVertices().values()) {
+      if (v instanceof LayerVertex lv) {
+        useTrainingActivations(unwrap(lv.getLayerConf().getLayer()));
+      }
+    }
     ComputationGraph net = NativeTuning.withLayerHelpers(() -> instantiate(training, source, seed));
     net.setCacheMode(CacheMode.DEVICE); // the layers read their own copy of the mode
     StrideOneConvBackprop.install(net);
     return net;
+  }
+
+  /** Swaps DL4J's swish for {@link TrainingSwish}, whose backward pass is vectorised. */
+  private static void useTrainingActivations(Layer l) {
+    if (l instanceof BaseLayer bl && bl.getActivationFn() instanceof ActivationSwish) {
+      bl.setActivationFn(new TrainingSwish());
+    } else if (l instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al
+        && al.getActivationFn() instanceof ActivationSwish) {
+      al.setActivationFn(new TrainingSwish());
+    }
   }
 
   /**

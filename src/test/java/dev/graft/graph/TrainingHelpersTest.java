@@ -118,7 +118,7 @@ class TrainingHelpersTest {
       g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "se");
     }
     g.addLayer(
-        "dense", new DenseLayer.Builder().nOut(10).activation(Activation.TANH).build(), "gap");
+        "dense", new DenseLayer.Builder().nOut(10).activation(Activation.SWISH).build(), "gap");
     g.addLayer(
         "out",
         new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
@@ -232,6 +232,11 @@ class TrainingHelpersTest {
     for (String conv : List.of("conv1", "proj", "convb", "conv15")) {
       assertEquals(0, helperFailures(fast, conv), conv + " fell back to DL4J's own path");
     }
+    assertTrue(
+        ((org.deeplearning4j.nn.conf.layers.BaseLayer) fast.getLayer("dense").conf().getLayer())
+                .getActivationFn()
+            instanceof TrainingSwish,
+        "swish trains with its vectorised backward pass");
   }
 
   /** DL4J counts a helper's failures and then quietly runs its own path instead. */
