@@ -20,6 +20,8 @@ import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.activations.impl.ActivationSwish;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -130,14 +132,26 @@ public final class Rebuild {
     return net;
   }
 
-  /** Swaps DL4J's swish for {@link TrainingSwish}, whose backward pass is vectorised. */
+  /**
+   * Swaps DL4J's swish and ReLU6 for {@link TrainingSwish} and {@link TrainingReLU6}, whose
+   * backward passes are vectorised; the forward passes are DL4J's.
+   */
   private static void useTrainingActivations(Layer l) {
-    if (l instanceof BaseLayer bl && bl.getActivationFn() instanceof ActivationSwish) {
-      bl.setActivationFn(new TrainingSwish());
-    } else if (l instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al
-        && al.getActivationFn() instanceof ActivationSwish) {
-      al.setActivationFn(new TrainingSwish());
+    if (l instanceof BaseLayer bl) {
+      bl.setActivationFn(forTraining(bl.getActivationFn()));
+    } else if (l instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al) {
+      al.setActivationFn(forTraining(al.getActivationFn()));
     }
+  }
+
+  private static IActivation forTraining(IActivation a) {
+    if (a != null && a.getClass() == ActivationSwish.class) {
+      return new TrainingSwish();
+    }
+    if (a != null && a.getClass() == ActivationReLU6.class) {
+      return new TrainingReLU6();
+    }
+    return a;
   }
 
   /**

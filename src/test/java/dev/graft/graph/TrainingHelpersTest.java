@@ -67,7 +67,7 @@ class TrainingHelpersTest {
             .setInputTypes(InputType.convolutional(12, 12, 3));
     g.addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).hasBias(false).build(), "in");
     g.addLayer("bn1", new BatchNormalization.Builder().build(), "conv1");
-    g.addLayer("relu1", new ActivationLayer(Activation.RELU), "bn1");
+    g.addLayer("relu1", new ActivationLayer(Activation.RELU6), "bn1");
     g.addLayer(
         "pool1",
         new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
@@ -145,6 +145,8 @@ class TrainingHelpersTest {
     // BatchNorm statistics away from 0/1, so the inference-mode layer does real work
     source.getLayer("bn2").setParam("mean", Nd4j.rand(type, 1, 8).subi(0.5));
     source.getLayer("bn2").setParam("var", Nd4j.rand(type, 1, 8).addi(0.5));
+    // bn1's outputs around 5.5, so that ReLU6 above it saturates for about a third of them
+    source.getLayer("bn1").setParam("beta", Nd4j.valueArrayOf(new long[] {1, 8}, 5.5, type));
     ComputationGraphConfiguration src = source.getConfiguration();
     Map<String, org.nd4j.linalg.learning.config.IUpdater> updaters = new TreeMap<>();
     for (String v : src.getVertices().keySet()) {
@@ -237,6 +239,12 @@ class TrainingHelpersTest {
                 .getActivationFn()
             instanceof TrainingSwish,
         "swish trains with its vectorised backward pass");
+    assertTrue(
+        ((org.deeplearning4j.nn.conf.layers.ActivationLayer)
+                    fast.getLayer("relu1").conf().getLayer())
+                .getActivationFn()
+            instanceof TrainingReLU6,
+        "ReLU6 trains with its vectorised backward pass");
   }
 
   /** DL4J counts a helper's failures and then quietly runs its own path instead. */
