@@ -1,5 +1,6 @@
 package dev.graft.graph;
 
+import dev.graft.nn.ActivationSwishTanh;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -17,7 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The running form of {@link NhwcConvolution}: the forward pass is one libnd4j {@code conv2d} on
  * the NHWC input as it is (weights {@code [out, in, kh, kw]}, as DL4J stores them), the activation
- * after it as DL4J applies it.
+ * after it as DL4J applies it, except {@link ActivationSwishTanh}, which starts from a halved
+ * convolution.
  */
 final class NhwcConvolutionLayer extends ConvolutionLayer {
 
@@ -32,9 +34,33 @@ final class NhwcConvolutionLayer extends ConvolutionLayer {
     if (forBackprop || c.getCnn2dDataFormat() != CNN2DFormat.NHWC) {
       return super.preOutput(training, forBackprop, workspaceMgr);
     }
+    return new Pair<>(convolve(training, workspaceMgr, false), null);
+  }
+
+  /**
+   * With {@link ActivationSwishTanh}, the convolution computes half its pre-activation (weights and
+   * bias halved: exact), and the activation starts from there: one pass over the output fewer.
+   */
+  @Override
+  public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+    if (training
+        || !(layerConf().getActivationFn() instanceof ActivationSwishTanh)
+        || layerConf().getCnn2dDataFormat() != CNN2DFormat.NHWC) {
+      return super.activate(training, workspaceMgr);
+    }
+    applyDropOutIfNecessary(false, workspaceMgr);
+    return ActivationSwishTanh.ofHalf(convolve(false, workspaceMgr, true));
+  }
+
+  /** The convolution of the NHWC input, plus bias; halved when {@code half}. */
+  private INDArray convolve(boolean training, LayerWorkspaceMgr workspaceMgr, boolean half) {
+    org.deeplearning4j.nn.conf.layers.ConvolutionLayer c = layerConf();
     assertInputSet(false);
     validateInputRank();
     INDArray w = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr);
+    if (half) {
+      w = w.mul(0.5);
+    }
     INDArray x = input.castTo(w.dataType());
     validateInputDepth(w.size(1));
     int[] k = c.getKernelSize();
@@ -74,12 +100,12 @@ final class NhwcConvolutionLayer extends ConvolutionLayer {
                 1) // weights [out, in, kh, kw]
             .addOutputs(out);
     if (c.hasBias()) {
-      op.addInputs(
-          x, w, getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr));
+      INDArray b = getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr);
+      op.addInputs(x, w, half ? b.mul(0.5) : b);
     } else {
       op.addInputs(x, w);
     }
     Nd4j.exec(op.build());
-    return new Pair<>(out, null);
+    return out;
   }
 }

@@ -2,11 +2,13 @@ package dev.graft.graph;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.nn.ActivationSwishTanh;
 import dev.graft.perf.NativeTuning;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -28,6 +30,7 @@ import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.impl.ActivationSwish;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -152,6 +155,19 @@ class InferenceGraphsTest {
                             && !l.isView())
                 .count();
         assertEquals(1, copiesToNchw, a.name());
+        // EfficientNet's swish runs on oneDNN's tanh, in the convolutions and the stem's layer
+        long swish = 0;
+        for (var l : fast.getLayers()) {
+          var c = l.conf().getLayer();
+          var fn =
+              c instanceof org.deeplearning4j.nn.conf.layers.BaseLayer b
+                  ? b.getActivationFn()
+                  : c instanceof ActivationLayer al ? al.getActivationFn() : null;
+          assertFalse(fn instanceof ActivationSwish, l.conf().getLayer().getLayerName());
+          swish += fn instanceof ActivationSwishTanh ? 1 : 0;
+        }
+        assertEquals(
+            a == dev.graft.base.Architecture.EFFICIENTNET_B0, swish > 30, a + ": " + swish);
       }
     }
   }
