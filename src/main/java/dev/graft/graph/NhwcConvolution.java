@@ -9,6 +9,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -93,6 +94,12 @@ public final class NhwcConvolution extends ConvolutionLayer {
    */
   public void setInputPadding(int[] inputPadding) {
     this.inputPadding = inputPadding == null ? null : inputPadding.clone();
+  }
+
+  /** The output type of the padded input, as the padding layer and this convolution computed it. */
+  @Override
+  public InputType getOutputType(int layerIndex, InputType inputType) {
+    return super.getOutputType(layerIndex, NhwcGeometry.padded(inputType, inputPadding));
   }
 
   @Override

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -66,6 +67,12 @@ public final class NhwcDepthwiseConvolution extends DepthwiseConvolution2D {
    */
   public void setInputPadding(int[] inputPadding) {
     this.inputPadding = inputPadding == null ? null : inputPadding.clone();
+  }
+
+  /** The output type of the padded input, as the padding layer and this convolution computed it. */
+  @Override
+  public InputType getOutputType(int layerIndex, InputType inputType) {
+    return super.getOutputType(layerIndex, NhwcGeometry.padded(inputType, inputPadding));
   }
 
   @Override

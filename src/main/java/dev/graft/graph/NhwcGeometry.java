@@ -2,6 +2,7 @@ package dev.graft.graph;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -66,6 +67,21 @@ record NhwcGeometry(INDArray input, int[] pad, int[] outSize, boolean same) {
         ConvolutionUtils.getOutputSize(
             x, k, s, pad, conf.getConvolutionMode(), d, CNN2DFormat.NHWC),
         false);
+  }
+
+  /**
+   * {@code type} padded by {@code padding} ({@code [top, bottom, left, right]}, or null: {@code
+   * type} itself), for the output type of a convolution carrying a folded padding.
+   */
+  static InputType padded(InputType type, int[] padding) {
+    if (padding == null || !(type instanceof InputType.InputTypeConvolutional c)) {
+      return type;
+    }
+    return InputType.convolutional(
+        c.getHeight() + padding[0] + padding[1],
+        c.getWidth() + padding[2] + padding[3],
+        c.getChannels(),
+        c.getFormat());
   }
 
   /**

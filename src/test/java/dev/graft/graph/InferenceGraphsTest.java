@@ -350,6 +350,14 @@ class InferenceGraphsTest {
     assertInstanceOf(ActivationSwishTanh.class, dw.getActivationFn());
     var c3 = (NhwcConvolution) ((LayerVertex) vertices.get("c3_nhwc")).getLayerConf().getLayer();
     assertNull(c3.getInputPadding(), "a symmetric padding becomes the convolution's own");
+    // the configuration's shapes still follow the padded input (memory estimates, FLOP counts)
+    var types = g.getConfiguration().getLayerActivationTypes(InputType.convolutional(20, 20, 3));
+    var fastTypes =
+        fast.getConfiguration().getLayerActivationTypes(InputType.convolutional(20, 20, 3));
+    assertEquals(
+        types.get("c1").toString(), fastTypes.get("c1").toString().replace("NHWC", "NCHW"));
+    assertEquals(
+        types.get("dw").toString(), fastTypes.get("dw").toString().replace("NHWC", "NCHW"));
     assertArrayEquals(new int[] {1, 1}, c3.getPadding());
   }
 
