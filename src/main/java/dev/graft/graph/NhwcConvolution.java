@@ -5,7 +5,6 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -129,13 +128,29 @@ public final class NhwcConvolution extends ConvolutionLayer {
       INDArray layerParamsView,
       boolean initializeParams,
       DataType networkDataType) {
-    NhwcConvolutionLayer ret = new NhwcConvolutionLayer(conf, networkDataType);
-    ret.setListeners(trainingListeners);
-    ret.setIndex(layerIndex);
-    ret.setParamsViewArray(layerParamsView);
-    Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-    ret.setParamTable(paramTable);
-    ret.setConf(conf);
-    return ret;
+    return wire(
+        new NhwcConvolutionLayer(conf, networkDataType),
+        conf,
+        trainingListeners,
+        layerIndex,
+        layerParamsView,
+        initializeParams);
+  }
+
+  /** What DL4J's {@code instantiate} does with a new layer of either NHWC convolution. */
+  static Layer wire(
+      org.deeplearning4j.nn.layers.BaseLayer<?> layer,
+      NeuralNetConfiguration conf,
+      Collection<TrainingListener> trainingListeners,
+      int layerIndex,
+      INDArray layerParamsView,
+      boolean initializeParams) {
+    layer.setListeners(trainingListeners);
+    layer.setIndex(layerIndex);
+    layer.setParamsViewArray(layerParamsView);
+    layer.setParamTable(
+        conf.getLayer().initializer().init(conf, layerParamsView, initializeParams));
+    layer.setConf(conf);
+    return layer;
   }
 }

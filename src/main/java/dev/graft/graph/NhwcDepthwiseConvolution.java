@@ -3,7 +3,6 @@ package dev.graft.graph;
 import dev.graft.error.GraftException;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -102,13 +101,12 @@ public final class NhwcDepthwiseConvolution extends DepthwiseConvolution2D {
       INDArray layerParamsView,
       boolean initializeParams,
       DataType networkDataType) {
-    NhwcDepthwiseConvolutionLayer ret = new NhwcDepthwiseConvolutionLayer(conf, networkDataType);
-    ret.setListeners(trainingListeners);
-    ret.setIndex(layerIndex);
-    ret.setParamsViewArray(layerParamsView);
-    Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-    ret.setParamTable(paramTable);
-    ret.setConf(conf);
-    return ret;
+    return NhwcConvolution.wire(
+        new NhwcDepthwiseConvolutionLayer(conf, networkDataType),
+        conf,
+        trainingListeners,
+        layerIndex,
+        layerParamsView,
+        initializeParams);
   }
 }
