@@ -46,7 +46,10 @@ import org.slf4j.LoggerFactory;
  * equivalent one: each inference-mode BatchNormalization that directly follows a convolution (or a
  * depthwise convolution with multiplier 1) is folded into that convolution's weights and bias
  * ({@code W' = W·γ/σ}, {@code b' = (b − μ)·γ/σ + β}), and an activation layer that directly follows
- * a convolution becomes the convolution's own activation. The source network is not modified.
+ * a convolution becomes the convolution's own activation. Where ND4J's oneDNN build runs, swish
+ * becomes {@link ActivationSwishTanh} (the same function on oneDNN's vectorised tanh) and the image
+ * part runs on NHWC, with each zero padding folded into the convolution after it. The source
+ * network is not modified.
  *
  * <p>Why: in DL4J 1.0.0-M2.1 an inference BatchNormalization runs as four broadcast passes over an
  * NCHW tensor along the channel axis, which the profile of ResNet50 at 224 px showed to be about as

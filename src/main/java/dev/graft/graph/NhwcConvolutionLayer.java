@@ -27,6 +27,7 @@ final class NhwcConvolutionLayer extends ConvolutionLayer {
       boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
     org.deeplearning4j.nn.conf.layers.ConvolutionLayer c = layerConf();
     if (forBackprop || c.getCnn2dDataFormat() != CNN2DFormat.NHWC) {
+      NhwcGeometry.requireNoInputPadding(((NhwcConvolution) c).getInputPadding());
       return super.preOutput(training, forBackprop, workspaceMgr);
     }
     return new Pair<>(convolve(training, workspaceMgr, false), null);

@@ -24,6 +24,8 @@ final class NhwcDepthwiseConvolutionLayer extends DepthwiseConvolution2DLayer {
   protected Pair<INDArray, INDArray> preOutput(
       boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
     if (forBackprop) {
+      NhwcGeometry.requireNoInputPadding(
+          ((NhwcDepthwiseConvolution) layerConf()).getInputPadding());
       return super.preOutput(training, forBackprop, workspaceMgr);
     }
     return new Pair<>(convolve(training, workspaceMgr, false), null);
@@ -44,7 +46,7 @@ final class NhwcDepthwiseConvolutionLayer extends DepthwiseConvolution2DLayer {
     INDArray w =
         getParamWithNoise(DepthwiseConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr);
     if (input.rank() != 4 || input.size(3) != w.size(2)) {
-      return super.preOutput(training, false, workspaceMgr).getFirst(); // DL4J's error message
+      return super.preOutput(training, false, workspaceMgr).getFirst(); // throws DL4J's error
     }
     if (half) {
       w = w.mul(0.5);

@@ -1,5 +1,6 @@
 package dev.graft.graph;
 
+import dev.graft.error.GraftException;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -67,6 +68,18 @@ record NhwcGeometry(INDArray input, int[] pad, int[] outSize, boolean same) {
         ConvolutionUtils.getOutputSize(
             x, k, s, pad, conf.getConvolutionMode(), d, CNN2DFormat.NHWC),
         false);
+  }
+
+  /**
+   * DL4J's own convolution path (backpropagation) knows nothing of a folded padding: refuses it.
+   *
+   * @throws GraftException when {@code inputPadding} is set
+   */
+  static void requireNoInputPadding(int[] inputPadding) {
+    if (inputPadding != null) {
+      throw new GraftException(
+          "a convolution with a folded zero padding runs forward only (an inference graph)");
+    }
   }
 
   /**
