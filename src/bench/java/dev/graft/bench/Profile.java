@@ -19,6 +19,20 @@ final class Profile {
 
   record Row(String name, String kind, double millis, double gflop) {}
 
+  /**
+   * Nanoseconds: wall time, or the process's CPU time with {@code -Dprofile.cpu=true} (steadier on
+   * a loaded machine, where wall time mostly measures the other processes).
+   */
+  private static long now() {
+    return CPU
+        ? ((com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime()
+        : System.nanoTime();
+  }
+
+  private static final boolean CPU = Boolean.getBoolean("profile.cpu");
+
   static List<Row> run(ComputationGraph g, INDArray input, int repeats) {
     GraphVertex[] vertices = g.getVertices();
     int[] order = g.topologicalSortOrder();
@@ -39,9 +53,9 @@ final class Profile {
         for (int i = 0; i < in.length; i++) {
           v.setInput(i, acts.get(vertices[in[i].getVertexIndex()].getVertexName()), mgr);
         }
-        long t0 = System.nanoTime();
+        long t0 = now();
         INDArray out = v.doForward(false, mgr);
-        long t1 = System.nanoTime();
+        long t1 = now();
         acts.put(name, out);
         if (r > 0) {
           time.computeIfAbsent(name, k -> new double[1])[0] += (t1 - t0) / 1e6 / repeats;
@@ -84,7 +98,9 @@ final class Profile {
       a[1] += r.gflop();
       a[2]++;
     }
-    sb.append(String.format(Locale.ROOT, "total %.1f ms per batch%n", total));
+    sb.append(
+        String.format(
+            Locale.ROOT, "total %.1f ms %s per batch%n", total, CPU ? "of CPU time" : "wall"));
     sb.append(
         String.format(Locale.ROOT, "%-28s %5s %10s %6s %9s%n", "kind", "n", "ms", "%", "GFLOP/s"));
     byKind.entrySet().stream()

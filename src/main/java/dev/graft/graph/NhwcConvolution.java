@@ -3,11 +3,12 @@ package dev.graft.graph;
 import dev.graft.error.GraftException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.util.Arrays;
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -28,6 +29,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class NhwcConvolution extends ConvolutionLayer {
   private static final long serialVersionUID = 1L;
+  private int[] inputPadding;
 
   /** For JSON deserialisation only. */
   public NhwcConvolution() {}
@@ -43,31 +45,79 @@ public final class NhwcConvolution extends ConvolutionLayer {
       throw new GraftException(
           "NhwcConvolution replaces plain convolutions only, not " + source.getClass().getName());
     }
-    NhwcConvolution c = new NhwcConvolution();
+    NhwcConvolution c = copyFields(source, new NhwcConvolution(), ConvolutionLayer.class);
+    c.setCnn2dDataFormat(CNN2DFormat.NHWC);
+    return c;
+  }
+
+  /**
+   * Copies every field {@code top} and its superclasses declare (DL4J's configuration classes:
+   * ConvolutionLayer, FeedForwardLayer, BaseLayer, Layer) from a clone of {@code source} to {@code
+   * target}.
+   */
+  static <T extends ConvolutionLayer> T copyFields(
+      ConvolutionLayer source, T target, Class<?> top) {
     ConvolutionLayer s = source.clone();
-    // every field DL4J's configuration classes declare, up the hierarchy (ConvolutionLayer,
-    // FeedForwardLayer, BaseLayer, Layer): this class adds none
-    for (Class<?> k = ConvolutionLayer.class; k != Object.class; k = k.getSuperclass()) {
+    for (Class<?> k = top; k != Object.class; k = k.getSuperclass()) {
       for (Field f : k.getDeclaredFields()) {
         if (Modifier.isStatic(f.getModifiers())) {
           continue;
         }
         try {
           f.setAccessible(true);
-          f.set(c, f.get(s));
+          f.set(target, f.get(s));
         } catch (IllegalAccessException | RuntimeException e) {
           throw new GraftException(
               "cannot copy the convolution setting '" + f.getName() + "': " + e.getMessage(), e);
         }
       }
     }
-    c.setCnn2dDataFormat(CNN2DFormat.NHWC);
-    return c;
+    return target;
+  }
+
+  /**
+   * The padding {@code [top, bottom, left, right]} of a {@code ZeroPaddingLayer} folded into this
+   * convolution (see {@link NhwcGeometry}), or null.
+   *
+   * @return the padding, or null
+   */
+  public int[] getInputPadding() {
+    return inputPadding == null ? null : inputPadding.clone();
+  }
+
+  /**
+   * Sets the padding of a folded {@code ZeroPaddingLayer}; the convolution must then be in truncate
+   * mode without padding of its own.
+   *
+   * @param inputPadding {@code [top, bottom, left, right]}, or null
+   */
+  public void setInputPadding(int[] inputPadding) {
+    this.inputPadding = inputPadding == null ? null : inputPadding.clone();
+  }
+
+  /** The output type of the padded input, as the padding layer and this convolution computed it. */
+  @Override
+  public InputType getOutputType(int layerIndex, InputType inputType) {
+    return super.getOutputType(layerIndex, NhwcGeometry.padded(inputType, inputPadding));
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return super.equals(o)
+        && o instanceof NhwcConvolution n
+        && Arrays.equals(inputPadding, n.inputPadding);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * super.hashCode() + Arrays.hashCode(inputPadding);
   }
 
   @Override
   public NhwcConvolution clone() {
-    return (NhwcConvolution) super.clone();
+    NhwcConvolution c = (NhwcConvolution) super.clone();
+    c.setInputPadding(inputPadding);
+    return c;
   }
 
   @Override
@@ -78,13 +128,29 @@ public final class NhwcConvolution extends ConvolutionLayer {
       INDArray layerParamsView,
       boolean initializeParams,
       DataType networkDataType) {
-    NhwcConvolutionLayer ret = new NhwcConvolutionLayer(conf, networkDataType);
-    ret.setListeners(trainingListeners);
-    ret.setIndex(layerIndex);
-    ret.setParamsViewArray(layerParamsView);
-    Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-    ret.setParamTable(paramTable);
-    ret.setConf(conf);
-    return ret;
+    return wire(
+        new NhwcConvolutionLayer(conf, networkDataType),
+        conf,
+        trainingListeners,
+        layerIndex,
+        layerParamsView,
+        initializeParams);
+  }
+
+  /** What DL4J's {@code instantiate} does with a new layer of either NHWC convolution. */
+  static Layer wire(
+      org.deeplearning4j.nn.layers.BaseLayer<?> layer,
+      NeuralNetConfiguration conf,
+      Collection<TrainingListener> trainingListeners,
+      int layerIndex,
+      INDArray layerParamsView,
+      boolean initializeParams) {
+    layer.setListeners(trainingListeners);
+    layer.setIndex(layerIndex);
+    layer.setParamsViewArray(layerParamsView);
+    layer.setParamTable(
+        conf.getLayer().initializer().init(conf, layerParamsView, initializeParams));
+    layer.setConf(conf);
+    return layer;
   }
 }

@@ -13,8 +13,9 @@
  *       parameters copied, snapshots;
  *   <li>{@link dev.graft.graph.InferenceGraphs}: a frozen graph rewritten for fast inference
  *       (BatchNorm folded, activations fused, convolutions on NHWC through {@link
- *       dev.graft.graph.NhwcConvolution}, with a {@link dev.graft.graph.LayoutVertex} where the
- *       layout changes).
+ *       dev.graft.graph.NhwcConvolution} and {@link dev.graft.graph.NhwcDepthwiseConvolution}, zero
+ *       padding folded into them ({@link dev.graft.graph.NhwcGeometry}), with a {@link
+ *       dev.graft.graph.LayoutVertex} where the layout changes).
  * </ul>
  *
  * <p>The package knows DL4J and nothing of bases, heads or strategies: those call it.

@@ -2,11 +2,13 @@ package dev.graft.graph;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.nn.ActivationSwishTanh;
 import dev.graft.perf.NativeTuning;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -28,6 +30,7 @@ import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.impl.ActivationSwish;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -152,6 +155,19 @@ class InferenceGraphsTest {
                             && !l.isView())
                 .count();
         assertEquals(1, copiesToNchw, a.name());
+        // EfficientNet's swish runs on oneDNN's tanh, in the convolutions and the stem's layer
+        long swish = 0;
+        for (var l : fast.getLayers()) {
+          var c = l.conf().getLayer();
+          var fn =
+              c instanceof org.deeplearning4j.nn.conf.layers.BaseLayer b
+                  ? b.getActivationFn()
+                  : c instanceof ActivationLayer al ? al.getActivationFn() : null;
+          assertFalse(fn instanceof ActivationSwish, l.conf().getLayer().getLayerName());
+          swish += fn instanceof ActivationSwishTanh ? 1 : 0;
+        }
+        assertEquals(
+            a == dev.graft.base.Architecture.EFFICIENTNET_B0, swish > 30, a + ": " + swish);
       }
     }
   }
@@ -260,5 +276,111 @@ class InferenceGraphsTest {
     } finally {
       System.clearProperty(InferenceGraphs.NHWC_PROPERTY);
     }
+  }
+
+  /**
+   * Zero paddings before truncate-mode convolutions, as Keras's {@code correct_pad} builds them for
+   * an even side (one row more at the bottom and right), an odd one, and a symmetric one; swish
+   * convolutions (plain and depthwise) after them.
+   */
+  private static ComputationGraph paddedConvolutions() {
+    ComputationGraph g =
+        new ComputationGraph(
+            new NeuralNetConfiguration.Builder()
+                .seed(5)
+                .activation(Activation.SWISH)
+                .graphBuilder()
+                .addInputs("in")
+                .setInputTypes(InputType.convolutional(20, 20, 3))
+                .addLayer("pad1", new ZeroPaddingLayer.Builder(0, 1, 0, 1).build(), "in")
+                .addLayer(
+                    "c1",
+                    new ConvolutionLayer.Builder(3, 3)
+                        .stride(2, 2)
+                        .nOut(8)
+                        .convolutionMode(ConvolutionMode.Truncate)
+                        .build(),
+                    "pad1")
+                .addLayer("pad2", new ZeroPaddingLayer.Builder(1, 2, 1, 2).build(), "c1")
+                .addLayer(
+                    "dw",
+                    new DepthwiseConvolution2D.Builder(5, 5)
+                        .stride(2, 2)
+                        .depthMultiplier(1)
+                        .nOut(8)
+                        .convolutionMode(ConvolutionMode.Truncate)
+                        .build(),
+                    "pad2")
+                .addLayer("pad3", new ZeroPaddingLayer.Builder(1, 1).build(), "dw")
+                .addLayer(
+                    "c3",
+                    new ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .convolutionMode(ConvolutionMode.Truncate)
+                        .build(),
+                    "pad3")
+                .setOutputs("c3")
+                .build());
+    g.init();
+    return g;
+  }
+
+  @Test
+  void foldsZeroPaddingIntoNhwcConvolutionsAtEverySize() {
+    ComputationGraph g = paddedConvolutions();
+    ComputationGraph fast = InferenceGraphs.optimize(g);
+    // 20 px: the paddings are "same" mode's; 21 and 23: they are not (padded copies, as before)
+    for (int side : new int[] {20, 21, 23, 12}) {
+      INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, side, side).subi(0.5).muli(4);
+      INDArray before = g.outputSingle(false, x.dup());
+      INDArray after = fast.outputSingle(false, x.dup());
+      assertArrayEquals(before.shape(), after.shape(), "side " + side);
+      assertClose(before, after);
+    }
+    Assumptions.assumeTrue(NativeTuning.oneDnnAvailable(), "NHWC only where oneDNN runs");
+    var vertices = fast.getConfiguration().getVertices();
+    for (String pad : new String[] {"pad1", "pad2", "pad3"}) {
+      assertNull(vertices.get(pad), pad + " folded into the convolution after it");
+    }
+    var c1 = (NhwcConvolution) ((LayerVertex) vertices.get("c1")).getLayerConf().getLayer();
+    assertArrayEquals(new int[] {0, 1, 0, 1}, c1.getInputPadding());
+    var dw =
+        (NhwcDepthwiseConvolution) ((LayerVertex) vertices.get("dw")).getLayerConf().getLayer();
+    assertArrayEquals(new int[] {1, 2, 1, 2}, dw.getInputPadding());
+    assertInstanceOf(ActivationSwishTanh.class, dw.getActivationFn());
+    var c3 = (NhwcConvolution) ((LayerVertex) vertices.get("c3_nhwc")).getLayerConf().getLayer();
+    assertNull(c3.getInputPadding(), "a symmetric padding becomes the convolution's own");
+    // the configuration's shapes still follow the padded input (memory estimates, FLOP counts)
+    var types = g.getConfiguration().getLayerActivationTypes(InputType.convolutional(20, 20, 3));
+    var fastTypes =
+        fast.getConfiguration().getLayerActivationTypes(InputType.convolutional(20, 20, 3));
+    assertEquals(
+        types.get("c1").toString(), fastTypes.get("c1").toString().replace("NHWC", "NCHW"));
+    assertEquals(
+        types.get("dw").toString(), fastTypes.get("dw").toString().replace("NHWC", "NCHW"));
+    assertArrayEquals(new int[] {1, 1}, c3.getPadding());
+  }
+
+  @Test
+  void samePaddingMatchesOnlyWhereTheExplicitPaddingComputesTheSame() {
+    int[] k3 = {3, 3};
+    int[] s2 = {2, 2};
+    int[] d1 = {1, 1};
+    // Keras's correct_pad at an even side: top 0, bottom 1; at an odd side: 1 and 1
+    assertArrayEquals(
+        new int[] {0, 0},
+        NhwcGeometry.samePadding(new int[] {112, 112}, k3, s2, d1, new int[] {0, 1, 0, 1}));
+    assertNull(NhwcGeometry.samePadding(new int[] {113, 113}, k3, s2, d1, new int[] {0, 1, 0, 1}));
+    assertArrayEquals(
+        new int[] {1, 1},
+        NhwcGeometry.samePadding(new int[] {113, 113}, k3, s2, d1, new int[] {1, 1, 1, 1}));
+    assertArrayEquals(
+        new int[] {1, 1},
+        NhwcGeometry.samePadding(
+            new int[] {56, 56}, new int[] {5, 5}, s2, d1, new int[] {1, 2, 1, 2}));
+    // ResNet's stem: 3 on each side of a 7x7 stride-2 window is not "same" mode (2 on top)
+    assertNull(
+        NhwcGeometry.samePadding(
+            new int[] {224, 224}, new int[] {7, 7}, s2, d1, new int[] {3, 3, 3, 3}));
   }
 }
