@@ -2,6 +2,7 @@ package dev.graft.graph;
 
 import static dev.graft.graph.Layers.unwrap;
 
+import dev.graft.nn.ActivationSwishTanh;
 import dev.graft.perf.NativeTuning;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -133,8 +134,8 @@ public final class Rebuild {
   }
 
   /**
-   * Swaps DL4J's swish and ReLU6 for {@link TrainingSwish} and {@link TrainingReLU6}, whose
-   * backward passes are vectorised; the forward passes are DL4J's.
+   * Swaps DL4J's swish and ReLU6 for {@link ActivationSwishTanh} and {@link TrainingReLU6}, whose
+   * backward passes are vectorised (and swish's forward pass too).
    */
   private static void useTrainingActivations(Layer l) {
     if (l instanceof BaseLayer bl) {
@@ -146,7 +147,7 @@ public final class Rebuild {
 
   private static IActivation forTraining(IActivation a) {
     if (a != null && a.getClass() == ActivationSwish.class) {
-      return new TrainingSwish();
+      return new ActivationSwishTanh();
     }
     if (a != null && a.getClass() == ActivationReLU6.class) {
       return new TrainingReLU6();

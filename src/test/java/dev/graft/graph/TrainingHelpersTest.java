@@ -237,7 +237,7 @@ class TrainingHelpersTest {
     assertTrue(
         ((org.deeplearning4j.nn.conf.layers.BaseLayer) fast.getLayer("dense").conf().getLayer())
                 .getActivationFn()
-            instanceof TrainingSwish,
+            instanceof dev.graft.nn.ActivationSwishTanh,
         "swish trains with its vectorised backward pass");
     assertTrue(
         ((org.deeplearning4j.nn.conf.layers.ActivationLayer)
