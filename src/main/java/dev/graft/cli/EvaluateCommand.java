@@ -76,7 +76,7 @@ final class EvaluateCommand extends GraftCommand {
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("model", model.toString());
       settings.put("data", data.toString());
-      settings.putAll(describe(m.info()));
+      settings.putAll(m.info().table());
       HtmlReport.Builder rb =
           HtmlReport.builder("Evaluation of " + model.getFileName() + " on " + data.getFileName());
       e.addTo(rb, "Evaluation on " + data + (plain != null ? " (with TTA)" : ""));

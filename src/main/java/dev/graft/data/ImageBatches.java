@@ -1,6 +1,7 @@
 package dev.graft.data;
 
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -137,10 +138,7 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
 
     /** Images per batch (the last batch of an epoch may be smaller). */
     public Builder batchSize(int batchSize) {
-      if (batchSize < 1) {
-        throw new GraftException("batch size must be at least 1, got " + batchSize);
-      }
-      this.batchSize = batchSize;
+      this.batchSize = Ranges.batchSize(batchSize);
       return this;
     }
 

@@ -3,6 +3,7 @@ package dev.graft.features;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
 import dev.graft.data.SkippedFile;
+import dev.graft.error.Ranges;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -76,11 +77,8 @@ public final class DecodedBatches implements AutoCloseable {
 
   private DecodedBatches(
       List<Path> files, int batchSize, ImageTransform transform, boolean skipUnreadable) {
-    if (batchSize < 1) {
-      throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
-    }
     this.files = List.copyOf(files);
-    this.batchSize = batchSize;
+    this.batchSize = Ranges.batchSize(batchSize);
     this.transform = transform;
     this.skipUnreadable = skipUnreadable;
     this.decoder =

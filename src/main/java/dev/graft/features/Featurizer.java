@@ -6,6 +6,7 @@ import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
 import dev.graft.data.Sample;
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -127,10 +128,7 @@ public final class Featurizer implements AutoCloseable {
      * @throws GraftException when {@code images} is below 1
      */
     public Builder batchSize(int images) {
-      if (images < 1) {
-        throw new GraftException("batch size must be at least 1, got " + images);
-      }
-      this.batchSize = images;
+      this.batchSize = Ranges.batchSize(images);
       return this;
     }
 
@@ -206,16 +204,10 @@ public final class Featurizer implements AutoCloseable {
   public FeatureKey key() {
     if (key == null) {
       key =
-          new FeatureKey(
-              base.id(),
-              base.weightsKey() + "|params-sha256=" + parameterHash(network.graph()),
+          FeatureKey.pooled(
+              FeatureKey.Input.of(base, resize),
               base.featureLayer(),
-              base.preprocessing().toString()
-                  + "|resize="
-                  + resize.name()
-                  + "|pooling=global-average|numeric="
-                  + InferenceNetwork.NUMERIC_VERSION,
-              base.inputSize());
+              parameterHash(network.graph()));
     }
     return key;
   }

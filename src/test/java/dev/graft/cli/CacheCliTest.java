@@ -18,7 +18,16 @@ class CacheCliTest {
 
   @Test
   void listsThenPrunesEverything() throws Exception {
-    FeatureKey key = new FeatureKey("vgg16", "none:seed=3", "block5_pool", "caffe", 32);
+    FeatureKey key =
+        FeatureKey.pooled(
+            new FeatureKey.Input(
+                "vgg16",
+                "none:seed=3",
+                dev.graft.base.Preprocessing.caffe(),
+                32,
+                dev.graft.data.ResizeMode.CENTER_CROP),
+            "block5_pool",
+            "00");
     Path keyDir;
     try (FeatureCache c = CacheRoot.at(dir).open(key)) {
       c.put("ab".repeat(32), new float[] {1, 2});
@@ -57,7 +66,16 @@ class CacheCliTest {
   @Test
   void fifosAndLinkedKeyFoldersAreLeftAlone() throws Exception {
     Path cache = dir.resolve("cache");
-    FeatureKey key = new FeatureKey("vgg16", "none:seed=3", "block5_pool", "caffe", 32);
+    FeatureKey key =
+        FeatureKey.pooled(
+            new FeatureKey.Input(
+                "vgg16",
+                "none:seed=3",
+                dev.graft.base.Preprocessing.caffe(),
+                32,
+                dev.graft.data.ResizeMode.CENTER_CROP),
+            "block5_pool",
+            "00");
     Path keyDir;
     try (FeatureCache c = CacheRoot.at(cache).open(key)) {
       c.put("ab".repeat(32), new float[] {1, 2});

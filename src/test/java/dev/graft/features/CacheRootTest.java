@@ -105,7 +105,16 @@ class CacheRootTest {
   @Test
   void listShowsEntriesSizeAndBase() throws Exception {
     CacheRoot root = CacheRoot.at(dir);
-    FeatureKey key = new FeatureKey("resnet50", "none:seed=1", "avg_pool", "caffe", 32);
+    FeatureKey key =
+        FeatureKey.pooled(
+            new FeatureKey.Input(
+                "resnet50",
+                "none:seed=1",
+                dev.graft.base.Preprocessing.caffe(),
+                32,
+                dev.graft.data.ResizeMode.CENTER_CROP),
+            "avg_pool",
+            "00");
     try (FeatureCache c = root.open(key)) {
       c.put("00".repeat(32), new float[] {1, 2, 3});
       c.put("01".repeat(32), new float[] {4, 5, 6});

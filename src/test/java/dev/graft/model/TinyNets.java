@@ -95,6 +95,18 @@ public final class TinyNets {
         1_700_000_000_000L);
   }
 
+  /**
+   * A cache key's input side for tests: base {@code id}, unit preprocessing, 28 px, center crop.
+   */
+  public static dev.graft.features.FeatureKey.Input cacheInput(String id) {
+    return new dev.graft.features.FeatureKey.Input(
+        id,
+        "test-weights",
+        dev.graft.base.Preprocessing.unit(),
+        28,
+        dev.graft.data.ResizeMode.CENTER_CROP);
+  }
+
   /** Copies the 20-per-class test digits of {@code digits} from the classpath into {@code dir}. */
   public static Path digits(Path dir, List<String> digits, int perClass) throws Exception {
     return digits(dir, digits, 0, perClass);
