@@ -70,6 +70,7 @@ final class EvaluateCommand extends GraftCommand {
     } catch (GraftException ex) {
       throw blame("--data", ex);
     }
+    warnSkipped(e.skipped());
     ClassificationReport r = e.metrics();
     ClassificationReport plain = e.singleView().orElse(null);
     if (report != null) {

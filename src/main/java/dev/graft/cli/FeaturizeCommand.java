@@ -99,6 +99,7 @@ final class FeaturizeCommand extends GraftCommand {
         ProgressBar bar = progress("featurizing", ds.size(), "img")) {
       w = f.write(ds, out, bar::update);
     }
+    warnSkipped(w.skipped());
     out()
         .printf(
             Locale.ROOT,

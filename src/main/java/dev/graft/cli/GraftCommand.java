@@ -2,6 +2,7 @@ package dev.graft.cli;
 
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
+import dev.graft.data.SkippedFile;
 import dev.graft.error.GraftException;
 import dev.graft.error.Ranges;
 import dev.graft.error.SettingException;
@@ -87,6 +88,21 @@ abstract class GraftCommand implements Callable<Integer> {
 
   PrintWriter out() {
     return spec.commandLine().getOut();
+  }
+
+  /**
+   * Says on stderr, one line each, which files the library left out as unreadable (Graft's skip
+   * policy, {@link SkippedFile}); after the fact, so that a failure stays one line.
+   */
+  void warnSkipped(List<SkippedFile> skipped) {
+    for (SkippedFile s : skipped) {
+      err()
+          .println(
+              dev.graft.io.SafeText.line(
+                  "graft " + spec.name() + ": warning: skipped " + s,
+                  dev.graft.io.SafeText.MAX_LINE));
+    }
+    err().flush();
   }
 
   PrintWriter err() {

@@ -256,6 +256,9 @@ final class TrainCommand extends GraftCommand {
       Files.deleteIfExists(checkpoint);
     }
     Evaluation evaluation = split.val() == null ? null : Evaluation.of(model, split.val());
+    if (evaluation != null) {
+      warnSkipped(evaluation.skipped());
+    }
     if (report != null) {
       writeReport(model, base, evaluation);
     }

@@ -338,10 +338,8 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
               : null;
       transform.toChwInto(
           ImageDecoder.read(file), augmentation, rnd, p.features, slot * transform.length());
-    } catch (IOException e) {
-      p.errors[slot] = Scan.reasonOf(e, file);
-    } catch (RuntimeException e) {
-      p.errors[slot] = "cannot decode (" + e + ")";
+    } catch (IOException | RuntimeException e) {
+      p.errors[slot] = SkippedFile.reason(file.toString(), e);
     }
   }
 
@@ -401,7 +399,7 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
           throw new GraftException("bad image file " + file + ": " + p.errors[i]);
         }
         if (skipped.putIfAbsent(file, p.errors[i]) == null) {
-          log.warn("Skipping {}: {}", file, p.errors[i]);
+          new SkippedFile(file, p.errors[i]).warn(log);
         }
       } else {
         ok++;
