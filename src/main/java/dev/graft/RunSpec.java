@@ -122,7 +122,9 @@ public record RunSpec(
     public Training {
       Ranges.epochs(epochs);
       Ranges.batchSize(batchSize);
-      Ranges.learningRate(learningRate);
+      if (!Double.isNaN(learningRate)) { // NaN: the strategy's own
+        Ranges.learningRate(learningRate);
+      }
       Ranges.patience(patience);
       Ranges.weightDecay(weightDecay);
       Objects.requireNonNull(monitor, "monitor");

@@ -119,7 +119,6 @@ public final class TransferBuilder {
   /**
    * Overrides the strategy's main learning rate: the head's for frozen and features, the base's for
    * fine-tuning (the head then learns {@link FineTune#headLearningRateMultiplier} times faster).
-   * {@code Double.NaN} goes back to the strategy's own rate.
    */
   public TransferBuilder learningRate(double lr) {
     this.learningRate = Ranges.learningRate(lr);

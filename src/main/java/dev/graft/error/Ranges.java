@@ -1,7 +1,5 @@
 package dev.graft.error;
 
-import dev.graft.error.SettingException.Setting;
-
 /**
  * The one place each numeric run setting's range is checked (batch size, epochs, learning rate,
  * patience, weight decay). It sits at the bottom of Graft so that the run description ({@code
@@ -15,11 +13,12 @@ public final class Ranges {
    * A minibatch size: at least 1.
    *
    * @return {@code n}
-   * @throws SettingException ({@link Setting#BATCH_SIZE}) otherwise
+   * @throws SettingException ({@link SettingException.Setting#BATCH_SIZE}) otherwise
    */
   public static int batchSize(int n) {
     if (n < 1) {
-      throw new SettingException(Setting.BATCH_SIZE, "batch size must be >= 1, got " + n);
+      throw new SettingException(
+          SettingException.Setting.BATCH_SIZE, "batch size must be >= 1, got " + n);
     }
     return n;
   }
@@ -28,25 +27,25 @@ public final class Ranges {
    * Training epochs in all: at least 1.
    *
    * @return {@code n}
-   * @throws SettingException ({@link Setting#EPOCHS}) otherwise
+   * @throws SettingException ({@link SettingException.Setting#EPOCHS}) otherwise
    */
   public static int epochs(int n) {
     if (n < 1) {
-      throw new SettingException(Setting.EPOCHS, "epochs must be >= 1, got " + n);
+      throw new SettingException(SettingException.Setting.EPOCHS, "epochs must be >= 1, got " + n);
     }
     return n;
   }
 
   /**
-   * A learning rate: positive, or NaN for "the strategy's own".
+   * A learning rate: positive and finite.
    *
    * @return {@code lr}
-   * @throws SettingException ({@link Setting#LEARNING_RATE}) otherwise
+   * @throws SettingException ({@link SettingException.Setting#LEARNING_RATE}) otherwise
    */
   public static double learningRate(double lr) {
-    if (!Double.isNaN(lr) && !(lr > 0 && lr < Double.POSITIVE_INFINITY)) {
+    if (!(lr > 0 && lr < Double.POSITIVE_INFINITY)) {
       throw new SettingException(
-          Setting.LEARNING_RATE, "learning rate must be positive, got " + lr);
+          SettingException.Setting.LEARNING_RATE, "learning rate must be positive, got " + lr);
     }
     return lr;
   }
@@ -55,12 +54,12 @@ public final class Ranges {
    * Early-stopping patience: at least 0 (0: never stop early).
    *
    * @return {@code n}
-   * @throws SettingException ({@link Setting#PATIENCE}) otherwise
+   * @throws SettingException ({@link SettingException.Setting#PATIENCE}) otherwise
    */
   public static int patience(int n) {
     if (n < 0) {
       throw new SettingException(
-          Setting.PATIENCE, "early-stopping patience must be >= 0, got " + n);
+          SettingException.Setting.PATIENCE, "early-stopping patience must be >= 0, got " + n);
     }
     return n;
   }
@@ -69,11 +68,12 @@ public final class Ranges {
    * Decoupled weight decay: finite and at least 0.
    *
    * @return {@code wd}
-   * @throws SettingException ({@link Setting#WEIGHT_DECAY}) otherwise
+   * @throws SettingException ({@link SettingException.Setting#WEIGHT_DECAY}) otherwise
    */
   public static double weightDecay(double wd) {
     if (!(wd >= 0 && wd < Double.POSITIVE_INFINITY)) {
-      throw new SettingException(Setting.WEIGHT_DECAY, "weight decay must be >= 0, got " + wd);
+      throw new SettingException(
+          SettingException.Setting.WEIGHT_DECAY, "weight decay must be >= 0, got " + wd);
     }
     return wd;
   }

@@ -60,6 +60,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Not thread-safe: one caller at a time.
+ *
+ * <p>Why one class of this size: the cached and the uncached path, and the skip policy between
+ * them, must agree on which rows a file gets; the builder and the written files' description are
+ * small parts of the same contract.
  */
 public final class Featurizer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Featurizer.class);

@@ -52,6 +52,10 @@ import org.slf4j.LoggerFactory;
  *   List<List<Prediction>> all = p.predictFiles(files, 1);
  * }
  * }</pre>
+ *
+ * <p>Why one class of this size: single images, files decoded ahead (with the skip policy), batches
+ * and top-k all run the one inference network and its memory-bounded chunks, which the class owns
+ * and closes.
  */
 public final class Predictor implements AutoCloseable {
   static {

@@ -41,7 +41,9 @@ public record GraphOptions(
     }
     Ranges.weightDecay(weightDecay);
     Ranges.epochs(epochs);
-    Ranges.learningRate(learningRate);
+    if (!Double.isNaN(learningRate)) { // NaN: the strategy's own
+      Ranges.learningRate(learningRate);
+    }
   }
 
   /** Defaults: no class weights, no weight decay, seed 42, 10 epochs, the strategy's rate. */
