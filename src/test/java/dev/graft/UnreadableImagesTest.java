@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.base.Base;
-import dev.graft.base.Bases;
-import dev.graft.base.Preprocessing;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.SkippedFile;
@@ -65,12 +63,7 @@ class UnreadableImagesTest {
   }
 
   private static Base base() throws Exception {
-    return Bases.fromGraph("tiny", TinyNets.classifier(28, 5, 1))
-        .cut("fc")
-        .inputSize(28)
-        .preprocessing(Preprocessing.unit())
-        .seed(1)
-        .load();
+    return TinyNets.base();
   }
 
   /** Every damaged file is left out, either by the folder scan or by the reader, with a reason. */

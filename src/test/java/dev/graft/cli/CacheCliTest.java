@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.graft.features.CacheRoot;
 import dev.graft.features.FeatureCache;
 import dev.graft.features.FeatureKey;
+import dev.graft.model.TinyNets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,15 +20,8 @@ class CacheCliTest {
   @Test
   void listsThenPrunesEverything() throws Exception {
     FeatureKey key =
-        FeatureKey.pooled(
-            new FeatureKey.Input(
-                "vgg16",
-                "none:seed=3",
-                dev.graft.base.Preprocessing.caffe(),
-                32,
-                dev.graft.data.ResizeMode.CENTER_CROP),
-            "block5_pool",
-            "00");
+        TinyNets.pooledKey(
+            "vgg16", "none:seed=3", dev.graft.base.Preprocessing.caffe(), 32, "block5_pool");
     Path keyDir;
     try (FeatureCache c = CacheRoot.at(dir).open(key)) {
       c.put("ab".repeat(32), new float[] {1, 2});
@@ -67,15 +61,8 @@ class CacheCliTest {
   void fifosAndLinkedKeyFoldersAreLeftAlone() throws Exception {
     Path cache = dir.resolve("cache");
     FeatureKey key =
-        FeatureKey.pooled(
-            new FeatureKey.Input(
-                "vgg16",
-                "none:seed=3",
-                dev.graft.base.Preprocessing.caffe(),
-                32,
-                dev.graft.data.ResizeMode.CENTER_CROP),
-            "block5_pool",
-            "00");
+        TinyNets.pooledKey(
+            "vgg16", "none:seed=3", dev.graft.base.Preprocessing.caffe(), 32, "block5_pool");
     Path keyDir;
     try (FeatureCache c = CacheRoot.at(cache).open(key)) {
       c.put("ab".repeat(32), new float[] {1, 2});

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.graft.Graft;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
-import dev.graft.base.Bases;
-import dev.graft.base.Preprocessing;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
 import dev.graft.features.CacheRoot;
@@ -58,13 +56,7 @@ class OlderCheckpointAndCacheTest {
     TinyNets.digits(DATA, List.of("1", "4", "8"), 0, 4);
     ImageDataset folder = ImageFolder.of(DATA);
     train = ImageDataset.of(folder.labels(), folder.samples()); // no source: as the run had it
-    base =
-        Bases.fromGraph("tiny", TinyNets.classifier(28, 5, 1))
-            .cut("fc")
-            .inputSize(28)
-            .preprocessing(Preprocessing.unit())
-            .seed(1)
-            .load();
+    base = TinyNets.base();
   }
 
   private static TransferBuilder builder(Path activations) {
