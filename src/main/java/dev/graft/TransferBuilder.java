@@ -7,16 +7,15 @@ import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 import dev.graft.head.Head;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.metrics.Monitor;
-import dev.graft.model.GraftVersion;
 import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
 import dev.graft.strategy.ActivationCache;
 import dev.graft.strategy.FineTune;
-import dev.graft.strategy.GraphOptions;
 import dev.graft.strategy.Strategy;
 import dev.graft.strategy.TransferGraph;
 import dev.graft.train.Checkpointing;
@@ -33,9 +32,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -107,19 +106,13 @@ public final class TransferBuilder {
    * count within them: {@code .epochs(8)} with two warm-up epochs runs 2 + 6.
    */
   public TransferBuilder epochs(int epochs) {
-    if (epochs < 1) {
-      throw new GraftException("epochs must be >= 1, got " + epochs);
-    }
-    this.epochs = epochs;
+    this.epochs = Ranges.epochs(epochs);
     return this;
   }
 
   /** Minibatch size (default 32). */
   public TransferBuilder batchSize(int batchSize) {
-    if (batchSize < 1) {
-      throw new GraftException("batch size must be >= 1, got " + batchSize);
-    }
-    this.batchSize = batchSize;
+    this.batchSize = Ranges.batchSize(batchSize);
     return this;
   }
 
@@ -128,19 +121,13 @@ public final class TransferBuilder {
    * fine-tuning (the head then learns {@link FineTune#headLearningRateMultiplier} times faster).
    */
   public TransferBuilder learningRate(double lr) {
-    if (!(lr > 0)) {
-      throw new GraftException("learning rate must be positive, got " + lr);
-    }
-    this.learningRate = lr;
+    this.learningRate = Ranges.learningRate(lr);
     return this;
   }
 
   /** Stops after {@code patience} epochs without improvement of the monitor (0: never). */
   public TransferBuilder earlyStopping(int patience) {
-    if (patience < 0) {
-      throw new GraftException("early-stopping patience must be >= 0, got " + patience);
-    }
-    this.patience = patience;
+    this.patience = Ranges.patience(patience);
     return this;
   }
 
@@ -169,10 +156,7 @@ public final class TransferBuilder {
 
   /** Decoupled weight decay of the trainable weights (default 0). */
   public TransferBuilder weightDecay(double wd) {
-    if (!(wd >= 0)) {
-      throw new GraftException("weight decay must be >= 0, got " + wd);
-    }
-    this.weightDecay = wd;
+    this.weightDecay = Ranges.weightDecay(wd);
     return this;
   }
 
@@ -266,62 +250,44 @@ public final class TransferBuilder {
     if (train.size() == 0) {
       throw new GraftException("the training set is empty");
     }
-    Augmentation aug = augmentation;
-    if (aug.enabled() && !strategy.acceptsAugmentation()) {
-      log.warn("{} computes each image's features once: augmentation ignored", strategy.name());
-      aug = Augmentation.none();
-    }
-    boolean cache = cacheActivations && !aug.enabled();
-    if (aug.enabled()) {
+    RunSpec spec =
+        spec(
+            new RunSpec.Data(
+                train.labels(), describe(train, "training images"), describe(train, validation)),
+            classWeights.resolve(train.classCounts()),
+            cacheActivations);
+    if (spec.training().augmentation().enabled()) {
       log.info(
           "augmentation on: frozen activations are not cached, every epoch runs the whole network");
     }
-    ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
+    ImageTransform transform = spec.transform();
     ImageBatches.Builder tb =
-        ImageBatches.builder(train, transform).batchSize(batchSize).augmentation(aug).seed(seed);
-    if (!cache) {
+        ImageBatches.builder(train, transform)
+            .batchSize(spec.training().batchSize())
+            .augmentation(spec.training().augmentation())
+            .seed(seed);
+    if (!spec.training().cacheActivations()) {
       tb.shuffle(seed);
     }
     try (ImageBatches trainBatches = tb.build();
         ImageBatches valBatches =
             validation == null
                 ? null
-                : ImageBatches.builder(validation, transform).batchSize(batchSize).build()) {
-      double[] weights = classWeights.resolve(train.classCounts());
-      Map<String, String> settings = settings(train.labels(), weights, cache, aug);
-      settings.put("data", describe(train, "training images"));
-      settings.put(
-          "validation",
-          validation == null
-              ? "none"
-              : validation.source().equals(train.source()) && !train.source().isEmpty()
-                  ? String.format(
-                      java.util.Locale.ROOT,
-                      "held out from %s (%d images, %.0f %%)",
-                      train.source(),
-                      validation.size(),
-                      100.0 * validation.size() / (validation.size() + train.size()))
-                  : describe(validation, "images"));
+                : ImageBatches.builder(validation, transform)
+                    .batchSize(spec.training().batchSize())
+                    .build()) {
       Checkpointing ckpt = null;
       if (checkpoint != null) {
         try {
           ckpt =
               new Checkpointing(
-                  checkpoint, resume, Fingerprint.of(fingerprinted(settings), train, validation));
+                  checkpoint, resume, Fingerprint.of(spec.fingerprint(), train, validation));
         } catch (IOException e) {
           throw new UncheckedIOException(
               "cannot fingerprint the training data: " + e.getMessage(), e);
         }
       }
-      return run(
-          trainBatches,
-          valBatches,
-          train.labels(),
-          weights,
-          cache,
-          trainBatches.batchesPerEpoch(),
-          settings,
-          ckpt);
+      return run(spec, trainBatches, valBatches, trainBatches.batchesPerEpoch(), ckpt);
     }
   }
 
@@ -345,61 +311,56 @@ public final class TransferBuilder {
       throw new GraftException(
           "checkpoints need image files to fingerprint: use fit(ImageDataset, ImageDataset)");
     }
-    double[] weights = classWeights.resolve(new int[labels.size()]);
-    return run(
-        train,
-        validation,
-        labels,
-        weights,
-        cacheActivations,
-        0,
-        settings(labels, weights, cacheActivations, augmentation),
-        null);
+    RunSpec spec =
+        spec(
+            new RunSpec.Data(labels, "", ""),
+            classWeights.resolve(new int[labels.size()]),
+            cacheActivations);
+    return run(spec, train, validation, 0, null);
   }
 
-  /** The settings the result depends on, as the model file records them. */
-  private Map<String, String> settings(
-      List<String> labels, double[] weights, boolean cache, Augmentation aug) {
-    Head h = head != null ? head : defaultHead(cache);
-    Map<String, String> settings = new LinkedHashMap<>();
-    settings.put("strategy", describeStrategy(h));
-    settings.put("head", h.describe());
-    settings.put("cut", base.featureLayer());
-    base.weightsSha256().ifPresent(sha -> settings.put("weightsSha256", sha));
-    if (h.solver() == Head.Solver.LBFGS) {
-      settings.put("epochs", "none (the head is fitted to convergence)");
-    } else {
-      settings.put("epochs", Integer.toString(epochs));
-      settings.put("batchSize", Integer.toString(batchSize));
-      settings.put(
-          "learningRate",
-          Double.toString(Double.isNaN(learningRate) ? strategy.learningRate() : learningRate));
-      settings.put("earlyStopping", Integer.toString(patience));
+  /**
+   * This builder's settings as one run description: the defaults resolved (the head; augmentation
+   * off for a strategy that sees each image once; no cache with augmentation), then validated by
+   * {@link RunSpec}.
+   */
+  private RunSpec spec(RunSpec.Data data, double[] weights, boolean cacheWanted) {
+    Augmentation aug = augmentation;
+    if (aug.enabled() && !strategy.acceptsAugmentation()) {
+      log.warn("{} computes each image's features once: augmentation ignored", strategy.name());
+      aug = Augmentation.none();
     }
-    settings.put("monitor", monitor.name());
-    settings.put("seed", Long.toString(seed));
-    settings.put("classWeights", weights == null ? "none" : Arrays.toString(weights));
-    settings.put("weightDecay", Double.toString(weightDecay));
-    settings.put("augmentation", aug.describe());
-    settings.put("cachedActivations", Boolean.toString(cache));
-    return settings;
+    boolean cache = cacheWanted && !aug.enabled();
+    return new RunSpec(
+        RunSpec.BaseIdentity.of(base),
+        base.preprocessing(),
+        resize,
+        head != null ? head : defaultHead(cache),
+        strategy,
+        new RunSpec.Training(
+            epochs, batchSize, learningRate, patience, monitor, weights, weightDecay, aug, cache),
+        data,
+        seed);
   }
 
   private static String describe(ImageDataset d, String what) {
     return (d.source().isEmpty() ? "" : d.source() + " ") + "(" + d.size() + " " + what + ")";
   }
 
-  /** What a checkpoint must agree on besides the settings: the base, its input and Graft. */
-  private Map<String, String> fingerprinted(Map<String, String> settings) {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("graftVersion", GraftVersion.current());
-    m.put("base", base.id());
-    m.put("weights", base.weightsKey());
-    m.put("preprocessing", base.preprocessing().name());
-    m.put("inputSize", Integer.toString(base.inputSize()));
-    m.put("resize", resize.name());
-    m.putAll(settings);
-    return m;
+  /** The validation images in words: "none", held out of the training images, or their own. */
+  private static String describe(ImageDataset train, ImageDataset validation) {
+    if (validation == null) {
+      return "none";
+    }
+    if (validation.source().equals(train.source()) && !train.source().isEmpty()) {
+      return String.format(
+          Locale.ROOT,
+          "held out from %s (%d images, %.0f %%)",
+          train.source(),
+          validation.size(),
+          100.0 * validation.size() / (validation.size() + train.size()));
+    }
+    return describe(validation, "images");
   }
 
   /**
@@ -434,21 +395,21 @@ public final class TransferBuilder {
           "a logistic-regression head is fitted to convergence and has no learning rate;"
               + " find one for a head trained by Adam (Head.averagePooling())");
     }
-    ImageTransform transform = new ImageTransform(base.inputSize(), resize, base.preprocessing());
-    Augmentation aug = strategy.acceptsAugmentation() ? augmentation : Augmentation.none();
+    RunSpec spec =
+        spec(
+            new RunSpec.Data(train.labels(), "", ""),
+            classWeights.resolve(train.classCounts()),
+            false);
     try (ImageBatches batches =
-        ImageBatches.builder(train, transform)
-            .batchSize(batchSize)
-            .augmentation(aug)
+        ImageBatches.builder(train, spec.transform())
+            .batchSize(spec.training().batchSize())
+            .augmentation(spec.training().augmentation())
             .seed(seed)
             .shuffle(seed)
             .build()) {
-      double[] weights = classWeights.resolve(train.classCounts());
-      GraphOptions options =
-          new GraphOptions(train.numClasses(), weights, weightDecay, seed, epochs, learningRate);
-      TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
+      TransferGraph tg = TransferGraph.assemble(base, spec.head(), strategy, spec.graphOptions());
       return LearningRateFinder.run(
-          tg.plan(false, "lr-find"),
+          tg.plan(false, spec.cacheInput()),
           batches,
           LearningRateFinder.Settings.defaults(),
           seed,
@@ -463,15 +424,6 @@ public final class TransferBuilder {
     return all;
   }
 
-  /** The strategy in words; with a head fitted by L-BFGS, no learning rate is claimed. */
-  private String describeStrategy(Head h) {
-    if (h.solver() == Head.Solver.LBFGS) {
-      return strategy.describeWithoutRate();
-    }
-    return (Double.isNaN(learningRate) ? strategy : strategy.withLearningRate(learningRate))
-        .describe();
-  }
-
   /** The head used when none was set: see {@link #head(Head)}. */
   private Head defaultHead(boolean cached) {
     return strategy.defaultsToLogisticRegression() && cached
@@ -480,42 +432,28 @@ public final class TransferBuilder {
   }
 
   private TransferModel run(
+      RunSpec spec,
       DataSetIterator train,
       DataSetIterator validation,
-      List<String> labels,
-      double[] weights,
-      boolean cache,
       int batchesPerEpoch,
-      Map<String, String> fixedSettings,
       Checkpointing ckpt) {
-    Head h = head != null ? head : defaultHead(cache);
-    GraphOptions options =
-        new GraphOptions(labels.size(), weights, weightDecay, seed, epochs, learningRate);
+    List<String> labels = spec.data().labels();
     Nd4j.getRandom().setSeed(seed);
     long start = System.currentTimeMillis();
-    TransferGraph tg = TransferGraph.assemble(base, h, strategy, options);
+    TransferGraph tg = TransferGraph.assemble(base, spec.head(), strategy, spec.graphOptions());
+    boolean cache = spec.training().cacheActivations();
     log.info(
         "training {} on {} with {} ({} classes): {}",
-        h.describe(),
+        spec.head().describe(),
         base.id(),
-        describeStrategy(h),
+        spec.describeStrategy(),
         labels.size(),
         cache ? "cached frozen activations" : "whole network");
-    String cacheKey =
-        base.id()
-            + "|"
-            + base.weightsKey()
-            + "|"
-            + base.preprocessing().name()
-            + "|"
-            + base.inputSize()
-            + "|"
-            + resize;
     TrainingConfig cfg =
         new TrainingConfig(
-            batchSize,
-            patience,
-            monitor,
+            spec.training().batchSize(),
+            spec.training().patience(),
+            spec.training().monitor(),
             seed,
             cacheFactory,
             labels,
@@ -523,23 +461,9 @@ public final class TransferBuilder {
             batchesPerEpoch,
             ckpt,
             stop);
-    TrainingResult r = Trainer.train(tg.plan(cache, cacheKey), train, validation, cfg);
-
-    Map<String, String> settings = new LinkedHashMap<>();
-    fixedSettings.forEach(
-        (k, v) -> {
-          if (k.equals("epochs") && !tg.unfrozenBaseLayers().isEmpty()) {
-            settings.put("unfrozen", String.join(",", tg.unfrozenBaseLayers())); // as before
-          }
-          settings.put(k, v);
-        });
-    settings.putAll(r.notes()); // what the run chose itself: a logistic regression's L2
-    settings.put("restoredEpoch", Integer.toString(r.restoredEpoch()));
-    settings.put("stoppedEarly", Boolean.toString(r.stoppedEarly()));
-    settings.put("resumedFromEpoch", Integer.toString(r.resumedFromEpoch()));
-    settings.put(
-        "trainingSeconds",
-        String.format(java.util.Locale.ROOT, "%.1f", (System.currentTimeMillis() - start) / 1e3));
+    TrainingResult r = Trainer.train(tg.plan(cache, spec.cacheInput()), train, validation, cfg);
+    Map<String, String> settings =
+        spec.recorded(tg.unfrozenBaseLayers(), r, (System.currentTimeMillis() - start) / 1e3);
 
     Map<String, Double> metrics = new LinkedHashMap<>();
     EpochRecord kept =
@@ -567,9 +491,9 @@ public final class TransferBuilder {
             base.id(),
             base.weightsKey(),
             labels,
-            base.preprocessing(),
+            spec.preprocessing(),
             base.inputSize(),
-            resize,
+            spec.resize(),
             strategy.name(),
             settings,
             metrics,

@@ -337,6 +337,79 @@ class ArchitectureRulesTest {
     assertEquals(List.of(), found, "string-keyed settings lookups");
   }
 
+  /** Hits of {@code pattern} outside the files allowed to hold it. */
+  private static List<String> hitsOutside(Pattern pattern, String... allowed) throws IOException {
+    List<String> found = new ArrayList<>(hits(pattern));
+    found.removeIf(h -> List.of(allowed).stream().anyMatch(a -> h.startsWith(a + ": ")));
+    return found;
+  }
+
+  /**
+   * One place checks each run setting's range ({@code error/Ranges.java}): no other file compares a
+   * batch size, an epoch count or a patience with its bound, or words the refusal itself.
+   */
+  @Test
+  void oneRangeCheckForEachRunSetting() throws IOException {
+    Pattern compare =
+        Pattern.compile(
+            "\\b(batch|batchSize|epochs)\\s*(<\\s*1|<=\\s*0)\\b|\\bpatience\\s*<\\s*0\\b");
+    Pattern refusal =
+        Pattern.compile(
+            "\"(batch size|epochs|early-stopping patience|weight decay|learning rate) must");
+    assertEquals(List.of(), hitsOutside(compare, "error/Ranges.java"), "range checks");
+    assertEquals(List.of(), hitsOutside(refusal, "error/Ranges.java"), "range refusals");
+  }
+
+  /**
+   * One place holds the rule of a logistic-regression head ({@code Strategy.checkHead}): nobody
+   * else asks whether a strategy trains the head only, or words the refusal.
+   */
+  @Test
+  void oneRuleForALogisticRegressionHead() throws IOException {
+    assertEquals(
+        List.of(),
+        hitsOutside(
+            Pattern.compile("\\bheadOnly\\(\\)"),
+            "strategy/Strategy.java",
+            "strategy/HeadOnly.java"),
+        "headOnly() asked outside the rule");
+    assertEquals(
+        List.of(),
+        hitsOutside(
+            Pattern.compile("logistic-regression head is fitted on (the )?cached"),
+            "strategy/Strategy.java"),
+        "the rule worded outside Strategy.checkHead");
+  }
+
+  /**
+   * One key type spells every cache key ({@code features/FeatureKey.java}): no other file writes a
+   * key component as a {@code "|name="} literal.
+   */
+  @Test
+  void oneCacheKeyFormat() throws IOException {
+    assertEquals(
+        List.of(),
+        hitsOutside(Pattern.compile("\"\\|[a-zA-Z0-9-]+="), "features/FeatureKey.java"),
+        "cache key text written outside FeatureKey");
+  }
+
+  /**
+   * The settings a run records are written in one place ({@code RunSpec.settings} and {@code
+   * recorded}): no other file puts a training setting, as text, into a settings map by name.
+   */
+  @Test
+  void oneWriterOfTheRunSettings() throws IOException {
+    assertEquals(
+        List.of(),
+        hitsOutside(
+            Pattern.compile(
+                "\\.put\\(\\s*\"(epochs|batchSize|learningRate|earlyStopping|classWeights"
+                    + "|weightDecay|augmentation|cachedActivations|restoredEpoch|unfrozen"
+                    + "|trainingSeconds)\",\\s*(Integer|Double|Boolean|Long|String)\\."),
+            "RunSpec.java"),
+        "settings written outside RunSpec");
+  }
+
   /** A cycle as a path that starts and ends at the same package, or empty when there is none. */
   private static List<String> findCycle(Map<String, Set<String>> arrows) {
     Map<String, Integer> state = new TreeMap<>(); // 1: on the path, 2: done

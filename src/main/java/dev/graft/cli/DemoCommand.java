@@ -307,7 +307,7 @@ final class DemoCommand extends GraftCommand {
     b.learningCurves(
         "Pretraining on digits 0-4 (validation: 80 held-out source digits per class)",
         result.pretrainHistory());
-    Map<String, String> settings = new LinkedHashMap<>(describe(shown.get(0).model().info()));
+    Map<String, String> settings = new LinkedHashMap<>(shown.get(0).model().info().table());
     settings.put(
         "pretraining",
         result.config().pretrainPerClass()

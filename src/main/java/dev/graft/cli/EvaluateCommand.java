@@ -70,13 +70,14 @@ final class EvaluateCommand extends GraftCommand {
     } catch (GraftException ex) {
       throw blame("--data", ex);
     }
+    warnSkipped(e.skipped());
     ClassificationReport r = e.metrics();
     ClassificationReport plain = e.singleView().orElse(null);
     if (report != null) {
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("model", model.toString());
       settings.put("data", data.toString());
-      settings.putAll(describe(m.info()));
+      settings.putAll(m.info().table());
       HtmlReport.Builder rb =
           HtmlReport.builder("Evaluation of " + model.getFileName() + " on " + data.getFileName());
       e.addTo(rb, "Evaluation on " + data + (plain != null ? " (with TTA)" : ""));

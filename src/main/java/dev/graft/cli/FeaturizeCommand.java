@@ -2,6 +2,7 @@ package dev.graft.cli;
 
 import dev.graft.base.Base;
 import dev.graft.data.ImageDataset;
+import dev.graft.error.Ranges;
 import dev.graft.features.CacheRoot;
 import dev.graft.features.Featurizer;
 import java.io.IOException;
@@ -78,9 +79,7 @@ final class FeaturizeCommand extends GraftCommand {
   @Override
   int run() throws IOException {
     requireDirectory("--data", data);
-    if (batch < 1) {
-      throw new BadInputException("--batch: must be at least 1, got " + batch);
-    }
+    checked("--batch", Ranges::batchSize, batch);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new BadInputException("--out: not a directory: " + out);
     }
@@ -100,6 +99,7 @@ final class FeaturizeCommand extends GraftCommand {
         ProgressBar bar = progress("featurizing", ds.size(), "img")) {
       w = f.write(ds, out, bar::update);
     }
+    warnSkipped(w.skipped());
     out()
         .printf(
             Locale.ROOT,

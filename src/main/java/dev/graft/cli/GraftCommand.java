@@ -2,9 +2,11 @@ package dev.graft.cli;
 
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
+import dev.graft.data.SkippedFile;
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
+import dev.graft.error.SettingException;
 import dev.graft.model.ModelFileException;
-import dev.graft.model.ModelInfo;
 import dev.graft.model.TransferModel;
 import dev.graft.report.Evaluation;
 import java.io.IOException;
@@ -12,11 +14,10 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.IntUnaryOperator;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
 import picocli.CommandLine.Mixin;
@@ -89,6 +90,21 @@ abstract class GraftCommand implements Callable<Integer> {
     return spec.commandLine().getOut();
   }
 
+  /**
+   * Says on stderr, one line each, which files the library left out as unreadable (Graft's skip
+   * policy, {@link SkippedFile}); after the fact, so that a failure stays one line.
+   */
+  void warnSkipped(List<SkippedFile> skipped) {
+    for (SkippedFile s : skipped) {
+      err()
+          .println(
+              dev.graft.io.SafeText.line(
+                  "graft " + spec.name() + ": warning: skipped " + s,
+                  dev.graft.io.SafeText.MAX_LINE));
+    }
+    err().flush();
+  }
+
   PrintWriter err() {
     return spec.commandLine().getErr();
   }
@@ -158,6 +174,27 @@ abstract class GraftCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * A flag's value passed through the library's one range rule for it ({@link Ranges}), a value out
+   * of range blamed on the flag.
+   */
+  static int checked(String flag, IntUnaryOperator rule, int value) {
+    try {
+      return rule.applyAsInt(value);
+    } catch (SettingException e) {
+      throw blame(flag, e);
+    }
+  }
+
+  /** {@link #checked(String, IntUnaryOperator, int)} for a real-valued flag. */
+  static double checked(String flag, DoubleUnaryOperator rule, double value) {
+    try {
+      return rule.applyAsDouble(value);
+    } catch (SettingException e) {
+      throw blame(flag, e);
+    }
+  }
+
   /** Wraps a library GraftException so the message names the flag that carried the value. */
   static BadInputException blame(String flag, RuntimeException e) {
     return new BadInputException(flag + ": " + e.getMessage(), e);
@@ -184,31 +221,5 @@ abstract class GraftCommand implements Callable<Integer> {
     } catch (GraftException e) {
       throw blame(flag, e);
     }
-  }
-
-  /** The model's provenance as ordered key/value pairs for reports. */
-  static Map<String, String> describe(ModelInfo info) {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("base", info.baseId());
-    m.put("weights", info.weightsKey());
-    m.put("strategy", info.strategy());
-    m.put(
-        "input size",
-        info.inputSize() + " px (" + info.resize().name().toLowerCase(Locale.ROOT) + ")");
-    m.put("preprocessing", info.preprocessing().name());
-    m.put("classes", info.numClasses() + ": " + String.join(", ", info.labels()));
-    info.settings().forEach(m::putIfAbsent);
-    info.metrics()
-        .forEach(
-            (k, v) ->
-                m.putIfAbsent(
-                    k,
-                    v == Math.rint(v)
-                            && Math.abs(v) < 1e9
-                            && !k.toLowerCase(Locale.ROOT).contains("acc")
-                        ? Long.toString(v.longValue())
-                        : String.format(Locale.ROOT, "%.4f", v)));
-    m.put("graft version", info.graftVersion());
-    return m;
   }
 }

@@ -4,6 +4,7 @@ import dev.graft.Graft;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
 import dev.graft.data.ImageDataset;
+import dev.graft.error.Ranges;
 import dev.graft.head.Head;
 import dev.graft.report.HtmlReport;
 import dev.graft.strategy.Strategy;
@@ -79,9 +80,7 @@ final class LrFindCommand extends GraftCommand {
 
   @Override
   int run() throws IOException {
-    if (batch < 1) {
-      throw new BadInputException("--batch: must be at least 1, got " + batch);
-    }
+    checked("--batch", Ranges::batchSize, batch);
     if (dense != null && dense < 1) {
       throw new BadInputException("--dense: must be at least 1, got " + dense);
     }

@@ -93,13 +93,7 @@ final class PredictCommand extends GraftCommand {
               + skipped.get(0)
               + ")");
     }
-    for (SkippedFile s : skipped) { // after the fact, so that a failure stays one line
-      err()
-          .println(
-              dev.graft.io.SafeText.line(
-                  "graft predict: warning: skipped " + s, dev.graft.io.SafeText.MAX_LINE));
-    }
-    err().flush();
+    warnSkipped(skipped);
     if (json) {
       printJson(predicted);
     } else {

@@ -7,6 +7,8 @@ import dev.graft.data.Augmentation;
 import dev.graft.data.HoldOut;
 import dev.graft.data.ImageDataset;
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
+import dev.graft.error.SettingException;
 import dev.graft.head.Head;
 import dev.graft.io.SafeText;
 import dev.graft.metrics.ClassificationReport;
@@ -254,6 +256,9 @@ final class TrainCommand extends GraftCommand {
       Files.deleteIfExists(checkpoint);
     }
     Evaluation evaluation = split.val() == null ? null : Evaluation.of(model, split.val());
+    if (evaluation != null) {
+      warnSkipped(evaluation.skipped());
+    }
     if (report != null) {
       writeReport(model, base, evaluation);
     }
@@ -440,7 +445,7 @@ final class TrainCommand extends GraftCommand {
               + " for the confusion matrix, the top losses, the most-confused classes and"
               + " Grad-CAM.");
     }
-    rb.settings(describe(model.info())).build().write(report);
+    rb.settings(model.info().table()).build().write(report);
   }
 
   private void printJson(TransferModel model, Evaluation evaluation, Path checkpoint)
@@ -507,17 +512,11 @@ final class TrainCommand extends GraftCommand {
   }
 
   private void validateFlags() {
-    if (epochs < 1) {
-      throw new BadInputException("--epochs: must be at least 1, got " + epochs);
-    }
-    if (batch < 1) {
-      throw new BadInputException("--batch: must be at least 1, got " + batch);
-    }
-    if (patience < 0) {
-      throw new BadInputException("--patience: must be >= 0, got " + patience);
-    }
-    if (lr != null && !(lr > 0)) {
-      throw new BadInputException("--lr: must be positive, got " + lr);
+    checked("--epochs", Ranges::epochs, epochs);
+    checked("--batch", Ranges::batchSize, batch);
+    checked("--patience", Ranges::patience, patience);
+    if (lr != null) {
+      checked("--lr", Ranges::learningRate, lr);
     }
     if (validation.split != null && !(validation.split >= 0 && validation.split < 1)) {
       throw new BadInputException("--val-split: must be in [0, 1), got " + validation.split);
@@ -541,14 +540,12 @@ final class TrainCommand extends GraftCommand {
             "--head logreg: a logistic regression has no hidden layer; drop --dense or use"
                 + " --head mlp");
       }
-      if (augment) {
-        throw new BadInputException(
-            "--head logreg: fitted on cached features, which --augment turns off; use --head mlp");
-      }
-      if (!strategy().headOnly()) {
-        throw new BadInputException(
-            "--head logreg: needs a frozen base (--strategy frozen or features), got --strategy "
-                + strategyOptions.name);
+    }
+    if (logisticRegression()) {
+      try {
+        strategy().checkHead(Head.Solver.LBFGS, !augment); // --augment turns caching off
+      } catch (SettingException e) {
+        throw blame("--head logreg (with --strategy " + strategyOptions.name + ")", e);
       }
     }
     if (Files.isDirectory(out)) {

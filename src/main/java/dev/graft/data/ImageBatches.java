@@ -1,6 +1,7 @@
 package dev.graft.data;
 
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -137,10 +138,7 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
 
     /** Images per batch (the last batch of an epoch may be smaller). */
     public Builder batchSize(int batchSize) {
-      if (batchSize < 1) {
-        throw new GraftException("batch size must be at least 1, got " + batchSize);
-      }
-      this.batchSize = batchSize;
+      this.batchSize = Ranges.batchSize(batchSize);
       return this;
     }
 
@@ -340,10 +338,8 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
               : null;
       transform.toChwInto(
           ImageDecoder.read(file), augmentation, rnd, p.features, slot * transform.length());
-    } catch (IOException e) {
-      p.errors[slot] = Scan.reasonOf(e, file);
-    } catch (RuntimeException e) {
-      p.errors[slot] = "cannot decode (" + e + ")";
+    } catch (IOException | RuntimeException e) {
+      p.errors[slot] = SkippedFile.reason(file.toString(), e);
     }
   }
 
@@ -403,7 +399,7 @@ public final class ImageBatches implements DataSetIterator, AutoCloseable {
           throw new GraftException("bad image file " + file + ": " + p.errors[i]);
         }
         if (skipped.putIfAbsent(file, p.errors[i]) == null) {
-          log.warn("Skipping {}: {}", file, p.errors[i]);
+          new SkippedFile(file, p.errors[i]).warn(log);
         }
       } else {
         ok++;

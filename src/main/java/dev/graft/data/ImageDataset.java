@@ -354,6 +354,19 @@ public final class ImageDataset {
   }
 
   /**
+   * This dataset without the files left out while reading it ({@link SkippedFile}, Graft's skip
+   * policy), which join {@link #skipped()}; labels and source stay.
+   */
+  public ImageDataset without(List<SkippedFile> left) {
+    java.util.Set<java.nio.file.Path> bad = new java.util.HashSet<>();
+    left.forEach(f -> bad.add(f.path()));
+    List<Sample> out = samples.stream().filter(s -> !bad.contains(s.path())).toList();
+    List<SkippedFile> all = new ArrayList<>(skipped);
+    all.addAll(left);
+    return new ImageDataset(labels, out, all, source);
+  }
+
+  /**
    * Only the samples of the given labels, relabelled {@code 0..k-1} in the given order.
    *
    * @throws GraftException naming a label that is not in this dataset, or a repeated one

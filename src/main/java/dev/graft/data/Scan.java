@@ -117,9 +117,7 @@ final class Scan {
 
   /** The reason part of an {@link ImageDecoder} message (which starts with the file name). */
   static String reasonOf(IOException e, Path file) {
-    String m = String.valueOf(e.getMessage());
-    String prefix = file + ": ";
-    return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+    return SkippedFile.reason(file.toString(), e);
   }
 
   /** Logs the end-of-scan summary. */

@@ -3,6 +3,7 @@ package dev.graft.features;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
 import dev.graft.data.SkippedFile;
+import dev.graft.error.Ranges;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,8 +28,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * }</pre>
  *
  * <p>{@link #images} decodes ahead without preprocessing, for callers that transform the images
- * themselves (test-time augmentation's views), and can skip files that cannot be read: the one skip
- * policy of {@code graft predict}.
+ * themselves (test-time augmentation's views). Either way a file that cannot be read can be skipped
+ * (Graft's one skip policy, {@link SkippedFile}): what {@code predict}, {@code evaluate},
+ * training's validation report and the featurizer do.
  *
  * <p>Not thread-safe: one consumer.
  */
@@ -74,13 +76,19 @@ public final class DecodedBatches implements AutoCloseable {
   public record Decoded(
       List<Path> files, List<BufferedImage> images, List<SkippedFile> skipped, INDArray tensor) {}
 
-  private DecodedBatches(
+  /**
+   * Starts decoding the first batch.
+   *
+   * @param files image files, in order
+   * @param batchSize images per batch, at least 1
+   * @param transform how a decoded image becomes network input; null to decode only
+   * @param skipUnreadable leave out a file that cannot be read or decoded (each batch lists it in
+   *     {@link Decoded#skipped()}; the caller warns, {@link SkippedFile#warn}) instead of failing
+   */
+  public DecodedBatches(
       List<Path> files, int batchSize, ImageTransform transform, boolean skipUnreadable) {
-    if (batchSize < 1) {
-      throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
-    }
     this.files = List.copyOf(files);
-    this.batchSize = batchSize;
+    this.batchSize = Ranges.batchSize(batchSize);
     this.transform = transform;
     this.skipUnreadable = skipUnreadable;
     this.decoder =
@@ -163,13 +171,12 @@ public final class DecodedBatches implements AutoCloseable {
         imgs.add(ImageDecoder.read(p));
         read.add(p);
       } catch (IOException | RuntimeException e) {
-        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        why = why.replace(p + ": ", "").strip();
+        SkippedFile skip = SkippedFile.of(p, e);
         if (!skipUnreadable) {
-          throw new UncheckedIOException(new IOException("cannot read image " + p + ": " + why, e));
+          throw new UncheckedIOException(
+              new IOException("cannot read image " + p + ": " + skip.reason(), e));
         }
-        int nl = why.indexOf('\n');
-        skipped.add(new SkippedFile(p, nl < 0 ? why : why.substring(0, nl)));
+        skipped.add(skip);
       }
     }
     INDArray tensor = transform == null || imgs.isEmpty() ? null : transform.toBatch(imgs);

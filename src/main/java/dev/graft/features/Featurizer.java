@@ -5,7 +5,9 @@ import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageTransform;
 import dev.graft.data.ResizeMode;
 import dev.graft.data.Sample;
+import dev.graft.data.SkippedFile;
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -58,6 +60,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Not thread-safe: one caller at a time.
+ *
+ * <p>Why one class of this size: the cached and the uncached path, and the skip policy between
+ * them, must agree on which rows a file gets; the builder and the written files' description are
+ * small parts of the same contract.
  */
 public final class Featurizer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Featurizer.class);
@@ -127,10 +133,7 @@ public final class Featurizer implements AutoCloseable {
      * @throws GraftException when {@code images} is below 1
      */
     public Builder batchSize(int images) {
-      if (images < 1) {
-        throw new GraftException("batch size must be at least 1, got " + images);
-      }
-      this.batchSize = images;
+      this.batchSize = Ranges.batchSize(images);
       return this;
     }
 
@@ -188,8 +191,10 @@ public final class Featurizer implements AutoCloseable {
    * @param dimension columns (features per image)
    * @param features the {@code features.npy} file
    * @param computed images run through the network in this call (the rest came from the cache)
+   * @param skipped images left out because they could not be read (each warned about)
    */
-  public record Written(int count, int dimension, Path features, int computed) {}
+  public record Written(
+      int count, int dimension, Path features, int computed, List<SkippedFile> skipped) {}
 
   /**
    * Images run through the network by this featurizer so far (a cached image costs none): what a
@@ -206,16 +211,10 @@ public final class Featurizer implements AutoCloseable {
   public FeatureKey key() {
     if (key == null) {
       key =
-          new FeatureKey(
-              base.id(),
-              base.weightsKey() + "|params-sha256=" + parameterHash(network.graph()),
+          FeatureKey.pooled(
+              FeatureKey.Input.of(base, resize),
               base.featureLayer(),
-              base.preprocessing().toString()
-                  + "|resize="
-                  + resize.name()
-                  + "|pooling=global-average|numeric="
-                  + InferenceNetwork.NUMERIC_VERSION,
-              base.inputSize());
+              parameterHash(network.graph()));
     }
     return key;
   }
@@ -237,13 +236,14 @@ public final class Featurizer implements AutoCloseable {
 
   /**
    * Pooled features of image files, {@code [N, F]} in order, decoded one batch ahead of the
-   * network; through the cache when there is one.
+   * network; through the cache when there is one. The rows match {@code images} one for one, so a
+   * file that cannot be read fails the call ({@link #write} skips such files instead).
    *
    * @throws IOException naming a file that cannot be read or decoded, or when the cache fails
    */
   public INDArray pooled(List<Path> images) throws IOException {
     if (cache == null) {
-      return compute(images, null);
+      return compute(images, false, null).features();
     }
     try (FeatureCache c = cache.open(key()).chunkSize(chunk())) {
       return c.computeIfAbsent(images, this::computeUnchecked);
@@ -252,39 +252,68 @@ public final class Featurizer implements AutoCloseable {
 
   /**
    * Runs the base over every image of {@code data} and writes the four files to {@code out}
-   * (created if needed).
+   * (created if needed). Graft's skip policy applies ({@link SkippedFile}): an image that cannot be
+   * read or decoded is left out of the files with one warning naming it, and listed by {@link
+   * Written#skipped()}.
    *
    * @param progress told the number of images done after each batch
-   * @throws GraftException for an image that cannot be decoded (naming it)
+   * @throws GraftException when no image at all can be read
    */
   public Written write(ImageDataset data, Path out, IntConsumer progress) throws IOException {
     Objects.requireNonNull(data, "data");
     Files.createDirectories(out);
     List<Path> files = data.samples().stream().map(Sample::path).toList();
+    List<SkippedFile> skipped = new ArrayList<>();
     long before = forwardImages.get();
     int dim;
     if (cache == null) {
-      INDArray all = compute(files, progress);
-      dim = (int) all.size(1);
-      FeatureFiles.writeNpy(out, files.size(), dim, o -> FeatureFiles.writeRows(o, all));
+      Rows rows = compute(files, true, progress);
+      if (rows.features() == null) {
+        throw noneRead(files.size(), rows.skipped());
+      }
+      skipped.addAll(rows.skipped());
+      files = rows.files();
+      dim = (int) rows.features().size(1);
+      FeatureFiles.writeNpy(
+          out, files.size(), dim, o -> FeatureFiles.writeRows(o, rows.features()));
     } else {
       try (FeatureCache c = cache.open(key()).chunkSize(chunk())) {
-        List<String> hashes = c.populate(files, this::computeUnchecked, progress);
+        List<String> hashes;
+        while (true) { // each cache chunk needs every row: a chunk with a bad file runs again
+          try {
+            hashes = c.populate(files, this::computeUnchecked, progress);
+            break;
+          } catch (Unreadable u) { // keep the chunk's good rows, so the retry computes none
+            skipped.addAll(u.rows.skipped());
+            files = without(files, u.rows.skipped());
+            List<String> good = new ArrayList<>(u.rows.files().size());
+            for (Path f : u.rows.files()) {
+              good.add(FeatureCache.contentHash(f));
+            }
+            if (!good.isEmpty()) {
+              c.putAll(good, u.rows.features());
+            }
+            if (files.isEmpty()) {
+              throw noneRead(skipped.size(), skipped);
+            }
+          }
+        }
+        List<String> h = hashes;
         dim = (int) c.itemShape().map(sh -> sh[0]).orElse(0L).longValue();
         FeatureFiles.writeNpy(
             out,
             files.size(),
             dim,
             o -> {
-              for (int from = 0; from < hashes.size(); from += WRITE_ROWS) {
-                INDArray rows =
-                    c.rows(hashes.subList(from, Math.min(hashes.size(), from + WRITE_ROWS)));
+              for (int from = 0; from < h.size(); from += WRITE_ROWS) {
+                INDArray rows = c.rows(h.subList(from, Math.min(h.size(), from + WRITE_ROWS)));
                 FeatureFiles.writeRows(o, rows);
                 rows.close();
               }
             });
       }
     }
+    ImageDataset kept = skipped.isEmpty() ? data : data.without(skipped);
     int computed = (int) (forwardImages.get() - before);
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("base", base.id());
@@ -295,22 +324,24 @@ public final class Featurizer implements AutoCloseable {
     meta.put("preprocessing", base.preprocessing().name());
     meta.put("resize", resize.name());
     meta.put("pooling", "global-average");
-    meta.put("count", data.size());
+    meta.put("count", kept.size());
     meta.put("dimension", dim);
-    meta.put("classes", data.labels());
+    meta.put("classes", kept.labels());
     meta.put("computed", computed);
-    meta.put("fromCache", data.size() - computed);
-    FeatureFiles.writeSideFiles(data, out, meta);
+    meta.put("fromCache", kept.size() - computed);
+    meta.put("skipped", skipped.stream().map(SkippedFile::toString).toList());
+    FeatureFiles.writeSideFiles(kept, out, meta);
     log.info(
-        "wrote {} x {} features ({}, cut {}) to {}: {} computed, {} from the cache",
-        data.size(),
+        "wrote {} x {} features ({}, cut {}) to {}: {} computed, {} from the cache, {} skipped",
+        kept.size(),
         dim,
         base.id(),
         base.featureLayer(),
         out,
         computed,
-        data.size() - computed);
-    return new Written(data.size(), dim, out.resolve("features.npy"), computed);
+        kept.size() - computed,
+        skipped.size());
+    return new Written(kept.size(), dim, out.resolve("features.npy"), computed, skipped);
   }
 
   /** Releases the optimized graph (the base stays open). */
@@ -324,34 +355,81 @@ public final class Featurizer implements AutoCloseable {
     return batchSize * 4;
   }
 
+  /** Features of a cache chunk: one row per file, or {@link Unreadable} naming the bad ones. */
   private INDArray computeUnchecked(List<Path> images) {
+    Rows rows;
     try {
-      return compute(images, null);
+      rows = compute(images, true, null);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    if (!rows.skipped().isEmpty()) {
+      throw new Unreadable(rows);
+    }
+    return rows.features();
   }
 
-  /** Decodes (one batch ahead) and featurizes {@code images}: {@code [N, F]}. */
-  private INDArray compute(List<Path> images, IntConsumer progress) throws IOException {
+  /** A cache chunk held files that cannot be read (each already warned about), and these rows. */
+  private static final class Unreadable extends GraftException {
+    private final transient Rows rows;
+
+    Unreadable(Rows rows) {
+      super("cannot read image " + rows.skipped().get(0));
+      this.rows = rows;
+    }
+  }
+
+  private static GraftException noneRead(int count, List<SkippedFile> skipped) {
+    return new GraftException(
+        "none of the " + count + " image(s) could be read (first: " + skipped.get(0) + ")");
+  }
+
+  private static List<Path> without(List<Path> files, List<SkippedFile> skipped) {
+    java.util.Set<Path> bad = new java.util.HashSet<>();
+    skipped.forEach(s -> bad.add(s.path()));
+    return files.stream().filter(f -> !bad.contains(f)).toList();
+  }
+
+  /** Pooled features of the files that could be read, those files, and the ones left out. */
+  private record Rows(List<Path> files, INDArray features, List<SkippedFile> skipped) {}
+
+  /**
+   * Decodes (one batch ahead) and featurizes {@code images}; with {@code skip}, a file that cannot
+   * be read is left out with a warning, else it fails naming it.
+   *
+   * @return the rows, with null features when no file could be read
+   * @throws GraftException for no images, or naming a bad file without {@code skip}
+   */
+  private Rows compute(List<Path> images, boolean skip, IntConsumer progress) throws IOException {
     List<INDArray> parts = new ArrayList<>();
-    try (DecodedBatches batches = new DecodedBatches(images, batchSize, transform)) {
-      for (INDArray b = nextBatch(batches); b != null; b = nextBatch(batches)) {
-        parts.add(pooled(b));
+    List<Path> read = new ArrayList<>(images.size());
+    List<SkippedFile> skipped = new ArrayList<>();
+    try (DecodedBatches batches = new DecodedBatches(images, batchSize, transform, skip)) {
+      for (DecodedBatches.Decoded b = nextBatch(batches); b != null; b = nextBatch(batches)) {
+        b.skipped().forEach(s -> skipped.add(s.warn(log)));
+        if (b.tensor() != null) {
+          parts.add(pooled(b.tensor()));
+          read.addAll(b.files());
+        }
         if (progress != null) {
           progress.accept(batches.delivered());
         }
       }
     }
-    if (parts.isEmpty()) {
+    if (parts.isEmpty() && skipped.isEmpty()) {
       throw new GraftException("no images to featurize");
     }
-    return parts.size() == 1 ? parts.get(0) : Nd4j.concat(0, parts.toArray(INDArray[]::new));
+    if (parts.isEmpty()) {
+      return new Rows(List.of(), null, skipped);
+    }
+    INDArray all =
+        parts.size() == 1 ? parts.get(0) : Nd4j.concat(0, parts.toArray(INDArray[]::new));
+    return new Rows(read, all, skipped);
   }
 
-  private static INDArray nextBatch(DecodedBatches batches) throws IOException {
+  private static DecodedBatches.Decoded nextBatch(DecodedBatches batches) throws IOException {
     try {
-      return batches.next();
+      return batches.nextImages();
     } catch (IOException | RuntimeException e) {
       throw new GraftException(
           e.getMessage() == null ? "cannot read an image: " + e : e.getMessage(), e);

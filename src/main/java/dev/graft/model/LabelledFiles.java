@@ -25,6 +25,27 @@ public record LabelledFiles(List<Path> files, int[] actual) {
   }
 
   /**
+   * These files restricted to {@code kept}, which lists some of them in the same order (the files
+   * that could be read), each with its class.
+   *
+   * @throws IllegalArgumentException when {@code kept} is not such a list
+   */
+  public LabelledFiles only(List<Path> kept) {
+    int[] a = new int[kept.size()];
+    int from = 0;
+    for (int k = 0; k < kept.size(); k++) {
+      while (from < files.size() && !files.get(from).equals(kept.get(k))) {
+        from++;
+      }
+      if (from == files.size()) {
+        throw new IllegalArgumentException(kept.get(k) + " is not among the files, in order");
+      }
+      a[k] = actual[from++];
+    }
+    return new LabelledFiles(kept, a);
+  }
+
+  /**
    * Matches {@code data}'s classes to {@code modelLabels} by name.
    *
    * @throws GraftException naming a class of the dataset that the model does not know

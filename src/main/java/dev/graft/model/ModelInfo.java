@@ -7,6 +7,7 @@ import dev.graft.error.GraftException;
 import dev.graft.metrics.History;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -82,6 +83,36 @@ public record ModelInfo(
   /** Number of classes. */
   public int numClasses() {
     return labels.size();
+  }
+
+  /**
+   * The report's settings table: identity, input, classes, the training settings in the model
+   * file's order, the final metrics and the Graft version, as ordered label/value pairs.
+   */
+  public Map<String, String> table() {
+    ModelInfo info = this;
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("base", info.baseId());
+    m.put("weights", info.weightsKey());
+    m.put("strategy", info.strategy());
+    m.put(
+        "input size",
+        info.inputSize() + " px (" + info.resize().name().toLowerCase(Locale.ROOT) + ")");
+    m.put("preprocessing", info.preprocessing().name());
+    m.put("classes", info.numClasses() + ": " + String.join(", ", info.labels()));
+    info.settings().forEach(m::putIfAbsent);
+    info.metrics()
+        .forEach(
+            (k, v) ->
+                m.putIfAbsent(
+                    k,
+                    v == Math.rint(v)
+                            && Math.abs(v) < 1e9
+                            && !k.toLowerCase(Locale.ROOT).contains("acc")
+                        ? Long.toString(v.longValue())
+                        : String.format(Locale.ROOT, "%.4f", v)));
+    m.put("graft version", info.graftVersion());
+    return m;
   }
 
   /** The training settings, typed (read from {@link #settings()}; see {@link Provenance}). */

@@ -2,6 +2,7 @@ package dev.graft.model;
 
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageTransform;
+import dev.graft.data.SkippedFile;
 import dev.graft.error.GraftException;
 import dev.graft.features.DecodedBatches;
 import dev.graft.features.InferenceNetwork;
@@ -51,6 +52,10 @@ import org.slf4j.LoggerFactory;
  *   List<List<Prediction>> all = p.predictFiles(files, 1);
  * }
  * }</pre>
+ *
+ * <p>Why one class of this size: single images, files decoded ahead (with the skip policy), batches
+ * and top-k all run the one inference network and its memory-bounded chunks, which the class owns
+ * and closes.
  */
 public final class Predictor implements AutoCloseable {
   static {
@@ -292,20 +297,47 @@ public final class Predictor implements AutoCloseable {
    * @throws IOException naming the first file that cannot be read or decoded
    */
   public float[][] probabilities(List<Path> images, IntConsumer progress) throws IOException {
-    float[][] out = new float[images.size()][];
-    try (DecodedBatches batches = new DecodedBatches(images, DEFAULT_BATCH, transform)) {
-      int from = 0;
-      for (INDArray batch = batches.next(); batch != null; batch = batches.next()) {
-        float[][] probs = run(batch);
-        System.arraycopy(probs, 0, out, from, probs.length);
-        from += probs.length;
+    return probabilities(images, false, progress).probabilities();
+  }
+
+  /**
+   * Class probabilities of image files read one batch ahead of the network; with {@code
+   * skipUnreadable}, Graft's skip policy ({@link SkippedFile}): a file that cannot be read or
+   * decoded is left out with one warning naming it.
+   *
+   * @param progress called with the number of files handled after each batch; may be null
+   * @throws IOException naming the first file that cannot be read, unless such files are skipped
+   */
+  public FileProbabilities probabilities(
+      List<Path> images, boolean skipUnreadable, IntConsumer progress) throws IOException {
+    List<Path> read = new ArrayList<>(images.size());
+    List<float[]> rows = new ArrayList<>(images.size());
+    List<SkippedFile> skipped = new ArrayList<>();
+    try (DecodedBatches batches =
+        new DecodedBatches(images, DEFAULT_BATCH, transform, skipUnreadable)) {
+      for (DecodedBatches.Decoded b = batches.nextImages(); b != null; b = batches.nextImages()) {
+        b.skipped().forEach(s -> skipped.add(s.warn(log)));
+        if (b.tensor() != null) {
+          rows.addAll(List.of(run(b.tensor())));
+          read.addAll(b.files());
+        }
         if (progress != null) {
-          progress.accept(from);
+          progress.accept(batches.delivered());
         }
       }
     }
-    return out;
+    return new FileProbabilities(read, rows.toArray(float[][]::new), skipped);
   }
+
+  /**
+   * Class probabilities of the image files that could be read.
+   *
+   * @param files the files read, in the order given
+   * @param probabilities their probabilities, {@code [files][classes]}
+   * @param skipped the files left out, with why
+   */
+  public record FileProbabilities(
+      List<Path> files, float[][] probabilities, List<SkippedFile> skipped) {}
 
   /** Class probabilities for a preprocessed batch {@code [N, 3, s, s]} ({@code [N][classes]}). */
   public float[][] probabilities(INDArray batch) {

@@ -2,6 +2,8 @@ package dev.graft.report;
 
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageDecoder;
+import dev.graft.data.SkippedFile;
+import dev.graft.error.GraftException;
 import dev.graft.metrics.ClassificationReport;
 import dev.graft.model.GradCam;
 import dev.graft.model.LabelledFiles;
@@ -41,12 +43,15 @@ public final class Evaluation {
   private final float[][] probabilities;
   private final ClassificationReport metrics;
   private final ClassificationReport singleView;
+  private final List<SkippedFile> skipped;
 
   private Evaluation(
       TransferModel model,
       LabelledFiles labelled,
       float[][] probabilities,
-      ClassificationReport singleView) {
+      ClassificationReport singleView,
+      List<SkippedFile> skipped) {
+    this.skipped = List.copyOf(skipped);
     this.model = model;
     this.files = labelled.files();
     this.actual = labelled.actual();
@@ -82,12 +87,23 @@ public final class Evaluation {
    */
   public static Evaluation of(
       TransferModel model, ImageDataset data, boolean tta, Progress progress) throws IOException {
-    LabelledFiles labelled = LabelledFiles.of(data, model.labels());
-    List<Path> files = labelled.files();
+    LabelledFiles all = LabelledFiles.of(data, model.labels());
     try (Predictor p = model.predictor()) {
-      float[][] probs = p.probabilities(files, told(progress, "evaluating", files.size()));
+      Predictor.FileProbabilities read =
+          p.probabilities(all.files(), true, told(progress, "evaluating", all.files().size()));
+      if (read.files().isEmpty()) {
+        throw new GraftException(
+            "none of the "
+                + all.files().size()
+                + " image(s) could be read (first: "
+                + read.skipped().get(0)
+                + ")");
+      }
+      LabelledFiles labelled = all.only(read.files());
+      List<Path> files = labelled.files();
+      float[][] probs = read.probabilities();
       if (!tta) {
-        return new Evaluation(model, labelled, probs, null);
+        return new Evaluation(model, labelled, probs, null, read.skipped());
       }
       float[][] averaged =
           TestTimeAugmentation.standard()
@@ -96,7 +112,8 @@ public final class Evaluation {
           model,
           labelled,
           averaged,
-          ClassificationReport.of(model.labels(), labelled.actual(), probs));
+          ClassificationReport.of(model.labels(), labelled.actual(), probs),
+          read.skipped());
     }
   }
 
@@ -112,6 +129,14 @@ public final class Evaluation {
   /** The one-view metrics when the evaluation used test-time augmentation. */
   public Optional<ClassificationReport> singleView() {
     return Optional.ofNullable(singleView);
+  }
+
+  /**
+   * The files left out because they could not be read (Graft's skip policy: each was logged with a
+   * warning naming it); the metrics are those of the rest.
+   */
+  public List<SkippedFile> skipped() {
+    return skipped;
   }
 
   /** The image files, in the order of {@link #actual()} and {@link #probabilities()}. */
@@ -153,6 +178,14 @@ public final class Evaluation {
           List.of(
               List.of("single view", pct(singleView.accuracy()), f4(singleView.macroF1())),
               List.of("TTA (4 views)", pct(metrics.accuracy()), f4(metrics.macroF1()))));
+    }
+    if (!skipped.isEmpty()) {
+      rb.text(
+          "Skipped files",
+          skipped.size()
+              + " file(s) could not be read and are not in the figures below: "
+              + String.join("; ", skipped.stream().limit(20).map(SkippedFile::toString).toList())
+              + (skipped.size() > 20 ? "; ..." : ""));
     }
     rb.evaluation(heading, metrics)
         .interpretation("Interpretation: what went wrong", interpretation(), TOP_LOSSES);

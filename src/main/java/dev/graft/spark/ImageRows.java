@@ -1,6 +1,7 @@
 package dev.graft.spark;
 
 import dev.graft.data.ImageDecoder;
+import dev.graft.data.SkippedFile;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.Serializable;
@@ -26,6 +27,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * in memory; ND4J's workspaces of the task thread are released when the partition ends.
  */
 abstract class ImageRows implements MapPartitionsFunction<Row, Row>, Serializable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ImageRows.class);
+
   private static final long serialVersionUID = 1L;
 
   private final int inputIndex;
@@ -152,8 +155,11 @@ abstract class ImageRows implements MapPartitionsFunction<Row, Row>, Serializabl
             images.add(decode(batch.get(i)));
             slot[i] = images.size() - 1;
           } catch (IOException | RuntimeException e) {
-            slot[i] = -1;
-            errors[i] = e.getMessage() == null ? e.toString() : e.getMessage();
+            slot[i] = -1; // Graft's skip policy: the row stays, with nulls and the reason
+            String name = name(batch.get(i));
+            String why = SkippedFile.reason(name, e);
+            log.warn("Skipping {}: {}", name, why);
+            errors[i] = name + ": " + why;
           }
         }
         Object[][] values = images.isEmpty() ? new Object[0][] : compute(images);
@@ -173,8 +179,13 @@ abstract class ImageRows implements MapPartitionsFunction<Row, Row>, Serializabl
     };
   }
 
+  /** The row's image name (its path or URI), or "image" without a name column. */
+  private String name(Row r) {
+    return nameIndex >= 0 && !r.isNullAt(nameIndex) ? r.getString(nameIndex) : "image";
+  }
+
   private BufferedImage decode(Row r) throws IOException {
-    String name = nameIndex >= 0 && !r.isNullAt(nameIndex) ? r.getString(nameIndex) : "image";
+    String name = name(r);
     if (r.isNullAt(inputIndex)) {
       throw new IOException(name + ": no image (the input column is null)");
     }

@@ -28,16 +28,16 @@ import org.slf4j.LoggerFactory;
  * run, so a second training run (or a second phase at the same boundary) on the same images pays no
  * forward pass through the frozen part.
  *
- * <p>Keys: the cache directory comes from {@link FrozenPart#key()} (base, weights, cut, boundary)
- * plus the boundary output's name; each example is identified by the SHA-256 of its preprocessed
- * pixels as the data iterator delivers them, so a change of image, preprocessing, input size or
- * resize mode misses. Only labels and content hashes stay on the heap; activations are read from
- * memory-mapped files batch by batch.
+ * <p>Keys: the cache directory comes from {@link FrozenPart#key()} (base, weights, input, cut,
+ * boundary) and the boundary output's name; each example is identified by the SHA-256 of its
+ * preprocessed pixels as the data iterator delivers them, so a change of image, preprocessing,
+ * input size or resize mode misses. Only labels and content hashes stay on the heap; activations
+ * are read from memory-mapped files batch by batch.
  *
  * <pre>{@code
  * TrainingConfig cfg = TrainingConfig.defaults(labels)
  *     .withCacheFactory(ActivationCache.onDisk(Path.of("graft-cache")));
- * Trainer.train(transferGraph.plan(true, base.id() + "|" + base.weightsKey()), train, val, cfg);
+ * Trainer.train(transferGraph.plan(true, FeatureKey.Input.of(base, resize)), train, val, cfg);
  * }</pre>
  */
 public final class DiskActivationCache implements ActivationCache {
@@ -75,7 +75,7 @@ public final class DiskActivationCache implements ActivationCache {
     FeatureCache[] caches = new FeatureCache[outputs.size()];
     try {
       for (int i = 0; i < caches.length; i++) {
-        caches[i] = FeatureCache.open(root, part.key() + "|output=" + outputs.get(i));
+        caches[i] = FeatureCache.open(root, part.key().output(outputs.get(i)));
       }
       List<String> hashes = new ArrayList<>();
       List<INDArray> labelChunks = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.graft.strategy;
 
 import dev.graft.base.Block;
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -75,9 +76,7 @@ public final class FineTune implements Strategy {
     if (!Double.isNaN(warmupRate) && !(warmupRate > 0)) {
       throw new GraftException("warm-up learning rate must be positive, got " + warmupRate);
     }
-    if (!(learningRate > 0)) {
-      throw new GraftException("learning rate must be positive, got " + learningRate);
-    }
+    Ranges.learningRate(learningRate);
     if (!(headMultiplier > 0)) {
       throw new GraftException(
           "head learning-rate multiplier must be positive, got " + headMultiplier);

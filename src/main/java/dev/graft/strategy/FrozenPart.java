@@ -1,5 +1,6 @@
 package dev.graft.strategy;
 
+import dev.graft.features.FeatureKey;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -22,8 +23,9 @@ public interface FrozenPart {
   INDArray[] activations(INDArray images);
 
   /**
-   * Identifies the computation (base, weights, cut, boundary), for a cache that outlives the run;
-   * two parts with the same key map the same image to the same activations.
+   * Identifies the computation (base, weights, input, cut, boundary), for a cache that outlives the
+   * run; two parts with the same key map the same image to the same activations. Each output's
+   * cache is {@code key().output(name)}.
    */
-  String key();
+  FeatureKey key();
 }

@@ -1,6 +1,7 @@
 package dev.graft.strategy;
 
 import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 
 /**
  * What the assembled graph needs to know besides base, head and strategy.
@@ -38,14 +39,10 @@ public record GraphOptions(
       }
       classWeights = classWeights.clone();
     }
-    if (!(weightDecay >= 0)) {
-      throw new GraftException("weight decay must be >= 0, got " + weightDecay);
-    }
-    if (epochs < 1) {
-      throw new GraftException("epochs must be >= 1, got " + epochs);
-    }
-    if (!Double.isNaN(learningRate) && !(learningRate > 0)) {
-      throw new GraftException("learning rate must be positive, got " + learningRate);
+    Ranges.weightDecay(weightDecay);
+    Ranges.epochs(epochs);
+    if (!Double.isNaN(learningRate)) { // NaN: the strategy's own
+      Ranges.learningRate(learningRate);
     }
   }
 

@@ -1,6 +1,6 @@
 package dev.graft.strategy;
 
-import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +14,7 @@ public abstract sealed class HeadOnly implements Strategy permits FrozenBase, Fe
   private final double learningRate;
 
   HeadOnly(double learningRate) {
-    if (!(learningRate > 0)) {
-      throw new GraftException("learning rate must be positive, got " + learningRate);
-    }
+    Ranges.learningRate(learningRate);
     this.learningRate = learningRate;
   }
 

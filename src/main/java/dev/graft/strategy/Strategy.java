@@ -1,5 +1,6 @@
 package dev.graft.strategy;
 
+import dev.graft.error.SettingException;
 import java.util.List;
 
 /**
@@ -94,6 +95,38 @@ public sealed interface Strategy permits HeadOnly, FineTune {
    */
   default boolean headOnly() {
     return false;
+  }
+
+  /**
+   * The one rule a head must meet with this strategy: a logistic-regression head ({@link
+   * dev.graft.head.Head.Solver#LBFGS}) is fitted to convergence on the cached output of a frozen
+   * base, so it needs a strategy that trains the head only ({@link #headOnly()}) and cached
+   * activations. The run description checks it when it is built, the command line before any work,
+   * and {@link TransferGraph#plan} for code that plans a graph itself.
+   *
+   * @param solver how the head is trained
+   * @param cached whether frozen activations are cached (never with augmentation)
+   * @throws SettingException ({@link SettingException.Setting#HEAD}) when the head cannot train so
+   */
+  default void checkHead(dev.graft.head.Head.Solver solver, boolean cached) {
+    if (solver != dev.graft.head.Head.Solver.LBFGS) {
+      return;
+    }
+    if (!headOnly()) {
+      throw new SettingException(
+          SettingException.Setting.HEAD,
+          "a logistic-regression head is fitted on the cached output of a frozen base: "
+              + describe()
+              + " trains the base too; use a frozen base (Strategy.frozen() or"
+              + " Strategy.features()) or a head trained by Adam (Head.averagePooling())");
+    }
+    if (!cached) {
+      throw new SettingException(
+          SettingException.Setting.HEAD,
+          "a logistic-regression head is fitted on cached features, and this run does not"
+              + " cache them (augmentation or caching off): use a head trained by Adam"
+              + " (Head.averagePooling())");
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.graft.strategy;
 
 import dev.graft.error.GraftException;
+import dev.graft.features.FeatureKey;
 import dev.graft.features.InferenceNetwork;
 import dev.graft.graph.Partition;
 import dev.graft.graph.Rebuild;
@@ -26,7 +27,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <pre>{@code
  * TransferGraph tg = TransferGraph.assemble(base, head, Strategy.fineTune(), options);
- * TrainingPlan plan = tg.plan(true, cacheKey);   // true: frozen activations may be cached
+ * TrainingPlan plan = tg.plan(true, cacheInput);   // true: frozen activations may be cached
  * TrainingResult r = Trainer.train(plan, trainBatches, validationBatches, config);
  * }</pre>
  *
@@ -125,10 +126,10 @@ public final class TrainingPlan {
    * The frozen part below a boundary: images in, the boundary's activations out, in inference mode.
    *
    * @param boundary the activations' names, in the order the part returns them
-   * @param cacheKey identifies the computation (base, weights, numeric path, cut, boundary) for a
-   *     cache that outlives the run
+   * @param cacheKey identifies the computation (base, weights, input, cut, boundary) for a cache
+   *     that outlives the run
    */
-  public record FrozenSpec(List<String> boundary, String cacheKey) {
+  public record FrozenSpec(List<String> boundary, FeatureKey cacheKey) {
     /** Copies the list. */
     public FrozenSpec {
       boundary = List.copyOf(boundary);
@@ -367,22 +368,20 @@ public final class TrainingPlan {
    * @param tg the assembled graph
    * @param cacheActivations whether frozen activations may be computed once and reused (off when
    *     the training images are augmented)
-   * @param cacheKey identifies base and weights, for a cache that outlives the run
+   * @param input the base, its weights and how images reach it, for a cache that outlives the run
    * @throws GraftException when a phase fits a logistic regression and the activations cannot be
    *     cached
    */
-  static TrainingPlan of(TransferGraph tg, boolean cacheActivations, String cacheKey) {
+  static TrainingPlan of(TransferGraph tg, boolean cacheActivations, FeatureKey.Input input) {
     Partition.Graph graph = Partition.of(tg.network().getConfiguration());
     List<Phase> phases = tg.phases();
     List<Partition> parts = phases.stream().map(p -> graph.split(p.trainable())).toList();
     Partition last = parts.get(parts.size() - 1);
-    String frozenKeyPrefix =
-        cacheKey + "|numeric=" + InferenceNetwork.NUMERIC_VERSION + "|cut=" + tg.cut();
     FrozenSpec shared =
         cacheActivations
                 && phases.stream().filter(p -> p.epochs() > 0).count() > 1
                 && !last.readsImages()
-            ? frozenSpec(frozenKeyPrefix, last)
+            ? frozenSpec(input, tg.cut(), last)
             : null;
     List<Step> steps = new ArrayList<>();
     for (int i = 0; i < phases.size(); i++) {
@@ -390,15 +389,9 @@ public final class TrainingPlan {
       Partition part = parts.get(i);
       refuseBackpropThroughSameDiff(tg, part);
       TrainablePart trainable = new TrainablePart(part.trainable(), part.boundary());
-      FrozenSpec frozen = frozenSpec(frozenKeyPrefix, part);
+      FrozenSpec frozen = frozenSpec(input, tg.cut(), part);
       Feed feed;
       if (phase.convex()) {
-        if (part.readsImages() || !cacheActivations) {
-          throw new GraftException(
-              "a logistic-regression head is fitted on cached features, and this run does not"
-                  + " cache them (augmentation or caching off): use a head trained by Adam"
-                  + " (Head.averagePooling())");
-        }
         feed = new Feed.ConvexFit(frozen, trainable, tg.head().l2(), tg.options().classWeights());
       } else if (shared != null && i == phases.size() - 1) {
         feed = new Feed.SharedCacheAsIs(trainable);
@@ -450,12 +443,11 @@ public final class TrainingPlan {
     }
   }
 
-  private static FrozenSpec frozenSpec(String keyPrefix, Partition part) {
-    return new FrozenSpec(
-        part.boundary(), keyPrefix + "|boundary=" + String.join(",", part.boundary()));
+  private static FrozenSpec frozenSpec(FeatureKey.Input input, String cut, Partition part) {
+    return new FrozenSpec(part.boundary(), FeatureKey.activations(input, cut, part.boundary()));
   }
 
-  private record GraphFrozenPart(InferenceNetwork network, List<String> outputs, String key)
+  private record GraphFrozenPart(InferenceNetwork network, List<String> outputs, FeatureKey key)
       implements FrozenPart {
     @Override
     public INDArray[] activations(INDArray images) {

@@ -3,6 +3,7 @@ package dev.graft.strategy;
 import dev.graft.base.Base;
 import dev.graft.base.Block;
 import dev.graft.error.GraftException;
+import dev.graft.features.FeatureKey;
 import dev.graft.graph.Layers;
 import dev.graft.graph.Rebuild;
 import dev.graft.graph.Topology;
@@ -190,12 +191,6 @@ public final class TransferGraph {
                 head.solver() == Head.Solver.LBFGS,
                 order),
             options);
-    if (head.solver() == Head.Solver.LBFGS && phases.stream().noneMatch(Phase::convex)) {
-      throw new GraftException(
-          "a logistic-regression head is fitted on the cached output of a frozen base: "
-              + strategy.describe()
-              + " trains the base too; use a head trained by Adam (Head.averagePooling())");
-    }
     Set<String> trained = new LinkedHashSet<>();
     phases.forEach(p -> trained.addAll(p.trainable()));
     List<String> unfrozen = paramLayers.stream().filter(trained::contains).toList();
@@ -265,10 +260,12 @@ public final class TransferGraph {
    *
    * @param cacheActivations whether frozen activations may be computed once and reused; off when
    *     the training images are augmented
-   * @param cacheKey identifies the base and its weights, for a cache that outlives the run
-   * @throws GraftException when a logistic-regression head cannot be fitted on cached features
+   * @param input the base, its weights and how images reach it: the frozen parts' cache keys
+   * @throws dev.graft.error.SettingException when the head cannot train with this strategy and
+   *     caching ({@link Strategy#checkHead})
    */
-  public TrainingPlan plan(boolean cacheActivations, String cacheKey) {
-    return TrainingPlan.of(this, cacheActivations, cacheKey);
+  public TrainingPlan plan(boolean cacheActivations, FeatureKey.Input input) {
+    strategy.checkHead(head.solver(), cacheActivations);
+    return TrainingPlan.of(this, cacheActivations, input);
   }
 }

@@ -1,6 +1,6 @@
 package dev.graft.train;
 
-import dev.graft.error.GraftException;
+import dev.graft.error.Ranges;
 import dev.graft.metrics.Monitor;
 import dev.graft.strategy.ActivationCache;
 import java.util.List;
@@ -38,12 +38,8 @@ public record TrainingConfig(
 
   /** Validates. */
   public TrainingConfig {
-    if (batchSize < 1) {
-      throw new GraftException("batch size must be >= 1, got " + batchSize);
-    }
-    if (patience < 0) {
-      throw new GraftException("early-stopping patience must be >= 0, got " + patience);
-    }
+    Ranges.batchSize(batchSize);
+    Ranges.patience(patience);
     monitor = monitor == null ? Monitor.VALIDATION_LOSS : monitor;
     cacheFactory = cacheFactory == null ? ActivationCache.inMemory() : cacheFactory;
     labels = List.copyOf(labels);

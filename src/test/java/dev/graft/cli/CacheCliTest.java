@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.graft.features.CacheRoot;
 import dev.graft.features.FeatureCache;
 import dev.graft.features.FeatureKey;
+import dev.graft.model.TinyNets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,9 @@ class CacheCliTest {
 
   @Test
   void listsThenPrunesEverything() throws Exception {
-    FeatureKey key = new FeatureKey("vgg16", "none:seed=3", "block5_pool", "caffe", 32);
+    FeatureKey key =
+        TinyNets.pooledKey(
+            "vgg16", "none:seed=3", dev.graft.base.Preprocessing.caffe(), 32, "block5_pool");
     Path keyDir;
     try (FeatureCache c = CacheRoot.at(dir).open(key)) {
       c.put("ab".repeat(32), new float[] {1, 2});
@@ -57,7 +60,9 @@ class CacheCliTest {
   @Test
   void fifosAndLinkedKeyFoldersAreLeftAlone() throws Exception {
     Path cache = dir.resolve("cache");
-    FeatureKey key = new FeatureKey("vgg16", "none:seed=3", "block5_pool", "caffe", 32);
+    FeatureKey key =
+        TinyNets.pooledKey(
+            "vgg16", "none:seed=3", dev.graft.base.Preprocessing.caffe(), 32, "block5_pool");
     Path keyDir;
     try (FeatureCache c = CacheRoot.at(cache).open(key)) {
       c.put("ab".repeat(32), new float[] {1, 2});

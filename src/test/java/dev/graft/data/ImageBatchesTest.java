@@ -233,7 +233,7 @@ class ImageBatchesTest {
     ImageTransform t = ImageTransform.of(8, Preprocessing.unit());
     GraftException e =
         assertThrows(GraftException.class, () -> ImageBatches.builder(data, t).batchSize(0));
-    assertTrue(e.getMessage().contains("batch size must be at least 1, got 0"), e.getMessage());
+    assertTrue(e.getMessage().contains("batch size must be >= 1, got 0"), e.getMessage());
     assertThrows(GraftException.class, () -> ImageBatches.builder(data, t).prefetch(0));
     assertThrows(GraftException.class, () -> ImageBatches.builder(data, t).threads(0));
     assertTrue(Files.isDirectory(ImageDatasetTest.MNIST));

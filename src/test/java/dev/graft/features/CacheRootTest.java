@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.error.GraftException;
+import dev.graft.model.TinyNets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -105,7 +106,9 @@ class CacheRootTest {
   @Test
   void listShowsEntriesSizeAndBase() throws Exception {
     CacheRoot root = CacheRoot.at(dir);
-    FeatureKey key = new FeatureKey("resnet50", "none:seed=1", "avg_pool", "caffe", 32);
+    FeatureKey key =
+        TinyNets.pooledKey(
+            "resnet50", "none:seed=1", dev.graft.base.Preprocessing.caffe(), 32, "avg_pool");
     try (FeatureCache c = root.open(key)) {
       c.put("00".repeat(32), new float[] {1, 2, 3});
       c.put("01".repeat(32), new float[] {4, 5, 6});

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.graft.base.Preprocessing;
+import dev.graft.data.ResizeMode;
 import dev.graft.error.GraftException;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -138,7 +140,12 @@ class FeatureCacheTest {
   }
 
   private static FeatureKey key() {
-    return new FeatureKey("tiny", "none:seed=7", "conv", "unit[0.0039215]", SIZE);
+    return FeatureKey.pooled(
+        input("tiny", "none:seed=7", Preprocessing.unit(), SIZE), "conv", "ab");
+  }
+
+  private static FeatureKey.Input input(String id, String weights, Preprocessing p, int size) {
+    return new FeatureKey.Input(id, weights, p, size, ResizeMode.CENTER_CROP);
   }
 
   private static Function<List<Path>, INDArray> counting(
@@ -224,17 +231,24 @@ class FeatureCacheTest {
   @Test
   void anyChangedKeyComponentMisses() throws IOException {
     FeatureKey k = key();
+    String w = k.input().weightsKey();
+    Preprocessing p = k.input().preprocessing();
     try (FeatureCache cache = FeatureCache.open(root, k)) {
       cache.computeIfAbsent(images, FeatureCacheTest::fakeFeaturize);
     }
     List<FeatureKey> changed =
         List.of(
-            new FeatureKey("tiny2", k.weightsKey(), k.cutPoint(), k.preprocessing(), k.inputSize()),
+            new FeatureKey(input("tiny2", w, p, SIZE), k.cut(), k.computation()),
+            new FeatureKey(input("tiny", "none:seed=8", p, SIZE), k.cut(), k.computation()),
+            new FeatureKey(k.input(), "gap", k.computation()),
+            new FeatureKey(input("tiny", w, Preprocessing.caffe(), SIZE), k.cut(), k.computation()),
+            new FeatureKey(input("tiny", w, p, SIZE + 1), k.cut(), k.computation()),
             new FeatureKey(
-                k.baseId(), "none:seed=8", k.cutPoint(), k.preprocessing(), k.inputSize()),
-            new FeatureKey(k.baseId(), k.weightsKey(), "gap", k.preprocessing(), k.inputSize()),
-            new FeatureKey(k.baseId(), k.weightsKey(), k.cutPoint(), "caffe[...]", k.inputSize()),
-            new FeatureKey(k.baseId(), k.weightsKey(), k.cutPoint(), k.preprocessing(), SIZE + 1));
+                new FeatureKey.Input("tiny", w, p, SIZE, ResizeMode.STRETCH),
+                k.cut(),
+                k.computation()),
+            FeatureKey.pooled(k.input(), k.cut(), "cd"),
+            FeatureKey.activations(k.input(), k.cut(), List.of("conv")).output("conv"));
     for (FeatureKey other : changed) {
       try (FeatureCache cache = FeatureCache.open(root, other)) {
         assertEquals(0, cache.size(), "must miss for " + other);

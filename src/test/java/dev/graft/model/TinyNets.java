@@ -95,6 +95,41 @@ public final class TinyNets {
         1_700_000_000_000L);
   }
 
+  /**
+   * A base of {@link #classifier}{@code (28, 5, 1)} cut at {@code fc}, 28 px, unit preprocessing,
+   * seed 1: the tiny real base of the training and compatibility tests.
+   */
+  public static dev.graft.base.Base base() throws java.io.IOException {
+    return dev.graft.base.Bases.fromGraph("tiny", classifier(28, 5, 1))
+        .cut("fc")
+        .inputSize(28)
+        .preprocessing(dev.graft.base.Preprocessing.unit())
+        .seed(1)
+        .load();
+  }
+
+  /** A featurizer cache key (center crop) for tests of the cache itself. */
+  public static dev.graft.features.FeatureKey pooledKey(
+      String id, String weights, dev.graft.base.Preprocessing p, int size, String cut) {
+    return dev.graft.features.FeatureKey.pooled(
+        new dev.graft.features.FeatureKey.Input(
+            id, weights, p, size, dev.graft.data.ResizeMode.CENTER_CROP),
+        cut,
+        "00");
+  }
+
+  /**
+   * A cache key's input side for tests: base {@code id}, unit preprocessing, 28 px, center crop.
+   */
+  public static dev.graft.features.FeatureKey.Input cacheInput(String id) {
+    return new dev.graft.features.FeatureKey.Input(
+        id,
+        "test-weights",
+        dev.graft.base.Preprocessing.unit(),
+        28,
+        dev.graft.data.ResizeMode.CENTER_CROP);
+  }
+
   /** Copies the 20-per-class test digits of {@code digits} from the classpath into {@code dir}. */
   public static Path digits(Path dir, List<String> digits, int perClass) throws Exception {
     return digits(dir, digits, 0, perClass);

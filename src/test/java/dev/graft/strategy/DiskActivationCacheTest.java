@@ -46,7 +46,7 @@ class DiskActivationCacheTest {
     }
 
     @Override
-    public String key() {
+    public dev.graft.features.FeatureKey key() {
       return inner.key();
     }
   }
@@ -54,7 +54,7 @@ class DiskActivationCacheTest {
   @Test
   void secondBuildReadsFromDiskAndMatchesTheInMemoryCache() throws IOException {
     TransferGraph tg = assemble(Strategy.fineTune().unfreezeLast(2));
-    TrainingPlan plan = tg.plan(true, "smallnet|test-weights");
+    TrainingPlan plan = tg.plan(true, dev.graft.model.TinyNets.cacheInput("smallnet|test-weights"));
     TrainingPlan.Feed last = plan.steps().get(plan.steps().size() - 1).feed();
     FrozenPart part =
         plan.frozenPart(
@@ -98,7 +98,8 @@ class DiskActivationCacheTest {
             .withCacheFactory(ActivationCache.onDisk(dir));
     TrainingResult d1 =
         Trainer.train(
-            assemble(Strategy.frozen()).plan(true, "smallnet|test-weights"),
+            assemble(Strategy.frozen())
+                .plan(true, dev.graft.model.TinyNets.cacheInput("smallnet|test-weights")),
             Digits.iterator(TRAIN, 10),
             null,
             disk);
@@ -108,7 +109,8 @@ class DiskActivationCacheTest {
     }
     TrainingResult d2 =
         Trainer.train(
-            assemble(Strategy.frozen()).plan(true, "smallnet|test-weights"),
+            assemble(Strategy.frozen())
+                .plan(true, dev.graft.model.TinyNets.cacheInput("smallnet|test-weights")),
             Digits.iterator(TRAIN, 10),
             null,
             disk);

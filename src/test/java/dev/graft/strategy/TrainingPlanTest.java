@@ -35,7 +35,7 @@ class TrainingPlanTest {
   @Test
   void frozenBaseCachesItsOwnActivationsOrRunsTheFrozenPartEachBatch() {
     TransferGraph tg = assemble(Strategy.frozen(), Head.averagePooling().dense(8));
-    TrainingPlan cached = tg.plan(true, "k");
+    TrainingPlan cached = tg.plan(true, dev.graft.model.TinyNets.cacheInput("k"));
     assertSame(tg.network(), cached.network(), "the plan trains the assembled network in place");
     assertNull(cached.sharedCache(), "one phase: nothing to share");
     assertEquals(1, cached.steps().size());
@@ -43,14 +43,17 @@ class TrainingPlanTest {
     assertTrue(own.cached());
     FrozenPart part = cached.frozenPart(own.frozen());
     assertEquals(List.of("head_pool"), part.outputs());
-    assertTrue(part.key().startsWith("k|"), part.key());
+    String key = part.key().canonical();
+    assertTrue(key.startsWith("k|test-weights|unit|28|CENTER_CROP|numeric="), key);
+    assertTrue(key.endsWith("|boundary=head_pool"), key);
 
     var direct =
         assertInstanceOf(
-            TrainingPlan.Feed.FrozenEachBatch.class, tg.plan(false, "k").steps().get(0).feed());
+            TrainingPlan.Feed.FrozenEachBatch.class,
+            tg.plan(false, dev.graft.model.TinyNets.cacheInput("k")).steps().get(0).feed());
     assertFalse(direct.cached());
     // frozen part, then trainable part: the assembled network's own output
-    TrainingPlan uncached = tg.plan(false, "k");
+    TrainingPlan uncached = tg.plan(false, dev.graft.model.TinyNets.cacheInput("k"));
     ComputationGraph trainable =
         uncached.trainablePart(uncached.steps().get(0).phase(), direct.trainable(), 0);
     INDArray split =
@@ -65,7 +68,7 @@ class TrainingPlanTest {
   void fineTuneCachesOnceAtTheDeepestBoundaryAndDerivesTheWarmUpFromIt() {
     TransferGraph tg =
         assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling());
-    TrainingPlan plan = tg.plan(true, "k");
+    TrainingPlan plan = tg.plan(true, dev.graft.model.TinyNets.cacheInput("k"));
     assertNotNull(plan.sharedCache());
     assertEquals(List.of("pool1"), plan.sharedCache().boundary());
     assertEquals(List.of("warmup", "finetune"), names(plan));
@@ -94,7 +97,7 @@ class TrainingPlanTest {
   void withoutCachingEveryPhaseRunsItsFrozenPartOnEachBatch() {
     TrainingPlan plan =
         assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling())
-            .plan(false, "k");
+            .plan(false, dev.graft.model.TinyNets.cacheInput("k"));
     assertNull(plan.sharedCache());
     for (TrainingPlan.Step s : plan.steps()) {
       assertInstanceOf(TrainingPlan.Feed.FrozenEachBatch.class, s.feed(), s.phase().name());
@@ -105,7 +108,7 @@ class TrainingPlanTest {
   void aTrainableFirstLayerReadsTheImagesAndNothingIsShared() {
     TransferGraph tg =
         assemble(Strategy.fineTune().fromBlock("block1").warmupEpochs(1), Head.averagePooling());
-    TrainingPlan plan = tg.plan(true, "k");
+    TrainingPlan plan = tg.plan(true, dev.graft.model.TinyNets.cacheInput("k"));
     assertNull(plan.sharedCache(), "conv1 trains: the last phase has no frozen part to cache");
     assertInstanceOf(TrainingPlan.Feed.OwnCache.class, plan.steps().get(0).feed());
     var images = assertInstanceOf(TrainingPlan.Feed.Images.class, plan.steps().get(1).feed());
@@ -124,10 +127,13 @@ class TrainingPlanTest {
             GraphOptions.of(5).withClassWeights(new double[] {1, 1, 2, 1, 1}));
     var fit =
         assertInstanceOf(
-            TrainingPlan.Feed.ConvexFit.class, tg.plan(true, "k").steps().get(0).feed());
+            TrainingPlan.Feed.ConvexFit.class,
+            tg.plan(true, dev.graft.model.TinyNets.cacheInput("k")).steps().get(0).feed());
     assertArrayEquals(new double[] {1, 1, 2, 1, 1}, fit.classWeights());
     assertEquals(tg.head().l2(), fit.l2(), 0.0);
-    GraftException e = assertThrows(GraftException.class, () -> tg.plan(false, "k"));
+    GraftException e =
+        assertThrows(
+            GraftException.class, () -> tg.plan(false, dev.graft.model.TinyNets.cacheInput("k")));
     assertTrue(e.getMessage().contains("logistic-regression"), e.getMessage());
   }
 

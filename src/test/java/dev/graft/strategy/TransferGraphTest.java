@@ -77,7 +77,7 @@ class TransferGraphTest {
     // The same holds in the networks the phases train.
     Phase fine = tg.phases().get(1);
     assertEquals("finetune", fine.name());
-    TrainingPlan plan = tg.plan(true, "k");
+    TrainingPlan plan = tg.plan(true, dev.graft.model.TinyNets.cacheInput("k"));
     ComputationGraph part = plan.trainablePart(fine, plan.steps().get(1).feed().trainable(), 100);
     part.setLearningRate("conv2", 0.25);
     assertEquals(
@@ -186,6 +186,11 @@ class TransferGraphTest {
 
   /** The first phase's freeze boundary, as the plan computes it. */
   private static List<String> boundary(TransferGraph tg) {
-    return tg.plan(true, "k").steps().get(0).feed().trainable().inputs();
+    return tg.plan(true, dev.graft.model.TinyNets.cacheInput("k"))
+        .steps()
+        .get(0)
+        .feed()
+        .trainable()
+        .inputs();
   }
 }

@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.graft.Graft;
 import dev.graft.TransferBuilder;
 import dev.graft.base.Base;
-import dev.graft.base.Bases;
-import dev.graft.base.Preprocessing;
 import dev.graft.data.Augmentation;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
@@ -57,13 +55,7 @@ class CheckpointResumeTest {
     Split s = ImageFolder.of(digits).split(0.7, 3);
     train = s.train();
     val = s.validation();
-    base =
-        Bases.fromGraph("tiny", TinyNets.classifier(28, 5, 1))
-            .cut("fc")
-            .inputSize(28)
-            .preprocessing(Preprocessing.unit())
-            .seed(1)
-            .load();
+    base = TinyNets.base();
   }
 
   /** The three ways a phase is fed: cached (frozen), cached + derived (fine-tune), images. */

@@ -87,7 +87,8 @@ class LearningRateFinderTest {
             Head.averagePooling(),
             Strategy.fineTune().unfreezeLast(1),
             new dev.graft.strategy.GraphOptions(5, null, 0, 42, 3, Double.NaN));
-    dev.graft.strategy.TrainingPlan plan = tg.plan(false, "lr-test");
+    dev.graft.strategy.TrainingPlan plan =
+        tg.plan(false, dev.graft.model.TinyNets.cacheInput("lr-test"));
     dev.graft.strategy.TrainingPlan.Step last = plan.steps().get(plan.steps().size() - 1);
     var inPlace = plan.trainablePart(last.phase(), last.feed().trainable(), 0);
     var rebuilt = plan.trainablePart(last.phase(), last.feed().trainable(), 0);

@@ -59,7 +59,7 @@ class TrainerTest {
     float[] headBefore = tg.network().getLayer("head_dense_1").params().dup().data().asFloat();
     TrainingResult r =
         Trainer.train(
-            tg.plan(cached, "test"),
+            tg.plan(cached, dev.graft.model.TinyNets.cacheInput("test")),
             Digits.iterator(TRAIN, 10),
             Digits.iterator(VAL, 25),
             config());
@@ -83,7 +83,7 @@ class TrainerTest {
         assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 2);
     TrainingResult r =
         Trainer.train(
-            tg.plan(cached, "test"),
+            tg.plan(cached, dev.graft.model.TinyNets.cacheInput("test")),
             Digits.iterator(TRAIN, 10),
             Digits.iterator(VAL, 25),
             config());
@@ -113,7 +113,7 @@ class TrainerTest {
         assemble(Strategy.fineTune().unfreezeLast(2).warmupEpochs(1), Head.averagePooling(), 2);
     TrainingResult r =
         Trainer.train(
-            tg.plan(true, "test"),
+            tg.plan(true, dev.graft.model.TinyNets.cacheInput("test")),
             Digits.iterator(TRAIN, 10),
             Digits.iterator(VAL, 25),
             config().withCacheFactory(counting));
@@ -132,7 +132,11 @@ class TrainerTest {
             1);
     assertEquals(List.of("conv3", "bn3"), tg.unfrozenBaseLayers());
     TrainingResult r =
-        Trainer.train(tg.plan(true, "test"), Digits.iterator(TRAIN, 10), null, config());
+        Trainer.train(
+            tg.plan(true, dev.graft.model.TinyNets.cacheInput("test")),
+            Digits.iterator(TRAIN, 10),
+            null,
+            config());
     Map<String, float[]> after = params(r.network(), BASE_LAYERS);
     assertFalse(Arrays.equals(before.get("bn3"), after.get("bn3")));
     assertArrayEquals(before.get("bn2"), after.get("bn2"));
@@ -159,7 +163,7 @@ class TrainerTest {
         };
     TrainingResult r =
         Trainer.train(
-            tg.plan(true, "test"),
+            tg.plan(true, dev.graft.model.TinyNets.cacheInput("test")),
             Digits.iterator(tiny, 10),
             Digits.iterator(VAL, 25),
             config()
@@ -195,7 +199,7 @@ class TrainerTest {
               2);
       TrainingResult r =
           Trainer.train(
-              tg.plan(true, "test"),
+              tg.plan(true, dev.graft.model.TinyNets.cacheInput("test")),
               Digits.iterator(TRAIN, 10),
               Digits.iterator(VAL, 25),
               config().withSeed(123));
