@@ -249,7 +249,7 @@ public record RunSpec(
     m.put("graftVersion", GraftVersion.current());
     m.put("base", base.id());
     m.put("weights", base.weightsKey());
-    m.put("preprocessing", preprocessing.name());
+    m.put("preprocessing", preprocessing.keyName());
     m.put("inputSize", Integer.toString(base.inputSize()));
     m.put("resize", resize.name());
     m.putAll(settings(List.of()));

@@ -98,6 +98,16 @@ public record Preprocessing(
     return new Preprocessing(name, channelOrder, scale, mean, std, cropFraction, interpolation);
   }
 
+  /**
+   * The name as run settings and activation-cache keys record it: {@link #name()}, followed by the
+   * crop and interpolation when they are not the default (so {@code --preprocess torch} on a base
+   * whose own "torch" preprocessing crops 0.875 never shares cached activations or a checkpoint
+   * with it; the default spells as before, so existing caches and checkpoints still match).
+   */
+  public String keyName() {
+    return defaultResize() ? name : name + "/crop=" + cropFraction + "/" + interpolation;
+  }
+
   /** Whether the resize is the default one: the whole centred square, bilinear. */
   public boolean defaultResize() {
     return cropFraction == 1f && interpolation == Interpolation.BILINEAR;

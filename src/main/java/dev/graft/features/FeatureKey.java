@@ -133,7 +133,7 @@ public record FeatureKey(Input input, String cut, Computation computation) {
           + "|"
           + in.weightsKey()
           + "|"
-          + in.preprocessing().name()
+          + in.preprocessing().keyName()
           + "|"
           + in.inputSize()
           + "|"

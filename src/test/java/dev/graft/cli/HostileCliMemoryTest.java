@@ -260,7 +260,16 @@ class HostileCliMemoryTest {
   /** A feature cache with one entry and a FIFO named like a segment in its key folder. */
   private Path cacheWithFifo() throws Exception {
     Path cache = dir.resolve("cache");
-    FeatureKey key = new FeatureKey("vgg16", "none:seed=3", "block5_pool", "caffe", 32);
+    FeatureKey key =
+        FeatureKey.pooled(
+            new FeatureKey.Input(
+                "vgg16",
+                "none:seed=3",
+                dev.graft.base.Preprocessing.caffe(),
+                32,
+                dev.graft.data.ResizeMode.CENTER_CROP),
+            "block5_pool",
+            "ab".repeat(32));
     try (FeatureCache c = CacheRoot.at(cache).open(key)) {
       c.put("ab".repeat(32), new float[] {1, 2});
       HostileImages.fifo(c.directory(), "zz-fifo.seg");

@@ -3,6 +3,7 @@ package dev.graft.features;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -249,6 +250,12 @@ class FeatureCacheTest {
                 k.computation()),
             FeatureKey.pooled(k.input(), k.cut(), "cd"),
             FeatureKey.activations(k.input(), k.cut(), List.of("conv")).output("conv"));
+    // the same preprocessing name with the publisher's crop: training's activation keys differ too
+    FeatureKey.Input cropped =
+        input("tiny", w, p.withCrop(0.875f, dev.graft.base.Interpolation.BICUBIC), SIZE);
+    assertNotEquals(
+        FeatureKey.activations(k.input(), k.cut(), List.of("conv")).canonical(),
+        FeatureKey.activations(cropped, k.cut(), List.of("conv")).canonical());
     for (FeatureKey other : changed) {
       try (FeatureCache cache = FeatureCache.open(root, other)) {
         assertEquals(0, cache.size(), "must miss for " + other);
