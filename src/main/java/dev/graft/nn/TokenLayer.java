@@ -16,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The shared parts of Graft's vision-transformer layers, which are SameDiff layers (DL4J derives
- * their backward pass; they run as {@link TokenLayerRuntime}, which corrects M2.1's doubled
+ * their backward pass; they run as {@code TokenLayerRuntime}, which corrects M2.1's doubled
  * gradient): a sequence of tokens is DL4J's recurrent input type in NWC layout, {@code [N, T, D]}
  * (the layout PyTorch's transformers use, so that weights map without transposing activations).
  * Settings are plain fields, so that DL4J's JSON (model files) stores them.
@@ -84,7 +84,7 @@ public abstract class TokenLayer extends SameDiffLayer {
   }
 
   /**
-   * DL4J's SameDiff layer with M2.1's doubled backward pass corrected ({@link TokenLayerRuntime}).
+   * DL4J's SameDiff layer with M2.1's doubled backward pass corrected ({@code TokenLayerRuntime}).
    */
   @Override
   public org.deeplearning4j.nn.api.Layer instantiate(
