@@ -11,10 +11,9 @@ import dev.graft.base.vit.VisionTransformer;
 import dev.graft.base.vit.VisionTransformer.Spec;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.model.TransferModel;
-import dev.graft.nn.PositionInterpolation;
-import dev.graft.nn.TokenPool;
 import dev.graft.strategy.Strategy;
 import dev.graft.testing.Digits;
+import dev.graft.testing.TinyTransformers;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,44 +34,13 @@ class VitFineTuneTest {
 
   static Stream<Arguments> cases() {
     return Stream.of(
-        Arguments.of(
-            "vit",
-            new Spec(
-                4,
-                16,
-                2,
-                2,
-                32,
-                0,
-                0,
-                4,
-                PositionInterpolation.TORCHVISION,
-                1e-6,
-                TokenPool.Mode.CLASS_TOKEN,
-                0)),
-        Arguments.of(
-            "dinov2",
-            new Spec(
-                4,
-                16,
-                2,
-                2,
-                32,
-                0.1,
-                1,
-                4,
-                PositionInterpolation.DINOV2,
-                1e-6,
-                TokenPool.Mode.CLASS_TOKEN,
-                0.1)));
+        Arguments.of("vit", TinyTransformers.VIT), Arguments.of("dinov2", TinyTransformers.DINOV2));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void lastBlockFineTunesAndNothingBelowItMoves(String name, Spec spec) throws Exception {
-    ComputationGraph graph =
-        new ComputationGraph(VisionTransformer.configuration("input_1", spec, 16, 1));
-    graph.init();
+    ComputationGraph graph = TinyTransformers.graph(spec);
     Map<String, float[]> before = new HashMap<>();
     for (var layer : graph.getLayers()) {
       if (layer.numParams() == 0) {

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.graft.base.vit.VisionTransformer;
-import dev.graft.base.vit.VisionTransformer.Spec;
 import dev.graft.model.TransferModel;
-import dev.graft.nn.PositionInterpolation;
-import dev.graft.nn.TokenPool;
 import dev.graft.testing.Digits;
+import dev.graft.testing.TinyTransformers;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -29,23 +27,7 @@ class VitCliTest {
 
   @Test
   void fineTuningATransformerKeepsStandardOutputClean() throws Exception {
-    Spec spec =
-        new Spec(
-            4,
-            16,
-            2,
-            2,
-            32,
-            0.1,
-            1,
-            4,
-            PositionInterpolation.DINOV2,
-            1e-6,
-            TokenPool.Mode.CLASS_TOKEN,
-            0.1);
-    ComputationGraph g =
-        new ComputationGraph(VisionTransformer.configuration("input_1", spec, 16, 1));
-    g.init();
+    ComputationGraph g = TinyTransformers.graph(TinyTransformers.DINOV2);
     Path base = dir.resolve("tiny-dinov2.zip");
     ModelSerializer.writeModel(g, base.toFile(), false);
     Path data = Digits.data().extract(dir.resolve("data"), List.of(1, 7), 0, 4);
