@@ -273,15 +273,10 @@ public final class StateDictMapping {
                   + t.param()
                   + "); is it another model width or depth?");
         }
-        if (!filled.add(t.vertex() + "/" + t.param())) {
-          throw new RefusedFileException(
-              file.file(),
-              fileName,
-              "fills "
-                  + t.vertex()
-                  + "."
-                  + t.param()
-                  + " a second time: the file holds two forms of one tensor");
+        String key = t.vertex() + "/" + t.param();
+        if (!filled.add(key)) {
+          String why = "fills " + key + " a second time: the file holds two forms of one tensor";
+          throw new RefusedFileException(file.file(), fileName, why);
         }
         out.add(new Assignment(fileName, t, param));
       }
