@@ -30,6 +30,7 @@ Requires torch (1.13 tested) and torchvision (0.14); safetensors is written by h
 
 import json
 import math
+import re
 import struct
 import sys
 import time
@@ -196,6 +197,41 @@ class DinoVisionTransformer(nn.Module):
         }
 
 
+def huggingface_names(sd):
+    """Meta's DINOv2 state dict under Hugging Face transformers' Dinov2Model names (as in
+    facebook/dinov2-small's model.safetensors): the fused qkv split into query, key, value."""
+    out = {}
+    for name, t in sd.items():
+        m = re.fullmatch(r"blocks\.(\d+)\.(.+)", name)
+        if m is None:
+            top = {
+                "cls_token": "embeddings.cls_token",
+                "pos_embed": "embeddings.position_embeddings",
+                "register_tokens": "embeddings.register_tokens",
+                "mask_token": "embeddings.mask_token",
+                "patch_embed.proj.weight": "embeddings.patch_embeddings.projection.weight",
+                "patch_embed.proj.bias": "embeddings.patch_embeddings.projection.bias",
+                "norm.weight": "layernorm.weight",
+                "norm.bias": "layernorm.bias",
+            }
+            out[top[name]] = t
+            continue
+        layer, rest = f"encoder.layer.{m.group(1)}.", m.group(2)
+        if rest.startswith("attn.qkv."):
+            kind = rest.rsplit(".", 1)[1]
+            for part, chunk in zip(("query", "key", "value"), t.chunk(3, dim=0)):
+                out[f"{layer}attention.attention.{part}.{kind}"] = chunk.clone()
+            continue
+        rest = {
+            "attn.proj.weight": "attention.output.dense.weight",
+            "attn.proj.bias": "attention.output.dense.bias",
+            "ls1.gamma": "layer_scale1.lambda1",
+            "ls2.gamma": "layer_scale2.lambda1",
+        }.get(rest, rest)  # norm1, norm2, mlp.fc1, mlp.fc2 keep their names
+        out[layer + rest] = t
+    return out
+
+
 def dinov2_features(model, x):
     out = model.forward_features(x)
     cls = out["x_norm_clstoken"]
@@ -269,6 +305,7 @@ def fixtures(out):
                 DinoVisionTransformer(35, 7, 32, 2, 4, 4.0, 1.0, num_register_tokens=regs), 2 + regs
             )
             save_safetensors(d.state_dict(), out / f"{name}.safetensors")
+            save_safetensors(huggingface_names(d.state_dict()), out / f"{name}_hf.safetensors")
             for size in (28, 35):
                 x = inputs(2, size, 20 + size)
                 cls, both = dinov2_features(d, x)

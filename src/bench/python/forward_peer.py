@@ -7,13 +7,17 @@ Run with Debian's interpreter, which has python3-torch 1.13 and python3-torchvis
 
 MODEL: resnet50, vgg16, inceptionv3 (whole torchvision networks, as Bench builds DL4J's with a
 1000-class top) or mobilenetv2, efficientnetb0 (torchvision's `features`: the top-less network Graft's
-catalog builds, ending at the last 1280-channel activation).
+catalog builds, ending at the last 1280-channel activation), resnet50-torchvision, convnext-tiny,
+vit-b16 (torchvision's vit_b_16 less its classifier: the class token after the final LayerNorm) or
+dinov2-vits14 / dinov2-vitb14 (tools/torch_reference_vit.py's DINOv2, Meta's code condensed:
+x_norm_clstoken, position embeddings stored for 518 px and interpolated to SIZE as Meta does).
 """
 
 import os
 import resource
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torchvision
@@ -39,6 +43,26 @@ def build(name):
         c = m.convnext_tiny()
         c.classifier[2] = torch.nn.Identity()  # pooled, then the head's LayerNorm
         return c
+    if name == "vit-b16":
+        v = m.vit_b_16()
+        v.heads = torch.nn.Identity()  # Graft's default features: the class token after the LN
+        return v
+    if name in ("dinov2-vits14", "dinov2-vitb14"):
+        sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
+        from torch_reference_vit import DinoVisionTransformer
+
+        width, heads = (384, 6) if name == "dinov2-vits14" else (768, 12)
+        d = DinoVisionTransformer(518, 14, width, 12, heads, 4.0, 1e-5)
+
+        class ClassToken(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, x):
+                return self.inner.forward_features(x)["x_norm_clstoken"]
+
+        return ClassToken(d)
     raise SystemExit("unknown model " + name)
 
 

@@ -40,16 +40,6 @@ class CatalogBasesTest {
             .strategy(Strategy.fineTune().warmupEpochs(1))
             .epochs(2)
             .batchSize(6);
-    if (hasTransformerLayers(base.graph())) {
-      // the vision transformers' token layers do not backpropagate correctly yet: refused
-      dev.graft.error.GraftException e =
-          org.junit.jupiter.api.Assertions.assertThrows(
-              dev.graft.error.GraftException.class,
-              () -> builder.fit(Digits.iterator(train, 6), null, List.of("0", "1")));
-      org.junit.jupiter.api.Assertions.assertTrue(
-          e.getMessage().contains("transformer layer"), e.getMessage());
-      return;
-    }
     TransferModel model = builder.fit(Digits.iterator(train, 6), null, List.of("0", "1"));
     ComputationGraph net = model.network();
     INDArray p = net.outputSingle(train.getFeatures());
@@ -69,14 +59,6 @@ class CatalogBasesTest {
             .findFirst()
             .orElseThrow();
     assertArrayEquals(params(base.graph(), first), params(net, first), first + " changed");
-  }
-
-  private static boolean hasTransformerLayers(ComputationGraph g) {
-    return java.util.Arrays.stream(g.getLayers())
-        .anyMatch(
-            l ->
-                dev.graft.graph.Layers.unwrap(l.conf().getLayer())
-                    instanceof org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer);
   }
 
   private static float[] params(ComputationGraph g, String layer) {

@@ -54,7 +54,9 @@ class VitBasesStrategiesTest {
                 a ->
                     Stream.of(
                         Arguments.of(a, Strategy.frozen()), Arguments.of(a, Strategy.features()))),
-        Stream.of(Arguments.of(Architecture.DINOV2_VITS14_REG, Strategy.frozen())));
+        Stream.of(
+            Arguments.of(Architecture.DINOV2_VITS14, Strategy.fineTune()),
+            Arguments.of(Architecture.DINOV2_VITS14_REG, Strategy.frozen())));
   }
 
   @ParameterizedTest(name = "{0} {1}")
@@ -89,28 +91,6 @@ class VitBasesStrategiesTest {
     List<Prediction> want = model.predict(image, 2);
     assertEquals(want, back.predict(image, 2));
     assertEquals(1.0, want.stream().mapToDouble(Prediction::probability).sum(), 1e-4);
-  }
-
-  /**
-   * Fine-tuning a transformer block is refused, naming the layer and the strategies that work,
-   * until the token layers' gradients pass DL4J's gradient check (see TrainingPlan).
-   */
-  @org.junit.jupiter.api.Test
-  void fineTuningThroughTransformerLayersIsRefusedWithTheWayOut() throws IOException {
-    Architecture a = Architecture.DINOV2_VITS14;
-    Base base = Bases.of(a).weights(Weights.none()).inputSize(a.minInputSize()).load();
-    dev.graft.error.GraftException e =
-        org.junit.jupiter.api.Assertions.assertThrows(
-            dev.graft.error.GraftException.class,
-            () ->
-                Graft.base(base)
-                    .strategy(Strategy.fineTune().warmupEpochs(1))
-                    .epochs(2)
-                    .batchSize(6)
-                    .fit(train, null));
-    org.junit.jupiter.api.Assertions.assertTrue(
-        e.getMessage().contains("transformer layer") && e.getMessage().contains("frozen"),
-        e.getMessage());
   }
 
   private static float[] params(ComputationGraph g, String layer) {

@@ -1,20 +1,25 @@
 package dev.graft.nn;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The shared parts of Graft's vision-transformer layers, which are SameDiff layers (DL4J derives
- * their backward pass): a sequence of tokens is DL4J's recurrent input type in NWC layout, {@code
- * [N, T, D]} (the layout PyTorch's transformers use, so that weights map without transposing
- * activations). Settings are plain fields, so that DL4J's JSON (model files) stores them.
+ * their backward pass; they run as {@code TokenLayerRuntime}, which corrects M2.1's doubled
+ * gradient): a sequence of tokens is DL4J's recurrent input type in NWC layout, {@code [N, T, D]}
+ * (the layout PyTorch's transformers use, so that weights map without transposing activations).
+ * Settings are plain fields, so that DL4J's JSON (model files) stores them.
  */
 public abstract class TokenLayer extends SameDiffLayer {
   private static final long serialVersionUID = 1L;
@@ -76,6 +81,25 @@ public abstract class TokenLayer extends SameDiffLayer {
     java.util.Arrays.fill(shape, 1);
     shape[0] = input.size(0);
     return Nd4j.ones(input.dataType(), shape);
+  }
+
+  /**
+   * DL4J's SameDiff layer with M2.1's doubled backward pass corrected ({@code TokenLayerRuntime}).
+   */
+  @Override
+  public org.deeplearning4j.nn.api.Layer instantiate(
+      NeuralNetConfiguration conf,
+      Collection<TrainingListener> listeners,
+      int layerIndex,
+      INDArray paramsView,
+      boolean initializeParams,
+      DataType networkDataType) {
+    TokenLayerRuntime layer = new TokenLayerRuntime(conf, networkDataType);
+    layer.setIndex(layerIndex);
+    layer.setParamsViewArray(paramsView);
+    layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
+    layer.setConf(conf);
+    return layer;
   }
 
   @Override

@@ -387,7 +387,6 @@ public final class TrainingPlan {
     for (int i = 0; i < phases.size(); i++) {
       Phase phase = phases.get(i);
       Partition part = parts.get(i);
-      refuseBackpropThroughSameDiff(tg, part);
       TrainablePart trainable = new TrainablePart(part.trainable(), part.boundary());
       FrozenSpec frozen = frozenSpec(input, tg.cut(), part);
       Feed feed;
@@ -419,28 +418,6 @@ public final class TrainingPlan {
         shared,
         tg.options().weightDecay(),
         tg.options().seed());
-  }
-
-  /**
-   * Refuses a trainable part that holds one of DL4J's SameDiff layers (the vision transformers'
-   * token layers): their gradients through DL4J 1.0.0-M2.1's SameDiff-layer plumbing fail DL4J's
-   * gradient check, so training through them would silently learn from wrong gradients. A head on
-   * the frozen transformer (frozen, features) runs them in inference only and is unaffected.
-   */
-  private static void refuseBackpropThroughSameDiff(TransferGraph tg, Partition part) {
-    var vertices = tg.network().getConfiguration().getVertices();
-    for (String v : part.trainable()) {
-      if (vertices.get(v) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv
-          && dev.graft.graph.Layers.unwrap(lv.getLayerConf().getLayer())
-              instanceof org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer) {
-        throw new GraftException(
-            "fine-tuning through the transformer layer '"
-                + v
-                + "' is not available yet: its gradients do not pass DL4J's gradient check in"
-                + " this release; train a head on the frozen base instead (Strategy.frozen() or"
-                + " Strategy.features(); --strategy frozen|features)");
-      }
-    }
   }
 
   private static FrozenSpec frozenSpec(FeatureKey.Input input, String cut, Partition part) {

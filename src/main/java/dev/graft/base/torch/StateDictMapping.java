@@ -35,7 +35,10 @@ import org.slf4j.LoggerFactory;
  *       does, the file is refused naming the first names the closest dialect did not expect, and
  *       the names it lacks;
  *   <li>that every target whose vertex is in the graph (a graph cut early has fewer) finds its
- *       tensor, in a float dtype, whose shape {@link TensorConversion#fits fits} the parameter;
+ *       tensor, in a float dtype, whose shape {@link TensorConversion#fits fits} the parameter. A
+ *       parameter may be declared under two canonical forms (a fused query/key/value projection,
+ *       and the three separate ones some publishers write): a file needs one of them, and is
+ *       refused when it holds both;
  *   <li>that every parameter of the graph is filled by some target (nothing is left random).
  * </ol>
  *
@@ -270,8 +273,12 @@ public final class StateDictMapping {
                   + t.param()
                   + "); is it another model width or depth?");
         }
+        String key = t.vertex() + "/" + t.param();
+        if (!filled.add(key)) {
+          String why = "fills " + key + " a second time: the file holds two forms of one tensor";
+          throw new RefusedFileException(file.file(), fileName, why);
+        }
         out.add(new Assignment(fileName, t, param));
-        filled.add(t.vertex() + "/" + t.param());
       }
     }
     for (GraphVertex v : graph.getVertices()) {
@@ -310,11 +317,18 @@ public final class StateDictMapping {
         canonicalToFile.put(c, n);
       }
     }
+    Set<String> covered = new HashSet<>();
+    for (String c : canonicalToFile.keySet()) {
+      targets.get(c).forEach(t -> covered.add(t.vertex() + "/" + t.param()));
+    }
     List<String> missing = new ArrayList<>();
     for (Map.Entry<String, List<Target>> e : targets.entrySet()) {
       boolean needed = e.getValue().stream().anyMatch(t -> graph.getVertex(t.vertex()) != null);
       if (!canonicalToFile.containsKey(e.getKey())) {
-        if (needed) {
+        // not missing when the file fills all its parameters under another canonical form
+        if (needed
+            && !e.getValue().stream()
+                .allMatch(t -> covered.contains(t.vertex() + "/" + t.param()))) {
           missing.add(e.getKey());
         }
       } else if (!needed) {
@@ -362,7 +376,8 @@ public final class StateDictMapping {
 
     /**
      * Adds a canonical tensor filling {@code vertex}'s parameter {@code param}. A name may be added
-     * more than once when one tensor fills several parameters.
+     * more than once when one tensor fills several parameters, and a parameter may be filled by two
+     * canonical names (another form of the same weights; a file must hold one of them).
      */
     public Builder add(String name, String vertex, String param, TensorConversion conversion) {
       targets

@@ -26,8 +26,11 @@ public final class VitStateDict {
    * torchvision's ViT names ({@code conv_proj}, {@code class_token}, {@code encoder.pos_embedding},
    * {@code encoder.layers.encoder_layer_I.ln_1}, {@code self_attention.in_proj_weight}, {@code
    * self_attention.out_proj}, {@code ln_2}, {@code mlp.0}/{@code mlp.3} or the older {@code
-   * mlp.linear_1}/{@code mlp.linear_2}, {@code encoder.ln}) are a second dialect. The classifier
-   * ({@code head.*}, {@code heads.*}) and DINOv2's {@code mask_token} are left aside.
+   * mlp.linear_1}/{@code mlp.linear_2}, {@code encoder.ln}) are a second dialect; Hugging Face
+   * transformers' DINOv2 names ({@link #fromHuggingFace}) a third, whose separate query, key and
+   * value tensors fill the attention's parameters in place of the fused {@code qkv}. The classifier
+   * ({@code head.*}, {@code heads.*}, {@code classifier.*}) and DINOv2's {@code mask_token} are
+   * left aside.
    *
    * @param id the catalog id, for messages
    */
@@ -47,6 +50,14 @@ public final class VitStateDict {
       for (int p = 0; p < 3; p++) {
         m.add(b + "attn.qkv.weight", attn, parts[p] + "W", new QkvSlice(p));
         m.add(b + "attn.qkv.bias", attn, parts[p] + "B", new QkvSlice(p));
+        // the split form (Hugging Face's query, key, value): a file holds one form or the other
+        linear(
+            m,
+            b + "attn." + parts[p],
+            attn,
+            parts[p] + "W",
+            parts[p] + "B",
+            TensorConversion.TRANSPOSE);
       }
       linear(m, b + "attn.proj", attn, "projW", "projB", TensorConversion.TRANSPOSE);
       norm(m, b + "norm2", VisionTransformer.vertex(i, "norm2"));
@@ -77,6 +88,14 @@ public final class VitStateDict {
                 n -> n.startsWith("head.") || n.equals("mask_token") || n.startsWith("fc_norm.")))
         .dialect(
             new Dialect("torchvision", VitStateDict::fromTorchvision, n -> n.startsWith("heads.")))
+        .dialect(
+            new Dialect(
+                "Hugging Face transformers",
+                VitStateDict::fromHuggingFace,
+                n -> {
+                  String s = withoutHfPrefix(n);
+                  return s.equals("embeddings.mask_token") || s.startsWith("classifier.");
+                }))
         .build();
   }
 
@@ -122,6 +141,69 @@ public final class VitStateDict {
           default -> null;
         };
     return rest == null ? null : "blocks." + x.group(1) + "." + rest;
+  }
+
+  private static final Pattern HF_LAYER = Pattern.compile("encoder\\.layer\\.(\\d+)\\.(.+)");
+
+  /** A name of Hugging Face's {@code Dinov2ForImageClassification} less its {@code dinov2.}. */
+  private static String withoutHfPrefix(String n) {
+    return n.startsWith("dinov2.") ? n.substring("dinov2.".length()) : n;
+  }
+
+  /**
+   * A Hugging Face transformers DINOv2 name ({@code Dinov2Model}, as in {@code
+   * facebook/dinov2-small}; {@code Dinov2WithRegistersModel}) as timm's, or null. Their query, key
+   * and value projections map to the split canonical form {@code blocks.I.attn.q/k/v}.
+   */
+  static String fromHuggingFace(String name) {
+    String n = withoutHfPrefix(name);
+    switch (n) {
+      case "embeddings.cls_token":
+        return "cls_token";
+      case "embeddings.position_embeddings":
+        return "pos_embed";
+      case "embeddings.register_tokens":
+        return "register_tokens";
+      case "embeddings.patch_embeddings.projection.weight":
+        return "patch_embed.proj.weight";
+      case "embeddings.patch_embeddings.projection.bias":
+        return "patch_embed.proj.bias";
+      case "layernorm.weight":
+        return "norm.weight";
+      case "layernorm.bias":
+        return "norm.bias";
+      default:
+        break;
+    }
+    Matcher x = HF_LAYER.matcher(n);
+    if (!x.matches()) {
+      return null;
+    }
+    String rest = x.group(2);
+    String mapped =
+        switch (rest) {
+          case "attention.attention.query.weight" -> "attn.q.weight";
+          case "attention.attention.query.bias" -> "attn.q.bias";
+          case "attention.attention.key.weight" -> "attn.k.weight";
+          case "attention.attention.key.bias" -> "attn.k.bias";
+          case "attention.attention.value.weight" -> "attn.v.weight";
+          case "attention.attention.value.bias" -> "attn.v.bias";
+          case "attention.output.dense.weight" -> "attn.proj.weight";
+          case "attention.output.dense.bias" -> "attn.proj.bias";
+          case "layer_scale1.lambda1" -> "ls1.gamma";
+          case "layer_scale2.lambda1" -> "ls2.gamma";
+          case "norm1.weight",
+                  "norm1.bias",
+                  "norm2.weight",
+                  "norm2.bias",
+                  "mlp.fc1.weight",
+                  "mlp.fc1.bias",
+                  "mlp.fc2.weight",
+                  "mlp.fc2.bias" ->
+              rest;
+          default -> null;
+        };
+    return mapped == null ? null : "blocks." + x.group(1) + "." + mapped;
   }
 
   private static void linear(

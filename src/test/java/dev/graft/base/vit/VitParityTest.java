@@ -1,12 +1,15 @@
 package dev.graft.base.vit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.base.torch.StateDictMapping;
 import dev.graft.base.vit.VisionTransformer.Spec;
 import dev.graft.features.InferenceNetwork;
+import dev.graft.io.RefusedFileException;
 import dev.graft.io.SafetensorsFile;
+import dev.graft.io.SafetensorsWriter;
 import dev.graft.nn.PositionInterpolation;
 import dev.graft.nn.TokenPool;
 import java.nio.file.Files;
@@ -15,6 +18,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -96,7 +101,10 @@ class VitParityTest {
             35,
             "clsmean"),
         new Case("dinov2_reg", "dinov2_reg-35", reg, 35, "features"),
-        new Case("dinov2_reg", "dinov2_reg-28", reg, 28, "clsmean"));
+        new Case("dinov2_reg", "dinov2_reg-28", reg, 28, "clsmean"),
+        // the same models under Hugging Face transformers' names (query, key, value apart)
+        new Case("dinov2_hf", "dinov2-28", SMALL_DINOV2, 28, "features"),
+        new Case("dinov2_reg_hf", "dinov2_reg-35", reg, 35, "clsmean"));
   }
 
   static Path dir() {
@@ -119,7 +127,11 @@ class VitParityTest {
         new ComputationGraph(VisionTransformer.configuration("input_1", c.spec(), c.size(), 1));
     g.init();
     StateDictMapping.Result r = VitStateDict.mapping("test", c.spec()).load(g, weights);
-    assertEquals(c.weights().startsWith("vit") ? "torchvision" : "timm/Meta", r.publisher());
+    assertEquals(
+        c.weights().startsWith("vit")
+            ? "torchvision"
+            : c.weights().endsWith("_hf") ? "Hugging Face transformers" : "timm/Meta",
+        r.publisher());
     // the class token at pool (or what the spec pools), class token + mean patch at pool_cls_mean
     String vertex =
         c.expected().equals("clsmean") && c.spec().pool() == TokenPool.Mode.CLASS_TOKEN
@@ -129,6 +141,55 @@ class VitParityTest {
     try (InferenceNetwork fast = InferenceNetwork.of(g, List.of(), List.of(vertex))) {
       assertClose(expected, fast.output(input)[0], c + " (inference path)");
     }
+  }
+
+  /** The DINOv2 fixture's tensors, from {@code file}, renamed by {@code rename} (null: dropped). */
+  private static Path rewritten(
+      String file, java.util.function.UnaryOperator<String> rename, Path to) throws Exception {
+    SafetensorsWriter w = new SafetensorsWriter();
+    try (SafetensorsFile f = SafetensorsFile.open(dir().resolve(file))) {
+      for (String n : f.names()) {
+        String m = rename.apply(n);
+        if (m != null) {
+          w.add(m, f.read(n));
+        }
+      }
+    }
+    return w.write(to);
+  }
+
+  @Test
+  void anotherPublishersFileIsRefusedNamingTheFirstNamesNotExpected(@TempDir Path tmp)
+      throws Exception {
+    ComputationGraph g =
+        new ComputationGraph(VisionTransformer.configuration("input_1", SMALL_DINOV2, 35, 1));
+    g.init();
+    INDArray before = g.params().dup();
+    StateDictMapping m = VitStateDict.mapping("dinov2-test", SMALL_DINOV2);
+    // Hugging Face's names under a prefix no publisher writes
+    Path prefixed = rewritten("dinov2_hf.safetensors", n -> "backbone." + n, tmp.resolve("p.st"));
+    RefusedFileException e = assertThrows(RefusedFileException.class, () -> m.load(g, prefixed));
+    assertTrue(e.getMessage().contains("unexpected tensors backbone."), e.getMessage());
+    // Meta's names with Hugging Face's query/key/value beside the fused qkv: two forms, refused
+    Path both = tmp.resolve("both.st");
+    SafetensorsWriter w = new SafetensorsWriter();
+    try (SafetensorsFile meta = SafetensorsFile.open(dir().resolve("dinov2.safetensors"));
+        SafetensorsFile hf = SafetensorsFile.open(dir().resolve("dinov2_hf.safetensors"))) {
+      for (String n : meta.names()) {
+        w.add(n, meta.read(n));
+      }
+      for (String p : new String[] {"query", "key", "value"}) {
+        for (String k : new String[] {"weight", "bias"}) {
+          w.add(
+              "blocks.0.attn." + p.charAt(0) + "." + k,
+              hf.read("encoder.layer.0.attention.attention." + p + "." + k));
+        }
+      }
+    }
+    w.write(both);
+    RefusedFileException twice = assertThrows(RefusedFileException.class, () -> m.load(g, both));
+    assertTrue(twice.getMessage().contains("second time"), twice.getMessage());
+    assertEquals(before, g.params(), "a refused file leaves the graph unchanged");
   }
 
   static void assertClose(INDArray expected, INDArray actual, String what) {
