@@ -124,7 +124,9 @@ public final class LayerSizes {
     ComputationGraphConfiguration copy = conf.clone();
     Map<String, InputType> types;
     try {
-      types = copy.getLayerActivationTypes(false, false, input);
+      // true: apply the preprocessors (DL4J sizes a layer from its raw input type otherwise, so a
+      // dense layer after a convolution fails); on a copy, nIn never overridden
+      types = copy.getLayerActivationTypes(true, false, input);
     } catch (RuntimeException e) {
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       throw new RefusedFileException(
