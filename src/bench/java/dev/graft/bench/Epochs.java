@@ -7,6 +7,8 @@ import dev.graft.data.ImageBatches;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.ImageTransform;
+import dev.graft.data.ResizeMode;
+import dev.graft.features.FeatureKey;
 import dev.graft.head.Head;
 import dev.graft.metrics.EpochRecord;
 import dev.graft.perf.NativeTuning;
@@ -57,7 +59,7 @@ final class Epochs {
         TransferGraph.assemble(
             base, Head.averagePooling(), Strategy.features(), opts.withEpochs(1));
     // one phase, cached: the plan feeds it from its own cache of this frozen part
-    TrainingPlan probePlan = probe.plan(true, "bench");
+    TrainingPlan probePlan = probe.plan(true, FeatureKey.Input.of(base, ResizeMode.CENTER_CROP));
     FrozenPart part =
         probePlan.frozenPart(probePlan.steps().get(0).feed().ownFrozenPart().orElseThrow());
     DataSetIterator it = ImageBatches.builder(data, transform).batchSize(batch).build();
@@ -106,7 +108,12 @@ final class Epochs {
         long c1 = Bench.cpuNanos();
         TrainingResult r;
         try {
-          r = Trainer.train(tg.plan(cached, base.id() + "|" + base.weightsKey()), train, null, cfg);
+          r =
+              Trainer.train(
+                  tg.plan(cached, FeatureKey.Input.of(base, ResizeMode.CENTER_CROP)),
+                  train,
+                  null,
+                  cfg);
         } catch (RuntimeException ex) {
           System.out.printf(Locale.ROOT, "%-10s cache=%-5s FAILED: %s%n", s.name(), cached, ex);
           continue;

@@ -101,7 +101,15 @@ final class Featurize {
     Function<List<Path>, INDArray> f = resnetFeaturizer(size);
     f.apply(images.subList(0, Math.min(4, images.size()))); // warm-up
     FeatureKey key =
-        new FeatureKey("resnet50", "none:seed=zoo", "last-activation+gap", "caffe", size);
+        FeatureKey.pooled(
+            new FeatureKey.Input(
+                "resnet50",
+                "none:seed=zoo",
+                dev.graft.base.Preprocessing.caffe(),
+                size,
+                dev.graft.data.ResizeMode.CENTER_CROP),
+            "last-activation+gap",
+            "0".repeat(64));
     long t0 = System.nanoTime();
     long c0 = Bench.cpuNanos();
     try (FeatureCache cache = FeatureCache.open(tmp.resolve("cache"), key)) {

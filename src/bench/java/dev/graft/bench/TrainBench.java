@@ -3,6 +3,8 @@ package dev.graft.bench;
 import dev.graft.base.Base;
 import dev.graft.base.Bases;
 import dev.graft.base.Weights;
+import dev.graft.data.ResizeMode;
+import dev.graft.features.FeatureKey;
 import dev.graft.graph.Rebuild;
 import dev.graft.head.Head;
 import dev.graft.perf.NativeTuning;
@@ -121,7 +123,7 @@ final class TrainBench {
       TransferGraph tg =
           TransferGraph.assemble(
               base, Head.averagePooling(), row.strategy(), GraphOptions.of(4).withEpochs(2));
-      TrainingPlan plan = tg.plan(true, "bench");
+      TrainingPlan plan = tg.plan(true, FeatureKey.Input.of(base, ResizeMode.CENTER_CROP));
       TrainingPlan.Step last = plan.steps().get(plan.steps().size() - 1);
       MultiDataSet ds = inputs(plan, last, base, batch);
       double gflop =
