@@ -14,11 +14,8 @@ set -euo pipefail
 jar=${1:-target/graft-cli.jar}
 per_class=${PER_CLASS:-26}; side=${SIDE:-256}; batch=${BATCH:-16}
 work=${WORK:-$(mktemp -d)}
-cp_file=target/bench.cp
-[ -f "$cp_file" ] || { echo "run: mvn -B -q -Pbench test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test" >&2; exit 2; }
-images=$work/images
-[ -d "$images" ] || java -cp "target/test-classes:target/classes:$(cat $cp_file)" dev.graft.bench.JpegFolder "$images" "$per_class" "$side"
-n=$(find "$images" -name '*.jpg' | wc -l)
+. "$(dirname "$0")/jpeg-folder.sh"
+jpeg_folder "$per_class" "$side"
 echo "# augmented epoch: resnet50 224 px, $n JPEGs (${side} px), batch $batch; load $(cut -d' ' -f1 /proc/loadavg)"
 echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); flags: $(grep -m1 -o 'avx512[a-z_0-9]*\|avx2\|fma' /proc/cpuinfo | sort -u | xargs)"
 graft_run() {

@@ -13,11 +13,8 @@ base=${1:-resnet50}; shift || true
 jars=("$@"); [ ${#jars[@]} -gt 0 ] || jars=(target/graft-cli.jar)
 runs=${RUNS:-3}; per_class=${PER_CLASS:-20}; side=${SIDE:-256}
 work=${WORK:-$(mktemp -d)}
-cp_file=target/bench.cp
-[ -f "$cp_file" ] || { echo "run: mvn -B -q -Pbench test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test" >&2; exit 2; }
-images=$work/images
-[ -d "$images" ] || java -cp "target/test-classes:target/classes:$(cat $cp_file)" dev.graft.bench.JpegFolder "$images" "$per_class" "$side"
-n=$(find "$images" -name '*.jpg' | wc -l)
+. "$(dirname "$0")/jpeg-folder.sh"
+jpeg_folder "$per_class" "$side"
 echo "# e2e: base=$base images=$n (${side}px JPEG) runs=$runs load=$(cut -d' ' -f1 /proc/loadavg)"
 echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); avx512f: $(grep -qw avx512f /proc/cpuinfo && echo yes || echo no); avx2: $(grep -qw avx2 /proc/cpuinfo && echo yes || echo no); ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-unset}"
 
