@@ -22,7 +22,6 @@ import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -368,16 +367,11 @@ public final class InferenceGraphs {
   private static int swishOnTanh(Collection<GraphVertex> vertices) {
     int n = 0;
     for (GraphVertex v : vertices) {
-      if (v instanceof LayerVertex lv) {
-        org.deeplearning4j.nn.conf.layers.Layer layer = lv.getLayerConf().getLayer();
-        if (layer instanceof BaseLayer b && b.getActivationFn() instanceof ActivationSwish) {
-          b.setActivationFn(new ActivationSwishTanh());
-          n++;
-        } else if (layer instanceof ActivationLayer a
-            && a.getActivationFn() instanceof ActivationSwish) {
-          a.setActivationFn(new ActivationSwishTanh());
-          n++;
-        }
+      if (v instanceof LayerVertex lv
+          && Layers.swapActivation(
+              lv.getLayerConf().getLayer(),
+              a -> a instanceof ActivationSwish ? new ActivationSwishTanh() : a)) {
+        n++;
       }
     }
     return n;

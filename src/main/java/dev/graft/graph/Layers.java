@@ -1,13 +1,17 @@
 package dev.graft.graph;
 
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
+import org.nd4j.linalg.activations.IActivation;
 
 /**
  * Layer unwrapping: freezing wraps a layer's configuration ({@code FrozenLayer}, {@code
@@ -42,6 +46,27 @@ public final class Layers {
   public static boolean hasParams(ComputationGraphConfiguration conf, String vertex) {
     Layer l = layerOf(conf, vertex);
     return l != null && l.initializer().numParams(l) > 0;
+  }
+
+  /**
+   * Replaces the activation function of {@code layer} (a layer with weights, or an activation
+   * layer) by {@code swap}'s answer for it; the rewrites for inference ({@code InferenceGraphs})
+   * and for training ({@link Rebuild#instantiateForTraining}) share it.
+   *
+   * @return whether the activation changed
+   */
+  static boolean swapActivation(Layer layer, UnaryOperator<IActivation> swap) {
+    if (layer instanceof BaseLayer b) {
+      IActivation a = b.getActivationFn();
+      b.setActivationFn(swap.apply(a));
+      return b.getActivationFn() != a;
+    }
+    if (layer instanceof ActivationLayer al) {
+      IActivation a = al.getActivationFn();
+      al.setActivationFn(swap.apply(a));
+      return al.getActivationFn() != a;
+    }
+    return false;
   }
 
   /** Whether {@code vertex} is a (possibly frozen) BatchNormalization layer. */

@@ -124,7 +124,7 @@ public final class Rebuild {
     training.setCacheMode(CacheMode.DEVICE);
     for (GraphVertex v : training.getVertices().values()) {
       if (v instanceof LayerVertex lv) {
-        useTrainingActivations(unwrap(lv.getLayerConf().getLayer()));
+        Layers.swapActivation(unwrap(lv.getLayerConf().getLayer()), Rebuild::forTraining);
       }
     }
     ComputationGraph net = NativeTuning.withLayerHelpers(() -> instantiate(training, source, seed));
@@ -134,17 +134,9 @@ public final class Rebuild {
   }
 
   /**
-   * Swaps DL4J's swish and ReLU6 for {@link ActivationSwishTanh} and {@link TrainingReLU6}, whose
-   * backward passes are vectorised (and swish's forward pass too).
+   * DL4J's swish and ReLU6 as {@link ActivationSwishTanh} and {@link TrainingReLU6}, whose backward
+   * passes are vectorised (and swish's forward pass too); any other activation as it is.
    */
-  private static void useTrainingActivations(Layer l) {
-    if (l instanceof BaseLayer bl) {
-      bl.setActivationFn(forTraining(bl.getActivationFn()));
-    } else if (l instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer al) {
-      al.setActivationFn(forTraining(al.getActivationFn()));
-    }
-  }
-
   private static IActivation forTraining(IActivation a) {
     if (a != null && a.getClass() == ActivationSwish.class) {
       return new ActivationSwishTanh();

@@ -48,16 +48,21 @@ final class StrideOneConvBackprop implements ConvolutionHelper {
    * separable: those have their own ops). Layers without a helper keep DL4J's own path.
    */
   static void install(org.deeplearning4j.nn.graph.ComputationGraph net) {
+    java.lang.reflect.Field helper;
+    try {
+      helper = ConvolutionLayer.class.getDeclaredField("helper");
+      helper.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return; // another DL4J version: its helpers stay, which is only slower
+    }
     for (org.deeplearning4j.nn.api.Layer l : net.getLayers()) {
       if (l.getClass() == ConvolutionLayer.class
           && l.getHelper() instanceof ConvolutionHelper h
           && !(h instanceof StrideOneConvBackprop)) {
         try {
-          java.lang.reflect.Field f = ConvolutionLayer.class.getDeclaredField("helper");
-          f.setAccessible(true);
-          f.set(l, new StrideOneConvBackprop(h));
-        } catch (ReflectiveOperationException | RuntimeException e) {
-          return; // another DL4J version: its helper stays, which is only slower
+          helper.set(l, new StrideOneConvBackprop(h));
+        } catch (IllegalAccessException e) {
+          return; // as above
         }
       }
     }
