@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
@@ -125,12 +126,31 @@ public final class Rebuild {
     for (GraphVertex v : training.getVertices().values()) {
       if (v instanceof LayerVertex lv) {
         Layers.swapActivation(unwrap(lv.getLayerConf().getLayer()), Rebuild::forTraining);
+        keepDepthwisePreActivation(lv);
       }
     }
     ComputationGraph net = NativeTuning.withLayerHelpers(() -> instantiate(training, source, seed));
     net.setCacheMode(CacheMode.DEVICE); // the layers read their own copy of the mode
     StrideOneConvBackprop.install(net);
+    ChunkedAdam.install(net);
     return net;
+  }
+
+  /**
+   * A depthwise convolution, bare or frozen with backprop, as {@link TrainingDepthwiseConvolution}
+   * (a frozen one without backprop never runs a backward pass).
+   */
+  private static void keepDepthwisePreActivation(LayerVertex vertex) {
+    Layer layer = vertex.getLayerConf().getLayer();
+    if (TrainingDepthwiseConvolution.isPlain(layer)) {
+      vertex
+          .getLayerConf()
+          .setLayer(TrainingDepthwiseConvolution.of((DepthwiseConvolution2D) layer));
+    } else if (layer instanceof FrozenLayerWithBackprop frozen
+        && TrainingDepthwiseConvolution.isPlain(frozen.getUnderlying())) {
+      frozen.setUnderlying(
+          TrainingDepthwiseConvolution.of((DepthwiseConvolution2D) frozen.getUnderlying()));
+    }
   }
 
   /**

@@ -28,13 +28,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Why: on the ResNet50 bottleneck those Winograd kernels took 80 of 194 ms of oneDNN time per
  * training step (one thread, {@code DNNL_VERBOSE}), 46 GFLOP/s where the forward convolution of the
- * same shape ran at 120-240. Here the input gradient is a forward convolution of the output
- * gradient with the kernel flipped and its channels swapped (padding {@code k - 1 - p}), and the
- * weight gradient one GEMM of the output gradient with the input's columns (im2col laid out as
- * {@code [cIn·kH·kW, n·hOut·wOut]}, so that the GEMM's inner dimension is the whole batch). On a
- * 3×3, 512→512 convolution at 7×7, batch 16: 85 ms for {@code conv2d_bp}, 37 ms this way (one
- * thread; 51 and 22 ms on two). Same arithmetic, different summation order: gradients agree with
- * DL4J's own path to float rounding ({@code TrainingHelpersTest}).
+ * same shape ran at 120-240. Here the input gradient is libnd4j's {@code deconv2d} (a transposed
+ * convolution, which oneDNN runs with its direct backward-data kernel) of the output gradient with
+ * the layer's own weights, and the weight gradient one GEMM of the output gradient with the input's
+ * columns (im2col laid out as {@code [cIn·kH·kW, n·hOut·wOut]}, so that the GEMM's inner dimension
+ * is the whole batch). On a 3×3, 512→512 convolution at 7×7, batch 16: 85 ms for {@code conv2d_bp},
+ * 37 ms this way (one thread; 51 and 22 ms on two). Same arithmetic, different summation order:
+ * gradients agree with DL4J's own path to float rounding ({@code TrainingHelpersTest}).
  */
 final class StrideOneConvBackprop implements ConvolutionHelper {
   private final ConvolutionHelper oneDnn;
@@ -169,35 +169,16 @@ final class StrideOneConvBackprop implements ConvolutionHelper {
       delta = delta.dup('c');
     }
 
-    // Input gradient: a full correlation of delta with the kernel turned by 180° and its
-    // channels swapped, as conv2d weights in layout 0 ([kH, kW, cIn', cOut'] = [kH, kW, cOut,
-    // cIn]).
-    INDArray turned =
-        workspaceMgr.createUninitialized(
-            ArrayType.BP_WORKING_MEM, DataType.FLOAT, kh, kw, cOut, cIn);
-    for (int a = 0; a < kh; a++) {
-      for (int b = 0; b < kw; b++) {
-        turned
-            .get(
-                NDArrayIndex.point(a),
-                NDArrayIndex.point(b),
-                NDArrayIndex.all(),
-                NDArrayIndex.all())
-            .assign(
-                weights.get(
-                    NDArrayIndex.all(),
-                    NDArrayIndex.all(),
-                    NDArrayIndex.point(kh - 1 - a),
-                    NDArrayIndex.point(kw - 1 - b)));
-      }
-    }
+    // Input gradient: the transposed convolution of delta with the same kernel. libnd4j's
+    // deconv2d reads DL4J's [cOut, cIn, kH, kW] weights as its [iC, oC, kH, kW] (layout 1) and
+    // runs oneDNN's direct backward-data kernel: no turned copy of the kernel, no Winograd.
     INDArray gradAtInput =
         workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape());
     Nd4j.exec(
-        DynamicCustomOp.builder("conv2d")
-            .addInputs(delta, turned)
+        DynamicCustomOp.builder("deconv2d")
+            .addInputs(delta, weights)
             .addOutputs(gradAtInput)
-            .addIntegerArguments(kh, kw, 1, 1, kh - 1 - p[0], kw - 1 - p[1], 1, 1, 0, 0, 0)
+            .addIntegerArguments(kh, kw, 1, 1, p[0], p[1], 1, 1, 0, 0, 1)
             .build());
 
     // Weight gradient: [cOut, n·oh·ow] × [cIn·kh·kw, n·oh·ow]ᵀ. The columns are copied out of a
