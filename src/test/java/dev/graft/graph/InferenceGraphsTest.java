@@ -109,9 +109,18 @@ class InferenceGraphsTest {
       assertNull(fast.getVertex("bn1"), "bn1 folded into c1");
       assertNull(fast.getVertex("r1"), "r1 fused into c1");
       assertNull(fast.getVertex("bn2"), "bn2 folded into c2");
-      assertNotNull(fast.getVertex("r2"), "relu after the add stays");
+      assertNull(fast.getVertex("r2"), "the relu after the add fused into it");
+      assertInstanceOf(
+          dev.graft.nn.SumActivationVertex.class,
+          fast.getConfiguration().getVertices().get("add"),
+          "the add and its relu run as one vertex");
+      assertEquals(
+          "relu",
+          ((dev.graft.nn.SumActivationVertex) fast.getConfiguration().getVertices().get("add"))
+              .getActivation()
+              .toString());
       assertNotNull(fast.getVertex("bn3"), "BN after pooling stays");
-      assertEquals(g.getNumLayers() - 3, fast.getNumLayers());
+      assertEquals(g.getNumLayers() - 4, fast.getNumLayers());
       assertClose(before, fast.outputSingle(false, x.dup()));
       assertClose(before, g.outputSingle(false, x.dup())); // the source is untouched
     }
