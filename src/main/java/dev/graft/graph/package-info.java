@@ -8,14 +8,17 @@
  *   <li>{@link dev.graft.graph.Truncation}: a graph cut at a vertex;
  *   <li>{@link dev.graft.graph.Rebuild}: a sub-graph with some layers trainable, each at its own
  *       updater, the rest frozen ({@link dev.graft.graph.InferenceBatchNorm} for BatchNorm that
- *       gradients must cross);
+ *       gradients must cross); for training it also swaps in the faster backward passes and the
+ *       optimizer loop (StrideOneConvBackprop, TrainingDepthwiseConvolution, ChunkedAdam,
+ *       TrainingReLU6) that never reach a model file;
  *   <li>{@link dev.graft.graph.ParameterTransfer}: pretrained weights fitted onto a graph,
  *       parameters copied, snapshots;
  *   <li>{@link dev.graft.graph.InferenceGraphs}: a frozen graph rewritten for fast inference
- *       (BatchNorm folded, activations fused, convolutions on NHWC through {@link
- *       dev.graft.graph.NhwcConvolution} and {@link dev.graft.graph.NhwcDepthwiseConvolution}, zero
- *       padding folded into them ({@link dev.graft.graph.NhwcGeometry}), with a {@link
- *       dev.graft.graph.LayoutVertex} where the layout changes).
+ *       (BatchNorm folded, activations fused, residual sums fused with their activation,
+ *       convolutions on NHWC through {@link dev.graft.graph.NhwcConvolution} and {@link
+ *       dev.graft.graph.NhwcDepthwiseConvolution}, zero padding folded into them ({@link
+ *       dev.graft.graph.NhwcGeometry}), with a {@link dev.graft.graph.LayoutVertex} where the
+ *       layout changes).
  * </ul>
  *
  * <p>The package knows DL4J and nothing of bases, heads or strategies: those call it.
