@@ -21,9 +21,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A depthwise convolution of a training network that keeps its pre-activation from the forward pass
  * for the backward pass, as DL4J's {@code ConvolutionLayer} does under a cache mode. DL4J's {@code
  * DepthwiseConvolution2DLayer} ignores the cache mode and runs the forward convolution again in
- * every backward pass: on the MobileNetV2 block row that was 5 % of a training step, plus its
- * layout reorders. Only {@link Rebuild#instantiateForTraining} builds it; model files never name
- * it.
+ * every backward pass: on the MobileNetV2 block row that was 2-3 % of a training step (JFR
+ * samples), plus its layout reorders. Only {@link Rebuild#instantiateForTraining} builds it; model
+ * files never name it.
  */
 final class TrainingDepthwiseConvolution extends DepthwiseConvolution2D {
 
