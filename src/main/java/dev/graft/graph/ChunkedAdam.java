@@ -10,8 +10,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.AdamUpdater;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.Adam;
@@ -95,26 +93,10 @@ final class ChunkedAdam implements GradientUpdater<Adam> {
   @Override
   public void setStateViewArray(
       INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
-    // the layout of DL4J's AdamUpdater: [M | V], each shaped like the gradient
-    if (!viewArray.isRowVector()) {
-      throw new IllegalArgumentException("Adam's state view must be a row vector");
-    }
-    if (initialize) {
-      viewArray.assign(0);
-    }
-    INDArray flat = viewArray.reshape(viewArray.length());
-    long half = flat.length() / 2;
-    m =
-        Shape.newShapeNoCopy(
-            flat.get(NDArrayIndex.interval(0, half)), gradientShape, gradientOrder == 'f');
-    v =
-        Shape.newShapeNoCopy(
-            flat.get(NDArrayIndex.interval(half, flat.length())),
-            gradientShape,
-            gradientOrder == 'f');
-    if (m == null || v == null) {
-      throw new IllegalStateException("Adam's state view does not reshape to the gradient's shape");
-    }
+    // DL4J's AdamUpdater lays the view out ([M | V], each shaped like the gradient)
+    AdamUpdater dl4j = new AdamUpdater(config);
+    dl4j.setStateViewArray(viewArray, gradientShape, gradientOrder, initialize);
+    setState(dl4j.getState(), false);
   }
 
   @Override

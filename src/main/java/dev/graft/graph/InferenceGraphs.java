@@ -167,12 +167,7 @@ public final class InferenceGraphs {
         continue;
       }
       conv.setActivationFn(act == null ? new ActivationIdentity() : act);
-      // remove `name`: its consumers now read the convolution
-      vertices.remove(name);
-      inputs.remove(name);
-      for (List<String> l : inputs.values()) {
-        l.replaceAll(s -> s.equals(name) ? in : s);
-      }
+      bypass(conf, name, in); // its consumers now read the convolution
       consumers.put(in, consumers.getOrDefault(name, 0));
       renamedInputs.put(name, in);
     }
@@ -229,6 +224,25 @@ public final class InferenceGraphs {
     return out;
   }
 
+  /** Each vertex's consumers, from the vertices' inputs. */
+  private static Map<String, List<String>> consumers(Map<String, List<String>> inputs) {
+    Map<String, List<String>> consumers = new HashMap<>();
+    inputs.forEach(
+        (v, in) -> in.forEach(i -> consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(v)));
+    return consumers;
+  }
+
+  /** Removes vertex {@code removed}; whatever read it reads {@code replacement} instead. */
+  private static void bypass(
+      ComputationGraphConfiguration conf, String removed, String replacement) {
+    conf.getVertices().remove(removed);
+    Map<String, List<String>> inputs = conf.getVertexInputs();
+    inputs.remove(removed);
+    for (List<String> l : inputs.values()) {
+      l.replaceAll(s -> s.equals(removed) ? replacement : s);
+    }
+  }
+
   /**
    * Replaces each two-input {@code ElementWiseVertex} sum of one shape by a {@link
    * SumActivationVertex}, with the activation layer that alone reads it folded in (a residual
@@ -239,9 +253,7 @@ public final class InferenceGraphs {
   private static int fuseSums(ComputationGraphConfiguration conf, Set<String> outputs) {
     Map<String, GraphVertex> vertices = conf.getVertices();
     Map<String, List<String>> inputs = conf.getVertexInputs();
-    Map<String, List<String>> consumers = new HashMap<>();
-    inputs.forEach(
-        (v, in) -> in.forEach(i -> consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(v)));
+    Map<String, List<String>> consumers = consumers(inputs);
     int fused = 0;
     for (String sum : new ArrayList<>(vertices.keySet())) {
       if (!(vertices.get(sum) instanceof ElementWiseVertex e)
@@ -258,14 +270,8 @@ public final class InferenceGraphs {
           && av.getPreProcessor() == null
           && av.getLayerConf().getLayer() instanceof ActivationLayer a
           && a.getActivationFn() != null) {
-        String activation = next.get(0);
         act = a.getActivationFn();
-        // `activation` goes: its consumers now read the sum
-        vertices.remove(activation);
-        inputs.remove(activation);
-        for (List<String> l : inputs.values()) {
-          l.replaceAll(s -> s.equals(activation) ? sum : s);
-        }
+        bypass(conf, next.get(0), sum); // its consumers now read the sum
       }
       vertices.put(sum, new SumActivationVertex(act));
       fused++;
@@ -437,9 +443,7 @@ public final class InferenceGraphs {
   private static void foldPadding(ComputationGraphConfiguration conf, Set<String> nhwc) {
     Map<String, GraphVertex> vertices = conf.getVertices();
     Map<String, List<String>> inputs = conf.getVertexInputs();
-    Map<String, List<String>> consumers = new HashMap<>();
-    inputs.forEach(
-        (v, in) -> in.forEach(i -> consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(v)));
+    Map<String, List<String>> consumers = consumers(inputs);
     for (String pad : new ArrayList<>(nhwc)) {
       List<String> next = consumers.getOrDefault(pad, List.of());
       if (!(vertices.get(pad) instanceof LayerVertex pv)

@@ -1,7 +1,5 @@
 package dev.graft.graph;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.CacheMode;
@@ -29,21 +27,8 @@ final class TrainingDepthwiseConvolution extends DepthwiseConvolution2D {
 
   /** A copy of {@code conf} (every field, whatever DL4J's builder set) that trains this way. */
   static TrainingDepthwiseConvolution of(DepthwiseConvolution2D conf) {
-    TrainingDepthwiseConvolution copy = new TrainingDepthwiseConvolution();
-    for (Class<?> c = DepthwiseConvolution2D.class; c != Object.class; c = c.getSuperclass()) {
-      for (Field f : c.getDeclaredFields()) {
-        if (Modifier.isStatic(f.getModifiers())) {
-          continue;
-        }
-        try {
-          f.setAccessible(true);
-          f.set(copy, f.get(conf));
-        } catch (IllegalAccessException e) {
-          throw new IllegalStateException("cannot copy DL4J's depthwise convolution settings", e);
-        }
-      }
-    }
-    return copy;
+    return NhwcConvolution.copyFields(
+        conf, new TrainingDepthwiseConvolution(), DepthwiseConvolution2D.class);
   }
 
   @Override
