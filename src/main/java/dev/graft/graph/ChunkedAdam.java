@@ -1,11 +1,9 @@
 package dev.graft.graph;
 
-import java.nio.ByteOrder;
+import dev.graft.perf.FloatChunks;
 import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ForkJoinTask;
-import org.bytedeco.javacpp.BytePointer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -25,11 +23,7 @@ import org.nd4j.linalg.learning.config.Adam;
  * configuration (and its JSON) still names {@link Adam}.
  */
 final class ChunkedAdam implements GradientUpdater<Adam> {
-  /** Elements per chunk: three heap arrays of 16 KiB stay in L1/L2 while the loop runs. */
-  private static final int CHUNK = 4096;
-
-  /** Below this many parameters one thread does it all: forking costs more than it saves. */
-  private static final long PARALLEL_FROM = 1 << 16;
+  private static final int CHUNK = FloatChunks.CHUNK;
 
   private final Adam config;
   private INDArray m;
@@ -130,22 +124,16 @@ final class ChunkedAdam implements GradientUpdater<Adam> {
     if (Float.isNaN(step) || Float.isInfinite(step) || step == 0f) {
       step = epsilon;
     }
-    Kernel kernel = new Kernel(floats(gradient), floats(m), floats(v), beta1, beta2, step, epsilon);
-    long n = gradient.length();
-    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-    if (n < PARALLEL_FROM || threads == 1) {
-      kernel.run(0, (int) n);
-      return;
-    }
-    ForkJoinTask<?>[] parts = new ForkJoinTask<?>[threads];
-    long per = (n + threads - 1) / threads;
-    per = (per + CHUNK - 1) / CHUNK * CHUNK;
-    for (int i = 0; i < threads; i++) {
-      int from = (int) Math.min(n, i * per);
-      int to = (int) Math.min(n, from + per);
-      parts[i] = ForkJoinTask.adapt(() -> kernel.run(from, to));
-    }
-    ForkJoinTask.invokeAll(parts);
+    Kernel kernel =
+        new Kernel(
+            FloatChunks.floats(gradient),
+            FloatChunks.floats(m),
+            FloatChunks.floats(v),
+            beta1,
+            beta2,
+            step,
+            epsilon);
+    FloatChunks.parallel(gradient.length(), kernel::run);
   }
 
   /** Whether {@code a} is an FP32 vector, contiguous in memory, with an int-sized length. */
@@ -154,21 +142,6 @@ final class ChunkedAdam implements GradientUpdater<Adam> {
         && a.length() < Integer.MAX_VALUE
         && (a.isVector() || a.isScalar())
         && a.elementWiseStride() == 1;
-  }
-
-  /** The elements of dense {@code a} as a buffer over its native memory (no copy). */
-  private static FloatBuffer floats(INDArray a) {
-    // a view's data buffer starts at the view's first element already (INDArray.offset() is that
-    // buffer's offset, counted in its pointer)
-    long start = a.data().addressPointer().address();
-    long bytes = a.length() * Float.BYTES;
-    return new BytePointer() {
-      {
-        address = start;
-        limit = bytes;
-        capacity = bytes;
-      }
-    }.asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
   }
 
   /** One Adam step over a range of elements, chunk by chunk through heap arrays. */

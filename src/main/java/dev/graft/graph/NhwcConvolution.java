@@ -51,13 +51,13 @@ public final class NhwcConvolution extends ConvolutionLayer {
   }
 
   /**
-   * Copies every field {@code top} and its superclasses declare (DL4J's configuration classes:
-   * ConvolutionLayer, FeedForwardLayer, BaseLayer, Layer) from a clone of {@code source} to {@code
-   * target}.
+   * Copies every field {@code top} and its superclasses declare (DL4J's configuration classes, such
+   * as ConvolutionLayer, FeedForwardLayer, BaseLayer, Layer) from a clone of {@code source} to
+   * {@code target}.
    */
-  static <T extends ConvolutionLayer> T copyFields(
-      ConvolutionLayer source, T target, Class<?> top) {
-    ConvolutionLayer s = source.clone();
+  static <T extends org.deeplearning4j.nn.conf.layers.Layer> T copyFields(
+      org.deeplearning4j.nn.conf.layers.Layer source, T target, Class<?> top) {
+    org.deeplearning4j.nn.conf.layers.Layer s = source.clone();
     for (Class<?> k = top; k != Object.class; k = k.getSuperclass()) {
       for (Field f : k.getDeclaredFields()) {
         if (Modifier.isStatic(f.getModifiers())) {

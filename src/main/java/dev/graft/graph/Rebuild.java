@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
@@ -127,6 +128,11 @@ public final class Rebuild {
       if (v instanceof LayerVertex lv) {
         Layers.swapActivation(unwrap(lv.getLayerConf().getLayer()), Rebuild::forTraining);
         keepDepthwisePreActivation(lv);
+        if (TrainingGlobalPooling.isPlain(lv.getLayerConf().getLayer())) {
+          lv.getLayerConf()
+              .setLayer(
+                  TrainingGlobalPooling.of((GlobalPoolingLayer) lv.getLayerConf().getLayer()));
+        }
       }
     }
     ComputationGraph net = NativeTuning.withLayerHelpers(() -> instantiate(training, source, seed));

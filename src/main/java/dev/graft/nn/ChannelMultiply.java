@@ -1,5 +1,6 @@
 package dev.graft.nn;
 
+import dev.graft.perf.FloatChunks;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -63,7 +64,11 @@ final class ChannelMultiply extends ParameterFreeVertex {
     INDArray s = factors().castTo(x.dataType());
     INDArray out =
         workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
-    Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, channelAxis));
+    if (onePass(x, s)) {
+      scaleRows(x, s, out);
+    } else {
+      Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, channelAxis));
+    }
     return out;
   }
 
@@ -76,14 +81,36 @@ final class ChannelMultiply extends ParameterFreeVertex {
     INDArray s = factors();
     INDArray dx =
         workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), x.shape(), 'c');
-    Nd4j.getExecutioner()
-        .exec(new BroadcastMulOp(epsilon, s.castTo(x.dataType()), dx, 0, channelAxis));
-    INDArray ds2 = epsilon.mul(x).sum(spatialAxes()); // [N, C]
     INDArray ds =
         workspaceMgr.createUninitialized(
             ArrayType.ACTIVATION_GRAD, inputs[1].dataType(), inputs[1].shape(), 'c');
+    if (onePass(x, s) && FloatChunks.dense(epsilon) && FloatChunks.dense(ds)) {
+      scaleRows(epsilon, s, dx);
+      FloatChunks.rowDots(epsilon, x, ds, x.size(2) * x.size(3));
+      return new Pair<>(null, new INDArray[] {dx, ds});
+    }
+    Nd4j.getExecutioner()
+        .exec(new BroadcastMulOp(epsilon, s.castTo(x.dataType()), dx, 0, channelAxis));
+    INDArray ds2 = epsilon.mul(x).sum(spatialAxes()); // [N, C]
     ds.assign(ds2.reshape('c', inputs[1].shape()));
     return new Pair<>(null, new INDArray[] {dx, ds});
+  }
+
+  /**
+   * Whether the products run as one Java pass ({@link FloatChunks}): dense FP32 NCHW activations,
+   * where each (sample, channel) row of H·W elements shares one factor. DL4J's broadcast loops over
+   * those rows; on 7×7 maps the pass is several times faster. NHWC (inference) keeps ND4J's op.
+   */
+  private boolean onePass(INDArray x, INDArray s) {
+    return channelAxis == 1 && FloatChunks.dense(x) && FloatChunks.dense(s);
+  }
+
+  /** {@code out = x · s}, row by row: each (sample, channel) row of {@code x} times its factor. */
+  private static void scaleRows(INDArray x, INDArray s, INDArray out) {
+    float[] factors = new float[(int) s.length()];
+    FloatChunks.floats(s).get(0, factors);
+    float[] zeros = new float[factors.length];
+    FloatChunks.channelAffine(x, out, factors.length, x.size(2) * x.size(3), zeros, factors, zeros);
   }
 
   @Override

@@ -239,6 +239,12 @@ class TrainingHelpersTest {
     for (String conv : List.of("conv1", "proj", "convb", "conv15")) {
       assertEquals(0, helperFailures(fast, conv), conv + " fell back to DL4J's own path");
     }
+    for (String pool : List.of("se_pool", "gap")) {
+      assertTrue(
+          fast.getLayer(pool) instanceof TrainingGlobalPooling.OnePassLayer p
+              && p.onePassCount() == 2,
+          pool + " pooled and backpropagated in one pass each");
+    }
     assertTrue(
         ((org.deeplearning4j.nn.conf.layers.BaseLayer) fast.getLayer("dense").conf().getLayer())
                 .getActivationFn()

@@ -71,4 +71,26 @@ class ActivationSwishTanhTest {
                 .getLayer();
     assertEquals(new ActivationSwishTanh(), l.getActivationFn());
   }
+
+  @Test
+  void backpropagatesInFloatAsSwishInDouble() {
+    // FP32, dense: the one-pass path, split across threads (over 65,536 elements); then the same
+    // values through a transposed epsilon, which takes ND4J's passes
+    Nd4j.getRandom().setSeed(9);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 16, 96, 7, 7).subi(0.5).muli(30);
+    x.putScalar(new long[] {0, 0, 0, 0}, 0f);
+    x.putScalar(new long[] {0, 0, 0, 1}, -90f);
+    x.putScalar(new long[] {0, 0, 0, 2}, 90f);
+    INDArray eps = Nd4j.rand(DataType.FLOAT, x.shape()).subi(0.5);
+    INDArray expected =
+        new ActivationSwish()
+            .backprop(x.castTo(DataType.DOUBLE), eps.castTo(DataType.DOUBLE))
+            .getFirst();
+    INDArray epsBefore = eps.dup();
+    INDArray fast = new ActivationSwishTanh().backprop(x.dup(), eps).getFirst();
+    assertEquals(epsBefore, eps, "epsilon is left as it was");
+    assertClose(expected.castTo(DataType.FLOAT), fast);
+    INDArray fallback = new ActivationSwishTanh().backprop(x.dup('f'), eps.dup('f')).getFirst();
+    assertClose(expected.castTo(DataType.FLOAT), fallback);
+  }
 }

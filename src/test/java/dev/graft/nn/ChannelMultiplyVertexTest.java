@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
@@ -46,6 +48,16 @@ class ChannelMultiplyVertexTest {
 
   /** conv -> (squeeze -> factors) -> excite -> pool -> softmax; factors [N,C,1,1] or [N,C]. */
   private static ComputationGraph squeezeExcite(boolean flatFactors, DataType type) {
+    return squeezeExcite(flatFactors, type, false);
+  }
+
+  /**
+   * As above; with {@code denseCopy}, the convolution's output reaches the vertex through an
+   * identity activation layer, which hands over a dense C-order copy (DL4J's convolution output is
+   * a permuted view), as the oneDNN training path does.
+   */
+  private static ComputationGraph squeezeExcite(
+      boolean flatFactors, DataType type, boolean denseCopy) {
     var g =
         new NeuralNetConfiguration.Builder()
             .seed(7)
@@ -80,7 +92,10 @@ class ChannelMultiplyVertexTest {
           new ConvolutionLayer.Builder(1, 1).nOut(3).activation(Activation.SIGMOID).build(),
           "squeeze");
     }
-    g.addVertex("excite", new ChannelMultiplyVertex(), "conv", "factors")
+    if (denseCopy) {
+      g.addLayer("copy", new ActivationLayer(Activation.IDENTITY), "conv");
+    }
+    g.addVertex("excite", new ChannelMultiplyVertex(), denseCopy ? "copy" : "conv", "factors")
         .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "excite")
         .addLayer(
             "out",
@@ -112,6 +127,33 @@ class ChannelMultiplyVertexTest {
                   .maxRelError(1e-3)
                   .minAbsoluteError(1e-8));
       assertTrue(ok, "gradient check, factors " + (flat ? "[N,C]" : "[N,C,1,1]"));
+    }
+  }
+
+  @Test
+  void floatRunsAsDoubleForBothFactorShapes() {
+    // FP32 NCHW takes the one-pass products (FloatChunks); the same network in double takes ND4J's
+    // broadcast: outputs and every gradient agree to float precision
+    for (boolean flat : new boolean[] {false, true}) {
+      ComputationGraph reference = squeezeExcite(flat, DataType.DOUBLE, true);
+      ComputationGraph fast = squeezeExcite(flat, DataType.FLOAT, true);
+      fast.setParams(reference.params().castTo(DataType.FLOAT));
+      INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 2, 5, 4).subi(0.5);
+      INDArray y = Nd4j.zeros(DataType.DOUBLE, 3, 2);
+      y.putScalar(0, 0, 1).putScalar(1, 1, 1).putScalar(2, 0, 1);
+      INDArray expected = reference.feedForward(x, false).get("excite");
+      INDArray actual = fast.feedForward(x.castTo(DataType.FLOAT), false).get("excite");
+      assertEquals(
+          0, expected.sub(actual.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-6);
+      for (ComputationGraph net : List.of(reference, fast)) {
+        net.setInputs(x.castTo(net.params().dataType()));
+        net.setLabels(y.castTo(net.params().dataType()));
+        net.computeGradientAndScore();
+      }
+      INDArray g = reference.gradient().gradient();
+      INDArray gf = fast.gradient().gradient().castTo(DataType.DOUBLE);
+      double rel = g.sub(gf).norm2Number().doubleValue() / g.norm2Number().doubleValue();
+      assertTrue(rel < 1e-5, "relative gradient difference " + rel);
     }
   }
 

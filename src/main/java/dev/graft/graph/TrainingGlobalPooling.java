@@ -1,0 +1,120 @@
+package dev.graft.graph;
+
+import dev.graft.perf.FloatChunks;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Global average pooling of a training network whose two passes are one pass each over the feature
+ * map ({@link FloatChunks#rowMeans}, {@link FloatChunks#spreadRows}). DL4J's layer reduces with
+ * libnd4j's mean and spreads the gradient with a broadcast copy and a division, two passes over the
+ * [N, C, H, W] map whose per-(sample, channel) loops dominate on 7×7 maps: 3-4 % of an
+ * EfficientNetB0 block's training step (its squeeze-and-excitation and the head pool both pool).
+ * Masked, non-average, non-FP32 or non-NCHW pooling takes DL4J's path. Only {@link
+ * Rebuild#instantiateForTraining} builds it; model files never name it.
+ */
+final class TrainingGlobalPooling extends GlobalPoolingLayer {
+
+  /** A copy of {@code conf} (every field, whatever DL4J's builder set) that trains this way. */
+  static TrainingGlobalPooling of(GlobalPoolingLayer conf) {
+    return NhwcConvolution.copyFields(conf, new TrainingGlobalPooling(), GlobalPoolingLayer.class);
+  }
+
+  /** Whether {@code layer} is DL4J's own global pooling (not a subclass of it). */
+  static boolean isPlain(Layer layer) {
+    return layer != null && layer.getClass() == GlobalPoolingLayer.class;
+  }
+
+  @Override
+  public org.deeplearning4j.nn.api.Layer instantiate(
+      NeuralNetConfiguration conf,
+      Collection<TrainingListener> trainingListeners,
+      int layerIndex,
+      INDArray layerParamsView,
+      boolean initializeParams,
+      DataType networkDataType) {
+    // DL4J's GlobalPoolingLayer.instantiate, with the one-pass layer
+    OnePassLayer layer = new OnePassLayer(conf, networkDataType);
+    layer.setListeners(trainingListeners);
+    layer.setIndex(layerIndex);
+    layer.setParamsViewArray(layerParamsView);
+    Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
+    layer.setParamTable(params);
+    layer.setConf(conf);
+    return layer;
+  }
+
+  /** The running layer: DL4J's, with average pooling of dense NCHW maps done in one pass. */
+  static final class OnePassLayer extends org.deeplearning4j.nn.layers.pooling.GlobalPoolingLayer {
+    /** How many passes took the one-pass path (for tests). */
+    private int onePass;
+
+    OnePassLayer(NeuralNetConfiguration conf, DataType dataType) {
+      super(conf, dataType);
+    }
+
+    /** Whether this pooling of {@code in} is average pooling over H and W of a dense NCHW map. */
+    private boolean takes(INDArray in) {
+      int[] dims = layerConf().getPoolingDimensions();
+      return in != null
+          && maskArray == null
+          && in.rank() == 4
+          && layerConf().getPoolingType() == PoolingType.AVG
+          && (dims == null || Arrays.equals(dims, new int[] {2, 3}))
+          && FloatChunks.dense(in);
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+      assertInputSet(false);
+      if (!takes(input)) {
+        return super.activate(training, workspaceMgr);
+      }
+      long[] shape =
+          layerConf().isCollapseDimensions()
+              ? new long[] {input.size(0), input.size(1)}
+              : new long[] {input.size(0), input.size(1), 1, 1};
+      INDArray out =
+          workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, shape, 'c');
+      FloatChunks.rowMeans(input, out, input.size(2) * input.size(3));
+      onePass++;
+      return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(
+        INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+      assertInputSet(true);
+      if (!takes(input)
+          || !FloatChunks.dense(epsilon)
+          || epsilon.length() != input.size(0) * input.size(1)) {
+        return super.backpropGradient(epsilon, workspaceMgr);
+      }
+      INDArray out =
+          workspaceMgr.createUninitialized(
+              ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
+      long rowLength = input.size(2) * input.size(3);
+      FloatChunks.spreadRows(epsilon, out, rowLength, rowLength);
+      onePass++;
+      return new Pair<>(new DefaultGradient(), out);
+    }
+
+    /** How many forward and backward passes ran in one pass (for tests). */
+    int onePassCount() {
+      return onePass;
+    }
+  }
+}
