@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -128,10 +129,11 @@ public final class Rebuild {
       if (v instanceof LayerVertex lv) {
         Layers.swapActivation(unwrap(lv.getLayerConf().getLayer()), Rebuild::forTraining);
         keepDepthwisePreActivation(lv);
-        if (TrainingGlobalPooling.isPlain(lv.getLayerConf().getLayer())) {
-          lv.getLayerConf()
-              .setLayer(
-                  TrainingGlobalPooling.of((GlobalPoolingLayer) lv.getLayerConf().getLayer()));
+        Layer layer = lv.getLayerConf().getLayer();
+        if (TrainingGlobalPooling.isPlain(layer)) {
+          lv.getLayerConf().setLayer(TrainingGlobalPooling.of((GlobalPoolingLayer) layer));
+        } else if (TrainingActivationLayer.isPlain(layer)) {
+          lv.getLayerConf().setLayer(TrainingActivationLayer.of((ActivationLayer) layer));
         }
       }
     }

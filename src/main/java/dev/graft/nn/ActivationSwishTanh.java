@@ -55,37 +55,63 @@ public class ActivationSwishTanh extends BaseActivationFunction {
     assertShape(in, epsilon);
     if (FloatChunks.dense(in) && FloatChunks.dense(epsilon)) {
       INDArray half = in.muli(0.5);
-      INDArray t = half.ulike();
-      Nd4j.exec(DynamicCustomOp.builder("tanh").addInputs(half).addOutputs(t).build());
-      // with σ = (1 + t)/2: σ(1 + x(1 − σ)) = (1 + t)/2 · (1 + h(1 − t)), one pass over h, t, ε
-      FloatBuffer hs = FloatChunks.floats(half);
-      FloatBuffer ts = FloatChunks.floats(t);
-      FloatBuffer es = FloatChunks.floats(epsilon);
-      FloatChunks.parallel(
-          t.length(),
-          (from, to) -> {
-            float[] hc = new float[FloatChunks.CHUNK];
-            float[] tc = new float[FloatChunks.CHUNK];
-            float[] ec = new float[FloatChunks.CHUNK];
-            for (int start = from; start < to; start += FloatChunks.CHUNK) {
-              int len = Math.min(FloatChunks.CHUNK, to - start);
-              hs.get(start, hc, 0, len);
-              ts.get(start, tc, 0, len);
-              es.get(start, ec, 0, len);
-              for (int i = 0; i < len; i++) {
-                float ti = tc[i];
-                tc[i] = ec[i] * (0.5f + 0.5f * ti) * (1f + hc[i] * (1f - ti));
-              }
-              ts.put(start, tc, 0, len);
-            }
-          });
-      return new Pair<>(t, null);
+      INDArray gradient = half.ulike();
+      gradientOfHalf(half, epsilon, gradient);
+      return new Pair<>(gradient, null);
     }
     INDArray sigma = in.mul(0.5);
     Nd4j.exec(DynamicCustomOp.builder("tanh").addInputs(sigma).addOutputs(sigma).build());
     sigma.muli(0.5).addi(0.5);
     INDArray dLdz = sigma.rsub(1.0).muli(in).addi(1.0).muli(sigma);
     return new Pair<>(dLdz.muli(epsilon), null);
+  }
+
+  /**
+   * Swish's backward pass from half the pre-activation: {@code out = ε·σ(x)(1 + x(1 − σ(x)))} with
+   * {@code x = 2h}, as oneDNN's tanh into {@code out} and one pass in Java over {@code h}, the tanh
+   * and ε. All three arrays dense FP32 of one shape ({@link FloatChunks#dense}).
+   *
+   * @param half {@code x/2}; read only
+   * @param epsilon the gradient at the activation's output; read only
+   * @param out the gradient at its input
+   */
+  public static void gradientOfHalf(INDArray half, INDArray epsilon, INDArray out) {
+    if (!FloatChunks.dense(half)
+        || !FloatChunks.dense(epsilon)
+        || !FloatChunks.dense(out)
+        || half.length() != epsilon.length()
+        || half.length() != out.length()) {
+      throw new IllegalArgumentException(
+          "swish's one-pass gradient takes dense FP32 arrays of one length, got "
+              + half.shapeInfoToString()
+              + ", "
+              + epsilon.shapeInfoToString()
+              + " and "
+              + out.shapeInfoToString());
+    }
+    Nd4j.exec(DynamicCustomOp.builder("tanh").addInputs(half).addOutputs(out).build());
+    // with σ = (1 + t)/2: σ(1 + x(1 − σ)) = (1 + t)/2 · (1 + h(1 − t))
+    FloatBuffer hs = FloatChunks.floats(half);
+    FloatBuffer ts = FloatChunks.floats(out);
+    FloatBuffer es = FloatChunks.floats(epsilon);
+    FloatChunks.parallel(
+        out.length(),
+        (from, to) -> {
+          float[] hc = new float[FloatChunks.CHUNK];
+          float[] tc = new float[FloatChunks.CHUNK];
+          float[] ec = new float[FloatChunks.CHUNK];
+          for (int start = from; start < to; start += FloatChunks.CHUNK) {
+            int len = Math.min(FloatChunks.CHUNK, to - start);
+            hs.get(start, hc, 0, len);
+            ts.get(start, tc, 0, len);
+            es.get(start, ec, 0, len);
+            for (int i = 0; i < len; i++) {
+              float ti = tc[i];
+              tc[i] = ec[i] * (0.5f + 0.5f * ti) * (1f + hc[i] * (1f - ti));
+            }
+            ts.put(start, tc, 0, len);
+          }
+        });
   }
 
   @Override

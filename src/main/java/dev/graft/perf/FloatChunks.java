@@ -108,6 +108,81 @@ public final class FloatChunks {
   }
 
   /**
+   * {@code out = min(max(x, low), high)} element-wise (ReLU with {@code low = 0, high = +∞}, ReLU6
+   * with {@code high = 6}); NaN stays NaN, as in DL4J's ReLU (libnd4j's ReLU6 turns it into 6).
+   * {@code out} may be {@code x}.
+   *
+   * @param x dense input
+   * @param out dense output of {@code x}'s length
+   * @param low lower bound
+   * @param high upper bound
+   */
+  public static void clamp(INDArray x, INDArray out, float low, float high) {
+    checkSameLength(x, out);
+    FloatBuffer in = floats(x);
+    FloatBuffer to = floats(out);
+    parallel(
+        x.length(),
+        (from, end) -> {
+          float[] buf = new float[CHUNK];
+          for (int start = from; start < end; start += CHUNK) {
+            int len = Math.min(CHUNK, end - start);
+            in.get(start, buf, 0, len);
+            for (int i = 0; i < len; i++) {
+              float v = buf[i];
+              buf[i] = v < low ? low : (v > high ? high : v);
+            }
+            to.put(start, buf, 0, len);
+          }
+        });
+  }
+
+  /**
+   * The gradient of {@link #clamp}: {@code out = low < x ≤ high ? epsilon : 0} element-wise (as
+   * DL4J differentiates ReLU and ReLU6).
+   *
+   * @param x dense input of the clamp
+   * @param epsilon dense gradient at its output
+   * @param out dense gradient at its input
+   * @param low lower bound
+   * @param high upper bound
+   */
+  public static void clampGradient(
+      INDArray x, INDArray epsilon, INDArray out, float low, float high) {
+    checkSameLength(x, epsilon);
+    checkSameLength(x, out);
+    FloatBuffer in = floats(x);
+    FloatBuffer eps = floats(epsilon);
+    FloatBuffer to = floats(out);
+    parallel(
+        x.length(),
+        (from, end) -> {
+          float[] buf = new float[CHUNK];
+          float[] grad = new float[CHUNK];
+          for (int start = from; start < end; start += CHUNK) {
+            int len = Math.min(CHUNK, end - start);
+            in.get(start, buf, 0, len);
+            eps.get(start, grad, 0, len);
+            for (int i = 0; i < len; i++) {
+              float v = buf[i];
+              grad[i] = v > low && v <= high ? grad[i] : 0f;
+            }
+            to.put(start, grad, 0, len);
+          }
+        });
+  }
+
+  private static void checkSameLength(INDArray a, INDArray b) {
+    if (!dense(a) || !dense(b) || a.length() != b.length()) {
+      throw new IllegalArgumentException(
+          "an element-wise pass over dense FP32 arrays of one length, got "
+              + a.shapeInfoToString()
+              + " and "
+              + b.shapeInfoToString());
+    }
+  }
+
+  /**
    * A per-channel affine map, {@code y = (x - center[c]) * scale[c] + offset[c]}, where element
    * {@code i} (in C order) belongs to channel {@code (i / inner) % channels}: {@code inner} is H·W
    * for NCHW, 1 for NHWC or {@code [N, C]}. {@code y} may be {@code x}.
@@ -128,13 +203,7 @@ public final class FloatChunks {
       float[] center,
       float[] scale,
       float[] offset) {
-    if (!dense(x) || !dense(y) || x.length() != y.length()) {
-      throw new IllegalArgumentException(
-          "channelAffine walks dense FP32 arrays of one length, got "
-              + x.shapeInfoToString()
-              + " and "
-              + y.shapeInfoToString());
-    }
+    checkSameLength(x, y);
     FloatBuffer in = floats(x);
     FloatBuffer out = floats(y);
     parallel(

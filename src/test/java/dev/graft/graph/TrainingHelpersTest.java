@@ -87,6 +87,7 @@ class TrainingHelpersTest {
             .build(),
         "pool1");
     g.addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "proj");
+    g.addLayer("relu_add", new ActivationLayer(Activation.RELU), "add");
     // stride-1 convolutions with a bias, explicit padding, an activation and a non-square kernel:
     // StrideOneConvBackprop's cases
     g.addLayer(
@@ -102,7 +103,8 @@ class TrainingHelpersTest {
         "conv15",
         new ConvolutionLayer.Builder(1, 5).nOut(8).activation(Activation.IDENTITY).build(),
         "convb");
-    g.addVertex("cat", new MergeVertex(), "add", "pool1", "conv15");
+    g.addLayer("swish15", new ActivationLayer(Activation.SWISH), "conv15");
+    g.addVertex("cat", new MergeVertex(), "relu_add", "pool1", "swish15");
     g.addLayer(
         "pool2",
         new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build(),
@@ -238,6 +240,12 @@ class TrainingHelpersTest {
         "the depthwise convolution's backward pass reuses the forward pass's pre-activation");
     for (String conv : List.of("conv1", "proj", "convb", "conv15")) {
       assertEquals(0, helperFailures(fast, conv), conv + " fell back to DL4J's own path");
+    }
+    for (String act : List.of("relu1", "relu_add", "swish15")) {
+      assertTrue(
+          fast.getLayer(act) instanceof TrainingActivationLayer.OnePassLayer a
+              && a.onePassCount() == 2,
+          act + " activated and backpropagated in one pass each");
     }
     for (String pool : List.of("se_pool", "gap")) {
       assertTrue(

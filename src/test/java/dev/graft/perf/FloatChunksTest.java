@@ -90,6 +90,39 @@ class FloatChunksTest {
   }
 
   @Test
+  void clampAndItsGradientAreDl4jsReluAndRelu6() {
+    Nd4j.getRandom().setSeed(8);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 16, 64, 9, 9).subi(0.5).muli(20);
+    float[] edges = {0f, 6f, -0f, Float.NaN, 6.0000005f, -1e-30f};
+    for (int i = 0; i < edges.length; i++) {
+      x.putScalar(i, edges[i]);
+    }
+    INDArray eps = Nd4j.rand(DataType.FLOAT, x.shape()).addi(0.5);
+    for (float high : new float[] {6f, Float.POSITIVE_INFINITY}) {
+      var fn =
+          high == 6f
+              ? new org.nd4j.linalg.activations.impl.ActivationReLU6()
+              : new org.nd4j.linalg.activations.impl.ActivationReLU();
+      INDArray out = x.ulike();
+      FloatChunks.clamp(x, out, 0f, high);
+      INDArray expected = fn.getActivation(x.dup(), true);
+      // NaN stays NaN (as DL4J's ReLU keeps it; libnd4j's ReLU6 turns it into 6)
+      assertTrue(Float.isNaN(out.getFloat(3)), "NaN propagates");
+      out.putScalar(3, 0f);
+      expected.putScalar(3, 0f);
+      assertEquals(expected, out, "forward, high " + high);
+      INDArray grad = x.ulike();
+      FloatChunks.clampGradient(x, eps, grad, 0f, high);
+      INDArray expectedGrad =
+          high == 6f
+              // DL4J's ReLU6 derivative is a step at 0 minus a step at 6: 1 on (0, 6]
+              ? x.gt(0).castTo(DataType.FLOAT).subi(x.gt(6).castTo(DataType.FLOAT)).muli(eps)
+              : fn.backprop(x.dup(), eps.dup()).getFirst();
+      assertEquals(expectedGrad, grad, "backward, high " + high);
+    }
+  }
+
+  @Test
   void aDenseViewIsWalkedFromItsOwnFirstElement() {
     INDArray big = Nd4j.arange(0, 30000).castTo(DataType.FLOAT).reshape(3, 10000);
     INDArray row = big.get(NDArrayIndex.point(1), NDArrayIndex.all()); // starts at element 10000
