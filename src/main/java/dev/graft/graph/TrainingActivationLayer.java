@@ -150,7 +150,7 @@ final class TrainingActivationLayer extends ActivationLayer {
         input.mul(0.5, half);
         ActivationSwishTanh.gradientOfHalf(half, epsilon, out);
       } else {
-        FloatChunks.clampGradient(input, epsilon, out, kind.low, kind.high);
+        FloatChunks.clampGradient(input, epsilon, out, kind.high);
       }
       onePass++;
       return new Pair<>(new DefaultGradient(), out);

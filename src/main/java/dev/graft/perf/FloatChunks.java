@@ -1,7 +1,9 @@
 package dev.graft.perf;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.concurrent.ForkJoinTask;
 import org.bytedeco.javacpp.BytePointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -70,6 +72,11 @@ public final class FloatChunks {
    * @return a buffer whose element {@code i} is {@code a}'s element {@code i} in C order
    */
   public static FloatBuffer floats(INDArray a) {
+    return bytes(a).asFloatBuffer();
+  }
+
+  /** A dense FP32 array's native memory, in native byte order. */
+  private static ByteBuffer bytes(INDArray a) {
     // a view's data buffer starts at the view's first element already (INDArray.offset() is that
     // buffer's offset, counted in its pointer)
     long start = a.data().addressPointer().address();
@@ -80,7 +87,12 @@ public final class FloatChunks {
         limit = bytes;
         capacity = bytes;
       }
-    }.asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }.asByteBuffer().order(ByteOrder.nativeOrder());
+  }
+
+  /** As {@link #floats}, the same memory read as the floats' bits. */
+  private static IntBuffer ints(INDArray a) {
+    return bytes(a).asIntBuffer();
   }
 
   /**
@@ -129,8 +141,9 @@ public final class FloatChunks {
             int len = Math.min(CHUNK, end - start);
             in.get(start, buf, 0, len);
             for (int i = 0; i < len; i++) {
-              float v = buf[i];
-              buf[i] = v < low ? low : (v > high ? high : v);
+              // branch-free (the JIT vectorises Math.max/min): signs are random, branches
+              // mispredict
+              buf[i] = Math.min(Math.max(buf[i], low), high);
             }
             to.put(start, buf, 0, len);
           }
@@ -138,34 +151,39 @@ public final class FloatChunks {
   }
 
   /**
-   * The gradient of {@link #clamp}: {@code out = low < x ≤ high ? epsilon : 0} element-wise (as
-   * DL4J differentiates ReLU and ReLU6).
+   * The gradient of {@link #clamp} with {@code low = 0}: {@code out = 0 < x ≤ high ? epsilon : 0}
+   * element-wise (as DL4J differentiates ReLU and ReLU6; 0 where {@code x} is NaN).
    *
    * @param x dense input of the clamp
    * @param epsilon dense gradient at its output
    * @param out dense gradient at its input
-   * @param low lower bound
-   * @param high upper bound
+   * @param high upper bound, at least 0 ({@code +∞} for ReLU)
    */
-  public static void clampGradient(
-      INDArray x, INDArray epsilon, INDArray out, float low, float high) {
+  public static void clampGradient(INDArray x, INDArray epsilon, INDArray out, float high) {
     checkSameLength(x, epsilon);
     checkSameLength(x, out);
-    FloatBuffer in = floats(x);
-    FloatBuffer eps = floats(epsilon);
-    FloatBuffer to = floats(out);
+    if (!(high >= 0f)) {
+      throw new IllegalArgumentException("the upper bound must be at least 0, got " + high);
+    }
+    // on the floats' bits, where a branch per element would mispredict on random signs and the
+    // JIT vectorises integer masks: a float above +0 has bits above 0 (as a signed int), and
+    // between non-negative floats (infinity included, NaN above it) the bits order as the values
+    int highBits = Float.floatToRawIntBits(high);
+    IntBuffer in = ints(x);
+    IntBuffer eps = ints(epsilon);
+    IntBuffer to = ints(out);
     parallel(
         x.length(),
         (from, end) -> {
-          float[] buf = new float[CHUNK];
-          float[] grad = new float[CHUNK];
+          int[] bits = new int[CHUNK];
+          int[] grad = new int[CHUNK];
           for (int start = from; start < end; start += CHUNK) {
             int len = Math.min(CHUNK, end - start);
-            in.get(start, buf, 0, len);
+            in.get(start, bits, 0, len);
             eps.get(start, grad, 0, len);
             for (int i = 0; i < len; i++) {
-              float v = buf[i];
-              grad[i] = v > low && v <= high ? grad[i] : 0f;
+              int v = bits[i];
+              grad[i] &= ((-v) >> 31) & ((v - highBits - 1) >> 31);
             }
             to.put(start, grad, 0, len);
           }
