@@ -52,7 +52,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * when torch is absent). System properties: batch (16), size (224), iters (5), warmup (2), rounds
  * (2), peak.gflops (the CPU's FP32 peak for both cores; default by its flags), engines (which of
  * dl4j,graft,pytorch to run; all three by default: DL4J's own layers take minutes on the
- * whole-network row).
+ * whole-network row), jit.seconds (0: how long Graft's network trains, once per row, before the
+ * rounds, so that the JVM's compilers are done: on two cores C2 compiles DL4J's code for 10-20 s,
+ * competing with the training threads, which a fine-tuning run of minutes is long past).
+ *
+ * <p>Besides the best round of each engine it prints the median of the per-round ratios (Graft's
+ * round over PyTorch's round run just after it), which the machine's drift between rounds moves
+ * less than the ratio of two best rounds.
  */
 final class TrainBench {
   private TrainBench() {}
@@ -134,8 +140,21 @@ final class TrainBench {
               + last.feed().trainable().inputs()
               + " "
               + java.util.Arrays.toString(ds.getFeatures(0).shape());
+      long jitSeconds = Long.getLong("jit.seconds", 0);
+      if (jitSeconds > 0 && engines.contains("graft")) {
+        ComputationGraph warm = plan.trainablePart(last.phase(), last.feed().trainable(), 0);
+        long until = System.nanoTime() + jitSeconds * 1_000_000_000L;
+        int steps = 0;
+        while (System.nanoTime() < until) {
+          warm.fit(ds);
+          steps++;
+        }
+        System.out.printf(Locale.ROOT, "# JVM warm-up: %d steps in %d s%n", steps, jitSeconds);
+      }
       double[][] best = new double[3][];
+      List<Double> paired = new java.util.ArrayList<>();
       for (int r = 0; r < rounds; r++) {
+        double graftRound = Double.NaN;
         for (String engine : List.of("dl4j", "graft", "pytorch")) {
           if (!engines.contains(engine)) {
             continue;
@@ -161,6 +180,11 @@ final class TrainBench {
           if (best[i] == null || m[0] > best[i][0]) {
             best[i] = m;
           }
+          if (i == 1) {
+            graftRound = m[0];
+          } else if (i == 2 && !Double.isNaN(graftRound)) {
+            paired.add(graftRound / m[0]);
+          }
         }
       }
       for (int i = 0; i < 3; i++) {
@@ -180,6 +204,24 @@ final class TrainBench {
             100 * gflops / peak,
             best[2] == null ? "-" : String.format(Locale.ROOT, "%.2f", ips / best[2][0]),
             i == 2 ? "torchvision " + row.peerRow() : what);
+      }
+      if (!paired.isEmpty()) {
+        List<Double> sorted = new java.util.ArrayList<>(paired);
+        java.util.Collections.sort(sorted);
+        double median =
+            sorted.size() % 2 == 1
+                ? sorted.get(sorted.size() / 2)
+                : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
+        StringBuilder each = new StringBuilder();
+        for (double d : paired) {
+          each.append(String.format(Locale.ROOT, " %.2f", d));
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "%-11s graft / pytorch round by round:%s; median %.2f%n",
+            row.name(),
+            each,
+            median);
       }
     }
     System.out.printf(
