@@ -122,12 +122,7 @@ public class InferenceBatchNormLayer extends FrozenLayerWithBackprop {
 
   /** A parameter vector's values (a copy). */
   private static float[] floats(INDArray param) {
-    if (FloatChunks.dense(param)) {
-      float[] out = new float[(int) param.length()];
-      FloatChunks.floats(param).get(0, out);
-      return out;
-    }
-    return param.toFloatVector();
+    return FloatChunks.dense(param) ? FloatChunks.values(param) : param.toFloatVector();
   }
 
   /** Per channel: moving mean, gamma / sqrt(var + eps), beta; elements per channel run. */

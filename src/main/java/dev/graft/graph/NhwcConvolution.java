@@ -137,9 +137,13 @@ public final class NhwcConvolution extends ConvolutionLayer {
         initializeParams);
   }
 
-  /** What DL4J's {@code instantiate} does with a new layer of either NHWC convolution. */
+  /**
+   * What DL4J's {@code instantiate} does with a new runtime layer: the NHWC convolutions' and the
+   * training path's own layers ({@code TrainingDepthwiseConvolution}, {@code
+   * TrainingGlobalPooling}, {@code TrainingActivationLayer}).
+   */
   static Layer wire(
-      org.deeplearning4j.nn.layers.BaseLayer<?> layer,
+      Layer layer,
       NeuralNetConfiguration conf,
       Collection<TrainingListener> trainingListeners,
       int layerIndex,

@@ -3,7 +3,6 @@ package dev.graft.graph;
 import dev.graft.nn.ActivationSwishTanh;
 import dev.graft.perf.FloatChunks;
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -49,28 +48,25 @@ final class TrainingActivationLayer extends ActivationLayer {
       INDArray layerParamsView,
       boolean initializeParams,
       DataType networkDataType) {
-    // DL4J's ActivationLayer.instantiate, with the one-pass layer
-    OnePassLayer layer = new OnePassLayer(conf, networkDataType);
-    layer.setListeners(trainingListeners);
-    layer.setIndex(layerIndex);
-    layer.setParamsViewArray(layerParamsView);
-    Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
-    layer.setParamTable(params);
-    layer.setConf(conf);
-    return layer;
+    return NhwcConvolution.wire(
+        new OnePassLayer(conf, networkDataType),
+        conf,
+        trainingListeners,
+        layerIndex,
+        layerParamsView,
+        initializeParams);
   }
 
   /** The activations taken here; null for any other. */
   private enum Kind {
-    RELU(0f, Float.POSITIVE_INFINITY),
-    RELU6(0f, 6f),
-    SWISH(0f, 0f);
+    RELU(Float.POSITIVE_INFINITY),
+    RELU6(6f),
+    SWISH(Float.NaN);
 
-    final float low;
+    /** ReLU's clamp is to [0, high] (what {@link FloatChunks#clampGradient} takes); not swish's. */
     final float high;
 
-    Kind(float low, float high) {
-      this.low = low;
+    Kind(float high) {
       this.high = high;
     }
 
@@ -126,7 +122,7 @@ final class TrainingActivationLayer extends ActivationLayer {
         input.mul(0.5, out);
         ActivationSwishTanh.ofHalf(out);
       } else {
-        FloatChunks.clamp(input, out, kind.low, kind.high);
+        FloatChunks.clamp(input, out, 0f, kind.high);
       }
       onePass++;
       return out;

@@ -1,7 +1,6 @@
 package dev.graft.graph;
 
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -39,15 +38,13 @@ final class TrainingDepthwiseConvolution extends DepthwiseConvolution2D {
       INDArray layerParamsView,
       boolean initializeParams,
       DataType networkDataType) {
-    // DL4J's DepthwiseConvolution2D.instantiate, with the caching layer
-    CachingLayer layer = new CachingLayer(conf, networkDataType);
-    layer.setListeners(trainingListeners);
-    layer.setIndex(layerIndex);
-    layer.setParamsViewArray(layerParamsView);
-    Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
-    layer.setParamTable(params);
-    layer.setConf(conf);
-    return layer;
+    return NhwcConvolution.wire(
+        new CachingLayer(conf, networkDataType),
+        conf,
+        trainingListeners,
+        layerIndex,
+        layerParamsView,
+        initializeParams);
   }
 
   /** Whether {@code layer} is DL4J's own depthwise convolution (not a subclass of it). */

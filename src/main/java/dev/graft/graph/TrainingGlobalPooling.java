@@ -3,7 +3,6 @@ package dev.graft.graph;
 import dev.graft.perf.FloatChunks;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -46,15 +45,13 @@ final class TrainingGlobalPooling extends GlobalPoolingLayer {
       INDArray layerParamsView,
       boolean initializeParams,
       DataType networkDataType) {
-    // DL4J's GlobalPoolingLayer.instantiate, with the one-pass layer
-    OnePassLayer layer = new OnePassLayer(conf, networkDataType);
-    layer.setListeners(trainingListeners);
-    layer.setIndex(layerIndex);
-    layer.setParamsViewArray(layerParamsView);
-    Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
-    layer.setParamTable(params);
-    layer.setConf(conf);
-    return layer;
+    return NhwcConvolution.wire(
+        new OnePassLayer(conf, networkDataType),
+        conf,
+        trainingListeners,
+        layerIndex,
+        layerParamsView,
+        initializeParams);
   }
 
   /** The running layer: DL4J's, with average pooling of dense NCHW maps done in one pass. */

@@ -107,8 +107,7 @@ final class ChannelMultiply extends ParameterFreeVertex {
 
   /** {@code out = x · s}, row by row: each (sample, channel) row of {@code x} times its factor. */
   private static void scaleRows(INDArray x, INDArray s, INDArray out) {
-    float[] factors = new float[(int) s.length()];
-    FloatChunks.floats(s).get(0, factors);
+    float[] factors = FloatChunks.values(s);
     float[] zeros = new float[factors.length];
     FloatChunks.channelAffine(x, out, factors.length, x.size(2) * x.size(3), zeros, factors, zeros);
   }

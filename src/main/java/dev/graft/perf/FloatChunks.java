@@ -75,6 +75,21 @@ public final class FloatChunks {
     return bytes(a).asFloatBuffer();
   }
 
+  /**
+   * A copy of a {@link #dense} array's elements in C order, in one bulk read.
+   *
+   * @param a a dense FP32 array
+   * @return its elements
+   */
+  public static float[] values(INDArray a) {
+    if (!dense(a)) {
+      throw new IllegalArgumentException("a dense FP32 array, got " + a.shapeInfoToString());
+    }
+    float[] out = new float[(int) a.length()];
+    floats(a).get(0, out);
+    return out;
+  }
+
   /** A dense FP32 array's native memory, in native byte order. */
   private static ByteBuffer bytes(INDArray a) {
     // a view's data buffer starts at the view's first element already (INDArray.offset() is that

@@ -127,6 +127,8 @@ class FloatChunksTest {
     INDArray big = Nd4j.arange(0, 30000).castTo(DataType.FLOAT).reshape(3, 10000);
     INDArray row = big.get(NDArrayIndex.point(1), NDArrayIndex.all()); // starts at element 10000
     assertTrue(FloatChunks.dense(row));
+    assertEquals(10000f, FloatChunks.values(row)[0]);
+    assertEquals(19999f, FloatChunks.values(row)[9999]);
     INDArray means = Nd4j.createUninitialized(DataType.FLOAT, 2);
     FloatChunks.rowMeans(row, means, 5000);
     assertEquals(12499.5f, means.getFloat(0), 1e-2);
@@ -144,5 +146,6 @@ class FloatChunksTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> FloatChunks.rowMeans(f, out, 6));
     assertTrue(e.getMessage().contains("dense FP32"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> FloatChunks.values(strided));
   }
 }
