@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -130,7 +131,9 @@ public final class Rebuild {
         Layers.swapActivation(unwrap(lv.getLayerConf().getLayer()), Rebuild::forTraining);
         keepDepthwisePreActivation(lv);
         Layer layer = lv.getLayerConf().getLayer();
-        if (TrainingGlobalPooling.isPlain(layer)) {
+        if (TrainingConvolution.isPlain(layer)) {
+          lv.getLayerConf().setLayer(TrainingConvolution.of((ConvolutionLayer) layer));
+        } else if (TrainingGlobalPooling.isPlain(layer)) {
           lv.getLayerConf().setLayer(TrainingGlobalPooling.of((GlobalPoolingLayer) layer));
         } else if (TrainingActivationLayer.isPlain(layer)) {
           lv.getLayerConf().setLayer(TrainingActivationLayer.of((ActivationLayer) layer));
@@ -139,7 +142,7 @@ public final class Rebuild {
     }
     ComputationGraph net = NativeTuning.withLayerHelpers(() -> instantiate(training, source, seed));
     net.setCacheMode(CacheMode.DEVICE); // the layers read their own copy of the mode
-    StrideOneConvBackprop.install(net);
+    TrainingConvolutionHelper.install(net);
     ChunkedAdam.install(net);
     return net;
   }

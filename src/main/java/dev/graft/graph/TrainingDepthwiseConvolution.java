@@ -19,8 +19,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * for the backward pass, as DL4J's {@code ConvolutionLayer} does under a cache mode. DL4J's {@code
  * DepthwiseConvolution2DLayer} ignores the cache mode and runs the forward convolution again in
  * every backward pass: on the MobileNetV2 block row that was 2-3 % of a training step (JFR
- * samples), plus its layout reorders. Only {@link Rebuild#instantiateForTraining} builds it; model
- * files never name it.
+ * samples), plus its layout reorders. Without an activation of its own (BatchNorm follows, as in
+ * MobileNetV2 and EfficientNet) the output itself is kept, uncopied, as {@link TrainingConvolution}
+ * does. Only {@link Rebuild#instantiateForTraining} builds it; model files never name it.
  */
 final class TrainingDepthwiseConvolution extends DepthwiseConvolution2D {
 
@@ -75,8 +76,12 @@ final class TrainingDepthwiseConvolution extends DepthwiseConvolution2D {
           && cacheMode != CacheMode.NONE
           && workspaceMgr.hasConfiguration(ArrayType.FF_CACHE)
           && workspaceMgr.isWorkspaceOpen(ArrayType.FF_CACHE)) {
-        try (MemoryWorkspace ws = workspaceMgr.notifyScopeBorrowed(ArrayType.FF_CACHE)) {
-          kept = out.getFirst().unsafeDuplication();
+        if (TrainingConvolution.readsOnlyShape(layerConf().getActivationFn())) {
+          kept = out.getFirst(); // the output itself: the identity's backward pass reads its shape
+        } else {
+          try (MemoryWorkspace ws = workspaceMgr.notifyScopeBorrowed(ArrayType.FF_CACHE)) {
+            kept = out.getFirst().unsafeDuplication();
+          }
         }
       }
       return out;

@@ -37,6 +37,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The training path ({@link Rebuild#instantiateForTraining}: DL4J's oneDNN layer helpers for
@@ -66,9 +67,17 @@ class TrainingHelpersTest {
             .graphBuilder()
             .addInputs("in")
             .setInputTypes(InputType.convolutional(12, 12, 3));
+    // two convolutions and a pooling read the network's input: the convolutions compute no input
+    // gradient, the pooling's is dropped
     g.addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).hasBias(false).build(), "in");
+    g.addLayer(
+        "skip",
+        new ConvolutionLayer.Builder(1, 1).nOut(8).activation(Activation.IDENTITY).build(),
+        "in");
     g.addLayer("bn1", new BatchNormalization.Builder().build(), "conv1");
-    g.addLayer("relu1", new ActivationLayer(Activation.RELU6), "bn1");
+    // after the BatchNorm, where a bias still changes the loss
+    g.addVertex("stem", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn1", "skip");
+    g.addLayer("relu1", new ActivationLayer(Activation.RELU6), "stem");
     g.addLayer(
         "pool1",
         new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
@@ -89,7 +98,7 @@ class TrainingHelpersTest {
     g.addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "proj");
     g.addLayer("relu_add", new ActivationLayer(Activation.RELU), "add");
     // stride-1 convolutions with a bias, explicit padding, an activation and a non-square kernel:
-    // StrideOneConvBackprop's cases
+    // TrainingConvolutionHelper's cases
     g.addLayer(
         "convb",
         new ConvolutionLayer.Builder(3, 3)
@@ -103,23 +112,40 @@ class TrainingHelpersTest {
         "conv15",
         new ConvolutionLayer.Builder(1, 5).nOut(8).activation(Activation.IDENTITY).build(),
         "convb");
-    g.addLayer("swish15", new ActivationLayer(Activation.SWISH), "conv15");
-    g.addVertex("cat", new MergeVertex(), "relu_add", "pool1", "swish15");
+    // a depthwise convolution without an activation, as MobileNetV2 and EfficientNet have them
+    g.addLayer(
+        "dw_id",
+        new DepthwiseConvolution2D.Builder(3, 3)
+            .depthMultiplier(1)
+            .nOut(8)
+            .activation(Activation.IDENTITY)
+            .build(),
+        "conv15");
+    g.addLayer("swish15", new ActivationLayer(Activation.SWISH), "dw_id");
+    g.addLayer(
+        "in_pool",
+        new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build(),
+        "in");
+    g.addVertex("cat", new MergeVertex(), "relu_add", "pool1", "swish15", "in_pool");
     g.addLayer(
         "pool2",
         new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build(),
         "cat");
-    g.addLayer("se_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "pool2");
+    // squeeze-and-excitation as EfficientNet has it: 1×1 convolutions of a 1×1 map
+    g.addLayer(
+        "se_pool",
+        new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(false).build(),
+        "pool2");
+    g.addLayer(
+        "se_reduce",
+        new ConvolutionLayer.Builder(1, 1).nOut(6).activation(Activation.SWISH).build(),
+        "se_pool");
     g.addLayer(
         "se_gate",
-        new DenseLayer.Builder().nOut(24).activation(Activation.SIGMOID).build(),
-        "se_pool");
-    if (Boolean.getBoolean("bisect.nose")) {
-      g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "pool2");
-    } else {
-      g.addVertex("se", new ChannelMultiplyVertex(), "pool2", "se_gate");
-      g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "se");
-    }
+        new ConvolutionLayer.Builder(1, 1).nOut(27).activation(Activation.SIGMOID).build(),
+        "se_reduce");
+    g.addVertex("se", new ChannelMultiplyVertex(), "pool2", "se_gate");
+    g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "se");
     g.addLayer(
         "dense", new DenseLayer.Builder().nOut(10).activation(Activation.SWISH).build(), "gap");
     g.addLayer(
@@ -208,11 +234,11 @@ class TrainingHelpersTest {
           ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) fast.getLayer("conv1"))
               .getHelper(),
           "the training network's convolution runs on oneDNN");
-      for (String conv : List.of("conv1", "convb", "conv15")) {
+      for (String conv : List.of("conv1", "skip", "convb", "conv15", "se_reduce", "se_gate")) {
         assertTrue(
             ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) fast.getLayer(conv))
                     .getHelper()
-                instanceof StrideOneConvBackprop,
+                instanceof TrainingConvolutionHelper,
             conv + "'s backward pass avoids conv2d_bp's Winograd kernels");
       }
     }
@@ -238,8 +264,52 @@ class TrainingHelpersTest {
         fast.getLayer("dw") instanceof TrainingDepthwiseConvolution.CachingLayer dw
             && dw.keptPreActivation(),
         "the depthwise convolution's backward pass reuses the forward pass's pre-activation");
-    for (String conv : List.of("conv1", "proj", "convb", "conv15")) {
+    assertTrue(
+        fast.getLayer("dw_id") instanceof TrainingDepthwiseConvolution.CachingLayer dw
+            && dw.keptPreActivation(),
+        "the depthwise convolution without an activation keeps its output");
+    for (String conv :
+        List.of("conv1", "skip", "proj", "convb", "conv15", "se_reduce", "se_gate")) {
       assertEquals(0, helperFailures(fast, conv), conv + " fell back to DL4J's own path");
+      if (NativeTuning.oneDnnAvailable()) {
+        boolean identity = List.of("skip", "proj", "conv15").contains(conv);
+        assertEquals(
+            identity,
+            fast.getLayer(conv) instanceof TrainingConvolution.Runtime r && r.keptOutput(),
+            conv + (identity ? " keeps" : " copies") + " its output for the backward pass");
+      }
+    }
+    if (NativeTuning.oneDnnAvailable()) {
+      assertTrue(
+          fast.getVertex("in") instanceof NoGradientInput, "the network's input takes no gradient");
+      Map<String, TrainingConvolutionHelper.Pass> backward =
+          Map.of(
+              "conv1", TrainingConvolutionHelper.Pass.WEIGHTS_ONLY,
+              "skip", TrainingConvolutionHelper.Pass.WEIGHTS_ONLY,
+              "proj", TrainingConvolutionHelper.Pass.ONE_DNN,
+              "convb", TrainingConvolutionHelper.Pass.STRIDE_ONE,
+              "conv15", TrainingConvolutionHelper.Pass.STRIDE_ONE,
+              "se_reduce", TrainingConvolutionHelper.Pass.DENSE,
+              "se_gate", TrainingConvolutionHelper.Pass.DENSE);
+      backward.forEach(
+          (conv, pass) -> {
+            TrainingConvolutionHelper h =
+                (TrainingConvolutionHelper)
+                    ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer)
+                            fast.getLayer(conv))
+                        .getHelper();
+            assertEquals(pass, h.lastBackward(), conv + "'s backward pass");
+            assertEquals(
+                !conv.equals("conv1") && !conv.equals("skip"),
+                h.computesInputGradient(),
+                conv + " computes its input gradient only when something reads it");
+            assertEquals(
+                conv.startsWith("se_")
+                    ? TrainingConvolutionHelper.Pass.DENSE
+                    : TrainingConvolutionHelper.Pass.ONE_DNN,
+                h.lastForward(),
+                conv + "'s forward pass");
+          });
     }
     for (String act : List.of("relu1", "relu_add", "swish15")) {
       assertTrue(
@@ -291,14 +361,32 @@ class TrainingHelpersTest {
         updaters.contains("ChunkedAdam") && !updaters.contains("AdamUpdater"),
         "every Adam block of the training network runs the chunked loop: " + updaters);
     MultiDataSet ds = batch(DataType.FLOAT);
+    // where a gradient is small against its variable's largest, cancellation leaves it with a
+    // larger relative rounding error (one se_reduce_W entry: 4.5e-5 against 1.5, 6e-5 apart on the
+    // two paths; one conv15_W entry: 6e-11, pure rounding), and Adam divides by its own scale:
+    // those entries are held to a looser bound
+    Map<String, INDArray> firstGradient = gradients(ref, ds);
     for (int step = 0; step < 3; step++) { // the bias corrections change with the iteration
       ref.fit(ds);
       fast.fit(ds);
     }
     INDArray a = ref.params();
     INDArray b = fast.params();
-    double maxDiff = a.sub(b).amaxNumber().doubleValue();
-    assertTrue(maxDiff < 1e-5, "parameters after three steps differ by " + maxDiff);
+    assertTrue(
+        a.sub(b).amaxNumber().doubleValue() < 1e-4,
+        "parameters after three steps differ by " + a.sub(b).amaxNumber());
+    ref.paramTable()
+        .forEach(
+            (k, p) -> {
+              INDArray g = firstGradient.get(k);
+              INDArray diff = Transforms.abs(p.sub(fast.paramTable().get(k)));
+              if (g != null && !isStatistic(k)) {
+                INDArray clear =
+                    Transforms.abs(g).gt(1e-4 * g.amaxNumber().doubleValue()).castTo(p.dataType());
+                double maxDiff = diff.muli(clear).maxNumber().doubleValue();
+                assertTrue(maxDiff < 1e-5, k + " after three steps differs by " + maxDiff);
+              }
+            });
     double stateError =
         relativeError(fast.getUpdater().getStateViewArray(), ref.getUpdater().getStateViewArray());
     assertTrue(stateError < 1e-5, "Adam's moments differ by " + stateError);
