@@ -9,8 +9,9 @@
  *   <li>{@link dev.graft.graph.Rebuild}: a sub-graph with some layers trainable, each at its own
  *       updater, the rest frozen ({@link dev.graft.graph.InferenceBatchNorm} for BatchNorm that
  *       gradients must cross); for training it also swaps in the faster backward passes and the
- *       optimizer loop (TrainingConvolutionHelper, TrainingDepthwiseConvolution,
- *       TrainingGlobalPooling, ChunkedAdam, TrainingReLU6) that never reach a model file;
+ *       optimizer loop (TrainingConvolution and its TrainingConvolutionHelper, NoGradientInput,
+ *       TrainingDepthwiseConvolution, TrainingGlobalPooling, ChunkedAdam, TrainingReLU6) that never
+ *       reach a model file;
  *   <li>{@link dev.graft.graph.ParameterTransfer}: pretrained weights fitted onto a graph,
  *       parameters copied, snapshots;
  *   <li>{@link dev.graft.graph.InferenceGraphs}: a frozen graph rewritten for fast inference
