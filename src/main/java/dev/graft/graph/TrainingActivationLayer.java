@@ -2,7 +2,9 @@ package dev.graft.graph;
 
 import dev.graft.nn.ActivationSwishTanh;
 import dev.graft.perf.FloatChunks;
+import java.util.Arrays;
 import java.util.Collection;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -16,17 +18,20 @@ import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * An activation layer of a training network that reads its input where DL4J's copies it first.
  * DL4J's {@code ActivationLayer} duplicates its input in both passes (its activation functions work
  * in place) and then makes one or more passes of its own; the ReLU and ReLU6 of ResNet50 and
  * MobileNetV2 take one pass here each way ({@link FloatChunks#clamp}, {@link
- * FloatChunks#clampGradient}), and EfficientNet's swish saves the copy. ReLU's backward pass was 5
- * % of the ResNet50 bottleneck row's training step (JFR samples). Other activations, types and
- * layouts take DL4J's path. Only {@link Rebuild#instantiateForTraining} builds it; model files
- * never name it.
+ * FloatChunks#clampGradient}), and EfficientNet's swish keeps {@code tanh(x/2)} from the forward
+ * pass, so that its backward pass is one pass too. ReLU's backward pass was 5 % of the ResNet50
+ * bottleneck row's training step (JFR samples). Other activations, types and layouts take DL4J's
+ * path. Only {@link Rebuild#instantiateForTraining} builds it; model files never name it.
  */
 final class TrainingActivationLayer extends ActivationLayer {
 
@@ -97,6 +102,15 @@ final class TrainingActivationLayer extends ActivationLayer {
     /** How many passes took this path (for tests). */
     private int onePass;
 
+    /** Swish: {@code tanh(x/2)} from the last training forward pass; null when not kept. */
+    private INDArray keptTanh;
+
+    /** Where {@link #keptTanh} is written, reused from step to step. */
+    private INDArray tanhBuffer;
+
+    /** How many backward passes reused the forward pass's tanh (for tests). */
+    private int reusedTanh;
+
     OnePassLayer(NeuralNetConfiguration conf, DataType dataType) {
       super(conf, dataType);
     }
@@ -118,9 +132,9 @@ final class TrainingActivationLayer extends ActivationLayer {
       INDArray out =
           workspaceMgr.createUninitialized(
               ArrayType.ACTIVATIONS, DataType.FLOAT, input.shape(), 'c');
+      keptTanh = null;
       if (kind == Kind.SWISH) {
-        input.mul(0.5, out);
-        ActivationSwishTanh.ofHalf(out);
+        swish(training, out, workspaceMgr);
       } else {
         FloatChunks.clamp(input, out, 0f, kind.high);
       }
@@ -139,7 +153,10 @@ final class TrainingActivationLayer extends ActivationLayer {
       INDArray out =
           workspaceMgr.createUninitialized(
               ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-      if (kind == Kind.SWISH) {
+      if (kind == Kind.SWISH && keptTanh != null && keptTanh.length() == input.length()) {
+        ActivationSwishTanh.gradientFromTanh(input, 0.5f, keptTanh, epsilon, out);
+        reusedTanh++;
+      } else if (kind == Kind.SWISH) {
         INDArray half =
             workspaceMgr.createUninitialized(
                 ArrayType.BP_WORKING_MEM, DataType.FLOAT, input.shape(), 'c');
@@ -152,9 +169,43 @@ final class TrainingActivationLayer extends ActivationLayer {
       return new Pair<>(new DefaultGradient(), out);
     }
 
+    /**
+     * Swish of the input into {@code out}: {@code h = x/2}, oneDNN's {@code t = tanh(h)}, then
+     * {@code h + h·t} in one pass. In training, under a cache mode, {@code t} is kept for the
+     * backward pass, which is then one pass over the input, {@code t} and ε (it took the halving,
+     * oneDNN's tanh and a pass of its own).
+     */
+    private void swish(boolean training, INDArray out, LayerWorkspaceMgr workspaceMgr) {
+      boolean keep = training && cacheMode != null && cacheMode != CacheMode.NONE;
+      INDArray half =
+          workspaceMgr.createUninitialized(
+              ArrayType.FF_WORKING_MEM, DataType.FLOAT, input.shape(), 'c');
+      INDArray tanh = out;
+      if (keep) {
+        // one buffer for the layer's life, outside DL4J's workspaces: a new one in the cache
+        // workspace at each step cost more than the backward pass saved (timed on the
+        // EfficientNetB0 block)
+        if (tanhBuffer == null || !Arrays.equals(tanhBuffer.shape(), input.shape())) {
+          try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            tanhBuffer = Nd4j.createUninitialized(DataType.FLOAT, input.shape(), 'c');
+          }
+        }
+        tanh = tanhBuffer;
+      }
+      input.mul(0.5, half);
+      Nd4j.exec(DynamicCustomOp.builder("tanh").addInputs(half).addOutputs(tanh).build());
+      ActivationSwishTanh.fromTanh(half, tanh, out);
+      keptTanh = keep ? tanh : null;
+    }
+
     /** How many forward and backward passes ran here (for tests). */
     int onePassCount() {
       return onePass;
+    }
+
+    /** How many backward passes reused the forward pass's tanh (for tests). */
+    int reusedTanhCount() {
+      return reusedTanh;
     }
   }
 }

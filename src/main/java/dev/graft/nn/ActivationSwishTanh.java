@@ -76,24 +76,30 @@ public class ActivationSwishTanh extends BaseActivationFunction {
    * @param out the gradient at its input
    */
   public static void gradientOfHalf(INDArray half, INDArray epsilon, INDArray out) {
-    if (!FloatChunks.dense(half)
-        || !FloatChunks.dense(epsilon)
-        || !FloatChunks.dense(out)
-        || half.length() != epsilon.length()
-        || half.length() != out.length()) {
-      throw new IllegalArgumentException(
-          "swish's one-pass gradient takes dense FP32 arrays of one length, got "
-              + half.shapeInfoToString()
-              + ", "
-              + epsilon.shapeInfoToString()
-              + " and "
-              + out.shapeInfoToString());
-    }
+    requireDense(half, epsilon, out);
     Nd4j.exec(DynamicCustomOp.builder("tanh").addInputs(half).addOutputs(out).build());
+    gradientFromTanh(half, 1f, out, epsilon, out);
+  }
+
+  /**
+   * Swish's backward pass from {@code h = scale·in} and {@code t = tanh(h)}: one pass in Java,
+   * {@code out = ε·(1 + t)/2·(1 + h(1 − t))}. All four arrays dense FP32 of one length; {@code out}
+   * may be {@code tanh}.
+   *
+   * @param in the pre-activation ({@code scale} 0.5) or half of it ({@code scale} 1); read only
+   * @param scale what turns {@code in} into {@code h}
+   * @param tanh {@code tanh(h)}
+   * @param epsilon the gradient at the activation's output; read only
+   * @param out the gradient at its input
+   */
+  public static void gradientFromTanh(
+      INDArray in, float scale, INDArray tanh, INDArray epsilon, INDArray out) {
+    requireDense(in, tanh, epsilon, out);
     // with σ = (1 + t)/2: σ(1 + x(1 − σ)) = (1 + t)/2 · (1 + h(1 − t))
-    FloatBuffer hs = FloatChunks.floats(half);
-    FloatBuffer ts = FloatChunks.floats(out);
+    FloatBuffer hs = FloatChunks.floats(in);
+    FloatBuffer ts = FloatChunks.floats(tanh);
     FloatBuffer es = FloatChunks.floats(epsilon);
+    FloatBuffer os = FloatChunks.floats(out);
     FloatChunks.parallel(
         out.length(),
         (from, to) -> {
@@ -107,11 +113,53 @@ public class ActivationSwishTanh extends BaseActivationFunction {
             es.get(start, ec, 0, len);
             for (int i = 0; i < len; i++) {
               float ti = tc[i];
-              tc[i] = ec[i] * (0.5f + 0.5f * ti) * (1f + hc[i] * (1f - ti));
+              tc[i] = ec[i] * (0.5f + 0.5f * ti) * (1f + scale * hc[i] * (1f - ti));
             }
-            ts.put(start, tc, 0, len);
+            os.put(start, tc, 0, len);
           }
         });
+  }
+
+  /**
+   * Swish from half the pre-activation and its tanh: one pass in Java, {@code out = h + h·t}. All
+   * three arrays dense FP32 of one length; {@code out} may be {@code tanh}.
+   *
+   * @param half {@code h = x/2}; read only
+   * @param tanh {@code tanh(h)}
+   * @param out the activation
+   */
+  public static void fromTanh(INDArray half, INDArray tanh, INDArray out) {
+    requireDense(half, tanh, out);
+    FloatBuffer hs = FloatChunks.floats(half);
+    FloatBuffer ts = FloatChunks.floats(tanh);
+    FloatBuffer os = FloatChunks.floats(out);
+    FloatChunks.parallel(
+        out.length(),
+        (from, to) -> {
+          float[] hc = new float[FloatChunks.CHUNK];
+          float[] tc = new float[FloatChunks.CHUNK];
+          for (int start = from; start < to; start += FloatChunks.CHUNK) {
+            int len = Math.min(FloatChunks.CHUNK, to - start);
+            hs.get(start, hc, 0, len);
+            ts.get(start, tc, 0, len);
+            for (int i = 0; i < len; i++) {
+              tc[i] = hc[i] + hc[i] * tc[i];
+            }
+            os.put(start, tc, 0, len);
+          }
+        });
+  }
+
+  private static void requireDense(INDArray... arrays) {
+    for (INDArray a : arrays) {
+      if (!FloatChunks.dense(a) || a.length() != arrays[0].length()) {
+        throw new IllegalArgumentException(
+            "swish's one-pass forms take dense FP32 arrays of one length, got "
+                + a.shapeInfoToString()
+                + " beside "
+                + arrays[0].shapeInfoToString());
+      }
+    }
   }
 
   @Override

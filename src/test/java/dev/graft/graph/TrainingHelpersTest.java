@@ -317,6 +317,10 @@ class TrainingHelpersTest {
               && a.onePassCount() == 2,
           act + " activated and backpropagated in one pass each");
     }
+    assertEquals(
+        1,
+        ((TrainingActivationLayer.OnePassLayer) fast.getLayer("swish15")).reusedTanhCount(),
+        "swish's backward pass reused the forward pass's tanh");
     for (String pool : List.of("se_pool", "gap")) {
       assertTrue(
           fast.getLayer(pool) instanceof TrainingGlobalPooling.OnePassLayer p

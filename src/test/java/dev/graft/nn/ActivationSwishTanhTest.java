@@ -93,4 +93,31 @@ class ActivationSwishTanhTest {
     INDArray fallback = new ActivationSwishTanh().backprop(x.dup('f'), eps.dup('f')).getFirst();
     assertClose(expected.castTo(DataType.FLOAT), fallback);
   }
+
+  @Test
+  void bothPassesFromAKeptTanhMatchSwishInDouble() {
+    // what a training activation layer keeps: tanh(x/2); each pass is one pass from there
+    Nd4j.getRandom().setSeed(11);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 16, 96, 7, 7).subi(0.5).muli(30);
+    x.putScalar(new long[] {0, 0, 0, 0}, 0f);
+    x.putScalar(new long[] {0, 0, 0, 1}, -90f);
+    INDArray eps = Nd4j.rand(DataType.FLOAT, x.shape()).subi(0.5);
+    INDArray half = x.mul(0.5);
+    INDArray tanh = org.nd4j.linalg.ops.transforms.Transforms.tanh(half, true);
+    INDArray tanhBefore = tanh.dup();
+    INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
+    ActivationSwishTanh.fromTanh(half, tanh, out);
+    assertClose(swish(x.castTo(DataType.DOUBLE)).castTo(DataType.FLOAT), out);
+    assertEquals(tanhBefore, tanh, "the kept tanh is read, not written");
+    INDArray grad = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
+    ActivationSwishTanh.gradientFromTanh(x, 0.5f, tanh, eps, grad);
+    INDArray expected =
+        new ActivationSwish()
+            .backprop(x.castTo(DataType.DOUBLE), eps.castTo(DataType.DOUBLE))
+            .getFirst();
+    assertClose(expected.castTo(DataType.FLOAT), grad);
+    // in place over the tanh, as the layer does without a cache
+    ActivationSwishTanh.fromTanh(half, tanh, tanh);
+    assertClose(out, tanh);
+  }
 }
