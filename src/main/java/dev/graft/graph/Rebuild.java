@@ -143,6 +143,7 @@ public final class Rebuild {
     ComputationGraph net = NativeTuning.withLayerHelpers(() -> instantiate(training, source, seed));
     net.setCacheMode(CacheMode.DEVICE); // the layers read their own copy of the mode
     TrainingConvolutionHelper.install(net);
+    TrainingUpdater.install(net);
     ChunkedAdam.install(net);
     return net;
   }

@@ -10,8 +10,8 @@
  *       updater, the rest frozen ({@link dev.graft.graph.InferenceBatchNorm} for BatchNorm that
  *       gradients must cross); for training it also swaps in the faster backward passes and the
  *       optimizer loop (TrainingConvolution and its TrainingConvolutionHelper, NoGradientInput,
- *       TrainingDepthwiseConvolution, TrainingGlobalPooling, ChunkedAdam, TrainingReLU6) that never
- *       reach a model file;
+ *       TrainingDepthwiseConvolution, TrainingGlobalPooling, TrainingUpdater, ChunkedAdam,
+ *       TrainingReLU6) that never reach a model file;
  *   <li>{@link dev.graft.graph.ParameterTransfer}: pretrained weights fitted onto a graph,
  *       parameters copied, snapshots;
  *   <li>{@link dev.graft.graph.InferenceGraphs}: a frozen graph rewritten for fast inference
