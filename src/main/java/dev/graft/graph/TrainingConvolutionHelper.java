@@ -1,5 +1,6 @@
 package dev.graft.graph;
 
+import dev.graft.perf.FloatChunks;
 import java.util.Arrays;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -291,7 +292,7 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
         workspaceMgr.createUninitialized(
             ArrayType.BP_WORKING_MEM, DataType.FLOAT, cIn, kh, kw, n, oh, ow);
     if (kh == 1 && kw == 1 && p[0] == 0 && p[1] == 0) {
-      columns.reshape('c', cIn, n, oh, ow).assign(input.permute(1, 0, 2, 3));
+      channelMajor(input, columns.reshape('c', cIn, n, oh, ow));
     } else {
       INDArray padded =
           workspaceMgr.create(
@@ -324,7 +325,7 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
     }
     INDArray deltaByChannel =
         workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.FLOAT, cOut, n, oh, ow);
-    deltaByChannel.assign(delta.permute(1, 0, 2, 3));
+    channelMajor(delta, deltaByChannel);
     INDArray deltaRows = deltaByChannel.reshape('c', cOut, n * oh * ow);
     writeWeightGradient(
         deltaRows,
@@ -336,6 +337,15 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
         biasGradView,
         weightGradView);
     return gradient(bias, biasGradView, weightGradView);
+  }
+
+  /** {@code out = x} permuted from {@code [n, c, h, w]} to {@code [c, n, h, w]}. */
+  private static void channelMajor(INDArray x, INDArray out) {
+    if (FloatChunks.dense(x) && FloatChunks.dense(out)) {
+      FloatChunks.swapLeadingAxes(x, out);
+    } else {
+      out.assign(x.permute(1, 0, 2, 3));
+    }
   }
 
   /**

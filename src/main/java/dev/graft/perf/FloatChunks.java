@@ -411,6 +411,49 @@ public final class FloatChunks {
         });
   }
 
+  /**
+   * {@code out[j][i][...] = x[i][j][...]}: the first two axes swapped, as a copy ({@code x}'s
+   * batch-major activations {@code [n, c, h, w]} laid out channel-major, {@code [c, n, h, w]}).
+   * Each {@code [...]} block is contiguous in both arrays and copied in one bulk move; libnd4j's
+   * copy of a permuted view walks it element by element (2.4 ms a step on the EfficientNetB0 block
+   * row, JFR).
+   *
+   * @param x dense, rank 2 or more
+   * @param out dense, {@code x}'s shape with its first two sizes swapped
+   */
+  public static void swapLeadingAxes(INDArray x, INDArray out) {
+    long[] shape = x.shape();
+    long[] swapped = out.shape();
+    if (!dense(x)
+        || !dense(out)
+        || shape.length < 2
+        || swapped.length != shape.length
+        || swapped[0] != shape[1]
+        || swapped[1] != shape[0]
+        || x.length() != out.length()) {
+      throw new IllegalArgumentException(
+          "dense FP32 arrays [a, b, ...] and [b, a, ...], got "
+              + x.shapeInfoToString()
+              + " and "
+              + out.shapeInfoToString());
+    }
+    long a = shape[0];
+    long b = shape[1];
+    long block = x.length() / (a * b);
+    FloatBuffer from = floats(x);
+    FloatBuffer to = floats(out);
+    forRows(
+        a * b,
+        block,
+        (r0, r1) -> {
+          for (long r = r0; r < r1; r++) {
+            long i = r / b;
+            long j = r % b;
+            to.put((int) ((j * a + i) * block), from, (int) (r * block), (int) block);
+          }
+        });
+  }
+
   /** Work over the rows {@code [from, to)}. */
   @FunctionalInterface
   private interface RowKernel {

@@ -123,6 +123,36 @@ class FloatChunksTest {
   }
 
   @Test
+  void swappingTheLeadingAxesIsNd4jsPermutedCopy() {
+    Nd4j.getRandom().setSeed(12);
+    // batch-major activations to channel-major: split across threads, a small one on one thread,
+    // blocks of one element, and a dense view that starts inside a larger buffer
+    for (long[] shape :
+        new long[][] {{16, 192, 7, 7}, {3, 5, 2, 2}, {7, 9}, {2, 3, 4, 5, 6}, {16, 1152, 7, 7}}) {
+      INDArray x = Nd4j.rand(DataType.FLOAT, shape);
+      long[] swapped = shape.clone();
+      swapped[0] = shape[1];
+      swapped[1] = shape[0];
+      INDArray out = Nd4j.createUninitialized(DataType.FLOAT, swapped);
+      FloatChunks.swapLeadingAxes(x, out);
+      int[] axes = java.util.stream.IntStream.range(0, shape.length).toArray();
+      axes[0] = 1;
+      axes[1] = 0;
+      assertEquals(x.permute(axes).dup('c'), out, java.util.Arrays.toString(shape));
+    }
+    INDArray big = Nd4j.rand(DataType.FLOAT, 3, 4, 5, 6);
+    INDArray inner = big.get(NDArrayIndex.point(1)); // [4, 5, 6] at element 120
+    INDArray out = Nd4j.createUninitialized(DataType.FLOAT, 5, 4, 6);
+    FloatChunks.swapLeadingAxes(inner, out);
+    assertEquals(inner.permute(1, 0, 2).dup('c'), out);
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            FloatChunks.swapLeadingAxes(
+                Nd4j.rand(DataType.FLOAT, 3, 4), Nd4j.createUninitialized(DataType.FLOAT, 3, 4)));
+  }
+
+  @Test
   void aDenseViewIsWalkedFromItsOwnFirstElement() {
     INDArray big = Nd4j.arange(0, 30000).castTo(DataType.FLOAT).reshape(3, 10000);
     INDArray row = big.get(NDArrayIndex.point(1), NDArrayIndex.all()); // starts at element 10000
