@@ -79,7 +79,17 @@ public final class SafeZip implements AutoCloseable {
       Map<String, ZipEntry> found = new LinkedHashMap<>();
       var it = zip.entries();
       while (it.hasMoreElements()) {
-        ZipEntry e = it.nextElement();
+        ZipEntry e;
+        try {
+          e = it.nextElement();
+        } catch (IllegalArgumentException badName) {
+          // an entry name that is not valid UTF-8 (found by fuzzing a checkpoint)
+          throw new RefusedFileException(
+              shownAs,
+              prefix.isEmpty() ? null : strip(prefix),
+              "an entry name is not valid UTF-8 (" + badName.getMessage() + ")",
+              badName);
+        }
         String name = e.getName();
         if (!allowed.contains(name)) {
           throw new RefusedFileException(
