@@ -125,6 +125,7 @@ final class TrainingActivationLayer extends ActivationLayer {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
       assertInputSet(false);
+      keptTanh = null; // only what the forward pass just run computed may be reused
       Kind kind = kind(input);
       if (kind == null) {
         return super.activate(training, workspaceMgr);
@@ -132,7 +133,6 @@ final class TrainingActivationLayer extends ActivationLayer {
       INDArray out =
           workspaceMgr.createUninitialized(
               ArrayType.ACTIVATIONS, DataType.FLOAT, input.shape(), 'c');
-      keptTanh = null;
       if (kind == Kind.SWISH) {
         swish(training, out, workspaceMgr);
       } else {

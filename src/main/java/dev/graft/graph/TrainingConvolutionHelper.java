@@ -69,10 +69,10 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
   }
 
   /**
-   * Wraps the oneDNN helper of every plain convolution layer of {@code net} (not depthwise, not
-   * separable: those have their own ops); a layer that reads only network inputs computes no input
-   * gradient, and the inputs are replaced by {@link NoGradientInput}s. Layers without a helper keep
-   * DL4J's own path.
+   * Wraps the oneDNN helper of every plain convolution layer of {@code net} ({@link
+   * TrainingConvolution}; depthwise and separable ones have their own ops); a layer that reads only
+   * network inputs computes no input gradient, and the inputs are replaced by {@link
+   * NoGradientInput}s. Layers without a helper keep DL4J's own path.
    */
   static void install(ComputationGraph net) {
     java.lang.reflect.Field helper;
@@ -85,8 +85,7 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
     boolean inputsReplaced = NoGradientInput.install(net);
     for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : net.getVertices()) {
       if (v.hasLayer()
-          && (v.getLayer().getClass() == ConvolutionLayer.class
-              || v.getLayer() instanceof TrainingConvolution.Runtime)
+          && v.getLayer() instanceof TrainingConvolution.Runtime
           && v.getLayer().getHelper() instanceof ConvolutionHelper h
           && !(h instanceof TrainingConvolutionHelper)) {
         boolean readsInputsOnly =
@@ -202,7 +201,7 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
             && input.dataType() == DataType.FLOAT
             && weights.dataType() == DataType.FLOAT
             && delta.dataType() == DataType.FLOAT;
-    if (floats
+    if (delta.dataType() == DataType.FLOAT
         && isDense(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format)) {
       lastBackward = Pass.DENSE;
       return denseBackward(input, weights, bias, delta, biasGradView, weightGradView, workspaceMgr);
