@@ -350,6 +350,21 @@ public final class InferenceGraphs {
       }
     }
     foldPadding(conf, nhwc);
+    convertAtBorders(conf, nhwc, sourceNames);
+    return sourceNames;
+  }
+
+  /**
+   * Puts a {@link LayoutVertex} wherever the NHWC vertices {@code nhwc} of {@code conf} meet NCHW
+   * ones: the network's image inputs, a vertex that stays NCHW, a network output (renamed, so that
+   * the output under its name is NCHW as before; each renamed layer is put in {@code sourceNames}
+   * under its new name). A global pooling reads a permuted view of an NHWC input, and a
+   * squeeze-and-excitation multiply its factors as they are.
+   */
+  static void convertAtBorders(
+      ComputationGraphConfiguration conf, Set<String> nhwc, Map<String, String> sourceNames) {
+    Map<String, GraphVertex> vertices = conf.getVertices();
+    Map<String, List<String>> inputs = conf.getVertexInputs();
     // outputs keep their names and layout: the NHWC vertex is renamed, a conversion takes its name
     Map<String, String> toNchw = new HashMap<>();
     List<String> outputs = conf.getNetworkOutputs();
@@ -410,7 +425,6 @@ public final class InferenceGraphs {
     }
     log.debug(
         "NHWC: {} vertices, {} layout conversions", nhwc.size(), toNhwc.size() + toNchw.size());
-    return sourceNames;
   }
 
   /**

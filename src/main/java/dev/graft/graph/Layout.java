@@ -1,6 +1,7 @@
 package dev.graft.graph;
 
 import dev.graft.nn.ParameterFreeVertex;
+import dev.graft.perf.FloatChunks;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -17,6 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class Layout extends ParameterFreeVertex {
   private final CNN2DFormat to;
   private final boolean view;
+  private boolean dropGradients;
 
   Layout(
       ComputationGraph graph,
@@ -50,13 +52,47 @@ final class Layout extends ParameterFreeVertex {
         : workspaceMgr.dup(ArrayType.ACTIVATIONS, permuted, 'c');
   }
 
+  /**
+   * Makes this conversion take no gradient, as a {@link NoGradientInput} does: it converts a
+   * network input of a training network, whose gradient nothing reads.
+   */
+  void dropGradients() {
+    dropGradients = true;
+  }
+
+  /** Whether {@link #dropGradients} was called. */
+  boolean dropsGradients() {
+    return dropGradients;
+  }
+
+  @Override
+  public void setEpsilon(INDArray epsilon) {
+    if (!dropGradients) {
+      super.setEpsilon(epsilon);
+    }
+  }
+
+  @Override
+  public INDArray getEpsilon() {
+    return dropGradients ? null : super.getEpsilon();
+  }
+
   @Override
   public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
+    if (dropGradients) {
+      return new Pair<>(null, new INDArray[] {null});
+    }
     if (!canDoBackward()) {
       throw new IllegalStateException("LayoutVertex '" + vertexName + "': errors not set");
     }
     CNN2DFormat back = to == CNN2DFormat.NHWC ? CNN2DFormat.NCHW : CNN2DFormat.NHWC;
-    INDArray e = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, permute(epsilon, back), 'c');
+    INDArray permuted = permute(epsilon, back);
+    // errors a layer wrote in this vertex's input layout (TrainingGlobalPooling does) need no copy
+    INDArray e =
+        FloatChunks.dense(permuted)
+            ? workspaceMgr.leverageTo(
+                ArrayType.ACTIVATION_GRAD, permuted.reshape('c', permuted.shape()))
+            : workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, permuted, 'c');
     return new Pair<>(null, new INDArray[] {e});
   }
 

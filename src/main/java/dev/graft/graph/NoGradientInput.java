@@ -26,22 +26,22 @@ final class NoGradientInput extends InputVertex {
   }
 
   /**
-   * Replaces every input vertex of {@code net} (initialised) with a {@code NoGradientInput}.
+   * Replaces every input vertex of {@code net} (initialised) with a {@code NoGradientInput}, and
+   * makes each layout conversion of such an input drop its gradients too ({@link
+   * Layout#dropGradients}).
    *
-   * @return false, and {@code net} unchanged, where this DL4J version's graph cannot be changed so
+   * @return by vertex index, whether the vertex now takes no gradient; all false, and {@code net}
+   *     unchanged, where this DL4J version's graph cannot be changed so
    */
-  static boolean install(ComputationGraph net) {
+  static boolean[] install(ComputationGraph net) {
+    GraphVertex[] vertices = net.getVertices();
+    boolean[] noGradient = new boolean[vertices.length];
     Field byName;
     try {
       byName = ComputationGraph.class.getDeclaredField("verticesMap");
       byName.setAccessible(true);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return false;
-    }
-    try {
       @SuppressWarnings("unchecked")
       Map<String, GraphVertex> map = (Map<String, GraphVertex>) byName.get(net);
-      GraphVertex[] vertices = net.getVertices();
       for (int i = 0; i < vertices.length; i++) {
         if (vertices[i] instanceof InputVertex in && !(in instanceof NoGradientInput)) {
           NoGradientInput replacement = new NoGradientInput(net, in);
@@ -49,10 +49,22 @@ final class NoGradientInput extends InputVertex {
           map.put(in.getVertexName(), replacement);
         }
       }
-      return true;
-    } catch (IllegalAccessException | ClassCastException e) {
-      return false;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return noGradient;
     }
+    for (int i : net.topologicalSortOrder()) {
+      GraphVertex v = vertices[i];
+      if (v instanceof NoGradientInput) {
+        noGradient[i] = true;
+      } else if (v instanceof Layout layout
+          && v.getInputVertices() != null
+          && java.util.Arrays.stream(v.getInputVertices())
+              .allMatch(in -> noGradient[in.getVertexIndex()])) {
+        layout.dropGradients();
+        noGradient[i] = true;
+      }
+    }
+    return noGradient;
   }
 
   @Override

@@ -140,6 +140,7 @@ public final class Rebuild {
         }
       }
     }
+    TrainingLayout.toNhwc(training);
     ComputationGraph net = NativeTuning.withLayerHelpers(() -> instantiate(training, source, seed));
     net.setCacheMode(CacheMode.DEVICE); // the layers read their own copy of the mode
     TrainingConvolutionHelper.install(net);

@@ -1,12 +1,17 @@
 package dev.graft.graph;
 
 import java.util.Collection;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -92,5 +97,97 @@ final class TrainingConvolution extends ConvolutionLayer {
     boolean keptOutput() {
       return outputKept;
     }
+
+    /**
+     * The training helper of a channels-last pointwise convolution (see {@link
+     * #isChannelsLastPointwise}), else null: DL4J's own code runs it.
+     */
+    private TrainingConvolutionHelper channelsLastHelper() {
+      return layerConf().getCnn2dDataFormat() == CNN2DFormat.NHWC
+              && isChannelsLastPointwise(layerConf())
+              && getHelper() instanceof TrainingConvolutionHelper h
+          ? h
+          : null;
+    }
+
+    /**
+     * DL4J runs an NHWC convolution as an NCHW one between two permuted copies; a pointwise one
+     * here is a GEMM of the {@code [n·h·w, c]} rows as they lie.
+     */
+    @Override
+    protected Pair<INDArray, INDArray> preOutput(
+        boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
+      TrainingConvolutionHelper h = channelsLastHelper();
+      if (h == null) {
+        return super.preOutput(training, forBackprop, workspaceMgr);
+      }
+      if (forBackprop && preOutput != null) {
+        return new Pair<>(preOutput, null);
+      }
+      assertInputSet(false);
+      validateInputRank();
+      INDArray w =
+          getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr);
+      INDArray b =
+          hasBias()
+              ? getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr)
+              : null;
+      INDArray x = input.castTo(w.dataType());
+      if (x.size(3) != w.size(1)) {
+        throw new IllegalStateException(
+            "layer '"
+                + layerConf().getLayerName()
+                + "' expects "
+                + w.size(1)
+                + " channels last (NHWC), got input "
+                + java.util.Arrays.toString(x.shape()));
+      }
+      return new Pair<>(TrainingConvolutionHelper.channelsLastForward(x, w, b, workspaceMgr), null);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(
+        INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+      TrainingConvolutionHelper h = channelsLastHelper();
+      if (h == null) {
+        return super.backpropGradient(epsilon, workspaceMgr);
+      }
+      assertInputSet(true);
+      INDArray w = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
+      INDArray b =
+          hasBias()
+              ? getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr)
+              : null;
+      INDArray z = preOutput(true, true, workspaceMgr).getFirst();
+      INDArray delta =
+          layerConf().getActivationFn().backprop(z, epsilon.castTo(w.dataType())).getFirst();
+      Pair<Gradient, INDArray> out =
+          h.channelsLastBackward(
+              input.castTo(w.dataType()),
+              w,
+              b,
+              delta,
+              gradientViews.get(ConvolutionParamInitializer.BIAS_KEY),
+              gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY),
+              workspaceMgr);
+      weightNoiseParams.clear();
+      out.setSecond(backpropDropOutIfPresent(out.getSecond()));
+      return out;
+    }
+  }
+
+  /**
+   * Whether {@code conf} is a pointwise convolution: a 1×1 kernel at stride 1, without dilation or
+   * padding, which on channels-last activations is one GEMM per pass.
+   */
+  static boolean isChannelsLastPointwise(ConvolutionLayer conf) {
+    return conf.getKernelSize()[0] == 1
+        && conf.getKernelSize()[1] == 1
+        && conf.getStride()[0] == 1
+        && conf.getStride()[1] == 1
+        && conf.getDilation()[0] == 1
+        && conf.getDilation()[1] == 1
+        && (conf.getConvolutionMode() == ConvolutionMode.Same
+            || (conf.getPadding()[0] == 0 && conf.getPadding()[1] == 0));
   }
 }

@@ -55,7 +55,8 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
     ONE_DNN,
     STRIDE_ONE,
     WEIGHTS_ONLY,
-    DENSE
+    DENSE,
+    CHANNELS_LAST
   }
 
   private final ConvolutionHelper oneDnn;
@@ -69,10 +70,10 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
   }
 
   /**
-   * Wraps the oneDNN helper of every plain convolution layer of {@code net} ({@link
-   * TrainingConvolution}; depthwise and separable ones have their own ops); a layer that reads only
-   * network inputs computes no input gradient, and the inputs are replaced by {@link
-   * NoGradientInput}s. Layers without a helper keep DL4J's own path.
+   * Wraps the oneDNN helper of every plain convolution layer of {@code net} (not depthwise, not
+   * separable: those have their own ops); a layer that reads only network inputs (directly or
+   * through a layout conversion) computes no input gradient: those vertices drop gradients ({@link
+   * NoGradientInput#install}). Layers without a helper keep DL4J's own path.
    */
   static void install(ComputationGraph net) {
     java.lang.reflect.Field helper;
@@ -82,20 +83,18 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
     } catch (ReflectiveOperationException | RuntimeException e) {
       return; // another DL4J version: its helpers stay, which is only slower
     }
-    boolean inputsReplaced = NoGradientInput.install(net);
+    boolean[] noGradient = NoGradientInput.install(net);
     for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : net.getVertices()) {
       if (v.hasLayer()
           && v.getLayer() instanceof TrainingConvolution.Runtime
           && v.getLayer().getHelper() instanceof ConvolutionHelper h
           && !(h instanceof TrainingConvolutionHelper)) {
-        boolean readsInputsOnly =
-            inputsReplaced
-                && v.getInputVertices() != null
+        boolean readsNoGradientOnly =
+            v.getInputVertices() != null
                 && Arrays.stream(v.getInputVertices())
-                    .allMatch(
-                        in -> net.getVertices()[in.getVertexIndex()] instanceof NoGradientInput);
+                    .allMatch(in -> noGradient[in.getVertexIndex()]);
         try {
-          helper.set(v.getLayer(), new TrainingConvolutionHelper(h, !readsInputsOnly));
+          helper.set(v.getLayer(), new TrainingConvolutionHelper(h, !readsNoGradientOnly));
         } catch (IllegalAccessException e) {
           return; // as above
         }
@@ -289,6 +288,57 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
           false);
     }
     return new Pair<>(ConvolutionGemms.gradient(bias, biasGradView, weightGradView), gradAtInput);
+  }
+
+  /**
+   * The forward pass of a pointwise convolution on channels-last activations {@code x} ({@code [n,
+   * h, w, cIn]}): {@code [n·h·w, cIn] × [cOut, cIn]ᵀ} plus the bias, as {@code [n, h, w, cOut]}.
+   */
+  static INDArray channelsLastForward(
+      INDArray x, INDArray weights, INDArray bias, LayerWorkspaceMgr workspaceMgr) {
+    long cOut = weights.size(0);
+    INDArray out =
+        workspaceMgr.createUninitialized(
+            ArrayType.ACTIVATIONS, x.dataType(), x.size(0), x.size(1), x.size(2), cOut);
+    INDArray z = rows(out, cOut);
+    ConvolutionGemms.matmul(rows(x, x.size(3)), ConvolutionGemms.rows(weights), z, false, true);
+    if (bias != null) {
+      z.addiRowVector(bias.reshape(cOut));
+    }
+    return out;
+  }
+
+  /**
+   * Both gradients of a pointwise convolution on channels-last activations, as GEMMs of the {@code
+   * [n·h·w, c]} rows: weights {@code δᵀ·x}, input {@code δ·W} (when this layer owes one), bias the
+   * column sums of δ.
+   */
+  Pair<Gradient, INDArray> channelsLastBackward(
+      INDArray x,
+      INDArray weights,
+      INDArray bias,
+      INDArray delta,
+      INDArray biasGradView,
+      INDArray weightGradView,
+      LayerWorkspaceMgr workspaceMgr) {
+    lastBackward = Pass.CHANNELS_LAST;
+    long cOut = weights.size(0);
+    INDArray d = rows(delta, cOut);
+    ConvolutionGemms.writeWeightGradient(
+        d, rows(x, x.size(3)), true, bias, d, 0, biasGradView, weightGradView);
+    INDArray gradAtInput = null;
+    if (inputGradient) {
+      gradAtInput =
+          workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), x.shape());
+      ConvolutionGemms.matmul(
+          d, ConvolutionGemms.rows(weights), rows(gradAtInput, x.size(3)), false, false);
+    }
+    return new Pair<>(ConvolutionGemms.gradient(bias, biasGradView, weightGradView), gradAtInput);
+  }
+
+  /** {@code x} as {@code [length / columns, columns]} rows (a view where {@code x} is dense). */
+  private static INDArray rows(INDArray x, long columns) {
+    return x.reshape('c', x.length() / columns, columns);
   }
 
   /**

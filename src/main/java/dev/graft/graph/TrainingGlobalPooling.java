@@ -1,5 +1,6 @@
 package dev.graft.graph;
 
+import dev.graft.perf.ChannelsLastPasses;
 import dev.graft.perf.FloatChunks;
 import java.util.Arrays;
 import java.util.Collection;
@@ -22,7 +23,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * libnd4j's mean and spreads the gradient with a broadcast copy and a division, two passes over the
  * [N, C, H, W] map whose per-(sample, channel) loops dominate on 7×7 maps: 3-4 % of an
  * EfficientNetB0 block's training step (its squeeze-and-excitation and the head pool both pool).
- * Masked, non-average, non-FP32 or non-NCHW pooling takes DL4J's path. Only {@link
+ * NHWC maps, which a channels-last training network hands it as NCHW views, take {@link
+ * ChannelsLastPasses}. Masked, non-average or non-FP32 pooling takes DL4J's path. Only {@link
  * Rebuild#instantiateForTraining} builds it; model files never name it.
  */
 final class TrainingGlobalPooling extends GlobalPoolingLayer {
@@ -63,7 +65,10 @@ final class TrainingGlobalPooling extends GlobalPoolingLayer {
       super(conf, dataType);
     }
 
-    /** Whether this pooling of {@code in} is average pooling over H and W of a dense NCHW map. */
+    /**
+     * Whether this pooling of {@code in} is average pooling over H and W of a dense NCHW map, or of
+     * an NCHW view of a dense NHWC map (a training network run channels-last reads its maps so).
+     */
     private boolean takes(INDArray in) {
       int[] dims = layerConf().getPoolingDimensions();
       return in != null
@@ -71,7 +76,16 @@ final class TrainingGlobalPooling extends GlobalPoolingLayer {
           && in.rank() == 4
           && layerConf().getPoolingType() == PoolingType.AVG
           && (dims == null || Arrays.equals(dims, new int[] {2, 3}))
-          && FloatChunks.dense(in);
+          && (FloatChunks.dense(in) || channelsLast(in));
+    }
+
+    /** Whether {@code in}, {@code [n, c, h, w]}, is a view of a dense {@code [n, h, w, c]} map. */
+    private static boolean channelsLast(INDArray in) {
+      return in.size(1) > 1 && in.size(2) * in.size(3) > 1 && FloatChunks.dense(nhwc(in));
+    }
+
+    private static INDArray nhwc(INDArray nchw) {
+      return nchw.permute(0, 2, 3, 1);
     }
 
     @Override
@@ -86,7 +100,12 @@ final class TrainingGlobalPooling extends GlobalPoolingLayer {
               : new long[] {input.size(0), input.size(1), 1, 1};
       INDArray out =
           workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, shape, 'c');
-      FloatChunks.rowMeans(input, out, input.size(2) * input.size(3));
+      if (FloatChunks.dense(input)) {
+        FloatChunks.rowMeans(input, out, input.size(2) * input.size(3));
+      } else {
+        ChannelsLastPasses.columnMeans(
+            nhwc(input), out, input.size(2) * input.size(3), (int) input.size(1));
+      }
       onePass++;
       return out;
     }
@@ -100,13 +119,22 @@ final class TrainingGlobalPooling extends GlobalPoolingLayer {
           || epsilon.length() != input.size(0) * input.size(1)) {
         return super.backpropGradient(epsilon, workspaceMgr);
       }
+      long rowLength = input.size(2) * input.size(3);
+      onePass++;
+      if (FloatChunks.dense(input)) {
+        INDArray out =
+            workspaceMgr.createUninitialized(
+                ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
+        FloatChunks.spreadRows(epsilon, out, rowLength, rowLength);
+        return new Pair<>(new DefaultGradient(), out);
+      }
+      // channels-last in, channels-last out: the layout conversion before this layer permutes the
+      // errors back into a dense map without a copy
       INDArray out =
           workspaceMgr.createUninitialized(
-              ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-      long rowLength = input.size(2) * input.size(3);
-      FloatChunks.spreadRows(epsilon, out, rowLength, rowLength);
-      onePass++;
-      return new Pair<>(new DefaultGradient(), out);
+              ArrayType.ACTIVATION_GRAD, DataType.FLOAT, nhwc(input).shape(), 'c');
+      ChannelsLastPasses.spreadColumns(epsilon, out, rowLength, (int) input.size(1), rowLength);
+      return new Pair<>(new DefaultGradient(), out.permute(0, 3, 1, 2));
     }
 
     /** How many forward and backward passes ran in one pass (for tests). */

@@ -1,5 +1,6 @@
 package dev.graft.nn;
 
+import dev.graft.perf.ChannelsLastPasses;
 import dev.graft.perf.FloatChunks;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -65,7 +66,7 @@ final class ChannelMultiply extends ParameterFreeVertex {
     INDArray out =
         workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), x.shape(), 'c');
     if (onePass(x, s)) {
-      scaleRows(x, s, out);
+      scale(x, s, out);
     } else {
       Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s, out, 0, channelAxis));
     }
@@ -85,8 +86,12 @@ final class ChannelMultiply extends ParameterFreeVertex {
         workspaceMgr.createUninitialized(
             ArrayType.ACTIVATION_GRAD, inputs[1].dataType(), inputs[1].shape(), 'c');
     if (onePass(x, s) && FloatChunks.dense(epsilon) && FloatChunks.dense(ds)) {
-      scaleRows(epsilon, s, dx);
-      FloatChunks.rowDots(epsilon, x, ds, x.size(2) * x.size(3));
+      scale(epsilon, s, dx);
+      if (channelAxis == 1) {
+        FloatChunks.rowDots(epsilon, x, ds, x.size(2) * x.size(3));
+      } else {
+        ChannelsLastPasses.columnDots(epsilon, x, ds, x.size(1) * x.size(2), (int) x.size(3));
+      }
       return new Pair<>(null, new INDArray[] {dx, ds});
     }
     Nd4j.getExecutioner()
@@ -97,16 +102,21 @@ final class ChannelMultiply extends ParameterFreeVertex {
   }
 
   /**
-   * Whether the products run as one Java pass ({@link FloatChunks}): dense FP32 NCHW activations,
-   * where each (sample, channel) row of H·W elements shares one factor. DL4J's broadcast loops over
-   * those rows; on 7×7 maps the pass is several times faster. NHWC (inference) keeps ND4J's op.
+   * Whether the products run as one Java pass ({@link FloatChunks}, {@link ChannelsLastPasses}):
+   * dense FP32 activations, where in NCHW each (sample, channel) row of H·W elements shares one
+   * factor and in NHWC each sample's rows of C channels share one row of factors. DL4J's broadcast
+   * loops over those rows; on 7×7 maps the pass is several times faster.
    */
-  private boolean onePass(INDArray x, INDArray s) {
-    return channelAxis == 1 && FloatChunks.dense(x) && FloatChunks.dense(s);
+  private static boolean onePass(INDArray x, INDArray s) {
+    return FloatChunks.dense(x) && FloatChunks.dense(s);
   }
 
-  /** {@code out = x · s}, row by row: each (sample, channel) row of {@code x} times its factor. */
-  private static void scaleRows(INDArray x, INDArray s, INDArray out) {
+  /** {@code out = x · s}, each (sample, channel) of {@code x} times its factor. */
+  private void scale(INDArray x, INDArray s, INDArray out) {
+    if (channelAxis == 3) {
+      ChannelsLastPasses.scaleColumns(x, s, out, x.size(1) * x.size(2), (int) x.size(3));
+      return;
+    }
     float[] factors = FloatChunks.values(s);
     float[] zeros = new float[factors.length];
     FloatChunks.channelAffine(x, out, factors.length, x.size(2) * x.size(3), zeros, factors, zeros);

@@ -49,7 +49,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * path itself is checked against central finite differences.
  */
 class TrainingHelpersTest {
-  private static final long SEED = 7;
+  static final long SEED = 7;
 
   @BeforeAll
   static void natives() {
@@ -181,10 +181,32 @@ class TrainingHelpersTest {
     source.getLayer("bn2").setParam("var", Nd4j.rand(type, 1, 8).addi(0.5));
     // bn1's outputs around 5.5, so that ReLU6 above it saturates for about a third of them
     source.getLayer("bn1").setParam("beta", Nd4j.valueArrayOf(new long[] {1, 8}, 5.5, type));
+    ComputationGraph ref = rebuilt(source, "bn2", updater, weightDecay);
+    assertTrue(
+        ((org.deeplearning4j.nn.conf.graph.LayerVertex)
+                    ref.getConfiguration().getVertices().get("bn2"))
+                .getLayerConf()
+                .getLayer()
+            instanceof InferenceBatchNorm,
+        "bn2 runs in inference mode");
+    return ref;
+  }
+
+  /**
+   * {@code source} as fine-tuning rebuilds it, on DL4J's own layers: every layer with parameters
+   * trains with a clone of {@code updater}, except the BatchNorm layers whose names match the
+   * regular expression {@code inferenceMode}, which Rebuild wraps as {@link InferenceBatchNorm}
+   * (gradients through, statistics fixed).
+   */
+  static ComputationGraph rebuilt(
+      ComputationGraph source,
+      String inferenceMode,
+      org.nd4j.linalg.learning.config.IUpdater updater,
+      double weightDecay) {
     ComputationGraphConfiguration src = source.getConfiguration();
     Map<String, org.nd4j.linalg.learning.config.IUpdater> updaters = new TreeMap<>();
     for (String v : src.getVertices().keySet()) {
-      if (Layers.hasParams(src, v) && !v.equals("bn2")) {
+      if (Layers.hasParams(src, v) && !v.matches(inferenceMode)) {
         updaters.put(v, updater.clone());
       }
     }
@@ -192,22 +214,16 @@ class TrainingHelpersTest {
         Rebuild.rebuild(
             src,
             src.getVertices().keySet(),
-            List.of("in"),
-            List.of("out"),
+            src.getNetworkInputs(),
+            src.getNetworkOutputs(),
             updaters,
             weightDecay,
             SEED);
-    assertTrue(
-        src.getVertices().size() == rebuilt.getVertices().size()
-            && ((org.deeplearning4j.nn.conf.graph.LayerVertex) rebuilt.getVertices().get("bn2"))
-                    .getLayerConf()
-                    .getLayer()
-                instanceof InferenceBatchNorm,
-        "bn2 runs in inference mode");
+    assertEquals(src.getVertices().size(), rebuilt.getVertices().size());
     return Rebuild.instantiate(rebuilt, source, SEED);
   }
 
-  private static ComputationGraph withHelpers(ComputationGraph reference) {
+  static ComputationGraph withHelpers(ComputationGraph reference) {
     return Rebuild.instantiateForTraining(reference.getConfiguration().clone(), reference, SEED);
   }
 
@@ -222,7 +238,7 @@ class TrainingHelpersTest {
   }
 
   /** Each parameter's gradient, by variable name. */
-  private static Map<String, INDArray> gradients(ComputationGraph net, MultiDataSet ds) {
+  static Map<String, INDArray> gradients(ComputationGraph net, MultiDataSet ds) {
     net.setInputs(ds.getFeatures());
     net.setLabels(ds.getLabels());
     net.computeGradientAndScore();
@@ -231,7 +247,7 @@ class TrainingHelpersTest {
     return m;
   }
 
-  private static double relativeError(INDArray a, INDArray b) {
+  static double relativeError(INDArray a, INDArray b) {
     double scale = Math.max(b.norm2Number().doubleValue(), 1e-12);
     return a.sub(b).norm2Number().doubleValue() / scale;
   }
@@ -257,20 +273,7 @@ class TrainingHelpersTest {
         ((org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) ref.getLayer("conv1"))
             .getHelper(),
         "the reference path is DL4J's own");
-    MultiDataSet ds = batch(DataType.FLOAT);
-    Map<String, INDArray> expected = gradients(ref, ds);
-    Map<String, INDArray> actual = gradients(fast, ds);
-    assertEquals(expected.keySet(), actual.keySet());
-    assertTrue(expected.size() >= 14, "every trainable layer has a gradient: " + expected.keySet());
-    expected.forEach(
-        (k, e) -> {
-          double err = relativeError(actual.get(k), e);
-          assertTrue(err < 1e-4, k + ": relative error " + err);
-          assertTrue(
-              isStatistic(k) || e.norm2Number().doubleValue() > 0,
-              k + ": zero gradient, nothing checked");
-        });
-    assertEquals(ref.score(), fast.score(), 1e-5 * Math.abs(ref.score()));
+    assertSameGradients(ref, fast, batch(DataType.FLOAT), 14);
     assertTrue(
         fast.getLayer("dw") instanceof TrainingDepthwiseConvolution.CachingLayer dw
             && dw.keptPreActivation(),
@@ -351,8 +354,30 @@ class TrainingHelpersTest {
         "ReLU6 trains with its vectorised backward pass");
   }
 
+  /**
+   * Asserts that {@code fast} computes {@code ref}'s score (to 1e-5) and gradients (to 1e-4
+   * relative, each variable), with at least {@code variables} variables, none of them all zero.
+   */
+  static void assertSameGradients(
+      ComputationGraph ref, ComputationGraph fast, MultiDataSet ds, int variables) {
+    Map<String, INDArray> expected = gradients(ref, ds);
+    Map<String, INDArray> actual = gradients(fast, ds);
+    assertEquals(expected.keySet(), actual.keySet());
+    assertTrue(
+        expected.size() >= variables, "every trainable layer has a gradient: " + expected.keySet());
+    expected.forEach(
+        (k, e) -> {
+          double err = relativeError(actual.get(k), e);
+          assertTrue(err < 1e-4, k + ": relative error " + err);
+          assertTrue(
+              isStatistic(k) || e.norm2Number().doubleValue() > 0,
+              k + ": zero gradient, nothing checked");
+        });
+    assertEquals(ref.score(), fast.score(), 1e-5 * Math.abs(ref.score()));
+  }
+
   /** DL4J counts a helper's failures and then quietly runs its own path instead. */
-  private static int helperFailures(ComputationGraph net, String layer) {
+  static int helperFailures(ComputationGraph net, String layer) {
     try {
       java.lang.reflect.Field f =
           org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class.getDeclaredField(
@@ -376,7 +401,17 @@ class TrainingHelpersTest {
     assertTrue(
         updaters.contains("ChunkedAdam") && !updaters.contains("AdamUpdater"),
         "every Adam block of the training network runs the chunked loop: " + updaters);
-    MultiDataSet ds = batch(DataType.FLOAT);
+    assertSameAdamSteps(
+        ref, fast, batch(DataType.FLOAT), reference(DataType.FLOAT, new Adam(1e-2), 0.05));
+  }
+
+  /**
+   * Asserts that three training steps of {@code ref} and {@code fast} on {@code ds} end at the same
+   * parameters (to 1e-5) and Adam moments, through the training updater's own-gradient path, and
+   * away from {@code untouched}'s parameters.
+   */
+  static void assertSameAdamSteps(
+      ComputationGraph ref, ComputationGraph fast, MultiDataSet ds, ComputationGraph untouched) {
     // where a gradient is small against its variable's largest, cancellation leaves it with a
     // larger relative rounding error (one se_reduce_W entry: 4.5e-5 against 1.5, 6e-5 apart on the
     // two paths; one conv15_W entry: 6e-11, pure rounding), and Adam divides by its own scale:
@@ -410,8 +445,7 @@ class TrainingHelpersTest {
         relativeError(fast.getUpdater().getStateViewArray(), ref.getUpdater().getStateViewArray());
     assertTrue(stateError < 1e-5, "Adam's moments differ by " + stateError);
     assertTrue(
-        a.sub(reference(DataType.FLOAT, new Adam(1e-2), 0.05).params()).amaxNumber().doubleValue()
-            > 1e-4,
+        a.sub(untouched.params()).amaxNumber().doubleValue() > 1e-4,
         "the steps changed the parameters");
   }
 
@@ -496,7 +530,7 @@ class TrainingHelpersTest {
    * BatchNorm's moving statistics: DL4J reports their update as a gradient; no loss depends on
    * them.
    */
-  private static boolean isStatistic(String variable) {
+  static boolean isStatistic(String variable) {
     return variable.matches(".*_(mean|var|log10stdev)");
   }
 

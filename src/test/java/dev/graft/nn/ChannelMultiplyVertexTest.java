@@ -1,5 +1,6 @@
 package dev.graft.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -233,5 +234,41 @@ class ChannelMultiplyVertexTest {
     String json = g.getConfiguration().toJson();
     assertTrue(json.contains("NHWC"), json);
     assertEquals(g.getConfiguration(), ComputationGraphConfiguration.fromJson(json));
+  }
+
+  @Test
+  void nhwcPassesInFloatMatchTheBroadcastInDouble() {
+    // FP32 NHWC takes the one-pass products (ChannelsLastPasses), as a channels-last training
+    // network runs them; checked against the products written out in double
+    for (long[] factorShape : new long[][] {{3, 6}, {3, 1, 1, 6}}) {
+      Nd4j.getRandom().setSeed(9);
+      INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 5, 4, 6).subi(0.5);
+      INDArray s = Nd4j.rand(DataType.DOUBLE, factorShape);
+      INDArray eps = Nd4j.rand(DataType.DOUBLE, 3, 5, 4, 6).subi(0.5);
+      INDArray s4 = s.reshape(3, 1, 1, 6).broadcast(3, 5, 4, 6);
+      ComputationGraph g =
+          new ComputationGraph(
+              new NeuralNetConfiguration.Builder()
+                  .dataType(DataType.FLOAT)
+                  .graphBuilder()
+                  .addInputs("x", "s")
+                  .addVertex("m", new ChannelMultiplyVertex(CNN2DFormat.NHWC), "x", "s")
+                  .setOutputs("m")
+                  .build());
+      g.init();
+      org.deeplearning4j.nn.graph.vertex.GraphVertex m = g.getVertex("m");
+      var noWorkspaces = org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces();
+      m.setInput(0, x.castTo(DataType.FLOAT), noWorkspaces);
+      m.setInput(1, s.castTo(DataType.FLOAT), noWorkspaces);
+      INDArray out = m.doForward(true, noWorkspaces);
+      m.setEpsilon(eps.castTo(DataType.FLOAT));
+      INDArray[] grads = m.doBackward(false, noWorkspaces).getSecond();
+      assertEquals(0, x.mul(s4).sub(out.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-6);
+      assertEquals(
+          0, eps.mul(s4).sub(grads[0].castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-6);
+      assertArrayEquals(factorShape, grads[1].shape());
+      INDArray ds = eps.mul(x).sum(1, 2).reshape(factorShape);
+      assertEquals(0, ds.sub(grads[1].castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-5);
+    }
   }
 }

@@ -78,15 +78,21 @@ class FloatChunksTest {
               .addi(o.reshape(1, c, 1, 1).broadcast(shape));
       assertClose(expected, y, 1e-6);
     }
-    // channels last, in place, over more than one thread's share
-    long[] nhwc = {40, 45, 1, c};
-    INDArray x = Nd4j.rand(DataType.FLOAT, nhwc);
-    INDArray expected =
-        x.sub(m.reshape(1, 1, 1, c).broadcast(nhwc))
-            .muli(s.reshape(1, 1, 1, c).broadcast(nhwc))
-            .addi(o.reshape(1, 1, 1, c).broadcast(nhwc));
-    FloatChunks.channelAffine(x, x, c, 1, center, scale, offset);
-    assertClose(expected, x, 1e-6);
+    // channels last, in place, over more than one thread's share: row by row (37 and 1152
+    // channels) and in chunks (5)
+    for (int channels : new int[] {c, 5, 1152}) {
+      float[] ce = Nd4j.rand(DataType.FLOAT, channels).toFloatVector();
+      float[] sc = Nd4j.rand(DataType.FLOAT, channels).subi(0.5).toFloatVector();
+      float[] of = Nd4j.rand(DataType.FLOAT, channels).toFloatVector();
+      long[] nhwc = {40, 45, 1, channels};
+      INDArray x = Nd4j.rand(DataType.FLOAT, nhwc);
+      INDArray expected =
+          x.sub(Nd4j.createFromArray(ce).reshape(1, 1, 1, channels).broadcast(nhwc))
+              .muli(Nd4j.createFromArray(sc).reshape(1, 1, 1, channels).broadcast(nhwc))
+              .addi(Nd4j.createFromArray(of).reshape(1, 1, 1, channels).broadcast(nhwc));
+      FloatChunks.channelAffine(x, x, channels, 1, ce, sc, of);
+      assertClose(expected, x, 1e-6);
+    }
   }
 
   @Test
