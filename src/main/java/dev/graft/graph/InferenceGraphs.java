@@ -351,6 +351,16 @@ public final class InferenceGraphs {
     }
     foldPadding(conf, nhwc);
     convertAtBorders(conf, nhwc, sourceNames);
+    // each global pooling averages in one pass, over the rows of channels of the NHWC map it
+    // reads through a view, where DL4J's layer reduced over the view's strides (8 % of an
+    // EfficientNetB0 forward pass, its squeeze-and-excitation blocks)
+    for (GraphVertex gv : vertices.values()) {
+      if (gv instanceof LayerVertex lv
+          && OnePassGlobalPooling.isPlain(lv.getLayerConf().getLayer())) {
+        lv.getLayerConf()
+            .setLayer(OnePassGlobalPooling.of((GlobalPoolingLayer) lv.getLayerConf().getLayer()));
+      }
+    }
     return sourceNames;
   }
 

@@ -87,7 +87,7 @@ final class Layout extends ParameterFreeVertex {
     }
     CNN2DFormat back = to == CNN2DFormat.NHWC ? CNN2DFormat.NCHW : CNN2DFormat.NHWC;
     INDArray permuted = permute(epsilon, back);
-    // errors a layer wrote in this vertex's input layout (TrainingGlobalPooling does) need no copy
+    // errors a layer wrote in this vertex's input layout (OnePassGlobalPooling does) need no copy
     INDArray e =
         FloatChunks.dense(permuted)
             ? workspaceMgr.leverageTo(

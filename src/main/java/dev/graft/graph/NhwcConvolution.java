@@ -139,8 +139,8 @@ public final class NhwcConvolution extends ConvolutionLayer {
 
   /**
    * What DL4J's {@code instantiate} does with a new runtime layer: the NHWC convolutions' and the
-   * training path's own layers ({@code TrainingDepthwiseConvolution}, {@code
-   * TrainingGlobalPooling}, {@code TrainingActivationLayer}).
+   * training path's own layers ({@code TrainingDepthwiseConvolution}, {@code OnePassGlobalPooling},
+   * {@code TrainingActivationLayer}).
    */
   static Layer wire(
       Layer layer,

@@ -133,8 +133,8 @@ public final class Rebuild {
         Layer layer = lv.getLayerConf().getLayer();
         if (TrainingConvolution.isPlain(layer)) {
           lv.getLayerConf().setLayer(TrainingConvolution.of((ConvolutionLayer) layer));
-        } else if (TrainingGlobalPooling.isPlain(layer)) {
-          lv.getLayerConf().setLayer(TrainingGlobalPooling.of((GlobalPoolingLayer) layer));
+        } else if (OnePassGlobalPooling.isPlain(layer)) {
+          lv.getLayerConf().setLayer(OnePassGlobalPooling.of((GlobalPoolingLayer) layer));
         } else if (TrainingActivationLayer.isPlain(layer)) {
           lv.getLayerConf().setLayer(TrainingActivationLayer.of((ActivationLayer) layer));
         }

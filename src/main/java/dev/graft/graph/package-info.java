@@ -10,7 +10,7 @@
  *       updater, the rest frozen ({@link dev.graft.graph.InferenceBatchNorm} for BatchNorm that
  *       gradients must cross); for training it also swaps in the faster backward passes and the
  *       optimizer loop (TrainingConvolution and its TrainingConvolutionHelper, NoGradientInput,
- *       TrainingDepthwiseConvolution, TrainingGlobalPooling, TrainingUpdater, ChunkedAdam,
+ *       TrainingDepthwiseConvolution, OnePassGlobalPooling, TrainingUpdater, ChunkedAdam,
  *       TrainingReLU6) that never reach a model file;
  *   <li>{@link dev.graft.graph.ParameterTransfer}: pretrained weights fitted onto a graph,
  *       parameters copied, snapshots;

@@ -189,7 +189,7 @@ class ChannelsLastTrainingTest {
         "the depthwise convolution's backward pass ran channels-last");
     for (String pool : List.of("se_pool", "gap")) {
       assertTrue(
-          fast.getLayer(pool) instanceof TrainingGlobalPooling.OnePassLayer p
+          fast.getLayer(pool) instanceof OnePassGlobalPooling.OnePassLayer p
               && p.onePassCount() == 2,
           pool + " pooled the channels-last map and backpropagated in one pass each");
     }

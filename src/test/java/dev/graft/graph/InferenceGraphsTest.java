@@ -177,6 +177,19 @@ class InferenceGraphsTest {
         }
         assertEquals(
             a == dev.graft.base.Architecture.EFFICIENTNET_B0, swish > 30, a + ": " + swish);
+        // every global pooling (EfficientNet's squeeze-and-excitation, the head's) averaged the
+        // NHWC map it reads through a view in one pass
+        long pools = 0;
+        for (var l : fast.getLayers()) {
+          if (l.conf().getLayer() instanceof GlobalPoolingLayer) {
+            assertTrue(
+                l instanceof OnePassGlobalPooling.OnePassLayer p && p.onePassCount() == 1,
+                l.conf().getLayer().getLayerName() + " pooled in one pass");
+            pools++;
+          }
+        }
+        assertEquals(
+            a == dev.graft.base.Architecture.EFFICIENTNET_B0, pools > 10, a + ": " + pools);
       }
     }
   }

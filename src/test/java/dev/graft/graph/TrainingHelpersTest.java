@@ -337,7 +337,7 @@ class TrainingHelpersTest {
         "swish's backward pass reused the forward pass's tanh");
     for (String pool : List.of("se_pool", "gap")) {
       assertTrue(
-          fast.getLayer(pool) instanceof TrainingGlobalPooling.OnePassLayer p
+          fast.getLayer(pool) instanceof OnePassGlobalPooling.OnePassLayer p
               && p.onePassCount() == 2,
           pool + " pooled and backpropagated in one pass each");
     }

@@ -18,20 +18,22 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Global average pooling of a training network whose two passes are one pass each over the feature
- * map ({@link FloatChunks#rowMeans}, {@link FloatChunks#spreadRows}). DL4J's layer reduces with
- * libnd4j's mean and spreads the gradient with a broadcast copy and a division, two passes over the
- * [N, C, H, W] map whose per-(sample, channel) loops dominate on 7×7 maps: 3-4 % of an
- * EfficientNetB0 block's training step (its squeeze-and-excitation and the head pool both pool).
- * NHWC maps, which a channels-last training network hands it as NCHW views, take {@link
- * ChannelsLastPasses}. Masked, non-average or non-FP32 pooling takes DL4J's path. Only {@link
- * Rebuild#instantiateForTraining} builds it; model files never name it.
+ * Global average pooling whose two passes are one pass each over the feature map ({@link
+ * FloatChunks#rowMeans}, {@link FloatChunks#spreadRows}). DL4J's layer reduces with libnd4j's mean
+ * and spreads the gradient with a broadcast copy and a division, two passes over the [N, C, H, W]
+ * map whose per-(sample, channel) loops dominate on 7×7 maps: 3-4 % of an EfficientNetB0 block's
+ * training step (its squeeze-and-excitation and the head pool both pool). NHWC maps, which
+ * channels-last networks (training and inference) hand it as NCHW views, take {@link
+ * ChannelsLastPasses}: DL4J's layer reduced over the view's strides, 8 % of an EfficientNetB0
+ * forward pass. Masked, non-average or non-FP32 pooling takes DL4J's path. {@link
+ * Rebuild#instantiateForTraining} and {@link InferenceGraphs#optimize} build it; model files never
+ * name it.
  */
-final class TrainingGlobalPooling extends GlobalPoolingLayer {
+final class OnePassGlobalPooling extends GlobalPoolingLayer {
 
-  /** A copy of {@code conf} (every field, whatever DL4J's builder set) that trains this way. */
-  static TrainingGlobalPooling of(GlobalPoolingLayer conf) {
-    return NhwcConvolution.copyFields(conf, new TrainingGlobalPooling(), GlobalPoolingLayer.class);
+  /** A copy of {@code conf} (every field, whatever DL4J's builder set) that pools this way. */
+  static OnePassGlobalPooling of(GlobalPoolingLayer conf) {
+    return NhwcConvolution.copyFields(conf, new OnePassGlobalPooling(), GlobalPoolingLayer.class);
   }
 
   /** Whether {@code layer} is DL4J's own global pooling (not a subclass of it). */
