@@ -166,6 +166,9 @@ class ChannelsLastTrainingTest {
             + " poolings read views; the squeeze's [n, c, 1, 1] output is the one other copy");
     assertEquals(
         List.of("project_bn", "in_nhwc"), fast.getConfiguration().getVertexInputs().get("add"));
+    assertTrue(
+        fast.getVertex("in_nhwc") instanceof Layout l && l.dropsGradients(),
+        "the input's conversion, like the input itself, takes no gradient");
     MultiDataSet ds = batch();
     TrainingHelpersTest.assertSameGradients(ref, fast, ds, 12);
     for (String conv : List.of("expand", "se_reduce", "se_gate", "project", "top")) {
