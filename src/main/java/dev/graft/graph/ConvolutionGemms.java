@@ -155,4 +155,9 @@ final class ConvolutionGemms {
   static INDArray rows(INDArray x) {
     return x.reshape('c', x.size(0), x.length() / x.size(0));
   }
+
+  /** {@code x} as {@code [length / columns, columns]} rows (a view where {@code x} is dense). */
+  static INDArray rows(INDArray x, long columns) {
+    return x.reshape('c', x.length() / columns, columns);
+  }
 }

@@ -142,7 +142,7 @@ final class TrainingConvolution extends ConvolutionLayer {
                 + " channels last (NHWC), got input "
                 + java.util.Arrays.toString(x.shape()));
       }
-      return new Pair<>(TrainingConvolutionHelper.channelsLastForward(x, w, b, workspaceMgr), null);
+      return new Pair<>(h.channelsLastForward(x, w, b, workspaceMgr), null);
     }
 
     @Override
@@ -177,17 +177,30 @@ final class TrainingConvolution extends ConvolutionLayer {
   }
 
   /**
-   * Whether {@code conf} is a pointwise convolution: a 1×1 kernel at stride 1, without dilation or
-   * padding, which on channels-last activations is one GEMM per pass.
+   * Whether {@code conf} is a pointwise convolution, which on channels-last activations is one GEMM
+   * per pass ({@link #isPointwise}).
    */
   static boolean isChannelsLastPointwise(ConvolutionLayer conf) {
-    return conf.getKernelSize()[0] == 1
-        && conf.getKernelSize()[1] == 1
-        && conf.getStride()[0] == 1
-        && conf.getStride()[1] == 1
-        && conf.getDilation()[0] == 1
-        && conf.getDilation()[1] == 1
-        && (conf.getConvolutionMode() == ConvolutionMode.Same
-            || (conf.getPadding()[0] == 0 && conf.getPadding()[1] == 0));
+    return isPointwise(
+        conf.getKernelSize(),
+        conf.getStride(),
+        conf.getDilation(),
+        conf.getPadding(),
+        conf.getConvolutionMode());
+  }
+
+  /**
+   * Whether a convolution of this geometry is pointwise: a 1×1 kernel at stride 1, no dilation or
+   * padding.
+   */
+  static boolean isPointwise(
+      int[] kernel, int[] strides, int[] dilation, int[] pad, ConvolutionMode mode) {
+    return kernel[0] == 1
+        && kernel[1] == 1
+        && strides[0] == 1
+        && strides[1] == 1
+        && dilation[0] == 1
+        && dilation[1] == 1
+        && (mode == ConvolutionMode.Same || (pad[0] == 0 && pad[1] == 0));
   }
 }

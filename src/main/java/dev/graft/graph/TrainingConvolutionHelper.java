@@ -143,17 +143,8 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
       LayerWorkspaceMgr workspaceMgr) {
     if (isDense(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format)) {
       lastForward = Pass.DENSE;
-      long n = input.size(0);
-      long cOut = weights.size(0);
-      INDArray out =
-          workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, n, cOut, 1, 1);
-      INDArray z = out.reshape('c', n, cOut);
-      ConvolutionGemms.matmul(
-          ConvolutionGemms.rows(input), ConvolutionGemms.rows(weights), z, false, true);
-      if (bias != null) {
-        z.addiRowVector(bias.reshape(cOut));
-      }
-      return out;
+      return pointwiseForward(
+          input, weights, bias, new long[] {input.size(0), weights.size(0), 1, 1}, workspaceMgr);
     }
     lastForward = Pass.ONE_DNN;
     return oneDnn.preOutput(
@@ -203,7 +194,8 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
     if (delta.dataType() == DataType.FLOAT
         && isDense(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format)) {
       lastBackward = Pass.DENSE;
-      return denseBackward(input, weights, bias, delta, biasGradView, weightGradView, workspaceMgr);
+      return pointwiseBackward(
+          input, weights, bias, delta, biasGradView, weightGradView, workspaceMgr);
     }
     int[] p =
         floats
@@ -261,57 +253,23 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
   }
 
   /**
-   * Both passes' gradients of a 1×1 convolution of a 1×1 map, as GEMMs of {@code [n, c]} matrices:
-   * weights {@code δᵀ·x}, input {@code δ·W}, bias the column sums of δ.
-   */
-  private Pair<Gradient, INDArray> denseBackward(
-      INDArray input,
-      INDArray weights,
-      INDArray bias,
-      INDArray delta,
-      INDArray biasGradView,
-      INDArray weightGradView,
-      LayerWorkspaceMgr workspaceMgr) {
-    INDArray d = ConvolutionGemms.rows(delta);
-    ConvolutionGemms.writeWeightGradient(
-        d, ConvolutionGemms.rows(input), true, bias, d, 0, biasGradView, weightGradView);
-    INDArray gradAtInput = null;
-    if (inputGradient) {
-      gradAtInput =
-          workspaceMgr.createUninitialized(
-              ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape());
-      ConvolutionGemms.matmul(
-          d,
-          ConvolutionGemms.rows(weights),
-          gradAtInput.reshape('c', input.size(0), input.size(1)),
-          false,
-          false);
-    }
-    return new Pair<>(ConvolutionGemms.gradient(bias, biasGradView, weightGradView), gradAtInput);
-  }
-
-  /**
    * The forward pass of a pointwise convolution on channels-last activations {@code x} ({@code [n,
-   * h, w, cIn]}): {@code [n·h·w, cIn] × [cOut, cIn]ᵀ} plus the bias, as {@code [n, h, w, cOut]}.
+   * h, w, cIn]}), as {@code [n, h, w, cOut]}.
    */
-  static INDArray channelsLastForward(
+  INDArray channelsLastForward(
       INDArray x, INDArray weights, INDArray bias, LayerWorkspaceMgr workspaceMgr) {
-    long cOut = weights.size(0);
-    INDArray out =
-        workspaceMgr.createUninitialized(
-            ArrayType.ACTIVATIONS, x.dataType(), x.size(0), x.size(1), x.size(2), cOut);
-    INDArray z = rows(out, cOut);
-    ConvolutionGemms.matmul(rows(x, x.size(3)), ConvolutionGemms.rows(weights), z, false, true);
-    if (bias != null) {
-      z.addiRowVector(bias.reshape(cOut));
-    }
-    return out;
+    lastForward = Pass.CHANNELS_LAST;
+    return pointwiseForward(
+        x,
+        weights,
+        bias,
+        new long[] {x.size(0), x.size(1), x.size(2), weights.size(0)},
+        workspaceMgr);
   }
 
   /**
-   * Both gradients of a pointwise convolution on channels-last activations, as GEMMs of the {@code
-   * [n·h·w, c]} rows: weights {@code δᵀ·x}, input {@code δ·W} (when this layer owes one), bias the
-   * column sums of δ.
+   * Both gradients of a pointwise convolution on channels-last activations, as {@link
+   * #pointwiseBackward}.
    */
   Pair<Gradient, INDArray> channelsLastBackward(
       INDArray x,
@@ -322,23 +280,55 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
       INDArray weightGradView,
       LayerWorkspaceMgr workspaceMgr) {
     lastBackward = Pass.CHANNELS_LAST;
+    return pointwiseBackward(x, weights, bias, delta, biasGradView, weightGradView, workspaceMgr);
+  }
+
+  /**
+   * A pointwise convolution whose activations are rows of channels, {@code [n·h·w, cIn]}: a
+   * channels-last map, or an NCHW map of 1×1 (a dense layer in disguise). Its output, of shape
+   * {@code outShape}, is {@code rows × Wᵀ} plus the bias.
+   */
+  private static INDArray pointwiseForward(
+      INDArray x,
+      INDArray weights,
+      INDArray bias,
+      long[] outShape,
+      LayerWorkspaceMgr workspaceMgr) {
     long cOut = weights.size(0);
-    INDArray d = rows(delta, cOut);
+    INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, x.dataType(), outShape);
+    INDArray z = ConvolutionGemms.rows(out, cOut);
+    ConvolutionGemms.matmul(
+        ConvolutionGemms.rows(x, weights.size(1)), ConvolutionGemms.rows(weights), z, false, true);
+    if (bias != null) {
+      z.addiRowVector(bias.reshape(cOut));
+    }
+    return out;
+  }
+
+  /**
+   * Both gradients of {@link #pointwiseForward}'s convolution, as GEMMs of the rows: weights {@code
+   * δᵀ·x}, input {@code δ·W} (when this layer owes one), bias the column sums of δ.
+   */
+  private Pair<Gradient, INDArray> pointwiseBackward(
+      INDArray x,
+      INDArray weights,
+      INDArray bias,
+      INDArray delta,
+      INDArray biasGradView,
+      INDArray weightGradView,
+      LayerWorkspaceMgr workspaceMgr) {
+    long cIn = weights.size(1);
+    INDArray d = ConvolutionGemms.rows(delta, weights.size(0));
     ConvolutionGemms.writeWeightGradient(
-        d, rows(x, x.size(3)), true, bias, d, 0, biasGradView, weightGradView);
+        d, ConvolutionGemms.rows(x, cIn), true, bias, d, 0, biasGradView, weightGradView);
     INDArray gradAtInput = null;
     if (inputGradient) {
       gradAtInput =
           workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), x.shape());
       ConvolutionGemms.matmul(
-          d, ConvolutionGemms.rows(weights), rows(gradAtInput, x.size(3)), false, false);
+          d, ConvolutionGemms.rows(weights), ConvolutionGemms.rows(gradAtInput, cIn), false, false);
     }
     return new Pair<>(ConvolutionGemms.gradient(bias, biasGradView, weightGradView), gradAtInput);
-  }
-
-  /** {@code x} as {@code [length / columns, columns]} rows (a view where {@code x} is dense). */
-  private static INDArray rows(INDArray x, long columns) {
-    return x.reshape('c', x.length() / columns, columns);
   }
 
   /**
@@ -359,13 +349,7 @@ final class TrainingConvolutionHelper implements ConvolutionHelper {
         && input.rank() == 4
         && input.size(2) == 1
         && input.size(3) == 1
-        && kernel[0] == 1
-        && kernel[1] == 1
-        && strides[0] == 1
-        && strides[1] == 1
-        && dilation[0] == 1
-        && dilation[1] == 1
-        && (convolutionMode == ConvolutionMode.Same || (pad[0] == 0 && pad[1] == 0))
+        && TrainingConvolution.isPointwise(kernel, strides, dilation, pad, convolutionMode)
         && input.dataType() == DataType.FLOAT
         && weights.dataType() == DataType.FLOAT
         && (bias == null || bias.dataType() == DataType.FLOAT);

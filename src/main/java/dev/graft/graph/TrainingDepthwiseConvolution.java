@@ -112,11 +112,11 @@ final class TrainingDepthwiseConvolution extends DepthwiseConvolution2D {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(
         INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+      assertInputSet(true);
       int[] pad = sizeKeepingPadding();
       if (pad == null || !FloatChunks.dense(input)) {
         return super.backpropGradient(epsilon, workspaceMgr);
       }
-      assertInputSet(true);
       INDArray weights =
           getParamWithNoise(DepthwiseConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
       int kh = (int) weights.size(0);

@@ -178,6 +178,10 @@ class ChannelsLastTrainingTest {
                   .getHelper();
       assertEquals(
           TrainingConvolutionHelper.Pass.CHANNELS_LAST,
+          h.lastForward(),
+          conv + " runs forward as a GEMM of its rows");
+      assertEquals(
+          TrainingConvolutionHelper.Pass.CHANNELS_LAST,
           h.lastBackward(),
           conv + " trains as GEMMs of its rows");
       assertEquals(

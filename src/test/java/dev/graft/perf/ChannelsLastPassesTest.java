@@ -23,17 +23,6 @@ class ChannelsLastPassesTest {
     NativeTuning.apply();
   }
 
-  private static void assertClose(INDArray expected, INDArray actual, double tolerance) {
-    assertEquals(expected.length(), actual.length());
-    double diff =
-        expected
-            .reshape(expected.length())
-            .sub(actual.reshape(actual.length()))
-            .amaxNumber()
-            .doubleValue();
-    assertTrue(diff <= tolerance, "max difference " + diff);
-  }
-
   @Test
   void poolingSqueezeAndExcitationAndTheirGradientsMatchNd4j() {
     Nd4j.getRandom().setSeed(11);
@@ -47,25 +36,26 @@ class ChannelsLastPassesTest {
       INDArray x = Nd4j.rand(DataType.FLOAT, shape).subi(0.5);
       INDArray means = Nd4j.createUninitialized(DataType.FLOAT, n, c);
       ChannelsLastPasses.columnMeans(x, means, rows, c);
-      assertClose(x.mean(1, 2), means, 1e-6);
+      FloatChunksTest.assertClose(x.mean(1, 2), means, 1e-6);
 
       INDArray y = Nd4j.rand(DataType.FLOAT, shape);
       INDArray dots = Nd4j.createUninitialized(DataType.FLOAT, n, c);
       ChannelsLastPasses.columnDots(x, y, dots, rows, c);
-      assertClose(x.mul(y).sum(1, 2), dots, 1e-5 * Math.max(1, rows / 100.0));
+      FloatChunksTest.assertClose(x.mul(y).sum(1, 2), dots, 1e-5 * Math.max(1, rows / 100.0));
 
       INDArray eps = Nd4j.rand(DataType.FLOAT, n, c);
       INDArray spread = Nd4j.createUninitialized(DataType.FLOAT, shape);
       ChannelsLastPasses.spreadColumns(eps, spread, rows, c, rows);
-      assertClose(eps.reshape(n, 1, 1, c).broadcast(shape).div((float) rows), spread, 0);
+      FloatChunksTest.assertClose(
+          eps.reshape(n, 1, 1, c).broadcast(shape).div((float) rows), spread, 0);
 
       INDArray factors = Nd4j.rand(DataType.FLOAT, n, c);
       INDArray scaled = Nd4j.createUninitialized(DataType.FLOAT, shape);
       ChannelsLastPasses.scaleColumns(x, factors, scaled, rows, c);
-      assertClose(x.mul(factors.reshape(n, 1, 1, c).broadcast(shape)), scaled, 0);
+      FloatChunksTest.assertClose(x.mul(factors.reshape(n, 1, 1, c).broadcast(shape)), scaled, 0);
       INDArray inPlace = x.dup();
       ChannelsLastPasses.scaleColumns(inPlace, factors, inPlace, rows, c);
-      assertClose(scaled, inPlace, 0);
+      FloatChunksTest.assertClose(scaled, inPlace, 0);
     }
   }
 
@@ -77,11 +67,12 @@ class ChannelsLastPassesTest {
     assertTrue(FloatChunks.dense(second) && second.offset() > 0);
     INDArray means = Nd4j.createUninitialized(DataType.FLOAT, 3, 6);
     ChannelsLastPasses.columnMeans(second, means, 16, 6);
-    assertClose(second.mean(1, 2), means, 1e-6);
+    FloatChunksTest.assertClose(second.mean(1, 2), means, 1e-6);
     INDArray out = Nd4j.zeros(DataType.FLOAT, 2, 3, 4, 4, 6);
     ChannelsLastPasses.spreadColumns(means, out.get(NDArrayIndex.point(1)), 16, 6, 1);
     assertEquals(0.0, out.get(NDArrayIndex.point(0)).amaxNumber().doubleValue());
-    assertClose(means.reshape(3, 1, 1, 6).broadcast(3, 4, 4, 6), out.get(NDArrayIndex.point(1)), 0);
+    FloatChunksTest.assertClose(
+        means.reshape(3, 1, 1, 6).broadcast(3, 4, 4, 6), out.get(NDArrayIndex.point(1)), 0);
   }
 
   @Test
@@ -113,7 +104,7 @@ class ChannelsLastPassesTest {
       INDArray actual = Nd4j.create(DataType.FLOAT, t[4], t[5], t[3], 1);
       ChannelsLastPasses.depthwiseWeightGradient(x, delta, t[4], t[5], ph, pw, actual);
       double scale = Math.max(1, expected.amaxNumber().doubleValue());
-      assertClose(expected, actual, 2e-6 * scale * t[0] * t[1] * t[2] / 16);
+      FloatChunksTest.assertClose(expected, actual, 2e-6 * scale * t[0] * t[1] * t[2] / 16);
     }
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 4, 4, 3);
     assertThrows(

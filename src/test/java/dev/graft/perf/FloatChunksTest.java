@@ -23,7 +23,7 @@ class FloatChunksTest {
     NativeTuning.apply();
   }
 
-  private static void assertClose(INDArray expected, INDArray actual, double tolerance) {
+  static void assertClose(INDArray expected, INDArray actual, double tolerance) {
     assertEquals(expected.length(), actual.length());
     double diff =
         expected
