@@ -1,6 +1,7 @@
 package dev.graft.features;
 
 import dev.graft.error.GraftException;
+import dev.graft.graph.GraphWorkspaces;
 import dev.graft.graph.InferenceGraphs;
 import dev.graft.perf.NativeTuning;
 import java.util.Arrays;
@@ -128,7 +129,9 @@ public final class InferenceNetwork implements AutoCloseable {
       ComputationGraph c =
           NativeTuning.withLayerHelpers(
               () -> {
-                ComputationGraph g = new ComputationGraph(graph.getConfiguration().clone());
+                ComputationGraph g =
+                    GraphWorkspaces.settleInFirstPass(
+                        new ComputationGraph(graph.getConfiguration().clone()));
                 g.init(graph.params(), false);
                 return g;
               });

@@ -180,7 +180,7 @@ public final class InferenceGraphs {
     ComputationGraph out =
         NativeTuning.withLayerHelpers(
             () -> {
-              ComputationGraph g = new ComputationGraph(conf);
+              ComputationGraph g = GraphWorkspaces.settleInFirstPass(new ComputationGraph(conf));
               // parameters are copied in below: skip DL4J's random initialisation (most of the
               // cost of building a large graph)
               long n = 0;

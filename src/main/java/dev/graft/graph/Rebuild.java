@@ -186,7 +186,7 @@ public final class Rebuild {
    */
   public static ComputationGraph instantiate(
       ComputationGraphConfiguration conf, ComputationGraph source, long seed) {
-    ComputationGraph net = new ComputationGraph(conf);
+    ComputationGraph net = GraphWorkspaces.settleInFirstPass(new ComputationGraph(conf));
     Nd4j.getRandom().setSeed(seed);
     net.init();
     ParameterTransfer.copy(source, net, null);

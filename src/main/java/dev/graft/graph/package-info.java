@@ -19,7 +19,9 @@
  *       convolutions on NHWC through {@link dev.graft.graph.NhwcConvolution} and {@link
  *       dev.graft.graph.NhwcDepthwiseConvolution}, zero padding folded into them ({@link
  *       dev.graft.graph.NhwcGeometry}), with a {@link dev.graft.graph.LayoutVertex} where the
- *       layout changes).
+ *       layout changes);
+ *   <li>{@link dev.graft.graph.GraphWorkspaces}: every graph these build sizes its DL4J workspaces
+ *       in its first pass, not its fifth.
  * </ul>
  *
  * <p>The package knows DL4J and nothing of bases, heads or strategies: those call it.
