@@ -1,6 +1,9 @@
 package dev.graft.perf;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -23,7 +26,14 @@ public final class ChannelsLastPasses {
    */
   public static void columnMeans(INDArray x, INDArray out, long rows, int columns) {
     check(x, out, rows, columns);
-    columnSums(FloatChunks.floats(x), null, FloatChunks.floats(out), rows, columns, out, rows);
+    columnSums(
+        FloatChunks.floats(x),
+        null,
+        FloatChunks.floats(out),
+        out.length() / columns,
+        rows,
+        columns,
+        rows);
   }
 
   /**
@@ -42,9 +52,9 @@ public final class ChannelsLastPasses {
         FloatChunks.floats(x),
         FloatChunks.floats(y),
         FloatChunks.floats(out),
+        out.length() / columns,
         rows,
         columns,
-        out,
         1);
   }
 
@@ -53,11 +63,10 @@ public final class ChannelsLastPasses {
       FloatBuffer x,
       FloatBuffer y,
       FloatBuffer out,
+      long samples,
       long rows,
       int columns,
-      INDArray outArray,
       long divisor) {
-    long samples = outArray.length() / columns;
     FloatChunks.forRows(
         samples,
         rows * columns,
@@ -66,7 +75,7 @@ public final class ChannelsLastPasses {
           float[] row = new float[columns];
           float[] other = y == null ? null : new float[columns];
           for (long s = s0; s < s1; s++) {
-            java.util.Arrays.fill(sums, 0f);
+            Arrays.fill(sums, 0f);
             for (long r = 0; r < rows; r++) {
               int at = (int) ((s * rows + r) * columns);
               x.get(at, row, 0, columns);
@@ -178,7 +187,7 @@ public final class ChannelsLastPasses {
       INDArray x, INDArray delta, int kernelH, int kernelW, int padH, int padW, INDArray out) {
     long[] shape = x.shape();
     if (shape.length != 4
-        || !java.util.Arrays.equals(shape, delta.shape())
+        || !Arrays.equals(shape, delta.shape())
         || !FloatChunks.dense(x)
         || !FloatChunks.dense(delta)
         || !FloatChunks.dense(out)
@@ -204,7 +213,7 @@ public final class ChannelsLastPasses {
     FloatBuffer errors = FloatChunks.floats(delta);
     int taps = kernelH * kernelW;
     // each thread's sums, by its first sample, added in that order: the same bits on every run
-    java.util.Map<Long, float[][]> parts = new java.util.concurrent.ConcurrentSkipListMap<>();
+    Map<Long, float[][]> parts = new ConcurrentSkipListMap<>();
     FloatChunks.forRows(
         shape[0],
         plane,
